@@ -1,0 +1,32 @@
+# Two commands for a fresh machine (see README):
+#   make quickstart   set up, fetch MovieLens-100K and run the main job
+#   make test         set up and run the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN = $(VENV)/bin
+# CPU build of torch (lies on local disk on the project's machines); GPU users: see README.
+TORCH ?= torch==2.13.0
+
+.PHONY: setup quickstart test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+quickstart: setup
+	$(BIN)/python -m harness.data fetch movielens-100k
+	$(BIN)/python -m harness.data describe movielens-100k
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/data_pipeline.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,169 @@
+"""Recommendation samples (paper §2.1.1, §4.1.1): sliding windows over each
+user's interactions; the first ``window - 1`` items are the history, the last
+the target; a seeded sample of sequences; a leak-free train/validation/test split.
+
+Split policy (the paper says only "8:1:1, which prevents data leakage"):
+- ``split="user"`` (default): users are shuffled and assigned whole to one split,
+  cut where the cumulative share of sequences reaches 80% and 90%. Sliding
+  windows overlap, so splitting windows at random would put a test target into
+  a training history; splitting by user cannot. Split sizes are therefore close
+  to, not exactly, 8:1:1 (the exact counts are in ``Samples.split_sizes``).
+- ``split="random"``: windows shuffled and cut at exactly 8:1:1. It leaks
+  (overlapping windows of one user land in different splits); offered only to
+  compare with work that splits this way.
+
+Order: MovieLens by timestamp (ties keep the file's order: a stable sort);
+BookCrossing has no timestamps, so each user's interactions are put in a seeded
+random order (``time_order=False``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from harness.data.schema import RatingsTable
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    window: int = 11                    # 10 history items + 1 target (§4.1.1)
+    n_sequences: int = 10_000           # sequences sampled (§4.1.1)
+    stride: int = 1                     # sliding windows start at every interaction
+    split: Literal["user", "random"] = "user"   # see module docstring
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)   # train/valid/test (§4.1.1)
+    seed: int = 0
+    like_threshold: float | None = None  # None: the data set's paper value (3 MovieLens, 5 BookCrossing)
+    like_comparison: Literal["ge", "gt"] = "ge"   # liked when rating >= threshold (§4.1.4)
+
+    def __post_init__(self):
+        if self.window < 2:
+            raise ValueError(f"window must be >= 2 (history + target), got {self.window}")
+        if self.n_sequences < 1 or self.stride < 1:
+            raise ValueError(f"n_sequences and stride must be >= 1, got {self.n_sequences}, {self.stride}")
+        if self.split not in ("user", "random"):
+            raise ValueError(f"split must be 'user' or 'random', got {self.split!r}")
+        if len(self.ratios) != 3 or min(self.ratios) < 0 or abs(sum(self.ratios) - 1) > 1e-9:
+            raise ValueError(f"ratios must be three non-negative numbers summing to 1, got {self.ratios}")
+        if self.like_comparison not in ("ge", "gt"):
+            raise ValueError(f"like_comparison must be 'ge' or 'gt', got {self.like_comparison!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """N sampled sequences. Item indices point into ``titles``; users into ``user_ids``.
+
+    user: (N,) int. user_group: (N,) int index into ``groups``.
+    history: (N, L) int item indices, oldest first. history_liked: (N, L) bool.
+    target: (N,) int. label: (N,) int {0, 1}, the target's liked/disliked rule.
+    split: (N,) int index into SPLITS.
+    """
+
+    dataset: str
+    groups: tuple[str, ...]
+    user_ids: np.ndarray
+    titles: np.ndarray
+    user: np.ndarray
+    user_group: np.ndarray
+    history: np.ndarray
+    history_liked: np.ndarray
+    target: np.ndarray
+    label: np.ndarray
+    split: np.ndarray
+    like_threshold: float
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+    def mask(self, split: str) -> np.ndarray:
+        return self.split == SPLITS.index(split)
+
+    @property
+    def split_sizes(self) -> dict[str, int]:
+        return {name: int((self.split == i).sum()) for i, name in enumerate(SPLITS)}
+
+
+def liked(ratings: np.ndarray, threshold: float, comparison: str) -> np.ndarray:
+    return ratings >= threshold if comparison == "ge" else ratings > threshold
+
+
+def _ordered(table: RatingsTable, time_order: bool, rng: np.random.Generator) -> pd.DataFrame:
+    """Interactions of users in a stereotype group, each user's in time order."""
+    grouped = table.users.loc[table.users["group"].notna(), ["user_id", "group"]]
+    df = table.interactions.merge(grouped, on="user_id", how="inner", sort=False)
+    if time_order:
+        return df.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    df = df.iloc[rng.permutation(len(df))]
+    return df.sort_values("user_id", kind="stable").reset_index(drop=True)
+
+
+def _window_starts(user_codes: np.ndarray, window: int, stride: int) -> np.ndarray:
+    """Row offsets where a full window of one user's interactions starts."""
+    starts_of_user = np.flatnonzero(np.r_[True, user_codes[1:] != user_codes[:-1]])
+    lengths = np.diff(np.r_[starts_of_user, len(user_codes)])
+    out = [s + np.arange(0, n - window + 1, stride) for s, n in zip(starts_of_user, lengths) if n >= window]
+    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+
+def _split(users: np.ndarray, config: SampleConfig, rng: np.random.Generator) -> np.ndarray:
+    n = len(users)
+    cuts = np.cumsum(config.ratios)[:2]
+    if config.split == "random":
+        order = rng.permutation(n)
+        out = np.empty(n, dtype=np.int8)
+        out[order] = np.searchsorted(np.round(cuts * n), np.arange(n), side="right")
+        return out
+    unique, counts = np.unique(users, return_counts=True)
+    order = rng.permutation(len(unique))
+    # a user goes to the split in which its first sequence falls, cumulatively
+    before = np.cumsum(counts[order]) - counts[order]
+    split_of_user = np.empty(len(unique), dtype=np.int8)
+    split_of_user[order] = np.searchsorted(cuts * n, before, side="right")
+    return split_of_user[np.searchsorted(unique, users)]
+
+
+def build_samples(table: RatingsTable, config: SampleConfig, like_threshold: float, time_order: bool) -> Samples:
+    """Sample ``config.n_sequences`` windows and split them (see module docstring)."""
+    rng = np.random.default_rng(config.seed)
+    df = _ordered(table, time_order, rng)
+    user_codes, user_ids = pd.factorize(df["user_id"], sort=True)
+    item_codes, titles = _item_codes(df, table)
+    starts = _window_starts(user_codes, config.window, config.stride)
+    notes = []
+    if len(starts) < config.n_sequences:
+        notes.append(f"only {len(starts)} windows of {config.window} exist; all are used "
+                     f"instead of the {config.n_sequences} asked for")
+        chosen = np.sort(starts)
+    else:
+        chosen = np.sort(rng.choice(starts, size=config.n_sequences, replace=False))
+    rows = chosen[:, None] + np.arange(config.window)[None, :]
+    likes = liked(df["rating"].to_numpy(), like_threshold, config.like_comparison)
+    groups = table.groups
+    group_codes = pd.Categorical(df["group"], categories=list(groups)).codes
+    user = user_codes[chosen]
+    return Samples(
+        dataset=table.name, groups=groups, user_ids=np.asarray(user_ids, dtype=object),
+        titles=titles, user=user, user_group=group_codes[chosen].astype(np.int64),
+        history=item_codes[rows[:, :-1]], history_liked=likes[rows[:, :-1]],
+        target=item_codes[rows[:, -1]], label=likes[rows[:, -1]].astype(np.int64),
+        split=_split(user, config, rng), like_threshold=like_threshold, notes=notes,
+    )
+
+
+def _item_codes(df: pd.DataFrame, table: RatingsTable) -> tuple[np.ndarray, np.ndarray]:
+    """Item index per interaction row, and the title of each index."""
+    items = table.items.drop_duplicates("item_id").reset_index(drop=True)
+    codes = pd.Index(items["item_id"]).get_indexer(df["item_id"])
+    if (codes < 0).any():
+        missing = df.loc[codes < 0, "item_id"].iloc[0]
+        raise ValueError(f"{table.name}: interaction with item {missing!r} has no entry in the items table")
+    return codes.astype(np.int64), items["title"].to_numpy(dtype=object)

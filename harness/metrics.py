@@ -1,0 +1,154 @@
+"""Evaluation metrics: stereotype-aware fairness SF (Eq. 4), AUC, Precision, Recall.
+
+Pure functions over numpy arrays. Shapes: N evaluated (user, target) pairs,
+G stereotype groups. ``user_group`` holds group indices in ``[0, G)``;
+``target_in_group`` is (N, G) bool, Eq. 3's indicator for each pair's target.
+
+An undefined value is NaN with a reason, never 0 and never an exception:
+analysts must see that a number is missing and why.
+
+SF choices (the paper is ambiguous; each has an option):
+- Eq. 4's numerator sums h over recommended pairs whose user is in G; its
+  denominator counts recommended targets stereotyped to G over *all* recommended
+  pairs (``denominator="all"``, the paper's formula as printed, and the only
+  reading under which Table 1's "target outside the user's group" row is defined).
+  ``denominator="group_users"`` counts only pairs whose user is in G, i.e. the
+  calibration reading of §2.2.2: the share of G-items recommended to G-users
+  against the share of G-items in their histories.
+- "Recommended" means predicted positive: score > ``decision_threshold``
+  (score = logit(Yes) - logit(No), so 0 means P(Yes) = 0.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy.stats import rankdata
+
+SFDenominator = Literal["all", "group_users"]
+PairRelation = Literal["all", "inside", "outside"]
+
+
+@dataclass(frozen=True)
+class Value:
+    """A metric value, or NaN with the reason it is undefined."""
+
+    value: float
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return {"value": None if np.isnan(self.value) else float(self.value), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class SFResult:
+    """Eq. 4 overall and per group (``SF_G = 1 - ratio_G``; SF = mean over groups)."""
+
+    value: float
+    per_group: dict[str, float] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        clean = lambda v: None if np.isnan(v) else float(v)  # noqa: E731  JSON has no NaN
+        return {"value": clean(self.value), "per_group": {g: clean(v) for g, v in self.per_group.items()},
+                "reasons": dict(self.reasons)}
+
+
+def stereotype_fairness(
+    recommended: np.ndarray,
+    user_group: np.ndarray,
+    h: np.ndarray,
+    target_in_group: np.ndarray,
+    groups: tuple[str, ...],
+    denominator: SFDenominator = "all",
+) -> SFResult:
+    """Eq. 4: ``SF = 1 - 1/|G| sum_G (sum_{u in S, u in G} h_u) / (sum_{v in S} 1(d_{v in G}))``.
+
+    recommended: (N,) bool, the set S. user_group: (N,) int. h: (N,) float, Eq. 2
+    for each pair's user history. target_in_group: (N, G) bool. groups: G names.
+    A group whose denominator is 0 has no defined SF (NaN with the reason); the
+    overall SF is then NaN too, since averaging fewer groups would change its meaning.
+    """
+    if denominator not in ("all", "group_users"):
+        raise ValueError(f"SF denominator must be 'all' or 'group_users', got {denominator!r}")
+    rec = np.asarray(recommended, dtype=bool)
+    per_group, reasons = {}, {}
+    for g, name in enumerate(groups):
+        in_group = rec & (user_group == g)
+        numerator = h[in_group].sum()
+        pool = rec if denominator == "all" else in_group
+        count = int(target_in_group[pool, g].sum())
+        if count == 0:
+            per_group[name] = float("nan")
+            reasons[name] = f"no recommended target item is stereotyped to group '{name}'"
+        else:
+            per_group[name] = 1.0 - numerator / count
+    values = np.array(list(per_group.values()))
+    overall = float(values.mean()) if not np.isnan(values).any() else float("nan")
+    if np.isnan(overall):
+        reasons["overall"] = "undefined for group(s): " + ", ".join(n for n in groups if n in reasons)
+    return SFResult(overall, per_group, reasons)
+
+
+def pair_relation_mask(user_group: np.ndarray, target_in_group: np.ndarray, relation: PairRelation) -> np.ndarray:
+    """(N,) bool: pairs whose target is inside / outside the user's own group
+    (paper Table 1's two rows: ``u in G, v in G`` and ``u in G, v not in G``).
+    "outside" includes targets stereotyped to no group at all, as the paper's
+    ``v not in G`` reads literally."""
+    inside = target_in_group[np.arange(len(user_group)), user_group]
+    if relation == "all":
+        return np.ones(len(user_group), dtype=bool)
+    if relation == "inside":
+        return inside
+    if relation == "outside":
+        return ~inside
+    raise ValueError(f"pair relation must be 'all', 'inside' or 'outside', got {relation!r}")
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> Value:
+    """Area under the ROC curve (Mann-Whitney U with mid-ranks for ties).
+
+    labels: (N,) {0, 1}. scores: (N,) float, higher = more likely positive.
+    """
+    labels = np.asarray(labels).astype(bool)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return Value(float("nan"), f"AUC needs both classes; got {n_pos} positive and {n_neg} negative")
+    ranks = rankdata(scores)
+    return Value(float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)))
+
+
+def precision(labels: np.ndarray, predicted: np.ndarray) -> Value:
+    """TP / (TP + FP). labels, predicted: (N,) {0, 1}."""
+    labels, predicted = np.asarray(labels).astype(bool), np.asarray(predicted).astype(bool)
+    if not predicted.any():
+        return Value(float("nan"), "no pair was predicted positive")
+    return Value(float((labels & predicted).sum() / predicted.sum()))
+
+
+def recall(labels: np.ndarray, predicted: np.ndarray) -> Value:
+    """TP / (TP + FN). labels, predicted: (N,) {0, 1}."""
+    labels, predicted = np.asarray(labels).astype(bool), np.asarray(predicted).astype(bool)
+    if not labels.any():
+        return Value(float("nan"), "no positive label")
+    return Value(float((labels & predicted).sum() / labels.sum()))
+
+
+def performance(labels: np.ndarray, scores: np.ndarray, decision_threshold: float = 0.0) -> dict[str, Value]:
+    """AUC, Precision and Recall of one set of pairs. labels, scores: (N,)."""
+    predicted = np.asarray(scores) > decision_threshold
+    return {"auc": auc(labels, scores), "precision": precision(labels, predicted), "recall": recall(labels, predicted)}
+
+
+def performance_by_group(
+    labels: np.ndarray, scores: np.ndarray, user_group: np.ndarray, groups: tuple[str, ...],
+    decision_threshold: float = 0.0,
+) -> dict[str, dict[str, Value]]:
+    """``performance`` overall (key "all") and for each user group's pairs."""
+    out = {"all": performance(labels, scores, decision_threshold)}
+    for g, name in enumerate(groups):
+        mask = user_group == g
+        out[name] = performance(labels[mask], scores[mask], decision_threshold)
+    return out
