@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from harness.data.encode import encode_cached
 from harness.data.paths import default_prepared_dir
 from harness.data.prepare import prepare
 from harness.data.registry import get_dataset
+from harness.provenance import provenance
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_SOURCES = {"movielens-100k": SHARED / "movielens-100k",
@@ -78,8 +78,7 @@ def main() -> int:
 
     tokenizer = (AutoTokenizer.from_pretrained(args.tokenizer) if args.tokenizer
                  else smollm2_tokenizer(default_prepared_dir().parent / "models"))
-    results = {"machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''}".strip(),
-               "python": platform.python_version(), "tokenizer": type(tokenizer).__name__,
+    results = {"provenance": provenance(), "tokenizer": tokenizer.name_or_path or type(tokenizer).__name__,
                "vocab": len(tokenizer), "max_tokens": args.max_tokens, "datasets": {}}
     for name in args.datasets:
         data_dir = args.data_dir or DEFAULT_SOURCES[name]

@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     desc.add_argument("dataset", help=f"one of: {names}")
     desc.add_argument("--data-dir", help="data directory, or the folder that holds the data set's files")
     desc.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    desc.add_argument("--out", type=Path, help="also write the JSON, stamped with command, machine and commit")
     desc.add_argument("--z", type=float, default=3.0, help="Z-score of the stereotype threshold (Eq. 3; default 3)")
     desc.add_argument("--threshold-scope", choices=("global", "per_group"), default="global",
                       help="one Z-score over all items (paper, default) or one per group")
@@ -79,6 +80,13 @@ def _describe(args) -> int:
                        cache_dir=args.cache_dir, use_cache=not args.no_cache, log=_log)
     result = describe(prepared)
     print(json.dumps(result, indent=2) if args.json else to_text(result))
+    if args.out:
+        from harness.data.paths import atomic_write_bytes
+        from harness.provenance import provenance
+
+        stamped = {"provenance": provenance(["-m", "harness.data", *sys.argv[1:]]), "describe": result}
+        atomic_write_bytes(args.out, (json.dumps(stamped, indent=2) + "\n").encode())
+        _log(f"wrote {args.out}")
     return 0
 
 

@@ -1,0 +1,122 @@
+"""The whole data path on the real MovieLens-100K and BookCrossing subset:
+samples, the training-split stereotype measurement, the cache and describe."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.data.__main__ import main
+from harness.data.describe import describe, to_text
+from harness.data.prepare import StereotypeConfig, prepare
+from harness.data.samples import SampleConfig
+from harness.data import movielens
+
+
+@pytest.fixture(scope="module")
+def ml(movielens_dir, tmp_path_factory):
+    return prepare("movielens-100k", movielens_dir, cache_dir=tmp_path_factory.mktemp("prep"))
+
+
+def test_movielens_table3_and_sample_sizes(ml):
+    d = describe(ml)
+    assert d["table3"]["users"] == 943 and d["table3"]["items"] == 1682 and d["table3"]["interactions"] == 100_000
+    assert d["table3"]["users_per_group"] == {"male": 670, "female": 273}
+    assert len(ml.samples) == 10_000 and sum(ml.samples.split_sizes.values()) == 10_000
+    assert ml.samples.history.shape == (10_000, 10)
+
+
+def test_movielens_samples_are_real_time_ordered_windows(ml, movielens_dir):
+    table = movielens.load(movielens_dir)
+    s = ml.samples
+    by_user = table.interactions.groupby("user_id")
+    title_of = dict(zip(table.items["item_id"], table.items["title"]))
+    for i in [0, 1234, 9999]:
+        rows = by_user.get_group(s.user_ids[s.user[i]]).sort_values("timestamp", kind="stable")
+        titles = [title_of[x] for x in rows["item_id"]]
+        window = [s.titles[j] for j in s.history[i]] + [s.titles[s.target[i]]]
+        start = next(k for k in range(len(titles) - 10) if titles[k:k + 11] == window)
+        ratings = rows["rating"].to_numpy()[start:start + 11]
+        assert s.history_liked[i].tolist() == (ratings[:10] >= 3).tolist()
+        assert s.label[i] == int(ratings[10] >= 3)
+
+
+def test_split_is_by_user_and_close_to_8_1_1(ml):
+    s = ml.samples
+    train, valid, test = (set(s.user[s.mask(n)]) for n in ("train", "valid", "test"))
+    assert not train & valid and not train & test and not valid & test
+    sizes = s.split_sizes
+    assert abs(sizes["train"] - 8000) < 100 and abs(sizes["valid"] - 1000) < 100
+
+
+def test_degree_uses_training_interactions_only_and_matches_pandas(ml):
+    """Eq. 1 recomputed with pandas from the training sequences."""
+    s, m = ml.samples, ml.measurement
+    train = s.mask("train")
+    items = np.concatenate([s.history[train], s.target[train, None]], axis=1)
+    pairs = pd.DataFrame({"user": np.repeat(s.user[train], 11), "item": items.ravel()}).drop_duplicates()
+    group = pd.Series(s.user_group, index=s.user).groupby(level=0).first()
+    pairs["group"] = group.loc[pairs["user"]].to_numpy()
+    sizes = pairs.drop_duplicates("user")["group"].value_counts()
+    rates = pairs.groupby(["item", "group"]).size().unstack(fill_value=0) / sizes
+    expected = (rates[0] - rates[1]).reindex(range(len(s.titles)), fill_value=0.0)
+    np.testing.assert_allclose(m.degree[:, 0], expected.to_numpy(), atol=1e-12)
+    only_elsewhere = np.setdiff1d(np.r_[s.history[~train].ravel(), s.target[~train]], items.ravel())
+    assert len(only_elsewhere) > 0 and not m.items_measured[only_elsewhere].any()
+    assert (m.degree[only_elsewhere] == 0).all()
+
+
+def test_h_and_threshold_follow_eq_2_and_3(ml):
+    s, m = ml.samples, ml.measurement
+    top = m.degree[m.items_measured].max(axis=1)
+    assert m.threshold[0] == pytest.approx(top.mean() + 3 * top.std())
+    i = int(np.argmax(m.h))
+    own = s.user_group[i]
+    assert m.h[i] == pytest.approx(np.mean([m.degree[v, own] >= m.threshold[own] for v in s.history[i]]))
+    assert m.h[i] > 0
+
+
+def test_per_group_scope_differs_from_global(ml, movielens_dir, tmp_path):
+    per_group = prepare("movielens-100k", movielens_dir, stereo=StereotypeConfig(scope="per_group"),
+                        cache_dir=tmp_path)
+    assert per_group.measurement.threshold[0] != per_group.measurement.threshold[1]
+    np.testing.assert_array_equal(per_group.measurement.degree, ml.measurement.degree)
+
+
+def test_cache_round_trip_and_key(movielens_dir, tmp_path):
+    first = prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=500), cache_dir=tmp_path)
+    second = prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=500), cache_dir=tmp_path)
+    assert not first.from_cache and second.from_cache
+    for name in ("history", "history_liked", "target", "label", "split", "user_group"):
+        np.testing.assert_array_equal(getattr(first.samples, name), getattr(second.samples, name))
+    np.testing.assert_array_equal(first.measurement.h, second.measurement.h)
+    assert list(first.samples.titles) == list(second.samples.titles)
+    other = prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=500, seed=1), cache_dir=tmp_path)
+    assert not other.from_cache
+
+
+def test_bookcrossing_subset_prepares_with_age_groups(bookcrossing_subset_dir, tmp_path):
+    bx = prepare("bookcrossing", bookcrossing_subset_dir, cache_dir=tmp_path)
+    d = describe(bx)
+    assert d["table3"]["users_per_group"] == {"adult": 27_502, "teen": 1_664}
+    assert d["table3"]["users_without_group"] == 18_952 + 129 + 52
+    assert set(np.unique(bx.samples.user_group)) == {0, 1}
+    assert bx.samples.like_threshold == 5.0
+    assert "teen" in to_text(d)
+
+
+def test_cli_describe_json(movielens_dir, tmp_path, capsys):
+    assert main(["describe", "movielens-100k", "--data-dir", str(movielens_dir), "--json",
+                 "--n-sequences", "2000", "--cache-dir", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["samples"]["sequences"] == 2000
+    assert set(out["stereotype"]["items_stereotyped"]) == {"male", "female"}
+    assert out["stereotype"]["threshold"]["male"] == out["stereotype"]["threshold"]["female"]
+
+
+def test_cli_errors_name_the_problem(tmp_path, capsys):
+    assert main(["describe", "movielens-100k", "--data-dir", str(tmp_path)]) == 2
+    assert "python -m harness.data fetch movielens-100k" in capsys.readouterr().err
+    assert main(["describe", "netflix"]) == 2
+    assert "registered: bookcrossing, movielens-100k" in capsys.readouterr().err
