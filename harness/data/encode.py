@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from harness.data.paths import atomic_write
 from harness.prompts import SETTINGS, PromptTemplate, build_prompt, group_word_for
 
 
@@ -88,7 +89,6 @@ def encode_all(samples, tokenizer, group_words: Sequence[str], max_tokens: int,
 
 def _subset(samples, i: int):
     """A one-sample view with the fields ``render_prompts`` reads."""
-    from dataclasses import replace
     return replace(samples, user=samples.user[i:i + 1], user_group=samples.user_group[i:i + 1],
                    history=samples.history[i:i + 1], history_liked=samples.history_liked[i:i + 1],
                    target=samples.target[i:i + 1], label=samples.label[i:i + 1], split=samples.split[i:i + 1])
@@ -110,8 +110,6 @@ def encode_cached(prepared, tokenizer, group_words: Sequence[str], max_tokens: i
     encoded = encode_all(prepared.samples, tokenizer, group_words, max_tokens, template)
     log(f"tokenized {len(encoded)} x {len(prepared.samples):,} prompts in {time.perf_counter() - started:.2f} s")
     if path is not None:
-        from harness.data.prepare import _atomic
         arrays = {f"{k}|{f}": getattr(e, f) for k, e in encoded.items() for f in ("ids", "offsets", "dropped")}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic(path, lambda tmp: np.savez(tmp, keys=json.dumps(list(encoded)), **arrays))
+        atomic_write(path, lambda tmp: np.savez(tmp, keys=json.dumps(list(encoded)), **arrays))
     return encoded

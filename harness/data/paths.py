@@ -80,26 +80,24 @@ def open_text(path: Path, encoding: str) -> io.TextIOBase:
     return io.StringIO(read_text(path, encoding))
 
 
-def atomic_copy(src: Path, dst: Path) -> None:
-    """Copy so that a killed process never leaves a half-written ``dst``."""
+def atomic_write(dst: Path, write) -> None:
+    """Call ``write(tmp_path)`` then move the result onto ``dst``, so that a killed
+    process never leaves a half-written ``dst``. The temporary file keeps ``dst``'s
+    suffix (``numpy.savez`` appends ``.npz`` to any other name)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=dst.suffix)
     os.close(fd)
     try:
-        shutil.copyfile(src, tmp)
+        write(tmp)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_copy(src: Path, dst: Path) -> None:
+    atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
 
 
 def atomic_write_bytes(dst: Path, data: bytes) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(dst, lambda tmp: Path(tmp).write_bytes(data))

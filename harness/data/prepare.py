@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -20,7 +18,7 @@ import numpy as np
 from harness import stereotype
 from harness.data.registry import get_dataset
 from harness.data.samples import SampleConfig, Samples, build_samples
-from harness.data.paths import default_prepared_dir, sha256_file
+from harness.data.paths import atomic_write, default_prepared_dir, sha256_file
 from harness.data.schema import RatingsTable
 
 CACHE_FORMAT = 1  # bump when what is cached, or how it is computed, changes
@@ -169,11 +167,11 @@ def _write_cache(folder: Path, prepared: Prepared) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     s, m = prepared.samples, prepared.measurement
     arrays = {f"s_{n}": getattr(s, n) for n in _ARRAYS} | {f"m_{n}": getattr(m, n) for n in _MEASURED}
-    _atomic(folder / "arrays.npz", lambda path: np.savez(path, **arrays))
+    atomic_write(folder / "arrays.npz", lambda path: np.savez(path, **arrays))
     meta = {"dataset": s.dataset, "groups": list(s.groups), "user_ids": [str(u) for u in s.user_ids],
             "titles": [str(t) for t in s.titles], "like_threshold": s.like_threshold, "notes": s.notes,
             "report": prepared.report, "timings": prepared.timings}
-    _atomic(folder / "meta.json", lambda path: Path(path).write_text(json.dumps(meta)))
+    atomic_write(folder / "meta.json", lambda path: Path(path).write_text(json.dumps(meta)))
 
 
 def _read_cache(folder: Path) -> Prepared:
@@ -187,13 +185,3 @@ def _read_cache(folder: Path) -> Prepared:
         measurement = Measurement(**{n: arrays[f"m_{n}"] for n in _MEASURED})
     return Prepared(samples, measurement, meta["report"], meta["timings"], from_cache=True)
 
-
-def _atomic(dst: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=dst.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
