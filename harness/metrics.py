@@ -107,6 +107,25 @@ def pair_relation_mask(user_group: np.ndarray, target_in_group: np.ndarray, rela
     raise ValueError(f"pair relation must be 'all', 'inside' or 'outside', got {relation!r}")
 
 
+def stereotype_fairness_by_relation(
+    recommended: np.ndarray,
+    user_group: np.ndarray,
+    h: np.ndarray,
+    target_in_group: np.ndarray,
+    groups: tuple[str, ...],
+    denominator: SFDenominator = "all",
+) -> dict[str, SFResult]:
+    """SF over all pairs and over the pairs of each Table 1 row ("inside", "outside").
+
+    Shapes as ``stereotype_fairness``; the restriction applies to S before Eq. 4.
+    """
+    out = {}
+    for relation in ("all", "inside", "outside"):
+        keep = pair_relation_mask(user_group, target_in_group, relation)
+        out[relation] = stereotype_fairness(recommended & keep, user_group, h, target_in_group, groups, denominator)
+    return out
+
+
 def auc(labels: np.ndarray, scores: np.ndarray) -> Value:
     """Area under the ROC curve (Mann-Whitney U with mid-ranks for ties).
 

@@ -98,3 +98,15 @@ def test_performance_by_group():
     out = metrics.performance_by_group(labels, scores, np.array([0, 0, 1, 1]), GROUPS)
     assert out["male"]["auc"].value == 1.0 and out["female"]["auc"].value == 0.0
     assert out["all"]["auc"].value == pytest.approx(0.5)
+
+
+def test_sf_by_relation_restricts_the_recommended_set():
+    rec, ug, h, tig = _pairs()
+    out = metrics.stereotype_fairness_by_relation(rec, ug, h, tig, GROUPS)
+    assert out["all"].value == metrics.stereotype_fairness(rec, ug, h, tig, GROUPS).value
+    # inside: recommended pairs 0, 1, 4. male: (0.5+0.2)/2 -> 1-0.35; female: 0.4/1 -> 0.6
+    assert out["inside"].per_group == pytest.approx({"male": 1 - 0.35, "female": 0.6})
+    # outside: recommended pairs 2 (male, neutral target) and 5 (female user, male target).
+    # male: 0.3 / 1 -> 0.7; female: no recommended target in the female group -> NaN
+    assert out["outside"].per_group["male"] == pytest.approx(0.7)
+    assert np.isnan(out["outside"].per_group["female"]) and np.isnan(out["outside"].value)

@@ -11,6 +11,7 @@ from harness.data.prepare import Prepared
 from harness.data.samples import SPLITS
 
 DEGREE_QUANTILES = (0.5, 0.9, 0.99, 1.0)
+HISTOGRAM_BINS = 20
 
 
 def describe(prepared: Prepared) -> dict:
@@ -20,12 +21,14 @@ def describe(prepared: Prepared) -> dict:
     sizes = facts["users_per_group"]
     total = sum(sizes.values()) or 1
     top = m.degree[m.items_measured].max(axis=1)
+    counts, edges = np.histogram(top, bins=HISTOGRAM_BINS)
     audit = {
         "z": prepared.report["stereotype_config"]["z"],
         "scope": prepared.report["stereotype_config"]["scope"],
         "items_measured": int(m.items_measured.sum()),
         "degree": {"mean": float(top.mean()), "std": float(top.std()),
-                   **{f"q{int(q * 100)}": float(np.quantile(top, q)) for q in DEGREE_QUANTILES}},
+                   **{f"q{int(q * 100)}": float(np.quantile(top, q)) for q in DEGREE_QUANTILES},
+                   "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()}},
         "threshold": {g: float(t) for g, t in zip(s.groups, m.threshold)},
         "items_stereotyped": {g: int(m.item_in_group[:, i].sum()) for i, g in enumerate(s.groups)},
         "mean_h": {g: _mean(m.h[s.user_group == i]) for i, g in enumerate(s.groups)},
@@ -71,7 +74,7 @@ def to_text(d: dict) -> str:
     deg = st["degree"]
     lines += [f"Stereotype audit (training split; z = {st['z']}, {st['scope']} Z-score over "
               f"{st['items_measured']:,} items)",
-              "degree max_G d(v,G): " + ", ".join(f"{k} {v:.4f}" for k, v in deg.items()),
+              "degree max_G d(v,G): " + ", ".join(f"{k} {v:.4f}" for k, v in deg.items() if k != "histogram"),
               tabulate([[g, f"{st['threshold'][g]:.4f}", st["items_stereotyped"][g], _fmt(st["mean_h"][g]),
                          _fmt(st["mean_h_train"][g]), smp["sequences_per_group"][g]] for g in groups],
                        headers=["group", "threshold", "items stereotyped", "mean h (all)", "mean h (train)",
