@@ -18,7 +18,7 @@ import numpy as np
 from harness import stereotype
 from harness.data.registry import get_dataset
 from harness.data.samples import SampleConfig, Samples, build_samples
-from harness.data.paths import atomic_write, default_prepared_dir, sha256_file
+from harness.data.paths import atomic_write, default_prepared_dir, find_file, sha256_file
 from harness.data.schema import RatingsTable
 
 CACHE_FORMAT = 1  # bump when what is cached, or how it is computed, changes
@@ -94,9 +94,8 @@ def source_files(dataset: str, data_dir: Path) -> dict[str, str]:
     part that changes when the data does); empty when the data set is absent."""
     spec = get_dataset(dataset)
     folder = spec.locate(data_dir)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.name != "MANIFEST.json") if folder.is_dir() else []
-    return {p.name: sha256_file(p) for p in files}
+    found = (find_file(folder, name) for name in spec.data_files)
+    return {path.name: sha256_file(path) for path in found if path is not None}
 
 
 def prepare(

@@ -23,6 +23,7 @@ class DatasetSpec:
     stereotype: str            # the user attribute that defines the groups
     source_hint: str           # where a user gets the data
     markers: tuple[str, ...]   # files whose presence says a folder holds this data set
+    data_files: tuple[str, ...]  # every file any layout of it may have (hashed into the cache key)
 
     def locate(self, data_dir: Path) -> Path:
         """The folder holding the data set: ``data_dir`` itself or ``data_dir/<name>``."""
@@ -50,10 +51,12 @@ register(DatasetSpec(
     group_words=("male", "female"), stereotype="gender",
     source_hint="python -m harness.data fetch movielens-100k [--source DIR]",
     markers=movielens.MARKERS,
+    data_files=tuple(spec.file for layout in movielens.LAYOUTS.values() for spec in layout.values()),
 ))
 register(DatasetSpec(
     name=bookcrossing.NAME, load=bookcrossing.load, fetch=bookcrossing.fetch, like_threshold=5.0,
     time_order=False, group_words=("adult", "teen"), stereotype="age (teen < 18, adult >= 18)",
     source_hint="python -m harness.data fetch bookcrossing --source DIR (either BX layout)",
     markers=bookcrossing.MARKERS,
+    data_files=bookcrossing.MARKERS,
 ))
