@@ -1,0 +1,133 @@
+"""Mixture-of-Stereotypes (MoS, the paper's §3).
+
+- Multi-stereotype prompting (§3.2, Eq. 5): one prompt per stereotype group with
+  the group word inserted. Only the router reads them; the language model's
+  input is the recommendation prompt alone, so no user profile is needed at inference.
+- Router Q (Eq. 6): a linear layer over the pooled frozen input embeddings of
+  each group prompt (c_rec, c_stereotype_i) -> N expert logits.
+- Top-K routing (Eq. 7): softmax over the K largest logits, zeros elsewhere.
+  ``routing="stochastic"`` samples the K experts from softmax(logits) instead
+  (Table 6), at training and evaluation alike (seeded).
+- Reweighting layer R (Eq. 8): a linear layer N -> N over the routing
+  probabilities averaged across groups, initialised to the identity so training
+  starts from w = mean p. ``reweighting=False`` is Table 6's "w/o reweighting"
+  (w = mean p).
+- Prompt-based experts (Eq. 9, 10): N soft prompts of 5 tokens; e = sum_n w_n E_n,
+  placed before the input.
+
+Choices where the paper is ambiguous (each an option):
+- What an expert conditions on: Eq. 9 writes E_n(c_rec), yet the experts are
+  "prompt-based" and trained by prompt tuning. Default ``expert="prompt"``: E_n is a
+  learned soft prompt, and c_rec reaches the output through the routing weights
+  (the router reads prompts that contain c_rec). ``expert="conditioned"`` adds a
+  rank-r map of the pooled c_rec embedding to each expert's prompt.
+- w is used as R's linear output (``reweight_activation="none"``), the paper's
+  "linear ... reweighting layer"; "softmax" normalises it.
+- seq2seq: the mixed prompt goes before the encoder input only (Eq. 10);
+  ``decoder_prompt=True`` also puts it before the decoder start, as prompt tuning does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from harness.backbones.base import Backbone
+from harness.heads.base import Head, HeadSpec, register
+from harness.model import Batch, Prefix, pooled_embeddings
+
+
+@dataclass(frozen=True)
+class MoSOptions:
+    n_experts: int = 4                                   # §4.1.4
+    expert_tokens: int = 5                               # soft prompt length of each expert (§4.1.4)
+    top_k: int = 1                                       # Eq. 7; top-1 is the paper's best (Table 6)
+    routing: Literal["topk", "stochastic"] = "topk"      # Table 6's "stochastic" variant
+    reweighting: bool = True                             # Eq. 8; False = Table 6 "w/o reweighting"
+    reweight_activation: Literal["none", "softmax"] = "none"
+    expert: Literal["prompt", "conditioned"] = "prompt"  # see module docstring
+    expert_rank: int = 8                                 # rank of the conditioned experts' map
+    decoder_prompt: bool = False                         # seq2seq: mixed prompt before the decoder too
+    init: Literal["sample_vocab", "random"] = "sample_vocab"
+
+    def __post_init__(self):
+        if self.n_experts < 2:
+            raise ValueError(f"n_experts must be >= 2, got {self.n_experts}")
+        if not 1 <= self.top_k <= self.n_experts:
+            raise ValueError(f"top_k must be in [1, n_experts={self.n_experts}], got {self.top_k}")
+        if self.expert_tokens < 1 or self.expert_rank < 1:
+            raise ValueError(f"expert_tokens and expert_rank must be >= 1, got {self.expert_tokens}, "
+                             f"{self.expert_rank}")
+        for key, allowed in (("routing", ("topk", "stochastic")), ("reweight_activation", ("none", "softmax")),
+                             ("expert", ("prompt", "conditioned")), ("init", ("sample_vocab", "random"))):
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{key} must be one of {allowed}, got {getattr(self, key)!r}")
+
+
+def route(logits: torch.Tensor, top_k: int, stochastic: bool) -> torch.Tensor:
+    """Eq. 7. logits: (..., N) -> probabilities (..., N), non-zero on K experts, summing to 1."""
+    if stochastic:
+        flat = torch.softmax(logits.detach(), dim=-1).reshape(-1, logits.shape[-1])
+        chosen = torch.multinomial(flat, top_k, replacement=False).reshape(*logits.shape[:-1], top_k)
+    else:
+        chosen = logits.topk(top_k, dim=-1).indices
+    weights = torch.softmax(logits.gather(-1, chosen), dim=-1)
+    return torch.zeros_like(logits).scatter(-1, chosen, weights)
+
+
+class MoSHead(Head):
+    needs_group_prompts = True
+
+    def attach(self, backbone: Backbone) -> None:
+        c, d = self.config, backbone.hidden_size
+        self.n_submodules = 2 if backbone.kind == "seq2seq" and c.decoder_prompt else 1
+        tokens = c.expert_tokens * self.n_submodules
+        self.router = nn.Linear(d, c.n_experts)                                   # Q, Eq. 6
+        self.reweight = nn.Linear(c.n_experts, c.n_experts)                       # R, Eq. 8
+        with torch.no_grad():
+            self.reweight.weight.copy_(torch.eye(c.n_experts))
+            self.reweight.bias.zero_()
+        self.experts = nn.Parameter(self._init_experts(backbone, c.n_experts * tokens).view(c.n_experts, tokens, d))
+        if c.expert == "conditioned":
+            self.condition_in = nn.Parameter(torch.randn(c.n_experts, d, c.expert_rank) * d ** -0.5)
+            self.condition_out = nn.Parameter(torch.zeros(c.n_experts, c.expert_rank, tokens * d))
+
+    def _init_experts(self, backbone: Backbone, n: int) -> torch.Tensor:
+        table = backbone.model.get_input_embeddings().weight
+        if self.config.init == "sample_vocab":  # Lester et al.: start from real token embeddings
+            return table[torch.randint(0, table.shape[0], (n,))].detach().clone().float()
+        return torch.randn(n, table.shape[1]) * table.detach().float().std()
+
+    def prefix(self, batch: Batch, backbone: Backbone) -> tuple[Prefix, dict]:
+        if batch.group_input_ids is None:
+            raise ValueError("MoS needs the multi-stereotype prompts (batch.group_input_ids); "
+                             "build batches with group prompts for this head")
+        c = self.config
+        pooled = pooled_embeddings(backbone, batch.group_input_ids, batch.group_attention_mask)   # (G, B, d)
+        routing = route(self.router(pooled.float()), c.top_k, c.routing == "stochastic")          # (G, B, N)
+        mean_p = routing.mean(dim=0)                                                              # (B, N)
+        weights = self.reweight(mean_p) if c.reweighting else mean_p
+        if c.reweight_activation == "softmax":
+            weights = torch.softmax(weights, dim=-1)
+        experts = self._experts(batch, backbone)                                                  # (N|B,N, P, d)
+        equation = "bn,npd->bpd" if experts.dim() == 3 else "bn,bnpd->bpd"
+        mixed = torch.einsum(equation, weights, experts)                                          # Eq. 9
+        prefix = (Prefix(encoder=mixed) if self.n_submodules == 1 else
+                  Prefix(encoder=mixed[:, :c.expert_tokens], decoder=mixed[:, c.expert_tokens:]))
+        return prefix, {"routing": routing, "weights": weights, "experts": self.experts}
+
+    def _experts(self, batch: Batch, backbone: Backbone) -> torch.Tensor:
+        if self.config.expert == "prompt":
+            return self.experts
+        context = pooled_embeddings(backbone, batch.input_ids, batch.attention_mask).float()    # (B, d)
+        shift = torch.einsum("bd,ndr,nrk->bnk", context, self.condition_in, self.condition_out)
+        return self.experts[None] + shift.view(len(batch), *self.experts.shape)
+
+
+SPEC = register(HeadSpec(
+    name="mos", head_cls=MoSHead, config_cls=MoSOptions, family="prompt", objectives=("rec", "sf", "div"),
+    description="Mixture-of-Stereotypes (the paper's method); L = L_rec + L_fair + L_div",
+))

@@ -1,0 +1,80 @@
+"""The objective registry: L = L_rec + sum_k lambda_k L_k (Eq. 14, Table 4).
+
+An objective turns a batch's model output into a scalar to minimise. Objectives
+that need data-wide statistics get them once from the training split
+(``fit``); objectives with their own parameters (UP5's discriminator) update them
+inside ``loss`` when ``training`` is True.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+
+from harness.model import Batch, Output, Recommender
+
+
+class Objective:
+    """Base class; subclasses set ``config`` (a frozen dataclass with a ``weight``)."""
+
+    needs_group_prompts = False   # True when it reads the multi-stereotype prompts
+
+    def __init__(self, config):
+        self.config = config
+
+    def fit(self, prepared, train_mask) -> None:
+        """Statistics from the training split (``prepared``: harness.data.prepare.Prepared)."""
+
+    def loss(self, model: Recommender, batch: Batch, out: Output, training: bool) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample_weight(self, batch: Batch) -> torch.Tensor | None:
+        """Per-sample weights for L_rec (B,), or None. Only sample-reweighting methods set it."""
+        return None
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    name: str
+    cls: type[Objective]
+    config_cls: type
+    description: str
+
+
+OBJECTIVES: dict[str, ObjectiveSpec] = {}
+
+
+def register(spec: ObjectiveSpec) -> ObjectiveSpec:
+    if spec.name in OBJECTIVES:
+        raise ValueError(f"objective {spec.name!r} is already registered")
+    OBJECTIVES[spec.name] = spec
+    return spec
+
+
+def get_objective(name: str) -> ObjectiveSpec:
+    try:
+        return OBJECTIVES[name]
+    except KeyError:
+        raise KeyError(f"unknown objective {name!r}; registered: {', '.join(sorted(OBJECTIVES))}") from None
+
+
+def build_objective(name: str, **options) -> Objective:
+    spec = get_objective(name)
+    known = {f.name for f in dataclasses.fields(spec.config_cls)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"objective {name!r}: unknown option(s) {unknown}; valid: {sorted(known)}")
+    return spec.cls(spec.config_cls(**options))
+
+
+def check_weight(name: str, weight: float) -> None:
+    if not weight >= 0:
+        raise ValueError(f"objective {name!r}: weight (lambda) must be >= 0, got {weight}")
