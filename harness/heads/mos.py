@@ -86,10 +86,11 @@ class MoSHead(Head):
         self.n_submodules = 2 if backbone.kind == "seq2seq" and c.decoder_prompt else 1
         tokens = c.expert_tokens * self.n_submodules
         self.router = nn.Linear(d, c.n_experts)                                   # Q, Eq. 6
-        self.reweight = nn.Linear(c.n_experts, c.n_experts)                       # R, Eq. 8
-        with torch.no_grad():
-            self.reweight.weight.copy_(torch.eye(c.n_experts))
-            self.reweight.bias.zero_()
+        if c.reweighting:                                                          # R, Eq. 8
+            self.reweight = nn.Linear(c.n_experts, c.n_experts)
+            with torch.no_grad():
+                self.reweight.weight.copy_(torch.eye(c.n_experts))
+                self.reweight.bias.zero_()
         self.experts = nn.Parameter(self._init_experts(backbone, c.n_experts * tokens).view(c.n_experts, tokens, d))
         if c.expert == "conditioned":
             self.condition_in = nn.Parameter(torch.randn(c.n_experts, d, c.expert_rank) * d ** -0.5)

@@ -1,0 +1,88 @@
+"""One training run end to end, without Ray: data -> backbone -> head -> fit ->
+test metrics under the three prompt settings. The sweep (issue 4) calls ``run``
+inside its trials; tests and the command line call it directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from harness.data.encode import encode_cached
+from harness.data.paths import resolve_data_dir
+from harness.data.prepare import StereotypeConfig, prepare
+from harness.data.registry import get_dataset
+from harness.data.samples import SampleConfig
+from harness.evaluate import evaluate
+from harness.heads import build_head
+from harness.model import Recommender
+from harness.train import TrainConfig, fit, needs_group_prompts, set_seed, subset
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    dataset: str = "movielens-100k"
+    data_dir: str | None = None               # None: $HARNESS_DATA_DIR or the user cache
+    backbone: str = "smollm2-135m"            # a registered name, a local directory or a hub id
+    max_tokens: int = 512                     # prompt budget; oldest history dropped first
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    stereotype: StereotypeConfig = field(default_factory=StereotypeConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        get_dataset(self.dataset)
+        if self.max_tokens < 16:
+            raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
+
+    def to_dict(self) -> dict:
+        return {"dataset": self.dataset, "data_dir": self.data_dir, "backbone": self.backbone,
+                "max_tokens": self.max_tokens, "sample": self.sample.to_dict(),
+                "stereotype": dataclasses.asdict(self.stereotype), "train": self.train.to_dict()}
+
+
+def trainable_parameters(model: Recommender) -> dict:
+    """Count and share of trainable parameters (Table 5). The paper's percentages are
+    trainable / (backbone + trainable): that reproduces its t5-base figures for prompt
+    tuning (0.0138%), p-tuning (0.1097%) and TALLRec (0.3953% vs the printed 0.3954%)."""
+    trainable = sum(p.numel() for p in model.trainable_parameters())
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    return {"trainable": trainable, "backbone": frozen,
+            "percent": 100.0 * trainable / (frozen + trainable), "percent_of_backbone": 100.0 * trainable / frozen}
+
+
+def run(config: RunConfig, backbone=None, log=print) -> dict:
+    """Train and test one configuration; returns metrics, timings and counts (JSON-able)
+    and the per-example test scores (a DataFrame) under key ``"scores"``."""
+    from harness.backbones import load_backbone
+
+    timings = {}
+    started = time.perf_counter()
+    data_dir = resolve_data_dir(config.data_dir)
+    prepared = prepare(config.dataset, data_dir, config.sample, config.stereotype, log=log)
+    backbone = backbone or load_backbone(config.backbone)
+    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words,
+                            config.max_tokens, prepared.cache_folder, log=log)
+    timings["data_s"] = time.perf_counter() - started
+    set_seed(config.train.seed)
+    model = Recommender(backbone, build_head(config.train.head, **config.train.head_options))
+    pad_id = backbone.tokenizer.pad_token_id
+    started = time.perf_counter()
+    fitted = fit(model, prepared, encoded, config.train, pad_id, log=log)
+    timings["train_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    test_idx = subset(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples,
+                      config.train.seed)
+    results, scores = evaluate(model, prepared, encoded, test_idx, config.train.eval_batch_size, pad_id,
+                               needs_group_prompts(model, config.train))
+    timings["test_s"] = time.perf_counter() - started
+    return {
+        "config": config.to_dict(), "backbone": {"name": backbone.name, "kind": backbone.kind},
+        "parameters": trainable_parameters(model), "fit": dataclasses.asdict(fitted),
+        "test": {k: dataclasses.asdict(v) for k, v in results.items()}, "timings": timings,
+        "data": {"cache_key": prepared.report["cache_key"], "splits": prepared.samples.split_sizes},
+        "scores": scores,
+    }

@@ -1,0 +1,177 @@
+"""Training: Adafactor on the head's parameters, L = sum of weighted objectives
+(Eq. 14), early stopping on validation AUC (implicit prompts), one ``set_seed``.
+
+No Ray here: this runs and is tested on its own; the sweep calls ``fit``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from transformers.optimization import Adafactor
+
+from harness import metrics
+from harness.batching import batches
+from harness.evaluate import score
+from harness.heads import DEFAULT_LR, get_head
+from harness.objectives import build_objective, get_objective
+
+
+class TrainingError(RuntimeError):
+    """Training failed (NaN loss, no trainable parameters...); the message says where and why."""
+
+
+def set_seed(seed: int) -> None:
+    """The one place seeds are set: Python, NumPy and torch (CPU runs are then bit-identical)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    head: str = "mos"
+    head_options: dict = field(default_factory=dict)        # the head's config fields
+    objectives: dict | None = None       # name -> options (incl. weight); None: the head's paper objectives
+    lr: float | None = None              # None: 0.5 prompt-based, 0.005 adapter-based (§4.1.4)
+    batch_size: int = 8
+    eval_batch_size: int = 32
+    epochs: int = 3
+    patience: int = 1                    # epochs without a better validation AUC before stopping
+    train_setting: str = "implicit"      # prompt setting the model is trained on
+    max_train_samples: int | None = None  # cap for smoke runs; None uses the whole split
+    max_eval_samples: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        spec = get_head(self.head)                        # unknown head -> error listing heads
+        for name in ("batch_size", "eval_batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.patience < 0 or (self.lr is not None and not self.lr > 0):
+            raise ValueError(f"patience must be >= 0 and lr > 0, got {self.patience}, {self.lr}")
+        from harness.heads.base import validate_config
+        validate_config(spec, self.head_options)
+        for name, options in self.resolved_objectives().items():
+            build_objective(name, **options)              # unknown objective or option -> error
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[get_head(self.head).family]
+
+    def resolved_objectives(self) -> dict[str, dict]:
+        if self.objectives is not None:
+            return {name: dict(options or {}) for name, options in self.objectives.items()}
+        return {name: {} for name in get_head(self.head).objectives}
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self) | {"learning_rate": self.learning_rate,
+                                           "resolved_objectives": self.resolved_objectives()}
+
+
+@dataclass
+class FitResult:
+    epochs: list[dict]                   # per epoch: train loss (and its parts), validation AUC, seconds
+    best_epoch: int
+    best_valid_auc: float
+    steps: int
+    seconds: float
+
+
+def subset(indices: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
+    if cap is None or cap >= len(indices):
+        return indices
+    return np.sort(np.random.default_rng(seed).choice(indices, size=cap, replace=False))
+
+
+def build_objectives(config: TrainConfig, prepared, train_idx):
+    objectives = {name: build_objective(name, **options) for name, options in config.resolved_objectives().items()}
+    train_mask = np.zeros(len(prepared.samples), dtype=bool)
+    train_mask[train_idx] = True
+    for objective in objectives.values():
+        objective.fit(prepared, train_mask)
+    return objectives
+
+
+def needs_group_prompts(model, config: TrainConfig) -> bool:
+    """Whether batches must carry the multi-stereotype prompts (for the head or an objective)."""
+    return model.head.needs_group_prompts or any(
+        get_objective(name).cls.needs_group_prompts for name in config.resolved_objectives())
+
+
+def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None) -> FitResult:
+    """Train ``model``'s head; on return it holds the weights of the best validation epoch."""
+    set_seed(config.seed)
+    s = prepared.samples
+    train_idx = subset(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
+    valid_idx = subset(np.flatnonzero(s.mask("valid")), config.max_eval_samples, config.seed)
+    objectives = build_objectives(config, prepared, train_idx)
+    groups = needs_group_prompts(model, config)
+    parameters = model.trainable_parameters()
+    started = time.perf_counter()
+    if not parameters or not objectives:
+        log(f"head {config.head!r} has nothing to train; evaluating the frozen model")
+        auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
+        return FitResult([], 0, auc, 0, 0.0)
+    optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False, scale_parameter=False,
+                          warmup_init=False)
+    generator = torch.Generator().manual_seed(config.seed)
+    history, best, best_state, steps, stale = [], -math.inf, None, 0, 0
+    for epoch in range(1, config.epochs + 1):
+        epoch_started = time.perf_counter()
+        model.train()
+        totals: dict[str, float] = {}
+        n_batches = 0
+        for batch in batches(prepared, encoded, train_idx, config.train_setting, config.batch_size, pad_id,
+                             groups, generator):
+            parts = _step(model, batch, objectives, optimizer, epoch, steps)
+            steps += 1
+            n_batches += 1
+            for name, value in parts.items():
+                totals[name] = totals.get(name, 0.0) + value
+        auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
+        record = {"epoch": epoch, "valid_auc": auc, "seconds": time.perf_counter() - epoch_started,
+                  **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()}}
+        history.append(record)
+        log(f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
+            f"valid AUC {auc:.4f} ({record['seconds']:.1f} s)")
+        if auc > best or best_state is None:
+            best, best_state, stale = auc, model.trainable_state_dict(), 0
+        else:
+            stale += 1
+            if stale > config.patience:
+                log(f"early stop: no better validation AUC for {stale} epoch(s)")
+                break
+    model.load_state_dict(best_state, strict=False)
+    best_epoch = max(history, key=lambda r: (r["valid_auc"], -r["epoch"]))["epoch"]
+    return FitResult(history, best_epoch, best, steps, time.perf_counter() - started)
+
+
+def _step(model, batch, objectives, optimizer, epoch: int, step: int) -> dict[str, float]:
+    weights = [o.sample_weight(batch) for o in objectives.values()]
+    weights = [w for w in weights if w is not None]
+    if weights:
+        batch.weight = torch.stack(weights).prod(dim=0)
+    out = model(batch)
+    parts = {name: o.config.weight * o.loss(model, batch, out, training=True) for name, o in objectives.items()}
+    loss = sum(parts.values())
+    if not torch.isfinite(loss):
+        detail = ", ".join(f"{k}={v.item():.4g}" for k, v in parts.items())
+        raise TrainingError(f"loss is {loss.item()} at epoch {epoch}, step {step + 1} ({detail}); "
+                            f"try a lower learning rate")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item(), **{k: v.item() for k, v in parts.items()}}
+
+
+def _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups) -> float:
+    scores = score(model, prepared, encoded, valid_idx, config.train_setting, config.eval_batch_size, pad_id, groups)
+    value = metrics.auc(prepared.samples.label[valid_idx], scores).value
+    return float("-inf") if np.isnan(value) else value

@@ -1,0 +1,93 @@
+"""The training loop and a whole run on real MovieLens-100K samples with the
+tiny test-fixture backbones (their numbers mean nothing; their behaviour does)."""
+
+import numpy as np
+import pytest
+import torch
+from transformers import T5Config, T5ForConditionalGeneration
+
+from harness.backbones.base import Backbone, freeze
+from harness.backbones.tiny import tiny_llama, tiny_t5
+from harness.data.encode import prompt_keys, render_prompts
+from harness.data.prepare import prepare
+from harness.data.samples import SampleConfig
+from harness.heads import build_head
+from harness.model import Recommender
+from harness.objectives.sf import SFLoss
+from harness.run import RunConfig, run, trainable_parameters
+from harness.train import TrainConfig, TrainingError
+
+SAMPLE = SampleConfig(n_sequences=400)
+
+
+@pytest.fixture(scope="module")
+def texts(movielens_dir, tmp_path_factory):
+    p = prepare("movielens-100k", movielens_dir, SAMPLE, cache_dir=tmp_path_factory.mktemp("prep"))
+    words = ("male", "female")
+    return [t for k in prompt_keys(p.samples.groups) for t in render_prompts(p.samples, k, words)[0][:20]] + \
+        list(p.samples.titles)
+
+
+def _run(movielens_dir, backbone, **train):
+    config = RunConfig(data_dir=str(movielens_dir), sample=SAMPLE, max_tokens=256,
+                       train=TrainConfig(**{"epochs": 3, "batch_size": 16, "max_train_samples": 128,
+                                          "max_eval_samples": 64, **train}))
+    return run(config, backbone=backbone, log=lambda message: None)
+
+
+def test_training_lowers_the_loss_and_reports_every_setting(movielens_dir, texts):
+    result = _run(movielens_dir, tiny_t5(texts), head="mos", patience=5)
+    losses = [e["train_loss"] for e in result["fit"]["epochs"]]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert set(result["test"]) == {"implicit", "explicit", "counterfactual"}
+    perf = result["test"]["implicit"]["performance"]
+    assert {"all", "male", "female", "inside", "outside"} <= set(perf)
+    assert set(result["scores"]["setting"]) == {"implicit", "explicit", "counterfactual"}
+    assert len(result["scores"]) == 3 * min(64, result["data"]["splits"]["test"])
+    assert result["parameters"]["trainable"] > 0
+
+
+def test_same_seed_same_numbers_to_the_last_digit(movielens_dir, texts):
+    a = _run(movielens_dir, tiny_llama(texts), head="prompt_tuning", epochs=2)
+    b = _run(movielens_dir, tiny_llama(texts), head="prompt_tuning", epochs=2)
+    assert [e["train_loss"] for e in a["fit"]["epochs"]] == [e["train_loss"] for e in b["fit"]["epochs"]]
+    assert np.array_equal(a["scores"]["score"].to_numpy(), b["scores"]["score"].to_numpy())
+    assert a["test"] == b["test"]
+    c = _run(movielens_dir, tiny_llama(texts), head="prompt_tuning", epochs=2, seed=1)
+    assert not np.array_equal(a["scores"]["score"].to_numpy(), c["scores"]["score"].to_numpy())
+
+
+def test_frozen_llm_is_evaluated_without_training(movielens_dir, texts):
+    result = _run(movielens_dir, tiny_t5(texts), head="llm")
+    assert result["fit"]["epochs"] == [] and result["parameters"]["trainable"] == 0
+
+
+def test_nan_loss_raises_a_training_error(movielens_dir, texts, monkeypatch):
+    monkeypatch.setattr(SFLoss, "loss", lambda self, model, batch, out, training: out.score.sum() * float("nan"))
+    with pytest.raises(TrainingError, match=r"loss is nan at epoch 1, step 1 \(rec=.*sf=nan"):
+        _run(movielens_dir, tiny_t5(texts), head="prompt_tuning")
+
+
+def test_config_validation_names_the_problem():
+    with pytest.raises(KeyError, match="registered heads"):
+        TrainConfig(head="nope")
+    with pytest.raises(ValueError, match="unknown option"):
+        TrainConfig(head="mos", head_options={"experts": 3})
+    with pytest.raises(KeyError, match="registered: "):
+        TrainConfig(head="mos", objectives={"rec": {}, "parity": {}})
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
+    assert TrainConfig(head="lora").learning_rate == 0.005 and TrainConfig(head="mos").learning_rate == 0.5
+
+
+@pytest.mark.parametrize("head, paper_percent", [("prompt_tuning", 0.0138), ("p_tuning", 0.1097),
+                                                 ("tallrec", 0.3954)])
+def test_table5_trainable_percentages_on_a_t5_base_shape(head, paper_percent):
+    """t5-base's shape on the meta device (no weights): the paper's Table 5 column."""
+    config = T5Config(vocab_size=32128, d_model=768, d_kv=64, d_ff=3072, num_layers=12, num_heads=12,
+                      decoder_start_token_id=0, pad_token_id=0)
+    with torch.device("meta"):
+        backbone = Backbone("t5-base shape", freeze(T5ForConditionalGeneration(config)), None, "seq2seq", 1, 2)
+        counts = trainable_parameters(Recommender(backbone, build_head(head)))
+    assert counts["backbone"] == 222_903_552
+    assert counts["percent"] == pytest.approx(paper_percent, abs=1.5e-4)
