@@ -39,6 +39,7 @@ class PromptTemplate:
     body: str = "[Input]\nUser likes: {likes}\nUser dislikes: {dislikes}\nTarget item: {target}"
     empty: str = "none"           # shown when a history holds no liked (or disliked) item
     separator: str = ", "
+    answer_cue: str = ""          # appended after the target, e.g. "\nAnswer:" for causal LMs
 
     def instruction_for(self, group_word: str | None) -> str:
         user = f"{group_word} user" if group_word else "user"
@@ -47,7 +48,7 @@ class PromptTemplate:
     def render(self, liked: Sequence[str], disliked: Sequence[str], target: str, group_word: str | None) -> str:
         quote = lambda titles: self.separator.join(f'"{t}"' for t in titles) or self.empty  # noqa: E731
         body = self.body.format(likes=quote(liked), dislikes=quote(disliked), target=f'"{target}"')
-        return f"{self.instruction_for(group_word)}\n{body}"
+        return f"{self.instruction_for(group_word)}\n{body}{self.answer_cue}"
 
 
 def group_word_for(setting: Setting, user_group: int, group_words: Sequence[str]) -> str | None:

@@ -20,6 +20,7 @@ from harness.data.samples import SampleConfig
 from harness.evaluate import evaluate
 from harness.heads import build_head
 from harness.model import Recommender
+from harness.prompts import PromptTemplate
 from harness.train import TrainConfig, fit, needs_group_prompts, set_seed, subset
 
 
@@ -64,8 +65,9 @@ def run(config: RunConfig, backbone=None, log=print) -> dict:
     data_dir = resolve_data_dir(config.data_dir)
     prepared = prepare(config.dataset, data_dir, config.sample, config.stereotype, log=log)
     backbone = backbone or load_backbone(config.backbone)
+    template = PromptTemplate(answer_cue=backbone.answer_cue)
     encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words,
-                            config.max_tokens, prepared.cache_folder, log=log)
+                            config.max_tokens, prepared.cache_folder, template=template, log=log)
     timings["data_s"] = time.perf_counter() - started
     set_seed(config.train.seed)
     model = Recommender(backbone, build_head(config.train.head, **config.train.head_options))

@@ -35,6 +35,7 @@ def _private_caches(tmp_path_factory, monkeypatch):
     root = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("HARNESS_DATA_DIR", str(root / "data"))
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(root / "prepared"))
+    monkeypatch.setenv("HARNESS_MODELS_DIR", str(root / "models"))
 
 
 def word_tokenizer(texts):

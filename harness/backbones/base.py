@@ -15,6 +15,13 @@ from torch import nn
 
 Kind = Literal["seq2seq", "causal"]
 ANSWERS = ("Yes", "No")  # the paper's binary task: does the user like the target item?
+# What a causal LM writes next after "...\nAnswer:" is the word with its leading
+# space (a different token in byte-level BPE vocabularies); measured on SmolLM2-135M
+# after a plain-text prompt, " Yes"/" No" are ~5.5 nats likelier than "Yes"/"No".
+# A T5 decoder starts its answer fresh, where "Yes" is the sentencepiece word "▁Yes".
+ANSWERS_BY_KIND = {"seq2seq": ANSWERS, "causal": (" Yes", " No")}
+# Appended to every prompt of a causal LM so that the next token is the answer.
+ANSWER_CUE_BY_KIND = {"seq2seq": "", "causal": "\nAnswer:"}
 
 
 class BackboneError(Exception):
@@ -31,6 +38,11 @@ class Backbone:
     kind: Kind
     yes_id: int
     no_id: int
+
+    @property
+    def answer_cue(self) -> str:
+        """Text appended to prompts so the scored position is where the answer goes."""
+        return ANSWER_CUE_BY_KIND[self.kind]
 
     @property
     def hidden_size(self) -> int:
@@ -74,7 +86,7 @@ def kind_of(model: nn.Module) -> Kind:
 
 def wrap(name: str, model: nn.Module, tokenizer) -> Backbone:
     """A loaded model and tokenizer as a frozen Backbone, answers checked."""
-    yes, no = answer_ids(tokenizer)
+    yes, no = answer_ids(tokenizer, ANSWERS_BY_KIND[kind_of(model)])
     if tokenizer.pad_token_id is None:
         # causal LMs often lack one; any id works, as padded positions are masked out
         tokenizer.pad_token = tokenizer.eos_token

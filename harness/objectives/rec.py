@@ -18,7 +18,9 @@ class RecLoss(Objective):
     def loss(self, model, batch, out, training):
         if batch.weight is None:
             return out.nll.mean()
-        return (batch.weight * out.nll).sum() / batch.weight.sum().clamp(min=1e-12)
+        # mean(w * nll), as IFairLRS does: weights keep their scale across batches
+        # (IFairLRS normalises them to a training mean of 1), unlike sum(w*nll)/sum(w)
+        return (batch.weight * out.nll).mean()
 
 
 SPEC = register(ObjectiveSpec("rec", RecLoss, RecOptions, "L_rec, Eq. 11"))
