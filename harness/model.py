@@ -123,7 +123,7 @@ class Recommender(nn.Module):
         if prefix.decoder is not None:
             decoder_embeds = torch.cat([prefix.decoder, decoder_embeds], dim=1)
         decoded = self.lm.get_decoder()(inputs_embeds=decoder_embeds, encoder_hidden_states=encoded,
-                                        encoder_attention_mask=mask).last_hidden_state[:, -1]
+                                        encoder_attention_mask=mask, use_cache=False).last_hidden_state[:, -1]
         if getattr(self.lm.config, "scale_decoder_outputs", self.lm.config.tie_word_embeddings):
             decoded = decoded * self.lm.config.d_model ** -0.5   # as T5ForConditionalGeneration does
         return decoded, _masked_mean(encoded, mask)
@@ -138,7 +138,7 @@ class Recommender(nn.Module):
         embeds = embeds.gather(1, order[..., None].expand_as(embeds))
         positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
         hidden = getattr(self.lm, self.lm.base_model_prefix)(
-            inputs_embeds=embeds, attention_mask=mask, position_ids=positions).last_hidden_state
+            inputs_embeds=embeds, attention_mask=mask, position_ids=positions, use_cache=False).last_hidden_state
         return hidden[:, -1], _masked_mean(hidden, mask)
 
 
