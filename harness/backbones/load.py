@@ -185,7 +185,7 @@ def probe(backbone: Backbone, prompt: str = "Is Paris the capital of France? Ans
 
     A smoke check that the weights compute, not a score of the paper's task.
     """
-    batch = backbone.tokenizer(prompt, return_tensors="pt")
+    batch = backbone.tokenizer(prompt + backbone.answer_cue, return_tensors="pt")
     if backbone.kind == "seq2seq":
         start = torch.full((1, 1), backbone.model.config.decoder_start_token_id, dtype=torch.long)
         logits = backbone.model(**batch, decoder_input_ids=start).logits[0, -1]

