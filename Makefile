@@ -21,6 +21,8 @@ $(VENV)/.installed: pyproject.toml
 quickstart: setup
 	$(BIN)/python -m harness.data fetch movielens-100k
 	$(BIN)/python -m harness.data describe movielens-100k
+	$(BIN)/python -m harness.backbones fetch smollm2-135m
+	$(BIN)/python -m harness --head mos --backbone smollm2-135m --smoke
 
 test: setup
 	$(BIN)/python -m pytest -q
