@@ -6,6 +6,7 @@ No Ray here: this runs and is tested on its own; the sweep calls ``fit``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import random
@@ -105,8 +106,14 @@ def needs_group_prompts(model, config: TrainConfig) -> bool:
         get_objective(name).cls.needs_group_prompts for name in config.resolved_objectives())
 
 
-def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None) -> FitResult:
-    """Train ``model``'s head; on return it holds the weights of the best validation epoch."""
+def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None,
+        resume: dict | None = None, on_epoch_end=None) -> FitResult:
+    """Train ``model``'s head; on return it holds the weights of the best validation epoch.
+
+    ``on_epoch_end(state)`` receives everything needed to continue after that epoch
+    (weights, optimizer, RNG and shuffling state, history); ``fit(..., resume=state)``
+    continues from it and ends with the same numbers as an uninterrupted run.
+    """
     set_seed(config.seed)
     s = prepared.samples
     train_idx = subset(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
@@ -122,35 +129,70 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False, scale_parameter=False,
                           warmup_init=False)
     generator = torch.Generator().manual_seed(config.seed)
-    history, best, best_state, steps, stale = [], -math.inf, None, 0, 0
-    for epoch in range(1, config.epochs + 1):
-        epoch_started = time.perf_counter()
-        model.train()
-        totals: dict[str, float] = {}
-        n_batches = 0
-        for batch in batches(prepared, encoded, train_idx, config.train_setting, config.batch_size, pad_id,
-                             groups, generator):
-            parts = _step(model, batch, objectives, optimizer, epoch, steps)
-            steps += 1
-            n_batches += 1
-            for name, value in parts.items():
-                totals[name] = totals.get(name, 0.0) + value
-        auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
-        record = {"epoch": epoch, "valid_auc": auc, "seconds": time.perf_counter() - epoch_started,
-                  **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()}}
-        history.append(record)
+    state = {"epoch": 0, "history": [], "best": -math.inf, "best_state": None, "steps": 0, "stale": 0,
+             "stopped": False}
+    if resume is not None:
+        state = _restore(resume, model, optimizer, generator, objectives)
+        log(f"resuming after epoch {state['epoch']}")
+    for epoch in range(state["epoch"] + 1, config.epochs + 1):
+        if state["stopped"]:
+            break
+        record = _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, generator, groups,
+                        train_idx, valid_idx, epoch, state)
         log(f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
-            f"valid AUC {auc:.4f} ({record['seconds']:.1f} s)")
-        if auc > best or best_state is None:
-            best, best_state, stale = auc, model.trainable_state_dict(), 0
-        else:
-            stale += 1
-            if stale > config.patience:
-                log(f"early stop: no better validation AUC for {stale} epoch(s)")
-                break
-    model.load_state_dict(best_state, strict=False)
-    best_epoch = max(history, key=lambda r: (r["valid_auc"], -r["epoch"]))["epoch"]
-    return FitResult(history, best_epoch, best, steps, time.perf_counter() - started)
+            f"valid AUC {record['valid_auc']:.4f} ({record['seconds']:.1f} s)")
+        if state["stopped"]:
+            log(f"early stop: no better validation AUC for {state['stale']} epoch(s)")
+        if on_epoch_end is not None:
+            on_epoch_end(_snapshot(state, model, optimizer, generator, objectives))
+    model.load_state_dict(state["best_state"], strict=False)
+    best_epoch = max(state["history"], key=lambda r: (r["valid_auc"], -r["epoch"]))["epoch"]
+    return FitResult(state["history"], best_epoch, state["best"], state["steps"], time.perf_counter() - started)
+
+
+def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, generator, groups, train_idx,
+           valid_idx, epoch: int, state: dict) -> dict:
+    """One epoch of training and its validation; updates ``state`` (history, best, early stop)."""
+    started = time.perf_counter()
+    model.train()
+    totals: dict[str, float] = {}
+    n_batches = 0
+    for batch in batches(prepared, encoded, train_idx, config.train_setting, config.batch_size, pad_id,
+                         groups, generator):
+        parts = _step(model, batch, objectives, optimizer, epoch, state["steps"])
+        state["steps"] += 1
+        n_batches += 1
+        for name, value in parts.items():
+            totals[name] = totals.get(name, 0.0) + value
+    auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
+    record = {"epoch": epoch, "valid_auc": auc, "seconds": time.perf_counter() - started,
+              **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()}}
+    state["history"].append(record)
+    state["epoch"] = epoch
+    if auc > state["best"] or state["best_state"] is None:
+        state.update(best=auc, best_state=model.trainable_state_dict(), stale=0)
+    else:
+        state["stale"] += 1
+        state["stopped"] = state["stale"] > config.patience
+    return record
+
+
+def _snapshot(state, model, optimizer, generator, objectives) -> dict:
+    """A copy that later training cannot change (optimizer.state_dict() aliases live tensors)."""
+    return copy.deepcopy({**state, "model": model.trainable_state_dict(), "optimizer": optimizer.state_dict(),
+                          "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
+                          "objectives": {name: o.state_dict() for name, o in objectives.items()}})
+
+
+def _restore(snapshot, model, optimizer, generator, objectives) -> dict:
+    model.load_state_dict(snapshot["model"], strict=False)
+    optimizer.load_state_dict(snapshot["optimizer"])
+    generator.set_state(snapshot["generator"])
+    torch.set_rng_state(snapshot["torch_rng"])
+    for name, objective in objectives.items():
+        objective.load_state_dict(snapshot["objectives"].get(name, {}))
+    keys = ("epoch", "history", "best", "best_state", "steps", "stale", "stopped")
+    return {k: snapshot[k] for k in keys}
 
 
 def _step(model, batch, objectives, optimizer, epoch: int, step: int) -> dict[str, float]:
