@@ -107,18 +107,25 @@ def needs_group_prompts(model, config: TrainConfig) -> bool:
 
 
 def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None,
-        resume: dict | None = None, on_epoch_end=None) -> FitResult:
+        resume: dict | None = None, on_epoch_end=None, after_backward=None,
+        shard: tuple[int, int] = (0, 1)) -> FitResult:
     """Train ``model``'s head; on return it holds the weights of the best validation epoch.
 
     ``on_epoch_end(state)`` receives everything needed to continue after that epoch
     (weights, optimizer, RNG and shuffling state, history); ``fit(..., resume=state)``
     continues from it and ends with the same numbers as an uninterrupted run.
+    ``after_backward(model)`` runs between backward and the optimizer step (e.g. to
+    average gradients across data-parallel workers); ``shard=(rank, world_size)``
+    trains on that worker's equal share of the training samples.
     """
     set_seed(config.seed)
     s = prepared.samples
     train_idx = subset(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
     valid_idx = subset(np.flatnonzero(s.mask("valid")), config.max_eval_samples, config.seed)
     objectives = build_objectives(config, prepared, train_idx)
+    rank, world = shard
+    # equal shares, so every worker takes the same number of steps (all-reduce needs it)
+    train_idx = train_idx[: len(train_idx) // world * world][rank::world]
     groups = needs_group_prompts(model, config)
     parameters = model.trainable_parameters()
     started = time.perf_counter()
@@ -138,7 +145,7 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
         if state["stopped"]:
             break
         record = _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, generator, groups,
-                        train_idx, valid_idx, epoch, state)
+                        train_idx, valid_idx, epoch, state, after_backward)
         log(f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
             f"valid AUC {record['valid_auc']:.4f} ({record['seconds']:.1f} s)")
         if state["stopped"]:
@@ -151,7 +158,7 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
 
 
 def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, generator, groups, train_idx,
-           valid_idx, epoch: int, state: dict) -> dict:
+           valid_idx, epoch: int, state: dict, after_backward=None) -> dict:
     """One epoch of training and its validation; updates ``state`` (history, best, early stop)."""
     started = time.perf_counter()
     model.train()
@@ -159,7 +166,7 @@ def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, gene
     n_batches = 0
     for batch in batches(prepared, encoded, train_idx, config.train_setting, config.batch_size, pad_id,
                          groups, generator):
-        parts = _step(model, batch, objectives, optimizer, epoch, state["steps"])
+        parts = _step(model, batch, objectives, optimizer, epoch, state["steps"], after_backward)
         state["steps"] += 1
         n_batches += 1
         for name, value in parts.items():
@@ -195,7 +202,7 @@ def _restore(snapshot, model, optimizer, generator, objectives) -> dict:
     return {k: snapshot[k] for k in keys}
 
 
-def _step(model, batch, objectives, optimizer, epoch: int, step: int) -> dict[str, float]:
+def _step(model, batch, objectives, optimizer, epoch: int, step: int, after_backward=None) -> dict[str, float]:
     weights = [o.sample_weight(batch) for o in objectives.values()]
     weights = [w for w in weights if w is not None]
     if weights:
@@ -209,6 +216,8 @@ def _step(model, batch, objectives, optimizer, epoch: int, step: int) -> dict[st
                             f"try a lower learning rate")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if after_backward is not None:
+        after_backward(model)
     optimizer.step()
     return {"loss": loss.item(), **{k: v.item() for k, v in parts.items()}}
 

@@ -1,0 +1,320 @@
+"""``python -m harness.sweep SPACE.yaml``: Ray Tune + Optuna over the harness.
+
+Two phases per experiment (OptunaSearch rejects grid_search, and the tables need
+every reported configuration on every seed):
+
+1. search, per arm (data set x method) with searched parameters: seeded TPE
+   (OptunaSearch) proposes ``budget`` configurations, each trained on the first
+   seed and scored on validation (never test);
+2. replication: the best configuration of each arm (or its only one) on every
+   seed of the list. The search trial on the first seed is reused, not rerun.
+
+Each trial is a Tune function trainable that builds and fits a Ray Train
+``TorchTrainer`` (Train V2 refuses ``Tuner(TorchTrainer)``), reporting back through
+``TuneReportCallback``. Records are written by the trial (harness.records); the
+sweep's own state is those records: running the same command again skips
+finished trials, continues unfinished ones from their last epoch checkpoint (the
+Train run name is the trial key), and warm-starts Optuna with every finished
+search trial, so the searcher's state comes back whatever Tune keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from harness.records import Store, safe, trial_key
+from harness.space import SpaceError, SweepSpec, list_files, load_spec
+
+METRIC = "valid_auc"
+
+
+def _tune_distribution(distribution):
+    from ray import tune
+
+    kind, args = distribution.kind, distribution.args
+    if kind == "loguniform":
+        return tune.loguniform(*args)
+    if kind == "uniform":
+        return tune.uniform(*args)
+    if kind == "int":
+        return tune.randint(args[0], args[1] + 1)
+    return tune.choice(list(args))
+
+
+class Sweep:
+    def __init__(self, spec: SweepSpec, results: str, storage: str, log=print, between_phases=None):
+        self.spec, self.results, self.log = spec, results, log
+        self.between_phases = between_phases or (lambda: None)
+        self.train_storage = storage
+        self.store = Store(results)
+        self.arms = {arm.key: arm for arm in spec.arms()}
+
+    # ---- the trial (runs in a Ray task) ---------------------------------------------------
+    def trainable(self):
+        spec, results, train_storage, arms = self.spec, self.results, self.train_storage, self.arms
+
+        def trial(config: dict) -> None:
+            from ray import tune
+            from ray.train import FailureConfig, RunConfig, ScalingConfig
+            from ray.train.torch import TorchTrainer
+            from ray.tune.integration.ray_train import TuneReportCallback
+
+            from harness.worker import train_loop
+
+            config = config.get("job", config)   # replication trials carry their job as one grid value
+            arm = arms[config["arm"]]
+            params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
+            seed, phase = config["seed"], config["phase"]
+            key = trial_key(arm.key, spec.config_id(arm, params), seed)
+            store = Store(results)
+            done = store.read(key)
+            if done is not None and done["status"] == "ok":
+                tune.report({METRIC: done["metrics"][METRIC], "finished": 1, "reused": 1})
+                return
+            run_config = spec.run_config(arm, params, seed)
+            info = {"experiment": spec.name, "phase": phase, "arm": arm.key, "config_id": spec.config_id(arm, params),
+                    "params": params, "seed": seed, "dataset": arm.dataset, "backbone": spec.backbone,
+                    "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
+                    "smoke": spec.smoke}
+            store.mark_running(key, info)
+            resources = spec.resources
+            trainer = TorchTrainer(
+                train_loop,
+                train_loop_config={"run_config": run_config, "key": key, "results": results, "info": info,
+                                   "backbone": spec.backbone},
+                scaling_config=ScalingConfig(num_workers=resources.workers, use_gpu=resources.gpus_per_worker > 0,
+                                             resources_per_worker={"CPU": resources.cpus_per_worker,
+                                                                   "GPU": resources.gpus_per_worker}),
+                run_config=RunConfig(name=f"train-{key}", storage_path=train_storage,
+                                     callbacks=[TuneReportCallback()], failure_config=FailureConfig(max_failures=0)),
+            )
+            trainer.fit()
+
+        return trial
+
+    # ---- phases --------------------------------------------------------------------------
+    def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None):
+        from ray import tune
+
+        trainable = tune.with_resources(self.trainable(), {"cpu": 0, "memory": 1})
+        scheduler = None
+        if self.spec.scheduler and search_alg is not None:
+            from ray.tune.schedulers import ASHAScheduler
+            from harness.train import TrainConfig
+
+            asha = self.spec.scheduler
+            # one report per epoch, then one when the record is written: max_t past the
+            # last epoch, so ASHA only ever stops a trial early, never at its last report
+            scheduler = ASHAScheduler(metric=METRIC, mode=self.spec.mode,
+                                      max_t=self.spec.train.get("epochs", TrainConfig.epochs) + 1,
+                                      grace_period=asha.grace_period, reduction_factor=asha.reduction_factor)
+        return tune.Tuner(
+            trainable, param_space=param_space,
+            tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=num_samples,
+                                        max_concurrent_trials=self.concurrency,
+                                        **({} if search_alg or scheduler else {"metric": METRIC, "mode": self.spec.mode})),
+            run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
+                                      storage_path=self.train_storage, verbose=1,
+                                      failure_config=tune.FailureConfig(max_failures=self.spec.max_failures),
+                                      callbacks=[Progress(name, self.log)]),
+        )
+
+    def _record_stopped(self, results) -> None:
+        """Trials that ended without writing a record were stopped early (ASHA): record
+        that, with their last validation score, so a restart does not run them again."""
+        for marker in self.store.running():
+            key = trial_key(marker["arm"], marker["config_id"], marker["seed"])
+            last = [r.metrics for r in results if _key_of(r.config, self.spec, self.arms) == key]
+            if last and self.store.read(key) is None:
+                self.store.write(key, {**marker, "status": "stopped", "error": None,
+                                       "metrics": {METRIC: last[0].get(METRIC)}})
+
+    def _records(self, arm_key: str, phase: str | None = None) -> list[dict]:
+        return [r for r in self.store.records() if r.get("arm") == arm_key and (phase is None or r.get("phase") == phase)]
+
+    def search(self, arm) -> dict:
+        """Phase 1 for one arm; returns the best parameters found (on validation)."""
+        space = self.spec.search_space(arm)
+        if not space:
+            return {}
+        seed = self.spec.seeds[0]
+        base = {"phase": "search", "arm": arm.key, "seed": seed}
+        pending = [m["params"] for m in self.store.running() if m.get("arm") == arm.key and m.get("phase") == "search"]
+        if pending:
+            self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
+            self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1).fit()
+        finished = self._records(arm.key, "search")
+        remaining = self.spec.budget - len(finished)
+        if remaining > 0:
+            from ray.tune.search.optuna import OptunaSearch
+
+            ok = [r for r in finished if r["status"] == "ok"]
+            searcher = OptunaSearch(metric=METRIC, mode=self.spec.mode, seed=self.spec.searcher_seed,
+                                    points_to_evaluate=[r["params"] for r in ok] or None,
+                                    evaluated_rewards=[r["metrics"][METRIC] for r in ok] or None)
+            if ok:
+                self.log(f"[{arm.key}] Optuna warm-started with {len(ok)} finished search trial(s)")
+            self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
+            param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
+            self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher).fit())
+        ok = [r for r in self._records(arm.key, "search") if r["status"] == "ok"]
+        if not ok:
+            raise RuntimeError(f"[{arm.key}] every search trial failed; see the records in {self.results}/trials")
+        best = max(ok, key=lambda r: r["metrics"][METRIC] * (1 if self.spec.mode == "max" else -1))
+        self.log(f"[{arm.key}] best {METRIC} {best['metrics'][METRIC]:.4f} with {best['params']}")
+        return best["params"]
+
+    def replicate(self, best: dict) -> None:
+        jobs = []
+        for arm_key, params in best.items():
+            arm = self.arms[arm_key]
+            for seed in self.spec.seeds:
+                record = self.store.read(trial_key(arm_key, self.spec.config_id(arm, params), seed))
+                if record is None or record["status"] != "ok":
+                    jobs.append({"phase": "replicate", "arm": arm_key, "seed": seed, "params": params})
+        self.log(f"replication: {len(jobs)} trial(s) to run "
+                 f"({len(best)} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
+        if jobs:
+            self._tuner("replicate", {"job": _grid(jobs)}, 1).fit()
+
+    def run(self) -> None:
+        import ray
+
+        cluster = ray.cluster_resources()
+        self.concurrency = self.spec.max_concurrent(cluster.get("CPU", 1.0), cluster.get("GPU", 0.0))
+        self.log(f"experiment {self.spec.name}: {len(self.arms)} arm(s), seeds {self.spec.seeds}, "
+                 f"concurrency {self.concurrency}; records in {self.results}/trials")
+        best = {}
+        for key, arm in self.arms.items():
+            best[key] = self.search(arm)
+            self.between_phases()
+        self.replicate(best)
+
+
+def Progress(name: str, log):  # noqa: N802  a factory: the Callback base class needs Ray imported
+    """Trials done, running and failed, and an estimate of the time left, after every trial."""
+    from ray.tune import Callback
+
+    class _Progress(Callback):
+        def __init__(self):
+            self.started, self.finished, self.failed, self.durations, self.t0 = set(), 0, 0, [], time.time()
+            self.trial_start = {}
+
+        def on_trial_start(self, iteration, trials, trial, **info):
+            self.trial_start[trial.trial_id] = time.time()
+            self._print(trials)
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            self.finished += 1
+            self.durations.append(time.time() - self.trial_start.get(trial.trial_id, self.t0))
+            self._print(trials)
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            self.failed += 1
+            self._print(trials)
+
+        def _print(self, trials):
+            running = sum(t.status == "RUNNING" for t in trials)
+            waiting = sum(t.status == "PENDING" for t in trials)
+            left = ""
+            if self.durations:
+                mean = sum(self.durations) / len(self.durations)
+                left = f", about {mean * (running + waiting) / max(running, 1) / 60:.1f} min left"
+            log(f"[{name}] {self.finished} done, {running} running, {waiting} waiting, {self.failed} failed, "
+                f"{(time.time() - self.t0) / 60:.1f} min elapsed{left}")
+
+    return _Progress()
+
+
+def _key_of(config: dict, spec, arms) -> str:
+    config = config.get("job", config)
+    arm = arms[config["arm"]]
+    params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
+    return trial_key(arm.key, spec.config_id(arm, params), config["seed"])
+
+
+def _grid(values: list):
+    from ray import tune
+
+    return tune.grid_search(values)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.sweep",
+        description="Run a search space (search on the first seed with Optuna, then replicate the best "
+                    "configuration of each arm on every seed) with Ray Tune and Ray Train. Running the same "
+                    "command again resumes: finished trials are kept, unfinished ones continue.")
+    parser.add_argument("space", nargs="?", help="a search-space YAML, e.g. search_spaces/mos.yaml")
+    parser.add_argument("--address", help="Ray cluster to join ('auto' for the running one); default: start "
+                                          "Ray on this machine")
+    parser.add_argument("--storage", help="where records and checkpoints go: a folder or a URI (s3://, gs://); "
+                                          "default: results/")
+    parser.add_argument("--name", help="experiment name (default: the YAML's name)")
+    parser.add_argument("--smoke", action="store_true", help="tiny random backbone and a few dozen samples: checks "
+                                                             "the set-up in minutes; records are stamped smoke")
+    parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
+                                                            "objectives")
+    return parser
+
+
+def _list(folder: Path) -> None:
+    from harness.__main__ import _list as list_registered
+
+    print("search spaces:")
+    for path in list_files(folder):
+        spec = load_spec(path)
+        print(f"  {path}: {spec.paper or ''} {spec.description or ''}".rstrip())
+    list_registered()
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.list:
+        _list(Path(args.space).parent if args.space else Path("search_spaces"))
+        return 0
+    if not args.space:
+        print("error: give a search-space YAML (see --list)", file=sys.stderr)
+        return 2
+    try:
+        spec = load_spec(args.space, smoke=args.smoke)      # everything validated before Ray starts
+    except (SpaceError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    name = (args.name + ("-smoke" if args.smoke else "")) if args.name else spec.experiment
+    root = (args.storage or "results").rstrip("/")
+    results = f"{root}/{name}"
+    if "://" not in results:
+        results = str(Path(results).resolve())
+    storage = f"{results}/ray"
+    if args.smoke:
+        print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
+              "smoke and are not results.", file=sys.stderr)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    def start_ray():
+        ray.init(address=args.address, include_dashboard=False, ignore_reinit_error=True)
+
+    def restart_local_ray():
+        # Measured here (Ray 2.60, 2 cores): a second Tuner in the same local Ray session
+        # could not start its Train worker group (startup timeout, with every CPU free);
+        # a fresh local Ray between phases avoids it. A cluster (--address) is left alone.
+        if args.address is None:
+            ray.shutdown()
+            start_ray()
+
+    start_ray()
+    started = time.time()
+    Sweep(spec, results, storage, log=lambda message: print(message, flush=True),
+          between_phases=restart_local_ray).run()
+    print(f"done in {(time.time() - started) / 60:.1f} min; records: {results}/trials")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

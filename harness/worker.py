@@ -1,0 +1,149 @@
+"""What one trial does inside a Ray Train worker: train with per-epoch
+checkpoints, test, and write the trial's record. Ray's reporting API has changed
+several times, so every call to it goes through ``Reporter``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import resource
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from harness.data.encode import encode_cached, prompt_keys, render_prompts
+from harness.data.paths import resolve_data_dir
+from harness.data.prepare import prepare
+from harness.data.registry import get_dataset
+from harness.evaluate import evaluate
+from harness.heads import build_head
+from harness.model import Recommender
+from harness.prompts import PromptTemplate
+from harness.provenance import provenance
+from harness.records import Store
+from harness.run import trainable_parameters
+from harness.train import fit, needs_group_prompts, set_seed, subset
+
+TINY_BACKBONES = ("tiny-t5", "tiny-llama")
+CHECKPOINT_FILE = "state.pt"
+
+
+class Reporter:
+    """The one place that talks to Ray Train: checkpoints in, metrics and checkpoints out."""
+
+    def __init__(self):
+        import ray.train
+
+        self._train = ray.train
+        self.context = ray.train.get_context()
+
+    @property
+    def rank(self) -> int:
+        return self.context.get_world_rank()
+
+    @property
+    def world_size(self) -> int:
+        return self.context.get_world_size()
+
+    def resume_state(self) -> dict | None:
+        checkpoint = self._train.get_checkpoint()
+        if checkpoint is None:
+            return None
+        with checkpoint.as_directory() as folder:
+            return torch.load(Path(folder) / CHECKPOINT_FILE, weights_only=False)
+
+    def report(self, metrics: dict, state: dict | None = None) -> None:
+        if state is None or self.rank != 0:
+            self._train.report(metrics)
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            torch.save(state, Path(folder) / CHECKPOINT_FILE)
+            self._train.report(metrics, checkpoint=self._train.Checkpoint.from_directory(folder))
+
+
+def load_backbone_for(name: str, prepared, seed: int = 0):
+    """A registered/local/hub backbone, or for smoke runs a tiny random test-fixture model
+    whose word-level vocabulary covers the prepared data."""
+    if name in TINY_BACKBONES:
+        from harness.backbones import tiny
+
+        words = get_dataset(prepared.samples.dataset).group_words
+        texts = [render_prompts(prepared.samples, key, words)[0][0] for key in prompt_keys(prepared.samples.groups)]
+        make = tiny.tiny_t5 if name == "tiny-t5" else tiny.tiny_llama
+        return make(texts + [str(t) for t in prepared.samples.titles], seed=seed)
+    from harness.backbones import load_backbone
+
+    return load_backbone(name)
+
+
+def all_reduce_gradients(model) -> None:
+    """Data parallelism across Train workers: average the head's gradients (the
+    process group is the one Ray Train's TorchTrainer set up)."""
+    world = torch.distributed.get_world_size()
+    for parameter in model.trainable_parameters():
+        if parameter.grad is not None:
+            torch.distributed.all_reduce(parameter.grad)
+            parameter.grad /= world
+
+
+def train_loop(loop_config: dict) -> None:
+    """Ray Train's ``train_loop_per_worker``. loop_config: run_config (harness.run.RunConfig),
+    key, results (store root), info (record fields known before the run)."""
+    reporter = Reporter()
+    run_config, key = loop_config["run_config"], loop_config["key"]
+    store = Store(loop_config["results"])
+    started = time.time()
+    try:
+        record, scores = _run(run_config, reporter, loop_config["backbone"])
+    except Exception as error:  # recorded as failed, then raised so Ray retries it
+        if reporter.rank == 0:
+            store.write(key, {**loop_config["info"], "status": "failed", "error": f"{type(error).__name__}: {error}",
+                              "traceback": traceback.format_exc(), "seconds": time.time() - started,
+                              "provenance": provenance()})
+        raise
+    if reporter.rank == 0:
+        store.write(key, {**loop_config["info"], **record, "status": "ok", "error": None,
+                          "seconds": time.time() - started, "provenance": provenance()}, scores)
+    reporter.report({"valid_auc": record["metrics"]["valid_auc"], "finished": 1})
+
+
+def _run(run_config, reporter: Reporter, backbone_name: str):
+    timings = {}
+    started = time.perf_counter()
+    prepared = prepare(run_config.dataset, resolve_data_dir(run_config.data_dir), run_config.sample,
+                       run_config.stereotype)
+    backbone = load_backbone_for(backbone_name, prepared, run_config.train.seed)
+    template = PromptTemplate(answer_cue=backbone.answer_cue)
+    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(run_config.dataset).group_words,
+                            run_config.max_tokens, prepared.cache_folder, template=template)
+    timings["data_s"] = time.perf_counter() - started
+    set_seed(run_config.train.seed)
+    model = Recommender(backbone, build_head(run_config.train.head, **run_config.train.head_options))
+    pad_id = backbone.tokenizer.pad_token_id
+    on_epoch = lambda state: reporter.report(  # noqa: E731
+        {"valid_auc": state["history"][-1]["valid_auc"], "epoch": state["epoch"]}, state)
+    started = time.perf_counter()
+    fitted = fit(model, prepared, encoded, run_config.train, pad_id, resume=reporter.resume_state(),
+                 on_epoch_end=on_epoch, after_backward=all_reduce_gradients if reporter.world_size > 1 else None,
+                 shard=(reporter.rank, reporter.world_size))
+    timings["train_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    test_idx = subset(np.flatnonzero(prepared.samples.mask("test")), run_config.train.max_eval_samples,
+                      run_config.train.seed)
+    results, scores = evaluate(model, prepared, encoded, test_idx, run_config.train.eval_batch_size, pad_id,
+                               needs_group_prompts(model, run_config.train))
+    timings["test_s"] = time.perf_counter() - started
+    record = {
+        "config": run_config.to_dict(), "backbone_kind": backbone.kind, "parameters": trainable_parameters(model),
+        "fit": dataclasses.asdict(fitted), "metrics": {"valid_auc": fitted.best_valid_auc,
+                                                        "test": {k: dataclasses.asdict(v) for k, v in results.items()}},
+        "timings": timings, "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "data": {"cache_key": prepared.report["cache_key"], "splits": prepared.samples.split_sizes},
+        "pid": os.getpid(),
+    }
+    return record, scores
