@@ -22,7 +22,7 @@ quickstart: setup
 	$(BIN)/python -m harness.data fetch movielens-100k
 	$(BIN)/python -m harness.data describe movielens-100k
 	$(BIN)/python -m harness.backbones fetch smollm2-135m
-	$(BIN)/python -m harness --head mos --backbone smollm2-135m --smoke
+	$(BIN)/python -m harness.sweep search_spaces/quickstart.yaml
 
 test: setup
 	$(BIN)/python -m pytest -q

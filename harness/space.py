@@ -505,6 +505,10 @@ class SweepSpec:
     files: tuple[Path, ...] = ()      # the extends chain, root first
     _origins: _Origins | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self):
+        if self._origins is None:   # built by hand, not by load_spec: blame the source file
+            object.__setattr__(self, "_origins", _Origins([Path(self.source)], Path(self.source)))
+
     @property
     def experiment(self) -> str:
         """The results folder name: smoke runs never share one with real runs."""

@@ -4,6 +4,8 @@ that name the file, the key and the valid choices."""
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import textwrap
 from pathlib import Path
 
@@ -172,6 +174,17 @@ def test_arms_and_concurrency(folder):
                                             "bookcrossing/tp"]
     assert spec.arms()[0].slug == "movielens-100k__mos" and spec.arm("bookcrossing/tp").method.head == "tallrec_pt"
     assert spec.max_concurrent(cpus=16, gpus=2) == 1 and spec.max_concurrent(cpus=16, gpus=8) == 4
+
+
+def test_spec_and_errors_survive_pickling_and_paths_become_absolute(folder):
+    path = _write(folder, "exp.yaml", "methods: [{head: mos}]\ndata_dir: some/data\n")
+    spec = load_spec(path)
+    assert spec.data_dir == os.path.join(os.getcwd(), "some", "data")   # Ray trials run in another directory
+    arm = spec.arms()[0]
+    assert pickle.loads(pickle.dumps(spec)).run_config(arm, {}, 3) == spec.run_config(arm, {}, 3)
+    error = _error(folder, "methods: [{head: moss}]\n")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.key, copy.choices) == (str(error), error.key, error.choices)
 
 
 # -- errors name the file, the key and the choices ---------------------------------------------------

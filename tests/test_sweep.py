@@ -1,0 +1,100 @@
+"""The sweep on an in-process Ray: a smoke sweep of a few trials, a bad YAML that
+fails before Ray starts, and a driver killed mid-sweep then restarted.
+
+Slow (about a minute per sweep on 2 cores): the smoke sweep starts real Ray Train
+workers. Marked ``slow``; they run in the default test command.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.space import load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+SPACE = ROOT / "search_spaces" / "mos.yaml"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def sweep_env(movielens_dir, monkeypatch):
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(movielens_dir))
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+
+
+def _records(folder: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (folder / "trials").glob("*.json")
+            if not p.name.endswith(".running.json")}
+
+
+def _expected(spec) -> int:
+    return spec.budget + len(spec.seeds) - 1   # search trials, then the best one's other seeds
+
+
+def test_smoke_sweep_writes_valid_records_for_every_seed(sweep_env, tmp_path, capsys):
+    import ray
+
+    from harness.sweep import main
+
+    try:
+        assert main([str(SPACE), "--smoke", "--storage", str(tmp_path)]) == 0
+    finally:
+        ray.shutdown()
+    out = capsys.readouterr().out
+    spec = load_spec(SPACE, smoke=True)
+    records = _records(tmp_path / "mos-smoke")
+    assert len(records) == _expected(spec)
+    assert all(r["status"] == "ok" and r["smoke"] is True for r in records.values())
+    search = [r for r in records.values() if r["phase"] == "search"]
+    assert len(search) == spec.budget and "search:" in out          # proposed by OptunaSearch
+    assert len({json.dumps(r["params"], sort_keys=True) for r in search}) == spec.budget
+    best = max(search, key=lambda r: r["metrics"]["valid_auc"])
+    seeds = sorted(r["seed"] for r in records.values() if r["config_id"] == best["config_id"])
+    assert seeds == sorted(spec.seeds)                              # the reported config has every seed
+    for key, record in records.items():
+        assert record["metrics"]["test"]["implicit"]["performance"]["all"]["auc"]["value"] is not None
+        assert record["provenance"]["git_commit"] and record["parameters"]["trainable"] > 0
+        assert (tmp_path / "mos-smoke" / "trials" / f"{key}.parquet").is_file()
+
+
+def test_bad_yaml_fails_before_ray_starts(tmp_path, capsys):
+    import ray
+
+    from harness.sweep import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: " + str(ROOT / "search_spaces" / "defaults.yaml") + "\nbudgett: 3\n")
+    assert main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "budgett" in err and "budget" in err
+    assert not ray.is_initialized()
+
+
+def test_killed_driver_restarts_and_runs_every_trial_once(sweep_env, tmp_path):
+    command = [sys.executable, "-m", "harness.sweep", str(SPACE), "--smoke", "--storage", str(tmp_path)]
+    folder = tmp_path / "mos-smoke"
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not _records(folder):
+        time.sleep(1)
+    assert _records(folder), "no trial finished within 5 minutes"
+    os.killpg(first.pid, signal.SIGKILL)                           # the driver and the Ray it started
+    first.wait()
+    before = {key: (folder / "trials" / f"{key}.json").stat().st_mtime_ns for key in _records(folder)}
+    assert len(before) < _expected(load_spec(SPACE, smoke=True))  # it was killed mid-sweep
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    records = _records(folder)
+    assert len(records) == _expected(load_spec(SPACE, smoke=True))
+    assert all(r["status"] == "ok" for r in records.values())
+    assert not list((folder / "trials").glob("*.running.json"))
+    for key, mtime in before.items():                              # finished trials were not run again
+        assert (folder / "trials" / f"{key}.json").stat().st_mtime_ns == mtime
