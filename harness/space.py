@@ -194,7 +194,7 @@ def _describe(hint) -> str:
     if origin is Literal:
         return "one of " + ", ".join(map(repr, args))
     if origin is tuple:
-        return f"a list of {_describe(args[0])}" if args[-1] is Ellipsis else \
+        return f"a list, each {_describe(args[0])}" if args[-1] is Ellipsis else \
             f"a list of {len(args)} ({', '.join(_describe(a) for a in args)})"
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "a mapping",
              list: "a list", NoneType: "null"}
@@ -288,7 +288,7 @@ def _read(path: Path) -> dict:
     for key in raw:
         if key not in _TOP and key != "extends":
             raise SpaceError(path, str(key), "unknown key", sorted([*_TOP, "extends"]))
-    for key in raw.get("smoke") or {}:
+    for key in raw["smoke"] if isinstance(raw.get("smoke"), dict) else ():
         if key not in _SMOKE_KEYS:
             raise SpaceError(path, f"smoke.{key}", "not something smoke can override", _SMOKE_KEYS)
     return raw
@@ -608,8 +608,7 @@ class SweepSpec:
         if section == "head_options":
             free = {k for m in self.methods for k in _hints(get_head(m.head).config_cls)
                     if self._hint(m, f"head_options.{k}") is not None}
-            return f"no arm's head has option {rest!r} left free (presets and arms' own head_options fix " \
-                   f"options)", sorted(free)
+            return f"no arm's head has option {rest!r} left free (a preset or the arm may fix it)", sorted(free)
         name = rest.partition(".")[0]
         used = {n for m in self.methods for n in (m.objectives or get_head(m.head).objectives)}
         if name not in used:
@@ -635,9 +634,12 @@ class SweepSpec:
         values = {p: o.check(("search", p), v, self._hint(m, p)) for p, v in params.items()}
 
         def layer(section: str, base: dict, own: dict) -> tuple[dict, callable]:
+            """defaults < the arm's own < searched values, and who set each key (for errors)."""
             found = {p[len(section) + 1:]: v for p, v in values.items() if p.startswith(section + ".")}
-            owner = lambda k: ("search", f"{section}.{k}") if k in found else (  # noqa: E731
-                ("methods", i, *section.split("."), k) if k in own else (section, k))
+
+            def owner(k):
+                return ("search", f"{section}.{k}") if k in found else \
+                    ("methods", i, *section.split("."), k) if k in own else (section, k)
             return {**base, **own, **found}, owner
 
         data, data_owner = layer("data", self.data, m.data)

@@ -65,10 +65,7 @@ class Sweep:
 
             from harness.worker import train_loop
 
-            config = config.get("job", config)   # replication trials carry their job as one grid value
-            arm = arms[config["arm"]]
-            params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
-            seed, phase = config["seed"], config["phase"]
+            arm, params, seed, phase = _job(config, spec, arms)
             key = trial_key(arm.key, spec.config_id(arm, params), seed)
             store = Store(results)
             done = store.read(key)
@@ -97,20 +94,20 @@ class Sweep:
         return trial
 
     # ---- phases --------------------------------------------------------------------------
-    def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None):
+    def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None, arm=None):
         from ray import tune
 
         trainable = tune.with_resources(self.trainable(), {"cpu": 0, "memory": 1})
         scheduler = None
         if self.spec.scheduler and search_alg is not None:
             from ray.tune.schedulers import ASHAScheduler
-            from harness.train import TrainConfig
 
             asha = self.spec.scheduler
+            epochs = self.spec.run_config(arm, {}, self.spec.seeds[0]).train.epochs
             # one report per epoch, then one when the record is written: max_t past the
             # last epoch, so ASHA only ever stops a trial early, never at its last report
             scheduler = ASHAScheduler(metric=METRIC, mode=self.spec.mode,
-                                      max_t=self.spec.train.get("epochs", TrainConfig.epochs) + 1,
+                                      max_t=epochs + 1,
                                       grace_period=asha.grace_period, reduction_factor=asha.reduction_factor)
         return tune.Tuner(
             trainable, param_space=param_space,
@@ -160,7 +157,8 @@ class Sweep:
                 self.log(f"[{arm.key}] Optuna warm-started with {len(ok)} finished search trial(s)")
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
             param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
-            self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher).fit())
+            self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher,
+                                             arm=arm).fit())
         ok = [r for r in self._records(arm.key, "search") if r["status"] == "ok"]
         if not ok:
             raise RuntimeError(f"[{arm.key}] every search trial failed; see the records in {self.results}/trials")
@@ -230,11 +228,18 @@ def Progress(name: str, log):  # noqa: N802  a factory: the Callback base class 
     return _Progress()
 
 
-def _key_of(config: dict, spec, arms) -> str:
+def _job(config: dict, spec, arms):
+    """(arm, params, seed, phase) of a Tune trial's config: replication and resumed trials
+    carry their job as one grid value; search trials carry the searched paths as keys."""
     config = config.get("job", config)
     arm = arms[config["arm"]]
     params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
-    return trial_key(arm.key, spec.config_id(arm, params), config["seed"])
+    return arm, params, config["seed"], config["phase"]
+
+
+def _key_of(config: dict, spec, arms) -> str:
+    arm, params, seed, _ = _job(config, spec, arms)
+    return trial_key(arm.key, spec.config_id(arm, params), seed)
 
 
 def _grid(values: list):

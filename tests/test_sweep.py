@@ -98,3 +98,22 @@ def test_killed_driver_restarts_and_runs_every_trial_once(sweep_env, tmp_path):
     assert not list((folder / "trials").glob("*.running.json"))
     for key, mtime in before.items():                              # finished trials were not run again
         assert (folder / "trials" / f"{key}.json").stat().st_mtime_ns == mtime
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(sweep_env, tmp_path):
+    space = tmp_path / "broken.yaml"
+    space.write_text(
+        f"extends: {ROOT / 'search_spaces' / 'defaults.yaml'}\n"
+        "methods:\n"
+        "  - {name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}   # div needs MoS experts\n"
+        "  - {name: fine, head: tallrec_pt}\n")
+    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    records = _records(tmp_path / "out" / "broken-smoke")
+    by_arm = {}
+    for record in records.values():
+        by_arm.setdefault(record["arm"].split("/")[1], []).append(record)
+    assert {r["status"] for r in by_arm["broken"]} == {"failed"}
+    assert all("div" in r["error"] and r["traceback"] for r in by_arm["broken"])
+    assert sorted(r["seed"] for r in by_arm["fine"] if r["status"] == "ok") == [0, 1]
