@@ -94,7 +94,9 @@ class Sweep:
         return trial
 
     # ---- phases --------------------------------------------------------------------------
-    def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None, arm=None):
+    def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None, arm=None,
+               total: int = 1):
+        """A Tuner for one phase; ``total`` trials are expected (for the progress line)."""
         from ray import tune
 
         trainable = tune.with_resources(self.trainable(), {"cpu": 0, "memory": 1})
@@ -117,7 +119,7 @@ class Sweep:
             run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
                                       storage_path=self.train_storage, verbose=1,
                                       failure_config=tune.FailureConfig(max_failures=self.spec.max_failures),
-                                      callbacks=[Progress(name, self.log)]),
+                                      callbacks=[Progress(name, self.log, total, self.concurrency)]),
         )
 
     def _record_stopped(self, results) -> None:
@@ -143,7 +145,7 @@ class Sweep:
         pending = [m["params"] for m in self.store.running() if m.get("arm") == arm.key and m.get("phase") == "search"]
         if pending:
             self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
-            self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1).fit()
+            self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, total=len(pending)).fit()
         finished = self._records(arm.key, "search")
         remaining = self.spec.budget - len(finished)
         if remaining > 0:
@@ -158,7 +160,7 @@ class Sweep:
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
             param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
             self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher,
-                                             arm=arm).fit())
+                                             arm=arm, total=remaining).fit())
         ok = [r for r in self._records(arm.key, "search") if r["status"] == "ok"]
         if not ok:
             raise RuntimeError(f"[{arm.key}] every search trial failed; see the records in {self.results}/trials")
@@ -177,7 +179,7 @@ class Sweep:
         self.log(f"replication: {len(jobs)} trial(s) to run "
                  f"({len(best)} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
         if jobs:
-            self._tuner("replicate", {"job": _grid(jobs)}, 1).fit()
+            self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs)).fit()
 
     def run(self) -> None:
         import ray
@@ -193,7 +195,7 @@ class Sweep:
         self.replicate(best)
 
 
-def Progress(name: str, log):  # noqa: N802  a factory: the Callback base class needs Ray imported
+def Progress(name: str, log, total: int, concurrency: int):  # noqa: N802  a factory: needs Ray imported
     """Trials done, running and failed, and an estimate of the time left, after every trial."""
     from ray.tune import Callback
 
@@ -217,12 +219,13 @@ def Progress(name: str, log):  # noqa: N802  a factory: the Callback base class 
 
         def _print(self, trials):
             running = sum(t.status == "RUNNING" for t in trials)
-            waiting = sum(t.status == "PENDING" for t in trials)
+            # Tune creates grid trials lazily, so the waiting count comes from the known total
+            waiting = max(0, total - self.finished - self.failed - running)
             left = ""
             if self.durations:
                 mean = sum(self.durations) / len(self.durations)
-                left = f", about {mean * (running + waiting) / max(running, 1) / 60:.1f} min left"
-            log(f"[{name}] {self.finished} done, {running} running, {waiting} waiting, {self.failed} failed, "
+                left = f", about {mean * (total - self.finished - self.failed) / concurrency / 60:.1f} min left"
+            log(f"[{name}] {self.finished}/{total} done, {running} running, {waiting} waiting, {self.failed} failed, "
                 f"{(time.time() - self.t0) / 60:.1f} min elapsed{left}")
 
     return _Progress()

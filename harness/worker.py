@@ -144,6 +144,6 @@ def _run(run_config, reporter: Reporter, backbone_name: str):
                                                         "test": {k: dataclasses.asdict(v) for k, v in results.items()}},
         "timings": timings, "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "data": {"cache_key": prepared.report["cache_key"], "splits": prepared.samples.split_sizes},
-        "pid": os.getpid(),
+        "pid": os.getpid(), "workers": reporter.world_size,
     }
     return record, scores

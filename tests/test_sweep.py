@@ -117,3 +117,16 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(sweep_env, tmp_path):
     assert {r["status"] for r in by_arm["broken"]} == {"failed"}
     assert all("div" in r["error"] and r["traceback"] for r in by_arm["broken"])
     assert sorted(r["seed"] for r in by_arm["fine"] if r["status"] == "ok") == [0, 1]
+
+
+def test_two_train_workers_share_a_trial(sweep_env, tmp_path):
+    space = tmp_path / "ddp.yaml"
+    space.write_text(
+        f"extends: {ROOT / 'search_spaces' / 'defaults.yaml'}\n"
+        "methods: [{name: pt, head: tallrec_pt}]\n"
+        "smoke: {resources: {workers: 2, cpus_per_worker: 1}, seeds: [0]}\n")
+    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    [record] = _records(tmp_path / "out" / "ddp-smoke").values()
+    assert record["status"] == "ok" and record["workers"] == 2
