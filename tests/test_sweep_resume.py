@@ -1,0 +1,38 @@
+"""The searcher's state after a restart: Optuna is warm-started from the records of
+finished search trials (whatever Tune keeps), and only the rest of the budget runs."""
+
+from pathlib import Path
+
+from harness.records import Store, trial_key
+from harness.space import load_spec
+from harness.sweep import Sweep
+
+SPACE = Path(__file__).resolve().parents[1] / "search_spaces" / "mos.yaml"
+
+
+class _NoResults(list):
+    pass
+
+
+def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
+    spec = load_spec(SPACE, smoke=True)
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
+    sweep.concurrency = 1
+    [arm] = spec.arms()
+    space = spec.search_space(arm)
+    params = {path: d.corners()[0] for path, d in space.items()}
+    key = trial_key(arm.key, spec.config_id(arm, params), spec.seeds[0])
+    Store(str(tmp_path)).write(key, {"arm": arm.key, "phase": "search", "params": params, "seed": spec.seeds[0],
+                                     "config_id": spec.config_id(arm, params), "status": "ok",
+                                     "metrics": {"valid_auc": 0.71}})
+    calls = []
+    sweep._tuner = lambda name, param_space, num_samples, search_alg=None, arm=None, total=1: calls.append(
+        (name, param_space, num_samples, search_alg)) or type("T", (), {"fit": lambda self: _NoResults()})()
+    best = sweep.search(arm)
+    assert best == params
+    [(name, param_space, num_samples, searcher)] = calls
+    assert "search" in name and num_samples == spec.budget - 1            # only the rest of the budget
+    searcher.set_search_properties("valid_auc", spec.mode, param_space)
+    finished = [t for t in searcher._ot_study.trials if t.state.name == "COMPLETE"]
+    assert len(finished) == 1 and finished[0].value == 0.71                # the study knows the earlier trial
+    assert finished[0].params == params
