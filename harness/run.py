@@ -54,15 +54,22 @@ def trainable_parameters(model: Recommender) -> dict:
             "percent": 100.0 * trainable / (frozen + trainable), "percent_of_backbone": 100.0 * trainable / frozen}
 
 
-def run(config: RunConfig, backbone=None, log=print) -> dict:
+def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = None) -> dict:
     """Train and test one configuration; returns metrics, timings and counts (JSON-able)
-    and the per-example test scores (a DataFrame) under key ``"scores"``."""
+    and the per-example test scores (a DataFrame) under key ``"scores"``.
+
+    backbone: a Backbone, a function of the prepared data that makes one, or None to
+    load ``config.backbone``. fit_hooks: extra arguments for ``fit`` (resume,
+    on_epoch_end, after_backward, shard), as the Ray Train worker passes them.
+    """
     from harness.backbones import load_backbone
 
     timings = {}
     started = time.perf_counter()
     data_dir = resolve_data_dir(config.data_dir)
     prepared = prepare(config.dataset, data_dir, config.sample, config.stereotype, log=log)
+    if callable(backbone):
+        backbone = backbone(prepared)
     backbone = backbone or load_backbone(config.backbone)
     template = PromptTemplate(answer_cue=backbone.answer_cue)
     encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words,
@@ -72,7 +79,7 @@ def run(config: RunConfig, backbone=None, log=print) -> dict:
     model = Recommender(backbone, build_head(config.train.head, **config.train.head_options))
     pad_id = backbone.tokenizer.pad_token_id
     started = time.perf_counter()
-    fitted = fit(model, prepared, encoded, config.train, pad_id, log=log)
+    fitted = fit(model, prepared, encoded, config.train, pad_id, log=log, **(fit_hooks or {}))
     timings["train_s"] = time.perf_counter() - started
     started = time.perf_counter()
     test_idx = subset(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples,

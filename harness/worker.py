@@ -5,7 +5,6 @@ several times, so every call to it goes through ``Reporter``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import resource
 import tempfile
@@ -13,21 +12,13 @@ import time
 import traceback
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from harness.data.encode import encode_cached, prompt_keys, render_prompts
-from harness.data.paths import resolve_data_dir
-from harness.data.prepare import prepare
+from harness.data.encode import prompt_keys, render_prompts
 from harness.data.registry import get_dataset
-from harness.evaluate import evaluate
-from harness.heads import build_head
-from harness.model import Recommender
-from harness.prompts import PromptTemplate
 from harness.provenance import provenance
 from harness.records import Store
-from harness.run import trainable_parameters
-from harness.train import fit, needs_group_prompts, set_seed, subset
+from harness.run import run
 
 TINY_BACKBONES = ("tiny-t5", "tiny-llama")
 CHECKPOINT_FILE = "state.pt"
@@ -113,37 +104,17 @@ def train_loop(loop_config: dict) -> None:
 
 
 def _run(run_config, reporter: Reporter, backbone_name: str):
-    timings = {}
-    started = time.perf_counter()
-    prepared = prepare(run_config.dataset, resolve_data_dir(run_config.data_dir), run_config.sample,
-                       run_config.stereotype)
-    backbone = load_backbone_for(backbone_name, prepared, run_config.train.seed)
-    template = PromptTemplate(answer_cue=backbone.answer_cue)
-    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(run_config.dataset).group_words,
-                            run_config.max_tokens, prepared.cache_folder, template=template)
-    timings["data_s"] = time.perf_counter() - started
-    set_seed(run_config.train.seed)
-    model = Recommender(backbone, build_head(run_config.train.head, **run_config.train.head_options))
-    pad_id = backbone.tokenizer.pad_token_id
+    """harness.run.run with the worker's checkpoints, gradient averaging and data shard."""
     on_epoch = lambda state: reporter.report(  # noqa: E731
         {"valid_auc": state["history"][-1]["valid_auc"], "epoch": state["epoch"]}, state)
-    started = time.perf_counter()
-    fitted = fit(model, prepared, encoded, run_config.train, pad_id, resume=reporter.resume_state(),
-                 on_epoch_end=on_epoch, after_backward=all_reduce_gradients if reporter.world_size > 1 else None,
-                 shard=(reporter.rank, reporter.world_size))
-    timings["train_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    test_idx = subset(np.flatnonzero(prepared.samples.mask("test")), run_config.train.max_eval_samples,
-                      run_config.train.seed)
-    results, scores = evaluate(model, prepared, encoded, test_idx, run_config.train.eval_batch_size, pad_id,
-                               needs_group_prompts(model, run_config.train))
-    timings["test_s"] = time.perf_counter() - started
-    record = {
-        "config": run_config.to_dict(), "backbone_kind": backbone.kind, "parameters": trainable_parameters(model),
-        "fit": dataclasses.asdict(fitted), "metrics": {"valid_auc": fitted.best_valid_auc,
-                                                        "test": {k: dataclasses.asdict(v) for k, v in results.items()}},
-        "timings": timings, "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "data": {"cache_key": prepared.report["cache_key"], "splits": prepared.samples.split_sizes},
-        "pid": os.getpid(), "workers": reporter.world_size,
-    }
+    out = run(run_config, backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
+              log=lambda message: None,
+              fit_hooks={"resume": reporter.resume_state(), "on_epoch_end": on_epoch,
+                         "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
+                         "shard": (reporter.rank, reporter.world_size)})
+    scores = out.pop("scores")
+    out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's "backbone" is the name asked for
+    record = {**out, "metrics": {"valid_auc": out["fit"]["best_valid_auc"], "test": out.pop("test")},
+              "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "pid": os.getpid(), "workers": reporter.world_size}
     return record, scores
