@@ -98,8 +98,6 @@ class Store:
 
 
 def _jsonable(value):
-    if hasattr(value, "item"):
+    if hasattr(value, "item"):   # numpy scalars
         return value.item()
-    if isinstance(value, float):
-        return None
     return str(value)

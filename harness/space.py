@@ -528,10 +528,6 @@ class SweepSpec:
         use the objective, and the arm does not fix the value itself)."""
         return {p: d for p, d in self.search.items() if self._hint(arm.method, p) is not None}
 
-    def budget_for(self, arm: Arm) -> int:
-        """Configurations the search phase tries for ``arm``: ``budget``, or 1 with nothing to search."""
-        return self.budget if self.search_space(arm) else 1
-
     def max_concurrent(self, cpus: float, gpus: float = 0.0) -> int:
         """``concurrency``, else how many trials fit in ``cpus`` (and ``gpus``) at once."""
         if self.concurrency is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import os
 import shutil
 import tempfile
@@ -74,10 +73,6 @@ def read_text(path: Path, encoding: str) -> str:
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
     return raw.decode(encoding)
-
-
-def open_text(path: Path, encoding: str) -> io.TextIOBase:
-    return io.StringIO(read_text(path, encoding))
 
 
 def atomic_write(dst: Path, write) -> None:
