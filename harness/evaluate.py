@@ -48,6 +48,23 @@ def setting_metrics(prepared, indices: np.ndarray, scores: np.ndarray, decision_
                          performance={k: {n: v.to_dict() for n, v in d.items()} for k, d in perf.items()})
 
 
+def scores_frame(prepared, indices: np.ndarray, setting: str, scores: np.ndarray) -> pd.DataFrame:
+    """One row per evaluated pair with everything Eq. 4 and the performance metrics
+    need, so the report can recompute any metric on resampled users: the user
+    (the resampling unit: SF is a ratio over a group), its group and h (Eq. 2),
+    and whether the target is stereotyped to each group (``target_in_<group>``)."""
+    s, m = prepared.samples, prepared.measurement
+    frame = pd.DataFrame({
+        "sample": indices, "setting": setting, "score": scores, "label": s.label[indices],
+        "user": s.user[indices], "user_group": np.asarray(s.groups)[s.user_group[indices]],
+        "h": np.nan_to_num(m.h[indices]),
+        "target_in_own_group": m.target_in_group[indices, s.user_group[indices]],
+    })
+    for g, name in enumerate(s.groups):
+        frame[f"target_in_{name}"] = m.target_in_group[indices, g]
+    return frame
+
+
 def evaluate(model, prepared, encoded, indices: np.ndarray, batch_size: int, pad_id: int, group_prompts: bool,
              settings=SETTINGS, decision_threshold: float = 0.0) -> tuple[dict[str, SettingResult], pd.DataFrame]:
     """Metrics per setting over samples ``indices`` (e.g. the test split), and one
@@ -59,9 +76,5 @@ def evaluate(model, prepared, encoded, indices: np.ndarray, batch_size: int, pad
         if not np.isfinite(scores).all():
             raise FloatingPointError(f"non-finite scores under the {setting} setting")
         results[setting] = setting_metrics(prepared, indices, scores, decision_threshold)
-        frames.append(pd.DataFrame({
-            "sample": indices, "setting": setting, "score": scores, "label": s.label[indices],
-            "user_group": np.asarray(s.groups)[s.user_group[indices]],
-            "target_in_own_group": prepared.measurement.target_in_group[indices, s.user_group[indices]],
-        }))
+        frames.append(scores_frame(prepared, indices, setting, scores))
     return results, pd.concat(frames, ignore_index=True)

@@ -18,7 +18,7 @@ import uuid
 import pandas as pd
 from pyarrow import fs as pafs
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2   # 2: scores carry user, h and target_in_<group> (the report resamples users)
 STATUSES = ("ok", "failed", "stopped")   # stopped: ended early by the scheduler (ASHA)
 
 

@@ -62,6 +62,20 @@ def test_smoke_sweep_writes_valid_records_for_every_seed(sweep_env, tmp_path, ca
         assert record["metrics"]["test"]["implicit"]["performance"]["all"]["auc"]["value"] is not None
         assert record["provenance"]["git_commit"] and record["parameters"]["trainable"] > 0
         assert (tmp_path / "mos-smoke" / "trials" / f"{key}.parquet").is_file()
+    _report_end_to_end(tmp_path / "mos-smoke", "--reference", "mos")
+    assert (tmp_path / "mos-smoke" / "report" / "figures" / "search.svg").is_file()   # the TPE history
+
+
+def _report_end_to_end(folder: Path, *args: str) -> dict:
+    """harness.report over a real smoke sweep's records, as a user runs it."""
+    command = [sys.executable, "-m", "harness.report", str(folder), "--allow-smoke", "--resamples", "300",
+               "--format", "json", *args]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = folder / "report"
+    assert {"table.md", "table.tex", "table.csv", "table.html", "comparisons.csv"} <= {p.name for p in report.iterdir()}
+    assert (report / "figures" / "groups.png").is_file()
+    return json.loads(done.stdout)
 
 
 def test_bad_yaml_fails_before_ray_starts(tmp_path, capsys):
@@ -106,7 +120,8 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(sweep_env, tmp_path):
         f"extends: {ROOT / 'search_spaces' / 'defaults.yaml'}\n"
         "methods:\n"
         "  - {name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}   # div needs MoS experts\n"
-        "  - {name: fine, head: tallrec_pt}\n")
+        "  - {name: fine, head: tallrec_pt}\n"
+        "  - {name: also-fine, head: prompt_tuning}\n")
     command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -117,6 +132,11 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(sweep_env, tmp_path):
     assert {r["status"] for r in by_arm["broken"]} == {"failed"}
     assert all("div" in r["error"] and r["traceback"] for r in by_arm["broken"])
     assert sorted(r["seed"] for r in by_arm["fine"] if r["status"] == "ok") == [0, 1]
+    report = _report_end_to_end(tmp_path / "out" / "broken-smoke", "--reference", "fine")
+    assert [r["method"] for r in report["rows"]] == ["also-fine", "fine"]        # failed arm not averaged in
+    assert sum("broken" in n and "failed" in n for n in report["notes"]) == 2
+    tests = (tmp_path / "out" / "broken-smoke" / "report" / "comparisons.csv").read_text().splitlines()
+    assert len(tests) == 1 + 6 and all(",fine,also-fine," in line for line in tests[1:])
 
 
 def test_two_train_workers_share_a_trial(sweep_env, tmp_path):

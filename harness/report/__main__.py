@@ -1,0 +1,63 @@
+"""``python -m harness.report results/<experiment>``: the experiment's table, its
+significance tests and figures, written under ``results/<experiment>/report/``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from harness.report import ReportError, build_report
+from harness.report.paper import TABLES
+
+FORMATS = ("md", "latex", "csv", "html", "json")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m harness.report", description=__doc__.split("\n\n")[0],
+        epilog="Every format, comparisons.csv/json (each test: effect, interval, p, Holm-adjusted p, seed-level "
+               "p) and figures/*.png|svg are written to OUT; --format picks what is printed. Example: "
+               "python -m harness.report results/table4_fairness_methods --paper")
+    p.add_argument("experiment", help="an experiment's results folder (holding trials/), e.g. results/quickstart")
+    p.add_argument("--reference", default="mos", help="method tested against every other one (default: mos)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (default: 0.05)")
+    p.add_argument("--format", choices=FORMATS, default="md", help="what to print (default: md)")
+    p.add_argument("--paper", action="store_true",
+                   help="put the paper's published numbers beside ours (table inferred from the experiment name)")
+    p.add_argument("--paper-table", choices=sorted(TABLES), help="which paper table to compare with")
+    p.add_argument("--relations", help="comma-separated pair subsets: all, inside, outside (Table 1's rows: "
+                                       "targets inside/outside the user's group); default all, or the paper table's")
+    p.add_argument("--methods", help="comma-separated methods to show, in this order (default: all, reference last)")
+    p.add_argument("--resamples", type=int, default=10_000, help="permutation and bootstrap resamples (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the resampling (default 0)")
+    p.add_argument("--no-significance", action="store_true", help="tables only, no tests (e.g. for old records)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--allow-smoke", action="store_true", help="report smoke records (outputs are stamped SMOKE)")
+    p.add_argument("--out", help="output folder (default: EXPERIMENT/report)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    split = lambda text: [x.strip() for x in text.split(",") if x.strip()] if text else None  # noqa: E731
+    started = time.time()
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        report = build_report(args.experiment, reference=args.reference, alpha=args.alpha, resamples=args.resamples,
+                              seed=args.seed, paper=args.paper, paper_table=args.paper_table,
+                              relations=split(args.relations), methods=split(args.methods),
+                              significance=not args.no_significance, figures=not args.no_figures,
+                              allow_smoke=args.allow_smoke, log=log)
+    except (ReportError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out = args.out or f"{args.experiment.rstrip('/')}/report"
+    written = report.save(out)
+    print(report.render(args.format))
+    log(f"wrote {len(written)} files to {out} in {time.time() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

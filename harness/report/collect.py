@@ -1,0 +1,179 @@
+"""Trial records of one experiment as a table of per-seed values (×100), and
+their per-example scores as the arrays the significance tests resample.
+
+Only finished replication-phase records with status "ok" enter a table; failed
+or stopped trials are listed in the report's notes, never averaged in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.prompts import SETTINGS
+from harness.records import Store
+
+# (column, label, higher is better). Values are ×100 as in the paper, except the
+# trainable-parameter share, which the paper already prints in percent.
+COLUMNS = (
+    ("sf_implicit", "SF implicit", False),
+    ("sf_explicit", "SF explicit", False),
+    ("sf_counterfactual", "SF counterfactual", False),
+    ("auc", "AUC", True),
+    ("precision", "Precision", True),
+    ("recall", "Recall", True),
+    ("params", "Params %", False),
+)
+HIGHER_IS_BETTER = {name: higher for name, _, higher in COLUMNS}
+LABELS = {name: label for name, label, _ in COLUMNS}
+PERFORMANCE = ("auc", "precision", "recall")
+
+
+class ReportError(ValueError):
+    """Input the report cannot use; the message says what is wrong and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Trials:
+    """One experiment's usable records, and what was left out and why."""
+
+    experiment: str
+    values: pd.DataFrame     # one row per (record, relation): dataset, method, relation, seed, key, columns
+    records: dict            # key -> record (ok replication records)
+    search: pd.DataFrame     # search-phase records: dataset, method, key, valid_auc, date, status
+    excluded: list           # "key: status (first line of the error)"
+    undefined: list          # (relation, "dataset/method: column undefined on k of n seeds: reason")
+    smoke: bool
+    store: Store
+
+    def scores(self, key: str) -> pd.DataFrame:
+        frame = self.store.scores(key)
+        if frame is None:
+            raise ReportError(f"record {key} has no per-example scores ({key}.parquet is missing); "
+                              "rerun its trial, or pass --no-significance for the table alone")
+        missing = {"user", "h"} - set(frame.columns)
+        if missing or not any(c.startswith("target_in_") and c != "target_in_own_group" for c in frame.columns):
+            raise ReportError(f"the scores of {key} predate record format 2 (no user, h or target_in_<group> "
+                              "columns); rerun the sweep with this version, or pass --no-significance")
+        return frame
+
+
+def _value(entry) -> float:
+    value = entry.get("value") if isinstance(entry, dict) else None
+    return np.nan if value is None else 100.0 * float(value)
+
+
+def performance_setting(record: dict) -> str:
+    """The prompt setting whose AUC/Precision/Recall the table shows: the one the
+    model was trained on (the paper's tables show one performance per method;
+    it trains and, we read, reports performance under the implicit prompt)."""
+    return record["config"]["train"].get("train_setting") or "implicit"
+
+
+def _reason(entry) -> str:
+    if not isinstance(entry, dict):
+        return "not in the record"
+    return entry.get("reason") or (entry.get("reasons") or {}).get("overall", "")
+
+
+def undefined(record: dict, relation: str) -> dict[str, str]:
+    """Why each column that is NaN for this record is undefined (from the record)."""
+    test, out = record["metrics"]["test"], {}
+    for setting in SETTINGS:
+        entry = test.get(setting, {}).get("sf", {}).get(relation)
+        if entry is None or entry.get("value") is None:
+            out[f"sf_{setting}"] = _reason(entry)
+    performance = test[performance_setting(record)]["performance"].get(relation, {})
+    out.update({m: _reason(performance.get(m)) for m in PERFORMANCE
+                if (performance.get(m) or {}).get("value") is None})
+    return out
+
+
+def row_values(record: dict, relation: str) -> dict[str, float]:
+    """The table's columns for one record and one relation ("all", "inside", "outside")."""
+    test = record["metrics"]["test"]
+    out = {f"sf_{s}": _value(test[s]["sf"][relation]) if s in test else np.nan for s in SETTINGS}
+    performance = test[performance_setting(record)]["performance"].get(relation, {})
+    out.update({m: _value(performance.get(m)) for m in PERFORMANCE})
+    out["params"] = float(record["parameters"]["percent"])
+    return out
+
+
+def method_of(record: dict) -> str:
+    return record["arm"].split("/", 1)[1]
+
+
+def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> Trials:
+    """Read ``folder``'s trial records (a local path or a pyarrow URI)."""
+    root = str(folder)
+    if "://" not in root and not (Path(root) / "trials").is_dir():
+        raise ReportError(f"{root} has no trials/ folder: pass an experiment's results folder, "
+                          "e.g. results/quickstart (the sweep writes <storage>/<experiment>/trials)")
+    store = Store(root)
+    records = store.records()
+    if not records:
+        raise ReportError(f"{root}/trials holds no finished trial record yet")
+    smoke = any(r.get("smoke") for r in records)
+    if smoke and not allow_smoke:
+        raise ReportError(f"{root} holds smoke records (tiny untrained models, not results); pass --allow-smoke "
+                          "to report them anyway: every output is then stamped SMOKE")
+    experiments = sorted({r["experiment"] for r in records})
+    if len(experiments) > 1:
+        raise ReportError(f"{root} mixes records of experiments {experiments}; report one experiment folder")
+    replicate = [r for r in records if r.get("phase") == "replicate"]
+    ok = {r["key"]: r for r in replicate if r["status"] == "ok"}
+    excluded = [f"{r['key']}: {r['status']}" + (f" ({str(r.get('error')).splitlines()[0][:160]})"
+                                                if r.get("error") else "")
+                for r in records if r["status"] != "ok"]
+    ok, dropped = _one_config_per_arm(ok)
+    excluded += dropped
+    rows = [{"dataset": r["dataset"], "method": method_of(r), "relation": rel, "seed": r["seed"], "key": key,
+             **row_values(r, rel)} for key, r in ok.items() for rel in relations]
+    values = pd.DataFrame(rows)
+    if values.empty:
+        raise ReportError(f"{root} has no finished replication record with status ok; "
+                          f"{len(excluded)} trial(s) failed or stopped: {excluded[:3]}")
+    search = pd.DataFrame([{"dataset": r["dataset"], "method": method_of(r), "key": r["key"],
+                            "valid_auc": (r.get("metrics") or {}).get("valid_auc"), "status": r["status"],
+                            "date": r.get("provenance", {}).get("date_utc", "")}
+                           for r in records if r.get("phase") == "search"],
+                          columns=["dataset", "method", "key", "valid_auc", "status", "date"])
+    return Trials(experiments[0], values.sort_values(["dataset", "method", "relation", "seed"], ignore_index=True),
+                  ok, search, sorted(excluded), _undefined(ok, relations), smoke, store)
+
+
+def _undefined(ok: dict, relations) -> list[str]:
+    counts: dict[tuple, list] = {}
+    for r in ok.values():
+        for relation in relations:
+            for column, reason in undefined(r, relation).items():
+                counts.setdefault((r["arm"], relation, column), []).append(reason)
+    seeds = {}
+    for r in ok.values():
+        seeds[r["arm"]] = seeds.get(r["arm"], 0) + 1
+    return [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
+             f"undefined on {len(reasons)} of {seeds[arm]} seed(s): {sorted(set(reasons))[0]}")
+            for (arm, relation, column), reasons in sorted(counts.items(), key=lambda kv: (
+                kv[0][0], kv[0][1], list(LABELS).index(kv[0][2])))]
+
+
+def _one_config_per_arm(ok: dict) -> tuple[dict, list]:
+    """Keep, per arm, the configuration with the most seeds (a YAML edited between
+    runs leaves older replication records beside the new ones); list the others."""
+    by_arm: dict[str, dict[str, list]] = {}
+    for key, r in ok.items():
+        by_arm.setdefault(r["arm"], {}).setdefault(r["config_id"], []).append(key)
+    keep, dropped = {}, []
+    for arm, configs in by_arm.items():
+        chosen = max(sorted(configs), key=lambda c: len(configs[c]))
+        for config_id, keys in configs.items():
+            for key in keys:
+                if config_id == chosen:
+                    keep[key] = ok[key]
+                else:
+                    dropped.append(f"{key}: ok but configuration {config_id} is not the arm's reported "
+                                   f"one ({chosen}, most seeds)")
+    return keep, dropped

@@ -1,0 +1,149 @@
+"""Every comparison of the reference method against every other method of a table:
+a paired permutation test and bootstrap interval over test users pooled over
+seeds (``harness.stats.paired_test``), Holm-Bonferroni over the whole table, and
+a seed-level paired t-test beside it.
+
+Pairing: within one seed both methods scored the same test pairs (the sample
+split follows the seed), so rows are matched on the sample index; across seeds
+the test users differ, so a resampling unit is a (seed, user) pair. The effect
+is the difference of the per-seed metric averaged over the seeds both methods
+have, which is the difference of the table's means when every seed is paired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harness import stats
+from harness.report.collect import PERFORMANCE, ReportError, Trials, performance_setting
+
+TESTED = ("sf_implicit", "sf_explicit", "sf_counterfactual") + PERFORMANCE
+FIELDS = ("dataset", "relation", "method_a", "method_b", "metric", "setting", "effect", "ci_low", "ci_high",
+          "p", "p_adjusted", "significant", "seeds", "units", "seed_p", "seed_note", "note")
+
+
+@dataclass(frozen=True)
+class TestConfig:
+    reference: str = "mos"
+    alpha: float = 0.05
+    resamples: int = 10_000
+    seed: int = 0          # the resampling's random seed: same inputs, same p-values
+
+
+@dataclass(frozen=True)
+class Block:
+    """One seed's paired rows of both methods (n rows each), and where its units sit
+    among all units (``units``: a slice of the global unit axis)."""
+
+    label: np.ndarray
+    score_a: np.ndarray
+    score_b: np.ndarray
+    user_group: np.ndarray
+    h: np.ndarray
+    target_in_group: np.ndarray   # (n, G)
+    unit: np.ndarray              # (n,) local unit index in [0, units.stop - units.start)
+    units: slice
+
+
+def _block(a: pd.DataFrame, b: pd.DataFrame, setting: str, offset: int) -> Block:
+    a, b = a[a.setting == setting], b[b.setting == setting]
+    merged = a.merge(b[["sample", "score"]], on="sample", suffixes=("_a", "_b"), validate="one_to_one")
+    groups = [c.removeprefix("target_in_") for c in a.columns if c.startswith("target_in_")
+              and c != "target_in_own_group"]
+    users, unit = np.unique(merged["user"].to_numpy(), return_inverse=True)
+    return Block(
+        label=merged["label"].to_numpy(), score_a=merged["score_a"].to_numpy(), score_b=merged["score_b"].to_numpy(),
+        user_group=pd.Categorical(merged["user_group"], categories=groups).codes.astype(np.int64),
+        h=merged["h"].to_numpy(dtype=float),
+        target_in_group=merged[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
+        unit=unit, units=slice(offset, offset + len(users)))
+
+
+def _kernel(block: Block, metric: str, relation: str):
+    """(weights_a (B, u), weights_b (B, u)) -> (B,): the metric of this seed's rows of
+    both methods pooled, each row weighted by its unit's weight for its method.
+    The pooled rows are A's then B's; B's units are numbered after A's."""
+    n_units = block.units.stop - block.units.start
+    inside = block.target_in_group[np.arange(len(block.unit)), block.user_group]
+    keep = np.tile({"all": np.ones_like(inside), "inside": inside, "outside": ~inside}[relation], 2)
+    scores, label = np.r_[block.score_a, block.score_b], np.tile(block.label, 2)
+    unit = np.r_[block.unit, block.unit + n_units]
+    if metric.startswith("sf_"):
+        user_group, h, tig = np.tile(block.user_group, 2), np.tile(block.h, 2), np.tile(block.target_in_group, (2, 1))
+        return lambda wa, wb: stats.weighted_sf((scores > 0) & keep, user_group, h, tig, np.hstack([wa, wb]), unit)
+    scores, label, unit = scores[keep], label[keep], unit[keep]
+    if metric == "auc":
+        return lambda wa, wb: stats.weighted_auc(label, scores, np.hstack([wa, wb]), unit)
+    function = stats.weighted_precision if metric == "precision" else stats.weighted_recall
+    return lambda wa, wb: function(label, scores > 0, np.hstack([wa, wb]), unit)
+
+
+def pooled_metric(blocks: list[Block], metric: str, relation: str) -> stats.PooledMetric:
+    """``stats.PooledMetric`` of one table column (×100): the mean over seeds of the
+    metric of both methods' rows pooled (scores > 0 are the recommended pairs)."""
+    kernels = [_kernel(b, metric, relation) for b in blocks]
+
+    def value(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
+        wa, wb = np.atleast_2d(wa), np.atleast_2d(wb)
+        return 100.0 * np.mean([k(wa[:, b.units], wb[:, b.units]) for b, k in zip(blocks, kernels)], axis=0)
+    return value
+
+
+def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None) -> pd.DataFrame:
+    """The long table of comparisons (``FIELDS``), Holm-adjusted over all of them."""
+    rows, cache = [], {}
+    values = trials.values
+
+    def scores(key):
+        if key not in cache:
+            cache[key] = trials.scores(key)
+        return cache[key]
+
+    for (dataset, relation), table in values.groupby(["dataset", "relation"], sort=True):
+        if relation not in relations:
+            continue
+        methods = sorted(set(table.method))
+        if config.reference not in methods:
+            continue
+        ref = table[table.method == config.reference].set_index("seed")
+        for other in (m for m in methods if m != config.reference):
+            alt = table[table.method == other].set_index("seed")
+            seeds = sorted(set(ref.index) & set(alt.index))
+            log(f"  {dataset} {relation}: {config.reference} vs {other} on seeds {seeds}")
+            for metric in TESTED:
+                rows.append(_one(trials, scores, ref, alt, seeds, metric, relation, config)
+                            | {"dataset": dataset, "relation": relation, "method_a": config.reference,
+                               "method_b": other, "metric": metric})
+    frame = pd.DataFrame(rows, columns=FIELDS)
+    frame["p_adjusted"] = stats.holm(frame["p"].to_numpy(dtype=float)) if len(frame) else []
+    frame["significant"] = frame["p_adjusted"] < config.alpha
+    return frame
+
+
+def _one(trials, scores, ref, alt, seeds, metric, relation, config) -> dict:
+    setting = metric.removeprefix("sf_") if metric.startswith("sf_") else \
+        performance_setting(trials.records[ref.loc[seeds[0], "key"]]) if seeds else ""
+    seed_p, seed_note = stats.seed_level_test(ref.loc[seeds, metric], alt.loc[seeds, metric])
+    defined = [s for s in seeds if not (np.isnan(ref.loc[s, metric]) or np.isnan(alt.loc[s, metric]))]
+    notes = [f"seed(s) {sorted(set(seeds) - set(defined))} left out: the metric is undefined there"] \
+        if len(defined) < len(seeds) else []
+    out = {"setting": setting, "seeds": len(defined), "seed_p": seed_p, "seed_note": seed_note}
+    if not defined:
+        why = "no seed run by both methods" if not seeds else "the metric is undefined on every seed"
+        return out | {"effect": np.nan, "p": np.nan, "units": 0, "note": why}
+    seeds = defined
+    blocks, units = [], 0
+    for seed in seeds:
+        try:
+            blocks.append(_block(scores(ref.loc[seed, "key"]), scores(alt.loc[seed, "key"]), setting, units))
+        except pd.errors.MergeError as error:
+            raise ReportError(f"seed {seed}: the scores of {ref.loc[seed, 'key']} and {alt.loc[seed, 'key']} "
+                              f"do not pair one to one ({error})") from error
+        units = blocks[-1].units.stop
+    result = stats.paired_test(pooled_metric(blocks, metric, relation), units, n_resamples=config.resamples,
+                               confidence=1 - config.alpha, seed=config.seed)
+    return out | {"effect": result.effect, "ci_low": result.ci_low, "ci_high": result.ci_high,
+                  "p": result.p_value, "units": result.n_units, "note": "; ".join(notes + [result.reason]).strip("; ")}

@@ -1,0 +1,174 @@
+"""The report's figures (matplotlib, PNG and SVG, byte-stable across runs).
+
+- tradeoff: SF (implicit) against AUC per method and data set, the Pareto front
+  (no other method is both fairer and more accurate) marked;
+- groups (the paper's Figure 4): the reference method's SF term and AUC per user
+  group, and AUC per item group (targets stereotyped to the group). The paper
+  does not define its bars exactly; these are the per-group quantities the
+  records hold;
+- zscore (Figure 5): AUC of target items below and above the stereotype threshold
+  at each Z-score, when the experiment varies z;
+- search: the validation AUC of every search trial in order, with the best so far.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from harness import metrics
+from harness.report.collect import ReportError, performance_setting
+
+# Figure objects, not pyplot: nothing global is retained between reports
+matplotlib.rcParams.update({"svg.hashsalt": "harness-report", "figure.dpi": 100, "font.size": 9})
+
+
+def save_figure(figure, stem: Path) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    figure.savefig(paths[0], metadata={"Software": None}, bbox_inches="tight")
+    figure.savefig(paths[1], metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    return paths
+
+
+def make_figures(trials, summary: pd.DataFrame, tests) -> dict:
+    ours = summary[(summary.source == "ours") & (summary.relation == "all")]
+    figures = {}
+    if len(ours) and ours["sf_implicit_mean"].notna().any():
+        figures["tradeoff"] = tradeoff(ours)
+    reference = [r for r in trials.records.values() if r["arm"].endswith("/" + tests.reference)]
+    if reference:
+        figures["groups"] = groups(trials, reference)
+    z = {r["config"]["stereotype"]["z"] for r in trials.records.values()}
+    if len(z) > 1:
+        figures["zscore"] = zscore(trials)
+    if len(trials.search):
+        figures["search"] = search(trials.search)
+    return figures
+
+
+def pareto(sf: np.ndarray, auc: np.ndarray) -> np.ndarray:
+    """(M,) bool: points no other point beats on both (lower SF, higher AUC)."""
+    front = np.ones(len(sf), dtype=bool)
+    for i in range(len(sf)):
+        dominated = (sf <= sf[i]) & (auc >= auc[i]) & ((sf < sf[i]) | (auc > auc[i]))
+        front[i] = not dominated.any()
+    return front
+
+
+def tradeoff(ours: pd.DataFrame):
+    datasets = sorted(set(ours.dataset))
+    figure = Figure(figsize=(4.2 * len(datasets), 3.6))
+    axes = figure.subplots(1, len(datasets), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        part = ours[ours.dataset == dataset].dropna(subset=["sf_implicit_mean", "auc_mean"])
+        sf, auc = part["sf_implicit_mean"].to_numpy(), part["auc_mean"].to_numpy()
+        ax.errorbar(sf, auc, xerr=part["sf_implicit_std"].fillna(0), yerr=part["auc_std"].fillna(0), fmt="o",
+                    capsize=2, color="tab:blue")
+        for x, y, name in zip(sf, auc, part.method):
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4))
+        front = pareto(sf, auc)
+        order = np.argsort(sf[front])
+        ax.plot(sf[front][order], auc[front][order], "--", color="tab:red", label="Pareto front")
+        ax.set(title=dataset, xlabel="SF implicit ×100 (← lower is fairer)", ylabel="AUC ×100 (↑ higher is better)")
+        ax.legend(loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def _mean_std(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return np.nan, 0.0
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def groups(trials, records: list[dict]):
+    datasets = sorted({r["dataset"] for r in records})
+    figure = Figure(figsize=(5.0 * len(datasets), 3.4))
+    axes = figure.subplots(1, len(datasets), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        runs = [r for r in records if r["dataset"] == dataset]
+        names = list(runs[0]["metrics"]["test"]["implicit"]["sf"]["all"]["per_group"])
+        bars = {}
+        for g in names:
+            sf = [r["metrics"]["test"]["implicit"]["sf"]["all"]["per_group"][g] for r in runs]
+            bars[f"SF term, G = {g}"] = _mean_std([np.nan if v is None else 100 * v for v in sf])
+            auc = [r["metrics"]["test"][performance_setting(r)]["performance"][g]["auc"]["value"] for r in runs]
+            bars[f"AUC, user ∈ {g}"] = _mean_std([np.nan if v is None else 100 * v for v in auc])
+            bars[f"AUC, item ∈ {g}"] = _mean_std([_item_auc(trials, r, g) for r in runs])
+        labels = list(bars)
+        means = [bars[k][0] for k in labels]
+        ax.bar(range(len(labels)), means, yerr=[bars[k][1] for k in labels], capsize=2,
+               color=["tab:red", "tab:orange", "tab:olive", "tab:blue", "tab:green", "tab:cyan"][:len(labels)])
+        ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
+        ax.set(title=f"{dataset}: {runs[0]['arm'].split('/')[1]}", ylabel="×100 (SF ↓ better, AUC ↑ better)")
+    figure.tight_layout()
+    return figure
+
+
+def _item_auc(trials, record: dict, group: str, above: bool | None = None) -> float:
+    """AUC ×100 of the test pairs whose target is stereotyped to ``group`` (or, with
+    ``above`` set, to any group / to none), under the record's performance setting."""
+    try:
+        frame = trials.scores(record["key"])
+    except ReportError:
+        return np.nan
+    frame = frame[frame.setting == performance_setting(record)]
+    if above is None:
+        keep = frame[f"target_in_{group}"].to_numpy(dtype=bool)
+    else:
+        stereotyped = frame[[c for c in frame.columns if c.startswith("target_in_")
+                             and c != "target_in_own_group"]].any(axis=1).to_numpy()
+        keep = stereotyped if above else ~stereotyped
+    value = metrics.auc(frame["label"].to_numpy()[keep], frame["score"].to_numpy()[keep]).value
+    return 100 * value
+
+
+def zscore(trials):
+    rows = [{"dataset": r["dataset"], "z": r["config"]["stereotype"]["z"],
+             "below": _item_auc(trials, r, "", above=False), "above": _item_auc(trials, r, "", above=True)}
+            for r in trials.records.values()]
+    frame = pd.DataFrame(rows)
+    datasets = sorted(set(frame.dataset))
+    figure = Figure(figsize=(4.2 * len(datasets), 3.4))
+    axes = figure.subplots(1, len(datasets), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        part = frame[frame.dataset == dataset].groupby("z")[["below", "above"]]
+        mean, std = part.mean(), part.std(ddof=1).fillna(0)
+        for side, color in (("below", "tab:blue"), ("above", "tab:red")):
+            ax.errorbar(mean.index, mean[side], yerr=std[side], marker="o", capsize=2, color=color,
+                        label=f"target items {side} the threshold")
+        ax.set(title=dataset, xlabel="Z-score of the stereotype threshold (Eq. 3)", ylabel="AUC ×100 (↑ better)")
+        ax.legend(loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def search(history: pd.DataFrame):
+    arms = sorted({(d, m) for d, m in zip(history.dataset, history.method)})
+    figure = Figure(figsize=(4.2 * len(arms), 3.2))
+    axes = figure.subplots(1, len(arms), squeeze=False)
+    for ax, (dataset, method) in zip(axes[0], arms):
+        part = history[(history.dataset == dataset) & (history.method == method)].sort_values(["date", "key"])
+        values = part["valid_auc"].astype(float).to_numpy() * 100
+        order = np.arange(1, len(values) + 1)
+        failed = np.isnan(values)
+        ax.plot(order[~failed], values[~failed], "o", color="tab:blue", label="trial")
+        ax.plot(order, np.fmax.accumulate(np.where(failed, -np.inf, values)), "-", color="tab:red",
+                label="best so far", drawstyle="steps-post")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if failed.any():
+            ax.plot(order[failed], np.full(failed.sum(), np.nanmin(values) if (~failed).any() else 0), "x",
+                    color="black", label="failed")
+        ax.set(title=f"{dataset}/{method}", xlabel="search trial (in finishing order)",
+               ylabel="validation AUC ×100 (↑ better)")
+        ax.legend(loc="best")
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,214 @@
+"""The report: one row per data set × method (× relation for Table 1), the paper's
+columns as mean ± std over seeds, direction-aware best (bold) and second best
+(underline) per data set, significance markers against the reference method,
+its improvement over the best other method, and optionally the paper's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tabulate import tabulate
+
+from harness.report import paper
+from harness.report.collect import COLUMNS, HIGHER_IS_BETTER, LABELS, Trials
+from harness.report.compare import TestConfig
+
+MARK = "†"
+
+
+@dataclass(frozen=True)
+class Report:
+    experiment: str
+    summary: pd.DataFrame        # dataset, relation, method, source, n, <col>_mean, <col>_std, <col>_rank, ...
+    comparisons: pd.DataFrame    # harness.report.compare.FIELDS
+    tests: TestConfig
+    columns: tuple[str, ...]
+    caption: str
+    notes: tuple[str, ...] = ()
+    smoke: bool = False
+    figures: dict = field(default_factory=dict)   # name -> matplotlib Figure
+
+    # ---- numbers ----------------------------------------------------------------------
+    def to_dataframe(self) -> pd.DataFrame:
+        return self.summary.copy()
+
+    def _cells(self, markup) -> list[list[str]]:
+        rows = []
+        for _, r in self.summary.iterrows():
+            ours = r["source"] == "ours"
+            cells = []
+            for c in self.columns:
+                mean, std = r[f"{c}_mean"], r[f"{c}_std"]
+                if np.isnan(mean):
+                    cells.append("–")
+                    continue
+                digits = 4 if c == "params" else 2
+                text = f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if ours and not np.isnan(std) else "")
+                if ours and r[f"{c}_n"] < r["n"]:
+                    text += f" [{int(r[f'{c}_n'])}/{int(r['n'])} seeds]"
+                if ours and r.get(f"{c}_significant") is True:
+                    text += MARK
+                if ours and not np.isnan(r.get(f"{c}_improvement", np.nan)):
+                    text += f" ({r[f'{c}_improvement']:+.1f}%)"
+                rank = r.get(f"{c}_rank")
+                cells.append(markup(text, rank if ours else 0))
+            label = r["method"] + ("" if ours else " (paper)")
+            rows.append([r["dataset"]] + ([r["relation"]] if self._relations() else []) + [label]
+                        + ([str(int(r["n"]))] if ours else ["paper"]) + cells)
+        return rows
+
+    def _relations(self) -> bool:
+        return set(self.summary["relation"]) != {"all"}
+
+    def _headers(self, arrows=True) -> list[str]:
+        heads = [f"{LABELS[c]} {'↑' if HIGHER_IS_BETTER[c] else '↓'}" if arrows else LABELS[c] for c in self.columns]
+        return ["Dataset"] + (["Target items"] if self._relations() else []) + ["Method", "n"] + heads
+
+    def _title(self) -> str:
+        return ("SMOKE (not results): " if self.smoke else "") + self.experiment
+
+    def to_markdown(self) -> str:
+        mark = lambda t, rank: f"**{t}**" if rank == 1 else f"<u>{t}</u>" if rank == 2 else t  # noqa: E731
+        body = tabulate(self._cells(mark), headers=self._headers(), tablefmt="pipe", disable_numparse=True)
+        notes = "".join(f"\n- {n}" for n in self.notes)
+        return f"### {self._title()}\n\n{body}\n\n{self.caption}\n" + (f"\nNotes:{notes}\n" if notes else "")
+
+    def to_latex(self) -> str:
+        def mark(text, rank):
+            text = _latex_escape(text)
+            return rf"\textbf{{{text}}}" if rank == 1 else rf"\underline{{{text}}}" if rank == 2 else text
+        rows = [[_latex_escape(x) for x in row[:-len(self.columns)]] + row[-len(self.columns):]
+                for row in self._cells(mark)]
+        headers = [_latex_escape(h).replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$")
+                   for h in self._headers()]
+        body = tabulate(rows, headers=headers, tablefmt="latex_booktabs", disable_numparse=True)
+        body = body.replace(r"\textbackslash{}", "\\").replace(r"\{", "{").replace(r"\}", "}")
+        caption = _latex_escape(self.caption)
+        return (f"% {self._title()}\n\\begin{{table}}[t]\n\\centering\n\\small\n{body}\n"
+                f"\\caption{{{caption}}}\n\\end{{table}}\n")
+
+    def to_html(self) -> str:
+        mark = lambda t, rank: f"<b>{t}</b>" if rank == 1 else f"<u>{t}</u>" if rank == 2 else t  # noqa: E731
+        body = tabulate(self._cells(mark), headers=self._headers(), tablefmt="unsafe_html", disable_numparse=True)
+        notes = "".join(f"<li>{n}</li>" for n in self.notes)
+        return (f"<h3>{self._title()}</h3>\n{body}\n<p>{self.caption}</p>\n"
+                + (f"<ul>{notes}</ul>\n" if notes else ""))
+
+    def to_csv(self) -> str:
+        return self.summary.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+
+    def to_json(self) -> str:
+        summary = json.loads(self.summary.to_json(orient="records", double_precision=10))
+        return json.dumps({"experiment": self.experiment, "smoke": self.smoke, "caption": self.caption,
+                           "notes": list(self.notes), "tests": self.tests.__dict__, "rows": summary},
+                          indent=2, ensure_ascii=False) + "\n"
+
+    def render(self, fmt: str) -> str:
+        renderers = {"md": self.to_markdown, "latex": self.to_latex, "html": self.to_html, "csv": self.to_csv,
+                     "json": self.to_json}
+        if fmt not in renderers:
+            raise ValueError(f"unknown format {fmt!r}; choose one of {sorted(renderers)}")
+        return renderers[fmt]()
+
+    def save(self, folder: str | Path) -> list[Path]:
+        """Write every format, the comparisons and the figures under ``folder``; returns the paths."""
+        from harness.report.figures import save_figure
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in (("table.md", self.to_markdown()), ("table.tex", self.to_latex()),
+                           ("table.html", self.to_html()), ("table.csv", self.to_csv()),
+                           ("table.json", self.to_json()),
+                           ("comparisons.csv", self.comparisons.to_csv(index=False, float_format="%.6g",
+                                                                       lineterminator="\n")),
+                           ("comparisons.json", self.comparisons.to_json(orient="records", indent=2,
+                                                                         double_precision=10) + "\n")):
+            (folder / name).write_text(text)
+            written.append(folder / name)
+        for name, figure in sorted(self.figures.items()):
+            written += save_figure(figure, folder / "figures" / name)
+        return written
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
+                 ("±", r"$\pm$"), ("†", r"$^\dagger$"), ("–", "--")):
+        text = text.replace(a, b)
+    return text
+
+
+def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, relations,
+              table: paper.PaperTable | None, methods=None) -> pd.DataFrame:
+    """Mean, std (ddof 1), n per (dataset, relation, method); ranks, markers, the
+    reference's improvement; the paper's rows beside ours when ``table`` is given."""
+    values = trials.values[trials.values.relation.isin(relations)]
+    columns = [c for c, _, _ in COLUMNS]
+    grouped = values.groupby(["dataset", "relation", "method"], sort=True)
+    summary = grouped[columns].agg(["mean", "std"])
+    summary.columns = [f"{c}_{s}" for c, s in summary.columns]
+    counts = grouped[columns].count()
+    summary[[f"{c}_n" for c in columns]] = counts.to_numpy()
+    summary["n"] = grouped.size()
+    summary = summary.reset_index()
+    summary["source"] = "ours"
+    order = methods or sorted(set(summary.method) - {tests.reference}) + [tests.reference]
+    unknown = set(order) - set(summary.method)
+    if methods and unknown:
+        raise ValueError(f"--methods names {sorted(unknown)}, which have no records; "
+                         f"methods with records: {sorted(set(summary.method))}")
+    summary = summary[summary.method.isin(order)]
+    summary["_order"] = summary.method.map({m: i for i, m in enumerate(order)})
+    parts = [_annotate(part, comparisons, tests, columns)
+             for _, part in summary.groupby(["dataset", "relation"], sort=True)]
+    summary = pd.concat(parts, ignore_index=True) if parts else summary
+    if table is not None:
+        summary = pd.concat([summary, _paper_rows(summary, table, columns)], ignore_index=True)
+    relation_order = {r: i for i, r in enumerate(relations)}
+    summary["_relation"] = summary.relation.map(relation_order)
+    summary["_source"] = (summary.source != "ours").astype(int)
+    summary = summary.sort_values(["dataset", "_relation", "_order", "_source"], ignore_index=True)
+    return summary.drop(columns=["_order", "_relation", "_source"])
+
+
+def _annotate(part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, columns) -> pd.DataFrame:
+    part = part.copy()
+    dataset, relation = part.dataset.iloc[0], part.relation.iloc[0]
+    for c in columns:
+        means = part[f"{c}_mean"].to_numpy()
+        key = means if HIGHER_IS_BETTER[c] else -means
+        distinct = np.unique(key[~np.isnan(key)])[::-1]           # ties share a rank
+        part[f"{c}_rank"] = [int(np.flatnonzero(distinct == k)[0]) + 1 if not np.isnan(k) and
+                             np.flatnonzero(distinct == k)[0] < 2 else 0 for k in key]
+        part[f"{c}_improvement"] = np.nan
+        others = part[part.method != tests.reference]
+        if tests.reference in set(part.method) and len(others) and not others[f"{c}_mean"].isna().all():
+            best = others[f"{c}_mean"].max() if HIGHER_IS_BETTER[c] else others[f"{c}_mean"].min()
+            ref = part.loc[part.method == tests.reference, f"{c}_mean"].iloc[0]
+            if best != 0:
+                part.loc[part.method == tests.reference, f"{c}_improvement"] = 100.0 * (ref - best) / abs(best)
+        tested = comparisons[(comparisons.dataset == dataset) & (comparisons.relation == relation)
+                             & (comparisons.metric == c)] if len(comparisons) else comparisons
+        significant = dict(zip(tested.get("method_b", []), tested.get("significant", [])))
+        part[f"{c}_significant"] = [bool(significant[m]) if m in significant else None for m in part.method]
+        adjusted = dict(zip(tested.get("method_b", []), tested.get("p_adjusted", [])))
+        part[f"{c}_p_adjusted"] = [adjusted.get(m, np.nan) for m in part.method]
+    return part
+
+
+def _paper_rows(summary: pd.DataFrame, table: paper.PaperTable, columns) -> pd.DataFrame:
+    rows = []
+    for (dataset, relation, method), order in summary.groupby(["dataset", "relation", "method"])["_order"].first()\
+            .items():
+        published = paper.published(table, dataset, method, relation)
+        if published is None:
+            continue
+        rows.append({"dataset": dataset, "relation": relation, "method": method, "source": "paper", "n": 3,
+                     "_order": order, **{f"{c}_mean": published.get(c, np.nan) for c in columns},
+                     **{f"{c}_std": np.nan for c in columns}})
+    return pd.DataFrame(rows)

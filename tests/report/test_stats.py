@@ -1,0 +1,90 @@
+"""harness.stats on cases whose answers are known by hand or by harness.metrics."""
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from harness import metrics, stats
+
+
+@pytest.fixture
+def pairs():
+    rng = np.random.default_rng(3)
+    n = 400
+    labels = rng.integers(0, 2, n)
+    scores = np.round(rng.normal(size=n) + labels, 1)          # rounded: many ties
+    user_group = rng.integers(0, 2, n)
+    return labels, scores, user_group, rng.random(n), rng.random((n, 2)) < 0.3
+
+
+def test_kernels_with_unit_weights_equal_the_metrics(pairs):
+    labels, scores, user_group, h, target_in_group = pairs
+    ones = np.ones((1, len(labels)))
+    predicted = scores > 0
+    assert stats.weighted_auc(labels, scores, ones)[0] == pytest.approx(metrics.auc(labels, scores).value, abs=1e-12)
+    assert stats.weighted_precision(labels, predicted, ones)[0] == pytest.approx(
+        metrics.precision(labels, predicted).value)
+    assert stats.weighted_recall(labels, predicted, ones)[0] == pytest.approx(metrics.recall(labels, predicted).value)
+    expected = metrics.stereotype_fairness(predicted, user_group, h, target_in_group, ("a", "b")).value
+    assert stats.weighted_sf(predicted, user_group, h, target_in_group, ones)[0] == pytest.approx(expected)
+
+
+def test_integer_weights_equal_repeated_rows(pairs):
+    labels, scores, user_group, h, target_in_group = pairs
+    counts = np.random.default_rng(0).integers(0, 3, len(labels))
+    keep = np.repeat(np.arange(len(labels)), counts)
+    assert stats.weighted_auc(labels, scores, counts[None])[0] == pytest.approx(
+        metrics.auc(labels[keep], scores[keep]).value, abs=1e-12)
+    rec = scores > 0
+    assert stats.weighted_sf(rec, user_group, h, target_in_group, counts[None])[0] == pytest.approx(
+        metrics.stereotype_fairness(rec[keep], user_group[keep], h[keep], target_in_group[keep], ("a", "b")).value)
+
+
+def test_undefined_metrics_are_nan():
+    assert np.isnan(stats.weighted_auc(np.array([1, 1]), np.array([0.1, 0.2]), np.ones((1, 2))))[0]
+    assert np.isnan(stats.weighted_precision(np.array([1, 0]), np.array([0, 0]), np.ones((1, 2))))[0]
+    tig = np.array([[True, False], [True, False]])
+    assert np.isnan(stats.weighted_sf(np.array([True, True]), np.array([0, 1]), np.ones(2), tig, np.ones((1, 2))))[0]
+
+
+def test_holm_on_a_known_list():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> 4*0.005, 3*0.01, 2*0.03, max(1*0.04, 0.06); NaN is not a comparison
+    adjusted = stats.holm([0.01, 0.04, 0.03, np.nan, 0.005])
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, np.nan, 0.02])
+    np.testing.assert_allclose(stats.holm([0.2, 0.9]), [0.4, 0.9])
+    np.testing.assert_allclose(stats.holm([0.6, 0.7]), [1.0, 1.0])   # capped at 1
+
+
+def _mean_metric(a, b):
+    """Pooled mean of per-unit values: A's unit u weighs a[u], B's b[u]."""
+    return lambda wa, wb: (wa @ a + wb @ b) / (wa + wb).sum(axis=1)
+
+
+def test_identical_methods_give_p_one_and_a_zero_interval():
+    a = np.arange(20, dtype=float)
+    result = stats.paired_test(_mean_metric(a, a), 20, n_resamples=999)
+    assert (result.effect, result.p_value, result.ci_low, result.ci_high) == (0.0, 1.0, 0.0, 0.0)
+
+
+def test_exact_enumeration_on_three_units():
+    # effect 2; of the 8 sign flips only "none" and "all" reach |effect| >= 2
+    result = stats.paired_test(_mean_metric(np.array([1.0, 2.0, 3.0]), np.zeros(3)), 3, n_resamples=1000)
+    assert result.effect == pytest.approx(2.0) and result.p_value == pytest.approx(2 / 8)
+
+
+def test_a_large_shift_is_significant_and_the_same_seed_gives_the_same_p():
+    rng = np.random.default_rng(1)
+    b = rng.normal(size=60)
+    a = b + 1.0 + 0.1 * rng.normal(size=60)
+    first = stats.paired_test(_mean_metric(a, b), 60, n_resamples=2000, seed=7)
+    again = stats.paired_test(_mean_metric(a, b), 60, n_resamples=2000, seed=7)
+    assert first.p_value == pytest.approx(1 / 2001) and first == again
+    assert first.ci_low < first.effect < first.ci_high and first.ci_low > 0.8
+
+
+def test_seed_level_test_is_scipys_paired_t_test():
+    a, b = np.array([0.61, 0.64, 0.60]), np.array([0.55, 0.60, 0.57])
+    assert stats.seed_level_test(a, b)[0] == pytest.approx(sps.ttest_rel(a, b).pvalue)
+    p, reason = stats.seed_level_test([0.6], [0.5])
+    assert np.isnan(p) and "at least 2 seeds" in reason
+    assert stats.seed_level_test([0.6, 0.7], [0.6, 0.7]) == (1.0, "")
