@@ -23,6 +23,7 @@ quickstart: setup
 	$(BIN)/python -m harness.data describe movielens-100k
 	$(BIN)/python -m harness.backbones fetch smollm2-135m
 	$(BIN)/python -m harness.sweep search_spaces/quickstart.yaml
+	$(BIN)/python -m harness.report results/quickstart --reference mos
 
 test: setup
 	$(BIN)/python -m pytest -q

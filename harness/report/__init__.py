@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load
-from harness.report.compare import TestConfig, compare
+from harness.report.compare import TestConfig, compare, no_comparisons
 from harness.report.table import MARK, Report, summarize
 
 __all__ = ["Report", "ReportError", "TestConfig", "build_report"]
@@ -45,7 +45,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     if reference not in set(trials.values.method):
         raise ReportError(f"reference method {reference!r} has no ok records in {folder}; methods with records: "
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
-    comparisons = compare(trials, tests, relations, log) if significance else compare_none()
+    comparisons = compare(trials, tests, relations, log) if significance else no_comparisons()
     summary = summarize(trials, comparisons, tests, relations, table, methods)
     report = Report(trials.experiment, summary, comparisons, tests,
                     tuple(c for c in LABELS if not summary[f"{c}_mean"].isna().all()),
@@ -55,13 +55,6 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests))
     return report
-
-
-def compare_none():
-    import pandas as pd
-
-    from harness.report.compare import FIELDS
-    return pd.DataFrame(columns=FIELDS)
 
 
 def _paper_table(experiment: str, paper: bool, name: str | None):

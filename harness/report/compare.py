@@ -92,6 +92,10 @@ def pooled_metric(blocks: list[Block], metric: str, relation: str) -> stats.Pool
     return value
 
 
+def no_comparisons() -> pd.DataFrame:
+    return pd.DataFrame(columns=FIELDS)
+
+
 def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None) -> pd.DataFrame:
     """The long table of comparisons (``FIELDS``), Holm-adjusted over all of them."""
     rows, cache = [], {}

@@ -31,10 +31,13 @@ def test_split(seed: int, n_users: int = 40, per_user: int = 10):
 
 def write_record(store: Store, experiment: str, dataset: str, method: str, seed: int, shift: float,
                  status: str = "ok", smoke: bool = False, phase: str = "replicate", z: float = 3.0,
-                 valid_auc: float | None = None, date: str = "2026-11-25T00:00:00+00:00") -> str:
+                 valid_auc: float | None = None, date: str = "2026-11-25T00:00:00+00:00",
+                 noise_of: str | None = None) -> str:
+    """One trial's record and scores; ``noise_of`` reuses another method's noise, so
+    that with the same shift the two methods' scores are identical."""
     prepared, base = test_split(seed)
     indices = np.arange(len(base))
-    noise = np.random.default_rng(zlib.crc32(f"{method}/{seed}".encode())).normal(scale=0.05, size=len(base))
+    noise = np.random.default_rng(zlib.crc32(f"{noise_of or method}/{seed}".encode())).normal(scale=0.05, size=len(base))
     scores = base + noise + shift * prepared.samples.label
     key = f"{dataset}_{method}__cfg__seed{seed}"
     results = {s: setting_metrics(prepared, indices, scores + 0.1 * i) for i, s in enumerate(SETTINGS)}

@@ -143,3 +143,13 @@ def test_search_history_and_zscore_figures(tmp_path):
                      valid_auc=0.5 + 0.1 * i, date=f"2026-11-25T0{i}:00:00+00:00")
     report = build_report(tmp_path / "z", **FAST)
     assert {"tradeoff", "groups", "zscore", "search"} <= set(report.figures)
+
+
+def test_identical_scores_give_p_one_and_no_marker(tmp_path):
+    store = write_experiment(tmp_path / "copy", {"mos": 1.0})
+    for seed in (0, 1, 2):
+        write_record(store, "table4_fairness_methods", "movielens-100k", "copy", seed, 1.0, noise_of="mos")
+    report = build_report(tmp_path / "copy", **FAST)
+    c = report.comparisons
+    assert (c.effect == 0).all() and (c.p == 1).all() and not c.significant.any()
+    assert "†" not in report.to_markdown().split("\n\n")[1]          # the table, not the caption
