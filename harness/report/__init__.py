@@ -49,7 +49,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     summary = summarize(trials, comparisons, tests, relations, table, methods)
     report = Report(trials.experiment, summary, comparisons, tests,
                     tuple(c for c in LABELS if not summary[f"{c}_mean"].isna().all()),
-                    _caption(tests, comparisons, significance, summary, table), tuple(_notes(trials, relations)),
+                    _caption(tests, comparisons, significance, summary, table),
+                    tuple(_notes(trials, relations) + _power(tests, comparisons)),
                     trials.smoke)
     if figures:
         from harness.report.figures import make_figures
@@ -90,6 +91,17 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table)
     if table is not None:
         text += f" Rows marked (paper): the published numbers of the paper's {table.caption}."
     return text
+
+
+def _power(tests: TestConfig, comparisons) -> list[str]:
+    """A warning when no difference could be marked however large: the smallest
+    attainable Holm-adjusted p is (comparisons) / (resamples + 1)."""
+    count = int(comparisons["p"].notna().sum()) if len(comparisons) else 0
+    floor = count / (tests.resamples + 1)
+    if count and floor >= tests.alpha:
+        return [f"with {tests.resamples} resamples and {count} comparisons the smallest attainable Holm-adjusted "
+                f"p is {floor:.3f} >= α = {tests.alpha}: no cell can be marked; raise --resamples"]
+    return []
 
 
 def _notes(trials, relations) -> list[str]:

@@ -53,7 +53,7 @@ class Report:
                     text += f" [{int(r[f'{c}_n'])}/{int(r['n'])} seeds]"
                 if ours and r.get(f"{c}_significant") is True:
                     text += MARK
-                if ours and not np.isnan(r.get(f"{c}_improvement", np.nan)):
+                if ours and c != "params" and not np.isnan(r.get(f"{c}_improvement", np.nan)):
                     text += f" ({r[f'{c}_improvement']:+.1f}%)"
                 rank = r.get(f"{c}_rank")
                 cells.append(markup(text, rank if ours else 0))
@@ -79,18 +79,18 @@ class Report:
         return f"### {self._title()}\n\n{body}\n\n{self.caption}\n" + (f"\nNotes:{notes}\n" if notes else "")
 
     def to_latex(self) -> str:
+        """A booktabs table (written here: tabulate's LaTeX escapes the markup)."""
         def mark(text, rank):
             text = _latex_escape(text)
             return rf"\textbf{{{text}}}" if rank == 1 else rf"\underline{{{text}}}" if rank == 2 else text
-        rows = [[_latex_escape(x) for x in row[:-len(self.columns)]] + row[-len(self.columns):]
-                for row in self._cells(mark)]
-        headers = [_latex_escape(h).replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$")
-                   for h in self._headers()]
-        body = tabulate(rows, headers=headers, tablefmt="latex_booktabs", disable_numparse=True)
-        body = body.replace(r"\textbackslash{}", "\\").replace(r"\{", "{").replace(r"\}", "}")
-        caption = _latex_escape(self.caption)
+        cells = self._cells(mark)
+        lead = len(self._headers()) - len(self.columns)
+        rows = [" & ".join([_latex_escape(x) for x in row[:lead]] + row[lead:]) + r" \\" for row in cells]
+        head = " & ".join(_latex_escape(h) for h in self._headers()) + r" \\"
+        body = "\n".join([rf"\begin{{tabular}}{{{'l' * lead}{'r' * len(self.columns)}}}", r"\toprule", head,
+                          r"\midrule", *rows, r"\bottomrule", r"\end{tabular}"])
         return (f"% {self._title()}\n\\begin{{table}}[t]\n\\centering\n\\small\n{body}\n"
-                f"\\caption{{{caption}}}\n\\end{{table}}\n")
+                f"\\caption{{{_latex_escape(self.caption)}}}\n\\end{{table}}\n")
 
     def to_html(self) -> str:
         mark = lambda t, rank: f"<b>{t}</b>" if rank == 1 else f"<u>{t}</u>" if rank == 2 else t  # noqa: E731
@@ -138,7 +138,9 @@ class Report:
 
 def _latex_escape(text: str) -> str:
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                 ("±", r"$\pm$"), ("†", r"$^\dagger$"), ("–", "--")):
+                 ("{", r"\{"), ("}", r"\}"), ("$", r"\$"), ("±", r"$\pm$"), ("†", r"$^\dagger$"), ("–", "--"),
+                 ("×", r"$\times$"), ("↓", r"$\downarrow$"), ("↑", r"$\uparrow$"), ("α", r"$\alpha$"),
+                 ("∈", r"$\in$")):
         text = text.replace(a, b)
     return text
 

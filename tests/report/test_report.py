@@ -61,6 +61,7 @@ def test_bold_underline_and_markers_only_where_the_test_says(experiment):
         assert auc_cell.strip().startswith("<u>") == (row["auc_rank"] == 2)
     latex = report.to_latex()
     assert r"\textbf{" in latex and r"\underline{" in latex and r"$^\dagger$" in latex
+    assert r"\$" not in latex and latex.count("{") == latex.count("}") and latex.count("$") % 2 == 0
     assert "<b>" in report.to_html() and "<u>" in report.to_html()
     assert "Holm-Bonferroni" in report.caption and "500 resamples" in report.caption
 
@@ -153,3 +154,9 @@ def test_identical_scores_give_p_one_and_no_marker(tmp_path):
     c = report.comparisons
     assert (c.effect == 0).all() and (c.p == 1).all() and not c.significant.any()
     assert "†" not in report.to_markdown().split("\n\n")[1]          # the table, not the caption
+
+
+def test_too_few_resamples_to_mark_anything_is_said(experiment):
+    report = build_report(experiment, resamples=100)
+    assert not report.comparisons.significant.any()
+    assert any("no cell can be marked" in n for n in report.notes)

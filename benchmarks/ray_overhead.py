@@ -1,0 +1,144 @@
+"""Benchmark: what Ray Tune + Ray Train add to a sweep, and 1 against 2 concurrent trials.
+
+The same trials (every arm × seed of a search space, no search) run
+(a) one after another in this process through ``harness.run.run``, the work a
+    trial does (load the backbone, fit, test), and
+(b) as a sweep: ``python -m harness.sweep`` in a fresh process (Ray start-up,
+    Tune, one TorchTrainer per trial, records), at concurrency 1 with
+    ``cpus_per_worker`` = all cores, then (with ``--scaling``) at concurrency 2 with
+    half the cores each.
+Data and token caches are warmed first, so neither side pays for tokenizing.
+Overhead = (b) - (a); per trial = overhead / trials. The trials are the
+quickstart's with smaller caps by default (``--train-samples``, ``--eval-samples``)
+so the benchmark takes minutes; per-trial overhead does not depend on the caps,
+and the report divides it by the quickstart's own trial time from its records.
+
+    python benchmarks/ray_overhead.py [--space search_spaces/quickstart.yaml] [--scaling] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness.data.encode import encode_cached  # noqa: E402
+from harness.data.paths import resolve_data_dir  # noqa: E402
+from harness.data.prepare import prepare  # noqa: E402
+from harness.data.registry import get_dataset  # noqa: E402
+from harness.provenance import provenance  # noqa: E402
+from harness.space import load_spec  # noqa: E402
+
+
+def variant(space: Path, folder: Path, name: str, train: int, evaluate: int, concurrency: int, cpus: float) -> Path:
+    """A YAML that extends ``space`` with smaller caps and the given concurrency."""
+    path = folder / f"{name}.yaml"
+    path.write_text(f"extends: {space.resolve()}\nname: {name}\n"
+                    f"train: {{max_train_samples: {train}, max_eval_samples: {evaluate}}}\n"
+                    f"resources: {{workers: 1, cpus_per_worker: {cpus}, gpus_per_worker: 0}}\n"
+                    f"concurrency: {concurrency}\n")
+    return path
+
+
+def configs(path: Path) -> list:
+    spec = load_spec(path)
+    return [spec.run_config(arm, {}, seed) for arm in spec.arms() for seed in spec.seeds]
+
+
+def warm(config) -> None:
+    from harness.backbones import load_backbone
+    from harness.prompts import PromptTemplate
+
+    prepared = prepare(config.dataset, resolve_data_dir(config.data_dir), config.sample, config.stereotype,
+                       log=lambda *_: None)
+    backbone = load_backbone(config.backbone)
+    encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words, config.max_tokens,
+                  prepared.cache_folder, template=PromptTemplate(answer_cue=backbone.answer_cue), log=lambda *_: None)
+
+
+def sequential(path: Path) -> dict:
+    import torch
+
+    from harness.run import run
+
+    torch.set_num_threads(os.cpu_count())
+    seconds = []
+    for config in configs(path):
+        started = time.perf_counter()
+        run(config, log=lambda *_: None)
+        seconds.append(time.perf_counter() - started)
+        print(f"  sequential trial {len(seconds)}: {seconds[-1]:.1f} s", flush=True)
+    return {"trials": len(seconds), "seconds": sum(seconds), "per_trial": seconds}
+
+
+def sweep(path: Path, storage: Path) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "harness.sweep", str(path), "--storage", str(storage)],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"sweep failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    records = [json.loads(p.read_text()) for p in storage.glob("*/trials/*.json")]
+    inside = [r["seconds"] for r in records]
+    return {"trials": len(records), "seconds": wall, "statuses": sorted({r["status"] for r in records}),
+            "in_trial_seconds": inside, "peak_memory_mb": max(r["peak_memory_mb"] for r in records)}
+
+
+def quickstart_trial_seconds() -> float | None:
+    trials = sorted((ROOT / "results" / "quickstart" / "trials").glob("*.json"))
+    values = [json.loads(p.read_text())["seconds"] for p in trials]
+    return statistics.mean(values) if values else None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--space", type=Path, default=ROOT / "search_spaces" / "quickstart.yaml")
+    parser.add_argument("--train-samples", type=int, default=48)
+    parser.add_argument("--eval-samples", type=int, default=32)
+    parser.add_argument("--scaling", action="store_true", help="also run the sweep at concurrency 2")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args(argv)
+    cores = os.cpu_count()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        one = variant(args.space, tmp, "bench-c1", args.train_samples, args.eval_samples, 1, cores)
+        for config in configs(one)[:1]:
+            warm(config)
+        print("(a) sequential, in this process", flush=True)
+        seq = sequential(one)
+        print("(b) sweep, concurrency 1", flush=True)
+        swept = sweep(one, tmp / "c1")
+        out = {"space": str(args.space), "train_samples": args.train_samples, "eval_samples": args.eval_samples,
+               "cores": cores, "sequential": seq, "sweep_c1": swept}
+        overhead = swept["seconds"] - seq["seconds"]
+        out["overhead_seconds"] = overhead
+        out["overhead_per_trial_seconds"] = overhead / seq["trials"]
+        out["overhead_fraction"] = overhead / swept["seconds"]
+        reference = quickstart_trial_seconds()
+        if reference:
+            out["quickstart_trial_seconds"] = reference
+            out["overhead_fraction_of_a_quickstart_trial"] = out["overhead_per_trial_seconds"] / (
+                reference + out["overhead_per_trial_seconds"])
+        if args.scaling:
+            print("(c) sweep, concurrency 2", flush=True)
+            two = variant(args.space, tmp, "bench-c2", args.train_samples, args.eval_samples, 2, cores / 2)
+            out["sweep_c2"] = sweep(two, tmp / "c2")
+            out["speedup_c2_over_c1"] = swept["seconds"] / out["sweep_c2"]["seconds"]
+    print(json.dumps({k: v for k, v in out.items() if not isinstance(v, dict)}, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"provenance": provenance(), **out}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
