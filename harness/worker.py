@@ -41,6 +41,13 @@ class Reporter:
     def world_size(self) -> int:
         return self.context.get_world_size()
 
+    @property
+    def node(self) -> dict:
+        """The Ray node this worker runs on: a cluster run's records say which machine did what."""
+        import ray
+
+        return {"id": ray.get_runtime_context().get_node_id(), "ip": ray.util.get_node_ip_address()}
+
     def resume_state(self) -> dict | None:
         checkpoint = self._train.get_checkpoint()
         if checkpoint is None:
@@ -116,5 +123,5 @@ def _run(run_config, reporter: Reporter, backbone_name: str):
     out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's "backbone" is the name asked for
     record = {**out, "metrics": {"valid_auc": out["fit"]["best_valid_auc"], "test": out.pop("test")},
               "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-              "pid": os.getpid(), "workers": reporter.world_size}
+              "pid": os.getpid(), "node": reporter.node, "workers": reporter.world_size}
     return record, scores
