@@ -1,0 +1,112 @@
+"""A smoke sweep on a real two-node Ray cluster on this machine (a head and a worker
+node, one CPU each, separate ``ray start`` processes): it joins with ``--address``,
+its trials run on both nodes and every record lands in the one storage path the
+nodes share; then the worker node is killed mid-sweep and no trial is lost.
+
+On one machine the shared storage is a local folder both nodes see; on a cloud
+cluster it is the ``--storage s3://…`` / ``gs://…`` URI (cluster/README.md).
+Slow (about a minute each): marked ``slow``; they run in the default test command.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.local_cluster import LocalCluster, child_env, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULTS = ROOT / "search_spaces" / "defaults.yaml"
+pytestmark = pytest.mark.slow
+
+
+def _space(folder: Path, arms: int, train: str = "{}") -> Path:
+    """A test-only search space: ``arms`` one-seed arms of one CPU each (the smoke
+    defaults), no search phase, and retries for a trial whose node dies."""
+    path = folder / "two-nodes.yaml"
+    path.write_text(
+        f"extends: {DEFAULTS}\n"
+        "methods:\n" + "".join(f"  - {{name: arm{i}, head: prompt_tuning}}\n" for i in range(arms)) +
+        f"smoke: {{seeds: [0], max_failures: 2, train: {train}}}\n")
+    return path
+
+
+@pytest.fixture
+def cluster(movielens_dir, tmp_path):
+    # the nodes' Ray workers run the trials, so they (not only the driver) need the data folder
+    nodes = LocalCluster(tmp_path, child_env(HARNESS_DATA_DIR=str(movielens_dir)))
+    try:
+        nodes.start_head()
+        yield nodes
+    finally:
+        nodes.stop()
+
+
+def _sweep(cluster: LocalCluster, space: Path, storage: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--address", cluster.address,
+         "--storage", str(storage)],
+        cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _finish(sweep: subprocess.Popen) -> str:
+    out, _ = sweep.communicate(timeout=300)
+    (Path(sweep.args[sweep.args.index("--storage") + 1]) / "sweep.log").write_text(out)
+    assert sweep.returncode == 0, out[-3000:]
+    return out
+
+
+def _records(trials: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in trials.glob("*.json") if not p.name.endswith(".running.json")}
+
+
+def _running(trials: Path) -> set[str]:
+    return {p.name[:-len(".running.json")] for p in trials.glob("*.running.json")}
+
+
+def test_trials_run_on_both_nodes_and_records_land_in_the_shared_storage(cluster, tmp_path):
+    cluster.add_worker()
+    nodes = cluster.alive_nodes(2)
+    _finish(_sweep(cluster, _space(tmp_path, arms=2), tmp_path / "out"))
+    experiment = tmp_path / "out" / "two-nodes-smoke"
+    records = _records(experiment / "trials")
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values())
+    # one CPU per node and one per trial: the two trials ran at once, one on each node
+    assert {r["node"]["id"] for r in records.values()} == set(nodes)
+    for key in records:
+        assert (experiment / "trials" / f"{key}.parquet").is_file()
+        assert list((experiment / "ray" / f"train-{key}").glob("checkpoint_*")), "epoch checkpoints in storage"
+
+
+def test_killing_the_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
+    worker = cluster.add_worker()
+    nodes = cluster.alive_nodes(2)
+    head = next(node for node, is_head in nodes.items() if is_head)
+    worker_id = next(node for node in nodes if node != head)
+    trials = tmp_path / "out" / "two-nodes-smoke" / "trials"
+    # three epochs of 160 samples: a few seconds of training left after the first checkpoint
+    space = _space(tmp_path, arms=2, train="{epochs: 3, max_train_samples: 160}")
+    sweep = _sweep(cluster, space, tmp_path / "out")
+    checkpoints = tmp_path / "out" / "two-nodes-smoke" / "ray"
+
+    def training_on_the_worker():
+        """A Train worker on the worker node, and every unfinished trial past its first epoch."""
+        in_flight = _running(trials) - set(_records(trials))
+        return (cluster.running(worker, "ray::RayTrainWorker") and in_flight
+                and all(list(checkpoints.glob(f"train-{key}/checkpoint_*")) for key in in_flight))
+
+    wait_for(lambda: training_on_the_worker() or sweep.poll() is not None, 240, "training on the worker node")
+    cluster.kill(worker)
+    done = _records(trials)
+    assert sweep.poll() is None, "the sweep ended before the node was killed"
+    assert all(r["node"]["id"] != worker_id for r in done.values()), "the worker's trial ended before the kill"
+    out = _finish(sweep)
+    records = _records(trials)
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), out[-3000:]
+    assert not _running(trials)
+    # the trial training on the killed node (and anything after it) finished on the head
+    assert len(done) < 2 and all(records[key]["node"]["id"] == head for key in set(records) - set(done))
