@@ -6,6 +6,9 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 # CPU build of torch (lies on local disk on the project's machines); GPU users: see README.
 TORCH ?= torch==2.13.0
+# where make quickstart writes its records and report (results/quickstart holds the committed
+# reference run; writing there would find its finished records and train nothing)
+RUNS ?= runs
 
 .PHONY: setup quickstart test bench clean
 
@@ -22,8 +25,8 @@ quickstart: setup
 	$(BIN)/python -m harness.data fetch movielens-100k
 	$(BIN)/python -m harness.data describe movielens-100k
 	$(BIN)/python -m harness.backbones fetch smollm2-135m
-	$(BIN)/python -m harness.sweep search_spaces/quickstart.yaml
-	$(BIN)/python -m harness.report results/quickstart --reference mos
+	$(BIN)/python -m harness.sweep search_spaces/quickstart.yaml --storage $(RUNS)
+	$(BIN)/python -m harness.report $(RUNS)/quickstart --reference mos
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -107,6 +107,9 @@ def groups(trials, records: list[dict]):
         means = [bars[k][0] for k in labels]
         ax.bar(range(len(labels)), means, yerr=[bars[k][1] for k in labels], capsize=2,
                color=["tab:red", "tab:orange", "tab:olive", "tab:blue", "tab:green", "tab:cyan"][:len(labels)])
+        for i, mean in enumerate(means):
+            if np.isnan(mean):
+                ax.text(i, 2, "undefined", rotation=90, ha="center", va="bottom", color="gray")
         ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
         ax.set(title=f"{dataset}: {runs[0]['arm'].split('/')[1]}", ylabel="×100 (SF ↓ better, AUC ↑ better)")
     figure.tight_layout()
