@@ -21,6 +21,7 @@ search trial, so the searcher's state comes back whatever Tune keeps.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -188,6 +189,13 @@ class Sweep:
         self.concurrency = self.spec.max_concurrent(cluster.get("CPU", 1.0), cluster.get("GPU", 0.0))
         self.log(f"experiment {self.spec.name}: {len(self.arms)} arm(s), seeds {self.spec.seeds}, "
                  f"concurrency {self.concurrency}; records in {self.results}/trials")
+        r = self.spec.resources
+        if self.spec.concurrency is None and (cluster.get("CPU", 0) < r.workers * r.cpus_per_worker
+                                              or cluster.get("GPU", 0) < r.workers * r.gpus_per_worker):
+            self.log(f"note: the cluster holds {cluster.get('CPU', 0):g} CPU and {cluster.get('GPU', 0):g} GPU now, "
+                     "less than one trial asks for; an autoscaling cluster adds nodes on demand, but concurrency "
+                     "is sized now: pass --concurrency N (python -m harness.cluster SPACE CLUSTER.yaml says "
+                     "how many trials fit at full size)")
         best = {}
         for key, arm in self.arms.items():
             best[key] = self.search(arm)
@@ -263,6 +271,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage", help="where records and checkpoints go: a folder or a URI (s3://, gs://); "
                                           "default: results/")
     parser.add_argument("--name", help="experiment name (default: the YAML's name)")
+    parser.add_argument("--concurrency", type=int, help="trials at once (default: the YAML's concurrency, else "
+                                                          "as many as fit in the cluster's resources at start; "
+                                                          "set it on an autoscaling cluster)")
     parser.add_argument("--smoke", action="store_true", help="tiny random backbone and a few dozen samples: checks "
                                                              "the set-up in minutes; records are stamped smoke")
     parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
@@ -293,12 +304,20 @@ def main(argv=None) -> int:
     except (SpaceError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            print(f"error: --concurrency must be >= 1, got {args.concurrency}", file=sys.stderr)
+            return 2
+        spec = dataclasses.replace(spec, concurrency=args.concurrency)
     name = (args.name + ("-smoke" if args.smoke else "")) if args.name else spec.experiment
     root = (args.storage or "results").rstrip("/")
     results = f"{root}/{name}"
     if "://" not in results:
         results = str(Path(results).resolve())
     storage = f"{results}/ray"
+    if args.address and "://" not in results:
+        print(f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
+              "them; on a cluster give a folder every node shares, or s3://… / gs://…", file=sys.stderr)
     if args.smoke:
         print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
               "smoke and are not results.", file=sys.stderr)

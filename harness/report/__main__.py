@@ -19,7 +19,8 @@ def parser() -> argparse.ArgumentParser:
         epilog="Every format, comparisons.csv/json (each test: effect, interval, p, Holm-adjusted p, seed-level "
                "p) and figures/*.png|svg are written to OUT; --format picks what is printed. Example: "
                "python -m harness.report results/table4_fairness_methods --paper")
-    p.add_argument("experiment", help="an experiment's results folder (holding trials/), e.g. results/quickstart")
+    p.add_argument("experiment", help="an experiment's results folder (holding trials/), e.g. results/quickstart, "
+                                      "or its URI (s3://…, gs://…; then --out is needed)")
     p.add_argument("--reference", default="mos", help="method tested against every other one (default: mos)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (default: 0.05)")
     p.add_argument("--format", choices=FORMATS, default="md", help="what to print (default: md)")
@@ -51,6 +52,9 @@ def main(argv=None) -> int:
                               allow_smoke=args.allow_smoke, log=log)
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    if "://" in args.experiment and not args.out:
+        print("error: the records are in an object store; pass --out FOLDER for the report's files", file=sys.stderr)
         return 2
     out = args.out or f"{args.experiment.rstrip('/')}/report"
     written = report.save(out)

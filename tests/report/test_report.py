@@ -160,3 +160,11 @@ def test_too_few_resamples_to_mark_anything_is_said(experiment):
     report = build_report(experiment, resamples=100)
     assert not report.comparisons.significant.any()
     assert any("no cell can be marked" in n for n in report.notes)
+
+
+def test_records_read_through_a_uri(experiment, tmp_path, capsys):
+    uri = f"file://{experiment}"
+    assert main([uri, "--resamples", "200", "--no-figures"]) == 2 and "--out" in capsys.readouterr().err
+    assert main([uri, "--resamples", "200", "--no-figures", "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "table.md").read_text() == build_report(experiment, resamples=200,
+                                                                     figures=False).to_markdown()
