@@ -26,11 +26,25 @@ class SettingResult:
 
 @torch.inference_mode()
 def score(model, prepared, encoded, indices: np.ndarray, setting: str, batch_size: int, pad_id: int,
-          group_prompts: bool) -> np.ndarray:
-    """(len(indices),) float scores, logit(Yes) - logit(No), in ``indices`` order."""
+          group_prompts: bool, by_length: bool = True) -> np.ndarray:
+    """(len(indices),) float scores, logit(Yes) - logit(No), in ``indices`` order.
+
+    by_length: batch prompts of similar length together (sorted by length), so
+    batches carry little padding; each sample's score does not depend on its batch
+    mates except through floating-point summation order (benchmarks/README.md
+    gives the measured difference)."""
     model.eval()
-    out = [model(b).score for b in batches(prepared, encoded, indices, setting, batch_size, pad_id, group_prompts)]
-    return torch.cat(out).double().numpy() if out else np.empty(0)
+    order = np.arange(len(indices))
+    if by_length:
+        offsets = encoded[setting].offsets
+        order = np.argsort(offsets[indices + 1] - offsets[indices], kind="stable")
+    out = [model(b).score for b in batches(prepared, encoded, indices[order], setting, batch_size, pad_id,
+                                           group_prompts)]
+    if not out:
+        return np.empty(0)
+    scores = np.empty(len(indices))
+    scores[order] = torch.cat(out).double().numpy()
+    return scores
 
 
 def setting_metrics(prepared, indices: np.ndarray, scores: np.ndarray, decision_threshold: float = 0.0,
