@@ -14,6 +14,9 @@ so the benchmark takes minutes; per-trial overhead does not depend on the caps,
 and the report divides it by the quickstart's own trial time from its records.
 
     python benchmarks/ray_overhead.py [--space search_spaces/quickstart.yaml] [--scaling] [--out FILE]
+
+With ``--scaling`` the concurrency-2 sweep also runs on a local two-node Ray cluster
+(the cluster issue's test cluster: one CPU per node), joined with ``--address``.
 """
 
 from __future__ import annotations
@@ -80,17 +83,36 @@ def sequential(path: Path) -> dict:
     return {"trials": len(seconds), "seconds": sum(seconds), "per_trial": seconds}
 
 
-def sweep(path: Path, storage: Path) -> dict:
+def sweep(path: Path, storage: Path, address: str | None = None, env: dict | None = None) -> dict:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "harness.sweep", str(path), "--storage", str(storage)],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "harness.sweep", str(path), "--storage", str(storage)]
+                          + (["--address", address] if address else []), cwd=ROOT, capture_output=True, text=True,
+                          env=env)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"sweep failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    records = [json.loads(p.read_text()) for p in storage.glob("*/trials/*.json")]
-    inside = [r["seconds"] for r in records]
+    records = [json.loads(p.read_text()) for p in storage.glob("*/trials/*.json")
+               if not p.name.endswith(".running.json")]
     return {"trials": len(records), "seconds": wall, "statuses": sorted({r["status"] for r in records}),
-            "in_trial_seconds": inside, "peak_memory_mb": max(r["peak_memory_mb"] for r in records)}
+            "in_trial_seconds": [r["seconds"] for r in records],
+            "nodes": len({(r.get("node") or {}).get("id") for r in records}),
+            "peak_memory_mb": max(r["peak_memory_mb"] for r in records)}
+
+
+def two_nodes(path: Path, storage: Path, folder: Path) -> dict:
+    """The concurrency-2 sweep on a local two-node Ray cluster (a head and a worker
+    node, one CPU each, separate ``ray start`` processes: tests/cluster/local_cluster.py)."""
+    from tests.cluster.local_cluster import LocalCluster, child_env
+
+    env = child_env()
+    cluster = LocalCluster(folder, env)
+    try:
+        cluster.start_head()
+        cluster.add_worker()
+        cluster.alive_nodes(2)
+        return sweep(path, storage, cluster.address, env)
+    finally:
+        cluster.stop()
 
 
 def quickstart_trial_seconds() -> float | None:
@@ -104,7 +126,8 @@ def main(argv=None) -> int:
     parser.add_argument("--space", type=Path, default=ROOT / "search_spaces" / "quickstart.yaml")
     parser.add_argument("--train-samples", type=int, default=48)
     parser.add_argument("--eval-samples", type=int, default=32)
-    parser.add_argument("--scaling", action="store_true", help="also run the sweep at concurrency 2")
+    parser.add_argument("--scaling", action="store_true", help="also run the sweep at concurrency 2, on this "
+                                                                "machine's Ray and on a local two-node cluster")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     cores = os.cpu_count()
@@ -133,6 +156,9 @@ def main(argv=None) -> int:
             two = variant(args.space, tmp, "bench-c2", args.train_samples, args.eval_samples, 2, cores / 2)
             out["sweep_c2"] = sweep(two, tmp / "c2")
             out["speedup_c2_over_c1"] = swept["seconds"] / out["sweep_c2"]["seconds"]
+            print("(d) sweep, concurrency 2, two-node cluster (one CPU per node)", flush=True)
+            out["sweep_c2_two_nodes"] = two_nodes(two, tmp / "c2n", tmp)
+            out["speedup_two_nodes_over_c1"] = swept["seconds"] / out["sweep_c2_two_nodes"]["seconds"]
     print(json.dumps({k: v for k, v in out.items() if not isinstance(v, dict)}, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
