@@ -31,12 +31,13 @@ quickstart: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-# every benchmark, figures written to results/benchmarks/ (about 30 minutes on 2 cores; see benchmarks/README.md)
+# every benchmark, figures written to results/benchmarks/ (about 45 minutes on 2 cores; see benchmarks/README.md)
 bench: setup
 	$(BIN)/python benchmarks/data_pipeline.py --out results/data/pipeline-benchmark.json
 	$(BIN)/python benchmarks/train_step.py --out results/benchmarks/train_step.json
 	$(BIN)/python benchmarks/optimisations.py --out results/benchmarks/optimisations.json \
 		--profile results/benchmarks/profile_train_step.txt
+	$(BIN)/python benchmarks/ray_overhead.py --compare-reuse --out results/benchmarks/ray_overhead_reuse.json
 	$(BIN)/python benchmarks/ray_overhead.py --scaling --out results/benchmarks/ray_overhead.json
 
 clean:

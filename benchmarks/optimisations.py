@@ -5,7 +5,9 @@ initialised head of the given kind:
 
 - eval-by-length: scoring the test split in length-sorted batches against
   batches in split order (``harness.evaluate.score(by_length=...)``); reports
-  samples/s of both, padding tokens of both, and the largest score difference.
+  samples/s of both, padding tokens of both, and the largest score difference;
+- vocabulary-projection: a causal forward projecting only the scored position
+  onto the vocabulary (the harness) against projecting every position.
 
 Runs alternate before/after ``--repeats`` times so machine noise hits both;
 medians are reported.
@@ -69,6 +71,28 @@ def eval_by_length(model, prepared, encoded, indices, batch_size, pad_id, groups
             "same_recommendations": bool(((scores[True] > 0) == (scores[False] > 0)).all())}
 
 
+@torch.inference_mode()
+def vocabulary_projection(backbone, prepared, encoded, indices, batch_size, pad_id, repeats) -> dict:
+    """A causal LM's forward with the vocabulary projected at the scored (last)
+    position only, as the harness does, against projecting every position (what
+    ``model(...).logits`` does by default)."""
+    from harness.batching import collate
+
+    lm = backbone.model
+    base, head = getattr(lm, lm.base_model_prefix), lm.get_output_embeddings()
+    batch = collate(prepared, encoded, indices[:batch_size], "implicit", pad_id, False)
+    times = {"last": [], "all": []}
+    for _ in range(repeats):
+        for where in ("last", "all"):
+            started = time.perf_counter()
+            hidden = base(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
+            head(hidden[:, -1] if where == "last" else hidden)
+            times[where].append(time.perf_counter() - started)
+    last, every = (statistics.median(times[k]) for k in ("last", "all"))
+    return {"batch_size": batch_size, "tokens": int(batch.input_ids.shape[1]), "vocabulary": head.out_features,
+            "seconds_last_position": last, "seconds_every_position": every, "speedup": every / last}
+
+
 def profile_step(model, prepared, encoded, indices, batch_size, pad_id, groups, config) -> str:
     """torch.profiler's table of one training step (forward, losses, backward, Adafactor)."""
     from torch.profiler import ProfilerActivity, profile
@@ -121,6 +145,9 @@ def main(argv=None) -> int:
         args.profile.write_text(f"# one training step, {args.model} + {args.head}, batch 8, "
                                 f"{torch.get_num_threads()} threads\n{table}\n")
         print(table)
+    if backbone.kind == "causal":
+        out["vocabulary_projection"] = vocabulary_projection(backbone, prepared, encoded, indices, 8,
+                                                             backbone.tokenizer.pad_token_id, args.repeats)
     print(json.dumps(out, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

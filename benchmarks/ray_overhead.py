@@ -42,11 +42,13 @@ from harness.provenance import provenance  # noqa: E402
 from harness.space import load_spec  # noqa: E402
 
 
-def variant(space: Path, folder: Path, name: str, train: int, evaluate: int, concurrency: int, cpus: float) -> Path:
-    """A YAML that extends ``space`` with smaller caps and the given concurrency."""
+def variant(space: Path, folder: Path, name: str, train: int, evaluate: int, concurrency: int, cpus: float,
+            seeds: int | None = None) -> Path:
+    """A YAML that extends ``space`` with smaller caps, the given concurrency and the first ``seeds`` seeds."""
     path = folder / f"{name}.yaml"
-    path.write_text(f"extends: {space.resolve()}\nname: {name}\n"
-                    f"train: {{max_train_samples: {train}, max_eval_samples: {evaluate}}}\n"
+    first = load_spec(space).seeds[:seeds] if seeds else None
+    path.write_text(f"extends: {space.resolve()}\nname: {name}\n" + (f"seeds: {list(first)}\n" if first else "")
+                    + f"train: {{max_train_samples: {train}, max_eval_samples: {evaluate}}}\n"
                     f"resources: {{workers: 1, cpus_per_worker: {cpus}, gpus_per_worker: 0}}\n"
                     f"concurrency: {concurrency}\n")
     return path
@@ -126,6 +128,9 @@ def main(argv=None) -> int:
     parser.add_argument("--space", type=Path, default=ROOT / "search_spaces" / "quickstart.yaml")
     parser.add_argument("--train-samples", type=int, default=48)
     parser.add_argument("--eval-samples", type=int, default=32)
+    parser.add_argument("--seeds", type=int, help="only the first N seeds of the space (fewer trials)")
+    parser.add_argument("--compare-reuse", action="store_true",
+                        help="also run the concurrency-1 sweep with Tune's actor reuse off (HARNESS_REUSE_ACTORS=0)")
     parser.add_argument("--scaling", action="store_true", help="also run the sweep at concurrency 2, on this "
                                                                 "machine's Ray and on a local two-node cluster")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -133,7 +138,7 @@ def main(argv=None) -> int:
     cores = os.cpu_count()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        one = variant(args.space, tmp, "bench-c1", args.train_samples, args.eval_samples, 1, cores)
+        one = variant(args.space, tmp, "bench-c1", args.train_samples, args.eval_samples, 1, cores, args.seeds)
         for config in configs(one)[:1]:
             warm(config)
         print("(a) sequential, in this process", flush=True)
@@ -142,6 +147,10 @@ def main(argv=None) -> int:
         swept = sweep(one, tmp / "c1")
         out = {"space": str(args.space), "train_samples": args.train_samples, "eval_samples": args.eval_samples,
                "cores": cores, "sequential": seq, "sweep_c1": swept}
+        if args.compare_reuse:
+            print("(b') sweep, concurrency 1, Tune actor reuse off", flush=True)
+            out["sweep_c1_no_reuse"] = sweep(one, tmp / "c1-no-reuse", env={**os.environ, "HARNESS_REUSE_ACTORS": "0"})
+            out["reuse_saves_seconds_per_trial"] = (out["sweep_c1_no_reuse"]["seconds"] - swept["seconds"]) / seq["trials"]
         overhead = swept["seconds"] - seq["seconds"]
         out["overhead_seconds"] = overhead
         out["overhead_per_trial_seconds"] = overhead / seq["trials"]
@@ -153,7 +162,7 @@ def main(argv=None) -> int:
                 reference + out["overhead_per_trial_seconds"])
         if args.scaling:
             print("(c) sweep, concurrency 2", flush=True)
-            two = variant(args.space, tmp, "bench-c2", args.train_samples, args.eval_samples, 2, cores / 2)
+            two = variant(args.space, tmp, "bench-c2", args.train_samples, args.eval_samples, 2, cores / 2, args.seeds)
             out["sweep_c2"] = sweep(two, tmp / "c2")
             out["speedup_c2_over_c1"] = swept["seconds"] / out["sweep_c2"]["seconds"]
             print("(d) sweep, concurrency 2, two-node cluster (one CPU per node)", flush=True)

@@ -114,8 +114,12 @@ class Sweep:
                                       grace_period=asha.grace_period, reduction_factor=asha.reduction_factor)
         return tune.Tuner(
             trainable, param_space=param_space,
+            # reuse_actors: the trial actor (which imports the harness, ~5 s here) is kept
+            # for the next trial; each trial still gets its own Train controller and workers.
+            # HARNESS_REUSE_ACTORS=0 turns it off (benchmarks/ray_overhead.py measures both).
             tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=num_samples,
                                         max_concurrent_trials=self.concurrency,
+                                        reuse_actors=os.environ.get("HARNESS_REUSE_ACTORS", "1") != "0",
                                         **({} if search_alg or scheduler else {"metric": METRIC, "mode": self.spec.mode})),
             run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
                                       storage_path=self.train_storage, verbose=1,
@@ -199,7 +203,8 @@ class Sweep:
         best = {}
         for key, arm in self.arms.items():
             best[key] = self.search(arm)
-            self.between_phases()
+            if self.spec.search_space(arm):   # a Tuner may have run: restart before the next one
+                self.between_phases()
         self.replicate(best)
 
 
