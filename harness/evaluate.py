@@ -84,7 +84,6 @@ def evaluate(model, prepared, encoded, indices: np.ndarray, batch_size: int, pad
     """Metrics per setting over samples ``indices`` (e.g. the test split), and one
     row per (sample, setting) with its score."""
     results, frames = {}, []
-    s = prepared.samples
     for setting in settings:
         scores = score(model, prepared, encoded, indices, setting, batch_size, pad_id, group_prompts)
         if not np.isfinite(scores).all():
