@@ -7,7 +7,7 @@ or stopped trials are listed in the report's notes, never averaged in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,8 +48,12 @@ class Trials:
     undefined: list          # (relation, "dataset/method: column undefined on k of n seeds: reason")
     smoke: bool
     store: Store
+    _scores: dict = field(default_factory=dict, repr=False, compare=False)   # key -> frame, read once
 
     def scores(self, key: str) -> pd.DataFrame:
+        """A record's per-example scores, read once (the tests and the figures both need them)."""
+        if key in self._scores:
+            return self._scores[key]
         frame = self.store.scores(key)
         if frame is None:
             raise ReportError(f"record {key} has no per-example scores ({key}.parquet is missing); "
@@ -58,6 +62,7 @@ class Trials:
         if missing or not any(c.startswith("target_in_") and c != "target_in_own_group" for c in frame.columns):
             raise ReportError(f"the scores of {key} predate record format 2 (no user, h or target_in_<group> "
                               "columns); rerun the sweep with this version, or pass --no-significance")
+        self._scores[key] = frame
         return frame
 
 

@@ -98,15 +98,8 @@ def no_comparisons() -> pd.DataFrame:
 
 def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None) -> pd.DataFrame:
     """The long table of comparisons (``FIELDS``), Holm-adjusted over all of them."""
-    rows, cache = [], {}
-    values = trials.values
-
-    def scores(key):
-        if key not in cache:
-            cache[key] = trials.scores(key)
-        return cache[key]
-
-    for (dataset, relation), table in values.groupby(["dataset", "relation"], sort=True):
+    rows = []
+    for (dataset, relation), table in trials.values.groupby(["dataset", "relation"], sort=True):
         if relation not in relations:
             continue
         methods = sorted(set(table.method))
@@ -118,7 +111,7 @@ def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *
             seeds = sorted(set(ref.index) & set(alt.index))
             log(f"  {dataset} {relation}: {config.reference} vs {other} on seeds {seeds}")
             for metric in TESTED:
-                rows.append(_one(trials, scores, ref, alt, seeds, metric, relation, config)
+                rows.append(_one(trials, ref, alt, seeds, metric, relation, config)
                             | {"dataset": dataset, "relation": relation, "method_a": config.reference,
                                "method_b": other, "metric": metric})
     frame = pd.DataFrame(rows, columns=FIELDS)
@@ -127,7 +120,7 @@ def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *
     return frame
 
 
-def _one(trials, scores, ref, alt, seeds, metric, relation, config) -> dict:
+def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
     setting = metric.removeprefix("sf_") if metric.startswith("sf_") else \
         performance_setting(trials.records[ref.loc[seeds[0], "key"]]) if seeds else ""
     seed_p, seed_note = stats.seed_level_test(ref.loc[seeds, metric], alt.loc[seeds, metric])
@@ -142,7 +135,8 @@ def _one(trials, scores, ref, alt, seeds, metric, relation, config) -> dict:
     blocks, units = [], 0
     for seed in seeds:
         try:
-            blocks.append(_block(scores(ref.loc[seed, "key"]), scores(alt.loc[seed, "key"]), setting, units))
+            blocks.append(_block(trials.scores(ref.loc[seed, "key"]), trials.scores(alt.loc[seed, "key"]), setting,
+                                 units))
         except pd.errors.MergeError as error:
             raise ReportError(f"seed {seed}: the scores of {ref.loc[seed, 'key']} and {alt.loc[seed, 'key']} "
                               f"do not pair one to one ({error})") from error
