@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 # reference run; writing there would find its finished records and train nothing)
 RUNS ?= runs
 
-.PHONY: setup quickstart test bench clean
+.PHONY: setup quickstart test bench bench-gpu clean
 
 setup: $(VENV)/.installed
 
@@ -31,14 +31,27 @@ quickstart: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-# every benchmark, figures written to results/benchmarks/ (about 45 minutes on 2 cores; see benchmarks/README.md)
+# every CPU benchmark, figures written to results/benchmarks/ (about 85 minutes on 2 cores; see benchmarks/README.md)
 bench: setup
 	$(BIN)/python benchmarks/data_pipeline.py --out results/data/pipeline-benchmark.json
 	$(BIN)/python benchmarks/train_step.py --out results/benchmarks/train_step.json
 	$(BIN)/python benchmarks/optimisations.py --out results/benchmarks/optimisations.json \
 		--profile results/benchmarks/profile_train_step.txt
-	$(BIN)/python benchmarks/ray_overhead.py --compare-reuse --out results/benchmarks/ray_overhead_reuse.json
+	$(BIN)/python benchmarks/ray_overhead.py --train-samples 192 --eval-samples 100 \
+		--out results/benchmarks/ray_overhead_quickstart.json
+	$(BIN)/python benchmarks/ray_overhead.py --compare-reuse --compare-ray-defaults \
+		--out results/benchmarks/ray_overhead_settings.json
 	$(BIN)/python benchmarks/ray_overhead.py --scaling --out results/benchmarks/ray_overhead.json
+
+# the GPU benchmarks (on a machine with a CUDA GPU and a CUDA build of torch), into results/benchmarks/gpu/
+bench-gpu: setup
+	mkdir -p results/benchmarks/gpu
+	$(BIN)/python benchmarks/train_step.py --device cuda --models t5-small-shape t5-base-shape smollm2-135m-shape \
+		--train-steps 30 --eval-steps 30 --warmup 5 --compare-syncs --out results/benchmarks/gpu/train_step_b8.json
+	$(BIN)/python benchmarks/train_step.py --device cuda --models t5-small-shape t5-base-shape smollm2-135m-shape \
+		--train-steps 30 --eval-steps 30 --warmup 5 --batch-size 32 --out results/benchmarks/gpu/train_step_b32.json
+	$(BIN)/python benchmarks/gpu_sharing.py --model t5-base-shape --processes 1 2 4 \
+		--out results/benchmarks/gpu/gpu_sharing_t5base.json
 
 clean:
 	rm -rf $(VENV) *.egg-info

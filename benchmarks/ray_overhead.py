@@ -13,7 +13,11 @@ quickstart's with smaller caps by default (``--train-samples``, ``--eval-samples
 so the benchmark takes minutes; per-trial overhead does not depend on the caps,
 and the report divides it by the quickstart's own trial time from its records.
 
-    python benchmarks/ray_overhead.py [--space search_spaces/quickstart.yaml] [--scaling] [--out FILE]
+    python benchmarks/ray_overhead.py [--space search_spaces/quickstart.yaml] [--train-samples 192
+        --eval-samples 100] [--compare-reuse] [--compare-ray-defaults] [--scaling] [--out FILE]
+
+``--train-samples 192 --eval-samples 100`` are the quickstart's own caps: then (a) and
+(b) are exactly the quickstart's trials, the goal's measure (about 30 minutes here).
 
 With ``--scaling`` the concurrency-2 sweep also runs on a local two-node Ray cluster
 (the cluster issue's test cluster: one CPU per node), joined with ``--address``.
@@ -40,6 +44,11 @@ from harness.data.prepare import prepare  # noqa: E402
 from harness.data.registry import get_dataset  # noqa: E402
 from harness.provenance import provenance  # noqa: E402
 from harness.space import load_spec  # noqa: E402
+
+
+# Ray's own values of what harness.sweep sets for a sweep on one machine (see its main)
+RAY_DEFAULTS = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "2", "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "1",
+                "RAY_worker_niceness": "15"}
 
 
 def variant(space: Path, folder: Path, name: str, train: int, evaluate: int, concurrency: int, cpus: float,
@@ -131,6 +140,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, help="only the first N seeds of the space (fewer trials)")
     parser.add_argument("--compare-reuse", action="store_true",
                         help="also run the concurrency-1 sweep with Tune's actor reuse off (HARNESS_REUSE_ACTORS=0)")
+    parser.add_argument("--compare-ray-defaults", action="store_true",
+                        help="also run the concurrency-1 sweep with Ray's own settings for what harness.sweep "
+                             f"changes on one machine: {RAY_DEFAULTS}")
     parser.add_argument("--scaling", action="store_true", help="also run the sweep at concurrency 2, on this "
                                                                 "machine's Ray and on a local two-node cluster")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -151,6 +163,11 @@ def main(argv=None) -> int:
             print("(b') sweep, concurrency 1, Tune actor reuse off", flush=True)
             out["sweep_c1_no_reuse"] = sweep(one, tmp / "c1-no-reuse", env={**os.environ, "HARNESS_REUSE_ACTORS": "0"})
             out["reuse_saves_seconds_per_trial"] = (out["sweep_c1_no_reuse"]["seconds"] - swept["seconds"]) / seq["trials"]
+        if args.compare_ray_defaults:
+            print("(b'') sweep, concurrency 1, Ray's default settings", flush=True)
+            out["sweep_c1_ray_defaults"] = sweep(one, tmp / "c1-ray-defaults", env={**os.environ, **RAY_DEFAULTS})
+            out["ray_settings_save_seconds_per_trial"] = (
+                out["sweep_c1_ray_defaults"]["seconds"] - swept["seconds"]) / seq["trials"]
         overhead = swept["seconds"] - seq["seconds"]
         out["overhead_seconds"] = overhead
         out["overhead_per_trial_seconds"] = overhead / seq["trials"]

@@ -10,7 +10,7 @@ model's own forward with the vocabulary projected at the scored position only
 (T5: the one decoder step; causal: ``logits_to_keep=1`` on left-padded input).
 Steps alternate a, b, a, b ... so machine noise hits both; medians are reported.
 
-    python benchmarks/train_step.py [--models t5-small-shape smollm2-135m] [--out FILE]
+    python benchmarks/train_step.py [--models t5-small-shape smollm2-135m] [--device cuda] [--out FILE]
 
 Target (issue 6): harness >= 0.95x the bare loop's samples/s, training and scoring.
 
@@ -18,7 +18,14 @@ FLOPs are counted, not guessed: ``torch.utils.flop_counter`` on one step of each
 path (matrix products and attention). With frozen weights the backward pass needs
 only input gradients, so a training step is ~2x a forward (not the usual 3x).
 "t5-small-shape" is T5-small's architecture with random weights (no T5 checkpoint
-can be fetched here): its speed is T5-small's, its scores mean nothing.
+can be fetched here): its speed is T5-small's, its scores mean nothing;
+"t5-base-shape" likewise for T5-base (the paper's backbone), and
+"smollm2-135m-shape" for SmolLM2-135M, for a machine without its weights
+(the GPU machine: nothing can be fetched there and the weights are too large to carry).
+
+``--device cuda`` times the same two paths on a GPU: fp32 (TF32 off, torch's default
+for matrix products), CUDA-synchronised timers, and the peak measured as the best of
+an 8192² fp32 ``torch.mm``.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from harness.heads import build_head
 from harness.model import Batch, Recommender
 from harness.objectives import build_objective
 from harness.provenance import provenance
-from harness.train import _step, set_seed
+from harness.train import _step, describe_device, resolve_device, set_seed
 
 LR = 0.5                     # §4.1.4, prompt-based heads
 PROMPT_TOKENS = 20
@@ -58,14 +65,38 @@ LOSS_TOLERANCE = 1e-4        # the two paths' first losses must agree this close
 T5_YES_NO = (2163, 465)      # "▁Yes", "▁No" in T5's sentencepiece vocabulary
 
 
-def t5_small_shape(seed: int) -> Backbone:
-    """T5-small's shape (60M parameters), randomly initialised: no checkpoint is reachable here."""
+def _t5_shape(name: str, seed: int, d_model: int, layers: int, heads: int) -> Backbone:
+    """A T5 v1.0 architecture (ReLU feed-forward 4 x d_model, tied embeddings), randomly
+    initialised: no T5 checkpoint is reachable here."""
     set_seed(seed)
-    config = T5Config(vocab_size=32128, d_model=512, d_kv=64, d_ff=2048, num_layers=6, num_decoder_layers=6,
-                      num_heads=8, feed_forward_proj="relu", tie_word_embeddings=True, pad_token_id=0,
-                      eos_token_id=1, decoder_start_token_id=0)
-    model = freeze(T5ForConditionalGeneration(config))
-    return Backbone("t5-small-shape (random init)", model, None, "seq2seq", *T5_YES_NO)
+    config = T5Config(vocab_size=32128, d_model=d_model, d_kv=64, d_ff=4 * d_model, num_layers=layers,
+                      num_decoder_layers=layers, num_heads=heads, feed_forward_proj="relu", tie_word_embeddings=True,
+                      pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    return Backbone(f"{name} (random init)", freeze(T5ForConditionalGeneration(config)), None, "seq2seq", *T5_YES_NO)
+
+
+def t5_small_shape(seed: int) -> Backbone:
+    """T5-small's shape (60M parameters)."""
+    return _t5_shape("t5-small-shape", seed, d_model=512, layers=6, heads=8)
+
+
+def t5_base_shape(seed: int) -> Backbone:
+    """T5-base's shape (220M parameters, the paper's backbone)."""
+    return _t5_shape("t5-base-shape", seed, d_model=768, layers=12, heads=12)
+
+
+def smollm2_shape(seed: int) -> Backbone:
+    """SmolLM2-135M's shape (its config.json: 30 layers, d 576, 9 heads, 3 key-value heads),
+    randomly initialised: its speed is SmolLM2-135M's, its scores mean nothing."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    set_seed(seed)
+    config = LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                         num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192,
+                         rms_norm_eps=1e-5, tie_word_embeddings=True, pad_token_id=2, bos_token_id=1,
+                         eos_token_id=2)
+    model = freeze(LlamaForCausalLM(config))
+    return Backbone("smollm2-135m-shape (random init)", model, None, "causal", 9230, 2838)  # " Yes", " No"
 
 
 def smollm2(seed: int) -> Backbone:
@@ -78,7 +109,8 @@ def smollm2(seed: int) -> Backbone:
     return load_backbone("smollm2-135m")
 
 
-MODELS: dict[str, Callable[[int], Backbone]] = {"t5-small-shape": t5_small_shape, "smollm2-135m": smollm2}
+MODELS: dict[str, Callable[[int], Backbone]] = {"t5-small-shape": t5_small_shape, "t5-base-shape": t5_base_shape,
+                                                "smollm2-135m": smollm2, "smollm2-135m-shape": smollm2_shape}
 
 
 @dataclass
@@ -112,7 +144,8 @@ def workload(backbone: Backbone, batch_size: int, min_len: int, max_len: int, se
     batch = Batch(input_ids=ids, attention_mask=mask, labels=labels, user_group=zeros, h=zeros.float(),
                   target_in_group=torch.zeros(batch_size, 1, dtype=torch.bool), index=torch.arange(batch_size))
     answer = torch.where(labels.bool(), backbone.yes_id, backbone.no_id)
-    return Workload(batch, left_ids, left_mask, answer)
+    device = backbone.model.device
+    return Workload(batch.to(device), left_ids.to(device), left_mask.to(device), answer.to(device))
 
 
 def adafactor(parameters) -> Adafactor:
@@ -124,7 +157,7 @@ class HarnessPath:
 
     def __init__(self, backbone: Backbone, work: Workload):
         self.model = Recommender(backbone, build_head("prompt_tuning", num_virtual_tokens=PROMPT_TOKENS,
-                                                      decoder_prompt=False))
+                                                      decoder_prompt=False)).to(backbone.model.device)
         self.objectives = {"rec": build_objective("rec")}
         self.optimizer = adafactor(self.model.trainable_parameters())
         self.batch, self.steps = work.batch, 0
@@ -136,6 +169,22 @@ class HarnessPath:
 
     def train_step(self) -> None:
         _step(self.model, self.batch, self.objectives, self.optimizer, 1, self.steps)
+        self.steps += 1
+
+    def train_step_item_syncs(self) -> None:
+        """``harness.train._step`` before this benchmark's GPU run (commit da6de5b): the loss
+        checked with ``torch.isfinite`` before backward and each part read with ``.item()``,
+        each a wait for the GPU. Kept here to measure the change side by side."""
+        out = self.model(self.batch)
+        parts = {name: o.config.weight * o.loss(self.model, self.batch, out, training=True)
+                 for name, o in self.objectives.items()}
+        loss = sum(parts.values())
+        if not torch.isfinite(loss):
+            raise AssertionError("non-finite loss")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        {"loss": loss.item(), **{k: v.item() for k, v in parts.items()}}  # noqa: B018  the reads are the point
         self.steps += 1
 
     @torch.inference_mode()
@@ -152,10 +201,10 @@ class BarePath:
         self.prompt = nn.Parameter(prompt_init.detach().clone())
         self.optimizer = adafactor([self.prompt])
         self.work = work
-        b = len(work.batch)
+        b, device = len(work.batch), self.prompt.device
         if self.kind == "seq2seq":
-            self.start = torch.full((b, 1), self.lm.config.decoder_start_token_id, dtype=torch.long)
-        self.ones = torch.ones(b, PROMPT_TOKENS, dtype=torch.long)
+            self.start = torch.full((b, 1), self.lm.config.decoder_start_token_id, dtype=torch.long, device=device)
+        self.ones = torch.ones(b, PROMPT_TOKENS, dtype=torch.long, device=device)
 
     def logits(self) -> torch.Tensor:
         """(B, V) logits at the scored position."""
@@ -203,21 +252,24 @@ def count_flops(fn: Callable[[], object]) -> int:
     return int(counter.get_total_flops())
 
 
-def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
-    """Best fp32 GFLOP/s of an n x n torch.mm on this machine, now."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_peak(device: torch.device, repeats: int = 5) -> float:
+    """Best fp32 GFLOP/s of an n x n torch.mm on this device, now (n: 2048 on a CPU, 8192 on a GPU)."""
+    n = 8192 if device.type == "cuda" else 2048
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     torch.mm(a, b)
     best = float("inf")
     for _ in range(repeats):
-        started = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, timed(lambda: torch.mm(a, b)))
     return 2 * n ** 3 / best / 1e9
 
 
 def timed(fn: Callable[[], object]) -> float:
+    """Seconds of ``fn()``, its GPU work included (synchronised before and after)."""
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else lambda: None
+    sync()
     started = time.perf_counter()
     fn()
+    sync()
     return time.perf_counter() - started
 
 
@@ -243,6 +295,7 @@ def phase(name: str, a, b, flops_a: int, flops_b: int, batch_size: int, warmup: 
 
 def bench_model(name: str, args) -> dict:
     backbone = MODELS[name](args.seed)
+    backbone.model.to(args.device)
     work = workload(backbone, args.batch_size, args.min_len, args.max_len, args.seed)
     set_seed(args.seed)
     harness = HarnessPath(backbone, work)
@@ -254,6 +307,12 @@ def bench_model(name: str, args) -> dict:
                              f"the two paths do not compute the same thing")
     train = phase("train", harness.train_step, bare.train_step, count_flops(harness.train_step),
                   count_flops(bare.train_step), len(work.batch), args.warmup, args.train_steps)
+    if args.compare_syncs:    # before/after: one host read per step against one per loss part
+        before, after = alternate(harness.train_step_item_syncs, harness.train_step, args.warmup, args.train_steps)
+        n = len(work.batch)
+        train["host_syncs"] = {"before_samples_per_s": n / statistics.median(before),
+                               "after_samples_per_s": n / statistics.median(after),
+                               "gain": statistics.median(before) / statistics.median(after)}
     harness.model.eval()
     scores_a, scores_b = harness.score(), bare.score()   # trained prompts differ by now; shapes only
     assert scores_a.shape == scores_b.shape == (len(work.batch),)
@@ -265,22 +324,27 @@ def bench_model(name: str, args) -> dict:
             "first_loss": {"harness": loss_a, "bare": loss_b}, "train": train, "eval": evaluate}
 
 
-def print_table(results: dict, peak: float) -> None:
-    print(f"\nfp32 matmul peak (2048x2048 torch.mm): {peak:.0f} GFLOP/s, {torch.get_num_threads()} threads")
-    print(f"{'model':16s} {'phase':6s} {'harness/s':>10s} {'bare/s':>9s} {'ratio':>6s} "
+def print_table(results: dict, peak: float, where: str) -> None:
+    print(f"\nfp32 matmul peak (torch.mm) on {where}: {peak:.0f} GFLOP/s")
+    print(f"{'model':18s} {'phase':6s} {'harness/s':>10s} {'bare/s':>9s} {'ratio':>6s} "
           f"{'GFLOP/step':>10s} {'GFLOP/s a|b':>13s} {'% peak':>7s}")
     for name, r in results.items():
         for p in (r["train"], r["eval"]):
             flag = "" if p["ratio"] >= 0.95 else "  < 0.95x"
-            print(f"{name:16s} {p['phase']:6s} {p['harness_samples_per_s']:10.2f} {p['bare_samples_per_s']:9.2f} "
+            print(f"{name:18s} {p['phase']:6s} {p['harness_samples_per_s']:10.2f} {p['bare_samples_per_s']:9.2f} "
                   f"{p['ratio']:6.3f} {p['bare_gflop_per_step']:10.1f} "
                   f"{p['harness_gflop_per_s']:6.0f}|{p['bare_gflop_per_s']:<6.0f} "
                   f"{100 * p['bare_gflop_per_s'] / peak:6.0f}%{flag}")
+        if "host_syncs" in r["train"]:
+            h = r["train"]["host_syncs"]
+            print(f"{name:18s} train step with one .item() per loss part (before): {h['before_samples_per_s']:.2f}"
+                  f" samples/s; one host read (now): {h['after_samples_per_s']:.2f}; gain {h['gain']:.3f}x")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), help="models to time")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=["t5-small-shape", "smollm2-135m"],
+                        help="models to time (the -shape ones: random weights, for machines without the real ones)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-len", type=int, default=140, help="input tokens of the longest row (batch width)")
     parser.add_argument("--min-len", type=int, default=100, help="input tokens of the shortest possible row")
@@ -288,28 +352,37 @@ def main() -> int:
     parser.add_argument("--train-steps", type=int, default=6, help="timed training steps per path")
     parser.add_argument("--eval-steps", type=int, default=6, help="timed scoring steps per path")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
+    parser.add_argument("--compare-syncs", action="store_true",
+                        help="also time the training step as it was before its host reads were merged into one")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     if not 1 <= args.min_len <= args.max_len or min(args.batch_size, args.train_steps, args.eval_steps) < 1:
         parser.error("need 1 <= --min-len <= --max-len and --batch-size, --train-steps, --eval-steps >= 1")
+    try:
+        args.device = resolve_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
     torch.set_num_threads(os.cpu_count() or 1)
-    peak_before, load_before = matmul_peak(), os.getloadavg()
+    where = describe_device(args.device) if args.device.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
+    peak_before, load_before = matmul_peak(args.device), os.getloadavg()
     results = {}
     for name in args.models:
         started = time.perf_counter()
         results[name] = bench_model(name, args)
         print(f"{name}: done in {time.perf_counter() - started:.0f} s", flush=True)
-    peak_after, load_after = matmul_peak(), os.getloadavg()
+    peak_after, load_after = matmul_peak(args.device), os.getloadavg()
     peak = max(peak_before, peak_after)
-    print_table(results, peak)
+    print_table(results, peak, where)
     print(f"matmul peak before/after: {peak_before:.0f}/{peak_after:.0f} GFLOP/s; 1-min load average "
           f"before/after: {load_before[0]:.2f}/{load_after[0]:.2f} (above {os.cpu_count()}: other work shared the cores)")
     if "t5-small-shape" in results:
         print("t5-small-shape: T5-small's architecture with random weights (no T5 checkpoint is obtainable "
               "here); speed is T5-small's, scores are meaningless")
     record = {"provenance": provenance(), "settings": vars(args) | {"out": str(args.out) if args.out else None,
+                                                                       "device": str(args.device),
                                                                        "prompt_tokens": PROMPT_TOKENS, "lr": LR},
-              "threads": torch.get_num_threads(), "fp32_matmul_peak_gflop_per_s": peak,
+              "device": where, "threads": torch.get_num_threads(), "fp32_matmul_peak_gflop_per_s": peak,
               "fp32_matmul_gflop_per_s_before_after": [peak_before, peak_after],
               "load_average_before_after": [load_before, load_after], "models": results}
     if args.out:

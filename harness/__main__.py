@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: the GPU when torch sees one, else the CPU)")
     parser.add_argument("--n-sequences", type=int, default=10_000)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--max-train-samples", type=int)
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
         config = _config(args)
         if args.smoke:
             print("WARNING: --smoke caps the run to a few samples; its numbers are not results.", file=sys.stderr)
-        record = run(config, log=lambda message: print(message, file=sys.stderr, flush=True))
+        record = run(config, log=lambda message: print(message, file=sys.stderr, flush=True), device=args.device)
     except (DataError, BackboneError, TrainingError, KeyError, ValueError) as error:
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2

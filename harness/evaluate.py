@@ -38,12 +38,12 @@ def score(model, prepared, encoded, indices: np.ndarray, setting: str, batch_siz
     if by_length:
         offsets = encoded[setting].offsets
         order = np.argsort(offsets[indices + 1] - offsets[indices], kind="stable")
-    out = [model(b).score for b in batches(prepared, encoded, indices[order], setting, batch_size, pad_id,
-                                           group_prompts)]
+    out = [model(b.to(model.device)).score for b in batches(prepared, encoded, indices[order], setting, batch_size,
+                                                            pad_id, group_prompts)]
     if not out:
         return np.empty(0)
     scores = np.empty(len(indices))
-    scores[order] = torch.cat(out).double().numpy()
+    scores[order] = torch.cat(out).double().cpu().numpy()
     return scores
 
 

@@ -13,6 +13,7 @@ moved to the left of the soft prompt so the last position is the last prompt tok
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -47,6 +48,13 @@ class Batch:
     def __len__(self) -> int:
         return int(self.input_ids.shape[0])
 
+    def to(self, device: torch.device) -> Batch:
+        """The same batch with every tensor on ``device`` (itself when already there)."""
+        if self.input_ids.device == device:
+            return self
+        return Batch(**{f.name: None if (value := getattr(self, f.name)) is None else value.to(device)
+                        for f in dataclasses.fields(self)})
+
 
 @dataclass
 class Output:
@@ -78,7 +86,8 @@ class Recommender(nn.Module):
         self.lm = backbone.model          # registered so injected adapters are parameters of this module
         self.head = head
         head.attach(backbone)
-        self._yes_no = torch.tensor([backbone.yes_id, backbone.no_id])
+        # a buffer, so that it moves with the model: no host-to-device copy per forward
+        self.register_buffer("_yes_no", torch.tensor([backbone.yes_id, backbone.no_id]), persistent=False)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -87,6 +96,11 @@ class Recommender(nn.Module):
             if "lora_dropout" in name:  # ... but an injected adapter's own dropout does
                 module.train(mode)
         return self
+
+    @property
+    def device(self) -> torch.device:
+        """Where the backbone's weights are; batches are moved there."""
+        return next(self.lm.parameters()).device
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
@@ -108,7 +122,7 @@ class Recommender(nn.Module):
             hidden, pooled = self._causal(embeds, mask, prefix)
         logits = self.lm.get_output_embeddings()(hidden)          # (B, V): one position only
         log_probs = torch.log_softmax(logits.float(), dim=-1)
-        yes_no = self._yes_no.to(logits.device)
+        yes_no = self._yes_no
         score = logits[:, yes_no[0]] - logits[:, yes_no[1]]
         answer = torch.where(batch.labels.bool(), yes_no[0], yes_no[1])
         nll = -log_probs.gather(1, answer[:, None]).squeeze(1)

@@ -20,7 +20,7 @@ from harness.evaluate import evaluate
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
-from harness.train import TrainConfig, fit, needs_group_prompts, set_seed, subset
+from harness.train import TrainConfig, describe_device, fit, needs_group_prompts, resolve_device, set_seed, subset
 
 
 @dataclass(frozen=True)
@@ -54,16 +54,20 @@ def trainable_parameters(model: Recommender) -> dict:
             "percent": 100.0 * trainable / (frozen + trainable), "percent_of_backbone": 100.0 * trainable / frozen}
 
 
-def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = None) -> dict:
+def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = None,
+        device: str | None = None) -> dict:
     """Train and test one configuration; returns metrics, timings and counts (JSON-able)
     and the per-example test scores (a DataFrame) under key ``"scores"``.
 
     backbone: a Backbone, a function of the prepared data that makes one, or None to
     load ``config.backbone``. fit_hooks: extra arguments for ``fit`` (resume,
     on_epoch_end, after_backward, shard), as the Ray Train worker passes them.
+    device: where to train and score (``harness.train.resolve_device``; None: the GPU
+    if torch sees one). It is not part of the configuration: the record names it.
     """
     from harness.backbones import load_backbone
 
+    device = resolve_device(device)
     timings = {}
     started = time.perf_counter()
     data_dir = resolve_data_dir(config.data_dir)
@@ -76,7 +80,7 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
                             config.max_tokens, prepared.cache_folder, template=template, log=log)
     timings["data_s"] = time.perf_counter() - started
     set_seed(config.train.seed)
-    model = Recommender(backbone, build_head(config.train.head, **config.train.head_options))
+    model = Recommender(backbone, build_head(config.train.head, **config.train.head_options)).to(device)
     pad_id = backbone.tokenizer.pad_token_id
     started = time.perf_counter()
     fitted = fit(model, prepared, encoded, config.train, pad_id, log=log, **(fit_hooks or {}))
@@ -89,6 +93,7 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
     timings["test_s"] = time.perf_counter() - started
     return {
         "config": config.to_dict(), "backbone": {"name": backbone.name, "kind": backbone.kind},
+        "device": describe_device(device),
         "parameters": trainable_parameters(model), "fit": dataclasses.asdict(fitted),
         "test": {k: dataclasses.asdict(v) for k, v in results.items()}, "timings": timings,
         "data": {"cache_key": prepared.report["cache_key"], "splits": prepared.samples.split_sizes},

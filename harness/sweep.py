@@ -64,7 +64,7 @@ class Sweep:
             from ray.train.torch import TorchTrainer
             from ray.tune.integration.ray_train import TuneReportCallback
 
-            from harness.worker import train_loop
+            from harness.worker import make_loop_config, train_loop
 
             arm, params, seed, phase = _job(config, spec, arms)
             key = trial_key(arm.key, spec.config_id(arm, params), seed)
@@ -82,8 +82,7 @@ class Sweep:
             resources = spec.resources
             trainer = TorchTrainer(
                 train_loop,
-                train_loop_config={"run_config": run_config, "key": key, "results": results, "info": info,
-                                   "backbone": spec.backbone},
+                train_loop_config=make_loop_config(run_config, key, results, info, spec.backbone),
                 scaling_config=ScalingConfig(num_workers=resources.workers, use_gpu=resources.gpus_per_worker > 0,
                                              resources_per_worker={"CPU": resources.cpus_per_worker,
                                                                    "GPU": resources.gpus_per_worker}),
@@ -327,6 +326,17 @@ def main(argv=None) -> int:
         print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
               "smoke and are not results.", file=sys.stderr)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Ray Train's per-trial costs (benchmarks/ray_overhead.py measures them): its controller
+    # polls the workers every 2 s by default, so a finished trial waits up to 2 s to be
+    # noticed; and on one machine nothing is ever preempted, so the per-trial preemption
+    # watcher actor (one more process) has nothing to watch. Set either variable to override.
+    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
+    if args.address is None:
+        os.environ.setdefault("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
+        # Ray runs its workers at niceness 15, under its own services; on a small machine
+        # every wake-up of those then stalls both training threads (measured: trials ran
+        # 10-20% slower inside Ray than in one process; at niceness 0, about 5-8%).
+        os.environ.setdefault("RAY_worker_niceness", "0")
     import ray
 
     def start_ray():

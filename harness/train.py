@@ -35,6 +35,33 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def resolve_device(name: str | None = None) -> torch.device:
+    """The device a run trains on: ``name`` ("cpu", "cuda", "cuda:1", ...), or None for
+    the GPU when torch sees one, else the CPU. The model is built on the CPU and then
+    moved, so a seed initialises the head alike on either; results still differ between
+    devices in the last digits (other kernels, other summation order)."""
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"unknown device {name!r} ({error}); use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; "
+                         "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """For the record: "cpu", or the GPU's index and name."""
+    if device.type != "cuda":
+        return str(device)
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     head: str = "mos"
@@ -166,7 +193,7 @@ def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, gene
     n_batches = 0
     for batch in batches(prepared, encoded, train_idx, config.train_setting, config.batch_size, pad_id,
                          groups, generator):
-        parts = _step(model, batch, objectives, optimizer, epoch, state["steps"], after_backward)
+        parts = _step(model, batch.to(model.device), objectives, optimizer, epoch, state["steps"], after_backward)
         state["steps"] += 1
         n_batches += 1
         for name, value in parts.items():
@@ -188,6 +215,8 @@ def _snapshot(state, model, optimizer, generator, objectives) -> dict:
     """A copy that later training cannot change (optimizer.state_dict() aliases live tensors)."""
     return copy.deepcopy({**state, "model": model.trainable_state_dict(), "optimizer": optimizer.state_dict(),
                           "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
+                          # a GPU run's dropout (LoRA's) draws from the GPU's generator
+                          "cuda_rng": torch.cuda.get_rng_state_all() if model.device.type == "cuda" else None,
                           "objectives": {name: o.state_dict() for name, o in objectives.items()}})
 
 
@@ -196,6 +225,8 @@ def _restore(snapshot, model, optimizer, generator, objectives) -> dict:
     optimizer.load_state_dict(snapshot["optimizer"])
     generator.set_state(snapshot["generator"])
     torch.set_rng_state(snapshot["torch_rng"])
+    if snapshot.get("cuda_rng") is not None and model.device.type == "cuda":
+        torch.cuda.set_rng_state_all(snapshot["cuda_rng"])
     for name, objective in objectives.items():
         objective.load_state_dict(snapshot["objectives"].get(name, {}))
     keys = ("epoch", "history", "best", "best_state", "steps", "stale", "stopped")
@@ -210,16 +241,19 @@ def _step(model, batch, objectives, optimizer, epoch: int, step: int, after_back
     out = model(batch)
     parts = {name: o.config.weight * o.loss(model, batch, out, training=True) for name, o in objectives.items()}
     loss = sum(parts.values())
-    if not torch.isfinite(loss):
-        detail = ", ".join(f"{k}={v.item():.4g}" for k, v in parts.items())
-        raise TrainingError(f"loss is {loss.item()} at epoch {epoch}, step {step + 1} ({detail}); "
-                            f"try a lower learning rate")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if after_backward is not None:
         after_backward(model)
+    # The loss and its parts reach the host in one copy: on a GPU each .item() waits for
+    # the queued kernels. Checked before the optimizer step, so a NaN never reaches the weights.
+    values = dict(zip(["loss", *parts], torch.stack([loss, *parts.values()]).detach().tolist()))
+    if not math.isfinite(values["loss"]):
+        detail = ", ".join(f"{k}={values[k]:.4g}" for k in parts)
+        raise TrainingError(f"loss is {values['loss']} at epoch {epoch}, step {step + 1} ({detail}); "
+                            f"try a lower learning rate")
     optimizer.step()
-    return {"loss": loss.item(), **{k: v.item() for k, v in parts.items()}}
+    return values
 
 
 def _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups) -> float:

@@ -1,11 +1,17 @@
 """What one trial does inside a Ray Train worker: train with per-epoch
 checkpoints, test, and write the trial's record. Ray's reporting API has changed
 several times, so every call to it goes through ``Reporter``.
+
+Ray Train's controller unpickles ``train_loop`` and its config in a fresh process for
+every trial, so this module imports only what a record needs at the top, and the run
+config travels pickled: the models, heads and data code (transformers, peft: 2.3 s
+here) are imported by the worker alone (``benchmarks/README.md``, Ray's cost).
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import resource
 import tempfile
 import time
@@ -14,11 +20,8 @@ from pathlib import Path
 
 import torch
 
-from harness.data.encode import prompt_keys, render_prompts
-from harness.data.registry import get_dataset
 from harness.provenance import provenance
 from harness.records import Store
-from harness.run import run
 
 TINY_BACKBONES = ("tiny-t5", "tiny-llama")
 CHECKPOINT_FILE = "state.pt"
@@ -48,12 +51,19 @@ class Reporter:
 
         return {"id": ray.get_runtime_context().get_node_id(), "ip": ray.util.get_node_ip_address()}
 
+    @property
+    def device(self) -> str:
+        """The GPU Ray Train gave this worker (``resources.gpus_per_worker`` > 0), else the CPU."""
+        import ray.train.torch
+
+        return str(ray.train.torch.get_device())
+
     def resume_state(self) -> dict | None:
         checkpoint = self._train.get_checkpoint()
         if checkpoint is None:
             return None
-        with checkpoint.as_directory() as folder:
-            return torch.load(Path(folder) / CHECKPOINT_FILE, weights_only=False)
+        with checkpoint.as_directory() as folder:   # onto the CPU: fit moves it to the model's device
+            return torch.load(Path(folder) / CHECKPOINT_FILE, weights_only=False, map_location="cpu")
 
     def report(self, metrics: dict, state: dict | None = None) -> None:
         if state is None or self.rank != 0:
@@ -69,6 +79,8 @@ def load_backbone_for(name: str, prepared, seed: int = 0):
     whose word-level vocabulary covers the prepared data."""
     if name in TINY_BACKBONES:
         from harness.backbones import tiny
+        from harness.data.encode import prompt_keys, render_prompts
+        from harness.data.registry import get_dataset
 
         words = get_dataset(prepared.samples.dataset).group_words
         texts = [render_prompts(prepared.samples, key, words)[0][0] for key in prompt_keys(prepared.samples.groups)]
@@ -90,10 +102,11 @@ def all_reduce_gradients(model) -> None:
 
 
 def train_loop(loop_config: dict) -> None:
-    """Ray Train's ``train_loop_per_worker``. loop_config: run_config (harness.run.RunConfig),
-    key, results (store root), info (record fields known before the run)."""
+    """Ray Train's ``train_loop_per_worker``. loop_config: run_config (a pickled
+    harness.run.RunConfig, see ``make_loop_config``), key, results (store root), info (record
+    fields known before the run), backbone."""
     reporter = Reporter()
-    run_config, key = loop_config["run_config"], loop_config["key"]
+    run_config, key = pickle.loads(loop_config["run_config"]), loop_config["key"]
     store = Store(loop_config["results"])
     started = time.time()
     try:
@@ -110,15 +123,25 @@ def train_loop(loop_config: dict) -> None:
     reporter.report({"valid_auc": record["metrics"]["valid_auc"], "finished": 1})
 
 
+def make_loop_config(run_config, key: str, results: str, info: dict, backbone: str) -> dict:
+    """``train_loop``'s config. The run config is pickled here and unpickled in the worker,
+    so that the controller, which only passes it on, never imports the modules it names."""
+    return {"run_config": pickle.dumps(run_config), "key": key, "results": results, "info": info,
+            "backbone": backbone}
+
+
 def _run(run_config, reporter: Reporter, backbone_name: str):
     """harness.run.run with the worker's checkpoints, gradient averaging and data shard."""
+    from harness.run import run
+
     on_epoch = lambda state: reporter.report(  # noqa: E731
         {"valid_auc": state["history"][-1]["valid_auc"], "epoch": state["epoch"]}, state)
     out = run(run_config, backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
               log=lambda message: None,
               fit_hooks={"resume": reporter.resume_state(), "on_epoch_end": on_epoch,
                          "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
-                         "shard": (reporter.rank, reporter.world_size)})
+                         "shard": (reporter.rank, reporter.world_size)},
+              device=reporter.device)
     scores = out.pop("scores")
     out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's "backbone" is the name asked for
     record = {**out, "metrics": {"valid_auc": out["fit"]["best_valid_auc"], "test": out.pop("test")},
