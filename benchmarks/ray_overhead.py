@@ -52,13 +52,14 @@ RAY_DEFAULTS = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "2", "RAY_TRAIN_ENABLE_PREE
 
 
 def variant(space: Path, folder: Path, name: str, train: int, evaluate: int, concurrency: int, cpus: float,
-            seeds: int | None = None) -> Path:
-    """A YAML that extends ``space`` with smaller caps, the given concurrency and the first ``seeds`` seeds."""
+            seeds: int | None = None, executor: str = "torch_trainer") -> Path:
+    """A YAML that extends ``space`` with smaller caps, the given concurrency and executor
+    and the first ``seeds`` seeds."""
     path = folder / f"{name}.yaml"
     first = load_spec(space).seeds[:seeds] if seeds else None
     path.write_text(f"extends: {space.resolve()}\nname: {name}\n" + (f"seeds: {list(first)}\n" if first else "")
                     + f"train: {{max_train_samples: {train}, max_eval_samples: {evaluate}}}\n"
-                    f"resources: {{workers: 1, cpus_per_worker: {cpus}, gpus_per_worker: 0}}\n"
+                    f"resources: {{workers: 1, cpus_per_worker: {cpus}, gpus_per_worker: 0, executor: {executor}}}\n"
                     f"concurrency: {concurrency}\n")
     return path
 
@@ -138,6 +139,10 @@ def main(argv=None) -> int:
     parser.add_argument("--train-samples", type=int, default=48)
     parser.add_argument("--eval-samples", type=int, default=32)
     parser.add_argument("--seeds", type=int, help="only the first N seeds of the space (fewer trials)")
+    parser.add_argument("--executor", choices=["torch_trainer", "tune_trial"], default="torch_trainer",
+                        help="where the sweep's trials train (resources.executor)")
+    parser.add_argument("--compare-executors", action="store_true",
+                        help="also run the concurrency-1 sweep with the other executor")
     parser.add_argument("--compare-reuse", action="store_true",
                         help="also run the concurrency-1 sweep with Tune's actor reuse off (HARNESS_REUSE_ACTORS=0)")
     parser.add_argument("--compare-ray-defaults", action="store_true",
@@ -150,7 +155,8 @@ def main(argv=None) -> int:
     cores = os.cpu_count()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        one = variant(args.space, tmp, "bench-c1", args.train_samples, args.eval_samples, 1, cores, args.seeds)
+        one = variant(args.space, tmp, "bench-c1", args.train_samples, args.eval_samples, 1, cores, args.seeds,
+                      args.executor)
         for config in configs(one)[:1]:
             warm(config)
         print("(a) sequential, in this process", flush=True)
@@ -158,7 +164,16 @@ def main(argv=None) -> int:
         print("(b) sweep, concurrency 1", flush=True)
         swept = sweep(one, tmp / "c1")
         out = {"space": str(args.space), "train_samples": args.train_samples, "eval_samples": args.eval_samples,
-               "cores": cores, "sequential": seq, "sweep_c1": swept}
+               "cores": cores, "executor": args.executor, "sequential": seq, "sweep_c1": swept}
+        if args.compare_executors:
+            other = "tune_trial" if args.executor == "torch_trainer" else "torch_trainer"
+            print(f"(b*) sweep, concurrency 1, executor {other}", flush=True)
+            path = variant(args.space, tmp, "bench-c1-other", args.train_samples, args.eval_samples, 1, cores,
+                           args.seeds, other)
+            out[f"sweep_c1_{other}"] = sweep(path, tmp / "c1-other")
+            wall = out[f"sweep_c1_{other}"]["seconds"]
+            out[f"overhead_per_trial_seconds_{other}"] = (wall - seq["seconds"]) / seq["trials"]
+            out[f"overhead_fraction_{other}"] = 1 - seq["seconds"] / wall
         if args.compare_reuse:
             print("(b') sweep, concurrency 1, Tune actor reuse off", flush=True)
             out["sweep_c1_no_reuse"] = sweep(one, tmp / "c1-no-reuse", env={**os.environ, "HARNESS_REUSE_ACTORS": "0"})
@@ -179,7 +194,8 @@ def main(argv=None) -> int:
                 reference + out["overhead_per_trial_seconds"])
         if args.scaling:
             print("(c) sweep, concurrency 2", flush=True)
-            two = variant(args.space, tmp, "bench-c2", args.train_samples, args.eval_samples, 2, cores / 2, args.seeds)
+            two = variant(args.space, tmp, "bench-c2", args.train_samples, args.eval_samples, 2, cores / 2, args.seeds,
+                          args.executor)
             out["sweep_c2"] = sweep(two, tmp / "c2")
             out["speedup_c2_over_c1"] = swept["seconds"] / out["sweep_c2"]["seconds"]
             print("(d) sweep, concurrency 2, two-node cluster (one CPU per node)", flush=True)

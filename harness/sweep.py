@@ -16,6 +16,12 @@ sweep's own state is those records: running the same command again skips
 finished trials, continues unfinished ones from their last epoch checkpoint (the
 Train run name is the trial key), and warm-starts Optuna with every finished
 search trial, so the searcher's state comes back whatever Tune keeps.
+
+With ``resources: {executor: tune_trial}`` (one worker per trial) a trial trains in
+the Tune trial's own process instead, which Tune reuses from trial to trial: no Train
+controller, worker process or imports per trial. Its epoch checkpoints are Tune's,
+so an unfinished trial continues from one when Tune retries it within the sweep; a
+new run of the command starts it over.
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ class Sweep:
             from ray.train.torch import TorchTrainer
             from ray.tune.integration.ray_train import TuneReportCallback
 
-            from harness.worker import make_loop_config, train_loop
+            from harness.worker import TrialReporter, make_loop_config, release_memory, train_loop
 
             arm, params, seed, phase = _job(config, spec, arms)
             key = trial_key(arm.key, spec.config_id(arm, params), seed)
@@ -80,9 +86,16 @@ class Sweep:
                     "smoke": spec.smoke}
             store.mark_running(key, info)
             resources = spec.resources
+            loop_config = make_loop_config(run_config, key, results, info, spec.backbone)
+            if resources.executor == "tune_trial":          # here, in the trial's own (reused) process
+                try:
+                    train_loop(loop_config, TrialReporter(threads=max(1, int(resources.cpus_per_worker))))
+                finally:
+                    release_memory()
+                return
             trainer = TorchTrainer(
                 train_loop,
-                train_loop_config=make_loop_config(run_config, key, results, info, spec.backbone),
+                train_loop_config=loop_config,
                 scaling_config=ScalingConfig(num_workers=resources.workers, use_gpu=resources.gpus_per_worker > 0,
                                              resources_per_worker={"CPU": resources.cpus_per_worker,
                                                                    "GPU": resources.gpus_per_worker}),
@@ -99,7 +112,11 @@ class Sweep:
         """A Tuner for one phase; ``total`` trials are expected (for the progress line)."""
         from ray import tune
 
-        trainable = tune.with_resources(self.trainable(), {"cpu": 0, "memory": 1})
+        r = self.spec.resources
+        # a TorchTrainer's workers take the CPUs and GPUs, so the trial itself asks for none;
+        # a trial that trains in its own process asks for its worker's
+        trainable = tune.with_resources(self.trainable(), {"cpu": r.cpus_per_worker, "gpu": r.gpus_per_worker}
+                                        if r.executor == "tune_trial" else {"cpu": 0, "memory": 1})
         scheduler = None
         if self.spec.scheduler and search_alg is not None:
             from ray.tune.schedulers import ASHAScheduler

@@ -74,6 +74,41 @@ class Reporter:
             self._train.report(metrics, checkpoint=self._train.Checkpoint.from_directory(folder))
 
 
+class TrialReporter(Reporter):
+    """The same calls answered by Tune, for a trial that trains in the Tune trial's own
+    process (``resources.executor: tune_trial``): one worker, the trial's GPU if it has one."""
+
+    def __init__(self, threads: int):
+        from ray import tune
+
+        self._train = tune
+        torch.set_num_threads(threads)      # the trial's CPUs (a reused process keeps its setting)
+
+    rank, world_size = 0, 1
+
+    @property
+    def device(self) -> str:
+        import ray
+
+        return "cuda" if ray.get_gpu_ids() else "cpu"
+
+
+def release_memory() -> None:
+    """After a trial in a reused process: free what it left (the backbone, the
+    activations) and hand the freed heap back to the system (glibc keeps it otherwise),
+    so the next trial starts from the same footprint."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    libc = ctypes.util.find_library("c")
+    if libc and hasattr(ctypes.CDLL(libc), "malloc_trim"):
+        ctypes.CDLL(libc).malloc_trim(0)
+
+
 def load_backbone_for(name: str, prepared, seed: int = 0):
     """A registered/local/hub backbone, or for smoke runs a tiny random test-fixture model
     whose word-level vocabulary covers the prepared data."""
@@ -101,11 +136,12 @@ def all_reduce_gradients(model) -> None:
             parameter.grad /= world
 
 
-def train_loop(loop_config: dict) -> None:
+def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
     """Ray Train's ``train_loop_per_worker``. loop_config: run_config (a pickled
     harness.run.RunConfig, see ``make_loop_config``), key, results (store root), info (record
-    fields known before the run), backbone."""
-    reporter = Reporter()
+    fields known before the run), backbone. reporter: a ``TrialReporter`` when the trial
+    trains in its own process; by default Ray Train's."""
+    reporter = reporter or Reporter()
     run_config, key = pickle.loads(loop_config["run_config"]), loop_config["key"]
     store = Store(loop_config["results"])
     started = time.time()

@@ -150,3 +150,50 @@ def test_two_train_workers_share_a_trial(sweep_env, tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     [record] = _records(tmp_path / "out" / "ddp-smoke").values()
     assert record["status"] == "ok" and record["workers"] == 2
+
+
+def _own_process_sweep(tmp_path, extends: Path, methods: str, smoke: str = ""):
+    space = tmp_path / "own.yaml"
+    space.write_text(f"extends: {extends}\nname: own\nmethods:\n{methods}smoke: {{{smoke}resources: "
+                     "{workers: 1, cpus_per_worker: 1, gpus_per_worker: 0, executor: tune_trial}}\n")
+    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return load_spec(space, smoke=True), _records(tmp_path / "out" / "own-smoke")
+
+
+def test_trials_that_train_in_their_own_process(sweep_env, tmp_path):
+    """executor: tune_trial: the search, ASHA and the replication as with a TorchTrainer,
+    each trial in the Tune trial's own process, which Tune reuses."""
+    spec, records = _own_process_sweep(tmp_path, SPACE, "  - {head: mos}\n")
+    statuses = {key: (r["phase"], r["status"]) for key, r in records.items()}
+    assert len(records) == _expected(spec), statuses
+    # ASHA may stop a weak search trial at its first report (here nothing sits between
+    # the report and Tune); the configuration replicated on every seed runs to the end
+    assert all(s == "ok" or (phase == "search" and s == "stopped") for phase, s in statuses.values()), statuses
+    assert {r["phase"] for r in records.values()} == {"search", "replicate"}
+
+
+def test_trials_in_their_own_process_reuse_it_and_give_a_torch_trainers_numbers(sweep_env, tmp_path):
+    _, records = _own_process_sweep(tmp_path, ROOT / "search_spaces" / "defaults.yaml",
+                                    "  - {name: pt, head: tallrec_pt}\n", "seeds: [0, 1, 2], concurrency: 1, ")
+    assert len(records) == 3 and all(r["status"] == "ok" for r in records.values())
+    assert len({r["pid"] for r in records.values()}) == 1          # one process, kept by Tune for every trial
+    assert all(r["device"] == "cpu" and r["workers"] == 1 for r in records.values())
+    space = tmp_path / "trainer.yaml"                              # the same trials, each in a TorchTrainer
+    space.write_text((tmp_path / "own.yaml").read_text().replace("executor: tune_trial", "executor: torch_trainer")
+                     .replace("name: own", "name: trainer"))
+    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    trainer = _records(tmp_path / "out" / "trainer-smoke")
+    assert trainer.keys() == records.keys()
+    losses = lambda r: [e["train_loss"] for e in r["fit"]["epochs"]]  # noqa: E731
+    for key, record in records.items():                            # to the last digit
+        assert record["metrics"] == trainer[key]["metrics"] and losses(record) == losses(trainer[key])
+
+
+def test_a_failing_trial_in_its_own_process_is_recorded(sweep_env, tmp_path):
+    _, records = _own_process_sweep(tmp_path, ROOT / "search_spaces" / "defaults.yaml",
+                                    "  - {name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}\n")
+    assert records and all(r["status"] == "failed" and "div" in r["error"] for r in records.values())
