@@ -351,8 +351,8 @@ def main(argv=None) -> int:
     if args.address is None:
         os.environ.setdefault("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
         # Ray runs its workers at niceness 15, under its own services; on a small machine
-        # every wake-up of those then stalls both training threads (measured: trials ran
-        # 10-20% slower inside Ray than in one process; at niceness 0, about 5-8%).
+        # every wake-up of those then stalls the training threads (a probe's trials did
+        # their work 1-5 s faster at niceness 0: benchmarks/README.md, Ray's cost).
         os.environ.setdefault("RAY_worker_niceness", "0")
     import ray
 

@@ -1,6 +1,7 @@
-"""What one trial does inside a Ray Train worker: train with per-epoch
-checkpoints, test, and write the trial's record. Ray's reporting API has changed
-several times, so every call to it goes through ``Reporter``.
+"""What one trial does inside a Ray Train worker (or, with ``executor: tune_trial``,
+in the Tune trial's own process): train with per-epoch checkpoints, test, and write
+the trial's record. Ray's reporting API has changed several times, so every call to
+it goes through ``Reporter`` (``TrialReporter`` for Tune).
 
 Ray Train's controller unpickles ``train_loop`` and its config in a fresh process for
 every trial, so this module imports only what a record needs at the top, and the run
@@ -104,9 +105,9 @@ def release_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    libc = ctypes.util.find_library("c")
-    if libc and hasattr(ctypes.CDLL(libc), "malloc_trim"):
-        ctypes.CDLL(libc).malloc_trim(0)
+    trim = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None)   # glibc only
+    if trim is not None:
+        trim(0)
 
 
 def load_backbone_for(name: str, prepared, seed: int = 0):
@@ -181,6 +182,7 @@ def _run(run_config, reporter: Reporter, backbone_name: str):
     scores = out.pop("scores")
     out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's "backbone" is the name asked for
     record = {**out, "metrics": {"valid_auc": out["fit"]["best_valid_auc"], "test": out.pop("test")},
+              # the process's peak so far: with tune_trial, earlier trials in the same process count too
               "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
               "pid": os.getpid(), "node": reporter.node, "workers": reporter.world_size}
     return record, scores
