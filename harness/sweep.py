@@ -131,7 +131,8 @@ class Sweep:
         return tune.Tuner(
             trainable, param_space=param_space,
             # reuse_actors: the trial actor (which imports the harness, ~5 s here) is kept
-            # for the next trial; each trial still gets its own Train controller and workers.
+            # for the next trial; with executor torch_trainer each trial still gets its own Train
+            # controller and workers, with tune_trial the trial trains in this kept process.
             # HARNESS_REUSE_ACTORS=0 turns it off (benchmarks/ray_overhead.py measures both).
             tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=num_samples,
                                         max_concurrent_trials=self.concurrency,
@@ -346,7 +347,7 @@ def main(argv=None) -> int:
     # Ray Train's per-trial costs (benchmarks/ray_overhead.py measures them): its controller
     # polls the workers every 2 s by default, so a finished trial waits up to 2 s to be
     # noticed; and on one machine nothing is ever preempted, so the per-trial preemption
-    # watcher actor (one more process) has nothing to watch. Set either variable to override.
+    # watcher actor (one more process) has nothing to watch. Set any of these variables to override.
     os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
     if args.address is None:
         os.environ.setdefault("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
