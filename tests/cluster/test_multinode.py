@@ -88,8 +88,10 @@ def test_killing_the_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
     head = next(node for node, is_head in nodes.items() if is_head)
     worker_id = next(node for node in nodes if node != head)
     trials = tmp_path / "out" / "two-nodes-smoke" / "trials"
-    # three epochs of 160 samples: a few seconds of training left after the first checkpoint
-    space = _space(tmp_path, arms=2, train="{epochs: 3, max_train_samples: 160}")
+    # 30 epochs of 160 samples (about 0.6 s each here) and no early stop (patience): some 15 s
+    # of training left after the first checkpoint. Three epochs with the default patience left
+    # a second or two, and about one run in five ended a trial before the kill
+    space = _space(tmp_path, arms=2, train="{epochs: 30, patience: 30, max_train_samples: 160}")
     sweep = _sweep(cluster, space, tmp_path / "out")
     checkpoints = tmp_path / "out" / "two-nodes-smoke" / "ray"
 
