@@ -31,6 +31,7 @@ from harness.data.samples import SampleConfig
 from harness.heads import HEADS, get_head
 from harness.heads.base import validate_config
 from harness.objectives import OBJECTIVES, build_objective
+from harness.objectives.base import check_head
 from harness.prompts import SETTINGS
 from harness.run import RunConfig
 from harness.train import TrainConfig
@@ -259,7 +260,8 @@ class _Origins:
         try:
             return make(**fixed, **values)
         except (ValueError, TypeError, KeyError) as error:
-            culprit = next((k for k in values if not _builds(make, {**fixed, k: values[k]})), None)
+            culprit = next((k for k in values if not _builds(make, {**fixed, k: values[k]})), None) \
+                if _builds(make, fixed) else None       # the fixed values alone fail: no one value to blame
             self.fail(owner(culprit) if culprit else whole, error.args[0] if error.args else str(error))
 
 
@@ -477,6 +479,9 @@ def _method(origins, path, raw) -> Method:
         if not objectives:
             origins.fail(path + ("objectives",), "empty; write null for the head's paper objectives")
         objectives = {n: _objective(origins, path + ("objectives", n), n, o) for n, o in objectives.items()}
+        for n, o in objectives.items():    # div on a head without experts: refused here, not in the trial
+            origins.build(lambda **kw: check_head(n, build_objective(n, **kw), head),  # noqa: B023
+                          o, lambda k: path + ("objectives", n, k), path + ("objectives", n))
     return Method(name, head, options, objectives, origins.fields(path + ("data",), raw.get("data") or {}, DATA_FIELDS),
                   origins.fields(path + ("train",), raw.get("train") or {}, TRAIN_FIELDS))
 
@@ -654,6 +659,8 @@ class SweepSpec:
         data, data_owner = layer("data", self.data, m.data)
         sample = o.build(SampleConfig, {k: v for k, v in data.items() if k in _SAMPLE_FIELDS}, data_owner,
                          ("data",), seed=seed)
+        o.build(DATASETS[dataset].check_like_threshold,     # a threshold no rating of the data set reaches
+                {k: getattr(sample, k) for k in ("like_threshold", "like_comparison")}, data_owner, ("data",))
         renamed = {"z": "z", "scope": "threshold_scope"}
         stereotype = o.build(StereotypeConfig, {k: data[v] for k, v in renamed.items() if v in data},
                              lambda k: data_owner(renamed[k]), ("data",))

@@ -94,12 +94,27 @@ def weighted_sf(recommended: np.ndarray, user_group: np.ndarray, h: np.ndarray, 
     target_in_group: (N, G) bool. weights and unit as ``weighted_auc``.
     Returns (B,); NaN where a group has no recommended target stereotyped to it.
     """
+    return sf_from_sums(*sf_sums(recommended, user_group, h, target_in_group, weights, unit))
+
+
+def sf_sums(recommended: np.ndarray, user_group: np.ndarray, h: np.ndarray, target_in_group: np.ndarray,
+            weights: np.ndarray, unit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 4's weighted sums per group: numerators ``sum_{u in G} w h`` and denominators
+    ``sum w 1(d_v in G)``, each (G, B). Sums of two sets of rows add, so a pooled SF is
+    ``sf_from_sums(num_a + num_b, den_a + den_b)``: summed that way, swapping two
+    identical sets of rows gives the same bits (float addition is commutative, a
+    reordered dot product is not), and the paired effect of identical methods is exactly 0."""
     rec = np.asarray(recommended, dtype=bool)
     weights = np.atleast_2d(weights)
-    per_group = [1.0 - _ratio(_weighted_sum(h * (rec & (user_group == g)), weights, unit),
-                              _weighted_sum(rec & target_in_group[:, g], weights, unit))
-                 for g in range(target_in_group.shape[1])]
-    return np.mean(per_group, axis=0)
+    groups = range(target_in_group.shape[1])
+    numerators = np.array([_weighted_sum(h * (rec & (user_group == g)), weights, unit) for g in groups])
+    denominators = np.array([_weighted_sum(rec & target_in_group[:, g], weights, unit) for g in groups])
+    return numerators, denominators
+
+
+def sf_from_sums(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+    """(G, B) sums of ``sf_sums`` -> (B,) SF; NaN where a group's denominator is 0."""
+    return np.mean(1.0 - _ratio(numerators, denominators), axis=0)
 
 
 def holm(p_values) -> np.ndarray:

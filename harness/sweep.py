@@ -157,8 +157,9 @@ class Sweep:
     def _records(self, arm_key: str, phase: str | None = None) -> list[dict]:
         return [r for r in self.store.records() if r.get("arm") == arm_key and (phase is None or r.get("phase") == phase)]
 
-    def search(self, arm) -> dict:
-        """Phase 1 for one arm; returns the best parameters found (on validation)."""
+    def search(self, arm) -> dict | None:
+        """Phase 1 for one arm; returns the best parameters found (on validation), or None
+        when every search trial failed (their records say why)."""
         space = self.spec.search_space(arm)
         if not space:
             return {}
@@ -185,7 +186,9 @@ class Sweep:
                                              arm=arm, total=remaining).fit())
         ok = [r for r in self._records(arm.key, "search") if r["status"] == "ok"]
         if not ok:
-            raise RuntimeError(f"[{arm.key}] every search trial failed; see the records in {self.results}/trials")
+            self.log(f"[{arm.key}] every search trial failed, so this arm is not replicated; the failures are "
+                     f"recorded in {self.results}/trials")
+            return None
         best = max(ok, key=lambda r: r["metrics"][METRIC] * (1 if self.spec.mode == "max" else -1))
         self.log(f"[{arm.key}] best {METRIC} {best['metrics'][METRIC]:.4f} with {best['params']}")
         return best["params"]
@@ -219,7 +222,9 @@ class Sweep:
                      "how many trials fit at full size)")
         best = {}
         for key, arm in self.arms.items():
-            best[key] = self.search(arm)
+            found = self.search(arm)
+            if found is not None:
+                best[key] = found
             if self.spec.search_space(arm):   # a Tuner may have run: restart before the next one
                 self.between_phases()
         self.replicate(best)

@@ -22,6 +22,7 @@ from harness.batching import batches
 from harness.evaluate import score
 from harness.heads import DEFAULT_LR, get_head
 from harness.objectives import build_objective, get_objective
+from harness.objectives.base import check_head
 
 
 class TrainingError(RuntimeError):
@@ -87,7 +88,8 @@ class TrainConfig:
         from harness.heads.base import validate_config
         validate_config(spec, self.head_options)
         for name, options in self.resolved_objectives().items():
-            build_objective(name, **options)              # unknown objective or option -> error
+            objective = build_objective(name, **options)  # unknown objective or option -> error
+            check_head(name, objective, self.head)        # div on a head without experts -> error
 
     @property
     def learning_rate(self) -> float:

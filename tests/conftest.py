@@ -1,9 +1,12 @@
-"""Shared fixtures: the real data copies in ../shared/data (skipped when absent)
-and a tiny tokenizer that needs no download."""
+"""Shared fixtures: the real data copies in ../shared/data (skipped when absent),
+the generated ``synthetic-movielens`` data set that every clone has (training,
+command-line, device and sweep tests run on it), and a tiny tokenizer that needs
+no download."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,32 @@ def movielens_dir() -> Path:
 @pytest.fixture(scope="session")
 def bookcrossing_subset_dir() -> Path:
     return _need(BOOKCROSSING_SUBSET)
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """A data set to train on: its registered name and a data directory holding it."""
+
+    dataset: str
+    data_dir: Path
+
+
+SYNTHETIC = "synthetic-movielens"
+
+
+@pytest.fixture(scope="session")
+def train_data(tmp_path_factory) -> TrainData:
+    """``synthetic-movielens`` (harness/data/synthetic.py): generated in memory, so it needs
+    no files and no ../shared; the data directory is an empty folder."""
+    return TrainData(SYNTHETIC, tmp_path_factory.mktemp("no-data-needed"))
+
+
+@pytest.fixture(scope="session", params=[SYNTHETIC, "movielens-100k"])
+def any_train_data(request, tmp_path_factory) -> TrainData:
+    """The generated data set, then the real MovieLens-100K copy (skipped when absent)."""
+    if request.param == SYNTHETIC:
+        return TrainData(SYNTHETIC, tmp_path_factory.mktemp("no-data-needed"))
+    return TrainData(request.param, _need(MOVIELENS))
 
 
 @pytest.fixture(autouse=True)

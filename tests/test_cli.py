@@ -14,8 +14,8 @@ from harness.data.samples import SampleConfig
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(movielens_dir, tmp_path_factory):
-    p = prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=300),
+def tiny_dir(train_data, tmp_path_factory):
+    p = prepare(train_data.dataset, train_data.data_dir, SampleConfig(n_sequences=300),
                 cache_dir=tmp_path_factory.mktemp("prep"))
     texts = [t for k in prompt_keys(p.samples.groups) for t in render_prompts(p.samples, k, ("male", "female"))[0]]
     backbone = tiny_t5(texts + list(p.samples.titles))
@@ -25,9 +25,13 @@ def tiny_dir(movielens_dir, tmp_path_factory):
     return folder
 
 
-def test_smoke_run_writes_a_record_and_scores(tiny_dir, movielens_dir, tmp_path, capsys):
+def _data(data) -> list[str]:
+    return ["--dataset", data.dataset, "--data-dir", str(data.data_dir)]
+
+
+def test_smoke_run_writes_a_record_and_scores(tiny_dir, train_data, tmp_path, capsys):
     out = tmp_path / "run.json"
-    rc = main(["--backbone", str(tiny_dir), "--data-dir", str(movielens_dir), "--head", "mos", "--smoke",
+    rc = main(["--backbone", str(tiny_dir), *_data(train_data), "--head", "mos", "--smoke",
                "--n-sequences", "300", "--max-tokens", "256", "--out", str(out)])
     assert rc == 0
     captured = capsys.readouterr()
@@ -39,11 +43,10 @@ def test_smoke_run_writes_a_record_and_scores(tiny_dir, movielens_dir, tmp_path,
     assert set(scores["setting"]) == {"implicit", "explicit", "counterfactual"}
 
 
-def test_list_and_errors(capsys, movielens_dir):
+def test_list_and_errors(capsys, train_data):
     assert main(["--list"]) == 0
     assert "mos" in capsys.readouterr().out
-    assert main(["--head", "nope", "--data-dir", str(movielens_dir)]) == 2
+    assert main(["--head", "nope", *_data(train_data)]) == 2
     assert "registered heads" in capsys.readouterr().err
-    assert main(["--backbone", "no-such-model", "--data-dir", str(movielens_dir), "--smoke",
-                 "--n-sequences", "300"]) == 2
+    assert main(["--backbone", "no-such-model", *_data(train_data), "--smoke", "--n-sequences", "300"]) == 2
     assert "registered" in capsys.readouterr().err

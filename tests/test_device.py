@@ -23,14 +23,14 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on 
 
 
 @pytest.fixture(scope="module")
-def texts(movielens_dir, tmp_path_factory):
-    p = prepare("movielens-100k", movielens_dir, SAMPLE, cache_dir=tmp_path_factory.mktemp("prep"))
+def texts(train_data, tmp_path_factory):
+    p = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path_factory.mktemp("prep"))
     return [t for k in prompt_keys(p.samples.groups) for t in render_prompts(p.samples, k, ("male", "female"))[0][:20]] \
         + list(p.samples.titles)
 
 
-def _run(movielens_dir, backbone, device, fit_hooks=None, **train):
-    config = RunConfig(data_dir=str(movielens_dir), sample=SAMPLE, max_tokens=256,
+def _run(data, backbone, device, fit_hooks=None, **train):
+    config = RunConfig(dataset=data.dataset, data_dir=str(data.data_dir), sample=SAMPLE, max_tokens=256,
                        train=TrainConfig(**{"epochs": 2, "batch_size": 16, "max_train_samples": 96,
                                           "max_eval_samples": 48, **train}))
     return run(config, backbone=backbone, log=lambda message: None, device=device, fit_hooks=fit_hooks)
@@ -57,8 +57,8 @@ def test_batch_moves_every_tensor_and_stays_put_when_already_there():
     assert moved.group_input_ids is None and moved.weight is None
 
 
-def test_cpu_run_names_its_device(movielens_dir, texts):
-    result = _run(movielens_dir, tiny_t5(texts), "cpu", head="prompt_tuning", epochs=1)
+def test_cpu_run_names_its_device(train_data, texts):
+    result = _run(train_data, tiny_t5(texts), "cpu", head="prompt_tuning", epochs=1)
     assert result["device"] == "cpu"
 
 
@@ -78,11 +78,11 @@ def test_cli_refuses_an_unavailable_device(capsys):
     # LoRA's dropout draws its masks from the GPU's generator, not the CPU's: the
     # trajectories part a little (measured: scores within 0.83%)
     (tiny_llama, "tallrec", None, 2e-2)])
-def test_gpu_run_matches_the_cpu_run(movielens_dir, texts, make, head, objectives, score_rtol):
+def test_gpu_run_matches_the_cpu_run(train_data, texts, make, head, objectives, score_rtol):
     """Same seed, same data: the GPU's losses and scores are the CPU's up to float32
     rounding (other kernels, other summation order), and the metrics agree."""
-    on_cpu = _run(movielens_dir, make(texts), "cpu", head=head, objectives=objectives)
-    on_gpu = _run(movielens_dir, make(texts), "cuda", head=head, objectives=objectives)
+    on_cpu = _run(train_data, make(texts), "cpu", head=head, objectives=objectives)
+    on_gpu = _run(train_data, make(texts), "cuda", head=head, objectives=objectives)
     assert on_gpu["device"].startswith("cuda:0 (")
     np.testing.assert_allclose([e["train_loss"] for e in on_gpu["fit"]["epochs"]],
                                [e["train_loss"] for e in on_cpu["fit"]["epochs"]], rtol=1e-3)
@@ -94,18 +94,18 @@ def test_gpu_run_matches_the_cpu_run(movielens_dir, texts, make, head, objective
 
 
 @cuda
-def test_gpu_run_resumed_from_its_checkpoint_ends_as_the_uninterrupted_one(movielens_dir, texts):
+def test_gpu_run_resumed_from_its_checkpoint_ends_as_the_uninterrupted_one(train_data, texts):
     """The snapshot carries the GPU's generator (LoRA dropout draws from it); resumed
     after epoch 1, from a checkpoint loaded onto the CPU as the Train worker loads it."""
     snapshots = []
-    whole = _run(movielens_dir, tiny_llama(texts), "cuda", {"on_epoch_end": snapshots.append}, head="tallrec",
+    whole = _run(train_data, tiny_llama(texts), "cuda", {"on_epoch_end": snapshots.append}, head="tallrec",
                  epochs=3, patience=5)
     assert snapshots[0]["cuda_rng"] is not None
     saved = io.BytesIO()
     torch.save(snapshots[0], saved)
     saved.seek(0)
     on_cpu = torch.load(saved, weights_only=False, map_location="cpu")    # as harness.worker.Reporter loads it
-    resumed = _run(movielens_dir, tiny_llama(texts), "cuda", {"resume": on_cpu}, head="tallrec", epochs=3,
+    resumed = _run(train_data, tiny_llama(texts), "cuda", {"resume": on_cpu}, head="tallrec", epochs=3,
                    patience=5)
     np.testing.assert_allclose([e["train_loss"] for e in resumed["fit"]["epochs"]],
                                [e["train_loss"] for e in whole["fit"]["epochs"]], rtol=1e-5)

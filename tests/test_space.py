@@ -258,6 +258,13 @@ def test_error_names_the_file_that_set_the_key(folder):
     ("methods: [{head: tallrec, head_options: {r: 4}}]\n", "methods[0].head_options.r", "preset"),
     ("methods: [{head: mos, objectives: {fair: null}}]\n", "methods[0].objectives.fair", "ifairlrs"),
     ("methods: [{head: mos, objectives: {}}]\n", "methods[0].objectives", "null"),
+    # refused here, before Ray, not in the trial: div reads the experts that only MoS has
+    ("methods: [{head: prompt_tuning, objectives: {rec: null, div: null}}]\n", "methods[0].objectives.div",
+     "needs the head's experts, which head 'prompt_tuning' does not have (heads that do: mos)"),
+    ("methods: [{head: mos}]\ndata: {like_threshold: 11}\n", "data.like_threshold",
+     "every label of movielens-100k negative (disliked): its ratings run from 1 to 5"),
+    ("methods: [{head: mos}]\ndata: {like_threshold: 1}\n", "data.like_threshold", "positive (liked)"),
+    ("methods: [{head: mos, data: {z: -0.5}}]\n", "methods[0].data.z", "z must be a Z-score >= 0"),
     ("methods: [{head: mos, epochs: 3}]\n", "methods[0].epochs", "head_options"),
     ("methods: []\n", "methods", "non-empty"),
     ("methods: [{head: mos}]\ndatasets: [movielens]\n", "datasets[0]", "bookcrossing"),
@@ -276,6 +283,21 @@ def test_error_names_the_file_that_set_the_key(folder):
 def test_other_errors_name_the_key(folder, text, key, fragment):
     error = _error(folder, text)
     assert error.file.name == "exp.yaml" and error.key == key and fragment in str(error)
+
+
+def test_the_same_refusals_outside_a_sweep(tmp_path):
+    """``python -m harness`` and ``run()`` build the same configs: the same errors, before any data is read."""
+    from harness.data.prepare import StereotypeConfig, prepare
+    from harness.data.samples import SampleConfig
+    from harness.train import TrainConfig
+
+    with pytest.raises(ValueError, match="objective 'div' needs the head's experts"):
+        TrainConfig(head="tallrec_pt", objectives={"rec": None, "div": {"weight": 0.5}})
+    with pytest.raises(ValueError, match="z must be a Z-score >= 0"):
+        StereotypeConfig(z=-1.0)
+    with pytest.raises(ValueError, match="ratings run from 1 to 10"):   # no data there: refused before loading
+        prepare("bookcrossing", tmp_path / "absent", SampleConfig(like_threshold=10, like_comparison="gt"))
+    TrainConfig(head="mos", objectives={"rec": None, "div": {"target": "routing"}})   # MoS has both
 
 
 def test_extends_cycle(folder):

@@ -1,8 +1,19 @@
-"""The sweep on an in-process Ray: a smoke sweep of a few trials, a bad YAML that
-fails before Ray starts, and a driver killed mid-sweep then restarted.
+"""Sweeps end to end, as a user runs them (``python -m harness.sweep`` in a subprocess that
+starts and stops its own Ray), on the generated synthetic-movielens data set, so that a
+clone without ../shared runs them too:
 
-Slow (about a minute per sweep on 2 cores): the smoke sweep starts real Ray Train
-workers. Marked ``slow``; they run in the default test command.
+- the paper's MoS search space (``mos.yaml --smoke``) through Ray Train TorchTrainers,
+  killed after its first finished trial and run again: every trial once, valid records
+  for every seed, and a report;
+- trials that train in Tune's own process (``executor: tune_trial``): a TPE search with
+  ASHA, an arm whose every trial fails (recorded; the sweep goes on), the report, and a
+  trial's numbers equal to those of the same run outside Ray;
+- a bad YAML, and a configuration no trial could run, refused before Ray starts.
+
+Marked ``extended`` (``make test-all``, not ``make test``): two Train workers in one trial,
+the same trials through both executors to the last digit, and ``mos.yaml --smoke`` on the
+real MovieLens-100K copy. No test waits on a clock: a wait is for a file, with a timeout
+that names it, and ASHA may stop any search trial (which trial reports first is a race).
 """
 
 import json
@@ -18,13 +29,13 @@ import pytest
 from harness.space import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-SPACE = ROOT / "search_spaces" / "mos.yaml"
+SPACES = ROOT / "search_spaces"
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def sweep_env(movielens_dir, monkeypatch):
-    monkeypatch.setenv("HARNESS_DATA_DIR", str(movielens_dir))
+def sweep_env(train_data, monkeypatch):
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(train_data.data_dir))
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
 
@@ -34,36 +45,54 @@ def _records(folder: Path) -> dict[str, dict]:
             if not p.name.endswith(".running.json")}
 
 
-def _expected(spec) -> int:
-    return spec.budget + len(spec.seeds) - 1   # search trials, then the best one's other seeds
+def _statuses(records: dict[str, dict]) -> str:
+    """Every record's key, arm, phase, seed, status and error: what a failed assertion shows."""
+    return "\n".join(f"  {key}: {r.get('arm')} {r.get('phase')} seed {r.get('seed')}: {r.get('status')}"
+                     + (f" ({r['error']})" if r.get("error") else "") for key, r in sorted(records.items()))
 
 
-def test_smoke_sweep_writes_valid_records_for_every_seed(sweep_env, tmp_path, capsys):
-    import ray
+def _expected(spec, arms: int = 1) -> int:
+    return arms * (spec.budget + len(spec.seeds) - 1)   # search trials, then the best one's other seeds
 
-    from harness.sweep import main
 
-    try:
-        assert main([str(SPACE), "--smoke", "--storage", str(tmp_path)]) == 0
-    finally:
-        ray.shutdown()
-    out = capsys.readouterr().out
-    spec = load_spec(SPACE, smoke=True)
-    records = _records(tmp_path / "mos-smoke")
-    assert len(records) == _expected(spec)
-    assert all(r["status"] == "ok" and r["smoke"] is True for r in records.values())
-    search = [r for r in records.values() if r["phase"] == "search"]
-    assert len(search) == spec.budget and "search:" in out          # proposed by OptunaSearch
-    assert len({json.dumps(r["params"], sort_keys=True) for r in search}) == spec.budget
-    best = max(search, key=lambda r: r["metrics"]["valid_auc"])
-    seeds = sorted(r["seed"] for r in records.values() if r["config_id"] == best["config_id"])
-    assert seeds == sorted(spec.seeds)                              # the reported config has every seed
-    for key, record in records.items():
-        assert record["metrics"]["test"]["implicit"]["performance"]["all"]["auc"]["value"] is not None
-        assert record["provenance"]["git_commit"] and record["parameters"]["trainable"] > 0
-        assert (tmp_path / "mos-smoke" / "trials" / f"{key}.parquet").is_file()
-    _report_end_to_end(tmp_path / "mos-smoke", "--reference", "mos")
-    assert (tmp_path / "mos-smoke" / "report" / "figures" / "search.svg").is_file()   # the TPE history
+def _command(space: Path, storage: Path) -> list[str]:
+    return [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(storage)]
+
+
+def _sweep(space: Path, storage: Path) -> str:
+    done = subprocess.run(_command(space, storage), cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"the sweep exited {done.returncode}:\n" + done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
+        time.sleep(0.2)
+
+
+def _check_search_and_replication(spec, records: dict[str, dict]) -> None:
+    """Search trials ended ok or stopped by ASHA (with the score it stopped on); the best
+    configuration of each searched arm ran on every seed, all ok."""
+    table = _statuses(records)
+    for record in records.values():
+        if record["phase"] == "search":
+            assert record["status"] in ("ok", "stopped"), f"a search trial neither finished nor was stopped:\n{table}"
+            assert record["metrics"]["valid_auc"] is not None, table
+        else:
+            assert record["status"] == "ok", f"a replication trial did not finish:\n{table}"
+    for arm in {r["arm"] for r in records.values() if r["phase"] == "search"}:
+        search = [r for r in records.values() if r["arm"] == arm and r["phase"] == "search"]
+        assert len(search) == spec.budget, table
+        assert len({json.dumps(r["params"], sort_keys=True) for r in search}) == spec.budget, table  # TPE proposed
+        replicated = {r["config_id"] for r in records.values() if r["arm"] == arm and r["phase"] == "replicate"}
+        assert len(replicated) == 1, f"{arm}: one configuration replicated, got {replicated}:\n{table}"
+        [chosen] = [r for r in search if r["config_id"] in replicated]
+        best = max(r["metrics"]["valid_auc"] for r in search if r["status"] == "ok")   # ties: either is best
+        assert chosen["status"] == "ok" and chosen["metrics"]["valid_auc"] == best, f"{arm}: not the best:\n{table}"
+        seeds = sorted(r["seed"] for r in records.values() if r["config_id"] == chosen["config_id"])
+        assert seeds == sorted(spec.seeds), f"the best configuration of {arm} is not on every seed:\n{table}"
 
 
 def _report_end_to_end(folder: Path, *args: str) -> dict:
@@ -78,122 +107,177 @@ def _report_end_to_end(folder: Path, *args: str) -> dict:
     return json.loads(done.stdout)
 
 
+def _space(tmp_path: Path, extends: Path, name: str, text: str) -> Path:
+    """A test's search space: ``extends`` with ``text`` (whose smoke section names the data set)."""
+    space = tmp_path / f"{name}.yaml"
+    space.write_text(f"extends: {extends}\nname: {name}\n{text}")
+    return space
+
+
+# ---- refused before Ray starts --------------------------------------------------------------------
+
 def test_bad_yaml_fails_before_ray_starts(tmp_path, capsys):
     import ray
 
     from harness.sweep import main
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text("extends: " + str(ROOT / "search_spaces" / "defaults.yaml") + "\nbudgett: 3\n")
+    bad.write_text("extends: " + str(SPACES / "defaults.yaml") + "\nbudgett: 3\n")
     assert main([str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "budgett" in err and "budget" in err
     assert not ray.is_initialized()
 
 
-def test_killed_driver_restarts_and_runs_every_trial_once(sweep_env, tmp_path):
-    command = [sys.executable, "-m", "harness.sweep", str(SPACE), "--smoke", "--storage", str(tmp_path)]
-    folder = tmp_path / "mos-smoke"
-    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and not _records(folder):
-        time.sleep(1)
-    assert _records(folder), "no trial finished within 5 minutes"
-    os.killpg(first.pid, signal.SIGKILL)                           # the driver and the Ray it started
-    first.wait()
-    before = {key: (folder / "trials" / f"{key}.json").stat().st_mtime_ns for key in _records(folder)}
-    assert len(before) < _expected(load_spec(SPACE, smoke=True))  # it was killed mid-sweep
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    records = _records(folder)
-    assert len(records) == _expected(load_spec(SPACE, smoke=True))
-    assert all(r["status"] == "ok" for r in records.values())
-    assert not list((folder / "trials").glob("*.running.json"))
-    for key, mtime in before.items():                              # finished trials were not run again
-        assert (folder / "trials" / f"{key}.json").stat().st_mtime_ns == mtime
+def test_a_configuration_no_trial_could_run_is_refused_before_ray_starts(tmp_path, capsys):
+    import ray
 
+    from harness.sweep import main
 
-def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(sweep_env, tmp_path):
     space = tmp_path / "broken.yaml"
-    space.write_text(
-        f"extends: {ROOT / 'search_spaces' / 'defaults.yaml'}\n"
+    space.write_text(f"extends: {SPACES / 'defaults.yaml'}\n"
+                     "methods: [{name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}]\n")
+    assert main([str(space), "--smoke"]) == 2
+    err = capsys.readouterr().err
+    assert "methods[0].objectives.div" in err and "heads that do: mos" in err
+    assert not ray.is_initialized()
+
+
+# ---- TorchTrainer: the MoS space, killed and resumed ----------------------------------------------
+
+def test_mos_smoke_sweep_killed_mid_sweep_resumes_and_ends_with_every_record(sweep_env, tmp_path):
+    space = _space(tmp_path, SPACES / "mos.yaml", "mos", "smoke: {datasets: [synthetic-movielens]}\n")
+    spec = load_spec(space, smoke=True)
+    folder = tmp_path / "mos-smoke"
+    first = subprocess.Popen(_command(space, tmp_path), cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for(lambda: _records(folder) or first.poll() is not None, 600,
+                  f"the first finished trial's record in {folder / 'trials'}")
+        assert first.poll() is None, f"the sweep exited ({first.returncode}) before any trial finished"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)                       # the driver and the Ray it started
+        first.wait()
+    before = {key: (folder / "trials" / f"{key}.json").stat().st_mtime_ns for key in _records(folder)}
+    # after the first record the replication phase alone (a Ray restart and a trial) takes many seconds
+    assert len(before) < _expected(spec), "the sweep had finished before it was killed"
+
+    _sweep(space, tmp_path)                                         # the same command again
+    records = _records(folder)
+    assert len(records) == _expected(spec), _statuses(records)
+    assert all(r["smoke"] is True and r["dataset"] == "synthetic-movielens" for r in records.values())
+    _check_search_and_replication(spec, records)
+    assert not list((folder / "trials").glob("*.running.json")), _statuses(records)
+    for key, mtime in before.items():                              # finished trials were not run again
+        assert (folder / "trials" / f"{key}.json").stat().st_mtime_ns == mtime, f"{key} ran twice"
+    for key, record in records.items():
+        if record["status"] == "ok":
+            assert record["metrics"]["test"]["implicit"]["performance"]["all"]["auc"]["value"] is not None, key
+            assert record["provenance"]["git_commit"] and record["parameters"]["trainable"] > 0, key
+            assert (folder / "trials" / f"{key}.parquet").is_file(), key
+    _report_end_to_end(folder, "--reference", "mos")
+    assert (folder / "report" / "figures" / "search.svg").is_file()   # the TPE history
+
+
+# ---- tune_trial: search with ASHA, a failing arm, the report --------------------------------------
+
+OWN_PROCESS = ("resources: {workers: 1, cpus_per_worker: 1, gpus_per_worker: 0, executor: tune_trial}")
+
+
+def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path):
+    """executor: tune_trial. mos is searched (TPE, ASHA after epoch 1) and replicated; fine
+    runs on both seeds; broken asks for 4 sequences, which leave validation and test empty,
+    so each of its trials fails in the trial (a data error) and is recorded as failed."""
+    space = _space(tmp_path, SPACES / "defaults.yaml", "own", (
         "methods:\n"
-        "  - {name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}   # div needs MoS experts\n"
+        "  - {head: mos}\n"
         "  - {name: fine, head: tallrec_pt}\n"
-        "  - {name: also-fine, head: prompt_tuning}\n")
-    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    records = _records(tmp_path / "out" / "broken-smoke")
+        "  - {name: broken, head: prompt_tuning, data: {n_sequences: 4}}\n"
+        "search: {head_options.top_k: {choice: [1, 2]}}\n"
+        "smoke:\n"
+        "  datasets: [synthetic-movielens]\n"
+        "  train: {epochs: 2}\n"
+        "  scheduler: {asha: {grace_period: 1, reduction_factor: 2}}\n"
+        f"  {OWN_PROCESS}\n"))
+    spec = load_spec(space, smoke=True)
+    _sweep(space, tmp_path)
+    folder = tmp_path / "own-smoke"
+    records = _records(folder)
+    table = _statuses(records)
     by_arm = {}
     for record in records.values():
         by_arm.setdefault(record["arm"].split("/")[1], []).append(record)
-    assert {r["status"] for r in by_arm["broken"]} == {"failed"}
-    assert all("div" in r["error"] and r["traceback"] for r in by_arm["broken"])
-    assert sorted(r["seed"] for r in by_arm["fine"] if r["status"] == "ok") == [0, 1]
-    report = _report_end_to_end(tmp_path / "out" / "broken-smoke", "--reference", "fine")
-    assert [r["method"] for r in report["rows"]] == ["also-fine", "fine"]        # failed arm not averaged in
+    assert len(by_arm["mos"]) == _expected(spec), table
+    _check_search_and_replication(spec, {k: r for k, r in records.items() if r["arm"].endswith("/mos")})
+    assert sorted(r["seed"] for r in by_arm["fine"] if r["status"] == "ok") == [0, 1], table
+    assert [r["status"] for r in by_arm["broken"]] == ["failed", "failed"], table
+    assert all("DataError" in r["error"] and "left valid and test empty" in r["error"] and r["traceback"]
+               for r in by_arm["broken"]), table
+    assert all(r["device"] == "cpu" and r["workers"] == 1 for r in by_arm["fine"])
+
+    report = _report_end_to_end(folder, "--reference", "fine")
+    assert [r["method"] for r in report["rows"]] == ["mos", "fine"]              # failed arm not averaged in
     assert sum("broken" in n and "failed" in n for n in report["notes"]) == 2
-    tests = (tmp_path / "out" / "broken-smoke" / "report" / "comparisons.csv").read_text().splitlines()
-    assert len(tests) == 1 + 6 and all(",fine,also-fine," in line for line in tests[1:])
+    tests = (folder / "report" / "comparisons.csv").read_text().splitlines()
+    assert len(tests) == 1 + 6 and all(",fine,mos," in line for line in tests[1:])
+
+    # a trial in Tune's reused process gives, to the last digit, the numbers of the same run outside Ray
+    import torch
+
+    from harness.run import run
+    from harness.worker import load_backbone_for
+
+    [record] = [r for r in by_arm["fine"] if r["seed"] == 1]
+    config = spec.run_config(spec.arm(record["arm"]), record["params"], 1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                                   # the trial's one CPU
+    try:
+        alone = run(config, backbone=lambda prepared: load_backbone_for(spec.backbone, prepared, 1),
+                    log=lambda message: None, device="cpu")
+    finally:
+        torch.set_num_threads(threads)
+    assert alone["test"] == record["metrics"]["test"]
+    assert [e["train_loss"] for e in alone["fit"]["epochs"]] == [e["train_loss"] for e in record["fit"]["epochs"]]
 
 
+# ---- extended (make test-all) ---------------------------------------------------------------------
+
+@pytest.mark.extended
 def test_two_train_workers_share_a_trial(sweep_env, tmp_path):
-    space = tmp_path / "ddp.yaml"
-    space.write_text(
-        f"extends: {ROOT / 'search_spaces' / 'defaults.yaml'}\n"
+    space = _space(tmp_path, SPACES / "defaults.yaml", "ddp", (
         "methods: [{name: pt, head: tallrec_pt}]\n"
-        "smoke: {resources: {workers: 2, cpus_per_worker: 1}, seeds: [0]}\n")
-    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    [record] = _records(tmp_path / "out" / "ddp-smoke").values()
-    assert record["status"] == "ok" and record["workers"] == 2
+        "smoke: {datasets: [synthetic-movielens], resources: {workers: 2, cpus_per_worker: 1}, seeds: [0]}\n"))
+    _sweep(space, tmp_path)
+    [record] = _records(tmp_path / "ddp-smoke").values()
+    assert record["status"] == "ok" and record["workers"] == 2, _statuses({"ddp": record})
 
 
-def _own_process_sweep(tmp_path, extends: Path, methods: str, smoke: str = ""):
-    space = tmp_path / "own.yaml"
-    space.write_text(f"extends: {extends}\nname: own\nmethods:\n{methods}smoke: {{{smoke}resources: "
-                     "{workers: 1, cpus_per_worker: 1, gpus_per_worker: 0, executor: tune_trial}}\n")
-    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return load_spec(space, smoke=True), _records(tmp_path / "out" / "own-smoke")
-
-
-def test_trials_that_train_in_their_own_process(sweep_env, tmp_path):
-    """executor: tune_trial: the search, ASHA and the replication as with a TorchTrainer,
-    each trial in the Tune trial's own process, which Tune reuses."""
-    spec, records = _own_process_sweep(tmp_path, SPACE, "  - {head: mos}\n")
-    statuses = {key: (r["phase"], r["status"]) for key, r in records.items()}
-    assert len(records) == _expected(spec), statuses
-    # ASHA may stop a weak search trial at its first report (here nothing sits between
-    # the report and Tune); the configuration replicated on every seed runs to the end
-    assert all(s == "ok" or (phase == "search" and s == "stopped") for phase, s in statuses.values()), statuses
-    assert {r["phase"] for r in records.values()} == {"search", "replicate"}
-
-
-def test_trials_in_their_own_process_reuse_it_and_give_a_torch_trainers_numbers(sweep_env, tmp_path):
-    _, records = _own_process_sweep(tmp_path, ROOT / "search_spaces" / "defaults.yaml",
-                                    "  - {name: pt, head: tallrec_pt}\n", "seeds: [0, 1, 2], concurrency: 1, ")
-    assert len(records) == 3 and all(r["status"] == "ok" for r in records.values())
-    assert len({r["pid"] for r in records.values()}) == 1          # one process, kept by Tune for every trial
-    assert all(r["device"] == "cpu" and r["workers"] == 1 for r in records.values())
-    space = tmp_path / "trainer.yaml"                              # the same trials, each in a TorchTrainer
-    space.write_text((tmp_path / "own.yaml").read_text().replace("executor: tune_trial", "executor: torch_trainer")
-                     .replace("name: own", "name: trainer"))
-    command = [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(tmp_path / "out")]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    trainer = _records(tmp_path / "out" / "trainer-smoke")
-    assert trainer.keys() == records.keys()
+@pytest.mark.extended
+def test_both_executors_give_the_same_numbers(sweep_env, tmp_path):
+    """The same three trials in Tune's reused process and each in its own TorchTrainer."""
+    records = {}
+    for executor in ("tune_trial", "torch_trainer"):
+        space = _space(tmp_path, SPACES / "defaults.yaml", executor.replace("_", "-"), (
+            "methods: [{name: pt, head: tallrec_pt}]\n"
+            "smoke:\n  datasets: [synthetic-movielens]\n  seeds: [0, 1, 2]\n  concurrency: 1\n"
+            f"  {OWN_PROCESS.replace('tune_trial', executor)}\n"))
+        _sweep(space, tmp_path)
+        records[executor] = _records(tmp_path / f"{executor.replace('_', '-')}-smoke")
+    own, trainer = records["tune_trial"], records["torch_trainer"]
+    assert own.keys() == trainer.keys() and len(own) == 3, _statuses(own) + "\n" + _statuses(trainer)
     losses = lambda r: [e["train_loss"] for e in r["fit"]["epochs"]]  # noqa: E731
-    for key, record in records.items():                            # to the last digit
-        assert record["metrics"] == trainer[key]["metrics"] and losses(record) == losses(trainer[key])
+    for key, record in own.items():                                # to the last digit
+        assert record["metrics"] == trainer[key]["metrics"] and losses(record) == losses(trainer[key]), key
 
 
-def test_a_failing_trial_in_its_own_process_is_recorded(sweep_env, tmp_path):
-    _, records = _own_process_sweep(tmp_path, ROOT / "search_spaces" / "defaults.yaml",
-                                    "  - {name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}\n")
-    assert records and all(r["status"] == "failed" and "div" in r["error"] for r in records.values())
+@pytest.mark.extended
+def test_mos_smoke_sweep_on_real_movielens(movielens_dir, monkeypatch, tmp_path):
+    """``python -m harness.sweep search_spaces/mos.yaml --smoke`` exactly as the README gives it."""
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(movielens_dir))
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    spec = load_spec(SPACES / "mos.yaml", smoke=True)
+    _sweep(SPACES / "mos.yaml", tmp_path)
+    records = _records(tmp_path / "mos-smoke")
+    assert len(records) == _expected(spec), _statuses(records)
+    assert all(r["dataset"] == "movielens-100k" for r in records.values())
+    _check_search_and_replication(spec, records)

@@ -1,7 +1,10 @@
 """The searcher's state after a restart: Optuna is warm-started from the records of
-finished search trials (whatever Tune keeps), and only the rest of the budget runs."""
+finished search trials (whatever Tune keeps), and only the rest of the budget runs;
+an arm whose every search trial failed is reported and left out of replication."""
 
 from pathlib import Path
+
+import pytest
 
 from harness.records import Store, trial_key
 from harness.space import load_spec
@@ -36,3 +39,20 @@ def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
     finished = [t for t in searcher._ot_study.trials if t.state.name == "COMPLETE"]
     assert len(finished) == 1 and finished[0].value == 0.71                # the study knows the earlier trial
     assert finished[0].params == params
+
+
+def test_an_arm_whose_every_search_trial_failed_is_reported_and_not_replicated(tmp_path):
+    spec = load_spec(SPACE, smoke=True)
+    logs = []
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=logs.append)
+    [arm] = spec.arms()
+    space = spec.search_space(arm)
+    for corner in range(spec.budget):                                   # the whole budget, failed
+        params = {path: d.corners()[corner % len(d.corners())] for path, d in space.items()}
+        key = trial_key(arm.key, spec.config_id(arm, params), spec.seeds[0])
+        Store(str(tmp_path)).write(key, {"arm": arm.key, "phase": "search", "params": params, "seed": spec.seeds[0],
+                                         "config_id": spec.config_id(arm, params), "status": "failed",
+                                         "error": "DataError: ...", "metrics": {}})
+    sweep._tuner = lambda *args, **kwargs: pytest.fail("nothing is left to run")
+    assert sweep.search(arm) is None                                    # no best configuration, no exception
+    assert any("every search trial failed, so this arm is not replicated" in m for m in logs)

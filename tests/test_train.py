@@ -1,5 +1,6 @@
-"""The training loop and a whole run on real MovieLens-100K samples with the
-tiny test-fixture backbones (their numbers mean nothing; their behaviour does)."""
+"""The training loop and a whole run with the tiny test-fixture backbones (their numbers
+mean nothing; their behaviour does), on the generated synthetic-movielens data set, and
+the first test also on the real MovieLens-100K copy when ../shared/data has it."""
 
 import numpy as np
 import pytest
@@ -20,23 +21,27 @@ from harness.train import TrainConfig, TrainingError
 SAMPLE = SampleConfig(n_sequences=400)
 
 
-@pytest.fixture(scope="module")
-def texts(movielens_dir, tmp_path_factory):
-    p = prepare("movielens-100k", movielens_dir, SAMPLE, cache_dir=tmp_path_factory.mktemp("prep"))
+def _texts(data, cache):
+    p = prepare(data.dataset, data.data_dir, SAMPLE, cache_dir=cache)
     words = ("male", "female")
     return [t for k in prompt_keys(p.samples.groups) for t in render_prompts(p.samples, k, words)[0][:20]] + \
         list(p.samples.titles)
 
 
-def _run(movielens_dir, backbone, **train):
-    config = RunConfig(data_dir=str(movielens_dir), sample=SAMPLE, max_tokens=256,
+@pytest.fixture(scope="module")
+def texts(train_data, tmp_path_factory):
+    return _texts(train_data, tmp_path_factory.mktemp("prep"))
+
+
+def _run(data, backbone, **train):
+    config = RunConfig(dataset=data.dataset, data_dir=str(data.data_dir), sample=SAMPLE, max_tokens=256,
                        train=TrainConfig(**{"epochs": 3, "batch_size": 16, "max_train_samples": 128,
                                           "max_eval_samples": 64, **train}))
     return run(config, backbone=backbone, log=lambda message: None)
 
 
-def test_training_lowers_the_loss_and_reports_every_setting(movielens_dir, texts):
-    result = _run(movielens_dir, tiny_t5(texts), head="mos", patience=5)
+def test_training_lowers_the_loss_and_reports_every_setting(any_train_data, tmp_path):
+    result = _run(any_train_data, tiny_t5(_texts(any_train_data, tmp_path)), head="mos", patience=5)
     losses = [e["train_loss"] for e in result["fit"]["epochs"]]
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert set(result["test"]) == {"implicit", "explicit", "counterfactual"}
@@ -47,25 +52,25 @@ def test_training_lowers_the_loss_and_reports_every_setting(movielens_dir, texts
     assert result["parameters"]["trainable"] > 0
 
 
-def test_same_seed_same_numbers_to_the_last_digit(movielens_dir, texts):
-    a = _run(movielens_dir, tiny_llama(texts), head="prompt_tuning", epochs=2)
-    b = _run(movielens_dir, tiny_llama(texts), head="prompt_tuning", epochs=2)
+def test_same_seed_same_numbers_to_the_last_digit(train_data, texts):
+    a = _run(train_data, tiny_llama(texts), head="prompt_tuning", epochs=2)
+    b = _run(train_data, tiny_llama(texts), head="prompt_tuning", epochs=2)
     assert [e["train_loss"] for e in a["fit"]["epochs"]] == [e["train_loss"] for e in b["fit"]["epochs"]]
     assert np.array_equal(a["scores"]["score"].to_numpy(), b["scores"]["score"].to_numpy())
     assert a["test"] == b["test"]
-    c = _run(movielens_dir, tiny_llama(texts), head="prompt_tuning", epochs=2, seed=1)
+    c = _run(train_data, tiny_llama(texts), head="prompt_tuning", epochs=2, seed=1)
     assert not np.array_equal(a["scores"]["score"].to_numpy(), c["scores"]["score"].to_numpy())
 
 
-def test_frozen_llm_is_evaluated_without_training(movielens_dir, texts):
-    result = _run(movielens_dir, tiny_t5(texts), head="llm")
+def test_frozen_llm_is_evaluated_without_training(train_data, texts):
+    result = _run(train_data, tiny_t5(texts), head="llm")
     assert result["fit"]["epochs"] == [] and result["parameters"]["trainable"] == 0
 
 
-def test_nan_loss_raises_a_training_error(movielens_dir, texts, monkeypatch):
+def test_nan_loss_raises_a_training_error(train_data, texts, monkeypatch):
     monkeypatch.setattr(SFLoss, "loss", lambda self, model, batch, out, training: out.score.sum() * float("nan"))
     with pytest.raises(TrainingError, match=r"loss is nan at epoch 1, step 1 \(rec=.*sf=nan"):
-        _run(movielens_dir, tiny_t5(texts), head="prompt_tuning")
+        _run(train_data, tiny_t5(texts), head="prompt_tuning")
 
 
 def test_config_validation_names_the_problem():
@@ -93,12 +98,12 @@ def test_table5_trainable_percentages_on_a_t5_base_shape(head, paper_percent):
     assert counts["percent"] == pytest.approx(paper_percent, abs=1.5e-4)
 
 
-def test_resume_after_an_epoch_gives_the_same_numbers(movielens_dir, texts, tmp_path):
+def test_resume_after_an_epoch_gives_the_same_numbers(train_data, texts, tmp_path):
     """A run stopped after epoch 1 and resumed from its snapshot ends bit-identical."""
     from harness.data.encode import encode_all
     from harness.train import fit
 
-    prepared = prepare("movielens-100k", movielens_dir, SAMPLE, cache_dir=tmp_path)
+    prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
     config = TrainConfig(head="mos", epochs=3, patience=5, batch_size=16, max_train_samples=64, max_eval_samples=32)
 
     def fresh():

@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _list() -> int:
     for spec in DATASETS.values():
-        print(f"{spec.name:16s} groups by {spec.stereotype}; liked when rating >= {spec.like_threshold:g}; "
+        print(f"{spec.name:19s} groups by {spec.stereotype}; liked when rating >= {spec.like_threshold:g}; "
               f"get it: {spec.source_hint}")
     return 0
 
@@ -64,7 +64,8 @@ def _list() -> int:
 def _fetch(args) -> int:
     spec = get_dataset(args.dataset)
     folder = spec.fetch(resolve_data_dir(args.data_dir), args.source, log=_log, force=args.force)
-    print(folder)
+    if folder is not None:           # None: a generated data set, nothing on disk
+        print(folder)
     return 0
 
 

@@ -30,6 +30,11 @@ class StereotypeConfig:
     scope: Literal["global", "per_group"] = "global"    # one Z-score over all items (paper) or one per group
 
     def __post_init__(self):
+        # a Z-score of how far above the mean degree an item must be to count as stereotyped
+        # (Eq. 3; the paper uses 3, Fig. 5 sweeps 1-3.5); below 0 most items would count
+        if not 0 <= self.z < float("inf"):
+            raise ValueError(f"z must be a Z-score >= 0 (the paper's is 3), got {self.z}: below 0 the threshold "
+                             "falls under the mean degree and most items count as stereotyped")
         if self.scope not in ("global", "per_group"):
             raise ValueError(f"stereotype scope must be 'global' or 'per_group', got {self.scope!r}")
 
@@ -93,6 +98,8 @@ def source_files(dataset: str, data_dir: Path) -> dict[str, str]:
     """SHA-256 of every data file of ``dataset`` under ``data_dir`` (the cache key's
     part that changes when the data does); empty when the data set is absent."""
     spec = get_dataset(dataset)
+    if spec.generated:
+        return {"generator": f"{spec.name} version {spec.generated}"}
     folder = spec.locate(data_dir)
     found = (find_file(folder, name) for name in spec.data_files)
     return {path.name: sha256_file(path) for path in found if path is not None}
@@ -113,6 +120,7 @@ def prepare(
     use_cache=False computes everything and neither reads nor writes the cache.
     """
     spec = get_dataset(dataset)
+    spec.check_like_threshold(sample.like_threshold, sample.like_comparison)   # before any loading
     hashes = source_files(dataset, data_dir)
     key = cache_key(dataset, hashes, sample, stereo)
     folder = Path(cache_dir or default_prepared_dir()) / f"{dataset}-{key}" if use_cache else None

@@ -7,7 +7,9 @@ Split policy (the paper says only "8:1:1, which prevents data leakage"):
   cut where the cumulative share of sequences reaches 80% and 90%. Sliding
   windows overlap, so splitting windows at random would put a test target into
   a training history; splitting by user cannot. Split sizes are therefore close
-  to, not exactly, 8:1:1 (the exact counts are in ``Samples.split_sizes``).
+  to, not exactly, 8:1:1 (the exact counts are in ``Samples.split_sizes``). With
+  few users, one user may take a whole split's share; a split with a share > 0
+  that gets no sequence is refused with a ``DataError`` naming the counts.
 - ``split="random"``: windows shuffled and cut at exactly 8:1:1. It leaks
   (overlapping windows of one user land in different splits); offered only to
   compare with work that splits this way.
@@ -25,7 +27,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from harness.data.schema import RatingsTable
+from harness.data.schema import DataError, RatingsTable
 
 SPLITS = ("train", "valid", "test")
 
@@ -131,6 +133,25 @@ def _split(users: np.ndarray, config: SampleConfig, rng: np.random.Generator) ->
     return split_of_user[np.searchsorted(unique, users)]
 
 
+def _check_splits(name: str, split: np.ndarray, user: np.ndarray, config: SampleConfig) -> None:
+    """Refuse a split that leaves train, validation or test (with a share > 0) empty: a
+    sweep would select on an empty validation set, or report on an empty test set."""
+    sizes = {s: int((split == i).sum()) for i, s in enumerate(SPLITS)}
+    empty = [s for s, ratio in zip(SPLITS, config.ratios) if ratio > 0 and sizes[s] == 0]
+    if empty:
+        counts = " / ".join(f"{s} {n:,}" for s, n in sizes.items())
+        found = f"the {config.split} split left {' and '.join(empty)} empty ({counts} of {len(split):,} sequences " \
+                f"from {len(np.unique(user)):,} users)"
+        if config.split == "random":
+            raise DataError(f"{name}: {found}: too few sequences for data.ratios {list(config.ratios)}; use more "
+                            "sequences (data.n_sequences, a shorter data.window) or other ratios")
+        raise DataError(
+            f"{name}: {found}. A user's sequences all go to one split, so with few users, some of whom have many "
+            "sequences, one user can take a whole split's share. Fix: more users (a larger data set, a larger "
+            "data.n_sequences when not every window is used, or a shorter data.window), other data.ratios, or "
+            "data.split: random (exact 8:1:1, but overlapping windows of a user leak across splits)")
+
+
 def build_samples(table: RatingsTable, config: SampleConfig, like_threshold: float, time_order: bool) -> Samples:
     """Sample ``config.n_sequences`` windows and split them (see module docstring)."""
     rng = np.random.default_rng(config.seed)
@@ -150,12 +171,14 @@ def build_samples(table: RatingsTable, config: SampleConfig, like_threshold: flo
     groups = table.groups
     group_codes = pd.Categorical(df["group"], categories=list(groups)).codes
     user = user_codes[chosen]
+    split = _split(user, config, rng)
+    _check_splits(table.name, split, user, config)
     return Samples(
         dataset=table.name, groups=groups, user_ids=np.asarray(user_ids, dtype=object),
         titles=titles, user=user, user_group=group_codes[chosen].astype(np.int64),
         history=item_codes[rows[:, :-1]], history_liked=likes[rows[:, :-1]],
         target=item_codes[rows[:, -1]], label=likes[rows[:, -1]].astype(np.int64),
-        split=_split(user, config, rng), like_threshold=like_threshold, notes=notes,
+        split=split, like_threshold=like_threshold, notes=notes,
     )
 
 

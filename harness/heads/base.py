@@ -26,6 +26,7 @@ class Head(nn.Module):
     """Base class. Subclasses set ``config`` and override ``attach`` / ``prefix``."""
 
     needs_group_prompts = False   # True when the head reads the multi-stereotype prompts
+    aux: tuple[str, ...] = ()     # the auxiliary tensors ``prefix`` returns, which objectives may need
 
     def __init__(self, config):
         super().__init__()

@@ -80,6 +80,7 @@ def route(logits: torch.Tensor, top_k: int, stochastic: bool) -> torch.Tensor:
 
 class MoSHead(Head):
     needs_group_prompts = True
+    aux = ("routing", "weights", "experts")
 
     def attach(self, backbone: Backbone) -> None:
         c, d = self.config, backbone.hidden_size

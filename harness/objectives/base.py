@@ -21,6 +21,13 @@ class Objective:
 
     needs_group_prompts = False   # True when it reads the multi-stereotype prompts
 
+    @property
+    def needs_aux(self) -> tuple[str, ...]:
+        """The head's auxiliary tensors (``Head.aux``) this objective reads; checked against
+        the head when a configuration is built (``check_head``), so a mismatch is refused
+        before any training starts."""
+        return ()
+
     def __init__(self, config):
         self.config = config
 
@@ -73,6 +80,19 @@ def build_objective(name: str, **options) -> Objective:
     if unknown:
         raise ValueError(f"objective {name!r}: unknown option(s) {unknown}; valid: {sorted(known)}")
     return spec.cls(spec.config_cls(**options))
+
+
+def check_head(name: str, objective: Objective, head: str) -> None:
+    """Refuse an objective that reads what the registered head ``head`` does not give
+    (``div`` on a head without experts), naming the heads that would do."""
+    from harness.heads import HEADS, get_head
+
+    missing = [a for a in objective.needs_aux if a not in get_head(head).head_cls.aux]
+    if missing:
+        heads_with = sorted(h for h, s in HEADS.items() if set(objective.needs_aux) <= set(s.head_cls.aux))
+        raise ValueError(f"objective {name!r} needs the head's {', '.join(missing)}, which head {head!r} does not "
+                         f"have (heads that do: {', '.join(heads_with) or 'none'}); drop {name!r} from this arm's "
+                         "objectives or use one of those heads")
 
 
 def check_weight(name: str, weight: float) -> None:

@@ -39,8 +39,12 @@ def min_pairwise_sq_distance(vectors: torch.Tensor) -> torch.Tensor:
 
 
 class DivLoss(Objective):
+    @property
+    def needs_aux(self):
+        return ("experts",) if self.config.target == "experts" else ("weights",)
+
     def loss(self, model, batch, out, training):
-        if "experts" not in out.aux:
+        if any(a not in out.aux for a in self.needs_aux):
             raise ValueError("objective 'div' needs a head with experts (mos); drop it for this head")
         if self.config.target == "experts":
             vectors = torch.nn.functional.normalize(out.aux["experts"].flatten(1), dim=1)

@@ -66,14 +66,23 @@ def _kernel(block: Block, metric: str, relation: str):
     """(weights_a (B, u), weights_b (B, u)) -> (B,): the metric of this seed's rows of
     both methods pooled, each row weighted by its unit's weight for its method.
     The pooled rows are A's then B's; B's units are numbered after A's."""
-    n_units = block.units.stop - block.units.start
+    n_units, n_rows = block.units.stop - block.units.start, len(block.unit)
     inside = block.target_in_group[np.arange(len(block.unit)), block.user_group]
     keep = np.tile({"all": np.ones_like(inside), "inside": inside, "outside": ~inside}[relation], 2)
+    # AUC, precision and recall sum integer weights of 0/1 (or 1/2) terms, exact in float64
+    # whatever the order; SF's h is a fraction, so its two methods are summed apart
     scores, label = np.r_[block.score_a, block.score_b], np.tile(block.label, 2)
     unit = np.r_[block.unit, block.unit + n_units]
     if metric.startswith("sf_"):
-        user_group, h, tig = np.tile(block.user_group, 2), np.tile(block.h, 2), np.tile(block.target_in_group, (2, 1))
-        return lambda wa, wb: stats.weighted_sf((scores > 0) & keep, user_group, h, tig, np.hstack([wa, wb]), unit)
+        # each method's sums apart, then added: identical methods give an effect of exactly 0
+        rows = (block.user_group, block.h, block.target_in_group)
+        rec_a, rec_b = (block.score_a > 0) & keep[:n_rows], (block.score_b > 0) & keep[:n_rows]
+
+        def sf(wa, wb):
+            num_a, den_a = stats.sf_sums(rec_a, *rows, wa, block.unit)
+            num_b, den_b = stats.sf_sums(rec_b, *rows, wb, block.unit)
+            return stats.sf_from_sums(num_a + num_b, den_a + den_b)
+        return sf
     scores, label, unit = scores[keep], label[keep], unit[keep]
     if metric == "auc":
         return lambda wa, wb: stats.weighted_auc(label, scores, np.hstack([wa, wb]), unit)

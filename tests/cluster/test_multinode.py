@@ -5,7 +5,9 @@ nodes share; then the worker node is killed mid-sweep and no trial is lost.
 
 On one machine the shared storage is a local folder both nodes see; on a cloud
 cluster it is the ``--storage s3://…`` / ``gs://…`` URI (cluster/README.md).
-Slow (about a minute each): marked ``slow``; they run in the default test command.
+The trials train on the generated synthetic-movielens data set, which every node has.
+Slow (one to two minutes each): the first runs in ``make test``; the node kill is
+``extended`` (``make test-all``).
 """
 
 from __future__ import annotations
@@ -31,14 +33,14 @@ def _space(folder: Path, arms: int, train: str = "{}") -> Path:
     path.write_text(
         f"extends: {DEFAULTS}\n"
         "methods:\n" + "".join(f"  - {{name: arm{i}, head: prompt_tuning}}\n" for i in range(arms)) +
-        f"smoke: {{seeds: [0], max_failures: 2, train: {train}}}\n")
+        f"smoke: {{datasets: [synthetic-movielens], seeds: [0], max_failures: 2, train: {train}}}\n")
     return path
 
 
 @pytest.fixture
-def cluster(movielens_dir, tmp_path):
-    # the nodes' Ray workers run the trials, so they (not only the driver) need the data folder
-    nodes = LocalCluster(tmp_path, child_env(HARNESS_DATA_DIR=str(movielens_dir)))
+def cluster(train_data, tmp_path):
+    # the nodes' Ray workers run the trials, so they (not only the driver) get the data folder
+    nodes = LocalCluster(tmp_path, child_env(HARNESS_DATA_DIR=str(train_data.data_dir)))
     try:
         nodes.start_head()
         yield nodes
@@ -64,6 +66,12 @@ def _records(trials: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in trials.glob("*.json") if not p.name.endswith(".running.json")}
 
 
+def _statuses(records: dict[str, dict]) -> str:
+    return "\n".join(f"  {key}: {r.get('arm')} seed {r.get('seed')} on node {(r.get('node') or {}).get('id')}: "
+                     f"{r.get('status')}" + (f" ({r['error']})" if r.get("error") else "")
+                     for key, r in sorted(records.items()))
+
+
 def _running(trials: Path) -> set[str]:
     return {p.name[:-len(".running.json")] for p in trials.glob("*.running.json")}
 
@@ -74,14 +82,16 @@ def test_trials_run_on_both_nodes_and_records_land_in_the_shared_storage(cluster
     _finish(_sweep(cluster, _space(tmp_path, arms=2), tmp_path / "out"))
     experiment = tmp_path / "out" / "two-nodes-smoke"
     records = _records(experiment / "trials")
-    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values())
+    table = _statuses(records)
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), table
     # one CPU per node and one per trial: the two trials ran at once, one on each node
-    assert {r["node"]["id"] for r in records.values()} == set(nodes)
+    assert {r["node"]["id"] for r in records.values()} == set(nodes), f"nodes {nodes}:\n{table}"
     for key in records:
         assert (experiment / "trials" / f"{key}.parquet").is_file()
         assert list((experiment / "ray" / f"train-{key}").glob("checkpoint_*")), "epoch checkpoints in storage"
 
 
+@pytest.mark.extended
 def test_killing_the_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
     worker = cluster.add_worker()
     nodes = cluster.alive_nodes(2)
@@ -108,7 +118,8 @@ def test_killing_the_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
     assert all(r["node"]["id"] != worker_id for r in done.values()), "the worker's trial ended before the kill"
     out = _finish(sweep)
     records = _records(trials)
-    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), out[-3000:]
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), \
+        _statuses(records) + "\n" + out[-3000:]
     assert not _running(trials)
     # the trial training on the killed node (and anything after it) finished on the head
     assert len(done) < 2 and all(records[key]["node"]["id"] == head for key in set(records) - set(done))

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from harness.data.samples import SPLITS, SampleConfig, build_samples, liked
-from harness.data.schema import LoadReport, RatingsTable
+from harness.data.schema import DataError, LoadReport, RatingsTable
 
 
 def _table(n_users=30, per_user=15, with_time=True):
@@ -65,17 +65,31 @@ def test_users_without_group_are_left_out():
                           "rating": 4.0, "timestamp": 1.0})
     table = RatingsTable("toy", pd.concat([table.interactions, extra]), table.users, table.items,
                          table.groups, table.report)
-    s = build_samples(table, SampleConfig(n_sequences=10), 3, True)
-    assert "u5" not in set(s.user_ids) and len(s) == 5
+    s = build_samples(table, SampleConfig(window=3, n_sequences=100, split="random"), 3, True)   # 5 users
+    assert "u5" not in set(s.user_ids) and len(s) == 5 * 9
     assert set(s.user_group.tolist()) <= {0, 1}
 
 
 def test_no_timestamps_uses_a_seeded_order():
     table = _table(n_users=3, per_user=20, with_time=False)
-    a = build_samples(table, SampleConfig(n_sequences=10, seed=1), 3, time_order=False)
-    b = build_samples(table, SampleConfig(n_sequences=10, seed=1), 3, time_order=False)
-    c = build_samples(table, SampleConfig(n_sequences=10, seed=2), 3, time_order=False)
+    a, b, c = (build_samples(table, SampleConfig(n_sequences=10, seed=seed, split="random"), 3, time_order=False)
+               for seed in (1, 1, 2))
     assert np.array_equal(a.history, b.history) and not np.array_equal(a.history, c.history)
+
+
+def test_a_user_split_that_leaves_a_split_empty_is_refused_with_its_counts():
+    """Few users, one with most sequences: a whole user takes the validation share."""
+    table = _table(n_users=12, per_user=15)
+    heavy = pd.DataFrame({"user_id": "u0", "item_id": [f"i{k % 40}" for k in range(300)],
+                          "rating": 4.0, "timestamp": np.arange(300.0)})
+    table = RatingsTable("toy", pd.concat([table.interactions[table.interactions.user_id != "u0"], heavy]),
+                         table.users, table.items, table.groups, table.report)
+    with pytest.raises(DataError) as info:
+        for seed in range(20):   # whichever seed puts the heavy user across the validation share
+            build_samples(table, SampleConfig(n_sequences=340, seed=seed), 3, True)
+    message = str(info.value)
+    assert "left valid empty" in message and "valid 0" in message and "12 users" in message
+    assert "data.split: random" in message and "data.ratios" in message
 
 
 @pytest.mark.parametrize("kwargs, match", [
