@@ -17,6 +17,28 @@ from pathlib import Path
 import harness
 
 PACKAGES = ("torch", "transformers", "peft", "ray", "optuna", "numpy", "pandas", "scipy", "pyarrow")
+# CPU features that change which float kernels run (and so the last digits of a result)
+VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
+
+
+def machine() -> dict:
+    """The machine a number came from, enough to tell why two runs of one seed differ: the CPU
+    model and its vector extensions, torch's CPU kernel level and the GPU (when torch is loaded)."""
+    out = {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
+           "python": platform.python_version(), "cpu_model": platform.processor() or None, "cpu_flags": None}
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                     None)
+        flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+        out.update(cpu_model=model or out["cpu_model"], cpu_flags=[f for f in VECTOR_FLAGS if f in flags])
+    except OSError:
+        pass
+    torch = sys.modules.get("torch")         # only when the run used it: importing torch costs seconds
+    if torch is not None:
+        out["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        out["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return out
 
 
 def git_commit() -> str | None:
@@ -48,8 +70,7 @@ def provenance(argv: list[str] | None = None) -> dict:
     return {
         "command": " ".join(["python", *argv]),
         "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
-                    "python": platform.python_version()},
+        "machine": machine(),
         "harness": harness.__version__,
         "git_commit": git_commit(),
         "packages": package_versions(),

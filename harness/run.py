@@ -86,16 +86,19 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
     fitted = fit(model, prepared, encoded, config.train, pad_id, log=log, **(fit_hooks or {}))
     timings["train_s"] = time.perf_counter() - started
     started = time.perf_counter()
+    model.head.reset_diagnostics()
     test_idx = subset(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples,
                       config.train.seed)
     results, scores = evaluate(model, prepared, encoded, test_idx, config.train.eval_batch_size, pad_id,
                                needs_group_prompts(model, config.train))
     timings["test_s"] = time.perf_counter() - started
+    test_diagnostics = model.head.diagnostics()      # MoS: routing on the test split, all prompt settings
     return {
         "config": config.to_dict(), "backbone": {"name": backbone.name, "kind": backbone.kind},
         "device": describe_device(device),
         "parameters": trainable_parameters(model), "fit": dataclasses.asdict(fitted),
         "test": {k: dataclasses.asdict(v) for k, v in results.items()}, "timings": timings,
+        **({"test_diagnostics": test_diagnostics} if test_diagnostics else {}),
         "data": {"cache_key": prepared.report["cache_key"], "splits": prepared.samples.split_sizes},
         "scores": scores,
     }

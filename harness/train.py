@@ -101,7 +101,11 @@ class TrainConfig:
         return {name: {} for name in get_head(self.head).objectives}
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self) | {"learning_rate": self.learning_rate,
+        """Everything that sets the numbers, defaults resolved: the head's full config too, so a
+        changed default (e.g. MoS's gate) changes the record's config and the sweep's config_id."""
+        from harness.heads.base import validate_config
+        head = dataclasses.asdict(validate_config(get_head(self.head), self.head_options))
+        return dataclasses.asdict(self) | {"learning_rate": self.learning_rate, "resolved_head_options": head,
                                            "resolved_objectives": self.resolved_objectives()}
 
 
@@ -191,6 +195,7 @@ def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, gene
     """One epoch of training and its validation; updates ``state`` (history, best, early stop)."""
     started = time.perf_counter()
     model.train()
+    model.head.reset_diagnostics()
     totals: dict[str, float] = {}
     n_batches = 0
     for batch in batches(prepared, encoded, train_idx, config.train_setting, config.batch_size, pad_id,
@@ -200,9 +205,11 @@ def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, gene
         n_batches += 1
         for name, value in parts.items():
             totals[name] = totals.get(name, 0.0) + value
+    diagnostics = model.head.diagnostics()            # the training steps' (MoS: routing), before validation
     auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
     record = {"epoch": epoch, "valid_auc": auc, "seconds": time.perf_counter() - started,
-              **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()}}
+              **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()},
+              **({"diagnostics": diagnostics} if diagnostics else {})}
     state["history"].append(record)
     state["epoch"] = epoch
     if auc > state["best"] or state["best_state"] is None:

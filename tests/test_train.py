@@ -50,6 +50,11 @@ def test_training_lowers_the_loss_and_reports_every_setting(any_train_data, tmp_
     assert set(result["scores"]["setting"]) == {"implicit", "explicit", "counterfactual"}
     assert len(result["scores"]) == 3 * min(64, result["data"]["splits"]["test"])
     assert result["parameters"]["trainable"] > 0
+    for routing in [e["diagnostics"] for e in result["fit"]["epochs"]] + [result["test_diagnostics"]]:
+        assert len(routing["expert_usage"]) == 2 and routing["samples"] > 0          # MoS's routing, recorded
+    assert all(e["diagnostics"]["router_grad_norm"] > 0 for e in result["fit"]["epochs"])   # the router learns
+    assert result["test_diagnostics"]["router_grad_norm"] is None                    # nothing trains on test
+    assert result["config"]["train"]["resolved_head_options"]["gate"] == "switch"
 
 
 def test_same_seed_same_numbers_to_the_last_digit(train_data, texts):

@@ -39,6 +39,14 @@ class Head(nn.Module):
         """Soft prompts for this batch and auxiliary tensors for objectives."""
         return Prefix(), {}
 
+    def reset_diagnostics(self) -> None:
+        """Start collecting what ``diagnostics`` reports (training calls it at each epoch's
+        start and before the test split); heads without diagnostics ignore it."""
+
+    def diagnostics(self) -> dict:
+        """What the head saw since ``reset_diagnostics`` (MoS: routing); {} when nothing."""
+        return {}
+
 
 @dataclass(frozen=True)
 class HeadSpec:

@@ -5,9 +5,10 @@
   input is the recommendation prompt alone, so no user profile is needed at inference.
 - Router Q (Eq. 6): a linear layer over the pooled frozen input embeddings of
   each group prompt (c_rec, c_stereotype_i) -> N expert logits.
-- Top-K routing (Eq. 7): softmax over the K largest logits, zeros elsewhere.
+- Top-K routing (Eq. 7): the K largest logits are chosen, zeros elsewhere.
   ``routing="stochastic"`` samples the K experts from softmax(logits) instead
-  (Table 6), at training and evaluation alike (seeded).
+  (Table 6), at training and evaluation alike (seeded). The chosen experts' values
+  are set by ``gate`` (below).
 - Reweighting layer R (Eq. 8): a linear layer N -> N over the routing
   probabilities averaged across groups, initialised to the identity so training
   starts from w = mean p. ``reweighting=False`` is Table 6's "w/o reweighting"
@@ -15,7 +16,24 @@
 - Prompt-based experts (Eq. 9, 10): N soft prompts of 5 tokens; e = sum_n w_n E_n,
   placed before the input.
 
+Deviation from the paper's letter (an option keeps the letter):
+- ``gate``: Eq. 7 gives the chosen experts the softmax over the K chosen logits. At
+  K = 1 that is the constant 1, so the router gets exactly zero gradient and never
+  learns, although the paper says it "is trained to assign different stereotype
+  groups" to experts (the trap of renormalised top-1 gating). Default ``"switch"``:
+  a chosen expert keeps its probability from the softmax over all N logits, not
+  renormalised (Switch Transformer's gate), so the router learns at every K.
+  ``"straight_through"`` keeps Eq. 7's values in the forward pass and takes the
+  gradient of the softmax over all N logits in the backward pass. ``"eq7"`` is the
+  literal Eq. 7 (no router gradient at K = 1).
+
 Choices where the paper is ambiguous (each an option):
+- What the router reads (Eq. 6's c_i = (c_rec, c_stereotype_i)): ``router_input="prompt"``
+  (default) mean-pools the frozen input embeddings of group prompt i; the prompts of
+  two groups differ by a few words in 100-300 tokens, so these inputs barely differ.
+  ``"prompt+stereotype"`` adds c_stereotype_i = the sum of group prompt i's embeddings
+  minus the neutral prompt's, i.e. about the embeddings of the inserted group words,
+  so the router can tell the groups apart (Linear over 2d instead of d).
 - What an expert conditions on: Eq. 9 writes E_n(c_rec), yet the experts are
   "prompt-based" and trained by prompt tuning. Default ``expert="prompt"``: E_n is a
   learned soft prompt, and c_rec reaches the output through the routing weights
@@ -40,12 +58,17 @@ from harness.heads.base import Head, HeadSpec, register
 from harness.model import Batch, Prefix, pooled_embeddings
 
 
+GATES = ("switch", "straight_through", "eq7")
+
+
 @dataclass(frozen=True)
 class MoSOptions:
     n_experts: int = 4                                   # §4.1.4
     expert_tokens: int = 5                               # soft prompt length of each expert (§4.1.4)
     top_k: int = 1                                       # Eq. 7; top-1 is the paper's best (Table 6)
     routing: Literal["topk", "stochastic"] = "topk"      # Table 6's "stochastic" variant
+    gate: Literal["switch", "straight_through", "eq7"] = "switch"   # chosen experts' values; see module docstring
+    router_input: Literal["prompt", "prompt+stereotype"] = "prompt"   # what Q reads; see module docstring
     reweighting: bool = True                             # Eq. 8; False = Table 6 "w/o reweighting"
     reweight_activation: Literal["none", "softmax"] = "none"
     expert: Literal["prompt", "conditioned"] = "prompt"  # see module docstring
@@ -61,20 +84,30 @@ class MoSOptions:
         if self.expert_tokens < 1 or self.expert_rank < 1:
             raise ValueError(f"expert_tokens and expert_rank must be >= 1, got {self.expert_tokens}, "
                              f"{self.expert_rank}")
-        for key, allowed in (("routing", ("topk", "stochastic")), ("reweight_activation", ("none", "softmax")),
+        for key, allowed in (("routing", ("topk", "stochastic")), ("gate", GATES),
+                             ("router_input", ("prompt", "prompt+stereotype")),
+                             ("reweight_activation", ("none", "softmax")),
                              ("expert", ("prompt", "conditioned")), ("init", ("sample_vocab", "random"))):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key} must be one of {allowed}, got {getattr(self, key)!r}")
 
 
-def route(logits: torch.Tensor, top_k: int, stochastic: bool) -> torch.Tensor:
-    """Eq. 7. logits: (..., N) -> probabilities (..., N), non-zero on K experts, summing to 1."""
+def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torch.Tensor:
+    """Eq. 7. logits: (..., N) -> routing probabilities (..., N), non-zero on the K chosen
+    experts. ``gate`` (see the module docstring): "eq7", softmax over the K chosen (sums
+    to 1); "switch", the softmax over all N kept on the chosen (sums to at most 1);
+    "straight_through", Eq. 7's values with the gradient of "switch"."""
     if stochastic:
         flat = torch.softmax(logits.detach(), dim=-1).reshape(-1, logits.shape[-1])
         chosen = torch.multinomial(flat, top_k, replacement=False).reshape(*logits.shape[:-1], top_k)
     else:
         chosen = logits.topk(top_k, dim=-1).indices
-    weights = torch.softmax(logits.gather(-1, chosen), dim=-1)
+    if gate not in GATES:
+        raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+    renormalised = torch.softmax(logits.gather(-1, chosen), dim=-1)
+    full = torch.softmax(logits, dim=-1).gather(-1, chosen)
+    weights = {"eq7": renormalised, "switch": full,
+               "straight_through": renormalised.detach() + full - full.detach()}[gate]
     return torch.zeros_like(logits).scatter(-1, chosen, weights)
 
 
@@ -86,7 +119,8 @@ class MoSHead(Head):
         c, d = self.config, backbone.hidden_size
         self.n_submodules = 2 if backbone.kind == "seq2seq" and c.decoder_prompt else 1
         tokens = c.expert_tokens * self.n_submodules
-        self.router = nn.Linear(d, c.n_experts)                                   # Q, Eq. 6
+        self.router = nn.Linear(2 * d if c.router_input == "prompt+stereotype" else d, c.n_experts)   # Q, Eq. 6
+        self.router.weight.register_hook(self._observe_router_gradient)
         if c.reweighting:                                                          # R, Eq. 8
             self.reweight = nn.Linear(c.n_experts, c.n_experts)
             with torch.no_grad():
@@ -108,18 +142,63 @@ class MoSHead(Head):
             raise ValueError("MoS needs the multi-stereotype prompts (batch.group_input_ids); "
                              "build batches with group prompts for this head")
         c = self.config
-        pooled = pooled_embeddings(backbone, batch.group_input_ids, batch.group_attention_mask)   # (G, B, d)
-        routing = route(self.router(pooled.float()), c.top_k, c.routing == "stochastic")          # (G, B, N)
+        logits = self.router(self._router_input(batch, backbone))                               # (G, B, N)
+        routing = route(logits, c.top_k, c.routing == "stochastic", c.gate)                     # (G, B, N)
         mean_p = routing.mean(dim=0)                                                              # (B, N)
         weights = self.reweight(mean_p) if c.reweighting else mean_p
         if c.reweight_activation == "softmax":
             weights = torch.softmax(weights, dim=-1)
+        if self._seen is not None:
+            self._observe(logits, routing, weights)
         experts = self._experts(batch, backbone)                                                  # (N|B,N, P, d)
         equation = "bn,npd->bpd" if experts.dim() == 3 else "bn,bnpd->bpd"
         mixed = torch.einsum(equation, weights, experts)                                          # Eq. 9
         prefix = (Prefix(encoder=mixed) if self.n_submodules == 1 else
                   Prefix(encoder=mixed[:, :c.expert_tokens], decoder=mixed[:, c.expert_tokens:]))
         return prefix, {"routing": routing, "weights": weights, "experts": self.experts}
+
+    def _router_input(self, batch: Batch, backbone: Backbone) -> torch.Tensor:
+        """(G, B, d) pooled group prompts, or (G, B, 2d) with c_stereotype beside them."""
+        pooled = pooled_embeddings(backbone, batch.group_input_ids, batch.group_attention_mask).float()
+        if self.config.router_input == "prompt":
+            return pooled
+        with torch.no_grad():
+            group_sum = (backbone.embed(batch.group_input_ids) * batch.group_attention_mask[..., None]).sum(-2)
+            neutral_sum = (backbone.embed(batch.input_ids) * batch.attention_mask[..., None]).sum(-2)
+        return torch.cat([pooled, (group_sum - neutral_sum[None]).float()], dim=-1)
+
+    # ---- routing diagnostics (recorded per epoch and on the test split; no effect on the numbers)
+    _seen = None
+
+    def reset_diagnostics(self) -> None:
+        self._seen = {"samples": 0, "chosen": 0.0, "entropy": 0.0, "weights": 0.0, "grad_norm": 0.0, "steps": 0}
+
+    def _observe(self, logits, routing, weights) -> None:
+        probabilities = torch.softmax(logits.detach(), dim=-1)
+        seen = self._seen
+        seen["samples"] += logits.shape[1]
+        seen["chosen"] = seen["chosen"] + (routing.detach() > 0).float().sum(dim=1)            # (G, N)
+        entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(-1)              # (G, B)
+        seen["entropy"] = seen["entropy"] + entropy.sum(dim=1)
+        seen["weights"] = seen["weights"] + weights.detach().sum(dim=0)                        # (N,)
+
+    def _observe_router_gradient(self, gradient: torch.Tensor) -> None:
+        if self._seen is not None:
+            self._seen["grad_norm"] = self._seen["grad_norm"] + gradient.detach().norm()
+            self._seen["steps"] += 1
+
+    def diagnostics(self) -> dict:
+        """Since ``reset_diagnostics``: each group prompt's share of samples routed to each expert
+        (``expert_usage[g][n]``, groups in the data set's order), the mean entropy of the router's
+        softmax over all N experts per group (nats; ln N is uniform), the mean reweighted w, and the
+        mean L2 norm of the router's weight gradient per training step (None when nothing trained)."""
+        seen = self._seen
+        if not seen or not seen["samples"]:
+            return {}
+        n = seen["samples"]
+        return {"samples": n, "expert_usage": (seen["chosen"] / n).tolist(),
+                "routing_entropy": (seen["entropy"] / n).tolist(), "mean_w": (seen["weights"] / n).tolist(),
+                "router_grad_norm": float(seen["grad_norm"] / seen["steps"]) if seen["steps"] else None}
 
     def _experts(self, batch: Batch, backbone: Backbone) -> torch.Tensor:
         if self.config.expert == "prompt":

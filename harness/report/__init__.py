@@ -47,10 +47,12 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
     comparisons = compare(trials, tests, relations, log) if significance else no_comparisons()
     summary = summarize(trials, comparisons, tests, relations, table, methods)
-    report = Report(trials.experiment, summary, comparisons, tests,
-                    tuple(c for c in LABELS if not summary[f"{c}_mean"].isna().all()),
+    # every column stays, even one undefined in every row: "–" there, and a note says so
+    empty = [f"{LABELS[c]} is undefined in every row (the notes above give each record's reason)"
+             for c in LABELS if summary[f"{c}_mean"].isna().all()]
+    report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
                     _caption(tests, comparisons, significance, summary, table),
-                    tuple(_notes(trials, relations) + _power(tests, comparisons)),
+                    tuple(_notes(trials, relations) + empty + _power(tests, comparisons)),
                     trials.smoke)
     if figures:
         from harness.report.figures import make_figures

@@ -1,6 +1,8 @@
-"""MoS: top-K routing (Eq. 7), stochastic routing, reweighting (Eq. 8), and that
-the stereotype words never reach the language model's input."""
+"""MoS: top-K routing (Eq. 7) and its gates, a router that learns at top-1 under the
+default gate and not under the literal Eq. 7, stochastic routing, reweighting (Eq. 8),
+and that the stereotype words never reach the language model's input."""
 
+import pytest
 import torch
 
 from harness.backbones.tiny import tiny_t5
@@ -12,19 +14,95 @@ from tests.fixtures import EXTRA_TEXT, make_batch
 
 def test_top_k_zeroes_the_rest_and_sums_to_one():
     logits = torch.tensor([[0.1, 2.0, -1.0, 1.5], [3.0, 0.0, 0.0, 0.0]])
-    top1 = route(logits, 1, stochastic=False)
+    top1 = route(logits, 1, stochastic=False, gate="eq7")
     assert top1.tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
-    top2 = route(logits, 2, stochastic=False)
+    top2 = route(logits, 2, stochastic=False, gate="eq7")
     assert (top2 > 0).sum(dim=1).tolist() == [2, 2]
     torch.testing.assert_close(top2.sum(dim=1), torch.ones(2))
     expected = torch.softmax(torch.tensor([2.0, 1.5]), dim=0)   # renormalised over the chosen two
     torch.testing.assert_close(top2[0, [1, 3]], expected)
 
 
+def test_gates_keep_the_choice_and_differ_in_value_and_gradient():
+    logits = torch.tensor([[0.1, 2.0, -1.0, 1.5]], requires_grad=True)
+    full = torch.softmax(logits.detach(), dim=-1)
+    eq7 = route(logits, 1, stochastic=False, gate="eq7")
+    switch = route(logits, 1, stochastic=False, gate="switch")
+    through = route(logits, 1, stochastic=False, gate="straight_through")
+    assert eq7.tolist() == through.tolist() == [[0, 1, 0, 0]]            # straight-through: Eq. 7's values
+    torch.testing.assert_close(switch, full * torch.tensor([[0, 1, 0, 0]]))   # p_1 of all four, not renormalised
+    top2 = route(logits, 2, stochastic=False, gate="switch")
+    torch.testing.assert_close(top2[0, [1, 3]], full[0, [1, 3]])
+    gradients = {}
+    for gate in ("eq7", "switch", "straight_through"):
+        logits.grad = None
+        route(logits, 1, stochastic=False, gate=gate)[0, 1].backward()
+        gradients[gate] = logits.grad.clone()
+    assert (gradients["eq7"] == 0).all()                                 # top-1 Eq. 7: nothing to learn from
+    assert (gradients["switch"] != 0).all()
+    torch.testing.assert_close(gradients["switch"], gradients["straight_through"])
+    with pytest.raises(ValueError, match="gate must be one of"):
+        route(logits, 1, stochastic=False, gate="hard")
+
+
+@pytest.mark.parametrize("gate, learns", [("switch", True), ("straight_through", True), ("eq7", False)])
+def test_router_parameters_change_after_one_step_at_top_1_unless_eq7(gate, learns):
+    from transformers.optimization import Adafactor
+
+    backbone = tiny_t5(EXTRA_TEXT)
+    torch.manual_seed(0)
+    model = Recommender(backbone, build_head("mos", top_k=1, gate=gate))
+    assert model.head.config.top_k == 1
+    before = model.head.router.weight.detach().clone()
+    optimizer = Adafactor(list(model.trainable_parameters()), lr=0.5, relative_step=False, scale_parameter=False)
+    model(make_batch(backbone.tokenizer)).nll.mean().backward()
+    assert bool(model.head.router.weight.grad.abs().sum() > 0) is learns
+    optimizer.step()
+    assert (not torch.equal(model.head.router.weight, before)) is learns
+
+
+@pytest.mark.parametrize("gate", ["switch", "eq7"])
+def test_routing_diagnostics_count_what_the_router_did(gate):
+    backbone = tiny_t5(EXTRA_TEXT)
+    torch.manual_seed(0)
+    model = Recommender(backbone, build_head("mos", top_k=2, gate=gate) if gate == "switch" else
+                        build_head("mos", gate=gate))
+    assert model.head.diagnostics() == {}                               # nothing collected yet
+    model.head.reset_diagnostics()
+    batch = make_batch(backbone.tokenizer)
+    model(batch).nll.mean().backward()
+    seen = model.head.diagnostics()
+    k = model.head.config.top_k
+    assert seen["samples"] == 3 and len(seen["expert_usage"]) == 2        # two group prompts
+    assert all(sum(row) == pytest.approx(k) for row in seen["expert_usage"])
+    assert all(0 <= e <= torch.log(torch.tensor(4.0)).item() + 1e-6 for e in seen["routing_entropy"])
+    assert len(seen["mean_w"]) == 4
+    assert (seen["router_grad_norm"] > 0) is (gate == "switch")
+
+
+def test_router_input_can_tell_the_groups_apart():
+    backbone = tiny_t5(EXTRA_TEXT)
+    batch = make_batch(backbone.tokenizer)
+    plain, both = build_head("mos"), build_head("mos", router_input="prompt+stereotype")
+    plain.attach(backbone)
+    both.attach(backbone)
+    x, y = plain._router_input(batch, backbone), both._router_input(batch, backbone)
+    assert x.shape[-1] * 2 == y.shape[-1] == both.router.in_features
+    torch.testing.assert_close(y[..., :x.shape[-1]], x)
+    # the stereotype half is the two inserted words' embeddings: one group's differs from the other's
+    words = backbone.embed(torch.tensor(backbone.tokenizer.convert_tokens_to_ids(["male", "female"])))
+    torch.testing.assert_close(y[0, 0, x.shape[-1]:], 2 * words[0].float())
+    torch.testing.assert_close(y[1, 0, x.shape[-1]:], 2 * words[1].float())
+
+
+def test_mos_gate_defaults_to_the_one_that_learns():
+    assert build_head("mos").config.gate == "switch"
+
+
 def test_stochastic_routing_differs_from_top_1():
     torch.manual_seed(0)
     logits = torch.tensor([[1.0, 0.5, 0.0, -0.5]]).repeat(200, 1)
-    stochastic = route(logits, 1, stochastic=True)
+    stochastic = route(logits, 1, stochastic=True, gate="eq7")
     assert (stochastic.argmax(dim=1) != 0).any()     # sometimes not the top expert
     torch.testing.assert_close(stochastic.sum(dim=1), torch.ones(200))
     assert ((stochastic > 0).sum(dim=1) == 1).all()

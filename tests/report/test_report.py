@@ -168,3 +168,21 @@ def test_records_read_through_a_uri(experiment, tmp_path, capsys):
     assert main([uri, "--resamples", "200", "--no-figures", "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "table.md").read_text() == build_report(experiment, resamples=200,
                                                                      figures=False).to_markdown()
+
+
+def test_a_column_undefined_in_every_row_stays_with_its_reason(tmp_path, monkeypatch):
+    from . import fixtures
+
+    split = fixtures.test_split
+
+    def no_stereotyped_targets(seed, **kwargs):     # SF has no denominator: undefined everywhere
+        prepared, base = split(seed, **kwargs)
+        prepared.measurement.target_in_group[:] = False
+        return prepared, base
+    monkeypatch.setattr(fixtures, "test_split", no_stereotyped_targets)
+    write_experiment(tmp_path / "exp", {"mos": 1.0, "weak": 0.0}, seeds=(0, 1))
+    report = build_report(tmp_path / "exp", **FAST)
+    assert report.columns[:3] == ("sf_implicit", "sf_explicit", "sf_counterfactual")
+    table = report.to_markdown()
+    assert "SF implicit" in table and "SF counterfactual" in table
+    assert any("SF implicit is undefined in every row" in n for n in report.notes)
