@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load
 from harness.report.compare import TestConfig, compare, no_comparisons
-from harness.report.table import MARK, Report, summarize
+from harness.report.reference import DRAWS, reference_values
+from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
+from harness.report.table import MARK, SF_RANKS, Report, summarize
 
 __all__ = ["Report", "ReportError", "TestConfig", "build_report"]
 
@@ -22,7 +26,7 @@ __all__ = ["Report", "ReportError", "TestConfig", "build_report"]
 def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05, resamples: int = 10_000,
                  seed: int = 0, paper: bool = False, paper_table: str | None = None, relations=None,
                  methods=None, significance: bool = True, figures: bool = True, allow_smoke: bool = False,
-                 log=lambda *_: None) -> Report:
+                 sf_rank: str = "abs", min_support: int = MIN_SUPPORT, log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials.
 
     reference: the method every other one is tested against (and whose improvement
@@ -30,9 +34,14 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     published numbers beside ours (the table is inferred from the experiment's
     name, e.g. "table4_..."). relations: pair subsets to tabulate, ("all",) unless
     the paper table splits them (Table 1: target outside / inside the user's group).
+    sf_rank: "abs" ranks SF by |SF| (default), "signed" as the paper bolds (lower is better).
+    min_support: an SF resting on fewer recommended targets stereotyped to a group, on any
+    seed, is flagged (support.FLAG) and the notes say where.
     """
     if not 0 < alpha < 1:
         raise ReportError(f"alpha must be in (0, 1), got {alpha}")
+    if sf_rank not in SF_RANKS:
+        raise ReportError(f"sf_rank must be one of {', '.join(SF_RANKS)}, got {sf_rank!r}")
     if resamples < 100:
         raise ReportError(f"resamples must be at least 100 for a usable p-value, got {resamples}")
     tests = TestConfig(reference, alpha, resamples, seed)
@@ -46,13 +55,20 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
         raise ReportError(f"reference method {reference!r} has no ok records in {folder}; methods with records: "
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
     comparisons = compare(trials, tests, relations, log) if significance else no_comparisons()
-    summary = summarize(trials, comparisons, tests, relations, table, methods)
+    references, reference_notes = reference_values(trials, relations, reference, random_seed=seed) \
+        if significance else (None, [])
+    summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)
+    thin = []
+    if significance:                                   # support needs the per-example scores, as the tests do
+        support = sf_support(trials, relations)
+        summary = _with_support(summary, support, min_support)
+        thin = thin_notes(support, min_support)
     # every column stays, even one undefined in every row: "–" there, and a note says so
     empty = [f"{LABELS[c]} is undefined in every row (the notes above give each record's reason)"
              for c in LABELS if summary[f"{c}_mean"].isna().all()]
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
-                    _caption(tests, comparisons, significance, summary, table),
-                    tuple(_notes(trials, relations) + empty + _power(tests, comparisons)),
+                    _caption(tests, comparisons, significance, summary, table, sf_rank, min_support),
+                    tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)),
                     trials.smoke)
     if figures:
         from harness.report.figures import make_figures
@@ -74,13 +90,34 @@ def _paper_table(experiment: str, paper: bool, name: str | None):
     return table
 
 
-def _caption(tests: TestConfig, comparisons, significance: bool, summary, table) -> str:
+def _with_support(summary, support, min_support: int):
+    """``<sf column>_support``: the fewest recommended targets stereotyped to a group on any
+    seed of the row where SF is defined (Eq. 4's smallest denominator), and ``_thin`` when
+    below ``min_support``."""
+    fewest = support[support.defined].groupby(["dataset", "relation", "method", "column"]).targets.min()
+    summary = summary.copy()
+    for column in ("sf_implicit", "sf_explicit", "sf_counterfactual"):
+        values = [fewest.get((r.dataset, r.relation, r.method, column), float("nan")) if r.source == "ours"
+                  else float("nan") for r in summary.itertuples()]
+        summary[f"{column}_support"] = values
+        summary[f"{column}_thin"] = [v < min_support for v in values]
+    return summary
+
+
+def _caption(tests: TestConfig, comparisons, significance: bool, summary, table, sf_rank: str = "abs",
+             min_support: int = MIN_SUPPORT) -> str:
     seeds = sorted(set(summary.loc[summary.source == "ours", "n"].astype(int)))
+    sf = ("SF is ranked by |SF|, its distance from 0 (SF < 0 is under-recommendation, not fairness; "
+          "--sf-rank signed ranks it as the paper does)" if sf_rank == "abs" else
+          "SF ↓ lower is better, ranked signed as the paper does (a negative SF, under-recommendation, ranks "
+          "as fairest)")
     text = (f"Values ×100 (Params % as printed), mean ± standard deviation over n seeds (n = "
-            f"{', '.join(map(str, seeds))}). SF ↓ lower is better; AUC, Precision, Recall ↑ higher is better; "
-            "Params ↓ fewer is better. Bold: best, underline: second best, per data set. AUC, Precision and "
+            f"{', '.join(map(str, seeds))}). {sf}; AUC, Precision, Recall ↑ higher is better; "
+            "Params ↓ fewer is better. Bold: best, underline: second best, per data set, among means over every "
+            "seed of their row: a [k/n seeds] mean is shown but never ranked or compared. AUC, Precision and "
             "Recall are under the prompt setting each model was trained on. "
-            f"(±x%): {tests.reference}'s change relative to the best other method of the column.")
+            f"(±x%): {tests.reference}'s change relative to the best other method of the column"
+            f"{' (of |SF| for SF)' if sf_rank == 'abs' else ''}.")
     if significance:
         text += (f" {MARK}: differs from {tests.reference} at α = {tests.alpha} by a two-sided paired "
                  f"permutation test over test users (unit: a user within one seed's test split, pooled over "
@@ -90,6 +127,15 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table)
                  "little power.")
     else:
         text += " No significance tests were run (--no-significance)."
+    if any(summary.get(f"{c}_thin", pd.Series(dtype=bool)).any() for c in ("sf_implicit", "sf_explicit",
+                                                                              "sf_counterfactual")):
+        text += (f" {FLAG}: on some seed this SF rests on fewer than {min_support} recommended targets stereotyped "
+                 "to a group (Eq. 4's denominator; the notes say where), so one prediction moves it a lot.")
+    if (summary.source == "reference").any():
+        text += (" Rows marked (reference) learn nothing and are never ranked: all-yes recommends every pair, "
+                 f"oracle exactly the liked targets, random scores are standard normal (mean of {DRAWS} seeded draws); "
+                 "each is scored on the same test pairs as the methods of its seed, so they give SF its zero point "
+                 "on this split.")
     if table is not None:
         text += f" Rows marked (paper): the published numbers of the paper's {table.caption}."
     return text

@@ -32,6 +32,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", help="comma-separated methods to show, in this order (default: all, reference last)")
     p.add_argument("--resamples", type=int, default=10_000, help="permutation and bootstrap resamples (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the resampling (default 0)")
+    p.add_argument("--sf-rank", choices=("abs", "signed"), default="abs",
+                   help="rank and bold SF by |SF| (default: SF < 0 is under-recommendation, not fairness) or "
+                        "signed, lower is better, as the paper bolds")
+    p.add_argument("--min-support", type=int, default=10,
+                   help="flag an SF resting on fewer recommended targets stereotyped to a group (default 10)")
     p.add_argument("--no-significance", action="store_true", help="tables only, no tests (e.g. for old records)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--allow-smoke", action="store_true", help="report smoke records (outputs are stamped SMOKE)")
@@ -49,7 +54,8 @@ def main(argv=None) -> int:
                               seed=args.seed, paper=args.paper, paper_table=args.paper_table,
                               relations=split(args.relations), methods=split(args.methods),
                               significance=not args.no_significance, figures=not args.no_figures,
-                              allow_smoke=args.allow_smoke, log=log)
+                              allow_smoke=args.allow_smoke, sf_rank=args.sf_rank,
+                              min_support=args.min_support, log=log)
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

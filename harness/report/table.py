@@ -17,6 +17,8 @@ from tabulate import tabulate
 from harness.report import paper
 from harness.report.collect import COLUMNS, HIGHER_IS_BETTER, LABELS, Trials
 from harness.report.compare import TestConfig
+from harness.report.reference import REFERENCES
+from harness.report.support import FLAG
 
 MARK = "†"
 
@@ -41,6 +43,7 @@ class Report:
         rows = []
         for _, r in self.summary.iterrows():
             ours = r["source"] == "ours"
+            measured = r["source"] in ("ours", "reference")     # ours or a reference's, per seed
             cells = []
             for c in self.columns:
                 mean, std = r[f"{c}_mean"], r[f"{c}_std"]
@@ -48,18 +51,20 @@ class Report:
                     cells.append("–")
                     continue
                 digits = 4 if c == "params" else 2
-                text = f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if ours and not np.isnan(std) else "")
-                if ours and r[f"{c}_n"] < r["n"]:
+                text = f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if measured and not np.isnan(std) else "")
+                if measured and r[f"{c}_n"] < r["n"]:
                     text += f" [{int(r[f'{c}_n'])}/{int(r['n'])} seeds]"
+                if ours and r.get(f"{c}_thin") is True:
+                    text += FLAG
                 if ours and r.get(f"{c}_significant") is True:
                     text += MARK
                 if ours and c != "params" and not np.isnan(r.get(f"{c}_improvement", np.nan)):
                     text += f" ({r[f'{c}_improvement']:+.1f}%)"
                 rank = r.get(f"{c}_rank")
                 cells.append(markup(text, rank if ours else 0))
-            label = r["method"] + ("" if ours else " (paper)")
+            label = r["method"] + {"ours": "", "reference": " (reference)", "paper": " (paper)"}[r["source"]]
             rows.append([r["dataset"]] + ([r["relation"]] if self._relations() else []) + [label]
-                        + ([str(int(r["n"]))] if ours else ["paper"]) + cells)
+                        + ([str(int(r["n"]))] if measured else ["paper"]) + cells)
         return rows
 
     def _relations(self) -> bool:
@@ -145,19 +150,30 @@ def _latex_escape(text: str) -> str:
     return text
 
 
-def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, relations,
-              table: paper.PaperTable | None, methods=None) -> pd.DataFrame:
-    """Mean, std (ddof 1), n per (dataset, relation, method); ranks, markers, the
-    reference's improvement; the paper's rows beside ours when ``table`` is given."""
-    values = trials.values[trials.values.relation.isin(relations)]
-    columns = [c for c, _, _ in COLUMNS]
+SF_RANKS = ("abs", "signed")
+
+
+def _means(values: pd.DataFrame, columns) -> pd.DataFrame:
+    """Mean, std (ddof 1), the count of defined values per column, and n per (dataset, relation, method)."""
     grouped = values.groupby(["dataset", "relation", "method"], sort=True)
     summary = grouped[columns].agg(["mean", "std"])
     summary.columns = [f"{c}_{s}" for c, s in summary.columns]
     counts = grouped[columns].count()
     summary[[f"{c}_n" for c in columns]] = counts.to_numpy()
     summary["n"] = grouped.size()
-    summary = summary.reset_index()
+    return summary.reset_index()
+
+
+def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, relations,
+              table: paper.PaperTable | None, methods=None, sf_rank: str = "abs",
+              references: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Mean, std (ddof 1), n per (dataset, relation, method); ranks, markers, the
+    reference's improvement; the reference recommenders' rows (``references``, from
+    ``reference.reference_values``; first in each block, never ranked) and the paper's
+    rows beside ours when ``table`` is given. ``sf_rank``: see ``_annotate``."""
+    values = trials.values[trials.values.relation.isin(relations)]
+    columns = [c for c, _, _ in COLUMNS]
+    summary = _means(values, columns)
     summary["source"] = "ours"
     order = methods or sorted(set(summary.method) - {tests.reference}) + [tests.reference]
     unknown = set(order) - set(summary.method)
@@ -166,34 +182,53 @@ def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, rela
                          f"methods with records: {sorted(set(summary.method))}")
     summary = summary[summary.method.isin(order)]
     summary["_order"] = summary.method.map({m: i for i, m in enumerate(order)})
-    parts = [_annotate(part, comparisons, tests, columns)
+    parts = [_annotate(part, comparisons, tests, columns, sf_rank)
              for _, part in summary.groupby(["dataset", "relation"], sort=True)]
     summary = pd.concat(parts, ignore_index=True) if parts else summary
+    if references is not None and len(references):
+        rows = _means(references[references.relation.isin(relations)], columns)
+        rows["source"] = "reference"
+        rows["_order"] = rows.method.map({m: i - len(REFERENCES) for i, m in enumerate(REFERENCES)})
+        summary = pd.concat([summary, rows], ignore_index=True)
     if table is not None:
         summary = pd.concat([summary, _paper_rows(summary, table, columns)], ignore_index=True)
     relation_order = {r: i for i, r in enumerate(relations)}
     summary["_relation"] = summary.relation.map(relation_order)
-    summary["_source"] = (summary.source != "ours").astype(int)
+    summary["_source"] = summary.source.map({"reference": 0, "ours": 0, "paper": 1})
     summary = summary.sort_values(["dataset", "_relation", "_order", "_source"], ignore_index=True)
     return summary.drop(columns=["_order", "_relation", "_source"])
 
 
-def _annotate(part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, columns) -> pd.DataFrame:
+def _annotate(part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, columns,
+              sf_rank: str = "abs") -> pd.DataFrame:
+    """Ranks (1 bold, 2 underline, 0 none), the reference's improvement over the best other
+    method, and the test markers, for one (dataset, relation) block of rows.
+
+    Only a mean over every seed of its row is ranked or taken as the best other method: a
+    ``[k/n seeds]`` mean is shown, never ranked. SF is ranked by |SF| (``sf_rank="abs"``,
+    default): SF < 0 is under-recommendation, as far from fair as SF > 0; ``"signed"``
+    ranks lower as better, as the paper bolds. The improvement compares the same ranked
+    quantity (|SF| under "abs")."""
+    if sf_rank not in SF_RANKS:
+        raise ValueError(f"sf_rank must be one of {SF_RANKS}, got {sf_rank!r}")
     part = part.copy()
     dataset, relation = part.dataset.iloc[0], part.relation.iloc[0]
     for c in columns:
-        means = part[f"{c}_mean"].to_numpy()
-        key = means if HIGHER_IS_BETTER[c] else -means
+        magnitude = c.startswith("sf_") and sf_rank == "abs"
+        values = part[f"{c}_mean"].to_numpy(dtype=float)
+        values = np.abs(values) if magnitude else values
+        complete = (part[f"{c}_n"] == part["n"]).to_numpy()
+        key = np.where(complete, values if HIGHER_IS_BETTER[c] else -values, np.nan)
         distinct = np.unique(key[~np.isnan(key)])[::-1]           # ties share a rank
         part[f"{c}_rank"] = [int(np.flatnonzero(distinct == k)[0]) + 1 if not np.isnan(k) and
                              np.flatnonzero(distinct == k)[0] < 2 else 0 for k in key]
         part[f"{c}_improvement"] = np.nan
-        others = part[part.method != tests.reference]
-        if tests.reference in set(part.method) and len(others) and not others[f"{c}_mean"].isna().all():
-            best = others[f"{c}_mean"].max() if HIGHER_IS_BETTER[c] else others[f"{c}_mean"].min()
-            ref = part.loc[part.method == tests.reference, f"{c}_mean"].iloc[0]
+        is_ref = (part.method == tests.reference).to_numpy()
+        others = ~is_ref & ~np.isnan(key)
+        if is_ref.any() and not np.isnan(key[is_ref][0]) and others.any():
+            best = values[others][np.argmax(key[others])]
             if best != 0:
-                part.loc[part.method == tests.reference, f"{c}_improvement"] = 100.0 * (ref - best) / abs(best)
+                part.loc[is_ref, f"{c}_improvement"] = 100.0 * (values[is_ref][0] - best) / abs(best)
         tested = comparisons[(comparisons.dataset == dataset) & (comparisons.relation == relation)
                              & (comparisons.metric == c)] if len(comparisons) else comparisons
         significant = dict(zip(tested.get("method_b", []), tested.get("significant", [])))

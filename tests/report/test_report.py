@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from harness.report import ReportError, build_report
@@ -129,7 +130,9 @@ def test_smoke_failed_and_bad_input(tmp_path, capsys):
 def test_cli_writes_every_output_and_prints_the_format(experiment, capsys):
     assert main([str(experiment), "--format", "json", "--resamples", "200", "--no-figures"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["experiment"] == "table4_fairness_methods" and len(printed["rows"]) == 6
+    sources = [r["source"] for r in printed["rows"]]
+    assert printed["experiment"] == "table4_fairness_methods" and sources.count("ours") == 6
+    assert sources.count("reference") == 2 * 3                   # all-yes, oracle, random per data set
     written = sorted(p.name for p in (experiment / "report").iterdir())
     assert written == ["comparisons.csv", "comparisons.json", "table.csv", "table.html", "table.json",
                        "table.md", "table.tex"]
@@ -186,3 +189,108 @@ def test_a_column_undefined_in_every_row_stays_with_its_reason(tmp_path, monkeyp
     table = report.to_markdown()
     assert "SF implicit" in table and "SF counterfactual" in table
     assert any("SF implicit is undefined in every row" in n for n in report.notes)
+
+
+def _block(sf, auc, n_sf):
+    """One (dataset, relation) block of summary rows: methods a, b, c, mos; 3 seeds each."""
+    from harness.report.collect import COLUMNS
+
+    rows = []
+    for i, method in enumerate(("a", "b", "c", "mos")):
+        row = {"dataset": "movielens-100k", "relation": "all", "method": method, "n": 3}
+        for name, _, _ in COLUMNS:
+            mean = sf[i] if name.startswith("sf_") else auc[i] if name == "auc" else 1.0
+            row.update({f"{name}_mean": mean, f"{name}_std": 0.1,
+                        f"{name}_n": n_sf[i] if name.startswith("sf_") else 3})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_sf_is_ranked_by_its_distance_from_zero_unless_signed_is_asked():
+    from harness.report.compare import TestConfig, no_comparisons
+    from harness.report.table import _annotate
+
+    part = _block(sf=[-30.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[3, 3, 3, 3])
+    ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit", "auc"])
+    assert list(ranked["sf_implicit_rank"]) == [0, 1, 0, 2]            # |SF|: b 10 best, mos 15 second
+    assert ranked["sf_implicit_improvement"].iloc[3] == pytest.approx(100 * (15 - 10) / 10)
+    signed = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit"], sf_rank="signed")
+    assert list(signed["sf_implicit_rank"]) == [1, 2, 0, 0]            # the paper's bolding: -30 "fairest"
+    assert signed["sf_implicit_improvement"].iloc[3] == pytest.approx(100 * (15 - (-30)) / 30)
+
+
+def test_a_mean_over_fewer_seeds_is_never_ranked_nor_the_best_other():
+    from harness.report.compare import TestConfig, no_comparisons
+    from harness.report.table import _annotate
+
+    part = _block(sf=[1.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[1, 3, 3, 2])
+    ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit", "auc"])
+    assert list(ranked["sf_implicit_rank"]) == [0, 1, 2, 0]            # a (1/3 seeds) and mos (2/3) unranked
+    assert np.isnan(ranked["sf_implicit_improvement"].iloc[3])         # mos itself is incomplete: no %
+    part = _block(sf=[1.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[1, 3, 3, 3])
+    ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit"])
+    assert ranked["sf_implicit_improvement"].iloc[3] == pytest.approx(50.0)   # against b (10), not a's 1/3 seed
+    with pytest.raises(ValueError, match="sf_rank"):
+        _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit"], sf_rank="absolute")
+
+
+def test_reference_rows_on_a_hand_made_split():
+    """Two users, four pairs. SF (Eq. 4, denominator over all recommended pairs) by hand:
+    all-yes: male 1 - (0.5 + 0.5) / 1 = 0, female 1 - (0.2 + 0.2) / 1 = 0.6, SF 0.3;
+    oracle (pairs 0 and 2): male 1 - 0.5 / 1 = 0.5, female 1 - 0.2 / 1 = 0.8, SF 0.65."""
+    from types import SimpleNamespace
+
+    from harness.report.reference import reference_values
+
+    frame = pd.DataFrame({"sample": [0, 1, 2, 3], "setting": "implicit", "score": 0.0, "label": [1, 0, 1, 0],
+                          "user": [1, 1, 2, 2], "user_group": ["male", "male", "female", "female"],
+                          "h": [0.5, 0.5, 0.2, 0.2], "target_in_own_group": [True, False, True, False],
+                          "target_in_male": [True, False, False, False],
+                          "target_in_female": [False, False, True, False]})
+    trials = SimpleNamespace(values=pd.DataFrame({"dataset": ["d"], "seed": [0], "method": ["mos"], "key": ["k"]}),
+                             scores=lambda key: frame)
+    rows, notes = reference_values(trials, ("all",), "mos", draws=50)
+    by = rows.set_index("method")
+    assert by.loc["all-yes", ["sf_implicit", "sf_explicit", "sf_counterfactual"]].tolist() == pytest.approx([30.0] * 3)
+    assert by.loc["all-yes", ["auc", "precision", "recall"]].tolist() == pytest.approx([50.0, 50.0, 100.0])
+    assert by.loc["oracle", "sf_implicit"] == pytest.approx(65.0)
+    assert by.loc["oracle", ["auc", "precision", "recall"]].tolist() == pytest.approx([100.0, 100.0, 100.0])
+    assert 0 <= by.loc["random", "auc"] <= 100 and not notes
+    again, _ = reference_values(trials, ("all",), "mos", draws=50)
+    pd.testing.assert_frame_equal(rows, again)                          # seeded
+
+
+def test_reference_rows_are_labelled_first_and_never_ranked(experiment):
+    report = build_report(experiment, **FAST)
+    block = report.summary[report.summary.dataset == "movielens-100k"]
+    assert list(block.method[:3]) == ["all-yes", "oracle", "random"] and set(block.source[:3]) == {"reference"}
+    assert (block.loc[block.source == "reference", "auc_rank"].fillna(0) == 0).all()
+    assert "oracle (reference)" in report.to_markdown()
+    oracle = block[block.method == "oracle"].iloc[0]
+    assert oracle.auc_mean == 100.0 and oracle.n == 3
+
+
+def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experiment):
+    from types import SimpleNamespace
+
+    from harness.report.support import sf_support, thin_notes
+
+    frame = pd.DataFrame({"sample": [0, 1, 2, 3], "setting": "implicit", "score": [1.0, 1.0, 1.0, -1.0],
+                          "label": [1, 0, 1, 0], "user": [1, 1, 2, 3], "user_group": ["male", "male", "female", "female"],
+                          "h": 0.1, "target_in_own_group": [True, False, True, False],
+                          "target_in_male": [True, True, False, False], "target_in_female": [False, False, True, True]})
+    trials = SimpleNamespace(records={"k": {"dataset": "d", "arm": "d/mos", "seed": 0}}, scores=lambda key: frame)
+    support = sf_support(trials, ("all", "inside")).set_index(["relation", "group"])
+    assert support.loc[("all", "male"), ["targets", "users"]].tolist() == [2, 1]     # pairs 0, 1; user 1
+    assert support.loc[("all", "female"), ["targets", "users"]].tolist() == [1, 1]   # pair 2 (3 not recommended)
+    assert support.loc[("inside", "male"), "targets"] == 1 and support["defined"].all()
+    assert thin_notes(support.reset_index(), 2) == [
+        "‡ d/mos: SF rests on fewer than 2 recommended targets stereotyped to female (implicit seed 0: 1)",
+        "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to female (implicit seed 0: 1)",
+        "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to male (implicit seed 0: 1)"]
+
+    flagged = build_report(experiment, min_support=10_000, **FAST)      # every defined SF is "thin"
+    assert "‡" in flagged.to_markdown() and any(n.startswith("‡ ") for n in flagged.notes)
+    ours = flagged.summary[flagged.summary.source == "ours"]
+    assert (ours["sf_implicit_support"] > 0).all() and ours["sf_implicit_thin"].all()
+    assert "‡" not in build_report(experiment, min_support=0, **FAST).to_markdown()

@@ -1,0 +1,99 @@
+"""Reference rows: what recommenders that learn nothing score on each seed's own test
+split, at no training cost. They give SF (Eq. 4) its zero point on that split: on
+MovieLens an all-yes recommender's SF moves from seed to seed more than the paper's
+gaps between methods, so a method's SF means little without them.
+
+- ``all-yes``: every pair recommended (score +1 everywhere; AUC 0.5).
+- ``oracle``: exactly the liked targets recommended (score +1 if liked, else -1).
+- ``random``: standard-normal scores, seeded, averaged over ``draws`` draws.
+
+Each is scored by ``harness.evaluate.setting_metrics``, the code that scores a
+trial, on the pairs of a trained method's per-example scores (the pairs, labels,
+groups, h and stereotyped targets of that seed's test split). A reference does not
+read its prompt, so its SF is the same in the three prompt settings.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from harness.report.collect import PERFORMANCE, Trials
+
+REFERENCES = ("all-yes", "oracle", "random")
+DRAWS = 100          # random scores: draws averaged per seed
+SF_COLUMNS = ("sf_implicit", "sf_explicit", "sf_counterfactual")
+
+
+def test_split(scores: pd.DataFrame):
+    """A prepared-like view of one record's test pairs (one prompt setting's rows): what
+    ``setting_metrics`` reads, and the pairs' labels."""
+    pairs = scores[scores.setting == scores.setting.iloc[0]].sort_values("sample")
+    groups = tuple(c.removeprefix("target_in_") for c in pairs.columns
+                   if c.startswith("target_in_") and c != "target_in_own_group")
+    samples = SimpleNamespace(label=pairs["label"].to_numpy(), user=pairs["user"].to_numpy(), groups=groups,
+                              user_group=pd.Categorical(pairs["user_group"], categories=groups).codes)
+    measurement = SimpleNamespace(h=pairs["h"].to_numpy(dtype=float),
+                                  target_in_group=pairs[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool))
+    return SimpleNamespace(samples=samples, measurement=measurement), np.arange(len(pairs))
+
+
+def reference_scores(name: str, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if name == "all-yes":
+        return np.ones(len(labels))
+    if name == "oracle":
+        return np.where(labels == 1, 1.0, -1.0)
+    if name == "random":
+        return rng.standard_normal(len(labels))
+    raise ValueError(f"unknown reference {name!r}; known: {', '.join(REFERENCES)}")
+
+
+def _columns(result, relation: str) -> dict[str, float]:
+    sf = result.sf[relation].get("value")
+    out = dict.fromkeys(SF_COLUMNS, np.nan if sf is None else 100.0 * sf)
+    performance = result.performance.get(relation, {})
+    out.update({m: np.nan if (performance.get(m) or {}).get("value") is None else 100.0 * performance[m]["value"]
+                for m in PERFORMANCE})
+    return out
+
+
+def reference_values(trials: Trials, relations, reference_method: str, draws: int = DRAWS, random_seed: int = 0,
+                     sf_denominator: str = "all") -> tuple[pd.DataFrame, list[str]]:
+    """One row per (dataset, reference, relation, seed), with the table's columns, and notes.
+    ``random_seed`` with the trial seed seeds the random scores.
+
+    Each seed's pairs are those of ``reference_method``'s record on that seed, else of
+    the first method (by name) with a record there; the notes say which."""
+    from harness.evaluate import setting_metrics   # here: harness.evaluate loads torch, the table alone need not
+
+    rows, notes = [], []
+    values = trials.values
+    for (dataset, seed), block in values.groupby(["dataset", "seed"], sort=True):
+        methods = sorted(set(block.method))
+        method = reference_method if reference_method in methods else methods[0]
+        key = block.loc[block.method == method, "key"].iloc[0]
+        if method != reference_method:
+            notes.append(f"reference rows of {dataset} seed {seed}: on {method}'s test pairs "
+                         f"({reference_method} has no record there)")
+        prepared, indices = test_split(trials.scores(key))
+        labels = prepared.samples.label
+        for name in REFERENCES:
+            rng = np.random.default_rng([random_seed, seed, draws, REFERENCES.index(name)])
+            runs = [setting_metrics(prepared, indices, reference_scores(name, labels, rng),
+                                    sf_denominator=sf_denominator)
+                    for _ in range(draws if name == "random" else 1)]
+            for relation in relations:
+                if name == "all-yes" and runs[0].sf[relation].get("value") is None:   # every pair recommended
+                    where = "" if relation == "all" else f" ({relation} pairs)"
+                    missing = [g for g in runs[0].sf[relation]["reasons"] if g != "overall"]
+                    notes.append(f"{dataset} seed {seed}{where}: SF is undefined for every method: the test split "
+                                 f"holds no target stereotyped to {' or '.join(missing)}, so even recommending "
+                                 "every pair leaves Eq. 4's denominator at 0")
+                per_draw = pd.DataFrame([_columns(r, relation) for r in runs])
+                with np.errstate(all="ignore"):
+                    mean = per_draw.mean(skipna=True)       # random: over the draws where a value is defined
+                rows.append({"dataset": dataset, "method": name, "relation": relation, "seed": seed, "key": key,
+                             **mean.to_dict(), "params": np.nan})
+    return pd.DataFrame(rows), notes

@@ -1,0 +1,55 @@
+"""SF's support (Eq. 4): for each record, prompt setting and group, how many recommended
+targets are stereotyped to the group (Eq. 4's denominator) and how many of the group's
+users have a recommended pair. An SF whose denominator is a handful of targets moves a
+lot with one prediction; the table flags it (``MIN_SUPPORT``) and the notes say where.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harness.report.collect import Trials
+
+MIN_SUPPORT = 10    # default: fewer recommended targets stereotyped to a group than this is flagged
+FLAG = "‡"
+
+
+def sf_support(trials: Trials, relations) -> pd.DataFrame:
+    """One row per (record, relation, setting, group): dataset, method, seed, targets, users,
+    and ``defined``: whether that record's SF is defined there (every group has a target)."""
+    rows = []
+    for key, record in trials.records.items():
+        scores = trials.scores(key)
+        groups = [c.removeprefix("target_in_") for c in scores.columns
+                  if c.startswith("target_in_") and c != "target_in_own_group"]
+        for setting, frame in scores.groupby("setting", sort=True):
+            recommended = frame["score"].to_numpy() > 0
+            own = frame["target_in_own_group"].to_numpy(dtype=bool)
+            for relation in relations:
+                keep = recommended & {"all": True, "inside": own, "outside": ~own}[relation]
+                for group in groups:
+                    in_group = keep & (frame["user_group"].to_numpy() == group)
+                    rows.append({"dataset": record["dataset"], "method": record["arm"].split("/", 1)[1],
+                                 "seed": record["seed"], "relation": relation, "column": f"sf_{setting}",
+                                 "group": group,
+                                 "targets": int((keep & frame[f"target_in_{group}"].to_numpy(dtype=bool)).sum()),
+                                 "users": int(frame.loc[in_group, "user"].nunique())})
+    frame = pd.DataFrame(rows, columns=["dataset", "method", "seed", "relation", "column", "group", "targets",
+                                        "users"])
+    frame["defined"] = frame.groupby(["dataset", "method", "seed", "relation", "column"]).targets.transform("min") > 0
+    return frame
+
+
+def thin_notes(support: pd.DataFrame, min_support: int) -> list[str]:
+    """Where a defined SF rests on fewer than ``min_support`` recommended targets stereotyped to a group."""
+    thin = support[support.defined & (support.targets < min_support)]
+    notes = []
+    for (dataset, method, relation, group), part in thin.groupby(["dataset", "method", "relation", "group"],
+                                                                   sort=True):
+        where = "" if relation == "all" else f" ({relation})"
+        cases = ", ".join(f"{c.removeprefix('sf_')} seed {s}: {t}" for c, s, t in
+                          part[["column", "seed", "targets"]].itertuples(index=False))
+        notes.append(f"{FLAG} {dataset}/{method}{where}: SF rests on fewer than {min_support} recommended targets "
+                     f"stereotyped to {group} ({cases})")
+    return notes
