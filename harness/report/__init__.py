@@ -69,7 +69,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
                     _caption(tests, comparisons, significance, summary, table, sf_rank, min_support),
                     tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)),
-                    trials.smoke)
+                    trials.smoke, sf_rank=sf_rank)
     if figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests))

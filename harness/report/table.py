@@ -34,6 +34,7 @@ class Report:
     notes: tuple[str, ...] = ()
     smoke: bool = False
     figures: dict = field(default_factory=dict)   # name -> matplotlib Figure
+    sf_rank: str = "abs"              # how SF was ranked (table.SF_RANKS)
 
     # ---- numbers ----------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
@@ -71,7 +72,9 @@ class Report:
         return set(self.summary["relation"]) != {"all"}
 
     def _headers(self, arrows=True) -> list[str]:
-        heads = [f"{LABELS[c]} {'↑' if HIGHER_IS_BETTER[c] else '↓'}" if arrows else LABELS[c] for c in self.columns]
+        def arrow(c):    # SF under |SF| ranking: closer to 0 is better
+            return "→0" if c.startswith("sf_") and self.sf_rank == "abs" else "↑" if HIGHER_IS_BETTER[c] else "↓"
+        heads = [f"{LABELS[c]} {arrow(c)}" if arrows else LABELS[c] for c in self.columns]
         return ["Dataset"] + (["Target items"] if self._relations() else []) + ["Method", "n"] + heads
 
     def _title(self) -> str:
@@ -143,7 +146,8 @@ class Report:
 
 def _latex_escape(text: str) -> str:
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                 ("{", r"\{"), ("}", r"\}"), ("$", r"\$"), ("±", r"$\pm$"), ("†", r"$^\dagger$"), ("–", "--"),
+                 ("{", r"\{"), ("}", r"\}"), ("$", r"\$"), ("±", r"$\pm$"), ("†", r"$^\dagger$"),
+                 ("‡", r"$^\ddagger$"), ("→", r"$\rightarrow$"), ("–", "--"),
                  ("×", r"$\times$"), ("↓", r"$\downarrow$"), ("↑", r"$\uparrow$"), ("α", r"$\alpha$"),
                  ("∈", r"$\in$")):
         text = text.replace(a, b)
