@@ -79,7 +79,7 @@ def test_shipped_paper_settings():
     spec = load_spec(SHIPPED / "mos.yaml")
     assert spec.backbone == "t5-base" and spec.seeds == (0, 1, 2) and spec.data["n_sequences"] == 10_000
     assert {p: d.kind for p, d in spec.search.items()} == {
-        "head_options.top_k": "choice", "head_options.n_experts": "int", "data.z": "choice", "train.lr": "loguniform"}
+        "head_options.top_k": "choice", "head_options.n_experts": "int", "train.lr": "loguniform"}
     quick = load_spec(SHIPPED / "quickstart.yaml")
     assert quick.backbone == "smollm2-135m" and quick.datasets == ("movielens-100k",) and quick.seeds == (0, 1)
     assert [m.head for m in quick.methods] == ["tallrec_pt", "mos"] and not quick.search
@@ -93,6 +93,15 @@ def test_shipped_paper_settings():
 
 
 # -- merging ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.stem != "fig5_zscore"], ids=lambda p: p.stem)
+def test_rows_of_a_shipped_table_are_measured_at_one_z(path):
+    """z sets which items count as stereotyped (Eq. 3): a table whose rows were measured at
+    different z compares different things. Only Figure 5's ablation varies it."""
+    spec = load_spec(path)
+    assert "data.z" not in spec.search
+    assert len({spec.run_config(arm, {}, 0).stereotype.z for arm in spec.arms()}) == 1
+
 
 def test_defaults_merge_mappings_and_replace_lists(folder):
     path = _write(folder, "exp.yaml", """
