@@ -202,6 +202,53 @@ def _bootstrap_interval(metric: PooledMetric, n_units: int, n_resamples: int, co
     return float(low), float(high), undefined
 
 
+def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resamples: int = 10_000,
+                   confidence: float = 0.95, seed: int = 0, batch: int = 500) -> PairedResult:
+    """Paired two-level bootstrap of an effect averaged over seeds: training variance counts.
+
+    ``metrics[s]`` is seed s's ``PooledMetric`` over its own ``n_units[s]`` units (a test
+    user of that seed's split). The effect is the mean over seeds of ``metric(A) - metric(B)``.
+    Each resample draws S seeds with replacement, then each drawn seed's users with
+    replacement (both methods' rows of a user together, so the pairing holds), and averages
+    the per-seed effects over the drawn seeds. With S seeds and few of them, a seed-to-seed
+    spread of the effect widens the distribution however many users there are, as it should.
+
+    p is two-sided, from the distribution centred on the observed effect:
+    ``(1 + #{|e* - e| >= |e|}) / (R + 1)`` over the R resamples where the effect is defined;
+    identical methods give e* = e = 0 and p = 1. The interval is the percentile interval.
+    """
+    def effect(s: int, counts: np.ndarray) -> np.ndarray:   # (B, u_s) unit counts -> (B,) seed s's effect
+        zeros = np.zeros_like(counts)
+        return metrics[s](counts, zeros) - metrics[s](zeros, counts)
+
+    n_seeds = len(metrics)
+    observed = float(np.mean([effect(s, np.ones((1, n)))[0] for s, n in enumerate(n_units)]))
+    if np.isnan(observed):
+        return PairedResult(np.nan, np.nan, np.nan, np.nan, int(sum(n_units)), "the metric is undefined for a method")
+    rng = np.random.default_rng(seed)
+    effects = []
+    for start in range(0, n_resamples, batch):
+        size = min(batch, n_resamples - start)
+        seed_counts = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=size)       # (B, S)
+        per_seed = np.stack([effect(s, rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float))
+                             for s, n in enumerate(n_units)], axis=1)                           # (B, S)
+        with np.errstate(invalid="ignore"):
+            # a seed drawn 0 times weighs 0; an undefined effect of a drawn seed leaves the resample undefined
+            total = np.where(seed_counts > 0, per_seed * seed_counts, 0.0).sum(axis=1)
+            total[np.any((seed_counts > 0) & np.isnan(per_seed), axis=1)] = np.nan
+        effects.append(total / n_seeds)
+    effects = np.concatenate(effects)
+    defined = effects[~np.isnan(effects)]
+    if not len(defined):
+        return PairedResult(observed, np.nan, np.nan, np.nan, int(sum(n_units)), "no resample defines the metric")
+    p = (1 + np.sum(np.abs(defined - observed) >= abs(observed))) / (len(defined) + 1)
+    tail = 50.0 * (1.0 - confidence)
+    low, high = np.percentile(defined, [tail, 100.0 - tail])
+    reason = f"over the {len(defined)} of {n_resamples} resamples where the metric is defined" \
+        if len(defined) < n_resamples else ""
+    return PairedResult(observed, float(low), float(high), float(min(1.0, p)), int(sum(n_units)), reason)
+
+
 def seed_level_test(a: np.ndarray, b: np.ndarray) -> tuple[float, str]:
     """Paired t-test over seeds (scipy.stats.ttest_rel). a, b: (S,) per-seed values
     of two methods, paired by seed. Returns (p, reason); p is NaN with the reason

@@ -119,12 +119,13 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
             f"(±x%): {tests.reference}'s change relative to the best other method of the column"
             f"{' (of |SF| for SF)' if sf_rank == 'abs' else ''}.")
     if significance:
-        text += (f" {MARK}: differs from {tests.reference} at α = {tests.alpha} by a two-sided paired "
-                 f"permutation test over test users (unit: a user within one seed's test split, pooled over "
-                 f"seeds), {tests.resamples:,} resamples, random seed {tests.seed}, Holm-Bonferroni over all "
-                 f"{int(comparisons['p'].notna().sum())} comparisons of this table. comparisons.csv also gives "
-                 f"bootstrap intervals and a seed-level paired t-test, which with {max(seeds)} seeds has very "
-                 "little power.")
+        text += (f" {MARK}: differs from {tests.reference} at α = {tests.alpha} by a two-sided paired two-level "
+                 f"bootstrap (the seeds resampled, then the test users within each drawn seed, so training "
+                 f"variance counts), {tests.resamples:,} resamples, random seed {tests.seed}, Holm-Bonferroni "
+                 f"over all {int(comparisons['p'].notna().sum())} comparisons of this table. With "
+                 f"{max(seeds)} seed(s) it has little power: a missing {MARK} is often a too small study, not "
+                 "no difference. comparisons.csv also gives the user-level permutation test with the trained "
+                 "models held fixed (p_users) and a seed-level paired t-test.")
     else:
         text += " No significance tests were run (--no-significance)."
     if any(summary.get(f"{c}_thin", pd.Series(dtype=bool)).any() for c in ("sf_implicit", "sf_explicit",

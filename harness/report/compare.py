@@ -1,7 +1,9 @@
 """Every comparison of the reference method against every other method of a table:
-a paired permutation test and bootstrap interval over test users pooled over
-seeds (``harness.stats.paired_test``), Holm-Bonferroni over the whole table, and
-a seed-level paired t-test beside it.
+a paired two-level bootstrap (seeds, then test users within seeds:
+``harness.stats.two_level_test``), whose p is Holm-adjusted over the whole table and
+marks †; beside it the user-level permutation test and interval with the trained
+models held fixed (``harness.stats.paired_test``, ``p_users``) and a seed-level paired
+t-test.
 
 Pairing: within one seed both methods scored the same test pairs (the sample
 split follows the seed), so rows are matched on the sample index; across seeds
@@ -22,7 +24,8 @@ from harness.report.collect import PERFORMANCE, ReportError, Trials, performance
 
 TESTED = ("sf_implicit", "sf_explicit", "sf_counterfactual") + PERFORMANCE
 FIELDS = ("dataset", "relation", "method_a", "method_b", "metric", "setting", "effect", "ci_low", "ci_high",
-          "p", "p_adjusted", "significant", "seeds", "units", "seed_p", "seed_note", "note")
+          "p", "p_adjusted", "significant", "seeds", "units", "p_users", "ci_users_low", "ci_users_high",
+          "seed_p", "seed_note", "note")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,17 @@ def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
             raise ReportError(f"seed {seed}: the scores of {ref.loc[seed, 'key']} and {alt.loc[seed, 'key']} "
                               f"do not pair one to one ({error})") from error
         units = blocks[-1].units.stop
-    result = stats.paired_test(pooled_metric(blocks, metric, relation), units, n_resamples=config.resamples,
-                               confidence=1 - config.alpha, seed=config.seed)
+    # the test behind †: seeds, then users within seeds, resampled (training variance counts)
+    per_seed = [lambda wa, wb, k=_kernel(b, metric, relation): 100.0 * k(wa, wb) for b in blocks]   # ×100
+    result = stats.two_level_test(per_seed,
+                                  [b.units.stop - b.units.start for b in blocks], n_resamples=config.resamples,
+                                  confidence=1 - config.alpha, seed=config.seed)
+    # beside it: these trained models held fixed, test users resampled (pooled over seeds)
+    users = stats.paired_test(pooled_metric(blocks, metric, relation), units, n_resamples=config.resamples,
+                              confidence=1 - config.alpha, seed=config.seed)
+    reasons = [f"two-level {result.reason}" if result.reason else "", f"user-level {users.reason}" if users.reason
+               else ""]
     return out | {"effect": result.effect, "ci_low": result.ci_low, "ci_high": result.ci_high,
-                  "p": result.p_value, "units": result.n_units, "note": "; ".join(notes + [result.reason]).strip("; ")}
+                  "p": result.p_value, "units": result.n_units, "p_users": users.p_value,
+                  "ci_users_low": users.ci_low, "ci_users_high": users.ci_high,
+                  "note": "; ".join(n for n in notes + reasons if n)}
