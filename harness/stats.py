@@ -143,6 +143,35 @@ class PairedResult:
     p_value: float
     n_units: int
     reason: str = ""   # why the test could not be run (effect and p NaN), or a caveat on the interval
+    # two-level test only: the effect's variance between seeds (net of user sampling) and
+    # within a seed (over its users), the parts a minimum detectable effect scales
+    var_between: float = float("nan")
+    var_within: float = float("nan")
+    n_seeds: int = 0
+
+
+POWER = 0.8   # the power a minimum detectable effect is quoted at
+
+
+def minimum_detectable_effect(var_between: float, var_within: float, seeds: int, alpha: float = 0.05,
+                              power: float = POWER, users_factor: float = 1.0) -> float:
+    """The smallest true effect a two-sided test at ``alpha`` detects with ``power``, for a mean
+    over ``seeds`` seeds whose per-seed effect varies by ``var_between`` between seeds and by
+    ``var_within`` over the test users of a seed (``users_factor`` = this study's test pairs per
+    seed / the planned ones: more pairs shrink only the within part). Normal approximation:
+    ``(z_{1-alpha/2} + z_power) * sqrt((var_between + users_factor * var_within) / seeds)``."""
+    z = sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)
+    return float(z * np.sqrt((var_between + users_factor * var_within) / seeds))
+
+
+def seeds_to_detect(gap: float, var_between: float, var_within: float, alpha: float = 0.05,
+                    power: float = POWER) -> int | None:
+    """The fewest seeds (at this study's test pairs per seed) whose minimum detectable effect
+    is at most |gap|; None when the variances are unknown or the gap is 0."""
+    if not gap or np.isnan(gap) or np.isnan(var_between) or np.isnan(var_within):
+        return None
+    z = sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)
+    return max(2, int(np.ceil(z ** 2 * (var_between + var_within) / gap ** 2)))
 
 
 def paired_test(metric: PooledMetric, n_units: int, *, n_resamples: int = 10_000, confidence: float = 0.95,
@@ -224,14 +253,16 @@ def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resampl
     n_seeds = len(metrics)
     observed = float(np.mean([effect(s, np.ones((1, n)))[0] for s, n in enumerate(n_units)]))
     if np.isnan(observed):
-        return PairedResult(np.nan, np.nan, np.nan, np.nan, int(sum(n_units)), "the metric is undefined for a method")
+        return PairedResult(np.nan, np.nan, np.nan, np.nan, int(sum(n_units)), "the metric is undefined for a method",
+                            n_seeds=n_seeds)
     rng = np.random.default_rng(seed)
-    effects = []
+    effects, within = [], []
     for start in range(0, n_resamples, batch):
         size = min(batch, n_resamples - start)
         seed_counts = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=size)       # (B, S)
         per_seed = np.stack([effect(s, rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float))
                              for s, n in enumerate(n_units)], axis=1)                           # (B, S)
+        within.append(per_seed)
         with np.errstate(invalid="ignore"):
             # a seed drawn 0 times weighs 0; an undefined effect of a drawn seed leaves the resample undefined
             total = np.where(seed_counts > 0, per_seed * seed_counts, 0.0).sum(axis=1)
@@ -246,7 +277,14 @@ def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resampl
     low, high = np.percentile(defined, [tail, 100.0 - tail])
     reason = f"over the {len(defined)} of {n_resamples} resamples where the metric is defined" \
         if len(defined) < n_resamples else ""
-    return PairedResult(observed, float(low), float(high), float(min(1.0, p)), int(sum(n_units)), reason)
+    # variance parts: within a seed, over its users (each seed's user-level resamples); between
+    # seeds, the spread of the observed per-seed effects less what user sampling explains
+    with np.errstate(invalid="ignore"):
+        var_within = float(np.nanmean(np.nanvar(np.concatenate(within), axis=0, ddof=1)))
+    per_seed_effects = [effect(s, np.ones((1, n)))[0] for s, n in enumerate(n_units)]
+    var_between = max(0.0, float(np.var(per_seed_effects, ddof=1)) - var_within) if n_seeds > 1 else float("nan")
+    return PairedResult(observed, float(low), float(high), float(min(1.0, p)), int(sum(n_units)), reason,
+                        var_between, var_within, n_seeds)
 
 
 def seed_level_test(a: np.ndarray, b: np.ndarray) -> tuple[float, str]:

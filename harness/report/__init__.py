@@ -17,6 +17,7 @@ from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load
 from harness.report.compare import TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
+from harness.stats import POWER
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
 from harness.report.table import MARK, SF_RANKS, Report, summarize
 
@@ -54,7 +55,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     if reference not in set(trials.values.method):
         raise ReportError(f"reference method {reference!r} has no ok records in {folder}; methods with records: "
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
-    comparisons = compare(trials, tests, relations, log) if significance else no_comparisons()
+    comparisons = compare(trials, tests, relations, log, published.table_for(trials.experiment)) \
+        if significance else no_comparisons()
     references, reference_notes = reference_values(trials, relations, reference, random_seed=seed) \
         if significance else (None, [])
     summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)
@@ -143,14 +145,30 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
 
 
 def _power(tests: TestConfig, comparisons) -> list[str]:
-    """A warning when no difference could be marked however large: the smallest
-    attainable Holm-adjusted p is (comparisons) / (resamples + 1)."""
+    """What the study could detect: per comparison, the minimum detectable effect and, where
+    the paper printed both numbers, the seeds its gap would need; and a warning when no
+    difference could be marked however large (the smallest attainable Holm-adjusted p is
+    comparisons / (resamples + 1))."""
+    notes = []
+    for (dataset, relation, other), part in comparisons.groupby(["dataset", "relation", "method_b"], sort=True) \
+            if len(comparisons) else ():
+        where = f"{dataset}" + ("" if relation == "all" else f" ({relation})")
+        mdes = "; ".join(f"{LABELS[r.metric]} {r.mde:.1f}" for r in part.itertuples() if pd.notna(r.mde))
+        if mdes:
+            notes.append(f"{where}, {tests.reference} vs {other}: the smallest difference this study detects "
+                         f"(two-sided α = {tests.alpha}, power {POWER:.0%}, its seeds and test pairs), in points "
+                         f"×100: {mdes}")
+        needs = "; ".join(f"{LABELS[r.metric]} {r.paper_gap:+.1f} → {int(r.seeds_for_paper_gap)} seeds"
+                          for r in part.itertuples() if pd.notna(r.seeds_for_paper_gap))
+        if needs:
+            notes.append(f"{where}, {tests.reference} vs {other}: the paper's own gaps would need, at these test "
+                         f"pairs per seed: {needs}")
     count = int(comparisons["p"].notna().sum()) if len(comparisons) else 0
     floor = count / (tests.resamples + 1)
     if count and floor >= tests.alpha:
-        return [f"with {tests.resamples} resamples and {count} comparisons the smallest attainable Holm-adjusted "
-                f"p is {floor:.3f} >= α = {tests.alpha}: no cell can be marked; raise --resamples"]
-    return []
+        notes.append(f"with {tests.resamples} resamples and {count} comparisons the smallest attainable "
+                     f"Holm-adjusted p is {floor:.3f} >= α = {tests.alpha}: no cell can be marked; raise --resamples")
+    return notes
 
 
 def _notes(trials, relations) -> list[str]:

@@ -25,7 +25,7 @@ from harness.report.collect import PERFORMANCE, ReportError, Trials, performance
 TESTED = ("sf_implicit", "sf_explicit", "sf_counterfactual") + PERFORMANCE
 FIELDS = ("dataset", "relation", "method_a", "method_b", "metric", "setting", "effect", "ci_low", "ci_high",
           "p", "p_adjusted", "significant", "seeds", "units", "p_users", "ci_users_low", "ci_users_high",
-          "seed_p", "seed_note", "note")
+          "mde", "paper_gap", "seeds_for_paper_gap", "seed_p", "seed_note", "note")
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,14 @@ def no_comparisons() -> pd.DataFrame:
     return pd.DataFrame(columns=FIELDS)
 
 
-def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None) -> pd.DataFrame:
-    """The long table of comparisons (``FIELDS``), Holm-adjusted over all of them."""
+def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None,
+            paper_table=None) -> pd.DataFrame:
+    """The long table of comparisons (``FIELDS``), Holm-adjusted over all of them.
+
+    ``mde``: the minimum detectable effect of each comparison (two-sided α, power
+    ``stats.POWER``, this study's seeds and test pairs); with ``paper_table`` (the paper's
+    published numbers), ``paper_gap`` is the paper's difference for the same pair and column
+    and ``seeds_for_paper_gap`` how many seeds, at these test pairs, would detect it."""
     rows = []
     for (dataset, relation), table in trials.values.groupby(["dataset", "relation"], sort=True):
         if relation not in relations:
@@ -123,13 +129,26 @@ def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *
             seeds = sorted(set(ref.index) & set(alt.index))
             log(f"  {dataset} {relation}: {config.reference} vs {other} on seeds {seeds}")
             for metric in TESTED:
-                rows.append(_one(trials, ref, alt, seeds, metric, relation, config)
-                            | {"dataset": dataset, "relation": relation, "method_a": config.reference,
-                               "method_b": other, "metric": metric})
+                row = _one(trials, ref, alt, seeds, metric, relation, config)
+                gap = _paper_gap(paper_table, dataset, config.reference, other, metric, relation)
+                parts = row.pop("_variances", (np.nan, np.nan))
+                rows.append(row | {"dataset": dataset, "relation": relation, "method_a": config.reference,
+                                   "method_b": other, "metric": metric, "paper_gap": gap,
+                                   "seeds_for_paper_gap": stats.seeds_to_detect(gap, *parts, alpha=config.alpha)})
     frame = pd.DataFrame(rows, columns=FIELDS)
     frame["p_adjusted"] = stats.holm(frame["p"].to_numpy(dtype=float)) if len(frame) else []
     frame["significant"] = frame["p_adjusted"] < config.alpha
     return frame
+
+
+def _paper_gap(table, dataset: str, reference: str, other: str, metric: str, relation: str) -> float:
+    """The paper's published difference reference - other for this column, or NaN."""
+    if table is None:
+        return np.nan
+    from harness.report.paper import published
+
+    a, b = published(table, dataset, reference, relation), published(table, dataset, other, relation)
+    return a[metric] - b[metric] if a and b and metric in a and metric in b else np.nan
 
 
 def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
@@ -163,7 +182,10 @@ def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
                               confidence=1 - config.alpha, seed=config.seed)
     reasons = [f"two-level {result.reason}" if result.reason else "", f"user-level {users.reason}" if users.reason
                else ""]
+    mde = stats.minimum_detectable_effect(result.var_between, result.var_within, len(blocks), config.alpha) \
+        if len(blocks) > 1 else np.nan
     return out | {"effect": result.effect, "ci_low": result.ci_low, "ci_high": result.ci_high,
+                  "mde": mde, "_variances": (result.var_between, result.var_within),
                   "p": result.p_value, "units": result.n_units, "p_users": users.p_value,
                   "ci_users_low": users.ci_low, "ci_users_high": users.ci_high,
                   "note": "; ".join(n for n in notes + reasons if n)}

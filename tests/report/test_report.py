@@ -294,3 +294,15 @@ def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experi
     ours = flagged.summary[flagged.summary.source == "ours"]
     assert (ours["sf_implicit_support"] > 0).all() and ours["sf_implicit_thin"].all()
     assert "‡" not in build_report(experiment, min_support=0, **FAST).to_markdown()
+
+
+def test_minimum_detectable_effects_and_the_seeds_the_papers_gaps_need(tmp_path):
+    write_experiment(tmp_path / "t4", {"mos": 1.0, "up5": 0.0})         # table4: the paper printed both rows
+    report = build_report(tmp_path / "t4", **FAST)
+    c = report.comparisons.set_index("metric")
+    assert (c["mde"] > 0).all()
+    assert c.loc["auc", "paper_gap"] == pytest.approx(69.64 - 67.60)      # Table 4, MovieLens: MoS - UP5
+    assert c.loc["sf_implicit", "paper_gap"] == pytest.approx(55.49 - 75.31)
+    assert (c["seeds_for_paper_gap"] >= 2).all()
+    assert any("the smallest difference this study detects" in n for n in report.notes)
+    assert any("the paper's own gaps would need" in n for n in report.notes)

@@ -125,3 +125,14 @@ def test_a_shift_alike_on_every_seed_is_significant_at_both_levels():
     seeds = _seeds([1.0, 1.0, 1.0])
     result = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=2000)
     assert result.p_value == pytest.approx(1 / 2001) and result.ci_low > 0.8
+
+
+def test_minimum_detectable_effect_and_seeds_to_detect_a_gap():
+    z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)                          # 2.80
+    assert stats.minimum_detectable_effect(0.0, 1.0, seeds=4) == pytest.approx(z / 2)
+    assert stats.minimum_detectable_effect(1.0, 1.0, seeds=2, users_factor=0.0) == pytest.approx(z / np.sqrt(2))
+    assert stats.seeds_to_detect(z / 2, 0.0, 1.0) == 4                  # the MDE at 4 seeds is that gap
+    assert stats.seeds_to_detect(0.0, 0.0, 1.0) is None and stats.seeds_to_detect(1.0, np.nan, 1.0) is None
+    seeds = _seeds([2.0, 0.1, 0.3])
+    result = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=2000)
+    assert result.var_between > 10 * result.var_within > 0             # the seeds, not the users, vary
