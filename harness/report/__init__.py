@@ -74,7 +74,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                     trials.smoke, sf_rank=sf_rank)
     if figures:
         from harness.report.figures import make_figures
-        report.figures.update(make_figures(trials, summary, tests))
+        report.figures.update(make_figures(trials, summary, tests, sf_rank))
     return report
 
 

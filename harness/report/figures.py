@@ -36,11 +36,11 @@ def save_figure(figure, stem: Path) -> list[Path]:
     return paths
 
 
-def make_figures(trials, summary: pd.DataFrame, tests) -> dict:
+def make_figures(trials, summary: pd.DataFrame, tests, sf_rank: str = "abs") -> dict:
     ours = summary[(summary.source == "ours") & (summary.relation == "all")]
     figures = {}
     if len(ours) and ours["sf_implicit_mean"].notna().any():
-        figures["tradeoff"] = tradeoff(ours)
+        figures["tradeoff"] = tradeoff(ours, sf_rank)
     reference = [r for r in trials.records.values() if r["arm"].endswith("/" + tests.reference)]
     if reference:
         figures["groups"] = groups(trials, reference)
@@ -61,7 +61,8 @@ def pareto(sf: np.ndarray, auc: np.ndarray) -> np.ndarray:
     return front
 
 
-def tradeoff(ours: pd.DataFrame):
+def tradeoff(ours: pd.DataFrame, sf_rank: str = "abs"):
+    """SF against AUC; the Pareto front of |SF| (``sf_rank="abs"``) or of signed SF."""
     datasets = sorted(set(ours.dataset))
     figure = Figure(figsize=(4.2 * len(datasets), 3.6))
     axes = figure.subplots(1, len(datasets), squeeze=False)
@@ -72,10 +73,11 @@ def tradeoff(ours: pd.DataFrame):
                     capsize=2, color="tab:blue")
         for x, y, name in zip(sf, auc, part.method):
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4))
-        front = pareto(sf, auc)
+        front = pareto(np.abs(sf) if sf_rank == "abs" else sf, auc)
         order = np.argsort(sf[front])
         ax.plot(sf[front][order], auc[front][order], "--", color="tab:red", label="Pareto front")
-        ax.set(title=dataset, xlabel="SF implicit ×100 (← lower is fairer)", ylabel="AUC ×100 (↑ higher is better)")
+        fairer = "closer to 0 is fairer" if sf_rank == "abs" else "← lower is fairer"
+        ax.set(title=dataset, xlabel=f"SF implicit ×100 ({fairer})", ylabel="AUC ×100 (↑ higher is better)")
         ax.legend(loc="best")
     figure.tight_layout()
     return figure
