@@ -60,6 +60,10 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     references, reference_notes = reference_values(trials, relations, reference, random_seed=seed) \
         if significance else (None, [])
     summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)
+    backbones = {str(r["backbone"]) for r in trials.records.values() if r.get("backbone")}
+    if table is not None and backbones:   # the paper's numbers come from T5: beside another backbone's they orient
+        summary["comparable"] = None
+        summary.loc[summary.source == "paper", "comparable"] = all(b.startswith("t5") for b in backbones)
     thin = []
     if significance:                                   # support needs the per-example scores, as the tests do
         support = sf_support(trials, relations)
@@ -69,7 +73,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     empty = [f"{LABELS[c]} is undefined in every row (the notes above give each record's reason)"
              for c in LABELS if summary[f"{c}_mean"].isna().all()]
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
-                    _caption(tests, comparisons, significance, summary, table, sf_rank, min_support),
+                    _caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones),
                     tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)),
                     trials.smoke, sf_rank=sf_rank)
     if figures:
@@ -107,7 +111,7 @@ def _with_support(summary, support, min_support: int):
 
 
 def _caption(tests: TestConfig, comparisons, significance: bool, summary, table, sf_rank: str = "abs",
-             min_support: int = MIN_SUPPORT) -> str:
+             min_support: int = MIN_SUPPORT, backbones=()) -> str:
     seeds = sorted(set(summary.loc[summary.source == "ours", "n"].astype(int)))
     sf = ("SF is ranked by |SF|, its distance from 0 (SF < 0 is under-recommendation, not fairness; "
           "--sf-rank signed ranks it as the paper does)" if sf_rank == "abs" else
@@ -141,6 +145,9 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
                  "on this split.")
     if table is not None:
         text += f" Rows marked (paper): the published numbers of the paper's {table.caption}."
+        if backbones and not all(b.startswith("t5") for b in backbones):
+            text += (f" They are not comparable with ours: the paper's backbone is T5 (t5-base), these records' "
+                     f"is {', '.join(sorted(backbones))}; and the paper's BookCrossing is the full data set.")
     return text
 
 

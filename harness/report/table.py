@@ -64,6 +64,8 @@ class Report:
                 rank = r.get(f"{c}_rank")
                 cells.append(markup(text, rank if ours else 0))
             label = r["method"] + {"ours": "", "reference": " (reference)", "paper": " (paper)"}[r["source"]]
+            if r["source"] == "paper" and r.get("comparable") is False:
+                label = label.replace("(paper)", "(paper, not comparable)")
             rows.append([r["dataset"]] + ([r["relation"]] if self._relations() else []) + [label]
                         + ([str(int(r["n"]))] if measured else ["paper"]) + cells)
         return rows

@@ -32,7 +32,7 @@ def test_split(seed: int, n_users: int = 40, per_user: int = 10):
 def write_record(store: Store, experiment: str, dataset: str, method: str, seed: int, shift: float,
                  status: str = "ok", smoke: bool = False, phase: str = "replicate", z: float = 3.0,
                  valid_auc: float | None = None, date: str = "2026-11-25T00:00:00+00:00",
-                 noise_of: str | None = None) -> str:
+                 noise_of: str | None = None, backbone: str = "t5-base") -> str:
     """One trial's record and scores; ``noise_of`` reuses another method's noise, so
     that with the same shift the two methods' scores are identical."""
     prepared, base = test_split(seed)
@@ -44,7 +44,7 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
     frames = [scores_frame(prepared, indices, s, scores + 0.1 * i) for i, s in enumerate(SETTINGS)]
     record = {
         "experiment": experiment, "phase": phase, "arm": f"{dataset}/{method}", "config_id": "cfg", "params": {},
-        "seed": seed, "dataset": dataset, "smoke": smoke, "status": status,
+        "seed": seed, "dataset": dataset, "smoke": smoke, "status": status, "backbone": backbone,
         "error": None if status == "ok" else "RuntimeError: boom",
         "config": {"train": {"train_setting": "implicit"}, "stereotype": {"z": z}},
         "parameters": {"percent": 0.01 * (1 + len(method))},

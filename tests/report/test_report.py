@@ -105,6 +105,13 @@ def test_paper_numbers_beside_ours(experiment):
         build_report(experiment.parent / "other", paper=True, **FAST)
 
 
+def test_paper_rows_beside_another_backbone_are_marked_not_comparable(tmp_path):
+    write_experiment(tmp_path / "t4", {"mos": 1.0, "up5": 0.0}, seeds=(0, 1), backbone="smollm2-135m")
+    report = build_report(tmp_path / "t4", paper=True, **FAST)
+    assert "mos (paper, not comparable)" in report.to_markdown()
+    assert "not comparable with ours" in report.caption and "smollm2-135m" in report.caption
+
+
 def test_table1_rows_split_by_relation(tmp_path):
     write_experiment(tmp_path / "t1", {"tallrec": 1.0}, experiment="table1_preliminary")
     report = build_report(tmp_path / "t1", reference="tallrec", paper=True, **FAST)
