@@ -86,29 +86,34 @@ def weighted_recall(labels: np.ndarray, predicted: np.ndarray, weights: np.ndarr
 
 
 def weighted_sf(recommended: np.ndarray, user_group: np.ndarray, h: np.ndarray, target_in_group: np.ndarray,
-                weights: np.ndarray, unit: np.ndarray | None = None) -> np.ndarray:
+                weights: np.ndarray, unit: np.ndarray | None = None, denominator: str = "all") -> np.ndarray:
     """Eq. 4 with the denominator over all recommended pairs (``harness.metrics``'
-    default): ``1 - mean_G (sum_{u in G} w h) / (sum w 1(d_v in G))``.
+    default): ``1 - mean_G (sum_{u in G} w h) / (sum w 1(d_v in G))``; ``denominator=
+    "group_users"`` counts only G's users' recommended pairs there (the other reading).
 
     recommended: (N,) bool. user_group: (N,) int in [0, G). h: (N,).
     target_in_group: (N, G) bool. weights and unit as ``weighted_auc``.
     Returns (B,); NaN where a group has no recommended target stereotyped to it.
     """
-    return sf_from_sums(*sf_sums(recommended, user_group, h, target_in_group, weights, unit))
+    return sf_from_sums(*sf_sums(recommended, user_group, h, target_in_group, weights, unit, denominator))
 
 
 def sf_sums(recommended: np.ndarray, user_group: np.ndarray, h: np.ndarray, target_in_group: np.ndarray,
-            weights: np.ndarray, unit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+            weights: np.ndarray, unit: np.ndarray | None = None,
+            denominator: str = "all") -> tuple[np.ndarray, np.ndarray]:
     """Eq. 4's weighted sums per group: numerators ``sum_{u in G} w h`` and denominators
     ``sum w 1(d_v in G)``, each (G, B). Sums of two sets of rows add, so a pooled SF is
     ``sf_from_sums(num_a + num_b, den_a + den_b)``: summed that way, swapping two
     identical sets of rows gives the same bits (float addition is commutative, a
     reordered dot product is not), and the paired effect of identical methods is exactly 0."""
+    if denominator not in ("all", "group_users"):
+        raise ValueError(f"SF denominator must be 'all' or 'group_users', got {denominator!r}")
     rec = np.asarray(recommended, dtype=bool)
     weights = np.atleast_2d(weights)
     groups = range(target_in_group.shape[1])
     numerators = np.array([_weighted_sum(h * (rec & (user_group == g)), weights, unit) for g in groups])
-    denominators = np.array([_weighted_sum(rec & target_in_group[:, g], weights, unit) for g in groups])
+    pool = [rec if denominator == "all" else rec & (user_group == g) for g in groups]
+    denominators = np.array([_weighted_sum(pool[g] & target_in_group[:, g], weights, unit) for g in groups])
     return numerators, denominators
 
 

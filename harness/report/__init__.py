@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.report import paper as published
-from harness.report.collect import LABELS, ReportError, load
+from harness.report.collect import LABELS, ReportError, load, with_sf_reading
 from harness.report.compare import TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
 from harness.stats import POWER
@@ -27,7 +27,8 @@ __all__ = ["Report", "ReportError", "TestConfig", "build_report"]
 def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05, resamples: int = 10_000,
                  seed: int = 0, paper: bool = False, paper_table: str | None = None, relations=None,
                  methods=None, significance: bool = True, figures: bool = True, allow_smoke: bool = False,
-                 sf_rank: str = "abs", min_support: int = MIN_SUPPORT, log=lambda *_: None) -> Report:
+                 sf_rank: str = "abs", min_support: int = MIN_SUPPORT, sf_reading: str = "all",
+                 log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials.
 
     reference: the method every other one is tested against (and whose improvement
@@ -37,16 +38,23 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     the paper table splits them (Table 1: target outside / inside the user's group).
     sf_rank: "abs" ranks SF by |SF| (default), "signed" as the paper bolds (lower is better).
     min_support: an SF resting on fewer recommended targets stereotyped to a group, on any
-    seed, is flagged (support.FLAG) and the notes say where.
+    seed, is flagged (support.FLAG) and the notes say where. sf_reading: Eq. 4's denominator
+    over "all" recommended pairs (as printed; the records hold it) or "group_users" (G's
+    users' pairs only; recomputed from the per-example scores).
     """
     if not 0 < alpha < 1:
         raise ReportError(f"alpha must be in (0, 1), got {alpha}")
+    if sf_reading not in ("all", "group_users"):
+        raise ReportError(f"sf_reading must be 'all' or 'group_users', got {sf_reading!r}")
+    if sf_reading != "all" and not significance:
+        raise ReportError("--sf-reading group_users recomputes SF from the per-example scores; drop --no-significance")
     if sf_rank not in SF_RANKS:
         raise ReportError(f"sf_rank must be one of {', '.join(SF_RANKS)}, got {sf_rank!r}")
     if resamples < 100:
         raise ReportError(f"resamples must be at least 100 for a usable p-value, got {resamples}")
-    tests = TestConfig(reference, alpha, resamples, seed)
-    trials = load(folder, ("all", "inside", "outside"), allow_smoke)
+    tests = TestConfig(reference, alpha, resamples, seed, sf_reading)
+    trials = with_sf_reading(load(folder, ("all", "inside", "outside"), allow_smoke), ("all", "inside", "outside"),
+                             sf_reading)
     table = _paper_table(trials.experiment, paper, paper_table)
     relations = tuple(relations or (table.relations if table else ("all",)))
     bad = set(relations) - {"all", "inside", "outside"}
@@ -57,8 +65,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
     comparisons = compare(trials, tests, relations, log, published.table_for(trials.experiment)) \
         if significance else no_comparisons()
-    references, reference_notes = reference_values(trials, relations, reference, random_seed=seed) \
-        if significance else (None, [])
+    references, reference_notes = reference_values(trials, relations, reference, random_seed=seed,
+                                                   sf_denominator=sf_reading) if significance else (None, [])
     summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)
     backbones = {str(r["backbone"]) for r in trials.records.values() if r.get("backbone")}
     if table is not None and backbones:   # the paper's numbers come from T5: beside another backbone's they orient
@@ -66,7 +74,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
         summary.loc[summary.source == "paper", "comparable"] = all(b.startswith("t5") for b in backbones)
     thin = []
     if significance:                                   # support needs the per-example scores, as the tests do
-        support = sf_support(trials, relations)
+        support = sf_support(trials, relations, sf_reading)
         summary = _with_support(summary, support, min_support)
         thin = thin_notes(support, min_support)
     # every column stays, even one undefined in every row: "–" there, and a note says so
@@ -117,8 +125,12 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
           "--sf-rank signed ranks it as the paper does)" if sf_rank == "abs" else
           "SF ↓ lower is better, ranked signed as the paper does (a negative SF, under-recommendation, ranks "
           "as fairest)")
+    reading = ("Eq. 4's denominator counts the recommended targets stereotyped to G over all recommended pairs, "
+               "as printed (--sf-reading group_users: over G's users' pairs only)" if tests.sf_reading == "all" else
+               "Eq. 4's denominator counts the recommended targets stereotyped to G over G's users' recommended "
+               "pairs only (--sf-reading group_users; the paper prints the all-pairs reading)")
     text = (f"Values ×100 (Params % as printed), mean ± standard deviation over n seeds (n = "
-            f"{', '.join(map(str, seeds))}). {sf}; AUC, Precision, Recall ↑ higher is better; "
+            f"{', '.join(map(str, seeds))}). SF: {reading}. {sf}; AUC, Precision, Recall ↑ higher is better; "
             "Params ↓ fewer is better. Bold: best, underline: second best, per data set, among means over every "
             "seed of their row: a [k/n seeds] mean is shown but never ranked or compared. AUC, Precision and "
             "Recall are under the prompt setting each model was trained on. "

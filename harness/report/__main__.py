@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sf-rank", choices=("abs", "signed"), default="abs",
                    help="rank and bold SF by |SF| (default: SF < 0 is under-recommendation, not fairness) or "
                         "signed, lower is better, as the paper bolds")
+    p.add_argument("--sf-reading", choices=("all", "group_users"), default="all",
+                   help="Eq. 4's denominator: recommended targets stereotyped to G over all recommended pairs "
+                        "(default, as printed) or over G's users' pairs only")
     p.add_argument("--min-support", type=int, default=10,
                    help="flag an SF resting on fewer recommended targets stereotyped to a group (default 10)")
     p.add_argument("--no-significance", action="store_true", help="tables only, no tests (e.g. for old records)")
@@ -55,7 +58,7 @@ def main(argv=None) -> int:
                               relations=split(args.relations), methods=split(args.methods),
                               significance=not args.no_significance, figures=not args.no_figures,
                               allow_smoke=args.allow_smoke, sf_rank=args.sf_rank,
-                              min_support=args.min_support, log=log)
+                              min_support=args.min_support, sf_reading=args.sf_reading, log=log)
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ or stopped trials are listed in the report's notes, never averaged in.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,3 +184,37 @@ def _one_config_per_arm(ok: dict) -> tuple[dict, list]:
                     dropped.append(f"{key}: ok but configuration {config_id} is not the arm's reported "
                                    f"one ({chosen}, most seeds)")
     return keep, dropped
+
+
+def with_sf_reading(trials: Trials, relations, reading: str) -> Trials:
+    """``trials`` with the SF columns recomputed from the per-example scores under Eq. 4's
+    other denominator (``reading="group_users"``: G's users' recommended pairs only), and
+    their undefined-value notes with them; ``"all"`` (as the records hold it) returns ``trials``."""
+    if reading == "all":
+        return trials
+    from harness import metrics
+
+    values, reasons = trials.values.copy(), {}
+    for key, record in trials.records.items():
+        frame = trials.scores(key)
+        groups = tuple(c.removeprefix("target_in_") for c in frame.columns
+                       if c.startswith("target_in_") and c != "target_in_own_group")
+        for setting, part in frame.groupby("setting"):
+            results = metrics.stereotype_fairness_by_relation(
+                part["score"].to_numpy() > 0, pd.Categorical(part["user_group"], categories=groups).codes,
+                part["h"].to_numpy(dtype=float), part[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
+                groups, reading)
+            for relation in relations:
+                row = (values.key == key) & (values.relation == relation)
+                value = results[relation].value
+                values.loc[row, f"sf_{setting}"] = np.nan if np.isnan(value) else 100.0 * value
+                if np.isnan(value):
+                    reasons.setdefault((record["arm"], relation, f"sf_{setting}"), []).append(
+                        results[relation].reasons.get("overall", ""))
+    seeds = Counter(r["arm"] for r in trials.records.values())
+    undefined = [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
+                  f"undefined on {len(why)} of {seeds[arm]} seed(s): {sorted(set(why))[0]}")
+                 for (arm, relation, column), why in sorted(reasons.items(), key=lambda kv: (
+                     kv[0][0], kv[0][1], list(LABELS).index(kv[0][2])))]
+    undefined += [u for u in trials.undefined if not u[1].split(": ", 1)[1].startswith("SF ")]
+    return dataclasses.replace(trials, values=values, undefined=undefined, _scores=trials._scores)

@@ -34,6 +34,7 @@ class TestConfig:
     alpha: float = 0.05
     resamples: int = 10_000
     seed: int = 0          # the resampling's random seed: same inputs, same p-values
+    sf_reading: str = "all"   # Eq. 4's denominator: "all" recommended pairs (as printed) or "group_users"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _block(a: pd.DataFrame, b: pd.DataFrame, setting: str, offset: int) -> Block
         unit=unit, units=slice(offset, offset + len(users)))
 
 
-def _kernel(block: Block, metric: str, relation: str):
+def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all"):
     """(weights_a (B, u), weights_b (B, u)) -> (B,): the metric of this seed's rows of
     both methods pooled, each row weighted by its unit's weight for its method.
     The pooled rows are A's then B's; B's units are numbered after A's."""
@@ -82,8 +83,8 @@ def _kernel(block: Block, metric: str, relation: str):
         rec_a, rec_b = (block.score_a > 0) & keep[:n_rows], (block.score_b > 0) & keep[:n_rows]
 
         def sf(wa, wb):
-            num_a, den_a = stats.sf_sums(rec_a, *rows, wa, block.unit)
-            num_b, den_b = stats.sf_sums(rec_b, *rows, wb, block.unit)
+            num_a, den_a = stats.sf_sums(rec_a, *rows, wa, block.unit, sf_reading)
+            num_b, den_b = stats.sf_sums(rec_b, *rows, wb, block.unit, sf_reading)
             return stats.sf_from_sums(num_a + num_b, den_a + den_b)
         return sf
     scores, label, unit = scores[keep], label[keep], unit[keep]
@@ -93,10 +94,10 @@ def _kernel(block: Block, metric: str, relation: str):
     return lambda wa, wb: function(label, scores > 0, np.hstack([wa, wb]), unit)
 
 
-def pooled_metric(blocks: list[Block], metric: str, relation: str) -> stats.PooledMetric:
+def pooled_metric(blocks: list[Block], metric: str, relation: str, sf_reading: str = "all") -> stats.PooledMetric:
     """``stats.PooledMetric`` of one table column (×100): the mean over seeds of the
     metric of both methods' rows pooled (scores > 0 are the recommended pairs)."""
-    kernels = [_kernel(b, metric, relation) for b in blocks]
+    kernels = [_kernel(b, metric, relation, sf_reading) for b in blocks]
 
     def value(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
         wa, wb = np.atleast_2d(wa), np.atleast_2d(wb)
@@ -173,12 +174,13 @@ def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
                               f"do not pair one to one ({error})") from error
         units = blocks[-1].units.stop
     # the test behind †: seeds, then users within seeds, resampled (training variance counts)
-    per_seed = [lambda wa, wb, k=_kernel(b, metric, relation): 100.0 * k(wa, wb) for b in blocks]   # ×100
+    per_seed = [lambda wa, wb, k=_kernel(b, metric, relation, config.sf_reading): 100.0 * k(wa, wb)
+                for b in blocks]   # ×100
     result = stats.two_level_test(per_seed,
                                   [b.units.stop - b.units.start for b in blocks], n_resamples=config.resamples,
                                   confidence=1 - config.alpha, seed=config.seed)
     # beside it: these trained models held fixed, test users resampled (pooled over seeds)
-    users = stats.paired_test(pooled_metric(blocks, metric, relation), units, n_resamples=config.resamples,
+    users = stats.paired_test(pooled_metric(blocks, metric, relation, config.sf_reading), units, n_resamples=config.resamples,
                               confidence=1 - config.alpha, seed=config.seed)
     reasons = [f"two-level {result.reason}" if result.reason else "", f"user-level {users.reason}" if users.reason
                else ""]

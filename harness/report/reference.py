@@ -88,9 +88,11 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
                 if name == "all-yes" and runs[0].sf[relation].get("value") is None:   # every pair recommended
                     where = "" if relation == "all" else f" ({relation} pairs)"
                     missing = [g for g in runs[0].sf[relation]["reasons"] if g != "overall"]
+                    lacking = (f"holds no target stereotyped to {' or '.join(missing)}" if sf_denominator == "all"
+                               else f"holds no pair of a {' or '.join(missing)} user whose target is stereotyped to "
+                                    "that group")
                     notes.append(f"{dataset} seed {seed}{where}: SF is undefined for every method: the test split "
-                                 f"holds no target stereotyped to {' or '.join(missing)}, so even recommending "
-                                 "every pair leaves Eq. 4's denominator at 0")
+                                 f"{lacking}, so even recommending every pair leaves Eq. 4's denominator at 0")
                 per_draw = pd.DataFrame([_columns(r, relation) for r in runs])
                 with np.errstate(all="ignore"):
                     mean = per_draw.mean(skipna=True)       # random: over the draws where a value is defined

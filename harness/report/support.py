@@ -15,9 +15,11 @@ MIN_SUPPORT = 10    # default: fewer recommended targets stereotyped to a group 
 FLAG = "‡"
 
 
-def sf_support(trials: Trials, relations) -> pd.DataFrame:
+def sf_support(trials: Trials, relations, sf_reading: str = "all") -> pd.DataFrame:
     """One row per (record, relation, setting, group): dataset, method, seed, targets, users,
-    and ``defined``: whether that record's SF is defined there (every group has a target)."""
+    and ``defined``: whether that record's SF is defined there (every group has a target).
+    ``sf_reading="group_users"`` counts only the group's users' recommended pairs, as that
+    reading of Eq. 4's denominator does."""
     rows = []
     for key, record in trials.records.items():
         scores = trials.scores(key)
@@ -33,7 +35,8 @@ def sf_support(trials: Trials, relations) -> pd.DataFrame:
                     rows.append({"dataset": record["dataset"], "method": record["arm"].split("/", 1)[1],
                                  "seed": record["seed"], "relation": relation, "column": f"sf_{setting}",
                                  "group": group,
-                                 "targets": int((keep & frame[f"target_in_{group}"].to_numpy(dtype=bool)).sum()),
+                                 "targets": int(((in_group if sf_reading == "group_users" else keep)
+                                                 & frame[f"target_in_{group}"].to_numpy(dtype=bool)).sum()),
                                  "users": int(frame.loc[in_group, "user"].nunique())})
     frame = pd.DataFrame(rows, columns=["dataset", "method", "seed", "relation", "column", "group", "targets",
                                         "users"])

@@ -313,3 +313,22 @@ def test_minimum_detectable_effects_and_the_seeds_the_papers_gaps_need(tmp_path)
     assert (c["seeds_for_paper_gap"] >= 2).all()
     assert any("the smallest difference this study detects" in n for n in report.notes)
     assert any("the paper's own gaps would need" in n for n in report.notes)
+
+
+def test_the_other_reading_of_eq4s_denominator_is_recomputed_from_the_scores(experiment):
+    from harness import stats
+
+    # hand case: two male pairs (targets stereotyped male, female), one female pair (target male)
+    rec, ug, h = np.ones(3, bool), np.array([0, 0, 1]), np.array([0.5, 0.5, 0.2])
+    tig = np.array([[True, False], [False, True], [True, False]])
+    num, den = stats.sf_sums(rec, ug, h, tig, np.ones((1, 3)))
+    assert den[:, 0].tolist() == [2, 1]                                # all pairs: male targets 2, female 1
+    num, den = stats.sf_sums(rec, ug, h, tig, np.ones((1, 3)), denominator="group_users")
+    assert den[:, 0].tolist() == [1, 0]                                # G's users only: female has none
+    plain = build_report(experiment, **FAST)
+    other = build_report(experiment, sf_reading="group_users", **FAST)
+    assert "over G's users' recommended pairs only" in other.caption and "as printed" in plain.caption
+    a, b = (_row(r, "movielens-100k", "mos")["sf_implicit_mean"] for r in (plain, other))
+    assert a != b and _row(plain, "movielens-100k", "mos")["auc_mean"] == _row(other, "movielens-100k", "mos")["auc_mean"]
+    with pytest.raises(ReportError, match="drop --no-significance"):
+        build_report(experiment, sf_reading="group_users", significance=False)
