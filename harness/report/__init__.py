@@ -17,9 +17,9 @@ from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load, with_sf_reading
 from harness.report.compare import TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
-from harness.stats import POWER
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
 from harness.report.table import MARK, SF_RANKS, Report, summarize
+from harness.stats import POWER
 
 __all__ = ["Report", "ReportError", "TestConfig", "build_report"]
 
@@ -152,14 +152,16 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
                  "to a group (Eq. 4's denominator; the notes say where), so one prediction moves it a lot.")
     if (summary.source == "reference").any():
         text += (" Rows marked (reference) learn nothing and are never ranked: all-yes recommends every pair, "
-                 f"oracle exactly the liked targets, random scores are standard normal (mean of {DRAWS} seeded draws); "
-                 "each is scored on the same test pairs as the methods of its seed, so they give SF its zero point "
-                 "on this split.")
+                 "oracle exactly the liked targets, random scores are standard normal (mean of "
+                 f"{DRAWS} seeded draws); each is scored on the same test pairs as the methods of its seed, so "
+                 "they give SF its zero point on this split.")
     if table is not None:
         text += f" Rows marked (paper): the published numbers of the paper's {table.caption}."
         if backbones and not all(b.startswith("t5") for b in backbones):
             text += (f" They are not comparable with ours: the paper's backbone is T5 (t5-base), these records' "
-                     f"is {', '.join(sorted(backbones))}; and the paper's BookCrossing is the full data set.")
+                     f"is {', '.join(sorted(backbones))}.")
+        if "bookcrossing" in set(summary.dataset):
+            text += " The paper's BookCrossing is the full data set; compare with a subset's rows with care."
     return text
 
 

@@ -180,8 +180,8 @@ def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
                                   [b.units.stop - b.units.start for b in blocks], n_resamples=config.resamples,
                                   confidence=1 - config.alpha, seed=config.seed)
     # beside it: these trained models held fixed, test users resampled (pooled over seeds)
-    users = stats.paired_test(pooled_metric(blocks, metric, relation, config.sf_reading), units, n_resamples=config.resamples,
-                              confidence=1 - config.alpha, seed=config.seed)
+    users = stats.paired_test(pooled_metric(blocks, metric, relation, config.sf_reading), units,
+                              n_resamples=config.resamples, confidence=1 - config.alpha, seed=config.seed)
     reasons = [f"two-level {result.reason}" if result.reason else "", f"user-level {users.reason}" if users.reason
                else ""]
     mde = stats.minimum_detectable_effect(result.var_between, result.var_within, len(blocks), config.alpha) \
