@@ -66,7 +66,9 @@ def scores_frame(prepared, indices: np.ndarray, setting: str, scores: np.ndarray
     """One row per evaluated pair with everything Eq. 4 and the performance metrics
     need, so the report can recompute any metric on resampled users: the user
     (the resampling unit: SF is a ratio over a group), its group and h (Eq. 2),
-    and whether the target is stereotyped to each group (``target_in_<group>``)."""
+    and whether the target is stereotyped to each group (``target_in_<group>``), with
+    the target's degree towards each group (Eq. 1, ``degree_<group>``), so that the
+    report can re-threshold at another z (Eq. 3) without retraining (Figure 5)."""
     s, m = prepared.samples, prepared.measurement
     frame = pd.DataFrame({
         "sample": indices, "setting": setting, "score": scores, "label": s.label[indices],
@@ -76,6 +78,8 @@ def scores_frame(prepared, indices: np.ndarray, setting: str, scores: np.ndarray
     })
     for g, name in enumerate(s.groups):
         frame[f"target_in_{name}"] = m.target_in_group[indices, g]
+    for g, name in enumerate(s.groups):
+        frame[f"degree_{name}"] = m.degree[s.target[indices], g]
     return frame
 
 

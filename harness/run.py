@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness import stereotype
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import StereotypeConfig, prepare
@@ -93,8 +94,13 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
                                needs_group_prompts(model, config.train))
     timings["test_s"] = time.perf_counter() - started
     test_diagnostics = model.head.diagnostics()      # MoS: routing on the test split, all prompt settings
+    mean, std = stereotype.threshold_moments(prepared.measurement.degree, config.stereotype.scope,
+                                             prepared.measurement.items_measured)
     return {
         "config": config.to_dict(), "backbone": {"name": backbone.name, "kind": backbone.kind},
+        # Eq. 3's threshold at any z is mean + z * std (the report re-thresholds with it: Figure 5)
+        "threshold_moments": {"scope": config.stereotype.scope, "mean": mean.tolist(), "std": std.tolist(),
+                              "groups": list(prepared.samples.groups)},
         "device": describe_device(device),
         "parameters": trainable_parameters(model), "fit": dataclasses.asdict(fitted),
         "test": {k: dataclasses.asdict(v) for k, v in results.items()}, "timings": timings,

@@ -65,14 +65,22 @@ def stereotype_threshold(
     the same threshold for every group; ``"per_group"`` takes one per column.
     Returns (G,) float.
     """
+    mean, std = threshold_moments(degree, scope, items)
+    return mean + z * std
+
+
+def threshold_moments(degree: np.ndarray, scope: ThresholdScope = "global",
+                      items: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and standard deviation (each (G,)) that Eq. 3's Z-score threshold is made of:
+    with them, the threshold at any z is ``mean + z * std``, with no retraining (Figure 5)."""
     rows = degree if items is None else degree[items]
     if rows.shape[0] == 0:
         raise ValueError("stereotype_threshold: no items to take a Z-score over")
     if scope == "global":
         top = rows.max(axis=1)
-        return np.full(degree.shape[1], top.mean() + z * top.std())
+        return np.full(degree.shape[1], top.mean()), np.full(degree.shape[1], top.std())
     if scope == "per_group":
-        return rows.mean(axis=0) + z * rows.std(axis=0)
+        return rows.mean(axis=0), rows.std(axis=0)
     raise ValueError(f"threshold scope must be 'global' or 'per_group', got {scope!r}")
 
 

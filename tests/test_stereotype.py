@@ -66,3 +66,11 @@ def test_stereotyped_and_user_proportion():
     h = stereotype.user_proportion(history, np.array([0, 1, 0]), in_group)
     np.testing.assert_allclose(h[:2], [2 / 4, 1 / 2])
     assert np.isnan(h[2])
+
+
+def test_threshold_moments_rebuild_the_threshold_at_any_z():
+    degree = np.array([[0.1, 0.0], [0.3, 0.2], [0.0, 0.9], [0.5, 0.1]])
+    for scope in ("global", "per_group"):
+        mean, std = stereotype.threshold_moments(degree, scope)
+        for z in (0.0, 1.0, 3.0):
+            np.testing.assert_allclose(mean + z * std, stereotype.stereotype_threshold(degree, z, scope))

@@ -55,6 +55,10 @@ def test_training_lowers_the_loss_and_reports_every_setting(any_train_data, tmp_
     assert all(e["diagnostics"]["router_grad_norm"] > 0 for e in result["fit"]["epochs"])   # the router learns
     assert result["test_diagnostics"]["router_grad_norm"] is None                    # nothing trains on test
     assert result["config"]["train"]["resolved_head_options"]["gate"] == "switch"
+    moments, scores = result["threshold_moments"], result["scores"]      # Figure 5 can re-threshold at any z
+    for g, group in enumerate(moments["groups"]):
+        threshold = moments["mean"][g] + 3.0 * moments["std"][g]          # the run's z
+        assert (scores[f"target_in_{group}"] == (scores[f"degree_{group}"] >= threshold)).all()
 
 
 def test_same_seed_same_numbers_to_the_last_digit(train_data, texts):

@@ -17,6 +17,7 @@ from harness.prompts import SETTINGS
 from harness.records import Store
 
 GROUPS = ("male", "female")
+MOMENTS = {"scope": "global", "mean": [0.5, 0.5], "std": [0.05, 0.05], "groups": list(GROUPS)}
 
 
 def test_split(seed: int, n_users: int = 40, per_user: int = 10):
@@ -24,8 +25,12 @@ def test_split(seed: int, n_users: int = 40, per_user: int = 10):
     rng = np.random.default_rng(100 + seed)
     user = np.repeat(np.arange(n_users) + 1000 * seed, per_user)
     user_group = np.repeat(rng.integers(0, 2, n_users), per_user)
-    samples = SimpleNamespace(label=rng.integers(0, 2, len(user)), user=user, user_group=user_group, groups=GROUPS)
-    measurement = SimpleNamespace(h=rng.random(len(user)), target_in_group=rng.random((len(user), 2)) < 0.35)
+    samples = SimpleNamespace(label=rng.integers(0, 2, len(user)), user=user, user_group=user_group, groups=GROUPS,
+                              target=np.arange(len(user)))
+    h = rng.random(len(user))
+    degree = 1.0 - rng.random((len(user), 2))   # every pair its own target; stereotyped at z = 3 (0.5 + 3 * 0.05)
+    measurement = SimpleNamespace(h=h, degree=degree,
+                                  target_in_group=degree >= MOMENTS["mean"][0] + 3.0 * MOMENTS["std"][0])
     return SimpleNamespace(samples=samples, measurement=measurement), rng.normal(size=len(user))
 
 
@@ -47,7 +52,7 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
         "seed": seed, "dataset": dataset, "smoke": smoke, "status": status, "backbone": backbone,
         "error": None if status == "ok" else "RuntimeError: boom",
         "config": {"train": {"train_setting": "implicit"}, "stereotype": {"z": z}},
-        "parameters": {"percent": 0.01 * (1 + len(method))},
+        "parameters": {"percent": 0.01 * (1 + len(method))}, "threshold_moments": MOMENTS,
         "metrics": None if status != "ok" else {
             "valid_auc": valid_auc if valid_auc is not None else 0.5 + 0.01 * shift,
             "test": {s: {"sf": r.sf, "performance": r.performance} for s, r in results.items()}},

@@ -153,7 +153,7 @@ def test_search_history_and_zscore_figures(tmp_path):
         write_record(store, "fig5_zscore", "movielens-100k", "mos", 10 + i, 1.0, phase="search",
                      valid_auc=0.5 + 0.1 * i, date=f"2026-11-25T0{i}:00:00+00:00")
     report = build_report(tmp_path / "z", **FAST)
-    assert {"tradeoff", "groups", "zscore", "search"} <= set(report.figures)
+    assert {"tradeoff", "groups", "zscore", "zscore_retrained", "search"} <= set(report.figures)
 
 
 def test_identical_scores_give_p_one_and_no_marker(tmp_path):
@@ -334,3 +334,26 @@ def test_the_other_reading_of_eq4s_denominator_is_recomputed_from_the_scores(exp
     assert _row(plain, "movielens-100k", "mos")["auc_mean"] == _row(other, "movielens-100k", "mos")["auc_mean"]
     with pytest.raises(ReportError, match="drop --no-significance"):
         build_report(experiment, sf_reading="group_users", significance=False)
+
+
+def test_figure5_rethresholds_one_trained_model_at_each_z(experiment):
+    """One model's test pairs, re-thresholded: at the z it was measured at (3) the split into
+    below/above is the records' own; a higher z puts fewer targets above."""
+    from harness.report.figures import Z_GRID, _rethresholded_auc
+
+    report = build_report(experiment, **FAST)
+    assert "zscore" in report.figures and "zscore_retrained" not in report.figures   # one z in the records
+    trials = load(experiment)
+    key, record = next((k, r) for k, r in trials.records.items() if r["arm"].endswith("/mos"))
+    frame = trials.scores(key)
+    frame = frame[frame.setting == "implicit"]
+    moments = record["threshold_moments"]
+    stereotyped = frame[["target_in_male", "target_in_female"]].any(axis=1).to_numpy()
+    from harness import metrics
+    labels, scores = frame["label"].to_numpy(), frame["score"].to_numpy()
+    below, above = _rethresholded_auc(frame, moments, 3.0)
+    assert above == pytest.approx(100 * metrics.auc(labels[stereotyped], scores[stereotyped]).value)
+    assert below == pytest.approx(100 * metrics.auc(labels[~stereotyped], scores[~stereotyped]).value)
+    degree = frame[["degree_male", "degree_female"]].to_numpy()
+    counts = [(degree >= 0.5 + z * 0.05).any(axis=1).sum() for z in Z_GRID]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
