@@ -69,6 +69,10 @@ class TrainConfig:
     head_options: dict = field(default_factory=dict)        # the head's config fields
     objectives: dict | None = None       # name -> options (incl. weight); None: the head's paper objectives
     lr: float | None = None              # None: 0.5 prompt-based, 0.005 adapter-based (§4.1.4)
+    # Adafactor's scale_parameter. False (the paper's T5 setting): lr is an absolute step, up to
+    # 0.5 per step for a soft prompt, several times SmolLM2-135M's embedding RMS (0.136). True:
+    # each step is scaled by the parameter's RMS, so lr is relative to the prompt's own scale.
+    scale_parameter: bool = False
     batch_size: int = 8
     eval_batch_size: int = 32
     epochs: int = 3
@@ -166,8 +170,8 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
         log(f"head {config.head!r} has nothing to train; evaluating the frozen model")
         auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
         return FitResult([], 0, auc, 0, 0.0)
-    optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False, scale_parameter=False,
-                          warmup_init=False)
+    optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False,
+                          scale_parameter=config.scale_parameter, warmup_init=False)
     generator = torch.Generator().manual_seed(config.seed)
     state = {"epoch": 0, "history": [], "best": -math.inf, "best_state": None, "steps": 0, "stale": 0,
              "stopped": False}

@@ -131,3 +131,11 @@ def test_resume_after_an_epoch_gives_the_same_numbers(train_data, texts, tmp_pat
     assert [e["train_loss"] for e in resumed.epochs] == [e["train_loss"] for e in whole.epochs]
     for key, value in model.trainable_state_dict().items():
         torch.testing.assert_close(value, model2.trainable_state_dict()[key], rtol=0, atol=0)
+
+
+def test_adafactor_scale_parameter_is_an_option(train_data, texts):
+    """The paper's absolute step (scale_parameter False, default) and the relative one differ."""
+    absolute = _run(train_data, tiny_llama(texts), head="prompt_tuning", epochs=1)
+    relative = _run(train_data, tiny_llama(texts), head="prompt_tuning", epochs=1, scale_parameter=True)
+    assert absolute["config"]["train"]["scale_parameter"] is False
+    assert relative["fit"]["epochs"][0]["train_loss"] != absolute["fit"]["epochs"][0]["train_loss"]
