@@ -68,6 +68,7 @@ def measure(args) -> dict:
             head=head, epochs=args.epochs, patience=args.epochs, max_train_samples=args.train_samples,
             max_eval_samples=args.eval_samples, scale_parameter=relative, seed=args.seed))
 
+    stamp = provenance()             # at the start: the code that runs is the code loaded now
     frozen = frozen_loss(config("tallrec_pt", False))
     print(f"frozen model: mean L_rec {frozen:.4f} on the training samples", flush=True)
     rows = []
@@ -85,7 +86,7 @@ def measure(args) -> dict:
                   f"(frozen {frozen:.3f}), valid AUC {[round(e['valid_auc'], 3) for e in epochs]}, test AUC "
                   f"{row['test_auc']:.3f} ({row['seconds']:.0f} s)", flush=True)
     return {"settings": {k: str(v) for k, v in vars(args).items()}, "frozen_loss": frozen, "runs": rows,
-            "provenance": provenance()}
+            "provenance": stamp}
 
 
 def figure(result: dict, path: Path) -> None:

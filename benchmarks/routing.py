@@ -40,6 +40,7 @@ def separation(usage: list[list[float]]) -> float:
 
 
 def measure(args) -> dict:
+    stamp = provenance()             # at the start: the code that runs is the code loaded now
     rows = []
     for gate in GATES:
         for router_input in ROUTER_INPUTS:
@@ -64,7 +65,7 @@ def measure(args) -> dict:
                   f"{row['test_separation']:.3f}, test AUC {row['test_auc']:.4f} ({row['seconds']:.0f} s)",
                   flush=True)
     return {"settings": vars(args), "groups": ["male", "female"], "configurations": rows,
-            "provenance": provenance()}
+            "provenance": stamp}
 
 
 def figure(result: dict, path: Path) -> None:
