@@ -22,18 +22,31 @@ def experiment(tmp_path):
     return tmp_path / "exp"
 
 
+@pytest.fixture(scope="module")
+def shared_experiment(tmp_path_factory):
+    """The same records, written once for the tests that only read them and their report."""
+    folder = tmp_path_factory.mktemp("shared") / "exp"
+    write_experiment(folder, METHODS, datasets=("movielens-100k", "bookcrossing"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def report(shared_experiment):
+    """The shared records' report at the FAST settings, built once."""
+    return build_report(shared_experiment, **FAST)
+
+
 def _row(report, dataset, method, source="ours"):
     s = report.summary
     return s[(s.dataset == dataset) & (s.method == method) & (s.source == source)].iloc[0]
 
 
-def test_rows_means_and_directions(experiment):
-    report = build_report(experiment, **FAST)
+def test_rows_means_and_directions(report, shared_experiment):
     ours = report.summary[report.summary.source == "ours"]
     assert sorted(zip(ours.dataset, ours.method)) == sorted(
         (d, m) for d in ("bookcrossing", "movielens-100k") for m in METHODS)
     assert list(ours[ours.dataset == "movielens-100k"].method) == ["same", "weak", "mos"]   # reference last
-    trials = load(experiment)
+    trials = load(shared_experiment)
     per_seed = trials.values[(trials.values.method == "weak") & (trials.values.dataset == "bookcrossing")]
     row = _row(report, "bookcrossing", "weak")
     assert row["auc_mean"] == pytest.approx(per_seed["auc"].mean())
@@ -46,8 +59,7 @@ def test_rows_means_and_directions(experiment):
         assert _row(report, "movielens-100k", best)[f"{column}_rank"] == 1
 
 
-def test_bold_underline_and_markers_only_where_the_test_says(experiment):
-    report = build_report(experiment, **FAST)
+def test_bold_underline_and_markers_only_where_the_test_says(report):
     tested = report.comparisons
     assert set(tested.method_b) == {"same", "weak"} and (tested.method_a == "mos").all()
     same, weak = tested[tested.method_b == "same"], tested[tested.method_b == "weak"]
@@ -67,8 +79,7 @@ def test_bold_underline_and_markers_only_where_the_test_says(experiment):
     assert "Holm-Bonferroni" in report.caption and "500 resamples" in report.caption
 
 
-def test_holm_adjusts_over_the_whole_table_and_effects_match_the_means(experiment):
-    report = build_report(experiment, **FAST)
+def test_holm_adjusts_over_the_whole_table_and_effects_match_the_means(report):
     c = report.comparisons
     assert len(c) == 2 * 2 * 6                                 # datasets x other methods x tested columns
     assert (c.p_adjusted >= c.p).all() and (c.p_adjusted <= 1).all()
@@ -77,8 +88,7 @@ def test_holm_adjusts_over_the_whole_table_and_effects_match_the_means(experimen
     assert row.effect == pytest.approx(expected) and row.ci_low < row.effect < row.ci_high
 
 
-def test_improvement_over_the_best_other_method(experiment):
-    report = build_report(experiment, **FAST)
+def test_improvement_over_the_best_other_method(report):
     mos, same = _row(report, "bookcrossing", "mos"), _row(report, "bookcrossing", "same")
     weak = _row(report, "bookcrossing", "weak")
     best = max(same["auc_mean"], weak["auc_mean"])
@@ -167,7 +177,7 @@ def test_identical_scores_give_p_one_and_no_marker(tmp_path):
 
 
 def test_too_few_resamples_to_mark_anything_is_said(experiment):
-    report = build_report(experiment, resamples=100)
+    report = build_report(experiment, resamples=100, figures=False)
     assert not report.comparisons.significant.any()
     assert any("no cell can be marked" in n for n in report.notes)
 
@@ -267,8 +277,7 @@ def test_reference_rows_on_a_hand_made_split():
     pd.testing.assert_frame_equal(rows, again)                          # seeded
 
 
-def test_reference_rows_are_labelled_first_and_never_ranked(experiment):
-    report = build_report(experiment, **FAST)
+def test_reference_rows_are_labelled_first_and_never_ranked(report):
     block = report.summary[report.summary.dataset == "movielens-100k"]
     assert list(block.method[:3]) == ["all-yes", "oracle", "random"] and set(block.source[:3]) == {"reference"}
     assert (block.loc[block.source == "reference", "auc_rank"].fillna(0) == 0).all()
@@ -297,11 +306,11 @@ def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experi
         "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to female (implicit seed 0: 1)",
         "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to male (implicit seed 0: 1)"]
 
-    flagged = build_report(experiment, min_support=10_000, **FAST)      # every defined SF is "thin"
+    flagged = build_report(experiment, min_support=10_000, figures=False, **FAST)   # every defined SF is "thin"
     assert "‡" in flagged.to_markdown() and any(n.startswith("‡ ") for n in flagged.notes)
     ours = flagged.summary[flagged.summary.source == "ours"]
     assert (ours["sf_implicit_support"] > 0).all() and ours["sf_implicit_thin"].all()
-    assert "‡" not in build_report(experiment, min_support=0, **FAST).to_markdown()
+    assert "‡" not in build_report(experiment, min_support=0, figures=False, **FAST).to_markdown()
 
 
 def test_minimum_detectable_effects_and_the_seeds_the_papers_gaps_need(tmp_path):
@@ -316,7 +325,7 @@ def test_minimum_detectable_effects_and_the_seeds_the_papers_gaps_need(tmp_path)
     assert any("the paper's own gaps would need" in n for n in report.notes)
 
 
-def test_the_other_reading_of_eq4s_denominator_is_recomputed_from_the_scores(experiment):
+def test_the_other_reading_of_eq4s_denominator_is_recomputed_from_the_scores(report, shared_experiment):
     from harness import stats
 
     # hand case: two male pairs (targets stereotyped male, female), one female pair (target male)
@@ -326,24 +335,23 @@ def test_the_other_reading_of_eq4s_denominator_is_recomputed_from_the_scores(exp
     assert den[:, 0].tolist() == [2, 1]                                # all pairs: male targets 2, female 1
     num, den = stats.sf_sums(rec, ug, h, tig, np.ones((1, 3)), denominator="group_users")
     assert den[:, 0].tolist() == [1, 0]                                # G's users only: female has none
-    plain = build_report(experiment, **FAST)
-    other = build_report(experiment, sf_reading="group_users", **FAST)
+    plain = report
+    other = build_report(shared_experiment, sf_reading="group_users", figures=False, **FAST)
     assert "over G's users' recommended pairs only" in other.caption and "as printed" in plain.caption
     a, b = (_row(r, "movielens-100k", "mos")["sf_implicit_mean"] for r in (plain, other))
     assert a != b
     assert _row(plain, "movielens-100k", "mos")["auc_mean"] == _row(other, "movielens-100k", "mos")["auc_mean"]
     with pytest.raises(ReportError, match="drop --no-significance"):
-        build_report(experiment, sf_reading="group_users", significance=False)
+        build_report(shared_experiment, sf_reading="group_users", significance=False)
 
 
-def test_figure5_rethresholds_one_trained_model_at_each_z(experiment):
+def test_figure5_rethresholds_one_trained_model_at_each_z(report, shared_experiment):
     """One model's test pairs, re-thresholded: at the z it was measured at (3) the split into
     below/above is the records' own; a higher z puts fewer targets above."""
     from harness.report.figures import Z_GRID, _rethresholded_auc
 
-    report = build_report(experiment, **FAST)
     assert "zscore" in report.figures and "zscore_retrained" not in report.figures   # one z in the records
-    trials = load(experiment)
+    trials = load(shared_experiment)
     key, record = next((k, r) for k, r in trials.records.items() if r["arm"].endswith("/mos"))
     frame = trials.scores(key)
     frame = frame[frame.setting == "implicit"]
