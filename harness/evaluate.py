@@ -7,21 +7,13 @@ per-example scores (the significance tests of the report need them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import torch
 
-from harness import metrics
 from harness.batching import batches
+from harness.metrics import SettingResult, scores_frame, setting_metrics  # noqa: F401  (their home: no torch)
 from harness.prompts import SETTINGS
-
-
-@dataclass(frozen=True)
-class SettingResult:
-    sf: dict                  # relation -> SFResult.to_dict()
-    performance: dict         # "all" | group | "inside" | "outside" -> metric -> Value.to_dict()
 
 
 @torch.inference_mode()
@@ -45,42 +37,6 @@ def score(model, prepared, encoded, indices: np.ndarray, setting: str, batch_siz
     scores = np.empty(len(indices))
     scores[order] = torch.cat(out).double().cpu().numpy()
     return scores
-
-
-def setting_metrics(prepared, indices: np.ndarray, scores: np.ndarray, decision_threshold: float = 0.0,
-                    sf_denominator: str = "all") -> SettingResult:
-    s, m = prepared.samples, prepared.measurement
-    labels, ug = s.label[indices], s.user_group[indices]
-    tig, h = m.target_in_group[indices], np.nan_to_num(m.h[indices])
-    recommended = scores > decision_threshold
-    sf = metrics.stereotype_fairness_by_relation(recommended, ug, h, tig, s.groups, sf_denominator)
-    perf = metrics.performance_by_group(labels, scores, ug, s.groups, decision_threshold)
-    for relation in ("inside", "outside"):
-        keep = metrics.pair_relation_mask(ug, tig, relation)
-        perf[relation] = metrics.performance(labels[keep], scores[keep], decision_threshold)
-    return SettingResult(sf={k: v.to_dict() for k, v in sf.items()},
-                         performance={k: {n: v.to_dict() for n, v in d.items()} for k, d in perf.items()})
-
-
-def scores_frame(prepared, indices: np.ndarray, setting: str, scores: np.ndarray) -> pd.DataFrame:
-    """One row per evaluated pair with everything Eq. 4 and the performance metrics
-    need, so the report can recompute any metric on resampled users: the user
-    (the resampling unit: SF is a ratio over a group), its group and h (Eq. 2),
-    and whether the target is stereotyped to each group (``target_in_<group>``), with
-    the target's degree towards each group (Eq. 1, ``degree_<group>``), so that the
-    report can re-threshold at another z (Eq. 3) without retraining (Figure 5)."""
-    s, m = prepared.samples, prepared.measurement
-    frame = pd.DataFrame({
-        "sample": indices, "setting": setting, "score": scores, "label": s.label[indices],
-        "user": s.user[indices], "user_group": np.asarray(s.groups)[s.user_group[indices]],
-        "h": np.nan_to_num(m.h[indices]),
-        "target_in_own_group": m.target_in_group[indices, s.user_group[indices]],
-    })
-    for g, name in enumerate(s.groups):
-        frame[f"target_in_{name}"] = m.target_in_group[indices, g]
-    for g, name in enumerate(s.groups):
-        frame[f"degree_{name}"] = m.degree[s.target[indices], g]
-    return frame
 
 
 def evaluate(model, prepared, encoded, indices: np.ndarray, batch_size: int, pad_id: int, group_prompts: bool,

@@ -2,12 +2,12 @@
 starts and stops its own Ray), on the generated synthetic-movielens data set, so that a
 clone without ../shared runs them too:
 
-- the paper's MoS search space (``mos.yaml --smoke``) through Ray Train TorchTrainers,
-  killed after its first finished trial and run again: every trial once, valid records
-  for every seed, and a report;
-- trials that train in Tune's own process (``executor: tune_trial``): a TPE search with
-  ASHA, an arm whose every trial fails (recorded; the sweep goes on), the report, and a
-  trial's numbers equal to those of the same run outside Ray;
+- two arms through Ray Train TorchTrainers, one trial at a time, the sweep killed after
+  the first trial's record and run again: every trial once, valid records, and a report;
+- trials that train in Tune's own process (``executor: tune_trial``): the MoS space's TPE
+  search with ASHA and its replication on every seed, an arm whose every trial fails
+  (recorded; the sweep goes on), the report, and a trial's numbers equal to those of the
+  same run outside Ray;
 - a bad YAML, and a configuration no trial could run, refused before Ray starts.
 
 Marked ``extended`` (``make test-all``, not ``make test``): two Train workers in one trial,
@@ -143,12 +143,15 @@ def test_a_configuration_no_trial_could_run_is_refused_before_ray_starts(tmp_pat
     assert not ray.is_initialized()
 
 
-# ---- TorchTrainer: the MoS space, killed and resumed ----------------------------------------------
+# ---- TorchTrainer: killed and resumed ------------------------------------------------------------
 
-def test_mos_smoke_sweep_killed_mid_sweep_resumes_and_ends_with_every_record(sweep_env, tmp_path):
-    space = _space(tmp_path, SPACES / "mos.yaml", "mos", "smoke: {datasets: [synthetic-movielens]}\n")
+def test_torch_trainer_sweep_killed_mid_sweep_resumes_and_ends_with_every_record(sweep_env, tmp_path):
+    space = _space(tmp_path, SPACES / "defaults.yaml", "resume", (
+        "methods: [{name: pt, head: prompt_tuning}, {name: mos, head: mos}]\n"
+        "smoke: {datasets: [synthetic-movielens], seeds: [0], concurrency: 1}\n"))
     spec = load_spec(space, smoke=True)
-    folder = tmp_path / "mos-smoke"
+    assert spec.resources.executor == "torch_trainer"
+    folder = tmp_path / "resume-smoke"
     first = subprocess.Popen(_command(space, tmp_path), cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -159,14 +162,13 @@ def test_mos_smoke_sweep_killed_mid_sweep_resumes_and_ends_with_every_record(swe
         os.killpg(first.pid, signal.SIGKILL)                       # the driver and the Ray it started
         first.wait()
     before = {key: (folder / "trials" / f"{key}.json").stat().st_mtime_ns for key in _records(folder)}
-    # after the first record the replication phase alone (a Ray restart and a trial) takes many seconds
-    assert len(before) < _expected(spec), "the sweep had finished before it was killed"
+    # one trial at a time: when the first record appears the second trial has a whole trial to go
+    assert len(before) < 2, "the sweep had finished before it was killed"
 
     _sweep(space, tmp_path)                                         # the same command again
     records = _records(folder)
-    assert len(records) == _expected(spec), _statuses(records)
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), _statuses(records)
     assert all(r["smoke"] is True and r["dataset"] == "synthetic-movielens" for r in records.values())
-    _check_search_and_replication(spec, records)
     assert not list((folder / "trials").glob("*.running.json")), _statuses(records)
     for key, mtime in before.items():                              # finished trials were not run again
         assert (folder / "trials" / f"{key}.json").stat().st_mtime_ns == mtime, f"{key} ran twice"
@@ -176,7 +178,6 @@ def test_mos_smoke_sweep_killed_mid_sweep_resumes_and_ends_with_every_record(swe
             assert record["provenance"]["git_commit"] and record["parameters"]["trainable"] > 0, key
             assert (folder / "trials" / f"{key}.parquet").is_file(), key
     _report_end_to_end(folder, "--reference", "mos")
-    assert (folder / "report" / "figures" / "search.svg").is_file()   # the TPE history
 
 
 # ---- tune_trial: search with ASHA, a failing arm, the report --------------------------------------
@@ -220,6 +221,7 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
     assert sum("broken" in n and "failed" in n for n in report["notes"]) == 2
     tests = (folder / "report" / "comparisons.csv").read_text().splitlines()
     assert len(tests) == 1 + 6 and all(",fine,mos," in line for line in tests[1:])
+    assert (folder / "report" / "figures" / "search.svg").is_file()   # the TPE history
 
     # a trial in Tune's reused process gives, to the last digit, the numbers of the same run outside Ray
     import torch

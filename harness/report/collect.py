@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness import metrics
 from harness.prompts import SETTINGS
 from harness.records import Store
 
@@ -192,8 +193,6 @@ def with_sf_reading(trials: Trials, relations, reading: str) -> Trials:
     their undefined-value notes with them; ``"all"`` (as the records hold it) returns ``trials``."""
     if reading == "all":
         return trials
-    from harness import metrics
-
     values, reasons = trials.values.copy(), {}
     for key, record in trials.records.items():
         frame = trials.scores(key)

@@ -7,7 +7,7 @@ gaps between methods, so a method's SF means little without them.
 - ``oracle``: exactly the liked targets recommended (score +1 if liked, else -1).
 - ``random``: standard-normal scores, seeded, averaged over ``draws`` draws.
 
-Each is scored by ``harness.evaluate.setting_metrics``, the code that scores a
+Each is scored by ``harness.metrics.setting_metrics``, the code that scores a
 trial, on the pairs of a trained method's per-example scores (the pairs, labels,
 groups, h and stereotyped targets of that seed's test split). A reference does not
 read its prompt, so its SF is the same in the three prompt settings.
@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from harness.metrics import setting_metrics
 from harness.report.collect import PERFORMANCE, Trials
 
 REFERENCES = ("all-yes", "oracle", "random")
@@ -66,8 +67,6 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
 
     Each seed's pairs are those of ``reference_method``'s record on that seed, else of
     the first method (by name) with a record there; the notes say which."""
-    from harness.evaluate import setting_metrics   # here: harness.evaluate loads torch, the table alone need not
-
     rows, notes = [], []
     values = trials.values
     for (dataset, seed), block in values.groupby(["dataset", "seed"], sort=True):
