@@ -93,7 +93,17 @@ class Store:
         return [r for r in (self.read(k) for k in self._names(".json") if not k.endswith(".running"))
                 if r is not None]
 
+    def drop_stale_markers(self) -> None:
+        """Delete the markers that sit beside a final record (a process killed between writing
+        the record and deleting its marker): that trial finished."""
+        finished = set(self._names(".json"))
+        for key in self._names(".running.json"):
+            if key in finished:
+                self._delete(f"{key}.running.json")
+
     def running(self) -> list[dict]:
+        """Markers of trials that started and wrote no final record (stale ones dropped first)."""
+        self.drop_stale_markers()
         return [json.loads(self._read(f"{k}.running.json")) for k in self._names(".running.json")]
 
 

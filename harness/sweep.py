@@ -209,6 +209,7 @@ class Sweep:
     def run(self) -> None:
         import ray
 
+        self.store.drop_stale_markers()      # a run killed between a record and its marker's deletion
         cluster = ray.cluster_resources()
         self.concurrency = self.spec.max_concurrent(cluster.get("CPU", 1.0), cluster.get("GPU", 0.0))
         self.log(f"experiment {self.spec.name}: {len(self.arms)} arm(s), seeds {self.spec.seeds}, "

@@ -51,8 +51,9 @@ def _statuses(records: dict[str, dict]) -> str:
                      + (f" ({r['error']})" if r.get("error") else "") for key, r in sorted(records.items()))
 
 
-def _expected(spec, arms: int = 1) -> int:
-    return arms * (spec.budget + len(spec.seeds) - 1)   # search trials, then the best one's other seeds
+def _expected(spec) -> int:
+    """Records of one searched arm: its search trials, then the best one's other seeds."""
+    return spec.budget + len(spec.seeds) - 1
 
 
 def _command(space: Path, storage: Path) -> list[str]:
@@ -159,7 +160,8 @@ def test_torch_trainer_sweep_killed_mid_sweep_resumes_and_ends_with_every_record
                   f"the first finished trial's record in {folder / 'trials'}")
         assert first.poll() is None, f"the sweep exited ({first.returncode}) before any trial finished"
     finally:
-        os.killpg(first.pid, signal.SIGKILL)                       # the driver and the Ray it started
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)                   # the driver and the Ray it started
         first.wait()
     before = {key: (folder / "trials" / f"{key}.json").stat().st_mtime_ns for key in _records(folder)}
     # one trial at a time: when the first record appears the second trial has a whole trial to go

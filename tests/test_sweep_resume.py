@@ -56,3 +56,15 @@ def test_an_arm_whose_every_search_trial_failed_is_reported_and_not_replicated(t
     sweep._tuner = lambda *args, **kwargs: pytest.fail("nothing is left to run")
     assert sweep.search(arm) is None                                    # no best configuration, no exception
     assert any("every search trial failed, so this arm is not replicated" in m for m in logs)
+
+
+def test_a_marker_beside_its_final_record_is_stale_and_dropped(tmp_path):
+    """A process killed between writing a trial's record and deleting its marker: the trial
+    finished, so it is not 'running', and the marker goes."""
+    store = Store(str(tmp_path))
+    store.mark_running("done", {"arm": "a"})
+    store.mark_running("busy", {"arm": "b"})
+    store.write("done", {"status": "ok"})
+    store.mark_running("done", {"arm": "a"})                        # as if the delete never happened
+    assert [m["arm"] for m in store.running()] == ["b"]
+    assert sorted(p.name for p in (tmp_path / "trials").glob("*.running.json")) == ["busy.running.json"]
