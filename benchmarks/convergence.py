@@ -76,7 +76,8 @@ def measure(args) -> dict:
         for name, relative in SETTINGS.items():
             started = time.time()
             out = run(config(head, relative), log=lambda m: print(f"  {m}", file=sys.stderr, flush=True), device="cpu")
-            epochs = [{"epoch": e["epoch"], "train_loss": e["train_loss"], "valid_auc": e["valid_auc"]}
+            # every part of the loss (train_rec is L_rec, the one comparable with the frozen model's)
+            epochs = [{k: v for k, v in e.items() if k == "epoch" or k.startswith("train_") or k == "valid_auc"}
                       for e in out["fit"]["epochs"]]
             row = {"arm": arm, "head": head, "setting": name, "scale_parameter": relative, "epochs": epochs,
                    "test_auc": out["test"]["implicit"]["performance"]["all"]["auc"]["value"],
