@@ -102,7 +102,7 @@ def figure(result: dict, path: Path) -> None:
         loss.plot(x, [e["train_loss"] for e in row["epochs"]], marker="o", label=label)
         auc.plot(x, [e["valid_auc"] for e in row["epochs"]], marker="o", label=label)
     loss.axhline(result["frozen_loss"], color="black", linestyle="--", label="frozen model")
-    loss.set(xlabel="epoch", ylabel="epoch-mean training L_rec (nats)", title="Training loss")
+    loss.set(xlabel="epoch", ylabel="epoch-mean training loss (nats; MoS: + L_fair - L_div)", title="Training loss")
     auc.set(xlabel="epoch", ylabel="validation AUC", title="Validation AUC")
     loss.legend(fontsize=7)
     machine = result["provenance"]["machine"].get("cpu_model") or ""
