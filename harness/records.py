@@ -93,18 +93,18 @@ class Store:
         return [r for r in (self.read(k) for k in self._names(".json") if not k.endswith(".running"))
                 if r is not None]
 
-    def drop_stale_markers(self) -> None:
+    def drop_stale_markers(self) -> list[str]:
         """Delete the markers that sit beside a final record (a process killed between writing
-        the record and deleting its marker): that trial finished."""
+        the record and deleting its marker): that trial finished. Returns the other markers' keys."""
         finished = set(self._names(".json"))
-        for key in self._names(".running.json"):
-            if key in finished:
-                self._delete(f"{key}.running.json")
+        markers = [k for k in finished if k.endswith(".running")]
+        for key in (k[:-len(".running")] for k in markers if k[:-len(".running")] in finished):
+            self._delete(f"{key}.running.json")
+        return sorted(k[:-len(".running")] for k in markers if k[:-len(".running")] not in finished)
 
     def running(self) -> list[dict]:
         """Markers of trials that started and wrote no final record (stale ones dropped first)."""
-        self.drop_stale_markers()
-        return [json.loads(self._read(f"{k}.running.json")) for k in self._names(".running.json")]
+        return [json.loads(self._read(f"{k}.running.json")) for k in self.drop_stale_markers()]
 
 
 def _jsonable(value):

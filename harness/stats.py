@@ -256,7 +256,8 @@ def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resampl
         return metrics[s](counts, zeros) - metrics[s](zeros, counts)
 
     n_seeds = len(metrics)
-    observed = float(np.mean([effect(s, np.ones((1, n)))[0] for s, n in enumerate(n_units)]))
+    per_seed_effects = [effect(s, np.ones((1, n)))[0] for s, n in enumerate(n_units)]
+    observed = float(np.mean(per_seed_effects))
     if np.isnan(observed):
         return PairedResult(np.nan, np.nan, np.nan, np.nan, int(sum(n_units)), "the metric is undefined for a method",
                             n_seeds=n_seeds)
@@ -286,7 +287,6 @@ def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resampl
     # seeds, the spread of the observed per-seed effects less what user sampling explains
     with np.errstate(invalid="ignore"):
         var_within = float(np.nanmean(np.nanvar(np.concatenate(within), axis=0, ddof=1)))
-    per_seed_effects = [effect(s, np.ones((1, n)))[0] for s, n in enumerate(n_units)]
     var_between = max(0.0, float(np.var(per_seed_effects, ddof=1)) - var_within) if n_seeds > 1 else float("nan")
     return PairedResult(observed, float(low), float(high), float(min(1.0, p)), int(sum(n_units)), reason,
                         var_between, var_within, n_seeds)
