@@ -38,6 +38,7 @@ from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
+from measure import quickstart_arguments, save_figure
 from harness.run import RunConfig, run
 from harness.train import TrainConfig, subset
 
@@ -105,20 +106,12 @@ def figure(result: dict, path: Path) -> None:
     loss.set(xlabel="epoch", ylabel="epoch-mean training loss (nats; MoS: + L_fair - L_div)", title="Training loss")
     auc.set(xlabel="epoch", ylabel="validation AUC", title="Validation AUC")
     loss.legend(fontsize=7)
-    machine = result["provenance"]["machine"].get("cpu_model") or ""
-    fig.suptitle(f"Quickstart arms on SmolLM2-135M, MovieLens-100K; {machine}", fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, "Quickstart arms on SmolLM2-135M, MovieLens-100K", result)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backbone", default="smollm2-135m")
-    parser.add_argument("--n-sequences", type=int, default=2000)
-    parser.add_argument("--train-samples", type=int, default=192)
-    parser.add_argument("--eval-samples", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=2)
+    quickstart_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--figure", type=Path)

@@ -26,6 +26,7 @@ import numpy as np
 
 from harness.data.samples import SampleConfig
 from harness.provenance import provenance
+from measure import quickstart_arguments, save_figure
 from harness.run import RunConfig, run
 from harness.train import TrainConfig
 
@@ -90,20 +91,12 @@ def figure(result: dict, path: Path) -> None:
                xlabel="expert", title=f"{row['gate']}, {row['router_input']}\nseparation "
                                       f"{row['test_separation']:.2f}")
         ax.title.set_fontsize(8)
-    machine = result["provenance"]["machine"].get("cpu_model") or ""
-    fig.suptitle(f"MoS top-1 routing on MovieLens-100K test pairs (SmolLM2-135M); {machine}", fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, "MoS top-1 routing on MovieLens-100K test pairs (SmolLM2-135M)", result)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backbone", default="smollm2-135m")
-    parser.add_argument("--n-sequences", type=int, default=2000)
-    parser.add_argument("--train-samples", type=int, default=160)
-    parser.add_argument("--eval-samples", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=2)
+    quickstart_arguments(parser, train_samples=160)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True, help="JSON with every configuration's diagnostics")

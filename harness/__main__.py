@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--head-options", default="{}", help='JSON, e.g. \'{"top_k": 2}\'')
     parser.add_argument("--objectives", help='JSON name -> options, e.g. \'{"rec": {}, "sf": {"weight": 0.5}}\' '
                                              "(default: the head's objectives in the paper)")
-    parser.add_argument("--lr", type=float, help="default: 0.5 prompt-based, 0.005 adapter-based (§4.1.4)")
+    parser.add_argument("--lr", type=float, help="Adafactor lr; default: the backbone's (python -m harness.backbones list), "
+                        "else the paper's 0.5 prompt-based, 0.005 adapter-based (§4.1.4)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
@@ -34,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--n-sequences", type=int, default=10_000)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--max-train-samples", type=int)
-    parser.add_argument("--max-eval-samples", type=int)
+    parser.add_argument("--max-eval-samples", type=int, help="cap on validation and test samples")
+    parser.add_argument("--max-valid-samples", type=int, help="cap on validation alone (over --max-eval-samples)")
     parser.add_argument("--smoke", action="store_true", help=f"tiny run to check the set-up: {SMOKE_CAPS}; "
                                                              "its numbers are NOT results")
     parser.add_argument("--out", type=Path, help="write the run's JSON record here (scores beside it as .parquet)")
@@ -64,7 +66,7 @@ def _config(args):
     from harness.train import TrainConfig
 
     caps = {"max_train_samples": args.max_train_samples, "max_eval_samples": args.max_eval_samples,
-            "epochs": args.epochs}
+            "max_valid_samples": args.max_valid_samples, "epochs": args.epochs}
     if args.smoke:
         caps = SMOKE_CAPS
     train = TrainConfig(head=args.head, head_options=json.loads(args.head_options),

@@ -21,7 +21,8 @@ from harness.evaluate import evaluate
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
-from harness.train import TrainConfig, describe_device, fit, needs_group_prompts, resolve_device, set_seed, subset
+from harness.train import (TrainConfig, default_lr, describe_device, fit, needs_group_prompts, resolve_device,
+                           set_seed, subset)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class RunConfig:
         get_dataset(self.dataset)
         if self.max_tokens < 16:
             raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
+        lr = default_lr(self.train.head, self.backbone)
+        if self.train.lr is None and lr > 0:   # the backbone's default, written into the config and record
+            object.__setattr__(self, "train", dataclasses.replace(self.train, lr=lr))
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "data_dir": self.data_dir, "backbone": self.backbone,

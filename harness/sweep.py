@@ -33,6 +33,7 @@ import sys
 import time
 from pathlib import Path
 
+from harness.console import Console, SweepStatus
 from harness.records import Store, safe, trial_key
 from harness.space import SpaceError, SweepSpec, list_files, load_spec
 
@@ -53,8 +54,15 @@ def _tune_distribution(distribution):
 
 
 class Sweep:
-    def __init__(self, spec: SweepSpec, results: str, storage: str, log=print, between_phases=None):
-        self.spec, self.results, self.log = spec, results, log
+    def __init__(self, spec: SweepSpec, results: str, storage: str, log=None, between_phases=None,
+                 console: Console | None = None, verbose: int = 0):
+        self.console = console or Console()
+        self.spec, self.results, self.log, self.verbose = spec, results, log or self.console.log, min(verbose, 2)
+        if not self.verbose:
+            # Tune's newer console output prints its configuration box, results path and a
+            # TensorBoard hint (into Ray's temporary folder) at every verbosity; its classic
+            # reporter at verbose 0 prints nothing. The sweep's own status line takes their place.
+            os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
         self.between_phases = between_phases or (lambda: None)
         self.train_storage = storage
         self.store = Store(results)
@@ -108,8 +116,9 @@ class Sweep:
 
     # ---- phases --------------------------------------------------------------------------
     def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None, arm=None,
-               total: int = 1):
-        """A Tuner for one phase; ``total`` trials are expected (for the progress line)."""
+               total: int = 1, arms=()):
+        """A Tuner for one phase; ``total`` trials of ``arm`` (or of ``arms``) are expected (for the
+        status line)."""
         from ray import tune
 
         r = self.spec.resources
@@ -117,6 +126,8 @@ class Sweep:
         # a trial that trains in its own process asks for its worker's
         trainable = tune.with_resources(self.trainable(), {"cpu": r.cpus_per_worker, "gpu": r.gpus_per_worker}
                                         if r.executor == "tune_trial" else {"cpu": 0, "memory": 1})
+        epochs = max(self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]).train.epochs
+                     for key in ([arm.key] if arm is not None else arms) or self.arms)
         scheduler = None
         if self.spec.scheduler and search_alg is not None:
             from ray.tune.schedulers import ASHAScheduler
@@ -138,10 +149,13 @@ class Sweep:
                                         max_concurrent_trials=self.concurrency,
                                         reuse_actors=os.environ.get("HARNESS_REUSE_ACTORS", "1") != "0",
                                         **({} if search_alg or scheduler else {"metric": METRIC, "mode": self.spec.mode})),
+            # verbose 0: no status box, "Current best trial" lines or TensorBoard hint from Tune;
+            # --verbose brings them back
             run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
-                                      storage_path=self.train_storage, verbose=1,
+                                      storage_path=self.train_storage, verbose=self.verbose,
                                       failure_config=tune.FailureConfig(max_failures=self.spec.max_failures),
-                                      callbacks=[Progress(name, self.log, total, self.concurrency)]),
+                                      callbacks=[Progress(SweepStatus(name, total, epochs, self.concurrency),
+                                                          self.console, self.results)]),
         )
 
     def _record_stopped(self, results) -> None:
@@ -168,7 +182,8 @@ class Sweep:
         pending = [m["params"] for m in self.store.running() if m.get("arm") == arm.key and m.get("phase") == "search"]
         if pending:
             self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
-            self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, total=len(pending)).fit()
+            self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, arm=arm,
+                        total=len(pending)).fit()
         finished = self._records(arm.key, "search")
         remaining = self.spec.budget - len(finished)
         if remaining > 0:
@@ -204,7 +219,8 @@ class Sweep:
         self.log(f"replication: {len(jobs)} trial(s) to run "
                  f"({len(best)} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
         if jobs:
-            self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs)).fit()
+            self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs),
+                        arms=sorted({job["arm"] for job in jobs})).fit()
 
     def run(self) -> None:
         import ray
@@ -222,47 +238,69 @@ class Sweep:
                      "is sized now: pass --concurrency N (python -m harness.cluster SPACE CLUSTER.yaml says "
                      "how many trials fit at full size)")
         best = {}
-        for key, arm in self.arms.items():
-            found = self.search(arm)
-            if found is not None:
-                best[key] = found
-            if self.spec.search_space(arm):   # a Tuner may have run: restart before the next one
-                self.between_phases()
-        self.replicate(best)
+        try:
+            for key, arm in self.arms.items():
+                found = self.search(arm)
+                if found is not None:
+                    best[key] = found
+                if self.spec.search_space(arm):   # a Tuner may have run: restart before the next one
+                    self.between_phases()
+            self.replicate(best)
+        finally:
+            self.console.close()              # end the live line, so what follows starts on its own
+
+    def summary(self, minutes: float) -> list[str]:
+        """The closing block: what the records now hold, where they are, how to report them."""
+        records = [r for r in self.store.records() if r.get("arm") in self.arms]
+        counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "failed", "stopped")}
+        replicated = [r for r in records if r.get("phase") == "replicate"]
+        lines = [f"sweep {self.spec.name} finished in {minutes:.1f} min",
+                 f"  trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped "
+                 f"({len(replicated)} replication, {len(records) - len(replicated)} search records)",
+                 f"  records: {self.results}/trials"]
+        if counts["failed"]:
+            lines.append("  failed trials keep their error in their record; fix the cause and run the same "
+                         "command again: finished trials are kept")
+        lines.append(f"  report: python -m harness.report {self.results}"
+                     + (" --allow-smoke" if self.spec.smoke else "") + f"   (writes {self.results}/report/index.html)")
+        return lines
 
 
-def Progress(name: str, log, total: int, concurrency: int):  # noqa: N802  a factory: needs Ray imported
-    """Trials done, running and failed, and an estimate of the time left, after every trial."""
+def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802  a factory: needs Ray imported
+    """Feeds one phase's ``SweepStatus`` from Tune's callbacks and shows it on ``console``: on
+    every event (a trial started, an epoch reported, a trial ended) and, on a terminal, every
+    few seconds in between."""
     from ray.tune import Callback
 
     class _Progress(Callback):
         def __init__(self):
-            self.started, self.finished, self.failed, self.durations, self.t0 = set(), 0, 0, [], time.time()
-            self.trial_start = {}
+            self.finished = set()        # trials whose last report said their record was written
 
         def on_trial_start(self, iteration, trials, trial, **info):
-            self.trial_start[trial.trial_id] = time.time()
-            self._print(trials)
+            job = trial.config.get("job", trial.config)
+            status.start(trial.trial_id, job["arm"], job["seed"])
+            console.status(status.render(), event=True)
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            status.result(trial.trial_id, result)
+            if result.get("finished"):   # the record is written; the trial ends next (an event then)
+                self.finished.add(trial.trial_id)
+            console.status(status.render(), event=not result.get("finished") or bool(result.get("reused")))
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            self.finished += 1
-            self.durations.append(time.time() - self.trial_start.get(trial.trial_id, self.t0))
-            self._print(trials)
+            # a trial that ends before its record is written was stopped early (ASHA)
+            status.end(trial.trial_id, "done" if trial.trial_id in self.finished else "stopped")
+            console.status(status.render(), event=True)
 
         def on_trial_error(self, iteration, trials, trial, **info):
-            self.failed += 1
-            self._print(trials)
+            job = trial.config.get("job", trial.config)
+            status.end(trial.trial_id, "failed")
+            console.log(f"[{status.phase}] {job['arm']} seed {job['seed']} failed; its record in {results}/trials "
+                        "holds the error (--verbose shows the trial's output)")
+            console.status(status.render(), event=True)
 
-        def _print(self, trials):
-            running = sum(t.status == "RUNNING" for t in trials)
-            # Tune creates grid trials lazily, so the waiting count comes from the known total
-            waiting = max(0, total - self.finished - self.failed - running)
-            left = ""
-            if self.durations:
-                mean = sum(self.durations) / len(self.durations)
-                left = f", about {mean * (total - self.finished - self.failed) / concurrency / 60:.1f} min left"
-            log(f"[{name}] {self.finished}/{total} done, {running} running, {waiting} waiting, {self.failed} failed, "
-                f"{(time.time() - self.t0) / 60:.1f} min elapsed{left}")
+        def on_step_end(self, iteration, trials, **info):
+            console.status(status.render())
 
     return _Progress()
 
@@ -306,6 +344,10 @@ def _parser() -> argparse.ArgumentParser:
                                                              "the set-up in minutes; records are stamped smoke")
     parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
                                                             "objectives")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
+                             "per-result detail); by default one status line for the whole sweep, and the "
+                             "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)")
     return parser
 
 
@@ -361,10 +403,17 @@ def main(argv=None) -> int:
         # every wake-up of those then stalls the training threads (a probe's trials did
         # their work 1-5 s faster at niceness 0: benchmarks/README.md, Ray's cost).
         os.environ.setdefault("RAY_worker_niceness", "0")
+    if not args.verbose:
+        # no progress bars from inside the trials (weight loading): their logs stay in Ray's files
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     import ray
 
     def start_ray():
-        ray.init(address=args.address, include_dashboard=False, ignore_reinit_error=True)
+        # log_to_driver off by default: the trials' own lines go to Ray's log files
+        # (/tmp/ray/session_latest/logs), and the console shows the sweep's status line
+        ray.init(address=args.address, include_dashboard=False, ignore_reinit_error=True,
+                 log_to_driver=bool(args.verbose), logging_level="WARNING" if not args.verbose else "INFO")
 
     def restart_local_ray():
         # Measured here (Ray 2.60, 2 cores): a second Tuner in the same local Ray session
@@ -376,9 +425,9 @@ def main(argv=None) -> int:
 
     start_ray()
     started = time.time()
-    Sweep(spec, results, storage, log=lambda message: print(message, flush=True),
-          between_phases=restart_local_ray).run()
-    print(f"done in {(time.time() - started) / 60:.1f} min; records: {results}/trials")
+    sweep = Sweep(spec, results, storage, between_phases=restart_local_ray, console=Console(), verbose=args.verbose)
+    sweep.run()
+    print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
     return 0
 
 

@@ -63,12 +63,28 @@ def describe_device(device: torch.device) -> str:
     return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
 
 
+def default_lr(head: str, backbone: str | None = None) -> float:
+    """Adafactor's learning rate where a configuration leaves ``lr`` null: the backbone's own
+    measured value where its registry entry has one (``BackboneSpec.lr``: by head name, then
+    the preset's base head, then the head's family), else the paper's (§4.1.4: 0.5 prompt-based, 0.005 adapter-based,
+    set for T5 with ``scale_parameter`` off)."""
+    spec = get_head(head)
+    if backbone is not None:
+        from harness.backbones.load import REGISTRY
+        measured = REGISTRY[backbone].lr if backbone in REGISTRY else {}
+        for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
+            if name in measured:
+                return measured[name]
+    return DEFAULT_LR[spec.family]
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     head: str = "mos"
     head_options: dict = field(default_factory=dict)        # the head's config fields
     objectives: dict | None = None       # name -> options (incl. weight); None: the head's paper objectives
-    lr: float | None = None              # None: 0.5 prompt-based, 0.005 adapter-based (§4.1.4)
+    lr: float | None = None              # None: the backbone's default (``default_lr``); the paper's 0.5
+                                         # prompt-based, 0.005 adapter-based (§4.1.4) unless it has its own
     # Adafactor's scale_parameter. False (the paper's T5 setting): lr is an absolute step, up to
     # 0.5 per step for a soft prompt, several times SmolLM2-135M's embedding RMS (0.136). True:
     # each step is scaled by the parameter's RMS, so lr is relative to the prompt's own scale.
@@ -79,7 +95,9 @@ class TrainConfig:
     patience: int = 1                    # epochs without a better validation AUC before stopping
     train_setting: str = "implicit"      # prompt setting the model is trained on
     max_train_samples: int | None = None  # cap for smoke runs; None uses the whole split
-    max_eval_samples: int | None = None
+    max_eval_samples: int | None = None   # caps validation and test alike
+    max_valid_samples: int | None = None  # caps validation alone (over max_eval_samples): a study that scores
+                                          # its whole test split can still select on a cheaper validation
     seed: int = 0
 
     def __post_init__(self):
@@ -87,6 +105,9 @@ class TrainConfig:
         for name in ("batch_size", "eval_batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_train_samples", "max_eval_samples", "max_valid_samples"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 or null (no cap), got {getattr(self, name)}")
         if self.patience < 0 or (self.lr is not None and not self.lr > 0):
             raise ValueError(f"patience must be >= 0 and lr > 0, got {self.patience}, {self.lr}")
         from harness.heads.base import validate_config
@@ -97,7 +118,13 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR[get_head(self.head).family]
+        """``lr``, or the paper's default for the head's family. A ``RunConfig`` first fills a
+        null ``lr`` from its backbone (``default_lr``), so a run's record names the lr it used."""
+        return self.lr if self.lr is not None else default_lr(self.head)
+
+    @property
+    def valid_cap(self) -> int | None:
+        return self.max_valid_samples if self.max_valid_samples is not None else self.max_eval_samples
 
     def resolved_objectives(self) -> dict[str, dict]:
         if self.objectives is not None:
@@ -120,6 +147,8 @@ class FitResult:
     best_valid_auc: float
     steps: int
     seconds: float
+    train_samples: int | None = None     # this worker's training samples per epoch (None: not recorded)
+    valid_samples: int | None = None     # the validation samples selection read
 
 
 def subset(indices: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
@@ -158,7 +187,7 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     set_seed(config.seed)
     s = prepared.samples
     train_idx = subset(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
-    valid_idx = subset(np.flatnonzero(s.mask("valid")), config.max_eval_samples, config.seed)
+    valid_idx = subset(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
     objectives = build_objectives(config, prepared, train_idx)
     rank, world = shard
     # equal shares, so every worker takes the same number of steps (all-reduce needs it)
@@ -169,7 +198,7 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     if not parameters or not objectives:
         log(f"head {config.head!r} has nothing to train; evaluating the frozen model")
         auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
-        return FitResult([], 0, auc, 0, 0.0)
+        return FitResult([], 0, auc, 0, 0.0, len(train_idx), len(valid_idx))
     optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False,
                           scale_parameter=config.scale_parameter, warmup_init=False)
     generator = torch.Generator().manual_seed(config.seed)
@@ -191,7 +220,8 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
             on_epoch_end(_snapshot(state, model, optimizer, generator, objectives))
     model.load_state_dict(state["best_state"], strict=False)
     best_epoch = max(state["history"], key=lambda r: (r["valid_auc"], -r["epoch"]))["epoch"]
-    return FitResult(state["history"], best_epoch, state["best"], state["steps"], time.perf_counter() - started)
+    return FitResult(state["history"], best_epoch, state["best"], state["steps"], time.perf_counter() - started,
+                     len(train_idx), len(valid_idx))
 
 
 def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, generator, groups, train_idx,

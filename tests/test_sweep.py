@@ -18,6 +18,7 @@ that names it, and ASHA may stop any search trial (which trial reports first is 
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -203,10 +204,19 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
         "  scheduler: {asha: {grace_period: 1, reduction_factor: 2}}\n"
         f"  {OWN_PROCESS}\n"))
     spec = load_spec(space, smoke=True)
-    _sweep(space, tmp_path)
+    console = _sweep(space, tmp_path)
     folder = tmp_path / "own-smoke"
     records = _records(folder)
     table = _statuses(records)
+    # the console on a pipe: the sweep's own plain status lines, none of Tune's box, its best-trial
+    # lines or its TensorBoard hint, no control characters; a failure said; the closing summary
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", console), console[-3000:]
+    assert "Current best trial" not in console and "tensorboard" not in console.lower() and "╭" not in console
+    assert re.search(r"\[replicate\] \d+/\d+ done, \d+ running, \d+ waiting, \d+ failed, \d+ stopped", console)
+    assert "synthetic-movielens/broken seed 0 failed" in console, console[-3000:]
+    counts = {s: sum(r["status"] == s for r in records.values()) for s in ("ok", "failed", "stopped")}
+    assert f"trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped" in console
+    assert f"report: python -m harness.report {folder} --allow-smoke" in console
     by_arm = {}
     for record in records.values():
         by_arm.setdefault(record["arm"].split("/")[1], []).append(record)

@@ -40,6 +40,14 @@ def _run(data, backbone, **train):
     return run(config, backbone=backbone, log=lambda message: None)
 
 
+def test_a_validation_cap_leaves_the_test_split_whole(train_data, tmp_path):
+    """max_valid_samples caps validation alone: the test split is scored whole (a study's SF needs it)."""
+    result = _run(train_data, tiny_t5(_texts(train_data, tmp_path)), head="prompt_tuning", epochs=1,
+                  max_train_samples=16, max_eval_samples=None, max_valid_samples=16)
+    assert result["fit"]["valid_samples"] == 16 and result["fit"]["train_samples"] == 16
+    assert len(result["scores"]) == 3 * result["data"]["splits"]["test"] > 3 * 16
+
+
 def test_training_lowers_the_loss_and_reports_every_setting(any_train_data, tmp_path):
     result = _run(any_train_data, tiny_t5(_texts(any_train_data, tmp_path)), head="mos", patience=5)
     losses = [e["train_loss"] for e in result["fit"]["epochs"]]
@@ -92,6 +100,36 @@ def test_config_validation_names_the_problem():
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
     assert TrainConfig(head="lora").learning_rate == 0.005 and TrainConfig(head="mos").learning_rate == 0.5
+    with pytest.raises(ValueError, match="max_valid_samples must be >= 1 or null"):
+        TrainConfig(max_valid_samples=0)
+    # validation's cap: its own where set, else the one it shares with test
+    assert TrainConfig(max_eval_samples=100).valid_cap == 100
+    assert TrainConfig(max_eval_samples=100, max_valid_samples=20).valid_cap == 20
+    assert TrainConfig(max_valid_samples=20).valid_cap == 20 and TrainConfig().valid_cap is None
+
+
+def test_a_null_lr_takes_the_backbones_default_and_the_record_names_it():
+    """T5 and unregistered backbones keep the paper's §4.1.4 values; SmolLM2's prompt-based heads
+    take its measured lr (results/lr_search/), its adapters the paper's; an explicit lr is kept."""
+    from harness.backbones.load import REGISTRY
+    from harness.run import RunConfig
+
+    smollm2 = REGISTRY["smollm2-135m"].lr["prompt"]
+    assert smollm2 != 0.5
+    for backbone, head, expected in [("t5-base", "mos", 0.5), ("t5-base", "lora", 0.005),
+                                     ("smollm2-135m", "mos", smollm2), ("smollm2-135m", "tallrec_pt", smollm2),
+                                     ("smollm2-135m", "tallrec", 0.005), ("/some/local/checkpoint", "mos", 0.5)]:
+        config = RunConfig(backbone=backbone, train=TrainConfig(head=head))
+        assert config.train.lr == config.train.learning_rate == expected, (backbone, head)
+        assert config.to_dict()["train"]["lr"] == expected
+    assert RunConfig(backbone="smollm2-135m", train=TrainConfig(head="mos", lr=0.3)).train.lr == 0.3
+    frozen = RunConfig(backbone="smollm2-135m", train=TrainConfig(head="llm")).train   # nothing to train
+    assert frozen.lr is None and frozen.learning_rate == 0.0
+    from harness.heads import HEADS
+    from harness.heads.base import DEFAULT_LR
+    for spec in REGISTRY.values():                   # a typo in a key would silently keep the paper's value
+        assert set(spec.lr) <= set(HEADS) | set(DEFAULT_LR), (spec.name, spec.lr)
+        assert all(v > 0 for v in spec.lr.values()) and (not spec.lr or spec.lr_source), spec.name
 
 
 @pytest.mark.parametrize("head, paper_percent", [("prompt_tuning", 0.0138), ("p_tuning", 0.1097),

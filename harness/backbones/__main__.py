@@ -62,7 +62,9 @@ def _list(args) -> int:
             where = f"from the hub: {spec.hub_id}"
         else:
             where = f"absent; run: python -m harness.backbones fetch {spec.name}"
-        print(f"{spec.name:14s} {spec.about}\n{'':14s} {where}")
+        lr = (f"Adafactor lr {', '.join(f'{f} {v:g}' for f, v in spec.lr.items())} ({spec.lr_source}); "
+              "other heads: the paper's" if spec.lr else "Adafactor lr: the paper's (0.5 prompt-based, 0.005 adapters)")
+        print(f"{spec.name:14s} {spec.about}\n{'':14s} {where}\n{'':14s} {lr}")
     return 0
 
 

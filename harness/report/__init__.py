@@ -83,11 +83,49 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
                     _caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones),
                     tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)),
-                    trials.smoke, sf_rank=sf_rank)
+                    trials.smoke, sf_rank=sf_rank, per_seed=_per_seed(trials, references, relations),
+                    provenance=provenance_summary(trials))
     if figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests, sf_rank))
     return report
+
+
+def _per_seed(trials, references, relations) -> pd.DataFrame:
+    """Each measured cell's seeds: the methods' values and the reference rows', per seed."""
+    keep = ["dataset", "relation", "method", "seed", *LABELS]
+    ours = trials.values[trials.values.relation.isin(relations)][keep].assign(source="ours")
+    if references is None or references.empty:
+        return ours.reset_index(drop=True)
+    theirs = references[references.relation.isin(relations)][keep].assign(source="reference")
+    return pd.concat([ours, theirs], ignore_index=True)
+
+
+def provenance_summary(trials) -> dict:
+    """What made the reported records, in a few lines: their count, commits, machines,
+    devices, dates and package versions (each distinct value once, so a mix shows)."""
+    provenance = [r.get("provenance") or {} for r in trials.records.values()]
+
+    def distinct(values) -> str:
+        values = sorted({str(v) for v in values if v not in (None, "")})
+        return "; ".join(values) if values else "not recorded"
+
+    machines = [(p.get("machine") or {}) for p in provenance]
+    packages = sorted({f"{name} {version}" for p in provenance for name, version in (p.get("packages") or {}).items()
+                       if version})
+    dates = sorted(p.get("date_utc") for p in provenance if p.get("date_utc"))
+    return {
+        "experiment": trials.experiment,
+        "records reported": f"{len(trials.records)} ok (excluded: {len(trials.excluded)})",
+        "backbones": distinct(r.get("backbone") for r in trials.records.values()),
+        "git commits": distinct(p.get("git_commit") for p in provenance),
+        "machines": distinct(m.get("cpu_model") or (f"{m['processor']} (CPU model not recorded)"
+                                                    if m.get("processor") else None) for m in machines),
+        "torch CPU capability": distinct(m.get("torch_cpu_capability") for m in machines),
+        "devices": distinct(r.get("device") for r in trials.records.values()),
+        "dates (UTC)": f"{dates[0]} to {dates[-1]}" if dates else "not recorded",
+        "packages": "; ".join(packages) or "not recorded",
+    }
 
 
 def _paper_table(experiment: str, paper: bool, name: str | None):

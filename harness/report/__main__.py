@@ -4,8 +4,10 @@ significance tests and figures, written under ``results/<experiment>/report/``."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 from harness.report import ReportError, build_report
 from harness.report.paper import TABLES
@@ -16,8 +18,9 @@ FORMATS = ("md", "latex", "csv", "html", "json")
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m harness.report", description=__doc__.split("\n\n")[0],
-        epilog="Every format, comparisons.csv/json (each test: effect, interval, p, Holm-adjusted p, seed-level "
-               "p) and figures/*.png|svg are written to OUT; --format picks what is printed. Example: "
+        epilog="index.html (the whole report as one self-contained page), every format, comparisons.csv/json "
+               "(each test: effect, interval, p, Holm-adjusted p, seed-level p) and figures/*.png|svg are "
+               "written to OUT; --format picks what is printed. Example: "
                "python -m harness.report results/table4_fairness_methods --paper")
     p.add_argument("experiment", help="an experiment's results folder (holding trials/), e.g. results/quickstart, "
                                       "or its URI (s3://…, gs://…; then --out is needed)")
@@ -44,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--allow-smoke", action="store_true", help="report smoke records (outputs are stamped SMOKE)")
     p.add_argument("--out", help="output folder (default: EXPERIMENT/report)")
+    p.add_argument("--open", action="store_true",
+                   help="print the path of the report page (OUT/index.html) and open it in a browser, where "
+                        "this machine has one")
     return p
 
 
@@ -69,7 +75,27 @@ def main(argv=None) -> int:
     written = report.save(out)
     print(report.render(args.format))
     log(f"wrote {len(written)} files to {out} in {time.time() - started:.1f} s")
+    if args.open:
+        _open(Path(out) / "index.html")
     return 0
+
+
+def _open(page: Path) -> None:
+    """Print the page's path (on stdout's last line) and open it where a browser is registered."""
+    import webbrowser
+
+    print(f"report page: {page.resolve()}")
+    # no display: Python would pick a text browser (w3m, lynx), which takes over the terminal
+    graphical = sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    try:
+        browser = webbrowser.get() if graphical else None
+    except webbrowser.Error:
+        browser = None
+    if browser is None:
+        print("(no graphical browser here: open that file in one, or copy it; it is self-contained)",
+              file=sys.stderr)
+        return
+    browser.open(page.resolve().as_uri())
 
 
 if __name__ == "__main__":

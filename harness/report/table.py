@@ -35,6 +35,8 @@ class Report:
     smoke: bool = False
     figures: dict = field(default_factory=dict)   # name -> matplotlib Figure
     sf_rank: str = "abs"              # how SF was ranked (table.SF_RANKS)
+    per_seed: pd.DataFrame | None = None   # dataset, relation, method, source, seed, <col>: each cell's seeds
+    provenance: dict = field(default_factory=dict)   # what made the records: commits, machines, dates, packages
 
     # ---- numbers ----------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
@@ -109,6 +111,11 @@ class Report:
         return (f"<h3>{self._title()}</h3>\n{body}\n<p>{self.caption}</p>\n"
                 + (f"<ul>{notes}</ul>\n" if notes else ""))
 
+    def to_page(self) -> str:
+        """``index.html``: the whole report as one self-contained page (``harness.report.page``)."""
+        from harness.report.page import render
+        return render(self)
+
     def to_csv(self) -> str:
         return self.summary.to_csv(index=False, float_format="%.6g", lineterminator="\n")
 
@@ -120,7 +127,7 @@ class Report:
 
     def render(self, fmt: str) -> str:
         renderers = {"md": self.to_markdown, "latex": self.to_latex, "html": self.to_html, "csv": self.to_csv,
-                     "json": self.to_json}
+                     "json": self.to_json, "page": self.to_page}
         if fmt not in renderers:
             raise ValueError(f"unknown format {fmt!r}; choose one of {sorted(renderers)}")
         return renderers[fmt]()
@@ -133,7 +140,8 @@ class Report:
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for name, text in (("table.md", self.to_markdown()), ("table.tex", self.to_latex()),
-                           ("table.html", self.to_html()), ("table.csv", self.to_csv()),
+                           ("table.html", self.to_html()), ("index.html", self.to_page()),
+                           ("table.csv", self.to_csv()),
                            ("table.json", self.to_json()),
                            ("comparisons.csv", self.comparisons.to_csv(index=False, float_format="%.6g",
                                                                        lineterminator="\n")),

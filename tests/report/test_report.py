@@ -100,7 +100,7 @@ def test_outputs_are_byte_identical_on_a_second_run(experiment, tmp_path):
     first = {p.name: p.read_bytes() for p in build_report(experiment, **FAST).save(tmp_path / "a")}
     second = {p.name: p.read_bytes() for p in build_report(experiment, **FAST).save(tmp_path / "b")}
     assert first.keys() == second.keys() and first == second
-    assert {"table.md", "table.tex", "table.csv", "table.html", "table.json", "comparisons.csv",
+    assert {"table.md", "table.tex", "table.csv", "table.html", "index.html", "table.json", "comparisons.csv",
             "comparisons.json", "tradeoff.png", "tradeoff.svg", "groups.png"} <= set(first)
 
 
@@ -151,8 +151,8 @@ def test_cli_writes_every_output_and_prints_the_format(experiment, capsys):
     assert printed["experiment"] == "table4_fairness_methods" and sources.count("ours") == 6
     assert sources.count("reference") == 2 * 3                   # all-yes, oracle, random per data set
     written = sorted(p.name for p in (experiment / "report").iterdir())
-    assert written == ["comparisons.csv", "comparisons.json", "table.csv", "table.html", "table.json",
-                       "table.md", "table.tex"]
+    assert written == ["comparisons.csv", "comparisons.json", "index.html", "table.csv", "table.html",
+                       "table.json", "table.md", "table.tex"]
 
 
 def test_search_history_and_zscore_figures(tmp_path):

@@ -1,0 +1,207 @@
+"""``report/index.html``: the report as one self-contained page an analyst opens in a browser.
+
+Inline CSS, figures embedded as PNG data, no script needed to read it (a small inline
+script only sorts the comparisons by a column): it reads offline and travels as one
+e-mail attachment. The main table is a real ``<table>`` whose cells are the Markdown
+table's, marker for marker (``Report._cells``); each measured cell's per-seed values are
+its tooltip. Reference rows and the paper's rows are set apart from the methods, SF's
+support has its own table, then the comparisons, the notes, the figures and the
+provenance of the records.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+import pandas as pd
+
+from harness.report.collect import LABELS
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1500px;
+ padding:0 1em;color:#1b1b1b}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
+.smoke{background:#b00020;color:#fff;padding:.4em .8em;font-weight:bold}
+table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums;font-size:13px}
+th,td{border-bottom:1px solid #e3e3e3;padding:.25em .45em;text-align:right;white-space:nowrap}
+th{background:#f3f4f6;border-bottom:2px solid #999}
+td.lead,th.lead{text-align:left}
+tr.reference td{color:#555;background:#fafafa;font-style:italic}
+tr.paper td{color:#555;background:#f6f8ff}
+tr.first-method td{border-top:2px solid #999}
+tr.block td{border-top:3px double #666}
+td[title]{cursor:help}
+.wide{overflow-x:auto;max-width:100%}
+.caption,.notes{max-width:75em;color:#333}
+.figure{margin:1em 0}.figure img{max-width:100%;border:1px solid #eee}
+dl.provenance{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
+dl.provenance dt{font-weight:bold}dl.provenance dd{margin:0;font-family:ui-monospace,monospace;font-size:.9em}
+th.sortable{cursor:pointer}th.sortable:after{content:" ⇅";color:#888}
+"""
+
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function(table){
+ table.querySelectorAll("th").forEach(function(th, col){
+  th.classList.add("sortable");
+  th.addEventListener("click", function(){
+   var body = table.tBodies[0], rows = Array.from(body.rows), up = th.dataset.up !== "1";
+   rows.sort(function(a, b){
+    var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
+    if (x === "" || y === "") return (x === "") - (y === "");       // undefined values last, both ways
+    var nx = parseFloat(x), ny = parseFloat(y);
+    var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+    return up ? c : -c;});
+   rows.forEach(function(r){body.appendChild(r);}); th.dataset.up = up ? "1" : "0";});});});
+"""
+
+COMPARISON_COLUMNS = (("dataset", "Dataset"), ("relation", "Target items"), ("method_b", "Method"),
+                      ("metric", "Column"), ("effect", "Effect"), ("ci_low", "95% low"), ("ci_high", "95% high"),
+                      ("p", "p"), ("p_adjusted", "p (Holm)"), ("significant", "†"), ("p_users", "p (users only)"),
+                      ("seed_p", "p (seeds, t-test)"), ("mde", "MDE"), ("paper_gap", "Paper's gap"),
+                      ("seeds_for_paper_gap", "Seeds for the paper's gap"))
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _mark(text: str, rank) -> str:
+    text = _e(text)
+    return f"<b>{text}</b>" if rank == 1 else f"<u>{text}</u>" if rank == 2 else text
+
+
+def _seed_tooltips(report) -> list[list[str]]:
+    """Per row of the summary and per column: "seed 0: 51.20; seed 1: –", or "" (paper rows)."""
+    per_seed = report.per_seed
+    out = []
+    for _, r in report.summary.iterrows():
+        if per_seed is None or r["source"] not in ("ours", "reference"):
+            out.append([""] * len(report.columns))
+            continue
+        rows = per_seed[(per_seed.dataset == r["dataset"]) & (per_seed.relation == r["relation"])
+                        & (per_seed.method == r["method"]) & (per_seed.source == r["source"])].sort_values("seed")
+        tips = []
+        for c in report.columns:
+            digits = 4 if c == "params" else 2
+            tips.append("; ".join(f"seed {int(s)}: " + ("–" if np.isnan(v) else f"{v:.{digits}f}")
+                                  for s, v in zip(rows["seed"], rows[c].astype(float))))
+        out.append(tips)
+    return out
+
+
+def main_table(report) -> str:
+    """The Markdown table's cells in a ``<table>``: rows classed by source, a rule before each
+    data-set block and between the reference rows and the methods."""
+    headers = report._headers()
+    lead = len(headers) - len(report.columns)
+    cells = report._cells(_mark)
+    tips = _seed_tooltips(report)
+    head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>"
+                   for i, h in enumerate(headers))
+    body, previous = [], None
+    for (_, r), row, tip in zip(report.summary.iterrows(), cells, tips):
+        classes = [r["source"]]
+        block = (r["dataset"], r["relation"])
+        if previous is not None and block != previous[0]:
+            classes.append("block")
+        elif previous is not None and previous[1] == "reference" and r["source"] != "reference":
+            classes.append("first-method")
+        previous = (block, r["source"])
+        tds = [f'<td class="lead">{_e(x)}</td>' for x in row[:lead]]
+        tds += [f'<td title="{_e(t)}">{x}</td>' if t else f"<td>{x}</td>" for x, t in zip(row[lead:], tip)]
+        body.append(f'<tr class="{" ".join(classes)}">{"".join(tds)}</tr>')
+    return (f'<div class="wide"><table class="main"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body)
+            + "\n</tbody></table></div>")
+
+
+def support_table(report) -> str:
+    """SF's support per measured row: the fewest recommended targets stereotyped to a group on
+    any seed (Eq. 4's smallest denominator), flagged below the report's minimum."""
+    columns = [c for c in report.columns if c.startswith("sf_") and f"{c}_support" in report.summary]
+    rows = report.summary[report.summary.source == "ours"]
+    if not columns or rows.empty:
+        return ""
+    head = "".join(f"<th>{_e(LABELS[c])}</th>" for c in columns)
+    body = []
+    for _, r in rows.iterrows():
+        tds = []
+        for c in columns:
+            value = r[f"{c}_support"]
+            text = "–" if pd.isna(value) else f"{int(value)}" + (" ‡" if r.get(f"{c}_thin") is True else "")
+            tds.append(f"<td>{_e(text)}</td>")
+        body.append(f'<tr><td class="lead">{_e(r["dataset"])}</td><td class="lead">{_e(r["relation"])}</td>'
+                    f'<td class="lead">{_e(r["method"])}</td>{"".join(tds)}</tr>')
+    return ('<table class="support"><thead><tr><th class="lead">Dataset</th><th class="lead">Target items</th>'
+            f'<th class="lead">Method</th>{head}</tr></thead>\n<tbody>\n' + "\n".join(body) + "\n</tbody></table>")
+
+
+def comparisons_table(comparisons: pd.DataFrame) -> str:
+    if comparisons is None or comparisons.empty:
+        return "<p>No comparisons (one method, or --no-significance).</p>"
+    columns = [(k, label) for k, label in COMPARISON_COLUMNS if k in comparisons.columns]
+    head = "".join(f'<th class="lead">{_e(label)}</th>' if key in ("dataset", "relation", "method_b", "metric")
+                   else f"<th>{_e(label)}</th>" for key, label in columns)
+    ordered = comparisons.sort_values(["dataset", "relation", "method_b", "metric"], kind="stable")
+    body = []
+    for _, r in ordered.iterrows():
+        tds = []
+        for key, _ in columns:
+            value = r[key]
+            if key == "metric":
+                text, sort = LABELS.get(value, value), value
+            elif key == "significant":
+                text, sort = ("†" if value is True else ""), str(value)
+            elif isinstance(value, (float, np.floating)):
+                text = "–" if np.isnan(value) else f"{value:.4g}"
+                sort = "" if np.isnan(value) else repr(float(value))
+            else:
+                text, sort = str(value), str(value)
+            lead = ' class="lead"' if key in ("dataset", "relation", "method_b", "metric") else ""
+            tds.append(f'<td{lead} data-v="{_e(sort)}">{_e(text)}</td>')
+        body.append(f"<tr>{''.join(tds)}</tr>")
+    return (f'<div class="wide"><table class="comparisons sortable"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+            + "\n".join(body) + "\n</tbody></table></div>")
+
+
+def _figure(name: str, figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None}, bbox_inches="tight", dpi=100)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<div class="figure"><h3>{_e(name)}</h3><img alt="{_e(name)}" src="data:image/png;base64,{data}"></div>'
+
+
+def _provenance(provenance: dict) -> str:
+    if not provenance:
+        return "<p>The records carry no provenance.</p>"
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in provenance.items())
+    return f'<dl class="provenance">{items}</dl>'
+
+
+def render(report) -> str:
+    """The whole page as one string."""
+    title = report._title()
+    notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)
+    figures = "".join(_figure(name, fig) for name, fig in sorted(report.figures.items()))
+    support = support_table(report)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
+        '<p class="smoke">SMOKE: tiny untrained models, not results</p>' if report.smoke else "",
+        f"<h1>{_e(title)}</h1>",
+        main_table(report),
+        f'<p class="caption">{_e(report.caption)}</p>',
+        "<p>Hover a cell for its value on each seed.</p>",
+        ("<h2>SF support</h2><p>Per row, the fewest recommended targets stereotyped to a group on any seed "
+         "(the denominator of Eq. 4); ‡: below the report's minimum.</p>" + support) if support else "",
+        "<h2>Comparisons</h2><p>Each method against the reference; click a header to sort.</p>",
+        comparisons_table(report.comparisons),
+        f'<h2>Notes</h2><ul class="notes">{notes}</ul>' if notes else "<h2>Notes</h2><p>None.</p>",
+        f"<h2>Figures</h2>{figures}" if figures else "",
+        "<h2>Provenance</h2>", _provenance(report.provenance),
+        f"<script>{SORT_SCRIPT}</script>", "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
