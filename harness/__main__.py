@@ -26,8 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--head-options", default="{}", help='JSON, e.g. \'{"top_k": 2}\'')
     parser.add_argument("--objectives", help='JSON name -> options, e.g. \'{"rec": {}, "sf": {"weight": 0.5}}\' '
                                              "(default: the head's objectives in the paper)")
-    parser.add_argument("--lr", type=float, help="Adafactor lr; default: the backbone's (python -m harness.backbones list), "
-                        "else the paper's 0.5 prompt-based, 0.005 adapter-based (§4.1.4)")
+    parser.add_argument("--lr", type=float, help="Adafactor lr; default: the backbone's (python -m harness.backbones "
+                                                 "list), else the paper's 0.5 prompt-based, 0.005 adapter-based (§4.1.4)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
