@@ -24,42 +24,32 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
 
 from harness.backbones import load_backbone
-from harness.batching import batches
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
 from harness.data.registry import get_dataset
 from harness.data.samples import SampleConfig
-from harness.heads import build_head
-from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from measure import quickstart_arguments, save_figure
 from harness.run import RunConfig, run
-from harness.train import TrainConfig, subset
+from harness.train import TrainConfig
+
+from measure import frozen_loss, quickstart_arguments, save_figure
 
 ARMS = {"tallrec--": "tallrec_pt", "mos": "mos"}
 SETTINGS = {"absolute": False, "relative": True}
 
 
-def frozen_loss(config: RunConfig) -> float:
-    """Mean L_rec of the frozen backbone (no prompt, no training) over the run's training samples."""
+def _frozen_loss(config: RunConfig) -> float:
+    """The frozen model's mean L_rec on ``config``'s training samples (``measure.frozen_loss``)."""
     prepared = prepare(config.dataset, resolve_data_dir(config.data_dir), config.sample, config.stereotype)
     backbone = load_backbone(config.backbone)
     encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words,
                             config.max_tokens, prepared.cache_folder,
                             template=PromptTemplate(answer_cue=backbone.answer_cue))
-    model = Recommender(backbone, build_head("llm")).eval()
-    train = subset(np.flatnonzero(prepared.samples.mask("train")), config.train.max_train_samples, config.train.seed)
-    with torch.inference_mode():
-        losses = [model(batch).nll for batch in batches(prepared, encoded, train, config.train.train_setting,
-                                                        config.train.eval_batch_size,
-                                                        backbone.tokenizer.pad_token_id, False)]
-    return float(torch.cat(losses).mean())
+    return frozen_loss(prepared, encoded, backbone, config.train)
 
 
 def measure(args) -> dict:
@@ -70,7 +60,7 @@ def measure(args) -> dict:
             max_eval_samples=args.eval_samples, scale_parameter=relative, seed=args.seed))
 
     stamp = provenance()             # at the start: the code that runs is the code loaded now
-    frozen = frozen_loss(config("tallrec_pt", False))
+    frozen = _frozen_loss(config("tallrec_pt", False))
     print(f"frozen model: mean L_rec {frozen:.4f} on the training samples", flush=True)
     rows = []
     for arm, head in ARMS.items():

@@ -32,10 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from harness.backbones import load_backbone
-from harness.batching import batches
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import StereotypeConfig, prepare
@@ -45,8 +43,9 @@ from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from measure import quickstart_arguments, save_figure
 from harness.train import TrainConfig, fit, set_seed, subset
+
+from measure import frozen_loss, quickstart_arguments, save_figure
 
 # the prompt-based heads of the quickstart and of Table 5: TALLRec-- (prompt tuning on
 # L_rec), p-tuning and MoS (L = L_rec + L_fair - L_div)
@@ -60,17 +59,6 @@ def _data(args, seed: int, backbone):
     encoded = encode_cached(prepared, backbone.tokenizer, get_dataset("movielens-100k").group_words, 512,
                             prepared.cache_folder, template=PromptTemplate(answer_cue=backbone.answer_cue))
     return prepared, encoded
-
-
-def frozen_loss(prepared, encoded, backbone, config: TrainConfig) -> float:
-    """Mean L_rec of the frozen backbone (no prompt, no training) over the run's training samples."""
-    model = Recommender(backbone, build_head("llm")).eval()
-    train = subset(np.flatnonzero(prepared.samples.mask("train")), config.max_train_samples, config.seed)
-    with torch.inference_mode():
-        losses = [model(batch).nll for batch in batches(prepared, encoded, train, config.train_setting,
-                                                        config.eval_batch_size, backbone.tokenizer.pad_token_id,
-                                                        False)]
-    return float(torch.cat(losses).mean())
 
 
 def label_prior_loss(prepared, config: TrainConfig) -> float:

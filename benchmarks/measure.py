@@ -1,10 +1,19 @@
 """What the measurement scripts share (``routing.py``, ``convergence.py``, ``lr_search.py``):
-the quickstart-sized run's command-line settings and the figure's last steps."""
+the quickstart-sized run's command-line settings, the frozen model's reference loss and the
+figure's last steps."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+import numpy as np
+import torch
+
+from harness.batching import batches
+from harness.heads import build_head
+from harness.model import Recommender
+from harness.train import TrainConfig, subset
 
 
 def quickstart_arguments(parser: argparse.ArgumentParser, train_samples: int = 192) -> None:
@@ -23,3 +32,14 @@ def save_figure(fig, path: Path, title: str, result: dict) -> None:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
+
+
+def frozen_loss(prepared, encoded, backbone, config: TrainConfig) -> float:
+    """Mean L_rec of the frozen backbone (no prompt, no training) over the run's training samples."""
+    model = Recommender(backbone, build_head("llm")).eval()
+    train = subset(np.flatnonzero(prepared.samples.mask("train")), config.max_train_samples, config.seed)
+    with torch.inference_mode():
+        losses = [model(batch).nll for batch in batches(prepared, encoded, train, config.train_setting,
+                                                        config.eval_batch_size, backbone.tokenizer.pad_token_id,
+                                                        False)]
+    return float(torch.cat(losses).mean())
