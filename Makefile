@@ -26,7 +26,7 @@ quickstart: setup
 	$(BIN)/python -m harness.data describe movielens-100k
 	$(BIN)/python -m harness.backbones fetch smollm2-135m
 	$(BIN)/python -m harness.sweep search_spaces/quickstart.yaml --storage $(RUNS)
-	$(BIN)/python -m harness.report $(RUNS)/quickstart --reference mos
+	$(BIN)/python -m harness.report $(RUNS)/quickstart --reference mos --open
 
 # headless Chromium for the report page's browser test: Debian's package, installed where make runs
 # as root with apt-get (as CI does). Without it that one test skips, except under CI=true, where it

@@ -78,13 +78,19 @@ class _Trial:
 @dataclass
 class SweepStatus:
     """The state of one Tune phase (a search of one arm, or the replication): ``total`` trials,
-    each ``epochs`` epochs long, ``concurrency`` at a time."""
+    each ``epochs`` epochs long, ``concurrency`` at a time.
+
+    arm_epochs: an arm's epochs where they differ from ``epochs`` (0: it trains nothing, e.g. the
+    frozen LLM, and is only scored). plan: how many of the ``total`` trials each arm has, so the
+    time left counts the waiting trials' own epochs ({}: every trial ``epochs`` long)."""
 
     phase: str
     total: int
     epochs: int
     concurrency: int
     clock: object = time.time
+    arm_epochs: dict = field(default_factory=dict)
+    plan: dict = field(default_factory=dict)
     started: float = field(default=None)
     running: dict = field(default_factory=dict)       # trial id -> _Trial
     done: int = 0
@@ -93,14 +99,19 @@ class SweepStatus:
     reused: int = 0                                    # finished records found, nothing trained
     best: dict = field(default_factory=dict)           # arm -> best validation AUC so far
     _units: float = 0.0                                # epochs (and tests) finished, in trained trials
+    _begun: dict = field(default_factory=dict)         # arm -> trials of it started so far
 
     def __post_init__(self):
         if self.started is None:
             self.started = self.clock()
 
+    def epochs_of(self, arm: str) -> int:
+        return self.arm_epochs.get(arm, self.epochs)
+
     def start(self, trial_id: str, arm: str, seed: int) -> None:
         if trial_id not in self.running:      # a retried trial keeps the epochs it restores
             self.running[trial_id] = _Trial(arm, seed, self.clock())
+            self._begun[arm] = self._begun.get(arm, 0) + 1
 
     def result(self, trial_id: str, metrics: dict) -> None:
         trial = self.running.get(trial_id)
@@ -126,15 +137,20 @@ class SweepStatus:
         setattr(self, how, getattr(self, how) + 1)
 
     def left_s(self) -> float | None:
-        """Seconds left: the pace of the epochs finished so far (a test counts as one epoch, and the
-        trials run ``concurrency`` at a time as they did so far) times the epochs still to run, each
-        trial's full count (early stopping makes it shorter, so this errs long); None before the first
-        epoch ends."""
+        """Seconds left: the pace of the epochs finished so far (a test, or an untrained arm's
+        scoring, counts as one epoch, and the trials run ``concurrency`` at a time as they did so
+        far) times the epochs still to run, each trial's full count (early stopping makes it
+        shorter, so this errs long); None before the first epoch ends."""
         if self._units <= 0:
             return None
-        ahead = sum(self.epochs + 1 - max(t.epoch, 0) for t in self.running.values() if t.epoch >= 0)
+        ahead = sum(self.epochs_of(t.arm) + 1 - max(t.epoch, 0) for t in self.running.values() if t.epoch >= 0)
         waiting = max(0, self.total - self.done - self.failed - self.stopped - len(self.running))
-        return (self.clock() - self.started) / self._units * (ahead + waiting * (self.epochs + 1))
+        if self.plan:
+            waiting_units = sum(max(0, n - self._begun.get(arm, 0)) * (self.epochs_of(arm) + 1)
+                                for arm, n in self.plan.items())
+        else:
+            waiting_units = waiting * (self.epochs + 1)
+        return (self.clock() - self.started) / self._units * (ahead + waiting_units)
 
     def render(self) -> str:
         """One line, most important first (a terminal cuts its end): the counts, the time, the
@@ -146,8 +162,11 @@ class SweepStatus:
                  f"{_minutes(self.clock() - self.started)} elapsed, "
                  + (f"about {_minutes(left)} left" if left is not None else "time left after the first epoch")]
         for trial in list(self.running.values())[:2]:
-            now = (f"epoch {trial.epoch}/{self.epochs} done" if trial.epoch > 0 else
-                   "reusing its record" if trial.epoch < 0 else "first epoch")
+            epochs = self.epochs_of(trial.arm)
+            now = ("reusing its record" if trial.epoch < 0 else
+                   "scoring validation and test (nothing to train)" if epochs == 0 else
+                   "first epoch" if trial.epoch == 0 else
+                   f"epoch {trial.epoch}/{epochs} done" + (", testing" if trial.epoch >= epochs else ""))
             auc = f", valid AUC {trial.valid_auc:.3f}" if trial.valid_auc is not None else ""
             parts.append(f"{trial.arm} seed {trial.seed}: {now}{auc} ({_minutes(self.clock() - trial.started)})")
         if self.best:

@@ -27,6 +27,7 @@ new run of the command starts it over.
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import os
 import sys
@@ -116,9 +117,9 @@ class Sweep:
 
     # ---- phases --------------------------------------------------------------------------
     def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None, arm=None,
-               total: int = 1, arms=()):
-        """A Tuner for one phase; ``total`` trials of ``arm`` (or of ``arms``) are expected (for the
-        status line)."""
+               total: int = 1, arms=(), plan=None):
+        """A Tuner for one phase; ``total`` trials of ``arm`` (or of ``arms``; ``plan``: how many of
+        each) are expected (for the status line)."""
         from ray import tune
 
         r = self.spec.resources
@@ -126,8 +127,11 @@ class Sweep:
         # a trial that trains in its own process asks for its worker's
         trainable = tune.with_resources(self.trainable(), {"cpu": r.cpus_per_worker, "gpu": r.gpus_per_worker}
                                         if r.executor == "tune_trial" else {"cpu": 0, "memory": 1})
-        epochs = max(self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]).train.epochs
-                     for key in ([arm.key] if arm is not None else arms) or self.arms)
+        keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
+        trains = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]).train for key in keys}
+        # an arm with no objective trains nothing (the frozen LLM): it is only scored
+        arm_epochs = {key: (t.epochs if t.resolved_objectives() else 0) for key, t in trains.items()}
+        epochs = max(t.epochs for t in trains.values())
         scheduler = None
         if self.spec.scheduler and search_alg is not None:
             from ray.tune.schedulers import ASHAScheduler
@@ -154,7 +158,8 @@ class Sweep:
             run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
                                       storage_path=self.train_storage, verbose=self.verbose,
                                       failure_config=tune.FailureConfig(max_failures=self.spec.max_failures),
-                                      callbacks=[Progress(SweepStatus(name, total, epochs, self.concurrency),
+                                      callbacks=[Progress(SweepStatus(name, total, epochs, self.concurrency,
+                                                                      arm_epochs=arm_epochs, plan=dict(plan or {})),
                                                           self.console, self.results)]),
         )
 
@@ -219,8 +224,8 @@ class Sweep:
         self.log(f"replication: {len(jobs)} trial(s) to run "
                  f"({len(best)} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
         if jobs:
-            self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs),
-                        arms=sorted({job["arm"] for job in jobs})).fit()
+            plan = collections.Counter(job["arm"] for job in jobs)
+            self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs), arms=sorted(plan), plan=plan).fit()
 
     def run(self) -> None:
         import ray

@@ -48,6 +48,25 @@ def test_the_status_counts_trials_and_estimates_the_time_left():
     assert status.left_s() == 0
 
 
+def test_an_arm_that_trains_nothing_is_scored_and_counted_as_one_unit():
+    """The frozen LLM has no epochs: its trial says it is scoring, and the time left counts it
+    (and the waiting trials, each by its own arm's epochs) as such."""
+    clock = Clock()
+    status = SweepStatus("replicate", total=4, epochs=2, concurrency=1, clock=clock,
+                         arm_epochs={"ml/llm": 0}, plan={"ml/llm": 2, "ml/mos": 2})
+    status.start("a", "ml/llm", 0)
+    assert "ml/llm seed 0: scoring validation and test (nothing to train)" in status.render()
+    clock.now += 60
+    status.result("a", {"valid_auc": 0.55, "finished": 1})
+    status.end("a", "done")
+    assert status.left_s() == 60 * (1 + 3 + 3)           # one llm trial (1 unit), two mos trials (2 epochs + test)
+    status.start("b", "ml/mos", 0)
+    clock.now += 60
+    status.result("b", {"valid_auc": 0.6, "epoch": 2})
+    assert "ml/mos seed 0: epoch 2/2 done, testing, valid AUC 0.600" in status.render()
+    assert status.left_s() == 120 / 3 * (1 + 1 + 3)       # b's test, the second llm trial, the second mos trial
+
+
 def test_a_reused_record_is_not_counted_as_training():
     clock = Clock()
     status = _phase(clock)
@@ -107,7 +126,7 @@ def test_a_real_pipe_and_a_real_terminal():
     piped = _run(subprocess.PIPE, subprocess.PIPE)
     text = piped.stdout.decode()
     assert piped.returncode == 0 and "\x1b" not in text and "\r" not in text
-    assert text.splitlines()[-1] == "a log line" and "epoch 1/1 done, valid AUC 0.600" in text
+    assert text.splitlines()[-1] == "a log line" and "epoch 1/1 done, testing, valid AUC 0.600" in text
     leader, follower = pty.openpty()
     process = _run(follower, follower)
     os.close(follower)

@@ -82,7 +82,11 @@ def test_shipped_paper_settings():
         "head_options.top_k": "choice", "head_options.n_experts": "int", "train.lr": "loguniform"}
     quick = load_spec(SHIPPED / "quickstart.yaml")
     assert quick.backbone == "smollm2-135m" and quick.datasets == ("movielens-100k",) and quick.seeds == (0, 1)
-    assert [m.head for m in quick.methods] == ["tallrec_pt", "mos"] and not quick.search
+    assert [m.head for m in quick.methods] == ["llm", "mos"] and not quick.search
+    # the same split, z and test pairs for every row (the table compares them)
+    configs = [quick.run_config(arm, {}, 0) for arm in quick.arms()]
+    assert {(c.stereotype.z, c.stereotype.scope, c.train.max_eval_samples, c.sample.n_sequences)
+            for c in configs} == {(1.0, "per_group", 90, 2000)}
     assert (quick.resources.gpus_per_worker, quick.concurrency) == (0, 1)
     table4 = load_spec(SHIPPED / "table4_fairness_methods.yaml")
     objectives = {m.name: list(m.objectives or ["paper"]) for m in table4.methods}

@@ -145,12 +145,19 @@ def _paper_table(experiment: str, paper: bool, name: str | None):
 def _with_support(summary, support, min_support: int):
     """``<sf column>_support``: the fewest recommended targets stereotyped to a group on any
     seed of the row where SF is defined (Eq. 4's smallest denominator), and ``_thin`` when
-    below ``min_support``."""
+    below ``min_support``. The all-yes reference row gets what the test pairs hold (it
+    recommends every pair): the most any method's SF can rest on."""
     fewest = support[support.defined].groupby(["dataset", "relation", "method", "column"]).targets.min()
+    # every method of a seed is scored on the same test pairs: one count per (seed, group)
+    split = support.groupby(["dataset", "relation", "column", "seed", "group"]).available.first()
+    held = split.groupby(level=["dataset", "relation", "column", "seed"]).min()
+    held = held[held > 0].groupby(level=["dataset", "relation", "column"]).min()
     summary = summary.copy()
     for column in ("sf_implicit", "sf_explicit", "sf_counterfactual"):
-        values = [fewest.get((r.dataset, r.relation, r.method, column), float("nan")) if r.source == "ours"
-                  else float("nan") for r in summary.itertuples()]
+        values = [fewest.get((r.dataset, r.relation, r.method, column), float("nan")) if r.source == "ours" else
+                  held.get((r.dataset, r.relation, column), float("nan"))
+                  if (r.source, r.method) == ("reference", "all-yes") else float("nan")
+                  for r in summary.itertuples()]
         summary[f"{column}_support"] = values
         summary[f"{column}_thin"] = [v < min_support for v in values]
     return summary
@@ -184,10 +191,12 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
                  "models held fixed (p_users) and a seed-level paired t-test.")
     else:
         text += " No significance tests were run (--no-significance)."
-    if any(summary.get(f"{c}_thin", pd.Series(dtype=bool)).any() for c in ("sf_implicit", "sf_explicit",
-                                                                              "sf_counterfactual")):
+    ours = summary[summary.source == "ours"]
+    if any(ours.get(f"{c}_thin", pd.Series(dtype=bool)).any() for c in ("sf_implicit", "sf_explicit",
+                                                                           "sf_counterfactual")):
         text += (f" {FLAG}: on some seed this SF rests on fewer than {min_support} recommended targets stereotyped "
-                 "to a group (Eq. 4's denominator; the notes say where), so one prediction moves it a lot.")
+                 "to a group (Eq. 4's denominator; the notes and the SF support table say where), so one "
+                 "prediction moves it a lot.")
     if (summary.source == "reference").any():
         text += (" Rows marked (reference) learn nothing and are never ranked: all-yes recommends every pair, "
                  "oracle exactly the liked targets, random scores are standard normal (mean of "

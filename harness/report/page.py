@@ -118,24 +118,16 @@ def main_table(report) -> str:
 
 
 def support_table(report) -> str:
-    """SF's support per measured row: the fewest recommended targets stereotyped to a group on
-    any seed (Eq. 4's smallest denominator), flagged below the report's minimum."""
-    columns = [c for c in report.columns if c.startswith("sf_") and f"{c}_support" in report.summary]
-    rows = report.summary[report.summary.source == "ours"]
-    if not columns or rows.empty:
+    """SF's support (``Report.support_rows``: the Markdown's support table, cell for cell)."""
+    heads, rows = report.support_rows()
+    if not rows:
         return ""
-    head = "".join(f"<th>{_e(LABELS[c])}</th>" for c in columns)
-    body = []
-    for _, r in rows.iterrows():
-        tds = []
-        for c in columns:
-            value = r[f"{c}_support"]
-            text = "–" if pd.isna(value) else f"{int(value)}" + (" ‡" if r.get(f"{c}_thin") is True else "")
-            tds.append(f"<td>{_e(text)}</td>")
-        body.append(f'<tr><td class="lead">{_e(r["dataset"])}</td><td class="lead">{_e(r["relation"])}</td>'
-                    f'<td class="lead">{_e(r["method"])}</td>{"".join(tds)}</tr>')
-    return ('<table class="support"><thead><tr><th class="lead">Dataset</th><th class="lead">Target items</th>'
-            f'<th class="lead">Method</th>{head}</tr></thead>\n<tbody>\n' + "\n".join(body) + "\n</tbody></table>")
+    lead = len(heads) - sum(h in LABELS.values() for h in heads)
+    head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>" for i, h in enumerate(heads))
+    body = ["<tr>" + "".join(f'<td class="lead">{_e(x)}</td>' if i < lead else f"<td>{_e(x)}</td>"
+                             for i, x in enumerate(row)) + "</tr>" for row in rows]
+    return (f'<table class="support"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body)
+            + "\n</tbody></table>")
 
 
 def comparisons_table(comparisons: pd.DataFrame) -> str:
@@ -195,8 +187,9 @@ def render(report) -> str:
         main_table(report),
         f'<p class="caption">{_e(report.caption)}</p>',
         "<p>Hover a cell for its value on each seed.</p>",
-        ("<h2>SF support</h2><p>Per row, the fewest recommended targets stereotyped to a group on any seed "
-         "(the denominator of Eq. 4); ‡: below the report's minimum.</p>" + support) if support else "",
+        (f"<h2>SF support</h2><p>{_e(report.support_caption()[0].upper() + report.support_caption()[1:])}</p>"
+         + support)
+        if support else "",
         "<h2>Comparisons</h2><p>Each method against the reference; click a header to sort.</p>",
         comparisons_table(report.comparisons),
         f'<h2>Notes</h2><ul class="notes">{notes}</ul>' if notes else "<h2>Notes</h2><p>None.</p>",

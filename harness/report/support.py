@@ -1,6 +1,7 @@
 """SF's support (Eq. 4): for each record, prompt setting and group, how many recommended
-targets are stereotyped to the group (Eq. 4's denominator) and how many of the group's
-users have a recommended pair. An SF whose denominator is a handful of targets moves a
+targets are stereotyped to the group (Eq. 4's denominator), how many of the group's
+users have a recommended pair, and how many targets stereotyped to the group the test
+pairs hold at all (``available``: the denominator of a model that recommends every pair). An SF whose denominator is a handful of targets moves a
 lot with one prediction; the table flags it (``MIN_SUPPORT``) and the notes say where.
 """
 
@@ -17,7 +18,7 @@ FLAG = "‡"
 
 def sf_support(trials: Trials, relations, sf_reading: str = "all") -> pd.DataFrame:
     """One row per (record, relation, setting, group): dataset, method, seed, targets, users,
-    and ``defined``: whether that record's SF is defined there (every group has a target).
+    available, and ``defined``: whether that record's SF is defined there (every group has a target).
     ``sf_reading="group_users"`` counts only the group's users' recommended pairs, as that
     reading of Eq. 4's denominator does."""
     rows = []
@@ -29,17 +30,22 @@ def sf_support(trials: Trials, relations, sf_reading: str = "all") -> pd.DataFra
             recommended = frame["score"].to_numpy() > 0
             own = frame["target_in_own_group"].to_numpy(dtype=bool)
             for relation in relations:
-                keep = recommended & {"all": True, "inside": own, "outside": ~own}[relation]
+                pairs = {"all": np.ones_like(own), "inside": own, "outside": ~own}[relation]
+                keep = recommended & pairs
                 for group in groups:
-                    in_group = keep & (frame["user_group"].to_numpy() == group)
+                    users = frame["user_group"].to_numpy() == group
+                    in_group = keep & users
+                    stereotyped = frame[f"target_in_{group}"].to_numpy(dtype=bool)
                     rows.append({"dataset": record["dataset"], "method": record["arm"].split("/", 1)[1],
                                  "seed": record["seed"], "relation": relation, "column": f"sf_{setting}",
                                  "group": group,
                                  "targets": int(((in_group if sf_reading == "group_users" else keep)
-                                                 & frame[f"target_in_{group}"].to_numpy(dtype=bool)).sum()),
-                                 "users": int(frame.loc[in_group, "user"].nunique())})
+                                                 & stereotyped).sum()),
+                                 "users": int(frame.loc[in_group, "user"].nunique()),
+                                 "available": int(((pairs & users if sf_reading == "group_users" else pairs)
+                                                   & stereotyped).sum())})
     frame = pd.DataFrame(rows, columns=["dataset", "method", "seed", "relation", "column", "group", "targets",
-                                        "users"])
+                                        "users", "available"])
     frame["defined"] = frame.groupby(["dataset", "method", "seed", "relation", "column"]).targets.transform("min") > 0
     return frame
 

@@ -21,6 +21,8 @@ from harness.report.reference import REFERENCES
 from harness.report.support import FLAG
 
 MARK = "†"
+SUPPORT_CAPTION = ("per row, the fewest recommended targets stereotyped to a group on any seed where its SF is "
+                   "defined (Eq. 4's denominator); all-yes: how many the test pairs hold.")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,30 @@ class Report:
         heads = [f"{LABELS[c]} {arrow(c)}" if arrows else LABELS[c] for c in self.columns]
         return ["Dataset"] + (["Target items"] if self._relations() else []) + ["Method", "n"] + heads
 
+    def support_rows(self) -> tuple[list[str], list[list[str]]]:
+        """SF's support table (headers, rows): per row, the fewest recommended targets stereotyped
+        to a group on any seed (Eq. 4's smallest denominator; FLAG below the report's minimum);
+        the all-yes reference row first, with what the test pairs hold. No rows without counts
+        (a report with --no-significance reads no per-example scores)."""
+        columns = [c for c in self.columns if c.startswith("sf_") and f"{c}_support" in self.summary]
+        if not columns:
+            return [], []
+        keep = self.summary[(self.summary.source == "ours") | ((self.summary.source == "reference")
+                                                               & (self.summary.method == "all-yes"))]
+        rows = []
+        for _, r in keep.iterrows():
+            label = r["method"] + (" (reference: the test pairs hold)" if r["source"] == "reference" else "")
+            cells = ["–" if pd.isna(r[f"{c}_support"]) else
+                     f"{int(r[f'{c}_support'])}" + (f" {FLAG}" if r.get(f"{c}_thin") is True else "") for c in columns]
+            rows.append([r["dataset"]] + ([r["relation"]] if self._relations() else []) + [label] + cells)
+        heads = ["Dataset"] + (["Target items"] if self._relations() else []) + ["Method"] + [LABELS[c] for c in columns]
+        return (heads, rows) if rows else ([], [])
+
+    def support_caption(self) -> str:
+        _, rows = self.support_rows()
+        flagged = any(FLAG in cell for row in rows for cell in row)
+        return SUPPORT_CAPTION + (f" {FLAG}: below the report's minimum (--min-support)." if flagged else "")
+
     def _title(self) -> str:
         return ("SMOKE (not results): " if self.smoke else "") + self.experiment
 
@@ -88,7 +114,11 @@ class Report:
         mark = lambda t, rank: f"**{t}**" if rank == 1 else f"<u>{t}</u>" if rank == 2 else t  # noqa: E731
         body = tabulate(self._cells(mark), headers=self._headers(), tablefmt="pipe", disable_numparse=True)
         notes = "".join(f"\n- {n}" for n in self.notes)
-        return f"### {self._title()}\n\n{body}\n\n{self.caption}\n" + (f"\nNotes:{notes}\n" if notes else "")
+        heads, rows = self.support_rows()
+        support = (f"\nSF support: {self.support_caption()}\n\n"
+                   + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n") if rows else ""
+        return (f"### {self._title()}\n\n{body}\n\n{self.caption}\n" + support
+                + (f"\nNotes:{notes}\n" if notes else ""))
 
     def to_latex(self) -> str:
         """A booktabs table (written here: tabulate's LaTeX escapes the markup)."""

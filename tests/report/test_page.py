@@ -84,6 +84,19 @@ def test_the_pages_table_is_the_markdown_tables_cell_for_cell(report):
     assert sum("first-method" in r["class"] for r in rows) == 2 and sum("block" in r["class"] for r in rows) == 1
 
 
+def test_the_support_table_is_the_markdowns_too(report):
+    heads, rows = report.support_rows()
+    page = _parse(report.to_page())
+    support = next(t for t in page.tables if t["class"] == "support")["rows"]
+    assert [[c["text"] for c in r["cells"]] for r in support] == [heads, *rows]
+    markdown = report.to_markdown()
+    label = heads.index("Method")
+    assert "SF support: " in markdown and all(f"| {row[label]} " in markdown for row in rows)
+    labels = [row[label] for row in rows]
+    blocks = report.summary.groupby(["dataset", "relation"]).ngroups
+    assert labels[0].startswith("all-yes (reference") and len(rows) == blocks + (report.summary.source == "ours").sum()
+
+
 def test_each_measured_cell_carries_its_seeds(report):
     page = _parse(report.to_page())
     rows = next(t for t in page.tables if t["class"] == "main")["rows"][1:]

@@ -301,6 +301,8 @@ def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experi
     assert support.loc[("all", "male"), ["targets", "users"]].tolist() == [2, 1]     # pairs 0, 1; user 1
     assert support.loc[("all", "female"), ["targets", "users"]].tolist() == [1, 1]   # pair 2 (3 not recommended)
     assert support.loc[("inside", "male"), "targets"] == 1 and support["defined"].all()
+    # what the pairs hold, recommended or not: pairs 0, 1 (male); 2, 3 (female); inside: 0 and 2
+    assert support.loc[("all", "female"), "available"] == 2 and support.loc[("inside", "female"), "available"] == 1
     assert thin_notes(support.reset_index(), 2) == [
         "‡ d/mos: SF rests on fewer than 2 recommended targets stereotyped to female (implicit seed 0: 1)",
         "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to female (implicit seed 0: 1)",
