@@ -146,17 +146,20 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
     run_config, key = pickle.loads(loop_config["run_config"]), loop_config["key"]
     store = Store(loop_config["results"])
     started = time.time()
+    # stamped at the start: the commit and packages that ran, even when the checkout changes
+    # while the trial trains (a long study runs beside other work)
+    stamp = provenance()
     try:
         record, scores = _run(run_config, reporter, loop_config["backbone"])
     except Exception as error:  # recorded as failed, then raised so Ray retries it
         if reporter.rank == 0:
             store.write(key, {**loop_config["info"], "status": "failed", "error": f"{type(error).__name__}: {error}",
                               "traceback": traceback.format_exc(), "seconds": time.time() - started,
-                              "provenance": provenance()})
+                              "provenance": stamp})
         raise
     if reporter.rank == 0:
         store.write(key, {**loop_config["info"], **record, "status": "ok", "error": None,
-                          "seconds": time.time() - started, "provenance": provenance()}, scores)
+                          "seconds": time.time() - started, "provenance": stamp}, scores)
     reporter.report({"valid_auc": record["metrics"]["valid_auc"], "finished": 1})
 
 
