@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import logging
 import os
 import sys
 import time
@@ -54,6 +55,10 @@ def _tune_distribution(distribution):
     return tune.choice(list(args))
 
 
+class SweepInterrupted(Exception):
+    """A phase ended with trials that wrote no record; the sweep stops (and resumes when run again)."""
+
+
 class Sweep:
     def __init__(self, spec: SweepSpec, results: str, storage: str, log=None, between_phases=None,
                  console: Console | None = None, verbose: int = 0):
@@ -64,10 +69,14 @@ class Sweep:
             # TensorBoard hint (into Ray's temporary folder) at every verbosity; its classic
             # reporter at verbose 0 prints nothing. The sweep's own status line takes their place.
             os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+            # on Ctrl-C Tune suggests Tuner.restore(...); this sweep resumes by running the same
+            # command again, and says so itself (summary)
+            logging.getLogger("ray.tune.tune").setLevel(logging.ERROR)
         self.between_phases = between_phases or (lambda: None)
         self.train_storage = storage
         self.store = Store(results)
         self.arms = {arm.key: arm for arm in spec.arms()}
+        self.interrupted: str | None = None      # why the sweep stopped before its end, if it did
 
     # ---- the trial (runs in a Ray task) ---------------------------------------------------
     def trainable(self):
@@ -189,6 +198,7 @@ class Sweep:
             self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
             self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, arm=arm,
                         total=len(pending)).fit()
+            self._stop_if_unfinished(f"{arm.key} search")
         finished = self._records(arm.key, "search")
         remaining = self.spec.budget - len(finished)
         if remaining > 0:
@@ -204,6 +214,7 @@ class Sweep:
             param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
             self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher,
                                              arm=arm, total=remaining).fit())
+            self._stop_if_unfinished(f"{arm.key} search")
         ok = [r for r in self._records(arm.key, "search") if r["status"] == "ok"]
         if not ok:
             self.log(f"[{arm.key}] every search trial failed, so this arm is not replicated; the failures are "
@@ -226,6 +237,18 @@ class Sweep:
         if jobs:
             plan = collections.Counter(job["arm"] for job in jobs)
             self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs), arms=sorted(plan), plan=plan).fit()
+            self._stop_if_unfinished("replication")
+
+    def _stop_if_unfinished(self, phase: str) -> None:
+        """A phase that ends with trials holding no record (ok, failed or stopped) was interrupted
+        (Ctrl-C: Tune ends the phase and returns) or lost their process: the sweep stops here
+        rather than go on to the next phase, and says how to resume."""
+        unfinished = self.store.running()
+        if unfinished:
+            raise SweepInterrupted(
+                f"{phase} ended with {len(unfinished)} trial(s) that wrote no record (interrupted, or their "
+                f"process died): " + ", ".join(f"{m['arm']} seed {m['seed']}" for m in unfinished[:4])
+                + (" …" if len(unfinished) > 4 else ""))
 
     def run(self) -> None:
         import ray
@@ -251,6 +274,8 @@ class Sweep:
                 if self.spec.search_space(arm):   # a Tuner may have run: restart before the next one
                     self.between_phases()
             self.replicate(best)
+        except SweepInterrupted as stop:
+            self.interrupted = str(stop)
         finally:
             self.console.close()              # end the live line, so what follows starts on its own
 
@@ -259,10 +284,13 @@ class Sweep:
         records = [r for r in self.store.records() if r.get("arm") in self.arms]
         counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "failed", "stopped")}
         replicated = [r for r in records if r.get("phase") == "replicate"]
-        lines = [f"sweep {self.spec.name} finished in {minutes:.1f} min",
-                 f"  trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped "
-                 f"({len(replicated)} replication, {len(records) - len(replicated)} search records)",
-                 f"  records: {self.results}/trials"]
+        how = "stopped before the end" if self.interrupted else "finished"
+        lines = [f"sweep {self.spec.name} {how} after {minutes:.1f} min"]
+        if self.interrupted:
+            lines.append(f"  {self.interrupted}; run the same command again to resume (finished trials are kept)")
+        lines += [f"  trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped "
+                  f"({len(replicated)} replication, {len(records) - len(replicated)} search records)",
+                  f"  records: {self.results}/trials"]
         if counts["failed"]:
             lines.append("  failed trials keep their error in their record; fix the cause and run the same "
                          "command again: finished trials are kept")
@@ -433,7 +461,7 @@ def main(argv=None) -> int:
     sweep = Sweep(spec, results, storage, between_phases=restart_local_ray, console=Console(), verbose=args.verbose)
     sweep.run()
     print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
-    return 0
+    return 130 if sweep.interrupted else 0
 
 
 if __name__ == "__main__":

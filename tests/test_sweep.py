@@ -295,3 +295,23 @@ def test_mos_smoke_sweep_on_real_movielens(movielens_dir, monkeypatch, tmp_path)
     assert len(records) == _expected(spec), _statuses(records)
     assert all(r["dataset"] == "movielens-100k" for r in records.values())
     _check_search_and_replication(spec, records)
+
+
+# ---- interrupted: the sweep stops and says how to resume ------------------------------------------
+
+def test_a_phase_that_leaves_trials_without_a_record_stops_the_sweep(tmp_path):
+    """Ctrl-C makes Tune end a phase and return: the sweep must not go on to the next phase, and
+    its summary says it stopped and how to resume (no Ray needed to check that)."""
+    from harness.records import Store
+    from harness.sweep import Sweep, SweepInterrupted
+
+    space = _space(tmp_path, SPACES / "defaults.yaml", "stop", "methods: [{name: mos, head: mos}]\n")
+    sweep = Sweep(load_spec(space), str(tmp_path / "stop"), str(tmp_path / "stop" / "ray"))
+    sweep._stop_if_unfinished("replication")                       # no markers: nothing happens
+    Store(str(tmp_path / "stop")).mark_running("k", {"arm": "movielens-100k/mos", "seed": 0})
+    with pytest.raises(SweepInterrupted, match="replication ended with 1 trial"):
+        sweep._stop_if_unfinished("replication")
+    sweep.interrupted = "replication ended with 1 trial(s) that wrote no record"
+    summary = "\n".join(sweep.summary(1.0))
+    assert summary.startswith("sweep stop stopped before the end after 1.0 min")
+    assert "run the same command again to resume" in summary
