@@ -34,6 +34,8 @@ tr.paper td{color:#555;background:#f6f8ff}
 tr.first-method td{border-top:2px solid #999}
 tr.block td{border-top:3px double #666}
 td[title]{cursor:help}
+table.main td{white-space:normal}table.main td.lead{white-space:nowrap}
+table.comparisons th{white-space:normal;vertical-align:bottom}
 .wide{overflow-x:auto;max-width:100%}
 .caption,.notes{max-width:75em;color:#333}
 .figure{margin:1em 0}.figure img{max-width:100%;border:1px solid #eee}
@@ -68,8 +70,14 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _glue(text: str) -> str:
+    """No-break spaces inside "mean ± std" and "[k/n seeds]": a narrow window wraps a cell only
+    before its markers and relative change, never inside a number."""
+    return text.replace(" ± ", "\u00a0±\u00a0").replace(" seeds]", "\u00a0seeds]")
+
+
 def _mark(text: str, rank) -> str:
-    text = _e(text)
+    text = _e(_glue(text))
     return f"<b>{text}</b>" if rank == 1 else f"<u>{text}</u>" if rank == 2 else text
 
 
@@ -146,6 +154,8 @@ def comparisons_table(comparisons: pd.DataFrame) -> str:
                 text, sort = LABELS.get(value, value), value
             elif key == "significant":
                 text, sort = ("†" if value is True else ""), str(value)
+            elif value is None:
+                text, sort = "–", ""
             elif isinstance(value, (float, np.floating)):
                 text = "–" if np.isnan(value) else f"{value:.4g}"
                 sort = "" if np.isnan(value) else repr(float(value))

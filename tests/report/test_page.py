@@ -47,8 +47,8 @@ class _Tables(HTMLParser):
             self.cell = None
 
     def handle_data(self, data):
-        if self.cell is not None:
-            self.cell["text"] += data
+        if self.cell is not None:       # a no-break space (inside "mean ± std") reads as a space
+            self.cell["text"] += data.replace("\u00a0", " ")
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +119,7 @@ def test_the_page_is_self_contained_and_has_every_part(report):
     assert classes == ["main", "support", "comparisons sortable"]
     comparisons = next(t for t in page.tables if "comparisons" in t["class"])["rows"][1:]
     assert len(comparisons) == len(report.comparisons)
+    assert not {c["text"] for r in comparisons for c in r["cells"]} & {"None", "nan", "NaN"}   # missing: "–"
     for part in ("Comparisons", "Notes", "Figures", "Provenance", report.caption[:60]):
         assert part in text.replace("&#x27;", "'")
     assert "git commits" in text and "machines" in text
