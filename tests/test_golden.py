@@ -1,0 +1,49 @@
+"""What a refactor must not change: every shipped search space resolves to the same spec,
+config ids and run configs as recorded in tests/golden/specs.json, and every committed
+trial record keeps its trial key and config id (so a sweep still resumes from it and the
+report still finds it). A change that is meant to alter them regenerates the file
+(tests/golden/make_golden.py) and reruns the affected committed trials."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "golden"))
+from make_golden import golden  # noqa: E402
+
+GOLDEN = json.loads((ROOT / "tests" / "golden" / "specs.json").read_text())
+RECORDS = sorted(p for p in (ROOT / "results").glob("*/trials/*.json") if not p.name.endswith(".running.json"))
+
+
+def test_every_shipped_search_space_resolves_as_recorded():
+    now = json.loads(json.dumps(golden(), sort_keys=True, default=str))
+    assert sorted(now) == sorted(GOLDEN), "a search space was added or removed: regenerate tests/golden/specs.json"
+    for name in GOLDEN:
+        for mode in ("spec", "smoke"):
+            assert now[name][mode]["spec"] == GOLDEN[name][mode]["spec"], f"{name} ({mode}): the resolved spec changed"
+            for arm, expected in GOLDEN[name][mode]["arms"].items():
+                assert now[name][mode]["arms"][arm] == expected, f"{name} ({mode}) {arm}: config id or run config changed"
+
+
+@pytest.mark.skipif(not RECORDS, reason="no committed trial records")
+def test_every_committed_record_keeps_its_key_and_config_id():
+    from harness.records import trial_key
+    from harness.space import list_files, load_spec
+
+    specs = {}
+    for path in list_files(ROOT / "search_spaces"):
+        spec = load_spec(path)
+        specs[spec.name] = spec
+    for path in RECORDS:
+        record = json.loads(path.read_text())
+        spec = specs.get(record["experiment"])
+        assert spec is not None, f"{path}: no shipped search space is named {record['experiment']!r}"
+        arm = spec.arm(record["arm"])
+        config_id = spec.config_id(arm, record["params"])
+        assert config_id == record["config_id"], (
+            f"{path}: the search space now gives config id {config_id}, the record says {record['config_id']}: "
+            "its settings changed since the trial ran (rerun it, or restore the settings)")
+        assert trial_key(record["arm"], config_id, record["seed"]) == record["key"] == path.stem
