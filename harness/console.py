@@ -71,6 +71,7 @@ class _Trial:
     arm: str
     seed: int
     started: float
+    number: int = 0                  # the order it started in, this phase (told apart when arm and seed repeat)
     epoch: int = 0
     valid_auc: float | None = None
 
@@ -110,8 +111,8 @@ class SweepStatus:
 
     def start(self, trial_id: str, arm: str, seed: int) -> None:
         if trial_id not in self.running:      # a retried trial keeps the epochs it restores
-            self.running[trial_id] = _Trial(arm, seed, self.clock())
             self._begun[arm] = self._begun.get(arm, 0) + 1
+            self.running[trial_id] = _Trial(arm, seed, self.clock(), number=sum(self._begun.values()))
 
     def result(self, trial_id: str, metrics: dict) -> None:
         trial = self.running.get(trial_id)
@@ -161,14 +162,18 @@ class SweepStatus:
                  f"{self.failed} failed, {self.stopped} stopped",
                  f"{_minutes(self.clock() - self.started)} elapsed, "
                  + (f"about {_minutes(left)} left" if left is not None else "time left after the first epoch")]
-        for trial in list(self.running.values())[:2]:
+        shown = list(self.running.values())[:2]
+        for trial in shown:
             epochs = self.epochs_of(trial.arm)
             now = ("reusing its record" if trial.epoch < 0 else
                    "scoring validation and test (nothing to train)" if epochs == 0 else
                    "first epoch" if trial.epoch == 0 else
                    f"epoch {trial.epoch}/{epochs} done" + (", testing" if trial.epoch >= epochs else ""))
             auc = f", valid AUC {trial.valid_auc:.3f}" if trial.valid_auc is not None else ""
-            parts.append(f"{trial.arm} seed {trial.seed}: {now}{auc} ({_minutes(self.clock() - trial.started)})")
+            # search trials share their arm and seed: their start order tells them apart
+            twin = sum((t.arm, t.seed) == (trial.arm, trial.seed) for t in self.running.values()) > 1
+            label = f"{trial.arm} seed {trial.seed}" + (f" (trial {trial.number})" if twin else "")
+            parts.append(f"{label}: {now}{auc} ({_minutes(self.clock() - trial.started)})")
         if self.best:
             parts.append("best " + ", ".join(f"{arm.split('/')[-1]} {auc:.3f}" for arm, auc in self.best.items()))
         return " | ".join(parts)

@@ -24,7 +24,7 @@ from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
-from harness.backbones.load import REGISTRY as BACKBONES
+from harness.backbones.registry import BACKBONES
 from harness.data.prepare import StereotypeConfig
 from harness.data.registry import DATASETS
 from harness.data.samples import SampleConfig
@@ -37,7 +37,6 @@ from harness.run import RunConfig
 from harness.train import TrainConfig
 
 DEFAULTS_FILE = "defaults.yaml"
-TINY_BACKBONES = ("tiny-t5", "tiny-llama")     # the random test fixtures of harness.backbones.tiny
 METRICS = ("valid_auc",)                       # what a trial reports for selection
 MODES = ("max", "min")
 SCHEDULERS = ("asha",)
@@ -399,7 +398,7 @@ def _names(origins, path, raw, valid, what) -> tuple[str, ...]:
 
 def _backbone(origins, name: str) -> str:
     """Checked by form only (loading it is the trial's job); a local folder becomes absolute."""
-    known = [*BACKBONES, *TINY_BACKBONES]
+    known = list(BACKBONES)
     if name not in known and Path(name).expanduser().is_dir():
         return str(Path(name).expanduser().resolve())
     if name in known or _HUB_ID.match(name) or "/" in name or name.startswith(("~", ".")):

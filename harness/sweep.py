@@ -204,6 +204,11 @@ class Sweep:
         if remaining > 0:
             from ray.tune.search.optuna import OptunaSearch
 
+            if not self.verbose:     # "A new study created in memory": the status line says what runs
+                import optuna
+
+                optuna.logging.set_verbosity(optuna.logging.WARNING)
+
             ok = [r for r in finished if r["status"] == "ok"]
             searcher = OptunaSearch(metric=METRIC, mode=self.spec.mode, seed=self.spec.searcher_seed,
                                     points_to_evaluate=[r["params"] for r in ok] or None,

@@ -70,8 +70,8 @@ def default_lr(head: str, backbone: str | None = None) -> float:
     set for T5 with ``scale_parameter`` off)."""
     spec = get_head(head)
     if backbone is not None:
-        from harness.backbones.load import REGISTRY
-        measured = REGISTRY[backbone].lr if backbone in REGISTRY else {}
+        from harness.backbones.registry import BACKBONES
+        measured = BACKBONES[backbone].lr if backbone in BACKBONES else {}
         for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
             if name in measured:
                 return measured[name]

@@ -24,7 +24,6 @@ import torch
 from harness.provenance import provenance
 from harness.records import Store
 
-TINY_BACKBONES = ("tiny-t5", "tiny-llama")
 CHECKPOINT_FILE = "state.pt"
 
 
@@ -113,14 +112,18 @@ def release_memory() -> None:
 def load_backbone_for(name: str, prepared, seed: int = 0):
     """A registered/local/hub backbone, or for smoke runs a tiny random test-fixture model
     whose word-level vocabulary covers the prepared data."""
-    if name in TINY_BACKBONES:
-        from harness.backbones import tiny
+    from harness.backbones.registry import BACKBONES
+
+    if name in BACKBONES and BACKBONES[name].fixture is not None:
+        import importlib
+
         from harness.data.encode import prompt_keys, render_prompts
         from harness.data.registry import get_dataset
 
         words = get_dataset(prepared.samples.dataset).group_words
         texts = [render_prompts(prepared.samples, key, words)[0][0] for key in prompt_keys(prepared.samples.groups)]
-        make = tiny.tiny_t5 if name == "tiny-t5" else tiny.tiny_llama
+        module, function = BACKBONES[name].fixture.split(":")
+        make = getattr(importlib.import_module(module), function)
         return make(texts + [str(t) for t in prepared.samples.titles], seed=seed)
     from harness.backbones import load_backbone
 

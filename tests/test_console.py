@@ -67,6 +67,15 @@ def test_an_arm_that_trains_nothing_is_scored_and_counted_as_one_unit():
     assert status.left_s() == 120 / 3 * (1 + 1 + 3)       # b's test, the second llm trial, the second mos trial
 
 
+def test_two_running_trials_of_one_arm_and_seed_are_told_apart():
+    status = _phase(Clock())                               # a search: every trial is the arm's first seed
+    status.start("a", "ml/mos", 0)
+    assert "ml/mos seed 0: first epoch" in status.render()
+    status.start("b", "ml/mos", 0)
+    assert "ml/mos seed 0 (trial 1): first epoch" in status.render()
+    assert "ml/mos seed 0 (trial 2): first epoch" in status.render()
+
+
 def test_a_reused_record_is_not_counted_as_training():
     clock = Clock()
     status = _phase(clock)

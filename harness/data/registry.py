@@ -10,6 +10,7 @@ from typing import Callable
 from harness.data import bookcrossing, movielens, synthetic
 from harness.data.paths import dataset_dir
 from harness.data.schema import RatingsTable
+from harness.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -46,20 +47,15 @@ class DatasetSpec:
                              f"inside that scale (the paper's is {self.like_threshold:g}, the default)")
 
 
-DATASETS: dict[str, DatasetSpec] = {}
+DATASETS: Registry[DatasetSpec] = Registry("data set")
 
 
 def register(spec: DatasetSpec) -> None:
-    if spec.name in DATASETS:
-        raise ValueError(f"data set {spec.name!r} is already registered")
-    DATASETS[spec.name] = spec
+    DATASETS.register(spec.name, spec)
 
 
 def get_dataset(name: str) -> DatasetSpec:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise KeyError(f"unknown data set {name!r}; registered: {', '.join(sorted(DATASETS))}") from None
+    return DATASETS.get(name)
 
 
 register(DatasetSpec(

@@ -16,6 +16,7 @@ from torch import nn
 
 from harness.backbones.base import Backbone
 from harness.model import Batch, Prefix
+from harness.registry import Registry
 
 Family = Literal["prompt", "adapter", "none"]
 # paper §4.1.4: Adafactor learning rate by family
@@ -60,22 +61,15 @@ class HeadSpec:
     base: str | None = None              # for a preset: the head it configures
 
 
-HEADS: dict[str, HeadSpec] = {}
+HEADS: Registry[HeadSpec] = Registry("head", check=lambda name, spec: validate_config(spec, spec.preset))
 
 
 def register(spec: HeadSpec) -> HeadSpec:
-    if spec.name in HEADS:
-        raise ValueError(f"head {spec.name!r} is already registered")
-    validate_config(spec, spec.preset)
-    HEADS[spec.name] = spec
-    return spec
+    return HEADS.register(spec.name, spec)
 
 
 def get_head(name: str) -> HeadSpec:
-    try:
-        return HEADS[name]
-    except KeyError:
-        raise KeyError(f"unknown head {name!r}; registered heads: {', '.join(sorted(HEADS))}") from None
+    return HEADS.get(name)
 
 
 def validate_config(spec: HeadSpec, values: dict):

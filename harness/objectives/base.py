@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from harness.model import Batch, Output, Recommender
+from harness.registry import Registry
 
 
 class Objective:
@@ -56,21 +57,15 @@ class ObjectiveSpec:
     description: str
 
 
-OBJECTIVES: dict[str, ObjectiveSpec] = {}
+OBJECTIVES: Registry[ObjectiveSpec] = Registry("objective")
 
 
 def register(spec: ObjectiveSpec) -> ObjectiveSpec:
-    if spec.name in OBJECTIVES:
-        raise ValueError(f"objective {spec.name!r} is already registered")
-    OBJECTIVES[spec.name] = spec
-    return spec
+    return OBJECTIVES.register(spec.name, spec)
 
 
 def get_objective(name: str) -> ObjectiveSpec:
-    try:
-        return OBJECTIVES[name]
-    except KeyError:
-        raise KeyError(f"unknown objective {name!r}; registered: {', '.join(sorted(OBJECTIVES))}") from None
+    return OBJECTIVES.get(name)
 
 
 def build_objective(name: str, **options) -> Objective:

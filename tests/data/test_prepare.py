@@ -119,7 +119,7 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert main(["describe", "movielens-100k", "--data-dir", str(tmp_path)]) == 2
     assert "python -m harness.data fetch movielens-100k" in capsys.readouterr().err
     assert main(["describe", "netflix"]) == 2
-    assert "registered: bookcrossing, movielens-100k" in capsys.readouterr().err
+    assert "registered data sets: bookcrossing, movielens-100k" in capsys.readouterr().err
 
 
 def test_metrics_on_real_movielens_agree_with_direct_computation(ml):

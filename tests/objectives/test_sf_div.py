@@ -47,7 +47,7 @@ def test_div_min_pairwise_distance():
 
 
 def test_objective_option_errors():
-    with pytest.raises(KeyError, match="registered: .*sf"):
+    with pytest.raises(KeyError, match="registered objectives: .*sf"):
         build_objective("demographic_parity")
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['lam'\]"):
         build_objective("sf", lam=2)

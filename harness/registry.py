@@ -1,0 +1,64 @@
+"""One registry for every kind of named component: heads, objectives, data sets, backbones.
+
+A ``Registry`` maps names to specs. Registering a name twice is refused; asking for an
+unknown name raises a ``KeyError`` that lists the registered ones (and the closest
+match). It reads like a dict (``name in r``, ``r[name]``, ``sorted(r)``, ``r.items()``).
+No torch here: the specs it holds are plain dataclasses, so configs validate without it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Callable, Generic, Iterator, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str, check: Callable[[str, T], None] | None = None):
+        """kind: what the names name, for messages ("head", "data set"). check(name, spec):
+        raises ValueError for a spec that cannot be registered."""
+        self.kind, self._check, self._items = kind, check, {}
+
+    def register(self, name: str, spec: T) -> T:
+        if name in self._items:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        if self._check is not None:
+            self._check(name, spec)
+        self._items[name] = spec
+        return spec
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except (KeyError, TypeError):
+            raise KeyError(self.unknown(name)) from None
+
+    def unknown(self, name) -> str:
+        """The message for an unknown ``name``: the registered names and the closest one."""
+        close = difflib.get_close_matches(str(name), list(self._items), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown {self.kind} {name!r}{hint}; registered {self.kind}s: {', '.join(sorted(self._items))}"
+
+    __getitem__ = get
+
+    def __contains__(self, name) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}: {', '.join(self._items)})"
