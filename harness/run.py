@@ -7,46 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from harness import stereotype
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
-from harness.data.prepare import StereotypeConfig, prepare
+from harness.config.run import RunConfig  # noqa: F401  (its home: harness.config.run)
+from harness.data.prepare import prepare
 from harness.data.registry import get_dataset
-from harness.data.samples import SampleConfig
 from harness.evaluate import evaluate
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
-from harness.train import (TrainConfig, default_lr, describe_device, fit, needs_group_prompts, resolve_device,
-                           set_seed, subset)
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    dataset: str = "movielens-100k"
-    data_dir: str | None = None               # None: $HARNESS_DATA_DIR or the user cache
-    backbone: str = "smollm2-135m"            # a registered name, a local directory or a hub id
-    max_tokens: int = 512                     # prompt budget; oldest history dropped first
-    sample: SampleConfig = field(default_factory=SampleConfig)
-    stereotype: StereotypeConfig = field(default_factory=StereotypeConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-
-    def __post_init__(self):
-        get_dataset(self.dataset)
-        if self.max_tokens < 16:
-            raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
-        lr = default_lr(self.train.head, self.backbone)
-        if self.train.lr is None and lr > 0:   # the backbone's default, written into the config and record
-            object.__setattr__(self, "train", dataclasses.replace(self.train, lr=lr))
-
-    def to_dict(self) -> dict:
-        return {"dataset": self.dataset, "data_dir": self.data_dir, "backbone": self.backbone,
-                "max_tokens": self.max_tokens, "sample": self.sample.to_dict(),
-                "stereotype": dataclasses.asdict(self.stereotype), "train": self.train.to_dict()}
+from harness.train import describe_device, fit, needs_group_prompts, resolve_device, set_seed, subset
 
 
 def trainable_parameters(model: Recommender) -> dict:

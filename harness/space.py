@@ -25,16 +25,14 @@ from typing import Literal, Union, get_args, get_origin, get_type_hints
 import yaml
 
 from harness.backbones.registry import BACKBONES
-from harness.data.prepare import StereotypeConfig
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.heads import HEADS, get_head, validate_config
+from harness.config.objectives import OBJECTIVES, check_head, objective_options
+from harness.config.run import RunConfig
+from harness.config.sweep import ASHA, EXECUTORS, Resources  # noqa: F401  (their home: harness.config.sweep)
+from harness.config.train import TrainConfig
 from harness.data.registry import DATASETS
-from harness.data.samples import SampleConfig
-from harness.heads import HEADS, get_head
-from harness.heads.base import validate_config
-from harness.objectives import OBJECTIVES, build_objective
-from harness.objectives.base import check_head
 from harness.prompts import SETTINGS
-from harness.run import RunConfig
-from harness.train import TrainConfig
 
 DEFAULTS_FILE = "defaults.yaml"
 METRICS = ("valid_auc",)                       # what a trial reports for selection
@@ -76,42 +74,6 @@ class Distribution:
 
     def to_dict(self) -> dict:
         return {self.kind: list(self.args)}
-
-
-EXECUTORS = ("torch_trainer", "tune_trial")
-
-
-@dataclass(frozen=True)
-class Resources:
-    workers: int = 1               # Ray Train workers per trial (DDP when > 1)
-    cpus_per_worker: float = 1.0
-    gpus_per_worker: float = 0.0
-    # Where a trial trains. torch_trainer: a Ray Train TorchTrainer per trial (any number of
-    # workers). tune_trial: in the Tune trial's own process, which Tune keeps from trial to
-    # trial, so a trial pays no Train controller, worker process or imports (one worker
-    # only; benchmarks/README.md measures both).
-    executor: Literal[EXECUTORS] = "torch_trainer"
-
-    def __post_init__(self):
-        if self.workers < 1 or not self.cpus_per_worker > 0 or self.gpus_per_worker < 0:
-            raise ValueError(f"need workers >= 1, cpus_per_worker > 0, gpus_per_worker >= 0; got {self.workers}, "
-                             f"{self.cpus_per_worker}, {self.gpus_per_worker}")
-        if self.executor not in EXECUTORS:
-            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
-        if self.executor == "tune_trial" and self.workers != 1:
-            raise ValueError(f"executor tune_trial trains in one process: it needs workers: 1, got {self.workers}; "
-                             "use executor: torch_trainer for data-parallel trials")
-
-
-@dataclass(frozen=True)
-class ASHA:
-    grace_period: int = 1          # epochs a trial runs before it can be stopped (max_t = train.epochs)
-    reduction_factor: float = 4.0  # Ray's default
-
-    def __post_init__(self):
-        if self.grace_period < 1 or not self.reduction_factor > 1:
-            raise ValueError(f"need grace_period >= 1 and reduction_factor > 1, got {self.grace_period}, "
-                             f"{self.reduction_factor}")
 
 
 @dataclass(frozen=True)
@@ -479,7 +441,7 @@ def _method(origins, path, raw) -> Method:
             origins.fail(path + ("objectives",), "empty; write null for the head's paper objectives")
         objectives = {n: _objective(origins, path + ("objectives", n), n, o) for n, o in objectives.items()}
         for n, o in objectives.items():    # div on a head without experts: refused here, not in the trial
-            origins.build(lambda **kw: check_head(n, build_objective(n, **kw), head),  # noqa: B023
+            origins.build(lambda **kw: check_head(n, objective_options(n, **kw), head),  # noqa: B023
                           o, lambda k: path + ("objectives", n, k), path + ("objectives", n))
     return Method(name, head, options, objectives, origins.fields(path + ("data",), raw.get("data") or {}, DATA_FIELDS),
                   origins.fields(path + ("train",), raw.get("train") or {}, TRAIN_FIELDS))
@@ -489,7 +451,7 @@ def _objective(origins, path, name, raw) -> dict:
     if name not in OBJECTIVES:
         origins.fail(path, f"unknown objective {name!r}", sorted(OBJECTIVES))
     options = origins.fields(path, raw or {}, _hints(OBJECTIVES[name].config_cls))
-    origins.build(lambda **kw: build_objective(name, **kw), options, lambda k: path + (k,), path)
+    origins.build(lambda **kw: objective_options(name, **kw), options, lambda k: path + (k,), path)
     return options
 
 
@@ -671,7 +633,7 @@ class SweepSpec:
             objectives = {}
             for name, own in (m.objectives or dict.fromkeys(spec.objectives)).items():
                 objectives[name], owner = layer(f"objectives.{name}", {}, own or {})
-                o.build(lambda **kw: build_objective(name, **kw), objectives[name], owner,  # noqa: B023
+                o.build(lambda **kw: objective_options(name, **kw), objectives[name], owner,  # noqa: B023
                         ("methods", i, "objectives", name))
         train, train_owner = layer("train", self.train, m.train)
         train = o.build(TrainConfig, train, train_owner, ("train",), head=m.head, head_options=options,

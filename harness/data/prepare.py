@@ -11,32 +11,17 @@ import json
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from harness import stereotype
+from harness.config.data import StereotypeConfig  # noqa: F401  (its home: harness.config.data)
 from harness.data.registry import get_dataset
-from harness.data.samples import SampleConfig, Samples, build_samples
+from harness.data.samples import SampleConfig, Samples, build_samples  # noqa: F401
 from harness.data.paths import atomic_write, default_prepared_dir, find_file, sha256_file
 from harness.data.schema import RatingsTable
 
 CACHE_FORMAT = 1  # bump when what is cached, or how it is computed, changes
-
-
-@dataclass(frozen=True)
-class StereotypeConfig:
-    z: float = 3.0                                      # Z-score of the degree threshold (Eq. 3, §2.2.1)
-    scope: Literal["global", "per_group"] = "global"    # one Z-score over all items (paper) or one per group
-
-    def __post_init__(self):
-        # a Z-score of how far above the mean degree an item must be to count as stereotyped
-        # (Eq. 3; the paper uses 3, Fig. 5 sweeps 1-3.5); below 0 most items would count
-        if not 0 <= self.z < float("inf"):
-            raise ValueError(f"z must be a Z-score >= 0 (the paper's is 3), got {self.z}: below 0 the threshold "
-                             "falls under the mean degree and most items count as stereotyped")
-        if self.scope not in ("global", "per_group"):
-            raise ValueError(f"stereotype scope must be 'global' or 'per_group', got {self.scope!r}")
 
 
 @dataclass(frozen=True)

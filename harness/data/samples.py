@@ -21,42 +21,15 @@ random order (``time_order=False``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from harness.config.data import SampleConfig  # noqa: F401  (its home: harness.config.data)
 from harness.data.schema import DataError, RatingsTable
 
 SPLITS = ("train", "valid", "test")
-
-
-@dataclass(frozen=True)
-class SampleConfig:
-    window: int = 11                    # 10 history items + 1 target (§4.1.1)
-    n_sequences: int = 10_000           # sequences sampled (§4.1.1)
-    stride: int = 1                     # sliding windows start at every interaction
-    split: Literal["user", "random"] = "user"   # see module docstring
-    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)   # train/valid/test (§4.1.1)
-    seed: int = 0
-    like_threshold: float | None = None  # None: the data set's paper value (3 MovieLens, 5 BookCrossing)
-    like_comparison: Literal["ge", "gt"] = "ge"   # liked when rating >= threshold (§4.1.4)
-
-    def __post_init__(self):
-        if self.window < 2:
-            raise ValueError(f"window must be >= 2 (history + target), got {self.window}")
-        if self.n_sequences < 1 or self.stride < 1:
-            raise ValueError(f"n_sequences and stride must be >= 1, got {self.n_sequences}, {self.stride}")
-        if self.split not in ("user", "random"):
-            raise ValueError(f"split must be 'user' or 'random', got {self.split!r}")
-        if len(self.ratios) != 3 or min(self.ratios) < 0 or abs(sum(self.ratios) - 1) > 1e-9:
-            raise ValueError(f"ratios must be three non-negative numbers summing to 1, got {self.ratios}")
-        if self.like_comparison not in ("ge", "gt"):
-            raise ValueError(f"like_comparison must be 'ge' or 'gt', got {self.like_comparison!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
-"""Every registered head. Importing this package registers them all."""
+"""The heads' modules (``nn.Module``s). Their options and registry: ``harness.config.heads``."""
 
-from harness.heads import llm, lora, mos, p_tuning, prompt_tuning, tallrec, tallrec_pt  # noqa: F401
 from harness.heads.base import DEFAULT_LR, HEADS, Head, HeadSpec, build_head, get_head, list_heads
 
 __all__ = ["DEFAULT_LR", "HEADS", "Head", "HeadSpec", "build_head", "get_head", "list_heads"]

@@ -1,21 +1,8 @@
 """The frozen pretrained model with no head (the paper's Table 2 "LLM" row):
-nothing trains; evaluation scores the model as it is."""
+nothing trains; evaluation scores the model as it is. Options: ``NoOptions``."""
 
-from dataclasses import dataclass
-
-from harness.heads.base import Head, HeadSpec, register
-
-
-@dataclass(frozen=True)
-class NoOptions:
-    pass
+from harness.heads.base import Head
 
 
 class FrozenHead(Head):
     pass
-
-
-SPEC = register(HeadSpec(
-    name="llm", head_cls=FrozenHead, config_cls=NoOptions, family="none", objectives=(),
-    description="the frozen LLM, untrained (Table 2)",
-))

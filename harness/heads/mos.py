@@ -47,49 +47,13 @@ Choices where the paper is ambiguous (each an option):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import torch
 from torch import nn
 
 from harness.backbones.base import Backbone
-from harness.heads.base import Head, HeadSpec, register
+from harness.config.heads import GATES
+from harness.heads.base import Head
 from harness.model import Batch, Prefix, pooled_embeddings
-
-
-GATES = ("switch", "straight_through", "eq7")
-
-
-@dataclass(frozen=True)
-class MoSOptions:
-    n_experts: int = 4                                   # §4.1.4
-    expert_tokens: int = 5                               # soft prompt length of each expert (§4.1.4)
-    top_k: int = 1                                       # Eq. 7; top-1 is the paper's best (Table 6)
-    routing: Literal["topk", "stochastic"] = "topk"      # Table 6's "stochastic" variant
-    gate: Literal["switch", "straight_through", "eq7"] = "switch"   # chosen experts' values; see module docstring
-    router_input: Literal["prompt", "prompt+stereotype"] = "prompt"   # what Q reads; see module docstring
-    reweighting: bool = True                             # Eq. 8; False = Table 6 "w/o reweighting"
-    reweight_activation: Literal["none", "softmax"] = "none"
-    expert: Literal["prompt", "conditioned"] = "prompt"  # see module docstring
-    expert_rank: int = 8                                 # rank of the conditioned experts' map
-    decoder_prompt: bool = False                         # seq2seq: mixed prompt before the decoder too
-    init: Literal["sample_vocab", "random"] = "sample_vocab"
-
-    def __post_init__(self):
-        if self.n_experts < 2:
-            raise ValueError(f"n_experts must be >= 2, got {self.n_experts}")
-        if not 1 <= self.top_k <= self.n_experts:
-            raise ValueError(f"top_k must be in [1, n_experts={self.n_experts}], got {self.top_k}")
-        if self.expert_tokens < 1 or self.expert_rank < 1:
-            raise ValueError(f"expert_tokens and expert_rank must be >= 1, got {self.expert_tokens}, "
-                             f"{self.expert_rank}")
-        for key, allowed in (("routing", ("topk", "stochastic")), ("gate", GATES),
-                             ("router_input", ("prompt", "prompt+stereotype")),
-                             ("reweight_activation", ("none", "softmax")),
-                             ("expert", ("prompt", "conditioned")), ("init", ("sample_vocab", "random"))):
-            if getattr(self, key) not in allowed:
-                raise ValueError(f"{key} must be one of {allowed}, got {getattr(self, key)!r}")
 
 
 def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torch.Tensor:
@@ -113,7 +77,6 @@ def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torc
 
 class MoSHead(Head):
     needs_group_prompts = True
-    aux = ("routing", "weights", "experts")
 
     def attach(self, backbone: Backbone) -> None:
         c, d = self.config, backbone.hidden_size
@@ -206,9 +169,3 @@ class MoSHead(Head):
         context = pooled_embeddings(backbone, batch.input_ids, batch.attention_mask).float()    # (B, d)
         shift = torch.einsum("bd,ndr,nrk->bnk", context, self.condition_in, self.condition_out)
         return self.experts[None] + shift.view(len(batch), *self.experts.shape)
-
-
-SPEC = register(HeadSpec(
-    name="mos", head_cls=MoSHead, config_cls=MoSOptions, family="prompt", objectives=("rec", "sf", "div"),
-    description="Mixture-of-Stereotypes (the paper's method); L = L_rec + L_fair + L_div",
-))

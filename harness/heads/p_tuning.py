@@ -7,32 +7,14 @@ the paper's Table 5, hence these defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import torch
 from peft import PromptEncoderConfig, TaskType
 from peft.tuners.p_tuning import PromptEncoder
 
 from harness.backbones.base import Backbone
-from harness.heads.base import Head, HeadSpec, register
+from harness.heads.base import Head
 from harness.heads.prompt_tuning import split_prefix, submodules
 from harness.model import Batch, Prefix
-
-
-@dataclass(frozen=True)
-class PTuningOptions:
-    num_virtual_tokens: int = 20         # per submodule
-    encoder_hidden_size: int = 128       # the prompt encoder's hidden width
-    encoder: Literal["MLP", "LSTM"] = "MLP"
-    decoder_prompt: bool = True          # seq2seq: also before the decoder (peft's default)
-
-    def __post_init__(self):
-        if self.num_virtual_tokens < 1 or self.encoder_hidden_size < 1:
-            raise ValueError(f"num_virtual_tokens and encoder_hidden_size must be >= 1, "
-                             f"got {self.num_virtual_tokens}, {self.encoder_hidden_size}")
-        if self.encoder not in ("MLP", "LSTM"):
-            raise ValueError(f"encoder must be 'MLP' or 'LSTM', got {self.encoder!r}")
 
 
 class PTuningHead(Head):
@@ -50,9 +32,3 @@ class PTuningHead(Head):
     def prefix(self, batch: Batch, backbone: Backbone) -> tuple[Prefix, dict]:
         prompts = self.encoder(self.indices.expand(len(batch), -1))
         return split_prefix(prompts, self.config.num_virtual_tokens, self.n_submodules), {}
-
-
-SPEC = register(HeadSpec(
-    name="p_tuning", head_cls=PTuningHead, config_cls=PTuningOptions, family="prompt",
-    objectives=("rec", "sf"), description="prompt encoder (Liu et al.); Table 5 with L_rec + L_fair",
-))

@@ -8,29 +8,13 @@ parameters, 0.0138% as in the paper's Table 5, so it is the default here too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import torch
 from peft import PromptTuningConfig, PromptTuningInit, TaskType
 from peft.tuners.prompt_tuning import PromptEmbedding
 
 from harness.backbones.base import Backbone
-from harness.heads.base import Head, HeadSpec, register
+from harness.heads.base import Head
 from harness.model import Batch, Prefix
-
-
-@dataclass(frozen=True)
-class PromptTuningOptions:
-    num_virtual_tokens: int = 20                     # soft prompt length per submodule
-    decoder_prompt: bool = True                      # seq2seq: also before the decoder (peft's default)
-    init: Literal["sample_vocab", "random"] = "sample_vocab"   # Lester et al.: vocabulary init trains better
-
-    def __post_init__(self):
-        if self.num_virtual_tokens < 1:
-            raise ValueError(f"num_virtual_tokens must be >= 1, got {self.num_virtual_tokens}")
-        if self.init not in ("sample_vocab", "random"):
-            raise ValueError(f"init must be 'sample_vocab' or 'random', got {self.init!r}")
 
 
 def submodules(backbone: Backbone, decoder_prompt: bool) -> int:
@@ -60,9 +44,3 @@ class PromptTuningHead(Head):
     def prefix(self, batch: Batch, backbone: Backbone) -> tuple[Prefix, dict]:
         prompts = self.prompt(self.indices.expand(len(batch), -1))
         return split_prefix(prompts, self.config.num_virtual_tokens, self.n_submodules), {}
-
-
-SPEC = register(HeadSpec(
-    name="prompt_tuning", head_cls=PromptTuningHead, config_cls=PromptTuningOptions, family="prompt",
-    objectives=("rec", "sf"), description="soft prompt before the input (Lester et al.); Table 5 with L_rec + L_fair",
-))

@@ -1,6 +1,5 @@
-"""Every registered objective. Importing this package registers them all."""
+"""The objectives' losses. Their options and registry: ``harness.config.objectives``."""
 
-from harness.objectives import div, fairllm, ifairlrs, rec, sf, up5  # noqa: F401
 from harness.objectives.base import OBJECTIVES, Objective, build_objective, get_objective
 
 __all__ = ["OBJECTIVES", "Objective", "build_objective", "get_objective"]

@@ -8,13 +8,17 @@ inside ``loss`` when ``training`` is True.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
 import torch
 
+from harness.config.objectives import (  # noqa: F401  (their home: harness.config.objectives)
+    OBJECTIVES,
+    ObjectiveSpec,
+    check_head,
+    get_objective,
+    objective_options,
+    requires,
+)
 from harness.model import Batch, Output, Recommender
-from harness.registry import Registry
 
 
 class Objective:
@@ -24,10 +28,9 @@ class Objective:
 
     @property
     def needs_aux(self) -> tuple[str, ...]:
-        """The head's auxiliary tensors (``Head.aux``) this objective reads; checked against
-        the head when a configuration is built (``check_head``), so a mismatch is refused
-        before any training starts."""
-        return ()
+        """The head's auxiliary tensors this objective reads (its options' ``requires``; checked
+        against the head's ``provides`` when a configuration is built)."""
+        return requires(self.config)
 
     def __init__(self, config):
         self.config = config
@@ -49,47 +52,6 @@ class Objective:
         pass
 
 
-@dataclass(frozen=True)
-class ObjectiveSpec:
-    name: str
-    cls: type[Objective]
-    config_cls: type
-    description: str
-
-
-OBJECTIVES: Registry[ObjectiveSpec] = Registry("objective")
-
-
-def register(spec: ObjectiveSpec) -> ObjectiveSpec:
-    return OBJECTIVES.register(spec.name, spec)
-
-
-def get_objective(name: str) -> ObjectiveSpec:
-    return OBJECTIVES.get(name)
-
-
 def build_objective(name: str, **options) -> Objective:
-    spec = get_objective(name)
-    known = {f.name for f in dataclasses.fields(spec.config_cls)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ValueError(f"objective {name!r}: unknown option(s) {unknown}; valid: {sorted(known)}")
-    return spec.cls(spec.config_cls(**options))
-
-
-def check_head(name: str, objective: Objective, head: str) -> None:
-    """Refuse an objective that reads what the registered head ``head`` does not give
-    (``div`` on a head without experts), naming the heads that would do."""
-    from harness.heads import HEADS, get_head
-
-    missing = [a for a in objective.needs_aux if a not in get_head(head).head_cls.aux]
-    if missing:
-        heads_with = sorted(h for h, s in HEADS.items() if set(objective.needs_aux) <= set(s.head_cls.aux))
-        raise ValueError(f"objective {name!r} needs the head's {', '.join(missing)}, which head {head!r} does not "
-                         f"have (heads that do: {', '.join(heads_with) or 'none'}); drop {name!r} from this arm's "
-                         "objectives or use one of those heads")
-
-
-def check_weight(name: str, weight: float) -> None:
-    if not weight >= 0:
-        raise ValueError(f"objective {name!r}: weight (lambda) must be >= 0, got {weight}")
+    """A fresh objective of registered ``name`` with options (validated)."""
+    return get_objective(name).cls(objective_options(name, **options))

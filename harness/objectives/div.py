@@ -12,23 +12,10 @@ The loss returned is ``-min_{i != j} ||a_i - a_j||^2``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
-from harness.objectives.base import Objective, ObjectiveSpec, check_weight, register
-
-
-@dataclass(frozen=True)
-class DivOptions:
-    weight: float = 1.0                                  # lambda_div (paper: 1)
-    target: Literal["experts", "routing"] = "experts"
-
-    def __post_init__(self):
-        check_weight("div", self.weight)
-        if self.target not in ("experts", "routing"):
-            raise ValueError(f"div: target must be 'experts' or 'routing', got {self.target!r}")
+from harness.objectives.base import Objective
 
 
 def min_pairwise_sq_distance(vectors: torch.Tensor) -> torch.Tensor:
@@ -39,10 +26,6 @@ def min_pairwise_sq_distance(vectors: torch.Tensor) -> torch.Tensor:
 
 
 class DivLoss(Objective):
-    @property
-    def needs_aux(self):
-        return ("experts",) if self.config.target == "experts" else ("weights",)
-
     def loss(self, model, batch, out, training):
         if any(a not in out.aux for a in self.needs_aux):
             raise ValueError("objective 'div' needs a head with experts (mos); drop it for this head")
@@ -51,6 +34,3 @@ class DivLoss(Objective):
         else:
             vectors = out.aux["weights"].T
         return -min_pairwise_sq_distance(vectors)
-
-
-SPEC = register(ObjectiveSpec("div", DivLoss, DivOptions, "L_div: expert diversity, Eq. 13 (maximised)"))

@@ -27,29 +27,11 @@ Cost: G extra forward (and backward) passes per batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
-from harness.objectives.base import Objective, ObjectiveSpec, check_weight, register
+from harness.objectives.base import Objective
 
-FORMS = ("divergence", "snsr", "snsv")
-PAIRINGS = ("sample", "batch")
-
-
-@dataclass(frozen=True)
-class FaiRLLMOptions:
-    weight: float = 1.0                                          # lambda of the term
-    form: Literal["divergence", "snsr", "snsv"] = "divergence"   # see module docstring
-    pairing: Literal["sample", "batch"] = "sample"
-
-    def __post_init__(self):
-        check_weight("fairllm", self.weight)
-        if self.form not in FORMS:
-            raise ValueError(f"fairllm: form must be one of {FORMS}, got {self.form!r}")
-        if self.pairing not in PAIRINGS:
-            raise ValueError(f"fairllm: pairing must be one of {PAIRINGS}, got {self.pairing!r}")
 
 
 def neutral_divergence(p_neutral: torch.Tensor, p_groups: torch.Tensor, pairing: str = "sample") -> torch.Tensor:
@@ -83,7 +65,3 @@ class FaiRLLM(Objective):
             for ids, mask in zip(batch.group_input_ids, batch.group_attention_mask)
         ])
         return fairllm_term(torch.sigmoid(out.score), p_groups, self.config.form, self.config.pairing)
-
-
-SPEC = register(ObjectiveSpec("fairllm", FaiRLLM, FaiRLLMOptions,
-                              "FaiRLLM: neutral vs sensitive-attribute prompt divergence (SNSR/SNSV) (user-side)"))

@@ -26,24 +26,11 @@ Choices:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from harness.objectives.base import Objective, ObjectiveSpec, check_weight, register
-
-
-@dataclass(frozen=True)
-class IFairLRSOptions:
-    weight: float = 1.0          # exponent on the ratio: 1 = IFairLRS, 0 = plain L_rec
-    max_weight: float = 10.0     # cap on r_k before normalising (inf: no cap)
-    normalize: bool = True       # training-mean weight 1, so L_rec keeps its scale
-
-    def __post_init__(self):
-        check_weight("ifairlrs", self.weight)
-        if not self.max_weight > 0:
-            raise ValueError(f"ifairlrs: max_weight must be > 0, got {self.max_weight}")
+from harness.objectives.base import Objective
 
 
 def item_groups(item_in_group: np.ndarray, degree: np.ndarray) -> np.ndarray:
@@ -93,7 +80,3 @@ class IFairLRS(Objective):
     def loss(self, model, batch, out, training):
         # IFairLRS acts only through sample_weight -> batch.weight -> L_rec; a connected 0 (abs: not -0.0)
         return (out.score.sum() * 0.0).abs()
-
-
-SPEC = register(ObjectiveSpec("ifairlrs", IFairLRS, IFairLRSOptions,
-                              "IFairLRS: L_rec reweighted by item group history/target share (item-side)"))

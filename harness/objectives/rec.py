@@ -1,17 +1,8 @@
 """L_rec (Eq. 11): negative log-likelihood of the label's answer token, averaged
 over the batch (weighted per sample when a reweighting objective asks for it)."""
 
-from dataclasses import dataclass
 
-from harness.objectives.base import Objective, ObjectiveSpec, check_weight, register
-
-
-@dataclass(frozen=True)
-class RecOptions:
-    weight: float = 1.0
-
-    def __post_init__(self):
-        check_weight("rec", self.weight)
+from harness.objectives.base import Objective
 
 
 class RecLoss(Objective):
@@ -21,6 +12,3 @@ class RecLoss(Objective):
         # mean(w * nll), as IFairLRS does: weights keep their scale across batches
         # (IFairLRS normalises them to a training mean of 1), unlike sum(w*nll)/sum(w)
         return (batch.weight * out.nll).mean()
-
-
-SPEC = register(ObjectiveSpec("rec", RecLoss, RecOptions, "L_rec, Eq. 11"))

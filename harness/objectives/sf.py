@@ -12,27 +12,12 @@ and under-recommended cannot cancel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
-from harness.objectives.base import Objective, ObjectiveSpec, check_weight, register
+from harness.objectives.base import Objective
 
 EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class SFOptions:
-    weight: float = 1.0                                   # lambda_fair (paper: 1)
-    reduce: Literal["overall", "per_group"] = "overall"
-    denominator: Literal["all", "group_users"] = "all"    # as harness.metrics.stereotype_fairness
-
-    def __post_init__(self):
-        check_weight("sf", self.weight)
-        if self.reduce not in ("overall", "per_group") or self.denominator not in ("all", "group_users"):
-            raise ValueError(f"sf: reduce must be overall|per_group and denominator all|group_users, "
-                             f"got {self.reduce!r}, {self.denominator!r}")
 
 
 def soft_sf(p: torch.Tensor, user_group: torch.Tensor, h: torch.Tensor, target_in_group: torch.Tensor,
@@ -61,6 +46,3 @@ class SFLoss(Objective):
         if self.config.reduce == "overall":
             return values.mean().abs()
         return values.abs().mean()
-
-
-SPEC = register(ObjectiveSpec("sf", SFLoss, SFOptions, "L_fair: |SF| with soft recommendations, Eq. 12"))

@@ -24,34 +24,14 @@ from __future__ import annotations
 
 import copy
 from contextlib import nullcontext
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness.objectives.base import Objective, ObjectiveSpec, check_weight, register
+from harness.objectives.base import Objective
 
-ADVERSARIES = ("negative_ce", "uniform", "prior")
-
-
-@dataclass(frozen=True)
-class UP5Options:
-    weight: float = 1.0                  # lambda of the adversarial term
-    adversary: Literal["negative_ce", "uniform", "prior"] = "negative_ce"
-    disc_lr: float = 1e-3                # the discriminator's Adam learning rate
-    disc_hidden: int = 256               # hidden width of the discriminator MLP
-    disc_steps: int = 1                  # discriminator updates per training batch
-
-    def __post_init__(self):
-        check_weight("up5", self.weight)
-        if self.adversary not in ADVERSARIES:
-            raise ValueError(f"up5: adversary must be one of {ADVERSARIES}, got {self.adversary!r}")
-        for key in ("disc_lr", "disc_hidden", "disc_steps"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"up5: {key} must be > 0, got {getattr(self, key)}")
 
 
 class UP5(Objective):
@@ -133,7 +113,3 @@ class UP5(Objective):
     def load_state_dict(self, state: dict) -> None:
         self.discriminator = self.optimizer = None
         self._pending = copy.deepcopy(state) if state else None
-
-
-SPEC = register(ObjectiveSpec("up5", UP5, UP5Options,
-                              "UP5: adversarial group discriminator on pooled encoder states (user-side)"))

@@ -1,0 +1,49 @@
+"""How a data set becomes samples (§4.1.1) and how stereotypes are measured on them (Eq. 1-3):
+the two data configs, torch-free. ``harness.data.samples`` and ``harness.data.prepare`` use them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    window: int = 11                    # 10 history items + 1 target (§4.1.1)
+    n_sequences: int = 10_000           # sequences sampled (§4.1.1)
+    stride: int = 1                     # sliding windows start at every interaction
+    split: Literal["user", "random"] = "user"   # see module docstring
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)   # train/valid/test (§4.1.1)
+    seed: int = 0
+    like_threshold: float | None = None  # None: the data set's paper value (3 MovieLens, 5 BookCrossing)
+    like_comparison: Literal["ge", "gt"] = "ge"   # liked when rating >= threshold (§4.1.4)
+
+    def __post_init__(self):
+        if self.window < 2:
+            raise ValueError(f"window must be >= 2 (history + target), got {self.window}")
+        if self.n_sequences < 1 or self.stride < 1:
+            raise ValueError(f"n_sequences and stride must be >= 1, got {self.n_sequences}, {self.stride}")
+        if self.split not in ("user", "random"):
+            raise ValueError(f"split must be 'user' or 'random', got {self.split!r}")
+        if len(self.ratios) != 3 or min(self.ratios) < 0 or abs(sum(self.ratios) - 1) > 1e-9:
+            raise ValueError(f"ratios must be three non-negative numbers summing to 1, got {self.ratios}")
+        if self.like_comparison not in ("ge", "gt"):
+            raise ValueError(f"like_comparison must be 'ge' or 'gt', got {self.like_comparison!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StereotypeConfig:
+    z: float = 3.0                                      # Z-score of the degree threshold (Eq. 3, §2.2.1)
+    scope: Literal["global", "per_group"] = "global"    # one Z-score over all items (paper) or one per group
+
+    def __post_init__(self):
+        # a Z-score of how far above the mean degree an item must be to count as stereotyped
+        # (Eq. 3; the paper uses 3, Fig. 5 sweeps 1-3.5); below 0 most items would count
+        if not 0 <= self.z < float("inf"):
+            raise ValueError(f"z must be a Z-score >= 0 (the paper's is 3), got {self.z}: below 0 the threshold "
+                             "falls under the mean degree and most items count as stereotyped")
+        if self.scope not in ("global", "per_group"):
+            raise ValueError(f"stereotype scope must be 'global' or 'per_group', got {self.scope!r}")

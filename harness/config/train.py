@@ -1,0 +1,86 @@
+"""The training configuration (torch-free): what one trial trains and how, validated on
+construction against the heads' and objectives' registries (``harness.config.heads``,
+``harness.config.objectives``); ``harness.train.fit`` runs it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from harness.backbones.registry import BACKBONES
+from harness.config.heads import DEFAULT_LR, get_head, validate_config
+from harness.config.objectives import check_head, objective_options
+
+
+def default_lr(head: str, backbone: str | None = None) -> float:
+    """Adafactor's learning rate where a configuration leaves ``lr`` null: the backbone's own
+    measured value where its registry entry has one (``BackboneSpec.lr``: by head name, then
+    the preset's base head, then the head's family), else the paper's (§4.1.4: 0.5 prompt-based, 0.005 adapter-based,
+    set for T5 with ``scale_parameter`` off)."""
+    spec = get_head(head)
+    if backbone is not None:
+        measured = BACKBONES[backbone].lr if backbone in BACKBONES else {}
+        for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
+            if name in measured:
+                return measured[name]
+    return DEFAULT_LR[spec.family]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    head: str = "mos"
+    head_options: dict = field(default_factory=dict)        # the head's config fields
+    objectives: dict | None = None       # name -> options (incl. weight); None: the head's paper objectives
+    lr: float | None = None              # None: the backbone's default (``default_lr``); the paper's 0.5
+                                         # prompt-based, 0.005 adapter-based (§4.1.4) unless it has its own
+    # Adafactor's scale_parameter. False (the paper's T5 setting): lr is an absolute step, up to
+    # 0.5 per step for a soft prompt, several times SmolLM2-135M's embedding RMS (0.136). True:
+    # each step is scaled by the parameter's RMS, so lr is relative to the prompt's own scale.
+    scale_parameter: bool = False
+    batch_size: int = 8
+    eval_batch_size: int = 32
+    epochs: int = 3
+    patience: int = 1                    # epochs without a better validation AUC before stopping
+    train_setting: str = "implicit"      # prompt setting the model is trained on
+    max_train_samples: int | None = None  # cap for smoke runs; None uses the whole split
+    max_eval_samples: int | None = None   # caps validation and test alike
+    max_valid_samples: int | None = None  # caps validation alone (over max_eval_samples): a study that scores
+                                          # its whole test split can still select on a cheaper validation
+    seed: int = 0
+
+    def __post_init__(self):
+        spec = get_head(self.head)                        # unknown head -> error listing heads
+        for name in ("batch_size", "eval_batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_train_samples", "max_eval_samples", "max_valid_samples"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 or null (no cap), got {getattr(self, name)}")
+        if self.patience < 0 or (self.lr is not None and not self.lr > 0):
+            raise ValueError(f"patience must be >= 0 and lr > 0, got {self.patience}, {self.lr}")
+        validate_config(spec, self.head_options)
+        for name, options in self.resolved_objectives().items():
+            check_head(name, objective_options(name, **options), self.head)   # unknown objective or option,
+            # or one that requires what the head does not provide (div without experts) -> error
+
+    @property
+    def learning_rate(self) -> float:
+        """``lr``, or the paper's default for the head's family. A ``RunConfig`` first fills a
+        null ``lr`` from its backbone (``default_lr``), so a run's record names the lr it used."""
+        return self.lr if self.lr is not None else default_lr(self.head)
+
+    @property
+    def valid_cap(self) -> int | None:
+        return self.max_valid_samples if self.max_valid_samples is not None else self.max_eval_samples
+
+    def resolved_objectives(self) -> dict[str, dict]:
+        if self.objectives is not None:
+            return {name: dict(options or {}) for name, options in self.objectives.items()}
+        return {name: {} for name in get_head(self.head).objectives}
+
+    def to_dict(self) -> dict:
+        """Everything that sets the numbers, defaults resolved: the head's full config too, so a
+        changed default (e.g. MoS's gate) changes the record's config and the sweep's config_id."""
+        head = dataclasses.asdict(validate_config(get_head(self.head), self.head_options))
+        return dataclasses.asdict(self) | {"learning_rate": self.learning_rate, "resolved_head_options": head,
+                                           "resolved_objectives": self.resolved_objectives()}
