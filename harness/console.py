@@ -83,7 +83,9 @@ class SweepStatus:
 
     arm_epochs: an arm's epochs where they differ from ``epochs`` (0: it trains nothing, e.g. the
     frozen LLM, and is only scored). plan: how many of the ``total`` trials each arm has, so the
-    time left counts the waiting trials' own epochs ({}: every trial ``epochs`` long)."""
+    time left counts the waiting trials' own epochs ({}: every trial ``epochs`` long). costs: an
+    arm's (epoch, test) work in any common unit (the sweep gives forward passes), so an epoch of
+    800 training samples and a test of 3,000 scored pairs weigh what they cost ({}: alike)."""
 
     phase: str
     total: int
@@ -92,6 +94,7 @@ class SweepStatus:
     clock: object = time.time
     arm_epochs: dict = field(default_factory=dict)
     plan: dict = field(default_factory=dict)
+    costs: dict = field(default_factory=dict)
     started: float = field(default=None)
     running: dict = field(default_factory=dict)       # trial id -> _Trial
     done: int = 0
@@ -99,7 +102,7 @@ class SweepStatus:
     stopped: int = 0
     reused: int = 0                                    # finished records found, nothing trained
     best: dict = field(default_factory=dict)           # arm -> best validation AUC so far
-    _units: float = 0.0                                # epochs (and tests) finished, in trained trials
+    _units: float = 0.0                                # work finished (epochs and tests, by their costs)
     _begun: dict = field(default_factory=dict)         # arm -> trials of it started so far
 
     def __post_init__(self):
@@ -108,6 +111,14 @@ class SweepStatus:
 
     def epochs_of(self, arm: str) -> int:
         return self.arm_epochs.get(arm, self.epochs)
+
+    def _cost(self, arm: str) -> tuple[float, float]:
+        return self.costs.get(arm, (1.0, 1.0))
+
+    def _trial_work(self, arm: str, epochs_done: int = 0) -> float:
+        """What a trial of ``arm`` still has to do after ``epochs_done`` epochs: its epochs and its test."""
+        epoch, test = self._cost(arm)
+        return (self.epochs_of(arm) - epochs_done) * epoch + test
 
     def start(self, trial_id: str, arm: str, seed: int) -> None:
         if trial_id not in self.running:      # a retried trial keeps the epochs it restores
@@ -125,7 +136,7 @@ class SweepStatus:
         if metrics.get("reused"):
             trial.epoch = -1
         elif "epoch" in metrics and metrics["epoch"] > trial.epoch:
-            self._units += metrics["epoch"] - trial.epoch
+            self._units += (metrics["epoch"] - trial.epoch) * self._cost(trial.arm)[0]
             trial.epoch = metrics["epoch"]
 
     def end(self, trial_id: str, how: str) -> None:
@@ -134,24 +145,24 @@ class SweepStatus:
         if how == "done" and trial is not None and trial.epoch == -1:
             self.reused += 1
         elif how == "done" and trial is not None:
-            self._units += 1                   # its test; epochs early stopping skipped are not counted
+            self._units += self._cost(trial.arm)[1]   # its test; epochs early stopping skipped are not counted
         setattr(self, how, getattr(self, how) + 1)
 
     def left_s(self) -> float | None:
-        """Seconds left: the pace of the epochs finished so far (a test, or an untrained arm's
-        scoring, counts as one epoch, and the trials run ``concurrency`` at a time as they did so
-        far) times the epochs still to run, each trial's full count (early stopping makes it
-        shorter, so this errs long); None before the first epoch ends."""
+        """Seconds left: the pace of the work finished so far (epochs and tests, each weighed by
+        its cost; the trials run ``concurrency`` at a time as they did so far) times the work still
+        to do, each trial's full count (early stopping makes it shorter, so this errs long); None
+        before the first epoch or test ends."""
         if self._units <= 0:
             return None
-        ahead = sum(self.epochs_of(t.arm) + 1 - max(t.epoch, 0) for t in self.running.values() if t.epoch >= 0)
+        ahead = sum(self._trial_work(t.arm, max(t.epoch, 0)) for t in self.running.values() if t.epoch >= 0)
         waiting = max(0, self.total - self.done - self.failed - self.stopped - len(self.running))
         if self.plan:
-            waiting_units = sum(max(0, n - self._begun.get(arm, 0)) * (self.epochs_of(arm) + 1)
-                                for arm, n in self.plan.items())
+            waiting_work = sum(max(0, n - self._begun.get(arm, 0)) * self._trial_work(arm)
+                               for arm, n in self.plan.items())
         else:
-            waiting_units = waiting * (self.epochs + 1)
-        return (self.clock() - self.started) / self._units * (ahead + waiting_units)
+            waiting_work = waiting * (self.epochs + 1.0)
+        return (self.clock() - self.started) / self._units * (ahead + waiting_work)
 
     def render(self) -> str:
         """One line, most important first (a terminal cuts its end): the counts, the time, the

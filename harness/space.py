@@ -35,7 +35,7 @@ from harness.data.registry import DATASETS
 from harness.prompts import SETTINGS
 
 DEFAULTS_FILE = "defaults.yaml"
-METRICS = ("valid_auc",)                       # what a trial reports for selection
+METRICS = ("valid_auc",)  # what a trial reports (harness.worker) and a sweep may select on (`metric`)
 MODES = ("max", "min")
 SCHEDULERS = ("asha",)
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from harness.console import ERASE, Console, SweepStatus
 
 
@@ -65,6 +67,18 @@ def test_an_arm_that_trains_nothing_is_scored_and_counted_as_one_unit():
     status.result("b", {"valid_auc": 0.6, "epoch": 2})
     assert "ml/mos seed 0: epoch 2/2 done, testing, valid AUC 0.600" in status.render()
     assert status.left_s() == 120 / 3 * (1 + 1 + 3)       # b's test, the second llm trial, the second mos trial
+
+
+def test_the_time_left_weighs_epochs_and_tests_by_their_cost():
+    """A frozen-LLM trial that scores 3,200 pairs is no measure of a trial that also trains 2
+    epochs of 2,200 passes: the pace is per unit of work, not per epoch."""
+    clock = Clock()
+    status = SweepStatus("replicate", total=2, epochs=2, concurrency=1, clock=clock, arm_epochs={"ml/llm": 0},
+                         plan={"ml/llm": 1, "ml/mos": 1}, costs={"ml/llm": (0.0, 3200.0), "ml/mos": (2200.0, 3000.0)})
+    status.start("a", "ml/llm", 0)
+    clock.now += 320
+    status.end("a", "done")                                 # 3,200 units in 320 s: 0.1 s a unit
+    assert status.left_s() == pytest.approx(0.1 * (2 * 2200 + 3000))
 
 
 def test_two_running_trials_of_one_arm_and_seed_are_told_apart():

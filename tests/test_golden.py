@@ -25,7 +25,8 @@ def test_every_shipped_search_space_resolves_as_recorded():
         for mode in ("spec", "smoke"):
             assert now[name][mode]["spec"] == GOLDEN[name][mode]["spec"], f"{name} ({mode}): the resolved spec changed"
             for arm, expected in GOLDEN[name][mode]["arms"].items():
-                assert now[name][mode]["arms"][arm] == expected, f"{name} ({mode}) {arm}: config id or run config changed"
+                assert now[name][mode]["arms"][arm] == expected, \
+                    f"{name} ({mode}) {arm}: config id or run config changed"
 
 
 @pytest.mark.skipif(not RECORDS, reason="no committed trial records")

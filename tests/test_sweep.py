@@ -315,3 +315,13 @@ def test_a_phase_that_leaves_trials_without_a_record_stops_the_sweep(tmp_path):
     summary = "\n".join(sweep.summary(1.0))
     assert summary.startswith("sweep stop stopped before the end after 1.0 min")
     assert "run the same command again to resume" in summary
+
+
+def test_the_status_line_weighs_each_arms_work():
+    """The time left counts forward passes: a trained arm's epoch (2.5 per training sample, one
+    per validation pair) and test (3 per test pair), the frozen LLM's validation and test."""
+    from harness.sweep import _work
+
+    spec = load_spec(SPACES / "study_smollm2.yaml")
+    works = {arm.name: _work(spec.run_config(arm, {}, 0)) for arm in spec.arms()}
+    assert works["mos"] == (2.5 * 800 + 200, 3.0 * 1000) and works["llm"] == (0.0, 200 + 3.0 * 1000)

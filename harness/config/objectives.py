@@ -164,8 +164,10 @@ class FaiRLLMOptions:
 # ---- the objectives -----------------------------------------------------------------------------
 
 register(ObjectiveSpec("rec", "harness.objectives.rec:RecLoss", RecOptions, "L_rec, Eq. 11"))
-register(ObjectiveSpec("sf", "harness.objectives.sf:SFLoss", SFOptions, "L_fair: |SF| with soft recommendations, Eq. 12"))
-register(ObjectiveSpec("div", "harness.objectives.div:DivLoss", DivOptions, "L_div: expert diversity, Eq. 13 (maximised)"))
+register(ObjectiveSpec("sf", "harness.objectives.sf:SFLoss", SFOptions,
+                       "L_fair: |SF| with soft recommendations, Eq. 12"))
+register(ObjectiveSpec("div", "harness.objectives.div:DivLoss", DivOptions,
+                       "L_div: expert diversity, Eq. 13 (maximised)"))
 register(ObjectiveSpec("ifairlrs", "harness.objectives.ifairlrs:IFairLRS", IFairLRSOptions,
                        "IFairLRS: L_rec reweighted by item group history/target share (item-side)"))
 register(ObjectiveSpec("up5", "harness.objectives.up5:UP5", UP5Options,

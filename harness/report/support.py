@@ -1,8 +1,9 @@
 """SF's support (Eq. 4): for each record, prompt setting and group, how many recommended
 targets are stereotyped to the group (Eq. 4's denominator), how many of the group's
 users have a recommended pair, and how many targets stereotyped to the group the test
-pairs hold at all (``available``: the denominator of a model that recommends every pair). An SF whose denominator is a handful of targets moves a
-lot with one prediction; the table flags it (``MIN_SUPPORT``) and the notes say where.
+pairs hold at all (``available``: the denominator of a model that recommends every pair).
+An SF whose denominator is a handful of targets moves a lot with one prediction; the
+table flags it (``MIN_SUPPORT``) and the notes say where.
 """
 
 from __future__ import annotations

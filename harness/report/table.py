@@ -99,7 +99,8 @@ class Report:
             cells = ["–" if pd.isna(r[f"{c}_support"]) else
                      f"{int(r[f'{c}_support'])}" + (f" {FLAG}" if r.get(f"{c}_thin") is True else "") for c in columns]
             rows.append([r["dataset"]] + ([r["relation"]] if self._relations() else []) + [label] + cells)
-        heads = ["Dataset"] + (["Target items"] if self._relations() else []) + ["Method"] + [LABELS[c] for c in columns]
+        heads = (["Dataset"] + (["Target items"] if self._relations() else []) + ["Method"]
+                 + [LABELS[c] for c in columns])
         return (heads, rows) if rows else ([], [])
 
     def support_caption(self) -> str:

@@ -35,4 +35,5 @@ def golden() -> dict:
 
 
 if __name__ == "__main__":
-    (Path(__file__).parent / "specs.json").write_text(json.dumps(golden(), indent=1, sort_keys=True, default=str) + "\n")
+    text = json.dumps(golden(), indent=1, sort_keys=True, default=str)
+    (Path(__file__).parent / "specs.json").write_text(text + "\n")
