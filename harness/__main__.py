@@ -15,25 +15,27 @@ SMOKE_CAPS = {"max_train_samples": 64, "max_eval_samples": 64, "epochs": 1}
 
 
 def _parser() -> argparse.ArgumentParser:
+    from harness.config import RunConfig, SampleConfig, TrainConfig   # torch-free: the defaults' one home
+
     parser = argparse.ArgumentParser(
         prog="python -m harness", description="Train one head on a frozen LM and test it under the "
         "implicit, explicit and counterfactual prompt settings (the paper's metrics).")
     parser.add_argument("--list", action="store_true", help="list data sets, backbones, heads and objectives")
-    parser.add_argument("--dataset", default="movielens-100k")
+    parser.add_argument("--dataset", help=f"default {RunConfig.dataset}")
     parser.add_argument("--data-dir", help="data directory (default $HARNESS_DATA_DIR or the user cache)")
-    parser.add_argument("--backbone", default="smollm2-135m", help="registered name, local directory or hub id")
-    parser.add_argument("--head", default="mos")
+    parser.add_argument("--backbone", help=f"registered name, local directory or hub id (default {RunConfig.backbone})")
+    parser.add_argument("--head", help=f"default {TrainConfig.head}")
     parser.add_argument("--head-options", default="{}", help='JSON, e.g. \'{"top_k": 2}\'')
     parser.add_argument("--objectives", help='JSON name -> options, e.g. \'{"rec": {}, "sf": {"weight": 0.5}}\' '
                                              "(default: the head's objectives in the paper)")
     parser.add_argument("--lr", type=float, help="Adafactor lr; default: the backbone's (python -m harness.backbones "
                                                  "list), else the paper's 0.5 prompt-based, 0.005 adapter-based (§4.1.4)")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, help=f"default {TrainConfig.epochs}")
+    parser.add_argument("--batch-size", type=int, help=f"default {TrainConfig.batch_size}")
+    parser.add_argument("--seed", type=int, default=0, help="sampling and training seed (default 0)")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: the GPU when torch sees one, else the CPU)")
-    parser.add_argument("--n-sequences", type=int, default=10_000)
-    parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--n-sequences", type=int, help=f"default {SampleConfig.n_sequences:,}")
+    parser.add_argument("--max-tokens", type=int, help=f"default {RunConfig.max_tokens}")
     parser.add_argument("--max-train-samples", type=int)
     parser.add_argument("--max-eval-samples", type=int, help="cap on validation and test samples")
     parser.add_argument("--max-valid-samples", type=int, help="cap on validation alone (over --max-eval-samples)")
@@ -60,21 +62,23 @@ def _list() -> int:
     return 0
 
 
+def _given(**values) -> dict:
+    """The options given on the command line; the others keep the configs' defaults."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _config(args):
-    from harness.data.samples import SampleConfig
-    from harness.run import RunConfig
-    from harness.train import TrainConfig
+    from harness.config import RunConfig, SampleConfig, TrainConfig
 
     caps = {"max_train_samples": args.max_train_samples, "max_eval_samples": args.max_eval_samples,
             "max_valid_samples": args.max_valid_samples, "epochs": args.epochs}
     if args.smoke:
         caps = SMOKE_CAPS
-    train = TrainConfig(head=args.head, head_options=json.loads(args.head_options),
+    train = TrainConfig(head_options=json.loads(args.head_options),
                         objectives=json.loads(args.objectives) if args.objectives else None, lr=args.lr,
-                        batch_size=args.batch_size, seed=args.seed, **caps)
-    return RunConfig(dataset=args.dataset, data_dir=args.data_dir, backbone=args.backbone,
-                     max_tokens=args.max_tokens, sample=SampleConfig(n_sequences=args.n_sequences, seed=args.seed),
-                     train=train)
+                        seed=args.seed, **_given(head=args.head, batch_size=args.batch_size, **caps))
+    return RunConfig(data_dir=args.data_dir, sample=SampleConfig(seed=args.seed, **_given(n_sequences=args.n_sequences)),
+                     train=train, **_given(dataset=args.dataset, backbone=args.backbone, max_tokens=args.max_tokens))
 
 
 def _summary(record: dict) -> str:

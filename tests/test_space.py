@@ -77,7 +77,9 @@ def test_shipped_file_loads_and_every_arm_builds(path, smoke):
 
 def test_shipped_paper_settings():
     spec = load_spec(SHIPPED / "mos.yaml")
-    assert spec.backbone == "t5-base" and spec.seeds == (0, 1, 2) and spec.data["n_sequences"] == 10_000
+    config = spec.run_config(spec.arms()[0], {}, 0)
+    assert spec.backbone == "t5-base" and spec.seeds == (0, 1, 2) and config.sample.n_sequences == 10_000
+    assert (config.stereotype.z, config.train.epochs, config.max_tokens) == (3.0, 5, 512)
     assert {p: d.kind for p, d in spec.search.items()} == {
         "head_options.top_k": "choice", "head_options.n_experts": "int", "train.lr": "loguniform"}
     quick = load_spec(SHIPPED / "quickstart.yaml")
