@@ -1,0 +1,23 @@
+"""Search-space YAML -> a validated ``SweepSpec`` (issue 4). No Ray and no torch here:
+``harness.sweep`` turns the spec's ``Distribution``s into Tune/Optuna objects and its
+``run_config`` into trials.
+
+A file may say ``extends: <file>`` (relative to itself; ``extends: null`` extends nothing);
+otherwise it extends ``defaults.yaml`` of its folder. Deep merge, parent first: mappings merge
+key by key, lists and scalars replace. ``name``, ``description`` and ``paper`` are never
+inherited. Everything is checked before any trial starts; a ``SpaceError`` names the file
+that set the bad key, the dotted key, what is wrong and the valid choices.
+See search_spaces/README.md for the schema.
+
+- ``files``: reading, the ``extends`` chain, the merge with origins, type coercion
+- ``spec``: the schema and the ``SweepSpec`` model (arms, search spaces, run configs, config ids)
+- ``parse``: a merged file -> a ``SweepSpec`` (``load_spec``)
+"""
+
+from harness.config.sweep import ASHA, Resources
+from harness.space.files import DEFAULTS_FILE, SpaceError, list_files
+from harness.space.parse import load_spec
+from harness.space.spec import DATA_FIELDS, METRICS, TRAIN_FIELDS, Arm, Distribution, Method, SweepSpec
+
+__all__ = ["ASHA", "DATA_FIELDS", "DEFAULTS_FILE", "METRICS", "TRAIN_FIELDS", "Arm", "Distribution", "Method",
+           "Resources", "SpaceError", "SweepSpec", "list_files", "load_spec"]
