@@ -9,7 +9,8 @@ every reported configuration on every seed):
 2. replication: the best configuration of each arm (or its only one) on every
    seed of the list. The search trial on the first seed is reused, not rerun.
 
-Each trial is a Tune function trainable that builds and fits a Ray Train
+Each trial is a Tune function trainable (``trial``) that trains through the sweep's
+executor (``harness.executors``): by default it builds and fits a Ray Train
 ``TorchTrainer`` (Train V2 refuses ``Tuner(TorchTrainer)``), reporting back through
 ``TuneReportCallback``. Records are written by the trial (harness.records); the
 sweep's own state is those records: running the same command again skips
@@ -36,6 +37,7 @@ import time
 from pathlib import Path
 
 from harness.console import Console, SweepStatus
+from harness.executors import executor_for
 from harness.records import Store, safe, trial_key
 from harness.space import SpaceError, SweepSpec, list_files, load_spec
 
@@ -75,53 +77,8 @@ class Sweep:
         self.train_storage = storage
         self.store = Store(results)
         self.arms = {arm.key: arm for arm in spec.arms()}
+        self.executor = executor_for(spec.resources, storage)     # chosen once: where every trial trains
         self.interrupted: str | None = None      # why the sweep stopped before its end, if it did
-
-    # ---- the trial (runs in a Ray task) ---------------------------------------------------
-    def trainable(self):
-        spec, results, train_storage, arms = self.spec, self.results, self.train_storage, self.arms
-
-        def trial(config: dict) -> None:
-            from ray import tune
-            from ray.train import FailureConfig, RunConfig, ScalingConfig
-            from ray.train.torch import TorchTrainer
-            from ray.tune.integration.ray_train import TuneReportCallback
-
-            from harness.worker import TrialReporter, make_loop_config, release_memory, train_loop
-
-            arm, params, seed, phase = _job(config, spec, arms)
-            key = trial_key(arm.key, spec.config_id(arm, params), seed)
-            store = Store(results)
-            done = store.read(key)
-            if done is not None and done["status"] == "ok":
-                tune.report({spec.metric: done["metrics"][spec.metric], "finished": 1, "reused": 1})
-                return
-            run_config = spec.run_config(arm, params, seed)
-            info = {"experiment": spec.name, "phase": phase, "arm": arm.key, "config_id": spec.config_id(arm, params),
-                    "params": params, "seed": seed, "dataset": arm.dataset, "backbone": spec.backbone,
-                    "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
-                    "smoke": spec.smoke}
-            store.mark_running(key, info)
-            resources = spec.resources
-            loop_config = make_loop_config(run_config, key, results, info, spec.backbone)
-            if resources.executor == "tune_trial":          # here, in the trial's own (reused) process
-                try:
-                    train_loop(loop_config, TrialReporter(threads=max(1, int(resources.cpus_per_worker))))
-                finally:
-                    release_memory()
-                return
-            trainer = TorchTrainer(
-                train_loop,
-                train_loop_config=loop_config,
-                scaling_config=ScalingConfig(num_workers=resources.workers, use_gpu=resources.gpus_per_worker > 0,
-                                             resources_per_worker={"CPU": resources.cpus_per_worker,
-                                                                   "GPU": resources.gpus_per_worker}),
-                run_config=RunConfig(name=f"train-{key}", storage_path=train_storage,
-                                     callbacks=[TuneReportCallback()], failure_config=FailureConfig(max_failures=0)),
-            )
-            trainer.fit()
-
-        return trial
 
     # ---- phases --------------------------------------------------------------------------
     def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None, arm=None,
@@ -130,11 +87,9 @@ class Sweep:
         each) are expected (for the status line)."""
         from ray import tune
 
-        r = self.spec.resources
-        # a TorchTrainer's workers take the CPUs and GPUs, so the trial itself asks for none;
-        # a trial that trains in its own process asks for its worker's
-        trainable = tune.with_resources(self.trainable(), {"cpu": r.cpus_per_worker, "gpu": r.gpus_per_worker}
-                                        if r.executor == "tune_trial" else {"cpu": 0, "memory": 1})
+        trainable = tune.with_resources(
+            tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor),
+            self.executor.trial_resources())
         keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
         trains = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]).train for key in keys}
         # an arm with no objective trains nothing (the frozen LLM): it is only scored
@@ -185,7 +140,8 @@ class Sweep:
                                        "metrics": {self.spec.metric: last[0].get(self.spec.metric)}})
 
     def _records(self, arm_key: str, phase: str | None = None) -> list[dict]:
-        return [r for r in self.store.records() if r.get("arm") == arm_key and (phase is None or r.get("phase") == phase)]
+        return [r for r in self.store.records()
+                if r.get("arm") == arm_key and (phase is None or r.get("phase") == phase)]
 
     def search(self, arm) -> dict | None:
         """Phase 1 for one arm; returns the best parameters found (on validation), or None
@@ -358,6 +314,30 @@ def _work(config) -> tuple[float, float]:
     if not t.resolved_objectives():          # nothing to train: validation and test are its work
         return 0.0, valid + 3.0 * test
     return 2.5 * train + valid, 3.0 * test
+
+
+def trial(config: dict, spec: SweepSpec, results: str, executor) -> None:
+    """One Tune trial (it runs in a Ray actor): reuse the finished record of its key, or mark it
+    running and train it with the sweep's executor, which writes the record."""
+    from ray import tune
+
+    from harness.worker import make_loop_config
+
+    arm, params, seed, phase = _job(config, spec, {a.key: a for a in spec.arms()})
+    config_id = spec.config_id(arm, params)
+    key = trial_key(arm.key, config_id, seed)
+    store = Store(results)
+    done = store.read(key)
+    if done is not None and done["status"] == "ok":
+        tune.report({spec.metric: done["metrics"][spec.metric], "finished": 1, "reused": 1})
+        return
+    run_config = spec.run_config(arm, params, seed)
+    info = {"experiment": spec.name, "phase": phase, "arm": arm.key, "config_id": config_id,
+            "params": params, "seed": seed, "dataset": arm.dataset, "backbone": spec.backbone,
+            "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
+            "smoke": spec.smoke}
+    store.mark_running(key, info)
+    executor.run(make_loop_config(run_config, key, results, info, spec.backbone), key)
 
 
 def _job(config: dict, spec, arms):

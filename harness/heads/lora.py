@@ -6,7 +6,6 @@ one LoRA head: load a fresh backbone per run.
 
 from __future__ import annotations
 
-
 from peft import LoraConfig, inject_adapter_in_model
 
 from harness.backbones.base import Backbone, BackboneError

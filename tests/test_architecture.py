@@ -1,0 +1,43 @@
+"""The import rules ARCHITECTURE.md states, checked: configs and search spaces load without
+torch or Ray, the report without Ray, and Ray is imported only at the edge."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RAY_AT_THE_EDGE = {"harness/worker.py", "harness/executors.py", "harness/sweep.py", "harness/cluster.py"}
+
+
+def _loaded(module: str) -> set[str]:
+    code = (f"import sys, {module}; print(' '.join(m for m in ('torch', 'transformers', 'peft', 'ray') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("module", ["harness.config", "harness.space", "harness.registry",
+                                    "harness.backbones.registry", "harness.console"])
+def test_configs_and_search_spaces_load_without_torch_or_ray(module):
+    assert _loaded(module) == set(), module
+
+
+def test_the_report_loads_without_ray():
+    assert "ray" not in _loaded("harness.report")
+
+
+def test_ray_is_imported_only_at_the_edge():
+    pattern = re.compile(r"^\s*(import ray\b|from ray\b)", re.M)
+    found = {str(p.relative_to(ROOT)) for p in (ROOT / "harness").rglob("*.py") if pattern.search(p.read_text())}
+    assert found <= RAY_AT_THE_EDGE, sorted(found - RAY_AT_THE_EDGE)
+
+
+def test_the_config_layer_imports_no_model_code():
+    pattern = re.compile(r"^\s*(from|import) (torch|transformers|peft|harness\.(heads|objectives|model|train|run|"
+                         r"worker|sweep|backbones\.load|backbones\.base))\b", re.M)
+    for path in [*(ROOT / "harness" / "config").glob("*.py"), *(ROOT / "harness" / "space").glob("*.py"),
+                 ROOT / "harness" / "registry.py", ROOT / "harness" / "backbones" / "registry.py"]:
+        assert not pattern.search(path.read_text()), path
