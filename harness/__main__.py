@@ -77,8 +77,9 @@ def _config(args):
     train = TrainConfig(head_options=json.loads(args.head_options),
                         objectives=json.loads(args.objectives) if args.objectives else None, lr=args.lr,
                         seed=args.seed, **_given(head=args.head, batch_size=args.batch_size, **caps))
-    return RunConfig(data_dir=args.data_dir, sample=SampleConfig(seed=args.seed, **_given(n_sequences=args.n_sequences)),
-                     train=train, **_given(dataset=args.dataset, backbone=args.backbone, max_tokens=args.max_tokens))
+    sample = SampleConfig(seed=args.seed, **_given(n_sequences=args.n_sequences))
+    return RunConfig(data_dir=args.data_dir, sample=sample, train=train,
+                     **_given(dataset=args.dataset, backbone=args.backbone, max_tokens=args.max_tokens))
 
 
 def _summary(record: dict) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RAY_AT_THE_EDGE = {"harness/worker.py", "harness/executors.py", "harness/sweep.py", "harness/cluster.py"}
+RAY_AT_THE_EDGE = {"harness/worker.py", "harness/executors.py", "harness/sweep/phases.py", "harness/sweep/trial.py",
+                   "harness/sweep/cli.py", "harness/cluster.py"}
 
 
 def _loaded(module: str) -> set[str]:
@@ -41,3 +42,38 @@ def test_the_config_layer_imports_no_model_code():
     for path in [*(ROOT / "harness" / "config").glob("*.py"), *(ROOT / "harness" / "space").glob("*.py"),
                  ROOT / "harness" / "registry.py", ROOT / "harness" / "backbones" / "registry.py"]:
         assert not pattern.search(path.read_text()), path
+
+
+# ARCHITECTURE.md's layers, top first: a module imports only from its own layer or above
+LAYERS = [
+    ("harness.registry",),
+    ("harness.config.data", "harness.data", "harness.stereotype", "harness.prompts"),
+    ("harness.config", "harness.backbones.registry"),
+    ("harness.space",),
+    ("harness.backbones", "harness.model", "harness.heads", "harness.objectives"),
+    ("harness.batching", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
+    ("harness.records", "harness.provenance"),
+    ("harness.worker", "harness.executors", "harness.sweep", "harness.cluster", "harness.console"),
+    ("harness.report", "harness.stats"),
+]
+
+
+def _layer(module: str) -> int:
+    """The layer of the longest matching prefix (harness.config.data before harness.config)."""
+    matches = [(len(prefix), i) for i, prefixes in enumerate(LAYERS) for prefix in prefixes
+               if module == prefix or module.startswith(prefix + ".")]
+    return max(matches)[1] if matches else -1
+
+
+def test_no_module_imports_from_a_layer_below_its_own():
+    """Command lines (``__main__.py``) sit on top and may import anything."""
+    pattern = re.compile(r"^\s*(?:from (harness[\w.]*) import|import (harness[\w.]*))", re.M)
+    wrong = []
+    for path in (p for p in (ROOT / "harness").rglob("*.py") if p.name != "__main__.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        own = _layer(module)
+        for match in pattern.finditer(path.read_text()):
+            target = match.group(1) or match.group(2)
+            if target != "harness" and _layer(target) > own:
+                wrong.append(f"{module} (layer {own + 1}) imports {target} (layer {_layer(target) + 1})")
+    assert not wrong, "\n".join(wrong)

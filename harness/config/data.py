@@ -12,7 +12,7 @@ class SampleConfig:
     window: int = 11                    # 10 history items + 1 target (§4.1.1)
     n_sequences: int = 10_000           # sequences sampled (§4.1.1)
     stride: int = 1                     # sliding windows start at every interaction
-    split: Literal["user", "random"] = "user"   # see module docstring
+    split: Literal["user", "random"] = "user"   # see harness.data.samples
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)   # train/valid/test (§4.1.1)
     seed: int = 0
     like_threshold: float | None = None  # None: the data set's paper value (3 MovieLens, 5 BookCrossing)

@@ -127,11 +127,11 @@ class MoSOptions:
     expert_tokens: int = 5                               # soft prompt length of each expert (§4.1.4)
     top_k: int = 1                                       # Eq. 7; top-1 is the paper's best (Table 6)
     routing: Literal["topk", "stochastic"] = "topk"      # Table 6's "stochastic" variant
-    gate: Literal["switch", "straight_through", "eq7"] = "switch"   # chosen experts' values; see module docstring
-    router_input: Literal["prompt", "prompt+stereotype"] = "prompt"   # what Q reads; see module docstring
+    gate: Literal["switch", "straight_through", "eq7"] = "switch"   # chosen experts' values (harness.heads.mos)
+    router_input: Literal["prompt", "prompt+stereotype"] = "prompt"   # what Q reads (harness.heads.mos)
     reweighting: bool = True                             # Eq. 8; False = Table 6 "w/o reweighting"
     reweight_activation: Literal["none", "softmax"] = "none"
-    expert: Literal["prompt", "conditioned"] = "prompt"  # see module docstring
+    expert: Literal["prompt", "conditioned"] = "prompt"  # harness.heads.mos
     expert_rank: int = 8                                 # rank of the conditioned experts' map
     decoder_prompt: bool = False                         # seq2seq: mixed prompt before the decoder too
     init: Literal["sample_vocab", "random"] = "sample_vocab"

@@ -150,7 +150,7 @@ class UP5Options:
 @dataclass(frozen=True)
 class FaiRLLMOptions:
     weight: float = 1.0                                          # lambda of the term
-    form: Literal["divergence", "snsr", "snsv"] = "divergence"   # see module docstring
+    form: Literal["divergence", "snsr", "snsv"] = "divergence"   # harness.objectives.fairllm
     pairing: Literal["sample", "batch"] = "sample"
 
     def __post_init__(self):

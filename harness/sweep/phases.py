@@ -1,46 +1,18 @@
-"""``python -m harness.sweep SPACE.yaml``: Ray Tune + Optuna over the harness.
-
-Two phases per experiment (OptunaSearch rejects grid_search, and the tables need
-every reported configuration on every seed):
-
-1. search, per arm (data set x method) with searched parameters: seeded TPE
-   (OptunaSearch) proposes ``budget`` configurations, each trained on the first
-   seed and scored on validation (never test);
-2. replication: the best configuration of each arm (or its only one) on every
-   seed of the list. The search trial on the first seed is reused, not rerun.
-
-Each trial is a Tune function trainable (``trial``) that trains through the sweep's
-executor (``harness.executors``): by default it builds and fits a Ray Train
-``TorchTrainer`` (Train V2 refuses ``Tuner(TorchTrainer)``), reporting back through
-``TuneReportCallback``. Records are written by the trial (harness.records); the
-sweep's own state is those records: running the same command again skips
-finished trials, continues unfinished ones from their last epoch checkpoint (the
-Train run name is the trial key), and warm-starts Optuna with every finished
-search trial, so the searcher's state comes back whatever Tune keeps.
-
-With ``resources: {executor: tune_trial}`` (one worker per trial) a trial trains in
-the Tune trial's own process instead, which Tune reuses from trial to trial: no Train
-controller, worker process or imports per trial. Its epoch checkpoints are Tune's,
-so an unfinished trial continues from one when Tune retries it within the sweep; a
-new run of the command starts it over.
-"""
+"""The two phases of a sweep (search per arm with Optuna, then replication on every seed)
+with Ray Tune; the status line's feed from Tune's callbacks; the closing summary."""
 
 from __future__ import annotations
 
-import argparse
 import collections
-import dataclasses
 import logging
 import os
-import sys
 import time
-from pathlib import Path
 
 from harness.console import Console, SweepStatus
 from harness.executors import executor_for
 from harness.records import Store, safe, trial_key
-from harness.space import SpaceError, SweepSpec, list_files, load_spec
-
+from harness.space import SweepSpec
+from harness.sweep.trial import _grid, _key_of, _work, trial
 
 
 def _tune_distribution(distribution):
@@ -300,171 +272,3 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
             console.status(status.render())
 
     return _Progress()
-
-
-def _work(config) -> tuple[float, float]:
-    """The forward passes of one epoch and of the test of a trial (the status line's time left
-    weighs them): a training sample costs about 2.5 (forward and backward; the quickstart's
-    records: 192 samples in 124 s at 3.8 scored pairs a second), a validation pair one, a test
-    pair three (one per prompt setting). Split sizes from n_sequences and the ratios, capped."""
-    t, sample = config.train, config.sample
-    sizes = [sample.n_sequences * r for r in sample.ratios]
-    caps = (t.max_train_samples, t.valid_cap, t.max_eval_samples)
-    train, valid, test = (min(n, c) if c is not None else n for n, c in zip(sizes, caps))
-    if not t.resolved_objectives():          # nothing to train: validation and test are its work
-        return 0.0, valid + 3.0 * test
-    return 2.5 * train + valid, 3.0 * test
-
-
-def trial(config: dict, spec: SweepSpec, results: str, executor) -> None:
-    """One Tune trial (it runs in a Ray actor): reuse the finished record of its key, or mark it
-    running and train it with the sweep's executor, which writes the record."""
-    from ray import tune
-
-    from harness.worker import make_loop_config
-
-    arm, params, seed, phase = _job(config, spec, {a.key: a for a in spec.arms()})
-    config_id = spec.config_id(arm, params)
-    key = trial_key(arm.key, config_id, seed)
-    store = Store(results)
-    done = store.read(key)
-    if done is not None and done["status"] == "ok":
-        tune.report({spec.metric: done["metrics"][spec.metric], "finished": 1, "reused": 1})
-        return
-    run_config = spec.run_config(arm, params, seed)
-    info = {"experiment": spec.name, "phase": phase, "arm": arm.key, "config_id": config_id,
-            "params": params, "seed": seed, "dataset": arm.dataset, "backbone": spec.backbone,
-            "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
-            "smoke": spec.smoke}
-    store.mark_running(key, info)
-    executor.run(make_loop_config(run_config, key, results, info, spec.backbone), key)
-
-
-def _job(config: dict, spec, arms):
-    """(arm, params, seed, phase) of a Tune trial's config: replication and resumed trials
-    carry their job as one grid value; search trials carry the searched paths as keys."""
-    config = config.get("job", config)
-    arm = arms[config["arm"]]
-    params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
-    return arm, params, config["seed"], config["phase"]
-
-
-def _key_of(config: dict, spec, arms) -> str:
-    arm, params, seed, _ = _job(config, spec, arms)
-    return trial_key(arm.key, spec.config_id(arm, params), seed)
-
-
-def _grid(values: list):
-    from ray import tune
-
-    return tune.grid_search(values)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m harness.sweep",
-        description="Run a search space (search on the first seed with Optuna, then replicate the best "
-                    "configuration of each arm on every seed) with Ray Tune and Ray Train. Running the same "
-                    "command again resumes: finished trials are kept, unfinished ones continue.")
-    parser.add_argument("space", nargs="?", help="a search-space YAML, e.g. search_spaces/mos.yaml")
-    parser.add_argument("--address", help="Ray cluster to join ('auto' for the running one); default: start "
-                                          "Ray on this machine")
-    parser.add_argument("--storage", help="where records and checkpoints go: a folder or a URI (s3://, gs://); "
-                                          "default: results/")
-    parser.add_argument("--name", help="experiment name (default: the YAML's name)")
-    parser.add_argument("--concurrency", type=int, help="trials at once (default: the YAML's concurrency, else "
-                                                          "as many as fit in the cluster's resources at start; "
-                                                          "set it on an autoscaling cluster)")
-    parser.add_argument("--smoke", action="store_true", help="tiny random backbone and a few dozen samples: checks "
-                                                             "the set-up in minutes; records are stamped smoke")
-    parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
-                                                            "objectives")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
-                             "per-result detail); by default one status line for the whole sweep, and the "
-                             "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)")
-    return parser
-
-
-def _list(folder: Path) -> None:
-    from harness.__main__ import _list as list_registered
-
-    print("search spaces:")
-    for path in list_files(folder):
-        spec = load_spec(path)
-        print(f"  {path}: {spec.paper or ''} {spec.description or ''}".rstrip())
-    list_registered()
-
-
-def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
-    if args.list:
-        _list(Path(args.space).parent if args.space else Path("search_spaces"))
-        return 0
-    if not args.space:
-        print("error: give a search-space YAML (see --list)", file=sys.stderr)
-        return 2
-    try:
-        spec = load_spec(args.space, smoke=args.smoke)      # everything validated before Ray starts
-    except (SpaceError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.concurrency is not None:
-        if args.concurrency < 1:
-            print(f"error: --concurrency must be >= 1, got {args.concurrency}", file=sys.stderr)
-            return 2
-        spec = dataclasses.replace(spec, concurrency=args.concurrency)
-    name = (args.name + ("-smoke" if args.smoke else "")) if args.name else spec.experiment
-    root = (args.storage or "results").rstrip("/")
-    results = f"{root}/{name}"
-    if "://" not in results:
-        results = str(Path(results).resolve())
-    storage = f"{results}/ray"
-    if args.address and "://" not in results:
-        print(f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
-              "them; on a cluster give a folder every node shares, or s3://… / gs://…", file=sys.stderr)
-    if args.smoke:
-        print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
-              "smoke and are not results.", file=sys.stderr)
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    # Ray Train's per-trial costs (benchmarks/ray_overhead.py measures them): its controller
-    # polls the workers every 2 s by default, so a finished trial waits up to 2 s to be
-    # noticed; and on one machine nothing is ever preempted, so the per-trial preemption
-    # watcher actor (one more process) has nothing to watch. Set any of these variables to override.
-    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
-    if args.address is None:
-        os.environ.setdefault("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
-        # Ray runs its workers at niceness 15, under its own services; on a small machine
-        # every wake-up of those then stalls the training threads (a probe's trials did
-        # their work 1-5 s faster at niceness 0: benchmarks/README.md, Ray's cost).
-        os.environ.setdefault("RAY_worker_niceness", "0")
-    if not args.verbose:
-        # no progress bars from inside the trials (weight loading): their logs stay in Ray's files
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import ray
-
-    def start_ray():
-        # log_to_driver off by default: the trials' own lines go to Ray's log files
-        # (/tmp/ray/session_latest/logs), and the console shows the sweep's status line
-        ray.init(address=args.address, include_dashboard=False, ignore_reinit_error=True,
-                 log_to_driver=bool(args.verbose), logging_level="WARNING" if not args.verbose else "INFO")
-
-    def restart_local_ray():
-        # Measured here (Ray 2.60, 2 cores): a second Tuner in the same local Ray session
-        # could not start its Train worker group (startup timeout, with every CPU free);
-        # a fresh local Ray between phases avoids it. A cluster (--address) is left alone.
-        if args.address is None:
-            ray.shutdown()
-            start_ray()
-
-    start_ray()
-    started = time.time()
-    sweep = Sweep(spec, results, storage, between_phases=restart_local_ray, console=Console(), verbose=args.verbose)
-    sweep.run()
-    print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
-    return 130 if sweep.interrupted else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from harness.sweep.cli import main
+
+sys.exit(main())

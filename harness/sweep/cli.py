@@ -1,0 +1,121 @@
+"""``python -m harness.sweep SPACE.yaml``: validate the space before Ray starts, start (or
+join) Ray, run the sweep, print its summary."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+from harness.console import Console
+from harness.space import SpaceError, list_files, load_spec
+from harness.sweep.phases import Sweep
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.sweep",
+        description="Run a search space (search on the first seed with Optuna, then replicate the best "
+                    "configuration of each arm on every seed) with Ray Tune and Ray Train. Running the same "
+                    "command again resumes: finished trials are kept, unfinished ones continue.")
+    parser.add_argument("space", nargs="?", help="a search-space YAML, e.g. search_spaces/mos.yaml")
+    parser.add_argument("--address", help="Ray cluster to join ('auto' for the running one); default: start "
+                                          "Ray on this machine")
+    parser.add_argument("--storage", help="where records and checkpoints go: a folder or a URI (s3://, gs://); "
+                                          "default: results/")
+    parser.add_argument("--name", help="experiment name (default: the YAML's name)")
+    parser.add_argument("--concurrency", type=int, help="trials at once (default: the YAML's concurrency, else "
+                                                          "as many as fit in the cluster's resources at start; "
+                                                          "set it on an autoscaling cluster)")
+    parser.add_argument("--smoke", action="store_true", help="tiny random backbone and a few dozen samples: checks "
+                                                             "the set-up in minutes; records are stamped smoke")
+    parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
+                                                            "objectives")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
+                             "per-result detail); by default one status line for the whole sweep, and the "
+                             "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)")
+    return parser
+
+
+def _list(folder: Path) -> None:
+    from harness.__main__ import _list as list_registered
+
+    print("search spaces:")
+    for path in list_files(folder):
+        spec = load_spec(path)
+        print(f"  {path}: {spec.paper or ''} {spec.description or ''}".rstrip())
+    list_registered()
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.list:
+        _list(Path(args.space).parent if args.space else Path("search_spaces"))
+        return 0
+    if not args.space:
+        print("error: give a search-space YAML (see --list)", file=sys.stderr)
+        return 2
+    try:
+        spec = load_spec(args.space, smoke=args.smoke)      # everything validated before Ray starts
+    except (SpaceError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            print(f"error: --concurrency must be >= 1, got {args.concurrency}", file=sys.stderr)
+            return 2
+        spec = dataclasses.replace(spec, concurrency=args.concurrency)
+    name = (args.name + ("-smoke" if args.smoke else "")) if args.name else spec.experiment
+    root = (args.storage or "results").rstrip("/")
+    results = f"{root}/{name}"
+    if "://" not in results:
+        results = str(Path(results).resolve())
+    storage = f"{results}/ray"
+    if args.address and "://" not in results:
+        print(f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
+              "them; on a cluster give a folder every node shares, or s3://… / gs://…", file=sys.stderr)
+    if args.smoke:
+        print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
+              "smoke and are not results.", file=sys.stderr)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Ray Train's per-trial costs (benchmarks/ray_overhead.py measures them): its controller
+    # polls the workers every 2 s by default, so a finished trial waits up to 2 s to be
+    # noticed; and on one machine nothing is ever preempted, so the per-trial preemption
+    # watcher actor (one more process) has nothing to watch. Set any of these variables to override.
+    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
+    if args.address is None:
+        os.environ.setdefault("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
+        # Ray runs its workers at niceness 15, under its own services; on a small machine
+        # every wake-up of those then stalls the training threads (a probe's trials did
+        # their work 1-5 s faster at niceness 0: benchmarks/README.md, Ray's cost).
+        os.environ.setdefault("RAY_worker_niceness", "0")
+    if not args.verbose:
+        # no progress bars from inside the trials (weight loading): their logs stay in Ray's files
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import ray
+
+    def start_ray():
+        # log_to_driver off by default: the trials' own lines go to Ray's log files
+        # (/tmp/ray/session_latest/logs), and the console shows the sweep's status line
+        ray.init(address=args.address, include_dashboard=False, ignore_reinit_error=True,
+                 log_to_driver=bool(args.verbose), logging_level="WARNING" if not args.verbose else "INFO")
+
+    def restart_local_ray():
+        # Measured here (Ray 2.60, 2 cores): a second Tuner in the same local Ray session
+        # could not start its Train worker group (startup timeout, with every CPU free);
+        # a fresh local Ray between phases avoids it. A cluster (--address) is left alone.
+        if args.address is None:
+            ray.shutdown()
+            start_ray()
+
+    start_ray()
+    started = time.time()
+    sweep = Sweep(spec, results, storage, between_phases=restart_local_ray, console=Console(), verbose=args.verbose)
+    sweep.run()
+    print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
+    return 130 if sweep.interrupted else 0

@@ -1,0 +1,65 @@
+"""One Tune trial (``trial``, a function trainable run in a Ray actor) and a trial's identity:
+its job (arm, params, seed, phase) from Tune's config, and its key."""
+
+from __future__ import annotations
+
+from harness.records import Store, trial_key
+from harness.space import SweepSpec
+
+
+def _work(config) -> tuple[float, float]:
+    """The forward passes of one epoch and of the test of a trial (the status line's time left
+    weighs them): a training sample costs about 2.5 (forward and backward; the quickstart's
+    records: 192 samples in 124 s at 3.8 scored pairs a second), a validation pair one, a test
+    pair three (one per prompt setting). Split sizes from n_sequences and the ratios, capped."""
+    t, sample = config.train, config.sample
+    sizes = [sample.n_sequences * r for r in sample.ratios]
+    caps = (t.max_train_samples, t.valid_cap, t.max_eval_samples)
+    train, valid, test = (min(n, c) if c is not None else n for n, c in zip(sizes, caps))
+    if not t.resolved_objectives():          # nothing to train: validation and test are its work
+        return 0.0, valid + 3.0 * test
+    return 2.5 * train + valid, 3.0 * test
+
+
+def trial(config: dict, spec: SweepSpec, results: str, executor) -> None:
+    """One Tune trial (it runs in a Ray actor): reuse the finished record of its key, or mark it
+    running and train it with the sweep's executor, which writes the record."""
+    from ray import tune
+
+    from harness.worker import make_loop_config
+
+    arm, params, seed, phase = _job(config, spec, {a.key: a for a in spec.arms()})
+    config_id = spec.config_id(arm, params)
+    key = trial_key(arm.key, config_id, seed)
+    store = Store(results)
+    done = store.read(key)
+    if done is not None and done["status"] == "ok":
+        tune.report({spec.metric: done["metrics"][spec.metric], "finished": 1, "reused": 1})
+        return
+    run_config = spec.run_config(arm, params, seed)
+    info = {"experiment": spec.name, "phase": phase, "arm": arm.key, "config_id": config_id,
+            "params": params, "seed": seed, "dataset": arm.dataset, "backbone": spec.backbone,
+            "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
+            "smoke": spec.smoke}
+    store.mark_running(key, info)
+    executor.run(make_loop_config(run_config, key, results, info, spec.backbone), key)
+
+
+def _job(config: dict, spec, arms):
+    """(arm, params, seed, phase) of a Tune trial's config: replication and resumed trials
+    carry their job as one grid value; search trials carry the searched paths as keys."""
+    config = config.get("job", config)
+    arm = arms[config["arm"]]
+    params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
+    return arm, params, config["seed"], config["phase"]
+
+
+def _key_of(config: dict, spec, arms) -> str:
+    arm, params, seed, _ = _job(config, spec, arms)
+    return trial_key(arm.key, spec.config_id(arm, params), seed)
+
+
+def _grid(values: list):
+    from ray import tune
+
+    return tune.grid_search(values)
