@@ -91,10 +91,8 @@ class Recommender(nn.Module):
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.lm.eval()  # frozen layers never drop out ...
-        for name, module in self.lm.named_modules():
-            if "lora_dropout" in name:  # ... but an injected adapter's own dropout does
-                module.train(mode)
+        self.lm.eval()                   # frozen layers never drop out ...
+        self.head.injected_train(mode)   # ... but what a head injected into them may (LoRA's dropout)
         return self
 
     @property

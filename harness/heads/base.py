@@ -29,6 +29,10 @@ class Head(nn.Module):
     def attach(self, backbone: Backbone) -> None:
         """Create parameters that depend on the backbone (hidden size, kind), or inject adapters."""
 
+    def injected_train(self, mode: bool) -> None:
+        """Set the modules this head injected into the frozen backbone to train (or eval) mode;
+        the ``Recommender`` keeps the rest of the backbone in eval. Most heads inject nothing."""
+
     def prefix(self, batch: Batch, backbone: Backbone) -> tuple[Prefix, dict]:
         """Soft prompts for this batch and auxiliary tensors for objectives."""
         return Prefix(), {}

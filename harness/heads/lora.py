@@ -25,3 +25,9 @@ class LoraHead(Head):
                                            target_modules=targets), backbone.model)
         if not any("lora_" in name for name, _ in backbone.model.named_parameters()):
             raise BackboneError(f"LoRA target modules {targets} matched nothing in {backbone.name}")
+        # the adapters' own dropout (a plain list: they are the backbone's submodules, not the head's)
+        self._dropouts = [m for name, m in backbone.model.named_modules() if "lora_dropout" in name]
+
+    def injected_train(self, mode: bool) -> None:
+        for module in self._dropouts:
+            module.train(mode)

@@ -89,3 +89,17 @@ def test_unknown_head_and_option_errors_name_the_choices():
         build_head("tallrec", r=16)
     with pytest.raises(ValueError, match="top_k"):
         build_head("mos", top_k=5)
+
+
+@pytest.mark.parametrize("backbone_name", sorted(BACKBONES))
+def test_in_training_only_what_a_head_injected_drops_out(backbone_name):
+    """The frozen backbone stays in eval mode when the model trains (no dropout in it); LoRA's
+    own dropout follows train and eval (the LoRA head says which modules are its)."""
+    model = Recommender(BACKBONES[backbone_name](EXTRA_TEXT), build_head("lora", dropout=0.1))
+    injected = [m for name, m in model.lm.named_modules() if "lora_dropout" in name]
+    assert injected
+    model.train()
+    assert all(m.training for m in injected)
+    assert not any(m.training for name, m in model.lm.named_modules() if "lora_" not in name)
+    model.eval()
+    assert not any(m.training for m in model.lm.modules())
