@@ -10,7 +10,7 @@ import copy
 import math
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
@@ -93,16 +93,64 @@ def needs_group_prompts(model, config: TrainConfig) -> bool:
         get_objective(name).cls.needs_group_prompts for name in config.resolved_objectives())
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """What training and validation read, gathered once instead of threaded through every
+    call: the prepared samples, their encoded prompts, the tokenizer's pad id, and whether
+    batches carry the multi-stereotype prompts (for the head or an objective)."""
+
+    prepared: object          # harness.data.prepare.Prepared
+    encoded: dict             # prompt key -> harness.data.encode.Encoded
+    pad_id: int
+    group_prompts: bool
+
+    def batches(self, indices: np.ndarray, setting: str, batch_size: int, generator: torch.Generator | None = None):
+        return batches(self.prepared, self.encoded, indices, setting, batch_size, self.pad_id, self.group_prompts,
+                       generator)
+
+    def scores(self, model, indices: np.ndarray, setting: str, batch_size: int) -> np.ndarray:
+        return score(model, self.prepared, self.encoded, indices, setting, batch_size, self.pad_id,
+                     self.group_prompts)
+
+
+@dataclass
+class FitState:
+    """Where training stands after an epoch: what early stopping and a resumed run need."""
+
+    epoch: int = 0
+    history: list = field(default_factory=list)      # one record per epoch
+    best: float = -math.inf                          # the best validation AUC so far
+    best_state: dict | None = None                   # the head's weights at that epoch
+    steps: int = 0
+    stale: int = 0                                   # epochs since the best one
+    stopped: bool = False                            # early stopping said so
+
+
+@dataclass
+class _Run:
+    """One ``fit``'s working parts, so the epoch and step functions take one argument."""
+
+    model: object
+    data: TrainingData
+    config: TrainConfig
+    objectives: dict
+    optimizer: object
+    generator: torch.Generator
+    train_idx: np.ndarray
+    valid_idx: np.ndarray
+    after_backward: object = None
+
+
 def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None,
         resume: dict | None = None, on_epoch_end=None, after_backward=None,
         shard: tuple[int, int] = (0, 1)) -> FitResult:
     """Train ``model``'s head; on return it holds the weights of the best validation epoch.
 
     ``on_epoch_end(state)`` receives everything needed to continue after that epoch
-    (weights, optimizer, RNG and shuffling state, history); ``fit(..., resume=state)``
-    continues from it and ends with the same numbers as an uninterrupted run.
-    ``after_backward(model)`` runs between backward and the optimizer step (e.g. to
-    average gradients across data-parallel workers); ``shard=(rank, world_size)``
+    (weights, optimizer, RNG and shuffling state, history; a dict, as a checkpoint holds it);
+    ``fit(..., resume=state)`` continues from it and ends with the same numbers as an
+    uninterrupted run. ``after_backward(model)`` runs between backward and the optimizer step
+    (e.g. to average gradients across data-parallel workers); ``shard=(rank, world_size)``
     trains on that worker's equal share of the training samples.
     """
     set_seed(config.seed)
@@ -113,91 +161,91 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     rank, world = shard
     # equal shares, so every worker takes the same number of steps (all-reduce needs it)
     train_idx = train_idx[: len(train_idx) // world * world][rank::world]
-    groups = needs_group_prompts(model, config)
+    data = TrainingData(prepared, encoded, pad_id, needs_group_prompts(model, config))
     parameters = model.trainable_parameters()
     started = time.perf_counter()
     if not parameters or not objectives:
         log(f"head {config.head!r} has nothing to train; evaluating the frozen model")
-        auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
+        auc = _valid_auc(model, data, valid_idx, config)
         return FitResult([], 0, auc, 0, 0.0, len(train_idx), len(valid_idx))
     optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False,
                           scale_parameter=config.scale_parameter, warmup_init=False)
-    generator = torch.Generator().manual_seed(config.seed)
-    state = {"epoch": 0, "history": [], "best": -math.inf, "best_state": None, "steps": 0, "stale": 0,
-             "stopped": False}
+    run = _Run(model, data, config, objectives, optimizer, torch.Generator().manual_seed(config.seed), train_idx,
+               valid_idx, after_backward)
+    state = FitState()
     if resume is not None:
-        state = _restore(resume, model, optimizer, generator, objectives)
-        log(f"resuming after epoch {state['epoch']}")
-    for epoch in range(state["epoch"] + 1, config.epochs + 1):
-        if state["stopped"]:
+        state = _restore(resume, run)
+        log(f"resuming after epoch {state.epoch}")
+    for epoch in range(state.epoch + 1, config.epochs + 1):
+        if state.stopped:
             break
-        record = _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, generator, groups,
-                        train_idx, valid_idx, epoch, state, after_backward)
+        record = _epoch(run, epoch, state)
         log(f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
             f"valid AUC {record['valid_auc']:.4f} ({record['seconds']:.1f} s)")
-        if state["stopped"]:
-            log(f"early stop: no better validation AUC for {state['stale']} epoch(s)")
+        if state.stopped:
+            log(f"early stop: no better validation AUC for {state.stale} epoch(s)")
         if on_epoch_end is not None:
-            on_epoch_end(_snapshot(state, model, optimizer, generator, objectives))
-    model.load_state_dict(state["best_state"], strict=False)
-    best_epoch = max(state["history"], key=lambda r: (r["valid_auc"], -r["epoch"]))["epoch"]
-    return FitResult(state["history"], best_epoch, state["best"], state["steps"], time.perf_counter() - started,
+            on_epoch_end(_snapshot(state, run))
+    model.load_state_dict(state.best_state, strict=False)
+    best_epoch = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))["epoch"]
+    return FitResult(state.history, best_epoch, state.best, state.steps, time.perf_counter() - started,
                      len(train_idx), len(valid_idx))
 
 
-def _epoch(model, prepared, encoded, config, pad_id, objectives, optimizer, generator, groups, train_idx,
-           valid_idx, epoch: int, state: dict, after_backward=None) -> dict:
+def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
     """One epoch of training and its validation; updates ``state`` (history, best, early stop)."""
+    model, config = run.model, run.config
     started = time.perf_counter()
     model.train()
     model.head.reset_diagnostics()
     totals: dict[str, float] = {}
     n_batches = 0
-    for batch in batches(prepared, encoded, train_idx, config.train_setting, config.batch_size, pad_id,
-                         groups, generator):
-        parts = _step(model, batch.to(model.device), objectives, optimizer, epoch, state["steps"], after_backward)
-        state["steps"] += 1
+    for batch in run.data.batches(run.train_idx, config.train_setting, config.batch_size, run.generator):
+        parts = _step(run, batch.to(model.device), epoch, state.steps)
+        state.steps += 1
         n_batches += 1
         for name, value in parts.items():
             totals[name] = totals.get(name, 0.0) + value
     diagnostics = model.head.diagnostics()            # the training steps' (MoS: routing), before validation
-    auc = _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups)
+    auc = _valid_auc(model, run.data, run.valid_idx, config)
     record = {"epoch": epoch, "valid_auc": auc, "seconds": time.perf_counter() - started,
               **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()},
               **({"diagnostics": diagnostics} if diagnostics else {})}
-    state["history"].append(record)
-    state["epoch"] = epoch
-    if auc > state["best"] or state["best_state"] is None:
-        state.update(best=auc, best_state=model.trainable_state_dict(), stale=0)
+    state.history.append(record)
+    state.epoch = epoch
+    if auc > state.best or state.best_state is None:
+        state.best, state.best_state, state.stale = auc, model.trainable_state_dict(), 0
     else:
-        state["stale"] += 1
-        state["stopped"] = state["stale"] > config.patience
+        state.stale += 1
+        state.stopped = state.stale > config.patience
     return record
 
 
-def _snapshot(state, model, optimizer, generator, objectives) -> dict:
+def _snapshot(state: FitState, run: _Run) -> dict:
     """A copy that later training cannot change (optimizer.state_dict() aliases live tensors)."""
-    return copy.deepcopy({**state, "model": model.trainable_state_dict(), "optimizer": optimizer.state_dict(),
-                          "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
+    model = run.model
+    return copy.deepcopy({**{f.name: getattr(state, f.name) for f in fields(FitState)},
+                          "model": model.trainable_state_dict(), "optimizer": run.optimizer.state_dict(),
+                          "generator": run.generator.get_state(), "torch_rng": torch.get_rng_state(),
                           # a GPU run's dropout (LoRA's) draws from the GPU's generator
                           "cuda_rng": torch.cuda.get_rng_state_all() if model.device.type == "cuda" else None,
-                          "objectives": {name: o.state_dict() for name, o in objectives.items()}})
+                          "objectives": {name: o.state_dict() for name, o in run.objectives.items()}})
 
 
-def _restore(snapshot, model, optimizer, generator, objectives) -> dict:
-    model.load_state_dict(snapshot["model"], strict=False)
-    optimizer.load_state_dict(snapshot["optimizer"])
-    generator.set_state(snapshot["generator"])
+def _restore(snapshot: dict, run: _Run) -> FitState:
+    run.model.load_state_dict(snapshot["model"], strict=False)
+    run.optimizer.load_state_dict(snapshot["optimizer"])
+    run.generator.set_state(snapshot["generator"])
     torch.set_rng_state(snapshot["torch_rng"])
-    if snapshot.get("cuda_rng") is not None and model.device.type == "cuda":
+    if snapshot.get("cuda_rng") is not None and run.model.device.type == "cuda":
         torch.cuda.set_rng_state_all(snapshot["cuda_rng"])
-    for name, objective in objectives.items():
+    for name, objective in run.objectives.items():
         objective.load_state_dict(snapshot["objectives"].get(name, {}))
-    keys = ("epoch", "history", "best", "best_state", "steps", "stale", "stopped")
-    return {k: snapshot[k] for k in keys}
+    return FitState(**{f.name: snapshot[f.name] for f in fields(FitState)})
 
 
-def _step(model, batch, objectives, optimizer, epoch: int, step: int, after_backward=None) -> dict[str, float]:
+def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
+    model, objectives, optimizer = run.model, run.objectives, run.optimizer
     weights = [o.sample_weight(batch) for o in objectives.values()]
     weights = [w for w in weights if w is not None]
     if weights:
@@ -207,8 +255,8 @@ def _step(model, batch, objectives, optimizer, epoch: int, step: int, after_back
     loss = sum(parts.values())
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    if after_backward is not None:
-        after_backward(model)
+    if run.after_backward is not None:
+        run.after_backward(model)
     # The loss and its parts reach the host in one copy: on a GPU each .item() waits for
     # the queued kernels. Checked before the optimizer step, so a NaN never reaches the weights.
     values = dict(zip(["loss", *parts], torch.stack([loss, *parts.values()]).detach().tolist()))
@@ -220,7 +268,7 @@ def _step(model, batch, objectives, optimizer, epoch: int, step: int, after_back
     return values
 
 
-def _valid_auc(model, prepared, encoded, valid_idx, config, pad_id, groups) -> float:
-    scores = score(model, prepared, encoded, valid_idx, config.train_setting, config.eval_batch_size, pad_id, groups)
-    value = metrics.auc(prepared.samples.label[valid_idx], scores).value
+def _valid_auc(model, data: TrainingData, valid_idx: np.ndarray, config: TrainConfig) -> float:
+    scores = data.scores(model, valid_idx, config.train_setting, config.eval_batch_size)
+    value = metrics.auc(data.prepared.samples.label[valid_idx], scores).value
     return float("-inf") if np.isnan(value) else value
