@@ -26,6 +26,9 @@ def test_forward_backward_and_trainable_parameters(backbone_name, head):
     batch = make_batch(backbone.tokenizer)
     out = model(batch)
     assert out.score.shape == (3,) and torch.isfinite(out.score).all() and torch.isfinite(out.nll).all()
+    # what the registry says a head provides to objectives is what it returns (config/heads.py)
+    from harness.heads import get_head
+    assert set(out.aux) == set(get_head(head).provides), head
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     assert all(name.startswith("head.") or "lora_" in name for name in trainable)
     if head == "llm":
