@@ -179,6 +179,9 @@ def test_torch_trainer_sweep_killed_mid_sweep_resumes_and_ends_with_every_record
         if record["status"] == "ok":
             assert record["metrics"]["test"]["implicit"]["performance"]["all"]["auc"]["value"] is not None, key
             assert record["provenance"]["git_commit"] and record["parameters"]["trainable"] > 0, key
+            # what made it: the sweep's own command line and its search-space files
+            assert record["command"].startswith("python -m harness.sweep ") and "--smoke" in record["command"]
+            assert [Path(p).name for p in record["space"]] == ["defaults.yaml", "resume.yaml"], record["space"]
             assert (folder / "trials" / f"{key}.parquet").is_file(), key
     _report_end_to_end(folder, "--reference", "mos")
 

@@ -117,6 +117,10 @@ def provenance_summary(trials) -> dict:
     return {
         "experiment": trials.experiment,
         "records reported": f"{len(trials.records)} ok (excluded: {len(trials.excluded)})",
+        # the sweep's command line and search-space files (records made since commit 5cb4f92 name them)
+        "commands": distinct(r.get("command") for r in trials.records.values()),
+        "search-space files": distinct(", ".join(r["space"]) if r.get("space") else None
+                                       for r in trials.records.values()),
         "backbones": distinct(r.get("backbone") for r in trials.records.values()),
         "git commits": distinct(p.get("git_commit") for p in provenance),
         "machines": distinct(m.get("cpu_model") or (f"{m['processor']} (CPU model not recorded)"

@@ -115,7 +115,9 @@ def main(argv=None) -> int:
 
     start_ray()
     started = time.time()
-    sweep = Sweep(spec, results, storage, between_phases=restart_local_ray, console=Console(), verbose=args.verbose)
+    command = " ".join(["python -m harness.sweep", *(argv if argv is not None else sys.argv[1:])])
+    sweep = Sweep(spec, results, storage, between_phases=restart_local_ray, console=Console(), verbose=args.verbose,
+                  command=command)
     sweep.run()
     print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
     return 130 if sweep.interrupted else 0

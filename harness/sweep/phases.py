@@ -34,7 +34,9 @@ class SweepInterrupted(Exception):
 
 class Sweep:
     def __init__(self, spec: SweepSpec, results: str, storage: str, log=None, between_phases=None,
-                 console: Console | None = None, verbose: int = 0):
+                 console: Console | None = None, verbose: int = 0, command: str | None = None):
+        """command: the command line that started the sweep; every record names it (provenance)."""
+        self.command = command
         self.console = console or Console()
         self.spec, self.results, self.log, self.verbose = spec, results, log or self.console.log, min(verbose, 2)
         if not self.verbose:
@@ -60,7 +62,8 @@ class Sweep:
         from ray import tune
 
         trainable = tune.with_resources(
-            tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor),
+            tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor,
+                                 command=self.command),
             self.executor.trial_resources())
         keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
         trains = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]).train for key in keys}

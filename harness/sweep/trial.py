@@ -3,6 +3,8 @@ its job (arm, params, seed, phase) from Tune's config, and its key."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.records import Store, trial_key
 from harness.space import SweepSpec
 
@@ -21,7 +23,7 @@ def _work(config) -> tuple[float, float]:
     return 2.5 * train + valid, 3.0 * test
 
 
-def trial(config: dict, spec: SweepSpec, results: str, executor) -> None:
+def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | None = None) -> None:
     """One Tune trial (it runs in a Ray actor): reuse the finished record of its key, or mark it
     running and train it with the sweep's executor, which writes the record."""
     from ray import tune
@@ -40,9 +42,20 @@ def trial(config: dict, spec: SweepSpec, results: str, executor) -> None:
     info = {"experiment": spec.name, "phase": phase, "arm": arm.key, "config_id": config_id,
             "params": params, "seed": seed, "dataset": arm.dataset, "backbone": spec.backbone,
             "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
-            "smoke": spec.smoke}
+            "smoke": spec.smoke,
+            # what made it: the sweep's command line and its search-space files (the extends chain)
+            "command": command, "space": [_shown(path) for path in spec.files]}
     store.mark_running(key, info)
     executor.run(make_loop_config(run_config, key, results, info, spec.backbone), key)
+
+
+def _shown(path) -> str:
+    """A search-space file as the record names it: relative to the working folder when inside it."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _job(config: dict, spec, arms):

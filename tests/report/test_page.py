@@ -122,7 +122,7 @@ def test_the_page_is_self_contained_and_has_every_part(report):
     assert not {c["text"] for r in comparisons for c in r["cells"]} & {"None", "nan", "NaN"}   # missing: "–"
     for part in ("Comparisons", "Notes", "Figures", "Provenance", report.caption[:60]):
         assert part in text.replace("&#x27;", "'")
-    assert "git commits" in text and "machines" in text
+    assert "git commits" in text and "machines" in text and "commands" in text and "search-space files" in text
 
 
 def test_cli_writes_the_page_and_open_prints_its_path(tmp_path, capsys, monkeypatch):
