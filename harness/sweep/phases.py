@@ -12,7 +12,7 @@ from harness.console import Console, SweepStatus
 from harness.executors import executor_for
 from harness.records import Store, safe, trial_key
 from harness.space import SweepSpec
-from harness.sweep.trial import _grid, _key_of, _work, trial
+from harness.sweep.trial import _grid, _key_of, _work, shown, trial
 
 
 def _tune_distribution(distribution):
@@ -63,7 +63,7 @@ class Sweep:
 
         trainable = tune.with_resources(
             tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor,
-                                 command=self.command),
+                                 command=self.command, space=[shown(path) for path in self.spec.files]),
             self.executor.trial_resources())
         keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
         trains = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]).train for key in keys}

@@ -23,9 +23,12 @@ def _work(config) -> tuple[float, float]:
     return 2.5 * train + valid, 3.0 * test
 
 
-def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | None = None) -> None:
+def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | None = None,
+          space: list[str] | None = None) -> None:
     """One Tune trial (it runs in a Ray actor): reuse the finished record of its key, or mark it
-    running and train it with the sweep's executor, which writes the record."""
+    running and train it with the sweep's executor, which writes the record. ``command`` and
+    ``space`` (the sweep's command line and search-space files, as the driver names them)
+    go into the record."""
     from ray import tune
 
     from harness.worker import make_loop_config
@@ -44,13 +47,13 @@ def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | 
             "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
             "smoke": spec.smoke,
             # what made it: the sweep's command line and its search-space files (the extends chain)
-            "command": command, "space": [_shown(path) for path in spec.files]}
+            "command": command, "space": space}
     store.mark_running(key, info)
     executor.run(make_loop_config(run_config, key, results, info, spec.backbone), key)
 
 
-def _shown(path) -> str:
-    """A search-space file as the record names it: relative to the working folder when inside it."""
+def shown(path) -> str:
+    """A search-space file as a record names it: relative to the (driver's) working folder when inside it."""
     path = Path(path).resolve()
     try:
         return str(path.relative_to(Path.cwd()))
