@@ -6,6 +6,7 @@ traced to the run that made it.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -41,8 +42,13 @@ def machine() -> dict:
     return out
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The checkout's commit, with ``+dirty`` when it has uncommitted changes; None outside git."""
+    """The checkout's commit, with ``+dirty`` when it has uncommitted changes; None outside git.
+
+    Read once per process, at the first stamp: the code a process runs is what it imported
+    then. A trial process that Tune reuses keeps its modules while the checkout moves on
+    (a long study beside other work), so later commits would misname what ran."""
     root = Path(harness.__file__).resolve().parents[1]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,

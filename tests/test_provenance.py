@@ -16,3 +16,11 @@ def test_the_stamp_names_cpu_model_vector_extensions_and_kernel_level():
         assert m["cpu_model"] and m["cpu_flags"] is not None
     assert m["torch_cpu_capability"] in ("DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256", "NO AVX")
     assert "gpu" in m
+
+
+def test_the_commit_is_read_once_per_process():
+    """A reused trial process runs the code it imported: its later records name that commit."""
+    from harness.provenance import git_commit
+
+    assert git_commit() is git_commit()
+    assert git_commit.cache_info().currsize == 1
