@@ -117,7 +117,7 @@ def provenance_summary(trials) -> dict:
     return {
         "experiment": trials.experiment,
         "records reported": f"{len(trials.records)} ok (excluded: {len(trials.excluded)})",
-        # the sweep's command line and search-space files (records made since commit 5cb4f92 name them)
+        # the sweep's command line and search-space files (records made since commit 023908e name them)
         "commands": distinct(r.get("command") for r in trials.records.values()),
         "search-space files": distinct(", ".join(r["space"]) if r.get("space") else None
                                        for r in trials.records.values()),

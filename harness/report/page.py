@@ -188,6 +188,7 @@ def render(report) -> str:
     notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)
     figures = "".join(_figure(name, fig) for name, fig in sorted(report.figures.items()))
     support = support_table(report)
+    support_caption = report.support_caption()
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -197,7 +198,7 @@ def render(report) -> str:
         main_table(report),
         f'<p class="caption">{_e(report.caption)}</p>',
         "<p>Hover a cell for its value on each seed.</p>",
-        (f"<h2>SF support</h2><p>{_e(report.support_caption()[0].upper() + report.support_caption()[1:])}</p>"
+        (f"<h2>SF support</h2><p>{_e(support_caption[0].upper() + support_caption[1:])}</p>"
          + support)
         if support else "",
         "<h2>Comparisons</h2><p>Each method against the reference; click a header to sort.</p>",

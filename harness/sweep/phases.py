@@ -66,10 +66,11 @@ class Sweep:
                                  command=self.command, space=[shown(path) for path in self.spec.files]),
             self.executor.trial_resources())
         keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
-        trains = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]).train for key in keys}
+        configs = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]) for key in keys}
+        trains = {key: config.train for key, config in configs.items()}
         # an arm with no objective trains nothing (the frozen LLM): it is only scored
         arm_epochs = {key: (t.epochs if t.resolved_objectives() else 0) for key, t in trains.items()}
-        costs = {key: _work(self.spec.run_config(self.arms[key], {}, self.spec.seeds[0])) for key in keys}
+        costs = {key: _work(config) for key, config in configs.items()}
         epochs = max(t.epochs for t in trains.values())
         scheduler = None
         if self.spec.scheduler and search_alg is not None:
