@@ -1,5 +1,11 @@
 """One immutable JSON record per trial, with its per-example test scores beside it.
 
+A ``TrialJob`` is a trial before it runs: its identity (arm, configuration, seed, phase ->
+``key``) and the fields its record starts with. A ``TrialRecord`` is the job with its outcome:
+status, what the run measured, how long it took and what made it (provenance). Both are frozen
+dataclasses with a JSON round trip (``to_json``/``from_json``); the sweep makes the job, the
+worker writes the record, the report reads it back.
+
 ``<results>/<experiment>/trials/<key>.json`` and ``<key>.parquet``. A record is
 written once its trial has finished (``status`` "ok" or "failed"); a trial that
 has started but not finished leaves a ``<key>.running.json`` marker, so a
@@ -10,10 +16,12 @@ folder or a URI that pyarrow understands (``s3://…``, ``gs://…``).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
 import uuid
+from dataclasses import dataclass, field
 
 import pandas as pd
 from pyarrow import fs as pafs
@@ -29,6 +37,117 @@ def safe(text: str) -> str:
 
 def trial_key(arm_key: str, config_id: str, seed: int) -> str:
     return f"{safe(arm_key)}__{config_id}__seed{seed}"
+
+
+@dataclass(frozen=True)
+class TrialJob:
+    """One trial before it runs. ``key`` (arm, configuration id, seed) names its record."""
+
+    experiment: str
+    phase: str                      # "search" (Optuna, first seed) or "replicate" (every seed)
+    arm: str                        # "<dataset>/<method>"
+    config_id: str                  # SweepSpec.config_id: the hash of the resolved run config
+    params: dict                    # the searched parameters' values, by YAML path
+    seed: int
+    dataset: str | None = None
+    backbone: str | None = None     # the backbone's name as the search space asks for it
+    head: str | None = None
+    objectives: dict | None = None
+    smoke: bool = False
+    command: str | None = None      # the sweep's command line (records made since commit 023908e)
+    space: list | None = None       # its search-space files, the extends chain
+
+    @property
+    def key(self) -> str:
+        return trial_key(self.arm, self.config_id, self.seed)
+
+    @property
+    def method(self) -> str:
+        return self.arm.split("/", 1)[1]
+
+    def to_json(self) -> dict:
+        """The record's leading fields; the sweep's command and files only when it named them."""
+        out = dataclasses.asdict(self)
+        return {k: v for k, v in out.items() if v is not None or k not in ("command", "space")}
+
+    @classmethod
+    def from_json(cls, data: dict) -> TrialJob:
+        names = [f.name for f in dataclasses.fields(cls)]
+        missing = [n for n in names[:6] if n not in data]
+        if missing:
+            raise ValueError(f"a trial job needs {', '.join(missing)}; it has {', '.join(data) or 'nothing'}")
+        return cls(**{n: data[n] for n in names if n in data})
+
+
+# A record's JSON keys in the order they are written: the job's, then these (those a record
+# holds), then any the reader did not know (kept, so that a newer record round-trips).
+_OUTCOME = ("config", "threshold_moments", "device", "parameters", "fit", "test", "timings", "test_diagnostics",
+            "data", "backbone_kind", "metrics", "peak_memory_mb", "pid", "node", "workers", "status", "error",
+            "traceback", "seconds", "provenance")
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A finished trial: its job and outcome. ``status`` ok: the run's measurements are set;
+    failed: ``error`` and ``traceback`` say why; stopped (ASHA): ``metrics`` holds the last
+    validation score only. Optional fields a record lacks stay None and are not written."""
+
+    job: TrialJob
+    status: str
+    error: str | None = None
+    metrics: dict | None = None           # {"valid_auc": …, "test": {setting: {"sf", "performance"}}}
+    config: dict | None = None            # the resolved RunConfig.to_dict()
+    threshold_moments: dict | None = None  # Eq. 3's mean and std per group: the report re-thresholds
+    device: str | None = None
+    parameters: dict | None = None        # trainable / backbone counts and Table 5's percent
+    fit: dict | None = None               # per-epoch validation AUC, best epoch, steps, samples
+    timings: dict | None = None
+    test_diagnostics: dict | None = None  # MoS: routing on the test split
+    data: dict | None = None              # prepared data's cache key and split sizes
+    backbone_kind: str | None = None
+    peak_memory_mb: float | None = None
+    pid: int | None = None
+    node: dict | None = None
+    workers: int | None = None
+    traceback: str | None = None
+    seconds: float | None = None
+    provenance: dict | None = None        # command, commit, machine, packages at the trial's start
+    extra: dict = field(default_factory=dict)   # keys this version does not know, kept as read
+    format: int = RECORD_FORMAT
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"record status must be one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def key(self) -> str:
+        return self.job.key
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def test(self) -> dict:
+        """The test metrics per prompt setting ({} unless the trial finished ok)."""
+        return (self.metrics or {}).get("test") or {}
+
+    def to_json(self) -> dict:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if self.metrics and "test" in self.metrics:      # also at the top level, as records always had it
+            values["test"] = self.metrics["test"]
+        outcome = {k: values[k] for k in _OUTCOME if values.get(k) is not None or k == "error"}
+        return {"format": self.format, "key": self.key, **self.job.to_json(), **outcome, **self.extra}
+
+    @classmethod
+    def from_json(cls, data: dict) -> TrialRecord:
+        job = TrialJob.from_json(data)
+        if data.get("key", job.key) != job.key:
+            raise ValueError(f"record {data['key']} does not match its arm, config_id and seed ({job.key})")
+        known = {f.name for f in dataclasses.fields(cls)} - {"job", "extra"}
+        leading = {"format", "key", "test", *job.to_json()}
+        fields = {k: v for k, v in data.items() if k in known}
+        return cls(job=job, **fields, extra={k: v for k, v in data.items() if k not in known | leading})
 
 
 class Store:
@@ -61,24 +180,28 @@ class Store:
         except (FileNotFoundError, OSError):
             pass
 
-    def mark_running(self, key: str, info: dict) -> None:
-        self._write(f"{key}.running.json", json.dumps(info, default=str).encode())
+    def mark_running(self, job: TrialJob) -> None:
+        self._write(f"{job.key}.running.json", json.dumps(job.to_json(), default=str).encode())
 
-    def write(self, key: str, record: dict, scores: pd.DataFrame | None = None) -> None:
+    def write(self, record: TrialRecord, scores: pd.DataFrame | None = None) -> None:
         """The final record (and scores first, so a record never points at missing scores)."""
-        if record.get("status") not in STATUSES:
-            raise ValueError(f"record status must be one of {STATUSES}, got {record.get('status')!r}")
+        key = record.key
         if scores is not None:
             buffer = io.BytesIO()
             scores.to_parquet(buffer, index=False)
             self._write(f"{key}.parquet", buffer.getvalue())
-        self._write(f"{key}.json", json.dumps({"format": RECORD_FORMAT, "key": key, **record},
-                                              indent=2, default=_jsonable).encode())
+        self._write(f"{key}.json", json.dumps(record.to_json(), indent=2, default=_jsonable).encode())
         self._delete(f"{key}.running.json")
 
-    def read(self, key: str) -> dict | None:
+    def read(self, key: str) -> TrialRecord | None:
         data = self._read(f"{key}.json")
-        return None if data is None else json.loads(data)
+        if data is None:
+            return None
+        try:
+            return TrialRecord.from_json(json.loads(data))
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{self.trials}/{key}.json is not a trial record this version reads: {error}; "
+                             "move it out of the trials folder (or rerun its trial)") from error
 
     def scores(self, key: str) -> pd.DataFrame | None:
         data = self._read(f"{key}.parquet")
@@ -89,7 +212,7 @@ class Store:
         names = [info.base_name for info in self.filesystem.get_file_info(selector)]
         return sorted(n[:-len(suffix)] for n in names if n.endswith(suffix) and not n.startswith("."))
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[TrialRecord]:
         return [r for r in (self.read(k) for k in self._names(".json") if not k.endswith(".running"))
                 if r is not None]
 
@@ -102,9 +225,9 @@ class Store:
             self._delete(f"{key}.running.json")
         return sorted(k[:-len(".running")] for k in markers if k[:-len(".running")] not in finished)
 
-    def running(self) -> list[dict]:
-        """Markers of trials that started and wrote no final record (stale ones dropped first)."""
-        return [json.loads(self._read(f"{k}.running.json")) for k in self.drop_stale_markers()]
+    def running(self) -> list[TrialJob]:
+        """The jobs of trials that started and wrote no final record (stale markers dropped first)."""
+        return [TrialJob.from_json(json.loads(self._read(f"{k}.running.json"))) for k in self.drop_stale_markers()]
 
 
 def _jsonable(value):

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from harness.provenance import provenance
-from harness.records import Store
+from harness.records import Store, TrialJob, TrialRecord
 
 CHECKPOINT_FILE = "state.pt"
 
@@ -141,36 +141,36 @@ def all_reduce_gradients(model) -> None:
 
 
 def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
-    """Ray Train's ``train_loop_per_worker``. loop_config: run_config (a pickled
-    harness.run.RunConfig, see ``make_loop_config``), key, results (store root), info (record
-    fields known before the run), backbone. reporter: a ``TrialReporter`` when the trial
-    trains in its own process; by default Ray Train's."""
+    """Ray Train's ``train_loop_per_worker``. loop_config (``make_loop_config``): run_config (a
+    pickled harness.run.RunConfig), job (the trial's ``TrialJob`` as JSON), results (the store's
+    root). reporter: a ``TrialReporter`` when the trial trains in its own process; by default
+    Ray Train's."""
     reporter = reporter or Reporter()
-    run_config, key = pickle.loads(loop_config["run_config"]), loop_config["key"]
+    run_config, job = pickle.loads(loop_config["run_config"]), TrialJob.from_json(loop_config["job"])
     store = Store(loop_config["results"])
     started = time.time()
     # stamped at the start: the commit and packages that ran, even when the checkout changes
     # while the trial trains (a long study runs beside other work)
     stamp = provenance()
     try:
-        record, scores = _run(run_config, reporter, loop_config["backbone"])
+        measured, scores = _run(run_config, reporter, job.backbone)
+        record = TrialRecord(job, "ok", **measured, seconds=time.time() - started, provenance=stamp)
     except Exception as error:  # recorded as failed, then raised so Ray retries it
         if reporter.rank == 0:
-            store.write(key, {**loop_config["info"], "status": "failed", "error": f"{type(error).__name__}: {error}",
-                              "traceback": traceback.format_exc(), "seconds": time.time() - started,
-                              "provenance": stamp})
+            store.write(TrialRecord(job, "failed", error=f"{type(error).__name__}: {error}",
+                                    traceback=traceback.format_exc(), seconds=time.time() - started,
+                                    provenance=stamp))
         raise
     if reporter.rank == 0:
-        store.write(key, {**loop_config["info"], **record, "status": "ok", "error": None,
-                          "seconds": time.time() - started, "provenance": stamp}, scores)
-    reporter.report({"valid_auc": record["metrics"]["valid_auc"], "finished": 1})
+        store.write(record, scores)
+    reporter.report({"valid_auc": record.metrics["valid_auc"], "finished": 1})
 
 
-def make_loop_config(run_config, key: str, results: str, info: dict, backbone: str) -> dict:
+def make_loop_config(run_config, job: TrialJob, results: str) -> dict:
     """``train_loop``'s config. The run config is pickled here and unpickled in the worker,
-    so that the controller, which only passes it on, never imports the modules it names."""
-    return {"run_config": pickle.dumps(run_config), "key": key, "results": results, "info": info,
-            "backbone": backbone}
+    and the job travels as JSON, so that the controller, which only passes them on, never
+    imports the modules they name."""
+    return {"run_config": pickle.dumps(run_config), "job": job.to_json(), "results": results}
 
 
 def _run(run_config, reporter: Reporter, backbone_name: str):
@@ -186,9 +186,10 @@ def _run(run_config, reporter: Reporter, backbone_name: str):
                          "shard": (reporter.rank, reporter.world_size)},
               device=reporter.device)
     scores = out.pop("scores")
-    out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's "backbone" is the name asked for
-    record = {**out, "metrics": {"valid_auc": out["fit"]["best_valid_auc"], "test": out.pop("test")},
-              # the process's peak so far: with tune_trial, earlier trials in the same process count too
-              "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-              "pid": os.getpid(), "node": reporter.node, "workers": reporter.world_size}
-    return record, scores
+    out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's job names the backbone asked for
+    test = out.pop("test")
+    measured = {**out, "metrics": {"valid_auc": out["fit"]["best_valid_auc"], "test": test},
+                # the process's peak so far: with tune_trial, earlier trials in the same process count too
+                "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "pid": os.getpid(), "node": reporter.node, "workers": reporter.world_size}
+    return measured, scores

@@ -48,3 +48,15 @@ def test_every_committed_record_keeps_its_key_and_config_id():
             f"{path}: the search space now gives config id {config_id}, the record says {record['config_id']}: "
             "its settings changed since the trial ran (rerun it, or restore the settings)")
         assert trial_key(record["arm"], config_id, record["seed"]) == record["key"] == path.stem
+
+
+@pytest.mark.skipif(not RECORDS, reason="no committed trial records")
+def test_every_committed_record_round_trips_through_the_typed_record():
+    """TrialRecord.from_json then to_json gives back each committed file, byte for byte."""
+    from harness.records import TrialRecord
+
+    for path in RECORDS:
+        text = path.read_text()
+        record = TrialRecord.from_json(json.loads(text))
+        assert record.key == path.stem and not record.extra, path
+        assert json.dumps(record.to_json(), indent=2) == text, f"{path}: the typed record changes its JSON"

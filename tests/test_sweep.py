@@ -305,13 +305,13 @@ def test_mos_smoke_sweep_on_real_movielens(movielens_dir, monkeypatch, tmp_path)
 def test_a_phase_that_leaves_trials_without_a_record_stops_the_sweep(tmp_path):
     """Ctrl-C makes Tune end a phase and return: the sweep must not go on to the next phase, and
     its summary says it stopped and how to resume (no Ray needed to check that)."""
-    from harness.records import Store
+    from harness.records import Store, TrialJob
     from harness.sweep import Sweep, SweepInterrupted
 
     space = _space(tmp_path, SPACES / "defaults.yaml", "stop", "methods: [{name: mos, head: mos}]\n")
     sweep = Sweep(load_spec(space), str(tmp_path / "stop"), str(tmp_path / "stop" / "ray"))
     sweep._stop_if_unfinished("replication")                       # no markers: nothing happens
-    Store(str(tmp_path / "stop")).mark_running("k", {"arm": "movielens-100k/mos", "seed": 0})
+    Store(str(tmp_path / "stop")).mark_running(TrialJob("stop", "replicate", "movielens-100k/mos", "c", {}, 0))
     with pytest.raises(SweepInterrupted, match="replication ended with 1 trial"):
         sweep._stop_if_unfinished("replication")
     sweep.interrupted = "replication ended with 1 trial(s) that wrote no record"

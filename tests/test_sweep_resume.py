@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.records import Store, trial_key
+from harness.records import Store, TrialJob, TrialRecord
 from harness.space import load_spec
 from harness.sweep import Sweep
 
@@ -24,10 +24,8 @@ def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
     [arm] = spec.arms()
     space = spec.search_space(arm)
     params = {path: d.corners()[0] for path, d in space.items()}
-    key = trial_key(arm.key, spec.config_id(arm, params), spec.seeds[0])
-    Store(str(tmp_path)).write(key, {"arm": arm.key, "phase": "search", "params": params, "seed": spec.seeds[0],
-                                     "config_id": spec.config_id(arm, params), "status": "ok",
-                                     "metrics": {"valid_auc": 0.71}})
+    job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
+    Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics={"valid_auc": 0.71}))
     calls = []
     sweep._tuner = lambda name, param_space, num_samples, search_alg=None, arm=None, total=1: calls.append(
         (name, param_space, num_samples, search_alg)) or type("T", (), {"fit": lambda self: _NoResults()})()
@@ -49,10 +47,8 @@ def test_an_arm_whose_every_search_trial_failed_is_reported_and_not_replicated(t
     space = spec.search_space(arm)
     for corner in range(spec.budget):                                   # the whole budget, failed
         params = {path: d.corners()[corner % len(d.corners())] for path, d in space.items()}
-        key = trial_key(arm.key, spec.config_id(arm, params), spec.seeds[0])
-        Store(str(tmp_path)).write(key, {"arm": arm.key, "phase": "search", "params": params, "seed": spec.seeds[0],
-                                         "config_id": spec.config_id(arm, params), "status": "failed",
-                                         "error": "DataError: ...", "metrics": {}})
+        job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
+        Store(str(tmp_path)).write(TrialRecord(job, "failed", error="DataError: ...", metrics={}))
     sweep._tuner = lambda *args, **kwargs: pytest.fail("nothing is left to run")
     assert sweep.search(arm) is None                                    # no best configuration, no exception
     assert any("every search trial failed, so this arm is not replicated" in m for m in logs)
@@ -62,9 +58,10 @@ def test_a_marker_beside_its_final_record_is_stale_and_dropped(tmp_path):
     """A process killed between writing a trial's record and deleting its marker: the trial
     finished, so it is not 'running', and the marker goes."""
     store = Store(str(tmp_path))
-    store.mark_running("done", {"arm": "a"})
-    store.mark_running("busy", {"arm": "b"})
-    store.write("done", {"status": "ok"})
-    store.mark_running("done", {"arm": "a"})                        # as if the delete never happened
-    assert [m["arm"] for m in store.running()] == ["b"]
-    assert sorted(p.name for p in (tmp_path / "trials").glob("*.running.json")) == ["busy.running.json"]
+    done, busy = (TrialJob("e", "replicate", f"d/{m}", "c", {}, 0) for m in ("a", "b"))
+    store.mark_running(done)
+    store.mark_running(busy)
+    store.write(TrialRecord(done, "ok"))
+    store.mark_running(done)                                        # as if the delete never happened
+    assert [job.arm for job in store.running()] == ["d/b"]
+    assert sorted(p.name for p in (tmp_path / "trials").glob("*.running.json")) == ["d_b__c__seed0.running.json"]

@@ -42,16 +42,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     over "all" recommended pairs (as printed; the records hold it) or "group_users" (G's
     users' pairs only; recomputed from the per-example scores).
     """
-    if not 0 < alpha < 1:
-        raise ReportError(f"alpha must be in (0, 1), got {alpha}")
-    if sf_reading not in ("all", "group_users"):
-        raise ReportError(f"sf_reading must be 'all' or 'group_users', got {sf_reading!r}")
-    if sf_reading != "all" and not significance:
-        raise ReportError("--sf-reading group_users recomputes SF from the per-example scores; drop --no-significance")
-    if sf_rank not in SF_RANKS:
-        raise ReportError(f"sf_rank must be one of {', '.join(SF_RANKS)}, got {sf_rank!r}")
-    if resamples < 100:
-        raise ReportError(f"resamples must be at least 100 for a usable p-value, got {resamples}")
+    _check_options(alpha, resamples, sf_rank, sf_reading, significance)
     tests = TestConfig(reference, alpha, resamples, seed, sf_reading)
     trials = with_sf_reading(load(folder, ("all", "inside", "outside"), allow_smoke), ("all", "inside", "outside"),
                              sf_reading)
@@ -68,7 +59,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     references, reference_notes = reference_values(trials, relations, reference, random_seed=seed,
                                                    sf_denominator=sf_reading) if significance else (None, [])
     summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)
-    backbones = {str(r["backbone"]) for r in trials.records.values() if r.get("backbone")}
+    backbones = {str(r.job.backbone) for r in trials.records.values() if r.job.backbone}
     if table is not None and backbones:   # the paper's numbers come from T5: beside another backbone's they orient
         summary["comparable"] = None
         summary.loc[summary.source == "paper", "comparable"] = all(b.startswith("t5") for b in backbones)
@@ -91,6 +82,19 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     return report
 
 
+def _check_options(alpha: float, resamples: int, sf_rank: str, sf_reading: str, significance: bool) -> None:
+    if not 0 < alpha < 1:
+        raise ReportError(f"alpha must be in (0, 1), got {alpha}")
+    if sf_reading not in ("all", "group_users"):
+        raise ReportError(f"sf_reading must be 'all' or 'group_users', got {sf_reading!r}")
+    if sf_reading != "all" and not significance:
+        raise ReportError("--sf-reading group_users recomputes SF from the per-example scores; drop --no-significance")
+    if sf_rank not in SF_RANKS:
+        raise ReportError(f"sf_rank must be one of {', '.join(SF_RANKS)}, got {sf_rank!r}")
+    if resamples < 100:
+        raise ReportError(f"resamples must be at least 100 for a usable p-value, got {resamples}")
+
+
 def _per_seed(trials, references, relations) -> pd.DataFrame:
     """Each measured cell's seeds: the methods' values and the reference rows', per seed."""
     keep = ["dataset", "relation", "method", "seed", *LABELS]
@@ -104,7 +108,7 @@ def _per_seed(trials, references, relations) -> pd.DataFrame:
 def provenance_summary(trials) -> dict:
     """What made the reported records, in a few lines: their count, commits, machines,
     devices, dates and package versions (each distinct value once, so a mix shows)."""
-    provenance = [r.get("provenance") or {} for r in trials.records.values()]
+    provenance = [r.provenance or {} for r in trials.records.values()]
 
     def distinct(values) -> str:
         values = sorted({str(v) for v in values if v not in (None, "")})
@@ -118,15 +122,15 @@ def provenance_summary(trials) -> dict:
         "experiment": trials.experiment,
         "records reported": f"{len(trials.records)} ok (excluded: {len(trials.excluded)})",
         # the sweep's command line and search-space files (records made since commit 023908e name them)
-        "commands": distinct(r.get("command") for r in trials.records.values()),
-        "search-space files": distinct(", ".join(r["space"]) if r.get("space") else None
+        "commands": distinct(r.job.command for r in trials.records.values()),
+        "search-space files": distinct(", ".join(r.job.space) if r.job.space else None
                                        for r in trials.records.values()),
-        "backbones": distinct(r.get("backbone") for r in trials.records.values()),
+        "backbones": distinct(r.job.backbone for r in trials.records.values()),
         "git commits": distinct(p.get("git_commit") for p in provenance),
         "machines": distinct(m.get("cpu_model") or (f"{m['processor']} (CPU model not recorded)"
                                                     if m.get("processor") else None) for m in machines),
         "torch CPU capability": distinct(m.get("torch_cpu_capability") for m in machines),
-        "devices": distinct(r.get("device") for r in trials.records.values()),
+        "devices": distinct(r.device for r in trials.records.values()),
         "dates (UTC)": f"{dates[0]} to {dates[-1]}" if dates else "not recorded",
         "packages": "; ".join(packages) or "not recorded",
     }

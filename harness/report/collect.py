@@ -17,7 +17,7 @@ import pandas as pd
 
 from harness import metrics
 from harness.prompts import SETTINGS
-from harness.records import Store
+from harness.records import Store, TrialRecord
 
 # (column, label, higher is better). Values are ×100 as in the paper, except the
 # trainable-parameter share, which the paper already prints in percent.
@@ -45,7 +45,7 @@ class Trials:
 
     experiment: str
     values: pd.DataFrame     # one row per (record, relation): dataset, method, relation, seed, key, columns
-    records: dict            # key -> record (ok replication records)
+    records: dict            # key -> TrialRecord (ok replication records)
     search: pd.DataFrame     # search-phase records: dataset, method, key, valid_auc, date, status
     excluded: list           # "key: status (first line of the error)"
     undefined: list          # (relation, "dataset/method: column undefined on k of n seeds: reason")
@@ -74,11 +74,11 @@ def _value(entry) -> float:
     return np.nan if value is None else 100.0 * float(value)
 
 
-def performance_setting(record: dict) -> str:
+def performance_setting(record: TrialRecord) -> str:
     """The prompt setting whose AUC/Precision/Recall the table shows: the one the
     model was trained on (the paper's tables show one performance per method;
     it trains and, we read, reports performance under the implicit prompt)."""
-    return record["config"]["train"].get("train_setting") or "implicit"
+    return record.config["train"].get("train_setting") or "implicit"
 
 
 def _reason(entry) -> str:
@@ -87,9 +87,9 @@ def _reason(entry) -> str:
     return entry.get("reason") or (entry.get("reasons") or {}).get("overall", "")
 
 
-def undefined(record: dict, relation: str) -> dict[str, str]:
+def undefined(record: TrialRecord, relation: str) -> dict[str, str]:
     """Why each column that is NaN for this record is undefined (from the record)."""
-    test, out = record["metrics"]["test"], {}
+    test, out = record.test, {}
     for setting in SETTINGS:
         entry = test.get(setting, {}).get("sf", {}).get(relation)
         if entry is None or entry.get("value") is None:
@@ -100,18 +100,18 @@ def undefined(record: dict, relation: str) -> dict[str, str]:
     return out
 
 
-def row_values(record: dict, relation: str) -> dict[str, float]:
+def row_values(record: TrialRecord, relation: str) -> dict[str, float]:
     """The table's columns for one record and one relation ("all", "inside", "outside")."""
-    test = record["metrics"]["test"]
+    test = record.test
     out = {f"sf_{s}": _value(test[s]["sf"][relation]) if s in test else np.nan for s in SETTINGS}
     performance = test[performance_setting(record)]["performance"].get(relation, {})
     out.update({m: _value(performance.get(m)) for m in PERFORMANCE})
-    out["params"] = float(record["parameters"]["percent"])
+    out["params"] = float(record.parameters["percent"])
     return out
 
 
-def method_of(record: dict) -> str:
-    return record["arm"].split("/", 1)[1]
+def method_of(record: TrialRecord) -> str:
+    return record.job.method
 
 
 def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> Trials:
@@ -121,33 +121,35 @@ def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> T
         raise ReportError(f"{root} has no trials/ folder: pass an experiment's results folder, "
                           "e.g. results/quickstart (the sweep writes <storage>/<experiment>/trials)")
     store = Store(root)
-    records = store.records()
+    try:
+        records = store.records()
+    except ValueError as error:       # a file in trials/ that is not a record of this version
+        raise ReportError(str(error)) from error
     if not records:
         raise ReportError(f"{root}/trials holds no finished trial record yet")
-    smoke = any(r.get("smoke") for r in records)
+    smoke = any(r.job.smoke for r in records)
     if smoke and not allow_smoke:
         raise ReportError(f"{root} holds smoke records (tiny untrained models, not results); pass --allow-smoke "
                           "to report them anyway: every output is then stamped SMOKE")
-    experiments = sorted({r["experiment"] for r in records})
+    experiments = sorted({r.job.experiment for r in records})
     if len(experiments) > 1:
         raise ReportError(f"{root} mixes records of experiments {experiments}; report one experiment folder")
-    replicate = [r for r in records if r.get("phase") == "replicate"]
-    ok = {r["key"]: r for r in replicate if r["status"] == "ok"}
-    excluded = [f"{r['key']}: {r['status']}" + (f" ({str(r.get('error')).splitlines()[0][:160]})"
-                                                if r.get("error") else "")
-                for r in records if r["status"] != "ok"]
+    replicate = [r for r in records if r.job.phase == "replicate"]
+    ok = {r.key: r for r in replicate if r.ok}
+    excluded = [f"{r.key}: {r.status}" + (f" ({str(r.error).splitlines()[0][:160]})" if r.error else "")
+                for r in records if not r.ok]
     ok, dropped = _one_config_per_arm(ok)
     excluded += dropped
-    rows = [{"dataset": r["dataset"], "method": method_of(r), "relation": rel, "seed": r["seed"], "key": key,
+    rows = [{"dataset": r.job.dataset, "method": method_of(r), "relation": rel, "seed": r.job.seed, "key": key,
              **row_values(r, rel)} for key, r in ok.items() for rel in relations]
     values = pd.DataFrame(rows)
     if values.empty:
         raise ReportError(f"{root} has no finished replication record with status ok; "
                           f"{len(excluded)} trial(s) failed or stopped: {excluded[:3]}")
-    search = pd.DataFrame([{"dataset": r["dataset"], "method": method_of(r), "key": r["key"],
-                            "valid_auc": (r.get("metrics") or {}).get("valid_auc"), "status": r["status"],
-                            "date": r.get("provenance", {}).get("date_utc", "")}
-                           for r in records if r.get("phase") == "search"],
+    search = pd.DataFrame([{"dataset": r.job.dataset, "method": method_of(r), "key": r.key,
+                            "valid_auc": (r.metrics or {}).get("valid_auc"), "status": r.status,
+                            "date": (r.provenance or {}).get("date_utc", "")}
+                           for r in records if r.job.phase == "search"],
                           columns=["dataset", "method", "key", "valid_auc", "status", "date"])
     return Trials(experiments[0], values.sort_values(["dataset", "method", "relation", "seed"], ignore_index=True),
                   ok, search, sorted(excluded), _undefined(ok, relations), smoke, store)
@@ -158,10 +160,8 @@ def _undefined(ok: dict, relations) -> list[str]:
     for r in ok.values():
         for relation in relations:
             for column, reason in undefined(r, relation).items():
-                counts.setdefault((r["arm"], relation, column), []).append(reason)
-    seeds = {}
-    for r in ok.values():
-        seeds[r["arm"]] = seeds.get(r["arm"], 0) + 1
+                counts.setdefault((r.job.arm, relation, column), []).append(reason)
+    seeds = Counter(r.job.arm for r in ok.values())
     return [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
              f"undefined on {len(reasons)} of {seeds[arm]} seed(s): {sorted(set(reasons))[0]}")
             for (arm, relation, column), reasons in sorted(counts.items(), key=lambda kv: (
@@ -173,7 +173,7 @@ def _one_config_per_arm(ok: dict) -> tuple[dict, list]:
     runs leaves older replication records beside the new ones); list the others."""
     by_arm: dict[str, dict[str, list]] = {}
     for key, r in ok.items():
-        by_arm.setdefault(r["arm"], {}).setdefault(r["config_id"], []).append(key)
+        by_arm.setdefault(r.job.arm, {}).setdefault(r.job.config_id, []).append(key)
     keep, dropped = {}, []
     for arm, configs in by_arm.items():
         chosen = max(sorted(configs), key=lambda c: len(configs[c]))
@@ -208,9 +208,9 @@ def with_sf_reading(trials: Trials, relations, reading: str) -> Trials:
                 value = results[relation].value
                 values.loc[row, f"sf_{setting}"] = np.nan if np.isnan(value) else 100.0 * value
                 if np.isnan(value):
-                    reasons.setdefault((record["arm"], relation, f"sf_{setting}"), []).append(
+                    reasons.setdefault((record.job.arm, relation, f"sf_{setting}"), []).append(
                         results[relation].reasons.get("overall", ""))
-    seeds = Counter(r["arm"] for r in trials.records.values())
+    seeds = Counter(r.job.arm for r in trials.records.values())
     undefined = [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
                   f"undefined on {len(why)} of {seeds[arm]} seed(s): {sorted(set(why))[0]}")
                  for (arm, relation, column), why in sorted(reasons.items(), key=lambda kv: (

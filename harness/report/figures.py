@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from harness import metrics
+from harness.records import TrialRecord
 from harness.report.collect import ReportError, performance_setting
 
 # Figure objects, not pyplot: nothing global is retained between reports
@@ -44,13 +45,13 @@ def make_figures(trials, summary: pd.DataFrame, tests, sf_rank: str = "abs") -> 
     figures = {}
     if len(ours) and ours["sf_implicit_mean"].notna().any():
         figures["tradeoff"] = tradeoff(ours, sf_rank)
-    reference = [r for r in trials.records.values() if r["arm"].endswith("/" + tests.reference)]
+    reference = [r for r in trials.records.values() if r.job.method == tests.reference]
     if reference:
         figures["groups"] = groups(trials, reference)
     rethresholded = zscore(trials, reference)
     if rethresholded is not None:
         figures["zscore"] = rethresholded
-    z = {r["config"]["stereotype"]["z"] for r in trials.records.values()}
+    z = {r.config["stereotype"]["z"] for r in trials.records.values()}
     if len(z) > 1:
         figures["zscore_retrained"] = zscore_retrained(trials)
     if len(trials.search):
@@ -97,18 +98,18 @@ def _mean_std(values) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def groups(trials, records: list[dict]):
-    datasets = sorted({r["dataset"] for r in records})
+def groups(trials, records: list[TrialRecord]):
+    datasets = sorted({r.job.dataset for r in records})
     figure = Figure(figsize=(5.0 * len(datasets), 3.4))
     axes = figure.subplots(1, len(datasets), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
-        runs = [r for r in records if r["dataset"] == dataset]
-        names = list(runs[0]["metrics"]["test"]["implicit"]["sf"]["all"]["per_group"])
+        runs = [r for r in records if r.job.dataset == dataset]
+        names = list(runs[0].test["implicit"]["sf"]["all"]["per_group"])
         bars = {}
         for g in names:
-            sf = [r["metrics"]["test"]["implicit"]["sf"]["all"]["per_group"][g] for r in runs]
+            sf = [r.test["implicit"]["sf"]["all"]["per_group"][g] for r in runs]
             bars[f"SF term, G = {g}"] = _mean_std([np.nan if v is None else 100 * v for v in sf])
-            auc = [r["metrics"]["test"][performance_setting(r)]["performance"][g]["auc"]["value"] for r in runs]
+            auc = [r.test[performance_setting(r)]["performance"][g]["auc"]["value"] for r in runs]
             bars[f"AUC, user ∈ {g}"] = _mean_std([np.nan if v is None else 100 * v for v in auc])
             bars[f"AUC, item ∈ {g}"] = _mean_std([_item_auc(trials, r, g) for r in runs])
         labels = list(bars)
@@ -119,16 +120,16 @@ def groups(trials, records: list[dict]):
             if np.isnan(mean):
                 ax.text(i, 2, "undefined", rotation=90, ha="center", va="bottom", color="gray")
         ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
-        ax.set(title=f"{dataset}: {runs[0]['arm'].split('/')[1]}", ylabel="×100 (SF ↓ better, AUC ↑ better)")
+        ax.set(title=f"{dataset}: {runs[0].job.method}", ylabel="×100 (SF ↓ better, AUC ↑ better)")
     figure.tight_layout()
     return figure
 
 
-def _item_auc(trials, record: dict, group: str, above: bool | None = None) -> float:
+def _item_auc(trials, record: TrialRecord, group: str, above: bool | None = None) -> float:
     """AUC ×100 of the test pairs whose target is stereotyped to ``group`` (or, with
     ``above`` set, to any group / to none), under the record's performance setting."""
     try:
-        frame = trials.scores(record["key"])
+        frame = trials.scores(record.key)
     except ReportError:
         return np.nan
     frame = frame[frame.setting == performance_setting(record)]
@@ -154,33 +155,33 @@ def _rethresholded_auc(frame: pd.DataFrame, moments: dict, z: float) -> tuple[fl
     return tuple(100 * metrics.auc(labels[keep], scores[keep]).value for keep in (~above, above))
 
 
-def zscore(trials, reference: list[dict]):
+def zscore(trials, reference: list[TrialRecord]):
     """Figure 5 from one trained model per seed (the reference method's, trained at the table's
     z): test AUC of targets below and above the threshold, re-thresholded at each z of
     ``Z_GRID``. None when the records predate the degree columns (then see ``zscore_retrained``)."""
     rows = []
     for record in reference:
-        if "threshold_moments" not in record:
+        if record.threshold_moments is None:
             continue
         try:
-            frame = trials.scores(record["key"])
+            frame = trials.scores(record.key)
         except ReportError:
             continue
         frame = frame[frame.setting == performance_setting(record)]
-        if not all(f"degree_{g}" in frame.columns for g in record["threshold_moments"]["groups"]):
+        if not all(f"degree_{g}" in frame.columns for g in record.threshold_moments["groups"]):
             continue
         for z in Z_GRID:
-            below, above = _rethresholded_auc(frame, record["threshold_moments"], z)
-            rows.append({"dataset": record["dataset"], "z": z, "below": below, "above": above})
+            below, above = _rethresholded_auc(frame, record.threshold_moments, z)
+            rows.append({"dataset": record.job.dataset, "z": z, "below": below, "above": above})
     if not rows:
         return None
-    method = reference[0]["arm"].split("/", 1)[1]
+    method = reference[0].job.method
     return _zscore_figure(pd.DataFrame(rows), f"one {method} model per seed, re-thresholded")
 
 
 def zscore_retrained(trials):
     """Figure 5 as the paper ran it: a model trained at each z (an arm per z, fig5_zscore.yaml)."""
-    rows = [{"dataset": r["dataset"], "z": r["config"]["stereotype"]["z"],
+    rows = [{"dataset": r.job.dataset, "z": r.config["stereotype"]["z"],
              "below": _item_auc(trials, r, "", above=False), "above": _item_auc(trials, r, "", above=True)}
             for r in trials.records.values()]
     return _zscore_figure(pd.DataFrame(rows), "a model trained at each z")

@@ -37,8 +37,8 @@ def sf_support(trials: Trials, relations, sf_reading: str = "all") -> pd.DataFra
                     users = frame["user_group"].to_numpy() == group
                     in_group = keep & users
                     stereotyped = frame[f"target_in_{group}"].to_numpy(dtype=bool)
-                    rows.append({"dataset": record["dataset"], "method": record["arm"].split("/", 1)[1],
-                                 "seed": record["seed"], "relation": relation, "column": f"sf_{setting}",
+                    rows.append({"dataset": record.job.dataset, "method": record.job.method,
+                                 "seed": record.job.seed, "relation": relation, "column": f"sf_{setting}",
                                  "group": group,
                                  "targets": int(((in_group if sf_reading == "group_users" else keep)
                                                  & stereotyped).sum()),

@@ -56,47 +56,19 @@ def main(argv=None) -> int:
     if args.list:
         _list(Path(args.space).parent if args.space else Path("search_spaces"))
         return 0
-    if not args.space:
-        print("error: give a search-space YAML (see --list)", file=sys.stderr)
-        return 2
     try:
-        spec = load_spec(args.space, smoke=args.smoke)      # everything validated before Ray starts
-    except (SpaceError, OSError) as error:
+        spec = _spec(args)                  # everything validated before Ray starts
+    except (SpaceError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.concurrency is not None:
-        if args.concurrency < 1:
-            print(f"error: --concurrency must be >= 1, got {args.concurrency}", file=sys.stderr)
-            return 2
-        spec = dataclasses.replace(spec, concurrency=args.concurrency)
-    name = (args.name + ("-smoke" if args.smoke else "")) if args.name else spec.experiment
-    root = (args.storage or "results").rstrip("/")
-    results = f"{root}/{name}"
-    if "://" not in results:
-        results = str(Path(results).resolve())
-    storage = f"{results}/ray"
+    results = _results(args, spec)
     if args.address and "://" not in results:
         print(f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
               "them; on a cluster give a folder every node shares, or s3://… / gs://…", file=sys.stderr)
     if args.smoke:
         print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
               "smoke and are not results.", file=sys.stderr)
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    # Ray Train's per-trial costs (benchmarks/ray_overhead.py measures them): its controller
-    # polls the workers every 2 s by default, so a finished trial waits up to 2 s to be
-    # noticed; and on one machine nothing is ever preempted, so the per-trial preemption
-    # watcher actor (one more process) has nothing to watch. Set any of these variables to override.
-    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
-    if args.address is None:
-        os.environ.setdefault("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
-        # Ray runs its workers at niceness 15, under its own services; on a small machine
-        # every wake-up of those then stalls the training threads (a probe's trials did
-        # their work 1-5 s faster at niceness 0: benchmarks/README.md, Ray's cost).
-        os.environ.setdefault("RAY_worker_niceness", "0")
-    if not args.verbose:
-        # no progress bars from inside the trials (weight loading): their logs stay in Ray's files
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    _ray_environment(args)
     import ray
 
     def start_ray():
@@ -116,8 +88,48 @@ def main(argv=None) -> int:
     start_ray()
     started = time.time()
     command = " ".join(["python -m harness.sweep", *(argv if argv is not None else sys.argv[1:])])
-    sweep = Sweep(spec, results, storage, between_phases=restart_local_ray, console=Console(), verbose=args.verbose,
-                  command=command)
+    sweep = Sweep(spec, results, f"{results}/ray", between_phases=restart_local_ray, console=Console(),
+                  verbose=args.verbose, command=command)
     sweep.run()
     print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
     return 130 if sweep.interrupted else 0
+
+
+def _spec(args):
+    """The validated search space, with ``--concurrency`` applied."""
+    if not args.space:
+        raise ValueError("give a search-space YAML (see --list)")
+    spec = load_spec(args.space, smoke=args.smoke)
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            raise ValueError(f"--concurrency must be >= 1, got {args.concurrency}")
+        spec = dataclasses.replace(spec, concurrency=args.concurrency)
+    return spec
+
+
+def _results(args, spec) -> str:
+    """The experiment's folder (records under trials/, Ray's checkpoints under ray/): an absolute
+    path, or the URI as given."""
+    name = (args.name + ("-smoke" if args.smoke else "")) if args.name else spec.experiment
+    results = f"{(args.storage or 'results').rstrip('/')}/{name}"
+    return results if "://" in results else str(Path(results).resolve())
+
+
+def _ray_environment(args) -> None:
+    """Ray's and the trials' settings, each one an environment variable a user may set first."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Ray Train's per-trial costs (benchmarks/ray_overhead.py measures them): its controller
+    # polls the workers every 2 s by default, so a finished trial waits up to 2 s to be
+    # noticed; and on one machine nothing is ever preempted, so the per-trial preemption
+    # watcher actor (one more process) has nothing to watch.
+    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
+    if args.address is None:
+        os.environ.setdefault("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
+        # Ray runs its workers at niceness 15, under its own services; on a small machine
+        # every wake-up of those then stalls the training threads (a probe's trials did
+        # their work 1-5 s faster at niceness 0: benchmarks/README.md, Ray's cost).
+        os.environ.setdefault("RAY_worker_niceness", "0")
+    if not args.verbose:
+        # no progress bars from inside the trials (weight loading): their logs stay in Ray's files
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

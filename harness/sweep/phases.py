@@ -10,9 +10,9 @@ import time
 
 from harness.console import Console, SweepStatus
 from harness.executors import executor_for
-from harness.records import Store, safe, trial_key
+from harness.records import Store, TrialRecord, safe
 from harness.space import SweepSpec
-from harness.sweep.trial import _grid, _key_of, _work, shown, trial
+from harness.sweep.trial import _grid, _work, job_of, shown, trial
 
 
 def _tune_distribution(distribution):
@@ -108,16 +108,14 @@ class Sweep:
     def _record_stopped(self, results) -> None:
         """Trials that ended without writing a record were stopped early (ASHA): record
         that, with their last validation score, so a restart does not run them again."""
-        for marker in self.store.running():
-            key = trial_key(marker["arm"], marker["config_id"], marker["seed"])
-            last = [r.metrics for r in results if _key_of(r.config, self.spec, self.arms) == key]
-            if last and self.store.read(key) is None:
-                self.store.write(key, {**marker, "status": "stopped", "error": None,
-                                       "metrics": {self.spec.metric: last[0].get(self.spec.metric)}})
+        for job in self.store.running():
+            last = [r.metrics for r in results if job_of(r.config, self.spec).key == job.key]
+            if last and self.store.read(job.key) is None:
+                self.store.write(TrialRecord(job, "stopped", metrics={self.spec.metric: last[0].get(self.spec.metric)}))
 
-    def _records(self, arm_key: str, phase: str | None = None) -> list[dict]:
+    def _records(self, arm_key: str, phase: str | None = None) -> list[TrialRecord]:
         return [r for r in self.store.records()
-                if r.get("arm") == arm_key and (phase is None or r.get("phase") == phase)]
+                if r.job.arm == arm_key and (phase is None or r.job.phase == phase)]
 
     def search(self, arm) -> dict | None:
         """Phase 1 for one arm; returns the best parameters found (on validation), or None
@@ -127,7 +125,7 @@ class Sweep:
             return {}
         seed = self.spec.seeds[0]
         base = {"phase": "search", "arm": arm.key, "seed": seed}
-        pending = [m["params"] for m in self.store.running() if m.get("arm") == arm.key and m.get("phase") == "search"]
+        pending = [job.params for job in self.store.running() if job.arm == arm.key and job.phase == "search"]
         if pending:
             self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
             self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, arm=arm,
@@ -143,10 +141,10 @@ class Sweep:
 
                 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-            ok = [r for r in finished if r["status"] == "ok"]
+            ok = [r for r in finished if r.ok]
             searcher = OptunaSearch(metric=self.spec.metric, mode=self.spec.mode, seed=self.spec.searcher_seed,
-                                    points_to_evaluate=[r["params"] for r in ok] or None,
-                                    evaluated_rewards=[r["metrics"][self.spec.metric] for r in ok] or None)
+                                    points_to_evaluate=[r.job.params for r in ok] or None,
+                                    evaluated_rewards=[r.metrics[self.spec.metric] for r in ok] or None)
             if ok:
                 self.log(f"[{arm.key}] Optuna warm-started with {len(ok)} finished search trial(s)")
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
@@ -154,24 +152,24 @@ class Sweep:
             self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher,
                                              arm=arm, total=remaining).fit())
             self._stop_if_unfinished(f"{arm.key} search")
-        ok = [r for r in self._records(arm.key, "search") if r["status"] == "ok"]
+        ok = [r for r in self._records(arm.key, "search") if r.ok]
         if not ok:
             self.log(f"[{arm.key}] every search trial failed, so this arm is not replicated; the failures are "
                      f"recorded in {self.results}/trials")
             return None
-        best = max(ok, key=lambda r: r["metrics"][self.spec.metric] * (1 if self.spec.mode == "max" else -1))
         metric = self.spec.metric
-        self.log(f"[{arm.key}] best {metric} {best['metrics'][metric]:.4f} with {best['params']}")
-        return best["params"]
+        best = max(ok, key=lambda r: r.metrics[metric] * (1 if self.spec.mode == "max" else -1))
+        self.log(f"[{arm.key}] best {metric} {best.metrics[metric]:.4f} with {best.job.params}")
+        return best.job.params
 
     def replicate(self, best: dict) -> None:
         jobs = []
         for arm_key, params in best.items():
-            arm = self.arms[arm_key]
             for seed in self.spec.seeds:
-                record = self.store.read(trial_key(arm_key, self.spec.config_id(arm, params), seed))
-                if record is None or record["status"] != "ok":
-                    jobs.append({"phase": "replicate", "arm": arm_key, "seed": seed, "params": params})
+                job = {"phase": "replicate", "arm": arm_key, "seed": seed, "params": params}
+                record = self.store.read(job_of(job, self.spec).key)
+                if record is None or not record.ok:
+                    jobs.append(job)
         self.log(f"replication: {len(jobs)} trial(s) to run "
                  f"({len(best)} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
         if jobs:
@@ -187,7 +185,7 @@ class Sweep:
         if unfinished:
             raise SweepInterrupted(
                 f"{phase} ended with {len(unfinished)} trial(s) that wrote no record (interrupted, or their "
-                f"process died): " + ", ".join(f"{m['arm']} seed {m['seed']}" for m in unfinished[:4])
+                f"process died): " + ", ".join(f"{job.arm} seed {job.seed}" for job in unfinished[:4])
                 + (" …" if len(unfinished) > 4 else ""))
 
     def run(self) -> None:
@@ -221,9 +219,9 @@ class Sweep:
 
     def summary(self, minutes: float) -> list[str]:
         """The closing block: what the records now hold, where they are, how to report them."""
-        records = [r for r in self.store.records() if r.get("arm") in self.arms]
-        counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "failed", "stopped")}
-        replicated = [r for r in records if r.get("phase") == "replicate"]
+        records = [r for r in self.store.records() if r.job.arm in self.arms]
+        counts = {s: sum(r.status == s for r in records) for s in ("ok", "failed", "stopped")}
+        replicated = [r for r in records if r.job.phase == "replicate"]
         how = "stopped before the end" if self.interrupted else "finished"
         lines = [f"sweep {self.spec.name} {how} after {minutes:.1f} min"]
         if self.interrupted:

@@ -1,11 +1,11 @@
 """One Tune trial (``trial``, a function trainable run in a Ray actor) and a trial's identity:
-its job (arm, params, seed, phase) from Tune's config, and its key."""
+its ``TrialJob`` (arm, params, seed, phase, and so its key) from Tune's config."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.records import Store, trial_key
+from harness.records import Store, TrialJob
 from harness.space import SweepSpec
 
 
@@ -33,23 +33,14 @@ def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | 
 
     from harness.worker import make_loop_config
 
-    arm, params, seed, phase = _job(config, spec, {a.key: a for a in spec.arms()})
-    config_id = spec.config_id(arm, params)
-    key = trial_key(arm.key, config_id, seed)
+    job = job_of(config, spec, command, space)
     store = Store(results)
-    done = store.read(key)
-    if done is not None and done["status"] == "ok":
-        tune.report({spec.metric: done["metrics"][spec.metric], "finished": 1, "reused": 1})
+    done = store.read(job.key)
+    if done is not None and done.ok:
+        tune.report({spec.metric: done.metrics[spec.metric], "finished": 1, "reused": 1})
         return
-    run_config = spec.run_config(arm, params, seed)
-    info = {"experiment": spec.name, "phase": phase, "arm": arm.key, "config_id": config_id,
-            "params": params, "seed": seed, "dataset": arm.dataset, "backbone": spec.backbone,
-            "head": run_config.train.head, "objectives": run_config.train.resolved_objectives(),
-            "smoke": spec.smoke,
-            # what made it: the sweep's command line and its search-space files (the extends chain)
-            "command": command, "space": space}
-    store.mark_running(key, info)
-    executor.run(make_loop_config(run_config, key, results, info, spec.backbone), key)
+    store.mark_running(job)
+    executor.run(make_loop_config(spec.run_config(spec.arm(job.arm), job.params, job.seed), job, results), job.key)
 
 
 def shown(path) -> str:
@@ -61,18 +52,17 @@ def shown(path) -> str:
         return str(path)
 
 
-def _job(config: dict, spec, arms):
-    """(arm, params, seed, phase) of a Tune trial's config: replication and resumed trials
-    carry their job as one grid value; search trials carry the searched paths as keys."""
+def job_of(config: dict, spec: SweepSpec, command: str | None = None, space: list[str] | None = None) -> TrialJob:
+    """The job of a Tune trial's config: replication and resumed trials carry it as one grid
+    value ({phase, arm, seed, params}); search trials carry the searched paths as keys."""
     config = config.get("job", config)
-    arm = arms[config["arm"]]
+    arm = spec.arm(config["arm"])
     params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
-    return arm, params, config["seed"], config["phase"]
-
-
-def _key_of(config: dict, spec, arms) -> str:
-    arm, params, seed, _ = _job(config, spec, arms)
-    return trial_key(arm.key, spec.config_id(arm, params), seed)
+    run_config = spec.run_config(arm, params, config["seed"])
+    return TrialJob(experiment=spec.name, phase=config["phase"], arm=arm.key, config_id=spec.config_id(arm, params),
+                    params=params, seed=config["seed"], dataset=arm.dataset, backbone=spec.backbone,
+                    head=run_config.train.head, objectives=run_config.train.resolved_objectives(),
+                    smoke=spec.smoke, command=command, space=space)
 
 
 def _grid(values: list):

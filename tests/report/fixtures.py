@@ -14,7 +14,7 @@ import pandas as pd
 
 from harness.evaluate import scores_frame, setting_metrics
 from harness.prompts import SETTINGS
-from harness.records import Store
+from harness.records import Store, TrialJob, TrialRecord
 
 GROUPS = ("male", "female")
 MOMENTS = {"scope": "global", "mean": [0.5, 0.5], "std": [0.05, 0.05], "groups": list(GROUPS)}
@@ -44,22 +44,20 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
     indices = np.arange(len(base))
     noise = np.random.default_rng(zlib.crc32(f"{noise_of or method}/{seed}".encode())).normal(scale=0.05, size=len(base))
     scores = base + noise + shift * prepared.samples.label
-    key = f"{dataset}_{method}__cfg__seed{seed}"
     results = {s: setting_metrics(prepared, indices, scores + 0.1 * i) for i, s in enumerate(SETTINGS)}
     frames = [scores_frame(prepared, indices, s, scores + 0.1 * i) for i, s in enumerate(SETTINGS)]
-    record = {
-        "experiment": experiment, "phase": phase, "arm": f"{dataset}/{method}", "config_id": "cfg", "params": {},
-        "seed": seed, "dataset": dataset, "smoke": smoke, "status": status, "backbone": backbone,
-        "error": None if status == "ok" else "RuntimeError: boom",
-        "config": {"train": {"train_setting": "implicit"}, "stereotype": {"z": z}},
-        "parameters": {"percent": 0.01 * (1 + len(method))}, "threshold_moments": MOMENTS,
-        "metrics": None if status != "ok" else {
+    job = TrialJob(experiment=experiment, phase=phase, arm=f"{dataset}/{method}", config_id="cfg", params={},
+                   seed=seed, dataset=dataset, backbone=backbone, smoke=smoke)
+    record = TrialRecord(
+        job, status, error=None if status == "ok" else "RuntimeError: boom",
+        config={"train": {"train_setting": "implicit"}, "stereotype": {"z": z}},
+        parameters={"percent": 0.01 * (1 + len(method))}, threshold_moments=MOMENTS,
+        metrics=None if status != "ok" else {
             "valid_auc": valid_auc if valid_auc is not None else 0.5 + 0.01 * shift,
             "test": {s: {"sf": r.sf, "performance": r.performance} for s, r in results.items()}},
-        "provenance": {"date_utc": date},
-    }
-    store.write(key, record, pd.concat(frames, ignore_index=True) if status == "ok" else None)
-    return key
+        provenance={"date_utc": date})
+    store.write(record, pd.concat(frames, ignore_index=True) if status == "ok" else None)
+    return job.key
 
 
 def write_experiment(folder, methods: dict[str, float], seeds=(0, 1, 2), datasets=("movielens-100k",),

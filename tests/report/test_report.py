@@ -289,6 +289,7 @@ def test_reference_rows_are_labelled_first_and_never_ranked(report):
 def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experiment):
     from types import SimpleNamespace
 
+    from harness.records import TrialJob, TrialRecord
     from harness.report.support import sf_support, thin_notes
 
     frame = pd.DataFrame({"sample": [0, 1, 2, 3], "setting": "implicit", "score": [1.0, 1.0, 1.0, -1.0],
@@ -296,7 +297,8 @@ def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experi
                           "user_group": ["male", "male", "female", "female"],
                           "h": 0.1, "target_in_own_group": [True, False, True, False],
                           "target_in_male": [True, True, False, False], "target_in_female": [False, False, True, True]})
-    trials = SimpleNamespace(records={"k": {"dataset": "d", "arm": "d/mos", "seed": 0}}, scores=lambda key: frame)
+    record = TrialRecord(TrialJob("e", "replicate", "d/mos", "c", {}, 0, dataset="d"), "ok")
+    trials = SimpleNamespace(records={record.key: record}, scores=lambda key: frame)
     support = sf_support(trials, ("all", "inside")).set_index(["relation", "group"])
     assert support.loc[("all", "male"), ["targets", "users"]].tolist() == [2, 1]     # pairs 0, 1; user 1
     assert support.loc[("all", "female"), ["targets", "users"]].tolist() == [1, 1]   # pair 2 (3 not recommended)
@@ -354,10 +356,10 @@ def test_figure5_rethresholds_one_trained_model_at_each_z(report, shared_experim
 
     assert "zscore" in report.figures and "zscore_retrained" not in report.figures   # one z in the records
     trials = load(shared_experiment)
-    key, record = next((k, r) for k, r in trials.records.items() if r["arm"].endswith("/mos"))
+    key, record = next((k, r) for k, r in trials.records.items() if r.job.method == "mos")
     frame = trials.scores(key)
     frame = frame[frame.setting == "implicit"]
-    moments = record["threshold_moments"]
+    moments = record.threshold_moments
     stereotyped = frame[["target_in_male", "target_in_female"]].any(axis=1).to_numpy()
     from harness import metrics
     labels, scores = frame["label"].to_numpy(), frame["score"].to_numpy()
