@@ -18,7 +18,7 @@ from transformers.optimization import Adafactor
 
 from harness import metrics
 from harness.batching import batches
-from harness.config.train import TrainConfig, default_lr  # noqa: F401  (their home: harness.config.train)
+from harness.config.train import VALID_METRICS, TrainConfig, default_lr  # noqa: F401  (home: harness.config.train)
 from harness.evaluate import score
 from harness.objectives import build_objective, get_objective
 
@@ -63,13 +63,14 @@ def describe_device(device: torch.device) -> str:
 
 @dataclass
 class FitResult:
-    epochs: list[dict]                   # per epoch: train loss (and its parts), validation AUC, seconds
+    epochs: list[dict]                   # per epoch: train loss (and its parts), validation metrics, seconds
     best_epoch: int
     best_valid_auc: float
     steps: int
     seconds: float
     train_samples: int | None = None     # this worker's training samples per epoch (None: not recorded)
     valid_samples: int | None = None     # the validation samples selection read
+    best_valid: dict = field(default_factory=dict)   # the best epoch's validation metrics (``VALID_METRICS``)
 
 
 def subset(indices: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
@@ -166,8 +167,8 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     started = time.perf_counter()
     if not parameters or not objectives:
         log(f"head {config.head!r} has nothing to train; evaluating the frozen model")
-        auc = _valid_auc(model, data, valid_idx, config)
-        return FitResult([], 0, auc, 0, 0.0, len(train_idx), len(valid_idx))
+        valid = validate(model, data, valid_idx, config)
+        return FitResult([], 0, valid["valid_auc"], 0, 0.0, len(train_idx), len(valid_idx), valid)
     optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False,
                           scale_parameter=config.scale_parameter, warmup_init=False)
     run = _Run(model, data, config, objectives, optimizer, torch.Generator().manual_seed(config.seed), train_idx,
@@ -187,9 +188,9 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
         if on_epoch_end is not None:
             on_epoch_end(_snapshot(state, run))
     model.load_state_dict(state.best_state, strict=False)
-    best_epoch = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))["epoch"]
-    return FitResult(state.history, best_epoch, state.best, state.steps, time.perf_counter() - started,
-                     len(train_idx), len(valid_idx))
+    best = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))
+    return FitResult(state.history, best["epoch"], state.best, state.steps, time.perf_counter() - started,
+                     len(train_idx), len(valid_idx), {k: best.get(k) for k in VALID_METRICS})
 
 
 def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
@@ -207,8 +208,9 @@ def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
         for name, value in parts.items():
             totals[name] = totals.get(name, 0.0) + value
     diagnostics = model.head.diagnostics()            # the training steps' (MoS: routing), before validation
-    auc = _valid_auc(model, run.data, run.valid_idx, config)
-    record = {"epoch": epoch, "valid_auc": auc, "seconds": time.perf_counter() - started,
+    valid = validate(model, run.data, run.valid_idx, config)
+    auc = valid["valid_auc"]
+    record = {"epoch": epoch, **valid, "seconds": time.perf_counter() - started,
               **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()},
               **({"diagnostics": diagnostics} if diagnostics else {})}
     state.history.append(record)
@@ -268,7 +270,18 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
     return values
 
 
-def _valid_auc(model, data: TrainingData, valid_idx: np.ndarray, config: TrainConfig) -> float:
+def validate(model, data: TrainingData, valid_idx: np.ndarray, config: TrainConfig) -> dict:
+    """The validation metrics of one epoch, under the training prompt setting: AUC (early stopping
+    and the best epoch are chosen on it; -inf when undefined) and Eq. 4's SF over the recommended
+    pairs (score > 0, as the test tables), its absolute value and its support: the fewest
+    recommended validation targets stereotyped to one group (the count SF's denominator rests on;
+    SF is None when a group has none). A multi-metric search selects on these."""
     scores = data.scores(model, valid_idx, config.train_setting, config.eval_batch_size)
-    value = metrics.auc(data.prepared.samples.label[valid_idx], scores).value
-    return float("-inf") if np.isnan(value) else value
+    s, m = data.prepared.samples, data.prepared.measurement
+    auc = metrics.auc(s.label[valid_idx], scores).value
+    recommended, stereotyped = scores > 0, m.target_in_group[valid_idx]
+    sf = metrics.stereotype_fairness(recommended, s.user_group[valid_idx], np.nan_to_num(m.h[valid_idx]),
+                                     stereotyped, s.groups).value
+    return {"valid_auc": float("-inf") if np.isnan(auc) else float(auc),
+            "valid_sf": None if np.isnan(sf) else float(sf), "valid_abs_sf": None if np.isnan(sf) else abs(float(sf)),
+            "valid_sf_support": int(stereotyped[recommended].sum(axis=0).min())}

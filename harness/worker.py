@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from harness.config.train import VALID_METRICS
 from harness.provenance import provenance
 from harness.records import Store, TrialJob, TrialRecord
 
@@ -163,7 +164,7 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
         raise
     if reporter.rank == 0:
         store.write(record, scores)
-    reporter.report({"valid_auc": record.metrics["valid_auc"], "finished": 1})
+    reporter.report({**{k: v for k, v in record.metrics.items() if k != "test"}, "finished": 1})
 
 
 def make_loop_config(run_config, job: TrialJob, results: str) -> dict:
@@ -178,7 +179,7 @@ def _run(run_config, reporter: Reporter, backbone_name: str):
     from harness.run import run
 
     on_epoch = lambda state: reporter.report(  # noqa: E731
-        {"valid_auc": state["history"][-1]["valid_auc"], "epoch": state["epoch"]}, state)
+        {**{k: state["history"][-1].get(k) for k in VALID_METRICS}, "epoch": state["epoch"]}, state)
     out = run(run_config, backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
               log=lambda message: None,
               fit_hooks={"resume": reporter.resume_state(), "on_epoch_end": on_epoch,
@@ -188,7 +189,8 @@ def _run(run_config, reporter: Reporter, backbone_name: str):
     scores = out.pop("scores")
     out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's job names the backbone asked for
     test = out.pop("test")
-    measured = {**out, "metrics": {"valid_auc": out["fit"]["best_valid_auc"], "test": test},
+    valid = {"valid_auc": out["fit"]["best_valid_auc"], **out["fit"].get("best_valid", {})}  # the best epoch's
+    measured = {**out, "metrics": {**valid, "test": test},
                 # the process's peak so far: with tune_trial, earlier trials in the same process count too
                 "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "pid": os.getpid(), "node": reporter.node, "workers": reporter.world_size}

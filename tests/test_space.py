@@ -285,6 +285,20 @@ def test_error_names_the_file_that_set_the_key(folder):
     ("methods: [{head: mos}]\ndatasets: [movielens]\n", "datasets[0]", "bookcrossing"),
     ("methods: [{head: mos}]\nbackbone: t5base\n", "backbone", "t5-base"),
     ("methods: [{head: mos}]\nmetric: auc\n", "metric", "valid_auc"),
+    # several selection metrics (a multi-objective search): directions, rules and ASHA checked
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, max]\n", "mode",
+     "valid_abs_sf is better when lower: its mode is min"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: max\n", "metric", "as many entries"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: best}\n",
+     "select.rule", "with several metrics choose pareto, knee, ideal or constrained"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+     "select: {rule: constrained, best: valid_auc, bounds: {valid_auc: 0.7}}\n", "select.bounds", "bounds on the others"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: knee, best: valid_auc}\n",
+     "select.best", "belong to rule constrained"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rules: knee}\n",
+     "select.rules", "unknown key"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nscheduler: {asha: {}}\n",
+     "scheduler", "set scheduler: null"),
     ("methods: [{head: mos}]\nresources: {workers: 0}\n", "resources.workers", "workers >= 1"),
     ("methods: [{head: mos}]\nresources: {executor: ray}\n", "resources.executor", "tune_trial"),
     ("methods: [{head: mos}]\nresources: {workers: 2, executor: tune_trial}\n", "resources",
@@ -320,3 +334,13 @@ def test_extends_cycle(folder):
     _write(folder, "b.yaml", "extends: a.yaml\n")
     with pytest.raises(SpaceError, match="extends itself"):
         load_spec(folder / "a.yaml")
+
+
+def test_several_selection_metrics_default_to_every_pareto_configuration(folder):
+    path = folder / "exp.yaml"
+    path.write_text(f"extends: {folder / 'defaults.yaml'}\nmethods: [{{head: mos}}]\n"
+                    "metric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n")
+    spec = load_spec(path)
+    assert (spec.metric, spec.mode) == ("valid_auc", "max")                 # the primary: epochs report it
+    assert spec.selection.metrics == ("valid_auc", "valid_abs_sf") and spec.selection.rule == "pareto"
+    assert spec.to_dict()["selection"]["modes"] == ["max", "min"]

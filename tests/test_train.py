@@ -177,3 +177,37 @@ def test_adafactor_scale_parameter_is_an_option(train_data, texts):
     relative = _run(train_data, tiny_llama(texts), head="prompt_tuning", epochs=1, scale_parameter=True)
     assert absolute["config"]["train"]["scale_parameter"] is False
     assert relative["fit"]["epochs"][0]["train_loss"] != absolute["fit"]["epochs"][0]["train_loss"]
+
+
+def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_path):
+    """Each epoch's validation holds AUC, SF (Eq. 4 on the same scores, score > 0), |SF| and SF's
+    support; the fit result keeps the best epoch's (a multi-metric search selects on them)."""
+    from harness import metrics
+    from harness.data.encode import encode_all
+    from harness.train import TrainingData, fit, subset, validate
+
+    prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
+    config = TrainConfig(head="prompt_tuning", epochs=2, patience=5, batch_size=16, max_train_samples=32,
+                         max_valid_samples=64)
+    backbone = tiny_llama(texts)
+    encoded = encode_all(prepared.samples, backbone.tokenizer, ("male", "female"), 256)
+    model = Recommender(backbone, build_head("prompt_tuning"))
+    result = fit(model, prepared, encoded, config, backbone.tokenizer.pad_token_id)
+    for epoch in result.epochs:
+        assert {"valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support"} <= set(epoch)
+    best = next(e for e in result.epochs if e["epoch"] == result.best_epoch)
+    assert result.best_valid == {k: best[k] for k in ("valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support")}
+    # the model now holds the best epoch's weights: validating again gives its numbers
+    valid_idx = subset(np.flatnonzero(prepared.samples.mask("valid")), 64, config.seed)
+    data = TrainingData(prepared, encoded, backbone.tokenizer.pad_token_id, False)
+    again = validate(model, data, valid_idx, config)
+    assert again == result.best_valid
+    scores = data.scores(model, valid_idx, "implicit", config.eval_batch_size)
+    s, m = prepared.samples, prepared.measurement
+    sf = metrics.stereotype_fairness(scores > 0, s.user_group[valid_idx], np.nan_to_num(m.h[valid_idx]),
+                                     m.target_in_group[valid_idx], s.groups)
+    if again["valid_sf"] is None:
+        assert np.isnan(sf.value) and again["valid_sf_support"] == 0
+    else:
+        assert again["valid_sf"] == sf.value and again["valid_abs_sf"] == abs(sf.value)
+        assert again["valid_sf_support"] == int(m.target_in_group[valid_idx][scores > 0].sum(axis=0).min()) > 0

@@ -4,8 +4,11 @@ space's ``resources`` and ``scheduler``; ``harness.sweep`` acts on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from harness.config.train import SELECTABLE
+from harness.pareto import select
 
 
 EXECUTORS = ("torch_trainer", "tune_trial")
@@ -42,3 +45,78 @@ class ASHA:
         if self.grace_period < 1 or not self.reduction_factor > 1:
             raise ValueError(f"need grace_period >= 1 and reduction_factor > 1, got {self.grace_period}, "
                              f"{self.reduction_factor}")
+
+
+SELECTION_RULES = ("best", "pareto", "knee", "ideal", "constrained")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which search configurations of an arm the replication phase runs, from their validation
+    metrics (``metric`` and ``mode`` of a search space, one or several; ``select`` the rest).
+
+    rule: "best" (one metric: the best configuration, as always); with several metrics
+    "pareto" (every Pareto-optimal one, the default), "knee" (two metrics: where the front
+    bends), "ideal" (nearest the point best on every metric, on the front's scale) or
+    "constrained" (the best on ``best`` among those within ``bounds``: metric -> at least the
+    bound for a metric to maximize, at most it for one to minimize). ``min_support``: a
+    configuration whose validation SF rests on fewer recommended targets stereotyped to some
+    group (``valid_sf_support``) has no defined SF metric there, as the report flags thin SF
+    on test; it is never selected on an SF metric."""
+
+    metrics: tuple = ("valid_auc",)
+    modes: tuple = ("max",)
+    rule: str = "best"
+    best: str | None = None
+    bounds: dict = field(default_factory=dict)
+    min_support: int = 10
+
+    def __post_init__(self):
+        if not self.metrics or len(self.metrics) != len(self.modes):
+            raise ValueError(f"metric and mode must name as many entries, got {list(self.metrics)} and "
+                             f"{list(self.modes)}")
+        for metric, mode in zip(self.metrics, self.modes):
+            if metric not in SELECTABLE:
+                raise ValueError(f"metric {metric!r} is not one a trial reports; choose from {', '.join(SELECTABLE)}")
+            if mode != SELECTABLE[metric]:
+                raise ValueError(f"{metric} is better when {'higher' if SELECTABLE[metric] == 'max' else 'lower'}: "
+                                 f"its mode is {SELECTABLE[metric]}, got {mode!r}")
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError(f"metric names a metric twice: {list(self.metrics)}")
+        if self.rule not in SELECTION_RULES:
+            raise ValueError(f"rule must be one of {', '.join(SELECTION_RULES)}, got {self.rule!r}")
+        if (self.rule == "best") != (len(self.metrics) == 1):
+            raise ValueError("rule best selects on one metric; with several metrics choose pareto, knee, ideal or "
+                             f"constrained (got rule {self.rule!r} for {len(self.metrics)} metric(s))")
+        if self.rule == "knee" and len(self.metrics) != 2:
+            raise ValueError(f"rule knee needs exactly two metrics, got {list(self.metrics)}")
+        if self.rule == "constrained" and (self.best not in self.metrics or not self.bounds
+                                           or not set(self.bounds) <= set(self.metrics) - {self.best}):
+            raise ValueError(f"rule constrained needs best: one of {list(self.metrics)} and bounds on the others, "
+                             f"got best {self.best!r}, bounds {self.bounds}")
+        if self.rule != "constrained" and (self.best is not None or self.bounds):
+            raise ValueError(f"best and bounds belong to rule constrained, not {self.rule!r}")
+        if self.min_support < 1:
+            raise ValueError(f"min_support must be >= 1, got {self.min_support}")
+
+    @property
+    def several(self) -> bool:
+        return len(self.metrics) > 1
+
+    def choose(self, rows: list[dict]) -> list[int]:
+        """The indices of ``rows`` (search records' validation metrics: name -> value or None) the
+        rule selects. An SF metric resting on fewer than ``min_support`` targets counts as undefined."""
+        def value(row, metric):
+            thin = "sf" in metric and (row.get("valid_sf_support") or 0) < self.min_support
+            v = row.get(metric)
+            return float("nan") if v is None or thin else float(v)
+
+        points = [[value(row, m) for m in self.metrics] for row in rows]
+        if not points:
+            return []
+        maximize = [mode == "max" for mode in self.modes]
+        if self.rule == "best":
+            return select(points, maximize, "constrained", 0, {})
+        index = {m: i for i, m in enumerate(self.metrics)}
+        return select(points, maximize, self.rule, index.get(self.best, 0),
+                      {index[m]: float(b) for m, b in self.bounds.items()})

@@ -11,6 +11,12 @@ from harness.backbones.registry import BACKBONES
 from harness.config.heads import DEFAULT_LR, get_head, validate_config
 from harness.config.objectives import check_head, objective_options
 
+# What validation measures after each epoch (harness.train.validate), in every record's
+# ``fit.epochs`` and ``metrics``; the ones a sweep may select on (``metric``) with the direction
+# that is better. SF is ranked by its absolute value, as the report does by default.
+VALID_METRICS = ("valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support")
+SELECTABLE = {"valid_auc": "max", "valid_abs_sf": "min"}
+
 
 def default_lr(head: str, backbone: str | None = None) -> float:
     """Adafactor's learning rate where a configuration leaves ``lr`` null: the backbone's own

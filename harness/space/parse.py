@@ -11,7 +11,7 @@ from pathlib import Path
 from harness.backbones.registry import BACKBONES
 from harness.config.heads import HEADS, get_head, validate_config
 from harness.config.objectives import OBJECTIVES, check_head, objective_options
-from harness.config.sweep import ASHA, Resources
+from harness.config.sweep import ASHA, Resources, Selection
 from harness.data.registry import DATASETS
 from harness.space.files import SpaceError, _Origins, chain, merge
 from harness.space.spec import (_ARM_KEYS, _HUB_ID, _IDENTITY, _MAPPINGS, _SAFE, _SMOKE_KEYS, _SPEC_DEFAULTS, _TOP,
@@ -47,6 +47,10 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
             origins.fail((key,), f"must be >= {least}, got {top[key]}")
     methods = _methods(origins, merged.get("methods"))
     resources = origins.fields(("resources",), top["resources"], _hints(Resources))
+    selection = _selection(origins, top["metric"], top["mode"], top["select"])
+    if selection.several and top["scheduler"]:
+        origins.fail(("scheduler",), "ASHA stops trials on one metric; a search on several metrics runs every "
+                                     "trial to its end: set scheduler: null")
     spec = SweepSpec(
         name=name, description=top["description"], paper=top["paper"],
         datasets=_names(origins, ("datasets",), merged.get("datasets"), sorted(DATASETS), "data set"),
@@ -55,7 +59,8 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
         data=origins.fields(("data",), top["data"], DATA_FIELDS),
         train=origins.fields(("train",), top["train"], TRAIN_FIELDS), methods=methods,
         search={p: _distribution(origins, ("search", p), d) for p, d in top["search"].items() if d is not None},
-        seeds=_seeds(origins, top["seeds"]), metric=top["metric"], mode=top["mode"], budget=top["budget"],
+        seeds=_seeds(origins, top["seeds"]), metric=selection.metrics[0], mode=selection.modes[0],
+        selection=selection, budget=top["budget"],
         resources=origins.build(Resources, resources, lambda k: ("resources", k), ("resources",)),
         concurrency=top["concurrency"], max_failures=top["max_failures"],
         scheduler=_scheduler(origins, top["scheduler"]), searcher_seed=top["searcher_seed"],
@@ -92,6 +97,22 @@ def _seeds(origins, raw) -> tuple[int, ...]:
     if len(set(seeds)) != len(seeds):
         origins.fail(("seeds",), f"seeds must be distinct, got {list(seeds)}")
     return seeds
+
+
+def _selection(origins, metric, mode, select) -> Selection:
+    """``metric`` and ``mode`` (one name each, or lists of equal length) and ``select``'s rule."""
+    metrics = tuple(metric) if isinstance(metric, list) else (metric,)
+    modes = tuple(mode) if isinstance(mode, list) else (mode,) * len(metrics) if len(metrics) == 1 else (mode,)
+    values = origins.fields(("select",), select or {}, _hints(Selection, drop=("metrics", "modes")))
+    values.setdefault("rule", "pareto" if len(metrics) > 1 else "best")
+    where = {"rule": ("select", "rule"), "best": ("select", "best"), "bounds": ("select", "bounds"),
+             "min_support": ("select", "min_support")}
+    try:
+        return Selection(metrics, modes, **values)
+    except ValueError as error:
+        message = error.args[0]
+        key = next((k for k in ("bounds", "best", "rule", "min_support") if k in values and k in message), None)
+        origins.fail(where[key] if key else ("mode",) if "its mode is" in message else ("metric",), message)
 
 
 def _scheduler(origins, raw) -> ASHA | None:

@@ -17,13 +17,12 @@ from harness.config.data import SampleConfig, StereotypeConfig
 from harness.config.heads import get_head, validate_config
 from harness.config.objectives import OBJECTIVES, objective_options
 from harness.config.run import RunConfig
-from harness.config.sweep import ASHA, Resources
+from harness.config.sweep import ASHA, Resources, Selection
 from harness.config.train import TrainConfig
 from harness.data.registry import DATASETS
 from harness.prompts import SETTINGS
 from harness.space.files import SpaceError, _Origins
 
-METRICS = ("valid_auc",)  # what a trial reports (harness.worker) and a sweep may select on (`metric`)
 MODES = ("max", "min")
 SCHEDULERS = ("asha",)
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
@@ -88,13 +87,13 @@ DATA_FIELDS = {**_SAMPLE_FIELDS, "z": float, "threshold_scope": get_type_hints(S
 TRAIN_FIELDS = {**_hints(TrainConfig, drop=("head", "head_options", "objectives", "seed")),
                 "train_setting": Literal[SETTINGS]}
 _TOP = {"name": str, "description": str, "paper": str, "datasets": list, "data_dir": str | None, "backbone": str,
-        "data": dict, "train": dict, "methods": list, "search": dict, "seeds": list, "metric": Literal[METRICS],
-        "mode": Literal[MODES], "budget": int, "resources": dict, "concurrency": int | None, "max_failures": int,
+        "data": dict, "train": dict, "methods": list, "search": dict, "seeds": list, "metric": str | list,
+        "mode": str | list, "select": dict | None, "budget": int, "resources": dict, "concurrency": int | None, "max_failures": int,
         "scheduler": dict | None, "searcher_seed": int, "smoke": dict}
 _SMOKE_KEYS = sorted(set(_TOP) - {*_IDENTITY, "smoke"})
 # what a key is when no file sets it; the folder's defaults.yaml overrides these
 _SPEC_DEFAULTS = {"description": "", "paper": "", "data_dir": None, "backbone": RunConfig.backbone, "data": {},
-                  "train": {}, "search": {}, "seeds": [0], "metric": "valid_auc", "mode": "max", "budget": 1,
+                  "train": {}, "search": {}, "seeds": [0], "metric": "valid_auc", "mode": "max", "select": None, "budget": 1,
                   "resources": {}, "concurrency": None, "max_failures": 0, "scheduler": None, "searcher_seed": 0,
                   "smoke": {}}
 
@@ -114,8 +113,9 @@ class SweepSpec:
     methods: tuple[Method, ...]
     search: dict[str, Distribution]
     seeds: tuple[int, ...]
-    metric: str
+    metric: str                       # the primary selection metric (the first of ``metric``): epochs report it
     mode: str
+    selection: Selection              # every selection metric, and which configurations replicate
     budget: int                       # configurations tried per arm in the search phase
     resources: Resources
     concurrency: int | None           # None: see max_concurrent
@@ -179,7 +179,7 @@ class SweepSpec:
         out.update(source=str(self.source), files=[str(p) for p in self.files], experiment=self.experiment,
                    methods=[dataclasses.asdict(m) for m in self.methods], arms=[a.key for a in self.arms()],
                    search={p: d.to_dict() for p, d in self.search.items()},
-                   resources=dataclasses.asdict(self.resources),
+                   resources=dataclasses.asdict(self.resources), selection=dataclasses.asdict(self.selection),
                    scheduler=self.scheduler and {"asha": dataclasses.asdict(self.scheduler)})
         return json.loads(json.dumps(out))
 
