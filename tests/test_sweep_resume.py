@@ -29,8 +29,8 @@ def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
     calls = []
     sweep._tuner = lambda name, param_space, num_samples, search_alg=None, arm=None, total=1: calls.append(
         (name, param_space, num_samples, search_alg)) or type("T", (), {"fit": lambda self: _NoResults()})()
-    best = sweep.search(arm)
-    assert best == params
+    selected = sweep.search(arm)
+    assert selected == [params]
     [(name, param_space, num_samples, searcher)] = calls
     assert "search" in name and num_samples == spec.budget - 1            # only the rest of the budget
     searcher.set_search_properties("valid_auc", spec.mode, param_space)
@@ -65,3 +65,33 @@ def test_a_marker_beside_its_final_record_is_stale_and_dropped(tmp_path):
     store.mark_running(done)                                        # as if the delete never happened
     assert [job.arm for job in store.running()] == ["d/b"]
     assert sorted(p.name for p in (tmp_path / "trials").glob("*.running.json")) == ["d_b__c__seed0.running.json"]
+
+
+def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thin_sf(tmp_path):
+    """With metric [valid_auc, valid_abs_sf], finished search trials reach Optuna with both values;
+    one whose SF rests on too few targets is left out, and a new trial like it is told as failed."""
+    space = tmp_path / "pareto.yaml"
+    space.write_text(f"extends: {SPACE}\nname: pareto\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+                     "select: {rule: pareto, min_support: 5}\nscheduler: null\n")
+    spec = load_spec(space)
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
+    sweep.concurrency = 1
+    arm = spec.arms()[0]
+    corners = [{path: d.corners()[i % len(d.corners())] for path, d in spec.search_space(arm).items()}
+               for i in range(2)]
+    values = [{"valid_auc": 0.71, "valid_abs_sf": 0.2, "valid_sf_support": 9},
+              {"valid_auc": 0.65, "valid_abs_sf": 0.1, "valid_sf_support": 2}]          # thin: SF undefined
+    for params, metrics in zip(corners, values):
+        job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
+        Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics=metrics))
+    calls = []
+    sweep._tuner = lambda name, param_space, num_samples, search_alg=None, arm=None, total=1: calls.append(
+        (param_space, search_alg)) or type("T", (), {"fit": lambda self: _NoResults()})()
+    assert sweep.search(arm) == [corners[0]]                       # the thin one cannot be selected on SF
+    [(param_space, searcher)] = calls
+    searcher.set_search_properties(None, None, param_space)
+    [known] = [t for t in searcher._ot_study.trials if t.state.name == "COMPLETE"]
+    assert known.values == [0.71, 0.2] and known.params == corners[0]
+    searcher.suggest("t1")
+    searcher.on_trial_complete("t1", {"valid_auc": 0.8, "valid_abs_sf": 0.05, "valid_sf_support": 1})
+    assert searcher._ot_study.trials[-1].state.name == "FAIL"

@@ -117,12 +117,14 @@ class Sweep:
         return [r for r in self.store.records()
                 if r.job.arm == arm_key and (phase is None or r.job.phase == phase)]
 
-    def search(self, arm) -> dict | None:
-        """Phase 1 for one arm; returns the best parameters found (on validation), or None
-        when every search trial failed (their records say why)."""
+    def search(self, arm) -> list[dict] | None:
+        """Phase 1 for one arm; returns the parameters of the configurations the search space's
+        selection picks on validation (the best one, or with several metrics its rule's: every
+        Pareto-optimal one, the knee, ...), [{}] when nothing is searched, or None when no search
+        trial qualifies (every one failed: their records say why)."""
         space = self.spec.search_space(arm)
         if not space:
-            return {}
+            return [{}]
         seed = self.spec.seeds[0]
         base = {"phase": "search", "arm": arm.key, "seed": seed}
         pending = [job.params for job in self.store.running() if job.arm == arm.key and job.phase == "search"]
@@ -134,44 +136,65 @@ class Sweep:
         finished = self._records(arm.key, "search")
         remaining = self.spec.budget - len(finished)
         if remaining > 0:
-            from ray.tune.search.optuna import OptunaSearch
-
-            if not self.verbose:     # "A new study created in memory": the status line says what runs
-                import optuna
-
-                optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-            ok = [r for r in finished if r.ok]
-            searcher = OptunaSearch(metric=self.spec.metric, mode=self.spec.mode, seed=self.spec.searcher_seed,
-                                    points_to_evaluate=[r.job.params for r in ok] or None,
-                                    evaluated_rewards=[r.metrics[self.spec.metric] for r in ok] or None)
-            if ok:
-                self.log(f"[{arm.key}] Optuna warm-started with {len(ok)} finished search trial(s)")
+            searcher = self._searcher(arm, [r for r in finished if r.ok])
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
             param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
             self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher,
                                              arm=arm, total=remaining).fit())
             self._stop_if_unfinished(f"{arm.key} search")
-        ok = [r for r in self._records(arm.key, "search") if r.ok]
-        if not ok:
-            self.log(f"[{arm.key}] every search trial failed, so this arm is not replicated; the failures are "
-                     f"recorded in {self.results}/trials")
-            return None
-        metric = self.spec.metric
-        best = max(ok, key=lambda r: r.metrics[metric] * (1 if self.spec.mode == "max" else -1))
-        self.log(f"[{arm.key}] best {metric} {best.metrics[metric]:.4f} with {best.job.params}")
-        return best.job.params
+        return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
 
-    def replicate(self, best: dict) -> None:
+    def _searcher(self, arm, ok: list[TrialRecord]):
+        """Optuna through Tune, on the selection's metric(s), warm-started with the finished
+        search trials (those whose every selection metric is defined)."""
+        if not self.verbose:     # "A new study created in memory": the status line says what runs
+            import optuna
+
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+        selection = self.spec.selection
+        rows = [_selection_values(r.metrics, selection) for r in ok]
+        known = [(r.job.params, row) for r, row in zip(ok, rows) if None not in row]
+        if known:
+            self.log(f"[{arm.key}] Optuna warm-started with {len(known)} finished search trial(s)")
+        several = selection.several
+        return _optuna_search()(
+            metric=list(selection.metrics) if several else self.spec.metric,
+            mode=list(selection.modes) if several else self.spec.mode, seed=self.spec.searcher_seed,
+            points_to_evaluate=[p for p, _ in known] or None,
+            evaluated_rewards=[row if several else row[0] for _, row in known] or None,
+            selection=selection)
+
+    def _selected(self, arm, ok: list[TrialRecord]) -> list[dict] | None:
+        selection = self.spec.selection
+        chosen = [ok[i] for i in selection.choose([r.metrics for r in ok])]
+        if not chosen:
+            why = ("every search trial failed" if not ok else
+                   f"no search trial has every selection metric defined ({', '.join(selection.metrics)}; an SF "
+                   f"needs {selection.min_support} recommended targets per group)" if selection.rule != "constrained"
+                   else f"no search trial is within the bounds {selection.bounds}")
+            self.log(f"[{arm.key}] {why}, so this arm is not replicated; the search records are in "
+                     f"{self.results}/trials")
+            return None
+        for r in chosen:
+            values = ", ".join(f"{m} {r.metrics.get(m)}" if r.metrics.get(m) is None else f"{m} {r.metrics[m]:.4f}"
+                               for m in selection.metrics)
+            label = "best" if selection.rule == "best" else f"{selection.rule} ({len(chosen)} of {len(ok)})"
+            self.log(f"[{arm.key}] {label}: {values} with {r.job.params}")
+        return [r.job.params for r in chosen]
+
+    def replicate(self, selected: dict[str, list[dict]]) -> None:
+        """Phase 2: every selected configuration of every arm on every seed."""
         jobs = []
-        for arm_key, params in best.items():
-            for seed in self.spec.seeds:
-                job = {"phase": "replicate", "arm": arm_key, "seed": seed, "params": params}
-                record = self.store.read(job_of(job, self.spec).key)
-                if record is None or not record.ok:
-                    jobs.append(job)
+        for arm_key, configurations in selected.items():
+            for params in configurations:
+                for seed in self.spec.seeds:
+                    job = {"phase": "replicate", "arm": arm_key, "seed": seed, "params": params}
+                    record = self.store.read(job_of(job, self.spec).key)
+                    if record is None or not record.ok:
+                        jobs.append(job)
+        count = sum(len(c) for c in selected.values())
         self.log(f"replication: {len(jobs)} trial(s) to run "
-                 f"({len(best)} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
+                 f"({count} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
         if jobs:
             plan = collections.Counter(job["arm"] for job in jobs)
             self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs), arms=sorted(plan), plan=plan).fit()
@@ -203,15 +226,15 @@ class Sweep:
                      "less than one trial asks for; an autoscaling cluster adds nodes on demand, but concurrency "
                      "is sized now: pass --concurrency N (python -m harness.cluster SPACE CLUSTER.yaml says "
                      "how many trials fit at full size)")
-        best = {}
+        selected = {}
         try:
             for key, arm in self.arms.items():
                 found = self.search(arm)
                 if found is not None:
-                    best[key] = found
+                    selected[key] = found
                 if self.spec.search_space(arm):   # a Tuner may have run: restart before the next one
                     self.between_phases()
-            self.replicate(best)
+            self.replicate(selected)
         except SweepInterrupted as stop:
             self.interrupted = str(stop)
         finally:
@@ -235,6 +258,46 @@ class Sweep:
         lines.append(f"  report: python -m harness.report {self.results}"
                      + (" --allow-smoke" if self.spec.smoke else "") + f"   (writes {self.results}/report/index.html)")
         return lines
+
+
+def _selection_values(metrics: dict | None, selection) -> list:
+    """A trial's selection metrics as the searcher reads them: an SF metric resting on fewer
+    than ``min_support`` targets per group is None (undefined), as ``Selection.choose`` reads it."""
+    metrics = metrics or {}
+    thin = (metrics.get("valid_sf_support") or 0) < selection.min_support
+    return [None if metrics.get(m) is None or ("sf" in m and thin) else metrics[m] for m in selection.metrics]
+
+
+def _optuna_search():
+    """Tune's OptunaSearch, able to take several metrics end to end (a factory: Ray is imported
+    here, at the edge). Tune 2.60 hands a warm-start point's rewards to ``optuna.create_trial``
+    as one ``value``, and tells Optuna a trial whose metric is None or NaN as complete (Optuna
+    then refuses it with a warning); here such a point goes in with ``values`` and such a trial
+    is told as failed, so the sampler learns from defined metrics only."""
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    class _OptunaSearch(OptunaSearch):
+        def __init__(self, *args, selection=None, **kwargs):
+            self._selection = selection
+            super().__init__(*args, **kwargs)
+
+        def add_evaluated_point(self, parameters, value, error=False, pruned=False, intermediate_values=None):
+            if not isinstance(value, list):
+                return super().add_evaluated_point(parameters, value, error, pruned, intermediate_values)
+            self._ot_study.add_trial(optuna.trial.create_trial(
+                state=optuna.trial.TrialState.COMPLETE, values=value, params=parameters, distributions=self._space))
+
+        def on_trial_complete(self, trial_id, result=None, error=False):
+            if result and self._selection is not None:
+                values = _selection_values(result, self._selection)
+                if None in values or any(isinstance(v, float) and v != v for v in values):
+                    result, error = None, True
+                elif not self._selection.several:
+                    result = {**result, self.metric: values[0]}
+            super().on_trial_complete(trial_id, result, error)
+
+    return _OptunaSearch
 
 
 def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802  a factory: needs Ray imported

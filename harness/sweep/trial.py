@@ -37,7 +37,7 @@ def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | 
     store = Store(results)
     done = store.read(job.key)
     if done is not None and done.ok:
-        tune.report({spec.metric: done.metrics[spec.metric], "finished": 1, "reused": 1})
+        tune.report({**{k: v for k, v in done.metrics.items() if k != "test"}, "finished": 1, "reused": 1})
         return
     store.mark_running(job)
     executor.run(make_loop_config(spec.run_config(spec.arm(job.arm), job.params, job.seed), job, results), job.key)
