@@ -328,3 +328,41 @@ def test_the_status_line_weighs_each_arms_work():
     spec = load_spec(SPACES / "study_smollm2.yaml")
     works = {arm.name: _work(spec.run_config(arm, {}, 0)) for arm in spec.arms()}
     assert works["mos"] == (2.5 * 800 + 200, 3.0 * 1000) and works["llm"] == (0.0, 200 + 3.0 * 1000)
+
+
+# ---- several selection metrics: the Pareto set replicated -----------------------------------------
+
+def _pareto_brute_force(rows: list[dict], min_support: int) -> set[int]:
+    """Row i is selected unless its |SF| is undefined or thin, or another defined row has AUC >= and
+    |SF| <= with one strict: written out here, apart from harness.pareto."""
+    def point(r):
+        sf = r["valid_abs_sf"] if r["valid_sf_support"] >= min_support else None
+        return None if sf is None else (r["valid_auc"], sf)
+
+    points = [point(r) for r in rows]
+    return {i for i, p in enumerate(points) if p is not None and not any(
+        q is not None and q[0] >= p[0] and q[1] <= p[1] and (q[0] > p[0] or q[1] < p[1]) for q in points)}
+
+
+def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
+    """pareto_mos.yaml --smoke (MoS alone): every record carries every validation metric; the
+    configurations replicated are exactly the Pareto set of the search records, on every seed."""
+    space = _space(tmp_path, SPACES / "pareto_mos.yaml", "pareto", (
+        "methods: [{name: mos, head: mos}]\nsearch: {objectives.up5.weight: null}\n"
+        "smoke: {datasets: [synthetic-movielens]}\n"))
+    spec = load_spec(space, smoke=True)
+    _sweep(space, tmp_path)
+    records = _records(tmp_path / "pareto-smoke")
+    table = _statuses(records)
+    assert records and all(r["status"] == "ok" for r in records.values()), table
+    for r in records.values():
+        assert {"valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support"} <= set(r["metrics"]), table
+    search = sorted((r for r in records.values() if r["phase"] == "search"), key=lambda r: r["key"])
+    assert len(search) == spec.budget, table
+    pareto = {search[i]["config_id"] for i in _pareto_brute_force([r["metrics"] for r in search],
+                                                                   spec.selection.min_support)}
+    assert pareto, f"no search trial had a defined validation SF:\n{table}"
+    replicated = {r["config_id"] for r in records.values() if r["phase"] == "replicate"}
+    assert replicated == pareto, table
+    for config_id in pareto:
+        assert sorted(r["seed"] for r in records.values() if r["config_id"] == config_id) == sorted(spec.seeds)

@@ -1,8 +1,10 @@
 """Trial records of one experiment as a table of per-seed values (×100), and
 their per-example scores as the arrays the significance tests resample.
 
-Only finished replication-phase records with status "ok" enter a table; failed
-or stopped trials are listed in the report's notes, never averaged in.
+Only the finished records (status "ok") of replicated configurations enter a table: the
+replication phase's, and the first seed's search trial of a configuration that was then
+replicated (the sweep reuses it instead of training it again: same arm, configuration and
+seed). Failed or stopped trials are listed in the report's notes, never averaged in.
 """
 
 from __future__ import annotations
@@ -134,7 +136,8 @@ def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> T
     experiments = sorted({r.job.experiment for r in records})
     if len(experiments) > 1:
         raise ReportError(f"{root} mixes records of experiments {experiments}; report one experiment folder")
-    replicate = [r for r in records if r.job.phase == "replicate"]
+    replicated = {(r.job.arm, r.job.config_id) for r in records if r.job.phase == "replicate"}
+    replicate = [r for r in records if (r.job.arm, r.job.config_id) in replicated]
     ok = {r.key: r for r in replicate if r.ok}
     excluded = [f"{r.key}: {r.status}" + (f" ({str(r.error).splitlines()[0][:160]})" if r.error else "")
                 for r in records if not r.ok]

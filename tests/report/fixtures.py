@@ -37,7 +37,7 @@ def test_split(seed: int, n_users: int = 40, per_user: int = 10):
 def write_record(store: Store, experiment: str, dataset: str, method: str, seed: int, shift: float,
                  status: str = "ok", smoke: bool = False, phase: str = "replicate", z: float = 3.0,
                  valid_auc: float | None = None, date: str = "2026-11-25T00:00:00+00:00",
-                 noise_of: str | None = None, backbone: str = "t5-base") -> str:
+                 noise_of: str | None = None, backbone: str = "t5-base", config_id: str = "cfg") -> str:
     """One trial's record and scores; ``noise_of`` reuses another method's noise, so
     that with the same shift the two methods' scores are identical."""
     prepared, base = test_split(seed)
@@ -46,7 +46,7 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
     scores = base + noise + shift * prepared.samples.label
     results = {s: setting_metrics(prepared, indices, scores + 0.1 * i) for i, s in enumerate(SETTINGS)}
     frames = [scores_frame(prepared, indices, s, scores + 0.1 * i) for i, s in enumerate(SETTINGS)]
-    job = TrialJob(experiment=experiment, phase=phase, arm=f"{dataset}/{method}", config_id="cfg", params={},
+    job = TrialJob(experiment=experiment, phase=phase, arm=f"{dataset}/{method}", config_id=config_id, params={},
                    seed=seed, dataset=dataset, backbone=backbone, smoke=smoke)
     record = TrialRecord(
         job, status, error=None if status == "ok" else "RuntimeError: boom",

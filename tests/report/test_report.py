@@ -160,10 +160,21 @@ def test_search_history_and_zscore_figures(tmp_path):
     for i, z in enumerate((1.0, 2.0)):
         write_record(store, "fig5_zscore", "movielens-100k", f"z{z}", 0, 1.0, z=z)
     for i in range(3):
-        write_record(store, "fig5_zscore", "movielens-100k", "mos", 10 + i, 1.0, phase="search",
+        write_record(store, "fig5_zscore", "movielens-100k", "mos", 0, 1.0, phase="search", config_id=f"s{i}",
                      valid_auc=0.5 + 0.1 * i, date=f"2026-11-25T0{i}:00:00+00:00")
     report = build_report(tmp_path / "z", **FAST)
     assert {"tradeoff", "groups", "zscore", "zscore_retrained", "search"} <= set(report.figures)
+
+
+def test_the_reused_search_trial_of_a_replicated_configuration_is_one_of_its_seeds(tmp_path):
+    """The sweep replicates the chosen configuration on every seed and reuses its first-seed
+    search trial (same key): the table counts that seed; other search trials stay out."""
+    store = write_experiment(tmp_path / "s", {"mos": 1.0, "llm": 0.0}, seeds=(1, 2), experiment="mos")
+    write_record(store, "mos", "movielens-100k", "mos", 0, 1.0, phase="search")               # the chosen one
+    write_record(store, "mos", "movielens-100k", "mos", 0, 2.0, phase="search", config_id="other")
+    trials = load(tmp_path / "s")
+    assert sorted(trials.values[trials.values.method == "mos"].seed) == [0, 1, 2]
+    assert not any(r.job.config_id == "other" for r in trials.records.values())
 
 
 def test_identical_scores_give_p_one_and_no_marker(tmp_path):
