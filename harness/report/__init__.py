@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -79,7 +80,23 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     if figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests, sf_rank))
-    return report
+    return _with_tradeoff(report, trials, min_support, figures)
+
+
+def _with_tradeoff(report: Report, trials, min_support: int, figures: bool) -> Report:
+    """A multi-metric search's trade-off (``report.pareto``): every replicated configuration
+    in ``tradeoff`` (pareto.md, pareto.csv) and, with figures, each arm's front."""
+    from harness.report import pareto
+
+    if not pareto.has_tradeoff(trials):
+        return report
+    points = pareto.replicated_points(trials)
+    if figures:
+        report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
+    note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
+            f"|SF|; the validation front counts an SF on {min_support} or more recommended targets per group; "
+            "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds).")
+    return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
 
 
 def _check_options(alpha: float, resamples: int, sf_rank: str, sf_reading: str, significance: bool) -> None:

@@ -53,6 +53,9 @@ class Trials:
     undefined: list          # (relation, "dataset/method: column undefined on k of n seeds: reason")
     smoke: bool
     store: Store
+    searched: tuple = ()     # every search-phase TrialRecord (a multi-metric search's validation points)
+    replicated: dict = field(default_factory=dict)   # key -> TrialRecord: ok records of every replicated
+                                                     # configuration (``records`` keeps one per arm)
     _scores: dict = field(default_factory=dict, repr=False, compare=False)   # key -> frame, read once
 
     def scores(self, key: str) -> pd.DataFrame:
@@ -141,6 +144,7 @@ def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> T
     ok = {r.key: r for r in replicate if r.ok}
     excluded = [f"{r.key}: {r.status}" + (f" ({str(r.error).splitlines()[0][:160]})" if r.error else "")
                 for r in records if not r.ok]
+    replicated_ok = dict(ok)
     ok, dropped = _one_config_per_arm(ok)
     excluded += dropped
     rows = [{"dataset": r.job.dataset, "method": method_of(r), "relation": rel, "seed": r.job.seed, "key": key,
@@ -155,7 +159,8 @@ def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> T
                            for r in records if r.job.phase == "search"],
                           columns=["dataset", "method", "key", "valid_auc", "status", "date"])
     return Trials(experiments[0], values.sort_values(["dataset", "method", "relation", "seed"], ignore_index=True),
-                  ok, search, sorted(excluded), _undefined(ok, relations), smoke, store)
+                  ok, search, sorted(excluded), _undefined(ok, relations), smoke, store,
+                  tuple(r for r in records if r.job.phase == "search"), replicated_ok)
 
 
 def _undefined(ok: dict, relations) -> list[str]:

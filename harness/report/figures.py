@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from harness import metrics
+from harness.pareto import pareto_mask
 from harness.records import TrialRecord
 from harness.report.collect import ReportError, performance_setting
 
@@ -59,15 +60,6 @@ def make_figures(trials, summary: pd.DataFrame, tests, sf_rank: str = "abs") -> 
     return figures
 
 
-def pareto(sf: np.ndarray, auc: np.ndarray) -> np.ndarray:
-    """(M,) bool: points no other point beats on both (lower SF, higher AUC)."""
-    front = np.ones(len(sf), dtype=bool)
-    for i in range(len(sf)):
-        dominated = (sf <= sf[i]) & (auc >= auc[i]) & ((sf < sf[i]) | (auc > auc[i]))
-        front[i] = not dominated.any()
-    return front
-
-
 def tradeoff(ours: pd.DataFrame, sf_rank: str = "abs"):
     """SF against AUC; the Pareto front of |SF| (``sf_rank="abs"``) or of signed SF."""
     datasets = sorted(set(ours.dataset))
@@ -80,7 +72,7 @@ def tradeoff(ours: pd.DataFrame, sf_rank: str = "abs"):
                     capsize=2, color="tab:blue")
         for x, y, name in zip(sf, auc, part.method):
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4))
-        front = pareto(np.abs(sf) if sf_rank == "abs" else sf, auc)
+        front = pareto_mask(np.column_stack([np.abs(sf) if sf_rank == "abs" else sf, auc]), (False, True))
         order = np.argsort(sf[front])
         ax.plot(sf[front][order], auc[front][order], "--", color="tab:red", label="Pareto front")
         fairer = "closer to 0 is fairer" if sf_rank == "abs" else "← lower is fairer"

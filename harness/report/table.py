@@ -39,6 +39,7 @@ class Report:
     sf_rank: str = "abs"              # how SF was ranked (table.SF_RANKS)
     per_seed: pd.DataFrame | None = None   # dataset, relation, method, source, seed, <col>: each cell's seeds
     provenance: dict = field(default_factory=dict)   # what made the records: commits, machines, dates, packages
+    tradeoff: pd.DataFrame | None = None   # a multi-metric search's replicated configurations (report.pareto)
 
     # ---- numbers ----------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
@@ -180,6 +181,14 @@ class Report:
                                                                          double_precision=10) + "\n")):
             (folder / name).write_text(text)
             written.append(folder / name)
+        if self.tradeoff is not None:
+            from harness.report.pareto import to_markdown
+
+            for name, text in (("pareto.md", to_markdown(self.tradeoff) + "\n"),
+                               ("pareto.csv", self.tradeoff.to_csv(index=False, float_format="%.6g",
+                                                                   lineterminator="\n"))):
+                (folder / name).write_text(text)
+                written.append(folder / name)
         for name, figure in sorted(self.figures.items()):
             written += save_figure(figure, folder / "figures" / name)
         return written

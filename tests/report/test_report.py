@@ -380,3 +380,33 @@ def test_figure5_rethresholds_one_trained_model_at_each_z(report, shared_experim
     degree = frame[["degree_male", "degree_female"]].to_numpy()
     counts = [(degree >= 0.5 + z * 0.05).any(axis=1).sum() for z in Z_GRID]
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+
+
+def test_a_multi_metric_search_gets_its_tradeoff_table_and_front(tmp_path):
+    """Search records with validation AUC and |SF|; two configurations replicated on seeds 0-1:
+    the trade-off table has one row per replicated configuration with its seeds' test means,
+    and the validation front leaves out a dominated point and one whose SF is thin."""
+    from harness.report.collect import load
+    from harness.report.pareto import replicated_points, search_points
+
+    store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0, 1), experiment="pareto")
+    search = {"a": (0.80, 0.30, 20), "b": (0.75, 0.10, 20), "c": (0.70, 0.35, 20), "d": (0.90, 0.01, 2)}
+    for config_id, (auc, sf, support) in search.items():
+        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
+                     valid_auc=auc, valid_sf=(sf, support))
+    for config_id in ("a", "b"):
+        write_record(store, "pareto", "movielens-100k", "mos", 1, 1.0 + search[config_id][0], config_id=config_id)
+    trials = load(tmp_path / "p")
+    front = search_points(trials, min_support=10).set_index("config_id")
+    assert front.front.to_dict() == {"a": True, "b": True, "c": False, "d": False}
+    points = replicated_points(trials).query("method == 'mos'").set_index("config_id")
+    assert list(points.index) == ["a", "b"] and (points.seeds == 2).all()
+    seeds = [r for r in trials.replicated.values() if r.job.config_id == "a"]
+    auc = [100 * r.test["implicit"]["performance"]["all"]["auc"]["value"] for r in seeds]
+    assert points.loc["a", "test_auc_mean"] == pytest.approx(np.mean(auc))
+    assert points.loc["a", "valid_abs_sf"] == pytest.approx(30.0)
+    report = build_report(tmp_path / "p", reference="llm", **FAST)
+    assert "pareto" in report.figures and len(report.tradeoff) == 3        # mos a and b, and llm's one
+    assert any(n.startswith("Trade-off (pareto.md): 3 replicated") for n in report.notes)
+    written = {p.name for p in report.save(tmp_path / "out")}
+    assert {"pareto.md", "pareto.csv"} <= written
