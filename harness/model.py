@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from harness.backbones.base import Backbone
+from harness.precision import autocast
 
 
 @dataclass
@@ -78,7 +79,11 @@ class Prefix:
 
 class Recommender(nn.Module):
     """Backbone + head. Only the head's parameters (including adapters it injects
-    into the backbone, e.g. LoRA) require grad; the backbone runs in eval mode."""
+    into the backbone, e.g. LoRA) require grad; the backbone runs in eval mode.
+    ``precision`` (harness.precision): the backbone's part of a forward runs under autocast
+    to it; the head's prefix and the loss stay fp32."""
+
+    precision: str = "fp32"
 
     def __init__(self, backbone: Backbone, head: nn.Module):
         super().__init__()
@@ -112,14 +117,16 @@ class Recommender(nn.Module):
         """Score ``batch`` (or other input ids for the same samples, e.g. another prompt setting)."""
         ids = batch.input_ids if input_ids is None else input_ids
         mask = batch.attention_mask if attention_mask is None else attention_mask
-        prefix, aux = self.head.prefix(batch, self.backbone)
-        embeds = self.backbone.embed(ids)
-        if self.backbone.kind == "seq2seq":
-            hidden, pooled = self._seq2seq(embeds, mask, prefix)
-        else:
-            hidden, pooled = self._causal(embeds, mask, prefix)
-        logits = self.lm.get_output_embeddings()(hidden)          # (B, V): one position only
-        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        prefix, aux = self.head.prefix(batch, self.backbone)      # the head's own compute: fp32
+        with autocast(self.precision, self.device):               # the frozen backbone's: train.precision
+            embeds = self.backbone.embed(ids)
+            if self.backbone.kind == "seq2seq":
+                hidden, pooled = self._seq2seq(embeds, mask, prefix)
+            else:
+                hidden, pooled = self._causal(embeds, mask, prefix)
+            logits = self.lm.get_output_embeddings()(hidden)      # (B, V): one position only
+        logits, pooled = logits.float(), pooled.float()
+        log_probs = torch.log_softmax(logits, dim=-1)
         yes_no = self._yes_no
         score = logits[:, yes_no[0]] - logits[:, yes_no[1]]
         answer = torch.where(batch.labels.bool(), yes_no[0], yes_no[1])

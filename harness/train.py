@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from transformers.optimization import Adafactor
 
-from harness import metrics
+from harness import metrics, precision
 from harness.batching import batches
 from harness.config.train import VALID_METRICS, TrainConfig, default_lr  # noqa: F401  (home: harness.config.train)
 from harness.evaluate import score
@@ -140,6 +140,7 @@ class _Run:
     train_idx: np.ndarray
     valid_idx: np.ndarray
     after_backward: object = None
+    scaler: object = None                # fp16's torch.amp.GradScaler, else None
 
 
 def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None,
@@ -155,6 +156,9 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     trains on that worker's equal share of the training samples.
     """
     set_seed(config.seed)
+    precision.check(config.precision, model.device, config.force_precision)   # before any work: a clear refusal
+    precision.set_tf32(config.tf32)
+    model.precision = config.precision               # the backbone's forwards from here on (and the test's)
     s = prepared.samples
     train_idx = subset(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
     valid_idx = subset(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
@@ -172,7 +176,7 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False,
                           scale_parameter=config.scale_parameter, warmup_init=False)
     run = _Run(model, data, config, objectives, optimizer, torch.Generator().manual_seed(config.seed), train_idx,
-               valid_idx, after_backward)
+               valid_idx, after_backward, precision.grad_scaler(config.precision, model.device))
     state = FitState()
     if resume is not None:
         state = _restore(resume, run)
@@ -231,7 +235,8 @@ def _snapshot(state: FitState, run: _Run) -> dict:
                           "generator": run.generator.get_state(), "torch_rng": torch.get_rng_state(),
                           # a GPU run's dropout (LoRA's) draws from the GPU's generator
                           "cuda_rng": torch.cuda.get_rng_state_all() if model.device.type == "cuda" else None,
-                          "objectives": {name: o.state_dict() for name, o in run.objectives.items()}})
+                          "objectives": {name: o.state_dict() for name, o in run.objectives.items()},
+                          **({"scaler": run.scaler.state_dict()} if run.scaler is not None else {})})
 
 
 def _restore(snapshot: dict, run: _Run) -> FitState:
@@ -243,6 +248,8 @@ def _restore(snapshot: dict, run: _Run) -> FitState:
         torch.cuda.set_rng_state_all(snapshot["cuda_rng"])
     for name, objective in run.objectives.items():
         objective.load_state_dict(snapshot["objectives"].get(name, {}))
+    if run.scaler is not None and "scaler" in snapshot:
+        run.scaler.load_state_dict(snapshot["scaler"])
     return FitState(**{f.name: snapshot[f.name] for f in fields(FitState)})
 
 
@@ -256,7 +263,9 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
     parts = {name: o.config.weight * o.loss(model, batch, out, training=True) for name, o in objectives.items()}
     loss = sum(parts.values())
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    (loss if run.scaler is None else run.scaler.scale(loss)).backward()
+    if run.scaler is not None:
+        run.scaler.unscale_(optimizer)           # the gradients as they are, for all-reduce and the step
     if run.after_backward is not None:
         run.after_backward(model)
     # The loss and its parts reach the host in one copy: on a GPU each .item() waits for
@@ -266,7 +275,11 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
         detail = ", ".join(f"{k}={values[k]:.4g}" for k in parts)
         raise TrainingError(f"loss is {values['loss']} at epoch {epoch}, step {step + 1} ({detail}); "
                             f"try a lower learning rate")
-    optimizer.step()
+    if run.scaler is None:
+        optimizer.step()
+    else:                                        # skips the step if a gradient overflowed in fp16
+        run.scaler.step(optimizer)
+        run.scaler.update()
     return values
 
 

@@ -15,6 +15,8 @@ from harness.config.objectives import check_head, objective_options
 # ``fit.epochs`` and ``metrics``; the ones a sweep may select on (``metric``) with the direction
 # that is better. SF is ranked by its absolute value, as the report does by default.
 VALID_METRICS = ("valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support")
+PRECISIONS = ("fp32", "bf16", "fp16")       # train.precision (harness.precision)
+_LATER = {"precision": "fp32", "tf32": False, "force_precision": False}   # see TrainConfig.to_dict
 SELECTABLE = {"valid_auc": "max", "valid_abs_sf": "min"}
 
 
@@ -54,9 +56,17 @@ class TrainConfig:
     max_valid_samples: int | None = None  # caps validation alone (over max_eval_samples): a study that scores
                                           # its whole test split can still select on a cheaper validation
     seed: int = 0
+    # Mixed precision (harness.precision): the frozen backbone's compute under autocast; the head,
+    # its gradients and the optimizer's state stay fp32. fp16 adds loss scaling. A precision the
+    # device cannot run fast is refused unless force_precision. tf32: TF32 matmuls on a GPU.
+    precision: str = "fp32"
+    tf32: bool = False
+    force_precision: bool = False
 
     def __post_init__(self):
         spec = get_head(self.head)                        # unknown head -> error listing heads
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name in ("batch_size", "eval_batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -89,5 +99,8 @@ class TrainConfig:
         """Everything that sets the numbers, defaults resolved: the head's full config too, so a
         changed default (e.g. MoS's gate) changes the record's config and the sweep's config_id."""
         head = dataclasses.asdict(validate_config(get_head(self.head), self.head_options))
-        return dataclasses.asdict(self) | {"learning_rate": self.learning_rate, "resolved_head_options": head,
-                                           "resolved_objectives": self.resolved_objectives()}
+        # the precision fields came after records existed: at their defaults (fp32, the numbers those
+        # records hold) they are left out, so that every earlier configuration keeps its config_id
+        own = {k: v for k, v in dataclasses.asdict(self).items() if k not in _LATER or v != _LATER[k]}
+        return own | {"learning_rate": self.learning_rate, "resolved_head_options": head,
+                      "resolved_objectives": self.resolved_objectives()}

@@ -74,7 +74,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
              for c in LABELS if summary[f"{c}_mean"].isna().all()]
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
                     _caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones),
-                    tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)),
+                    tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)
+                          + _precision_notes(trials)),
                     trials.smoke, sf_rank=sf_rank, per_seed=_per_seed(trials, references, relations),
                     provenance=provenance_summary(trials))
     if figures:
@@ -97,6 +98,18 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool) -> R
             f"|SF|; the validation front counts an SF on {min_support} or more recommended targets per group; "
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds).")
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
+
+
+def _precision_notes(trials) -> list[str]:
+    """A table whose rows were computed at different precisions (``train.precision``) says so:
+    a comparison between them includes the precision's effect."""
+    by = {}
+    for r in trials.records.values():
+        by.setdefault(r.config["train"].get("precision", "fp32"), set()).add(r.job.method)
+    if len(by) < 2:
+        return []
+    return ["Precisions differ between rows (" + "; ".join(f"{p}: {', '.join(sorted(m))}" for p, m in sorted(by.items()))
+            + "): a comparison across them includes the precision's effect (train.precision)."]
 
 
 def _check_options(alpha: float, resamples: int, sf_rank: str, sf_reading: str, significance: bool) -> None:

@@ -38,7 +38,7 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
                  status: str = "ok", smoke: bool = False, phase: str = "replicate", z: float = 3.0,
                  valid_auc: float | None = None, date: str = "2026-11-25T00:00:00+00:00",
                  noise_of: str | None = None, backbone: str = "t5-base", config_id: str = "cfg",
-                 valid_sf: tuple[float, int] | None = None) -> str:
+                 valid_sf: tuple[float, int] | None = None, precision: str | None = None) -> str:
     """One trial's record and scores; ``noise_of`` reuses another method's noise, so
     that with the same shift the two methods' scores are identical."""
     prepared, base = test_split(seed)
@@ -51,7 +51,8 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
                    seed=seed, dataset=dataset, backbone=backbone, smoke=smoke)
     record = TrialRecord(
         job, status, error=None if status == "ok" else "RuntimeError: boom",
-        config={"train": {"train_setting": "implicit"}, "stereotype": {"z": z}},
+        config={"train": {"train_setting": "implicit", **({"precision": precision} if precision else {})},
+                "stereotype": {"z": z}},
         parameters={"percent": 0.01 * (1 + len(method))}, threshold_moments=MOMENTS,
         metrics=None if status != "ok" else {
             "valid_auc": valid_auc if valid_auc is not None else 0.5 + 0.01 * shift,

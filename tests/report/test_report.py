@@ -410,3 +410,11 @@ def test_a_multi_metric_search_gets_its_tradeoff_table_and_front(tmp_path):
     assert any(n.startswith("Trade-off (pareto.md): 3 replicated") for n in report.notes)
     written = {p.name for p in report.save(tmp_path / "out")}
     assert {"pareto.md", "pareto.csv"} <= written
+
+
+def test_rows_at_different_precisions_are_noted(tmp_path):
+    store = write_experiment(tmp_path / "prec", {"mos": 1.0}, seeds=(0, 1))
+    for seed in (0, 1):
+        write_record(store, "table4_fairness_methods", "movielens-100k", "up5", seed, 0.5, precision="bf16")
+    report = build_report(tmp_path / "prec", figures=False, **FAST)
+    assert "Precisions differ between rows (bf16: up5; fp32: mos)" in " ".join(report.notes)
