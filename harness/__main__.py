@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, help=f"default {TrainConfig.batch_size}")
     parser.add_argument("--seed", type=int, default=0, help="sampling and training seed (default 0)")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: the GPU when torch sees one, else the CPU)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+                        help="the frozen backbone's compute (autocast); the head and optimizer stay fp32 "
+                             "(default fp32; refused where the device runs it slowly, see --force-precision)")
+    parser.add_argument("--force-precision", action="store_true", help="run --precision even where it is slow")
     parser.add_argument("--n-sequences", type=int, help=f"default {SampleConfig.n_sequences:,}")
     parser.add_argument("--max-tokens", type=int, help=f"default {RunConfig.max_tokens}")
     parser.add_argument("--max-train-samples", type=int)
@@ -76,7 +80,8 @@ def _config(args):
         caps = SMOKE_CAPS
     train = TrainConfig(head_options=json.loads(args.head_options),
                         objectives=json.loads(args.objectives) if args.objectives else None, lr=args.lr,
-                        seed=args.seed, **_given(head=args.head, batch_size=args.batch_size, **caps))
+                        seed=args.seed, force_precision=args.force_precision,
+                        **_given(head=args.head, batch_size=args.batch_size, precision=args.precision, **caps))
     sample = SampleConfig(seed=args.seed, **_given(n_sequences=args.n_sequences))
     return RunConfig(data_dir=args.data_dir, sample=sample, train=train,
                      **_given(dataset=args.dataset, backbone=args.backbone, max_tokens=args.max_tokens))

@@ -55,7 +55,7 @@ def check(precision: str, device: torch.device, force: bool = False, flags: set[
         raise PrecisionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "fp32" or force:
         return
-    hint = "set train.force_precision: true to run it anyway"
+    hint = "set train.force_precision: true (--force-precision on the command line) to run it anyway"
     if device.type == "cpu":
         name = _cpu_name()
         if precision == "fp16":

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from harness import stereotype
+from harness import precision, stereotype
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.config.run import RunConfig  # noqa: F401  (its home: harness.config.run)
@@ -47,6 +47,7 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
     from harness.backbones import load_backbone
 
     device = resolve_device(device)
+    precision.check(config.train.precision, device, config.train.force_precision)   # before the data and model
     timings = {}
     started = time.perf_counter()
     data_dir = resolve_data_dir(config.data_dir)

@@ -50,7 +50,7 @@ LAYERS = [
     ("harness.config.data", "harness.data", "harness.stereotype", "harness.prompts"),
     ("harness.config", "harness.backbones.registry"),
     ("harness.space",),
-    ("harness.backbones", "harness.model", "harness.heads", "harness.objectives"),
+    ("harness.backbones", "harness.model", "harness.heads", "harness.objectives", "harness.precision"),
     ("harness.batching", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
     ("harness.records", "harness.provenance"),
     ("harness.worker", "harness.executors", "harness.sweep", "harness.cluster", "harness.console"),
