@@ -98,7 +98,7 @@ def profile_step(model, prepared, encoded, indices, batch_size, pad_id, groups, 
     from torch.profiler import ProfilerActivity, profile
 
     from harness.batching import collate
-    from harness.train import _step, build_objectives
+    from harness.train import build_objectives, training_step
     from transformers.optimization import Adafactor
 
     objectives = build_objectives(config, prepared, indices)
@@ -106,9 +106,10 @@ def profile_step(model, prepared, encoded, indices, batch_size, pad_id, groups, 
                           scale_parameter=False, warmup_init=False)
     batch = collate(prepared, encoded, indices[:batch_size], config.train_setting, pad_id, groups)
     model.train()
-    _step(model, batch, objectives, optimizer, 1, 0)                     # warm-up
+    step = training_step(model, objectives, optimizer)
+    step(batch, 1, 0)                                                    # warm-up
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        _step(model, batch, objectives, optimizer, 1, 1)
+        step(batch, 1, 1)
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
 
 

@@ -56,8 +56,9 @@ from harness.backbones.base import freeze
 from harness.heads import build_head
 from harness.model import Batch, Recommender
 from harness.objectives import build_objective
+from harness import precision as amp
 from harness.provenance import provenance
-from harness.train import _step, describe_device, resolve_device, set_seed
+from harness.train import describe_device, resolve_device, set_seed, training_step
 
 LR = 0.5                     # §4.1.4, prompt-based heads
 PROMPT_TOKENS = 20
@@ -153,13 +154,17 @@ def adafactor(parameters) -> Adafactor:
 
 
 class HarnessPath:
-    """(a) Recommender + prompt_tuning head, trained by harness.train._step, scored as harness.evaluate does."""
+    """(a) Recommender + prompt_tuning head, trained by harness.train._step, scored as harness.evaluate does;
+    ``precision``: the backbone's compute (``train.precision``), fp32 unless --precision."""
 
-    def __init__(self, backbone: Backbone, work: Workload):
+    def __init__(self, backbone: Backbone, work: Workload, precision: str = "fp32"):
         self.model = Recommender(backbone, build_head("prompt_tuning", num_virtual_tokens=PROMPT_TOKENS,
                                                       decoder_prompt=False)).to(backbone.model.device)
+        self.model.precision = precision
         self.objectives = {"rec": build_objective("rec")}
         self.optimizer = adafactor(self.model.trainable_parameters())
+        self.step = training_step(self.model, self.objectives, self.optimizer,
+                                  scaler=amp.grad_scaler(precision, self.model.device))
         self.batch, self.steps = work.batch, 0
 
     def loss(self) -> float:
@@ -168,7 +173,7 @@ class HarnessPath:
             return float(self.objectives["rec"].loss(self.model, self.batch, out, training=True))
 
     def train_step(self) -> None:
-        _step(self.model, self.batch, self.objectives, self.optimizer, 1, self.steps)
+        self.step(self.batch, 1, self.steps)
         self.steps += 1
 
     def train_step_item_syncs(self) -> None:
@@ -318,10 +323,33 @@ def bench_model(name: str, args) -> dict:
     assert scores_a.shape == scores_b.shape == (len(work.batch),)
     evaluate = phase("eval", harness.score, bare.score, count_flops(harness.score), count_flops(bare.score),
                      len(work.batch), args.warmup, args.eval_steps)
-    return {"backbone": backbone.name, "kind": backbone.kind, "parameters": backbone.n_parameters,
+    mixed = precision_phase(backbone, work, harness, args) if args.precision else None
+    return {**({"precision": mixed} if mixed else {}), "backbone": backbone.name, "kind": backbone.kind, "parameters": backbone.n_parameters,
             "tokens_per_batch": int(work.batch.attention_mask.sum()) + PROMPT_TOKENS * len(work.batch),
             "padded_width": int(work.batch.input_ids.shape[1]) + PROMPT_TOKENS,
             "first_loss": {"harness": loss_a, "bare": loss_b}, "train": train, "eval": evaluate}
+
+
+def precision_phase(backbone: Backbone, work: Workload, fp32: HarnessPath, args) -> dict:
+    """The harness path at ``args.precision`` beside the same path at fp32, alternating: samples/s
+    of training and scoring, and the scores' largest difference with the same (copied) prompt."""
+    low = HarnessPath(backbone, work, args.precision)
+    low.model.head.load_state_dict(fp32.model.head.state_dict())
+    fp32.model.eval(), low.model.eval()
+    gap = float((fp32.score() - low.score()).abs().max())
+    scale = float(fp32.score().abs().max())
+    out = {"precision": args.precision, "max_abs_score_difference": gap, "max_abs_score_fp32": scale}
+    for name, a, b, steps in (("train", low.train_step, fp32.train_step, args.train_steps),
+                              ("eval", low.score, fp32.score, args.eval_steps)):
+        for path in (low, fp32):
+            path.model.train(name == "train")
+        times_low, times_fp32 = alternate(a, b, args.warmup, steps)
+        n = len(work.batch)
+        out[name] = {f"{args.precision}_samples_per_s": n / statistics.median(times_low),
+                     "fp32_samples_per_s": n / statistics.median(times_fp32),
+                     "speedup": statistics.median(times_fp32) / statistics.median(times_low),
+                     f"{args.precision}_step_s": times_low, "fp32_step_s": times_fp32}
+    return out
 
 
 def print_table(results: dict, peak: float, where: str) -> None:
@@ -335,6 +363,14 @@ def print_table(results: dict, peak: float, where: str) -> None:
                   f"{p['ratio']:6.3f} {p['bare_gflop_per_step']:10.1f} "
                   f"{p['harness_gflop_per_s']:6.0f}|{p['bare_gflop_per_s']:<6.0f} "
                   f"{100 * p['bare_gflop_per_s'] / peak:6.0f}%{flag}")
+        if "precision" in r:
+            m, p = r["precision"], r["precision"]["precision"]
+            for phase_name in ("train", "eval"):
+                q = m[phase_name]
+                print(f"{name:18s} {phase_name:6s} {p} {q[f'{p}_samples_per_s']:.2f} samples/s against fp32 "
+                      f"{q['fp32_samples_per_s']:.2f}: {q['speedup']:.2f}x")
+            print(f"{name:18s} scores at {p} vs fp32, same prompt: largest difference "
+                  f"{m['max_abs_score_difference']:.3g} (largest |score| {m['max_abs_score_fp32']:.3g})")
         if "host_syncs" in r["train"]:
             h = r["train"]["host_syncs"]
             print(f"{name:18s} train step with one .item() per loss part (before): {h['before_samples_per_s']:.2f}"
@@ -355,6 +391,10 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     parser.add_argument("--compare-syncs", action="store_true",
                         help="also time the training step as it was before its host reads were merged into one")
+    parser.add_argument("--precision", choices=("bf16", "fp16"),
+                        help="also time the harness path at this precision beside fp32 (alternating), and "
+                             "give the scores' largest difference (harness.precision; refused where slow)")
+    parser.add_argument("--force-precision", action="store_true", help="time --precision even where it is slow")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     if not 1 <= args.min_len <= args.max_len or min(args.batch_size, args.train_steps, args.eval_steps) < 1:
@@ -363,6 +403,11 @@ def main() -> int:
         args.device = resolve_device(args.device)
     except ValueError as error:
         parser.error(str(error))
+    if args.precision:
+        try:
+            amp.check(args.precision, args.device, args.force_precision)
+        except amp.PrecisionError as error:
+            parser.error(str(error))
     torch.set_num_threads(os.cpu_count() or 1)
     where = describe_device(args.device) if args.device.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
     peak_before, load_before = matmul_peak(args.device), os.getloadavg()

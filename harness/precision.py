@@ -5,7 +5,8 @@ part; ``harness.train`` scales an fp16 loss).
 
 A precision the device cannot run fast is refused, naming the device and what it can run,
 unless ``train.force_precision`` is set: bf16 on a CPU without AMX or AVX-512-BF16 (emulated
-there: about 100x slower than fp32 on this project's AVX2 machines), fp16 on any CPU (no fast
+there: about 100x slower than fp32 on this project's AVX2 machines, 2.5x on its AVX-512 ones
+without BF16, benchmarks/train_step.py --precision), fp16 on any CPU (no fast
 fp16 kernels, and loss scaling is a GPU tool), bf16 on a GPU without bf16 (before Ampere).
 """
 
@@ -63,7 +64,8 @@ def check(precision: str, device: torch.device, force: bool = False, flags: set[
                                  f"scaling is a GPU tool; use fp32, or bf16 on a CPU with AMX or AVX-512-BF16; {hint}")
         if not cpu_runs_bf16_fast(flags):
             raise PrecisionError(f"precision bf16 on the CPU ({name}), which has neither AMX nor AVX-512-BF16: bf16 "
-                                 f"would be emulated, many times slower than fp32; use fp32 here; {hint}")
+                                 f"would be emulated, slower than fp32 (benchmarks/README.md: measured); use fp32 "
+                                 f"here; {hint}")
     elif device.type == "cuda" and precision == "bf16" and not torch.cuda.is_bf16_supported():
         raise PrecisionError(f"precision bf16 on {torch.cuda.get_device_name(device)}, which has no bf16 "
                              f"(before Ampere): use fp16 (with loss scaling) or fp32; {hint}")

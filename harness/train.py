@@ -253,6 +253,13 @@ def _restore(snapshot: dict, run: _Run) -> FitState:
     return FitState(**{f.name: snapshot[f.name] for f in fields(FitState)})
 
 
+def training_step(model, objectives: dict, optimizer, scaler=None, after_backward=None):
+    """``fit``'s training step outside ``fit`` (the benchmarks time it): a function of (batch,
+    epoch, step) that trains ``model`` on one batch and returns the loss and its parts."""
+    run = _Run(model, None, None, objectives, optimizer, None, None, None, after_backward, scaler)
+    return lambda batch, epoch, step: _step(run, batch, epoch, step)
+
+
 def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
     model, objectives, optimizer = run.model, run.objectives, run.optimizer
     weights = [o.sample_weight(batch) for o in objectives.values()]
