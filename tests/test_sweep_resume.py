@@ -2,6 +2,8 @@
 finished search trials (whatever Tune keeps), and only the rest of the budget runs;
 an arm whose every search trial failed is reported and left out of replication."""
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,35 @@ def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thi
     searcher.suggest("t1")
     searcher.on_trial_complete("t1", {"valid_auc": 0.8, "valid_abs_sf": 0.05, "valid_sf_support": 1})
     assert searcher._ot_study.trials[-1].state.name == "FAIL"
+
+
+def test_the_replication_phase_runs_exactly_the_pareto_set_on_the_other_seeds(tmp_path):
+    """Ray-free: search records on validation AUC and |SF|; the sweep's selection is their Pareto
+    set, and replication asks Tune for those configurations on every seed but the first (whose
+    search trial is reused). The real sweep: test_sweep.py (extended)."""
+    space = tmp_path / "pareto.yaml"
+    space.write_text(f"extends: {SPACE}\nname: pareto\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+                     "scheduler: null\nseeds: [0, 1, 2]\n")
+    spec = load_spec(space)
+    arm = spec.arms()[0]
+    space_of = spec.search_space(arm)
+    corners = [{path: d.corners()[i % len(d.corners())] for path, d in space_of.items()} for i in range(3)]
+    corners[2] = {**corners[2], "train.lr": 0.3}                          # three distinct configurations
+    values = [(0.80, 0.30), (0.70, 0.35), (0.75, 0.10)]                   # the second is dominated
+    for params, (auc, sf) in zip(corners, values):
+        job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
+        Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics={"valid_auc": auc, "valid_abs_sf": sf,
+                                                                   "valid_sf_support": 50}))
+    sweep = Sweep(dataclasses.replace(spec, budget=3), str(tmp_path), str(tmp_path / "ray"), log=lambda m: None)
+    calls = []
+    sweep._tuner = lambda name, param_space, num_samples, **kwargs: calls.append(param_space) or \
+        type("T", (), {"fit": lambda self: _NoResults()})()
+    selected = sweep.search(arm)
+    key = lambda params: json.dumps(params, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, selected)) == sorted(map(key, [corners[0], corners[2]]))
+    assert calls == []                                                    # the budget was spent: no new search
+    sweep.replicate({arm.key: selected})
+    [param_space] = calls
+    jobs = param_space["job"]["grid_search"]
+    assert sorted((j["seed"], json.dumps(j["params"], sort_keys=True)) for j in jobs) == sorted(
+        (seed, json.dumps(p, sort_keys=True)) for p in selected for seed in (1, 2))
