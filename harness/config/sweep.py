@@ -103,15 +103,16 @@ class Selection:
     def several(self) -> bool:
         return len(self.metrics) > 1
 
-    def choose(self, rows: list[dict]) -> list[int]:
-        """The indices of ``rows`` (search records' validation metrics: name -> value or None) the
-        rule selects. An SF metric resting on fewer than ``min_support`` targets counts as undefined."""
-        def value(row, metric):
-            thin = "sf" in metric and (row.get("valid_sf_support") or 0) < self.min_support
-            v = row.get(metric)
-            return float("nan") if v is None or thin else float(v)
+    def values(self, row: dict | None) -> list:
+        """A trial's selection metrics (``row``: its validation metrics, name -> value), None where
+        undefined: an SF metric resting on fewer than ``min_support`` targets counts as undefined."""
+        row = row or {}
+        thin = (row.get("valid_sf_support") or 0) < self.min_support
+        return [None if row.get(m) is None or ("sf" in m and thin) else row[m] for m in self.metrics]
 
-        points = [[value(row, m) for m in self.metrics] for row in rows]
+    def choose(self, rows: list[dict]) -> list[int]:
+        """The indices of ``rows`` (search records' validation metrics) the rule selects."""
+        points = [[float("nan") if v is None else float(v) for v in self.values(row)] for row in rows]
         if not points:
             return []
         maximize = [mode == "max" for mode in self.modes]

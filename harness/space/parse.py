@@ -102,17 +102,15 @@ def _seeds(origins, raw) -> tuple[int, ...]:
 def _selection(origins, metric, mode, select) -> Selection:
     """``metric`` and ``mode`` (one name each, or lists of equal length) and ``select``'s rule."""
     metrics = tuple(metric) if isinstance(metric, list) else (metric,)
-    modes = tuple(mode) if isinstance(mode, list) else (mode,) * len(metrics) if len(metrics) == 1 else (mode,)
+    modes = tuple(mode) if isinstance(mode, list) else (mode,)
     values = origins.fields(("select",), select or {}, _hints(Selection, drop=("metrics", "modes")))
     values.setdefault("rule", "pareto" if len(metrics) > 1 else "best")
-    where = {"rule": ("select", "rule"), "best": ("select", "best"), "bounds": ("select", "bounds"),
-             "min_support": ("select", "min_support")}
     try:
         return Selection(metrics, modes, **values)
     except ValueError as error:
         message = error.args[0]
         key = next((k for k in ("bounds", "best", "rule", "min_support") if k in values and k in message), None)
-        origins.fail(where[key] if key else ("mode",) if "its mode is" in message else ("metric",), message)
+        origins.fail(("select", key) if key else ("mode",) if "its mode is" in message else ("metric",), message)
 
 
 def _scheduler(origins, raw) -> ASHA | None:

@@ -152,7 +152,7 @@ class Sweep:
 
             optuna.logging.set_verbosity(optuna.logging.WARNING)
         selection = self.spec.selection
-        rows = [_selection_values(r.metrics, selection) for r in ok]
+        rows = [selection.values(r.metrics) for r in ok]
         known = [(r.job.params, row) for r, row in zip(ok, rows) if None not in row]
         if known:
             self.log(f"[{arm.key}] Optuna warm-started with {len(known)} finished search trial(s)")
@@ -260,14 +260,6 @@ class Sweep:
         return lines
 
 
-def _selection_values(metrics: dict | None, selection) -> list:
-    """A trial's selection metrics as the searcher reads them: an SF metric resting on fewer
-    than ``min_support`` targets per group is None (undefined), as ``Selection.choose`` reads it."""
-    metrics = metrics or {}
-    thin = (metrics.get("valid_sf_support") or 0) < selection.min_support
-    return [None if metrics.get(m) is None or ("sf" in m and thin) else metrics[m] for m in selection.metrics]
-
-
 def _optuna_search():
     """Tune's OptunaSearch, able to take several metrics end to end (a factory: Ray is imported
     here, at the edge). Tune 2.60 hands a warm-start point's rewards to ``optuna.create_trial``
@@ -290,7 +282,7 @@ def _optuna_search():
 
         def on_trial_complete(self, trial_id, result=None, error=False):
             if result and self._selection is not None:
-                values = _selection_values(result, self._selection)
+                values = self._selection.values(result)
                 if None in values or any(isinstance(v, float) and v != v for v in values):
                     result, error = None, True
                 elif not self._selection.several:
