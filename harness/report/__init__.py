@@ -18,6 +18,7 @@ from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load, with_sf_reading
 from harness.report.compare import TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
+from harness.report.remeasure import by_threshold, describe, remeasure, target_threshold
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
 from harness.report.table import MARK, SF_RANKS, Report, summarize
 from harness.stats import POWER
@@ -29,7 +30,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                  seed: int = 0, paper: bool = False, paper_table: str | None = None, relations=None,
                  methods=None, significance: bool = True, figures: bool = True, allow_smoke: bool = False,
                  sf_rank: str = "abs", min_support: int = MIN_SUPPORT, sf_reading: str = "all",
-                 log=lambda *_: None) -> Report:
+                 z: float | None = None, threshold_scope: str | None = None, log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials.
 
     reference: the method every other one is tested against (and whose improvement
@@ -41,12 +42,15 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     min_support: an SF resting on fewer recommended targets stereotyped to a group, on any
     seed, is flagged (support.FLAG) and the notes say where. sf_reading: Eq. 4's denominator
     over "all" recommended pairs (as printed; the records hold it) or "group_users" (G's
-    users' pairs only; recomputed from the per-example scores).
+    users' pairs only; recomputed from the per-example scores). z, threshold_scope: the stereotype
+    threshold (Eq. 3) every row is measured at (``harness.report.remeasure``; None: the records'
+    own, which must then agree); another than a record's own rebuilds its split from the data.
     """
     _check_options(alpha, resamples, sf_rank, sf_reading, significance)
     tests = TestConfig(reference, alpha, resamples, seed, sf_reading)
-    trials = with_sf_reading(load(folder, ("all", "inside", "outside"), allow_smoke), ("all", "inside", "outside"),
-                             sf_reading)
+    trials = load(folder, ("all", "inside", "outside"), allow_smoke)
+    threshold = target_threshold(trials, z, threshold_scope)
+    trials = with_sf_reading(remeasure(trials, threshold, log), ("all", "inside", "outside"), sf_reading)
     table = _paper_table(trials.experiment, paper, paper_table)
     relations = tuple(relations or (table.relations if table else ("all",)))
     bad = set(relations) - {"all", "inside", "outside"}
@@ -73,7 +77,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     empty = [f"{LABELS[c]} is undefined in every row (the notes above give each record's reason)"
              for c in LABELS if summary[f"{c}_mean"].isna().all()]
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
-                    _caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones),
+                    _caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones)
+                    + _threshold_sentence(trials, threshold),
                     tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)
                           + _precision_notes(trials)),
                     trials.smoke, sf_rank=sf_rank, per_seed=_per_seed(trials, references, relations),
@@ -98,6 +103,23 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool) -> R
             f"|SF|; the validation front counts an SF on {min_support} or more recommended targets per group; "
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds).")
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
+
+
+def _threshold_sentence(trials, threshold) -> str:
+    """The caption's last sentence: the stereotype threshold the rows are measured at, and the
+    trials' own where they ran at another (whatever read stereotype labels in training read those)."""
+    own = by_threshold(trials.records.values())
+    if threshold is None:
+        return (" Stereotyped items (Eq. 3) at each trial's own threshold, which differ between rows: "
+                + "; ".join(f"{t}: {', '.join(m)}" for t, m in own.items())
+                + " (--z and --threshold-scope measure every row at one).")
+    other = {t: m for t, m in own.items() if t != describe(threshold)}
+    text = f" Stereotyped items (Eq. 3) at {describe(threshold)}, for every row"
+    if not other:
+        return text + "."
+    return (text + "; the trials of " + "; ".join(f"{', '.join(m)} ran at {t}" for t, m in other.items())
+            + ": their scores are measured here at the threshold above, while whatever they trained on stereotype "
+            "labels (L_fair, Eq. 12) was trained at theirs.")
 
 
 def _precision_notes(trials) -> list[str]:

@@ -18,7 +18,9 @@ FORMATS = ("md", "latex", "csv", "html", "json")
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m harness.report", description=__doc__.split("\n\n")[0],
-        epilog="index.html (the whole report as one self-contained page), every format, comparisons.csv/json "
+        epilog="Options may also be set in EXPERIMENT/report.yaml (names as here, with _ for -; the command "
+               "line overrides them). "
+               "index.html (the whole report as one self-contained page), every format, comparisons.csv/json "
                "(each test: effect, interval, p, Holm-adjusted p, seed-level p) and figures/*.png|svg are "
                "written to OUT; --format picks what is printed. Example: "
                "python -m harness.report results/table4_fairness_methods --paper")
@@ -41,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sf-reading", choices=("all", "group_users"), default="all",
                    help="Eq. 4's denominator: recommended targets stereotyped to G over all recommended pairs "
                         "(default, as printed) or over G's users' pairs only")
+    p.add_argument("--z", type=float,
+                   help="measure stereotyped items (Eq. 3) at this Z-score for every row (default: the records' "
+                        "own); another than a record's own rebuilds its split from the data set")
+    p.add_argument("--threshold-scope", choices=("global", "per_group"),
+                   help="Eq. 3's Z-score over all items' top degree (global, the paper) or one per group "
+                        "(default: the records' own)")
     p.add_argument("--min-support", type=int, default=10,
                    help="flag an SF resting on fewer recommended targets stereotyped to a group (default 10)")
     p.add_argument("--no-significance", action="store_true", help="tables only, no tests (e.g. for old records)")
@@ -53,8 +61,39 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+OPTIONS_FILE = "report.yaml"
+
+
+def options_file(p: argparse.ArgumentParser, experiment: str) -> dict:
+    """The experiment's own report options (``<experiment>/report.yaml``: option names as the
+    command line's, with _ for -), which the command line overrides; {} when there is none."""
+    import yaml
+
+    path = Path(experiment) / OPTIONS_FILE
+    if "://" in experiment or not path.is_file():
+        return {}
+    values = yaml.safe_load(path.read_text()) or {}
+    known = {a.dest for a in p._actions} - {"help", "experiment", "out", "open", "format"}
+    if not isinstance(values, dict) or set(values) - known:
+        bad = sorted(set(values) - known) if isinstance(values, dict) else values
+        raise ReportError(f"{path}: unknown report option(s) {bad}; known: {', '.join(sorted(known))}")
+    return values
+
+
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        defaults = options_file(p, args.experiment)
+    except ReportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if defaults:
+        p.set_defaults(**defaults)
+        args = p.parse_args(argv)
+        print(f"options from {Path(args.experiment) / OPTIONS_FILE}: "
+              + ", ".join(f"{k}={v}" for k, v in defaults.items()) + " (the command line overrides them)",
+              file=sys.stderr)
     split = lambda text: [x.strip() for x in text.split(",") if x.strip()] if text else None  # noqa: E731
     started = time.time()
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
@@ -64,7 +103,8 @@ def main(argv=None) -> int:
                               relations=split(args.relations), methods=split(args.methods),
                               significance=not args.no_significance, figures=not args.no_figures,
                               allow_smoke=args.allow_smoke, sf_rank=args.sf_rank,
-                              min_support=args.min_support, sf_reading=args.sf_reading, log=log)
+                              min_support=args.min_support, sf_reading=args.sf_reading, z=args.z,
+                              threshold_scope=args.threshold_scope, log=log)
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

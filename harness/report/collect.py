@@ -147,9 +147,7 @@ def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> T
     replicated_ok = dict(ok)
     ok, dropped = _one_config_per_arm(ok)
     excluded += dropped
-    rows = [{"dataset": r.job.dataset, "method": method_of(r), "relation": rel, "seed": r.job.seed, "key": key,
-             **row_values(r, rel)} for key, r in ok.items() for rel in relations]
-    values = pd.DataFrame(rows)
+    values = values_of(ok, relations)
     if values.empty:
         raise ReportError(f"{root} has no finished replication record with status ok; "
                           f"{len(excluded)} trial(s) failed or stopped: {excluded[:3]}")
@@ -158,12 +156,21 @@ def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> T
                             "date": (r.provenance or {}).get("date_utc", "")}
                            for r in records if r.job.phase == "search"],
                           columns=["dataset", "method", "key", "valid_auc", "status", "date"])
-    return Trials(experiments[0], values.sort_values(["dataset", "method", "relation", "seed"], ignore_index=True),
-                  ok, search, sorted(excluded), _undefined(ok, relations), smoke, store,
+    return Trials(experiments[0], values, ok, search, sorted(excluded), undefined_notes(ok, relations), smoke, store,
                   tuple(r for r in records if r.job.phase == "search"), replicated_ok)
 
 
-def _undefined(ok: dict, relations) -> list[str]:
+def values_of(ok: dict, relations) -> pd.DataFrame:
+    """The table's values: one row per (record, relation), sorted."""
+    rows = [{"dataset": r.job.dataset, "method": method_of(r), "relation": rel, "seed": r.job.seed, "key": key,
+             **row_values(r, rel)} for key, r in ok.items() for rel in relations]
+    if not rows:
+        return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values(["dataset", "method", "relation", "seed"], ignore_index=True)
+
+
+def undefined_notes(ok: dict, relations) -> list[tuple[str, str]]:
+    """(relation, note) for each column undefined on some seed of an arm, with the records' reason."""
     counts: dict[tuple, list] = {}
     for r in ok.values():
         for relation in relations:
