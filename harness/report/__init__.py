@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load, with_sf_reading
-from harness.report.compare import TestConfig, compare, no_comparisons
+from harness.report.compare import CONTRAST, TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
 from harness.report.remeasure import by_threshold, describe, remeasure, target_threshold
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
@@ -245,7 +245,10 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
         text += (f" {MARK}: differs from {tests.reference} at α = {tests.alpha} by a two-sided paired two-level "
                  f"bootstrap (the seeds resampled, then the test users within each drawn seed, so training "
                  f"variance counts), {tests.resamples:,} resamples, random seed {tests.seed}, Holm-Bonferroni "
-                 f"over all {int(comparisons['p'].notna().sum())} comparisons of this table. With "
+                 f"over all {int(comparisons['p'].notna().sum())} comparisons of this table"
+                 + (" (among them each method's inside pairs against its outside pairs, Table 1's claim: "
+                    f"comparisons.csv, relation {CONTRAST})" if (comparisons.relation == CONTRAST).any() else "")
+                 + ". With "
                  f"{max(seeds)} seed(s) it has little power: a missing {MARK} is often a too small study, not "
                  "no difference. comparisons.csv also gives the user-level permutation test with the trained "
                  "models held fixed (p_users) and a seed-level paired t-test.")
@@ -281,15 +284,16 @@ def _power(tests: TestConfig, comparisons) -> list[str]:
     for (dataset, relation, other), part in comparisons.groupby(["dataset", "relation", "method_b"], sort=True) \
             if len(comparisons) else ():
         where = f"{dataset}" + ("" if relation == "all" else f" ({relation})")
+        pair = f"{other}'s inside vs its outside pairs" if relation == CONTRAST else f"{tests.reference} vs {other}"
         mdes = "; ".join(f"{LABELS[r.metric]} {r.mde:.1f}" for r in part.itertuples() if pd.notna(r.mde))
         if mdes:
-            notes.append(f"{where}, {tests.reference} vs {other}: the smallest difference this study detects "
+            notes.append(f"{where}, {pair}: the smallest difference this study detects "
                          f"(two-sided α = {tests.alpha}, power {POWER:.0%}, its seeds and test pairs), in points "
                          f"×100: {mdes}")
         needs = "; ".join(f"{LABELS[r.metric]} {r.paper_gap:+.1f} → {int(r.seeds_for_paper_gap)} seeds"
                           for r in part.itertuples() if pd.notna(r.seeds_for_paper_gap))
         if needs:
-            notes.append(f"{where}, {tests.reference} vs {other}: the paper's own gaps would need, at these test "
+            notes.append(f"{where}, {pair}: the paper's own gaps would need, at these test "
                          f"pairs per seed: {needs}")
     count = int(comparisons["p"].notna().sum()) if len(comparisons) else 0
     floor = count / (tests.resamples + 1)

@@ -66,13 +66,16 @@ def _block(a: pd.DataFrame, b: pd.DataFrame, setting: str, offset: int) -> Block
         unit=unit, units=slice(offset, offset + len(users)))
 
 
-def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all"):
+def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all", relation_b: str | None = None):
     """(weights_a (B, u), weights_b (B, u)) -> (B,): the metric of this seed's rows of
     both methods pooled, each row weighted by its unit's weight for its method.
-    The pooled rows are A's then B's; B's units are numbered after A's."""
+    The pooled rows are A's then B's; B's units are numbered after A's. ``relation_b``:
+    B's rows restricted to another pair subset than A's (Table 1: one model's rows
+    inside against the same model's rows outside the user's group)."""
     n_units, n_rows = block.units.stop - block.units.start, len(block.unit)
     inside = block.target_in_group[np.arange(len(block.unit)), block.user_group]
-    keep = np.tile({"all": np.ones_like(inside), "inside": inside, "outside": ~inside}[relation], 2)
+    subset = {"all": np.ones_like(inside), "inside": inside, "outside": ~inside}
+    keep = np.r_[subset[relation], subset[relation_b or relation]]
     # AUC, precision and recall sum integer weights of 0/1 (or 1/2) terms, exact in float64
     # whatever the order; SF's h is a fraction, so its two methods are summed apart
     scores, label = np.r_[block.score_a, block.score_b], np.tile(block.label, 2)
@@ -80,7 +83,7 @@ def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all"):
     if metric.startswith("sf_"):
         # each method's sums apart, then added: identical methods give an effect of exactly 0
         rows = (block.user_group, block.h, block.target_in_group)
-        rec_a, rec_b = (block.score_a > 0) & keep[:n_rows], (block.score_b > 0) & keep[:n_rows]
+        rec_a, rec_b = (block.score_a > 0) & keep[:n_rows], (block.score_b > 0) & keep[n_rows:]
 
         def sf(wa, wb):
             num_a, den_a = stats.sf_sums(rec_a, *rows, wa, block.unit, sf_reading)
@@ -94,10 +97,11 @@ def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all"):
     return lambda wa, wb: function(label, scores > 0, np.hstack([wa, wb]), unit)
 
 
-def pooled_metric(blocks: list[Block], metric: str, relation: str, sf_reading: str = "all") -> stats.PooledMetric:
+def pooled_metric(blocks: list[Block], metric: str, relation: str, sf_reading: str = "all",
+                  relation_b: str | None = None) -> stats.PooledMetric:
     """``stats.PooledMetric`` of one table column (×100): the mean over seeds of the
     metric of both methods' rows pooled (scores > 0 are the recommended pairs)."""
-    kernels = [_kernel(b, metric, relation, sf_reading) for b in blocks]
+    kernels = [_kernel(b, metric, relation, sf_reading, relation_b) for b in blocks]
 
     def value(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
         wa, wb = np.atleast_2d(wa), np.atleast_2d(wb)
@@ -111,7 +115,9 @@ def no_comparisons() -> pd.DataFrame:
 
 def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None,
             paper_table=None) -> pd.DataFrame:
-    """The long table of comparisons (``FIELDS``), Holm-adjusted over all of them.
+    """The long table of comparisons (``FIELDS``), Holm-adjusted over all of them: the
+    reference against every other method, and with Table 1's rows (inside and outside among
+    ``relations``) each method's inside against its outside (``contrast``).
 
     ``mde``: the minimum detectable effect of each comparison (two-sided α, power
     ``stats.POWER``, this study's seeds and test pairs); with ``paper_table`` (the paper's
@@ -137,9 +143,46 @@ def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *
                                    "method_b": other, "metric": metric, "paper_gap": gap,
                                    "seeds_for_paper_gap": stats.seeds_to_detect(gap, *parts, alpha=config.alpha)})
     frame = pd.DataFrame(rows, columns=FIELDS)
+    if {"inside", "outside"} <= set(relations):
+        frame = pd.concat([frame, contrast(trials, config, log)], ignore_index=True)
     frame["p_adjusted"] = stats.holm(frame["p"].to_numpy(dtype=float)) if len(frame) else []
     frame["significant"] = frame["p_adjusted"] < config.alpha
     return frame
+
+
+CONTRAST = "inside-outside"   # the relation of a Table 1 contrast's rows in the comparisons
+
+
+def contrast(trials: Trials, config: TestConfig, log=lambda *_: None) -> pd.DataFrame:
+    """Table 1's claim, per method: its metric on the pairs whose target is inside the user's
+    stereotype group minus on those outside, by the same two-level test (the seeds, then
+    the test users within a seed, whose inside and outside pairs stay together). Rows as
+    ``compare``'s, relation ``CONTRAST`` and the method as both A and B; ``compare`` adjusts
+    them with its own."""
+    rows = []
+    values = trials.values
+    for (dataset, method), table in values[values.relation == "inside"].groupby(["dataset", "method"], sort=True):
+        runs = table.set_index("seed")
+        seeds = sorted(runs.index)
+        outside = values[(values.relation == "outside") & (values.dataset == dataset)
+                         & (values.method == method)].set_index("seed")
+        log(f"  {dataset} {method}: inside vs outside on seeds {seeds}")
+        for metric in TESTED:
+            setting = metric.removeprefix("sf_") if metric.startswith("sf_") else \
+                performance_setting(trials.records[runs.loc[seeds[0], "key"]])
+            blocks, units = [], 0
+            for seed in seeds:
+                frame = trials.scores(runs.loc[seed, "key"])
+                blocks.append(_block(frame, frame, setting, units))
+                units = blocks[-1].units.stop
+            row = _tested(blocks, units, metric, "inside", config, relation_b="outside")
+            row.pop("_variances", None)
+            row["seed_p"], row["seed_note"] = stats.seed_level_test(runs.loc[seeds, metric],
+                                                                    outside.loc[seeds, metric])
+            rows.append(row | {"dataset": dataset, "relation": CONTRAST, "method_a": method, "method_b": method,
+                               "metric": metric, "setting": setting, "seeds": len(seeds), "paper_gap": np.nan,
+                               "seeds_for_paper_gap": np.nan})
+    return pd.DataFrame(rows, columns=FIELDS)
 
 
 def _paper_gap(table, dataset: str, reference: str, other: str, metric: str, relation: str) -> float:
@@ -173,21 +216,29 @@ def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
             raise ReportError(f"seed {seed}: the scores of {ref.loc[seed, 'key']} and {alt.loc[seed, 'key']} "
                               f"do not pair one to one ({error})") from error
         units = blocks[-1].units.stop
+    tested = _tested(blocks, units, metric, relation, config)
+    return out | tested | {"note": "; ".join(n for n in notes + [tested["note"]] if n)}
+
+
+def _tested(blocks: list[Block], units: int, metric: str, relation: str, config: TestConfig,
+            relation_b: str | None = None) -> dict:
+    """The two-level test (behind †), the user-level test and the minimum detectable effect
+    of one column over ``blocks``, A's rows against B's."""
     # the test behind †: seeds, then users within seeds, resampled (training variance counts)
-    per_seed = [lambda wa, wb, k=_kernel(b, metric, relation, config.sf_reading): 100.0 * k(wa, wb)
+    per_seed = [lambda wa, wb, k=_kernel(b, metric, relation, config.sf_reading, relation_b): 100.0 * k(wa, wb)
                 for b in blocks]   # ×100
     result = stats.two_level_test(per_seed,
                                   [b.units.stop - b.units.start for b in blocks], n_resamples=config.resamples,
                                   confidence=1 - config.alpha, seed=config.seed)
     # beside it: these trained models held fixed, test users resampled (pooled over seeds)
-    users = stats.paired_test(pooled_metric(blocks, metric, relation, config.sf_reading), units,
+    users = stats.paired_test(pooled_metric(blocks, metric, relation, config.sf_reading, relation_b), units,
                               n_resamples=config.resamples, confidence=1 - config.alpha, seed=config.seed)
     reasons = [f"two-level {result.reason}" if result.reason else "", f"user-level {users.reason}" if users.reason
                else ""]
     mde = stats.minimum_detectable_effect(result.var_between, result.var_within, len(blocks), config.alpha) \
         if len(blocks) > 1 else np.nan
-    return out | {"effect": result.effect, "ci_low": result.ci_low, "ci_high": result.ci_high,
-                  "mde": mde, "_variances": (result.var_between, result.var_within),
-                  "p": result.p_value, "units": result.n_units, "p_users": users.p_value,
-                  "ci_users_low": users.ci_low, "ci_users_high": users.ci_high,
-                  "note": "; ".join(n for n in notes + reasons if n)}
+    return {"effect": result.effect, "ci_low": result.ci_low, "ci_high": result.ci_high,
+            "mde": mde, "_variances": (result.var_between, result.var_within),
+            "p": result.p_value, "units": result.n_units, "p_users": users.p_value,
+            "ci_users_low": users.ci_low, "ci_users_high": users.ci_high,
+            "note": "; ".join(n for n in reasons if n)}

@@ -131,6 +131,22 @@ def test_table1_rows_split_by_relation(tmp_path):
     assert "Target items" in report.to_markdown()
 
 
+def test_table1s_claim_is_each_methods_inside_against_its_outside(tmp_path):
+    """With Table 1's rows, each method's inside-minus-outside difference is tested: its effect is
+    the mean over seeds of the table's inside value minus its outside value, in the Holm family."""
+    write_experiment(tmp_path / "t1", {"tallrec": 1.0, "llm": 0.2}, experiment="table1_preliminary")
+    report = build_report(tmp_path / "t1", reference="tallrec", relations=["inside", "outside"], **FAST)
+    contrasts = report.comparisons[report.comparisons.relation == "inside-outside"]
+    assert sorted(set(contrasts.method_a)) == ["llm", "tallrec"] and (contrasts.method_a == contrasts.method_b).all()
+    assert len(report.comparisons) == 2 * 6 + 2 * 6    # tallrec vs llm in two relations, two contrasts
+    per_seed = report.per_seed[report.per_seed.source == "ours"].set_index(["method", "relation", "seed"])
+    for _, row in contrasts.iterrows():
+        inside = per_seed.loc[(row.method_a, "inside"), row.metric]
+        outside = per_seed.loc[(row.method_a, "outside"), row.metric]
+        assert row.effect == pytest.approx((inside - outside).mean(), abs=1e-9)
+        assert row.ci_low <= row.effect <= row.ci_high and row.p_adjusted >= row.p
+
+
 def test_smoke_failed_and_bad_input(tmp_path, capsys):
     store = write_experiment(tmp_path / "smoke", {"mos": 1.0}, seeds=(0,), smoke=True)
     with pytest.raises(ReportError, match="--allow-smoke"):
