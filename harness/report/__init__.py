@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.report import paper as published
-from harness.report.collect import LABELS, ReportError, load, with_sf_reading
+from harness.report.collect import LABELS, ReportError, load, restrict, with_sf_reading
 from harness.report.compare import CONTRAST, TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
 from harness.report.remeasure import by_threshold, describe, remeasure, target_threshold
@@ -49,6 +49,12 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     _check_options(alpha, resamples, sf_rank, sf_reading, significance)
     tests = TestConfig(reference, alpha, resamples, seed, sf_reading)
     trials = load(folder, ("all", "inside", "outside"), allow_smoke)
+    if methods:            # a table's tests are those of its rows: Holm adjusts over them alone
+        unknown = set(methods) - set(trials.values.method)
+        if unknown:
+            raise ReportError(f"--methods names {sorted(unknown)}, which have no records; "
+                              f"methods with records: {sorted(set(trials.values.method))}")
+        trials = restrict(trials, set(methods) | {reference})
     threshold = target_threshold(trials, z, threshold_scope)
     trials = with_sf_reading(remeasure(trials, threshold, log), ("all", "inside", "outside"), sf_reading)
     table = _paper_table(trials.experiment, paper, paper_table)

@@ -202,6 +202,15 @@ def _one_config_per_arm(ok: dict) -> tuple[dict, list]:
     return keep, dropped
 
 
+def restrict(trials: Trials, methods: set) -> Trials:
+    """``trials`` with the records of ``methods`` alone (a table of some methods tests only them)."""
+    keep = {key: r for key, r in trials.records.items() if method_of(r) in methods}
+    relations = tuple(dict.fromkeys(trials.values.relation))
+    return dataclasses.replace(trials, records=keep, values=values_of(keep, relations),
+                               undefined=undefined_notes(keep, relations), _scores=trials._scores,
+                               replicated={k: r for k, r in trials.replicated.items() if method_of(r) in methods})
+
+
 def with_sf_reading(trials: Trials, relations, reading: str) -> Trials:
     """``trials`` with the SF columns recomputed from the per-example scores under Eq. 4's
     other denominator (``reading="group_users"``: G's users' recommended pairs only), and

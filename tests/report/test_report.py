@@ -147,6 +147,14 @@ def test_table1s_claim_is_each_methods_inside_against_its_outside(tmp_path):
         assert row.ci_low <= row.effect <= row.ci_high and row.p_adjusted >= row.p
 
 
+def test_a_table_of_some_methods_tests_only_them(shared_experiment):
+    report = build_report(shared_experiment, methods=["weak", "mos"], figures=False, **FAST)
+    assert set(report.comparisons.method_b) == {"weak"} and len(report.comparisons) == 2 * 6
+    assert set(report.summary[report.summary.source == "ours"].method) == {"weak", "mos"}
+    with pytest.raises(ReportError, match=r"--methods names \['nope'\], which have no records"):
+        build_report(shared_experiment, methods=["nope"], figures=False, **FAST)
+
+
 def test_smoke_failed_and_bad_input(tmp_path, capsys):
     store = write_experiment(tmp_path / "smoke", {"mos": 1.0}, seeds=(0,), smoke=True)
     with pytest.raises(ReportError, match="--allow-smoke"):
