@@ -103,10 +103,26 @@ def test_shipped_paper_settings():
 @pytest.mark.parametrize("path", [p for p in FILES if p.stem != "fig5_zscore"], ids=lambda p: p.stem)
 def test_rows_of_a_shipped_table_are_measured_at_one_z(path):
     """z sets which items count as stereotyped (Eq. 3): a table whose rows were measured at
-    different z compares different things. Only Figure 5's ablation varies it."""
+    different z compares different things. Only Figure 5's ablation varies it. A space whose
+    arms train at different thresholds (the study) must fix its report's measurement threshold
+    in results/<name>/report.yaml, and every arm trained at another threshold must train on
+    objectives that read no stereotype label (L_rec alone), so its scores do not depend on it."""
+    import yaml
+
     spec = load_spec(path)
-    assert "data.z" not in spec.search
-    assert len({spec.run_config(arm, {}, 0).stereotype.z for arm in spec.arms()}) == 1
+    assert "data.z" not in spec.search and "data.threshold_scope" not in spec.search
+    configs = {arm.key: spec.run_config(arm, {}, 0) for arm in spec.arms()}
+    thresholds = {(c.stereotype.z, c.stereotype.scope) for c in configs.values()}
+    if len(thresholds) == 1:
+        return
+    options = SHIPPED.parent / "results" / spec.name / "report.yaml"
+    assert options.is_file(), f"{path.name}: arms at thresholds {sorted(thresholds)} need {options}"
+    measured = yaml.safe_load(options.read_text())
+    measured = (float(measured["z"]), measured["threshold_scope"])
+    for key, config in configs.items():
+        if (config.stereotype.z, config.stereotype.scope) != measured:
+            assert set(config.train.to_dict()["resolved_objectives"]) <= {"rec"}, \
+                f"{key} trains on stereotype labels at another threshold than its report measures"
 
 
 def test_defaults_merge_mappings_and_replace_lists(folder):
