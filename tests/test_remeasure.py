@@ -2,6 +2,7 @@
 a model trained on L_rec alone gives the same scores at any z, and its record measured at
 another z equals the record of a trial run there; the report names the threshold."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -87,6 +88,26 @@ def test_a_committed_study_record_measured_at_its_own_threshold_gives_its_number
     new_frame, new = _remeasured(record, frame, own)
     pd.testing.assert_frame_equal(new_frame, frame)
     _same_metrics(new.test, record.test)
+
+
+def test_a_split_that_cannot_be_rebuilt_is_refused_with_what_to_do(train_data, tmp_path, monkeypatch):
+    """No data where the trial found it, or a split that is not the trial's: a clear error,
+    never a table measured on other pairs."""
+    texts = _texts(train_data, tmp_path)
+    config = RunConfig(dataset="movielens-100k", data_dir=str(tmp_path / "no-data"), sample=SAMPLE, max_tokens=256,
+                       train=TrainConfig(head="llm", max_eval_samples=16))
+    record = _record({"config": config.to_dict(), "test": {}, "threshold_moments": None})
+    with pytest.raises(ReportError, match="rebuilds its split of movielens-100k from .*no-data.*HARNESS_DATA_DIR"):
+        _remeasured(record, pd.DataFrame(), WORKING)
+    result = run(RunConfig(dataset=train_data.dataset, data_dir=str(train_data.data_dir), sample=SAMPLE,
+                           max_tokens=256, train=TrainConfig(head="llm", max_eval_samples=16)),
+                 backbone=tiny_llama(texts), log=lambda message: None)
+    other = dataclasses.replace(_record(result), config={**result["config"], "sample": {
+        **result["config"]["sample"], "seed": 1}})                 # another seed: another split
+    with pytest.raises(ReportError, match="is not the one its trial scored"):
+        _remeasured(other, result["scores"], WORKING)
+    with pytest.raises(ReportError, match="predate the targets' degree columns"):
+        _remeasured(_record(result), result["scores"].drop(columns=["degree_male"]), WORKING)
 
 
 def test_rows_at_different_thresholds_are_said_and_one_threshold_needs_both_options(tmp_path):

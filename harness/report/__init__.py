@@ -43,8 +43,9 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     seed, is flagged (support.FLAG) and the notes say where. sf_reading: Eq. 4's denominator
     over "all" recommended pairs (as printed; the records hold it) or "group_users" (G's
     users' pairs only; recomputed from the per-example scores). z, threshold_scope: the stereotype
-    threshold (Eq. 3) every row is measured at (``harness.report.remeasure``; None: the records'
-    own, which must then agree); another than a record's own rebuilds its split from the data.
+    threshold (Eq. 3) every row is measured at (``harness.report.remeasure``; None: each record's
+    own, and the caption names them where they differ); another than a record's own rebuilds its
+    split from the data. methods: the rows shown, and the only ones tested (with the reference).
     """
     _check_options(alpha, resamples, sf_rank, sf_reading, significance)
     tests = TestConfig(reference, alpha, resamples, seed, sf_reading)

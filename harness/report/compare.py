@@ -23,6 +23,7 @@ from harness import stats
 from harness.report.collect import PERFORMANCE, ReportError, Trials, performance_setting
 
 TESTED = ("sf_implicit", "sf_explicit", "sf_counterfactual") + PERFORMANCE
+CONTRAST = "inside-outside"   # the relation of a Table 1 contrast's rows (one method, inside against outside)
 FIELDS = ("dataset", "relation", "method_a", "method_b", "metric", "setting", "effect", "ci_low", "ci_high",
           "p", "p_adjusted", "significant", "seeds", "units", "p_users", "ci_users_low", "ci_users_high",
           "mde", "paper_gap", "seeds_for_paper_gap", "seed_p", "seed_note", "note")
@@ -148,9 +149,6 @@ def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *
     frame["p_adjusted"] = stats.holm(frame["p"].to_numpy(dtype=float)) if len(frame) else []
     frame["significant"] = frame["p_adjusted"] < config.alpha
     return frame
-
-
-CONTRAST = "inside-outside"   # the relation of a Table 1 contrast's rows in the comparisons
 
 
 def contrast(trials: Trials, config: TestConfig, log=lambda *_: None) -> pd.DataFrame:

@@ -100,18 +100,22 @@ def remeasure(trials: Trials, threshold: StereotypeConfig | None, log=lambda *_:
 
 def _measurement(record: TrialRecord, threshold: StereotypeConfig, memo: dict):
     """The record's split (rebuilt from its sample configuration) measured at ``threshold``."""
-    from harness.data.prepare import prepare
     from harness.data.paths import resolve_data_dir
+    from harness.data.prepare import prepare
     from harness.data.samples import SampleConfig
+    from harness.data.schema import DataError
 
-    config = record.config
+    config = record.config or {}
+    if "sample" not in config or "dataset" not in config:
+        raise ReportError(f"{record.key} does not record its data configuration, so its split cannot be rebuilt "
+                          "at another threshold; drop --z/--threshold-scope")
     sample = dict(config["sample"], ratios=tuple(config["sample"]["ratios"]))
     key = (config["dataset"], config.get("data_dir"), repr(sorted(sample.items())))
     if key not in memo:
         data_dir = resolve_data_dir(config.get("data_dir"))
         try:
             prepared = prepare(config["dataset"], Path(data_dir), SampleConfig(**sample), threshold)
-        except (OSError, ValueError) as error:
+        except (DataError, OSError, ValueError) as error:
             raise ReportError(f"measuring {record.key} at {describe(threshold)} rebuilds its split of "
                               f"{config['dataset']} from {data_dir}, which failed: {error}. Put the data set "
                               "there (HARNESS_DATA_DIR), or drop --z/--threshold-scope for the records' own "
@@ -123,8 +127,12 @@ def _measurement(record: TrialRecord, threshold: StereotypeConfig, memo: dict):
 def _relabelled(frame: pd.DataFrame, samples, measurement, key: str) -> pd.DataFrame:
     index = frame["sample"].to_numpy()
     groups = samples.groups
+    columns = [f"degree_{g}" for g in groups]
+    if set(columns) - set(frame.columns):
+        raise ReportError(f"the scores of {key} predate the targets' degree columns ({', '.join(columns)}), which "
+                          "check that a rebuilt split is the trial's; measure it at its own threshold")
     degree = measurement.degree[samples.target[index]]
-    stored = frame[[f"degree_{g}" for g in groups]].to_numpy(dtype=float)
+    stored = frame[columns].to_numpy(dtype=float)
     if not np.allclose(degree, stored, rtol=0, atol=1e-9):
         raise ReportError(f"the split rebuilt for {key} is not the one its trial scored: its test targets' "
                           "stereotype degrees (Eq. 1) differ from the record's. The data set changed since; "

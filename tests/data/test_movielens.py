@@ -36,7 +36,7 @@ def _write_grouplens(folder: Path) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "u.data").write_text("\n".join(_body("ml-100k.inter")) + "\n", encoding="latin-1")
-    (folder / "u.user").write_text("\n".join(l.replace("\t", "|") for l in _body("ml-100k.user")) + "\n",
+    (folder / "u.user").write_text("\n".join(line.replace("\t", "|") for line in _body("ml-100k.user")) + "\n",
                                    encoding="latin-1")
     lines = []
     for line in _body("ml-100k.item"):

@@ -219,7 +219,8 @@ def prompt_batch(tokenizer, group_words=("male", "female")) -> Batch:
     ids, mask = encode(tokenizer, [template.render(*row, None) for row in rows])
     groups = [encode(tokenizer, [template.render(*row, word) for row in rows]) for word in group_words]
     width = max(g[0].shape[1] for g in groups)
-    pad = lambda t: torch.nn.functional.pad(t, (0, width - t.shape[1]))  # 0: the tiny pad id, and mask 0
+    def pad(t):   # 0: the tiny pad id, and mask 0
+        return torch.nn.functional.pad(t, (0, width - t.shape[1]))
     batch = group_batch(torch.tensor([0, 1, 0]))
     batch.input_ids, batch.attention_mask = ids, mask
     batch.labels = torch.tensor([1, 0, 1])
