@@ -74,6 +74,7 @@ class _Trial:
     number: int = 0                  # the order it started in, this phase (told apart when arm and seed repeat)
     epoch: int = 0
     valid_auc: float | None = None
+    valid_abs_sf: float | None = None  # a multi-metric search's second objective, shown beside AUC
 
 
 @dataclass
@@ -133,6 +134,9 @@ class SweepStatus:
         if auc is not None and auc == auc:              # NaN (an undefined AUC) is not a best
             trial.valid_auc = auc
             self.best[trial.arm] = max(self.best.get(trial.arm, -float("inf")), auc)
+        sf = metrics.get("valid_abs_sf")
+        if sf is not None and sf == sf:
+            trial.valid_abs_sf = sf
         if metrics.get("reused"):
             trial.epoch = -1
         elif "epoch" in metrics and metrics["epoch"] > trial.epoch:
@@ -166,7 +170,8 @@ class SweepStatus:
 
     def render(self) -> str:
         """One line, most important first (a terminal cuts its end): the counts, the time, the
-        running trials, the best validation AUC per arm."""
+        running trials (with a multi-metric search's validation |SF|), the best validation AUC per arm
+        (the one best there is: with several metrics the front has many)."""
         waiting = max(0, self.total - self.done - self.failed - self.stopped - len(self.running))
         left = self.left_s()
         parts = [f"[{self.phase}] {self.done}/{self.total} done, {len(self.running)} running, {waiting} waiting, "
@@ -180,13 +185,14 @@ class SweepStatus:
                    "scoring validation and test (nothing to train)" if epochs == 0 else
                    "first epoch" if trial.epoch == 0 else
                    f"epoch {trial.epoch}/{epochs} done" + (", testing" if trial.epoch >= epochs else ""))
-            auc = f", valid AUC {trial.valid_auc:.3f}" if trial.valid_auc is not None else ""
+            auc = (f", valid AUC {trial.valid_auc:.3f}" if trial.valid_auc is not None else "") + \
+                (f", |SF| {trial.valid_abs_sf:.3f}" if trial.valid_abs_sf is not None else "")
             # search trials share their arm and seed: their start order tells them apart
             twin = sum((t.arm, t.seed) == (trial.arm, trial.seed) for t in self.running.values()) > 1
             label = f"{trial.arm} seed {trial.seed}" + (f" (trial {trial.number})" if twin else "")
             parts.append(f"{label}: {now}{auc} ({_minutes(self.clock() - trial.started)})")
         if self.best:
-            parts.append("best " + ", ".join(f"{arm.split('/')[-1]} {auc:.3f}" for arm, auc in self.best.items()))
+            parts.append("best valid AUC " + ", ".join(f"{arm.split('/')[-1]} {auc:.3f}" for arm, auc in self.best.items()))
         return " | ".join(parts)
 
 

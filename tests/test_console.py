@@ -25,6 +25,15 @@ def _phase(clock):
     return SweepStatus("replicate", total=3, epochs=2, concurrency=1, clock=clock)
 
 
+def test_a_multi_metric_search_shows_each_trials_validation_sf_beside_its_auc():
+    status = _phase(Clock())
+    status.start("b", "movielens-100k/mos", 1)
+    status.result("b", {"valid_auc": 0.58, "valid_abs_sf": 0.042, "epoch": 0})
+    line = status.render()
+    assert "movielens-100k/mos seed 1: first epoch, valid AUC 0.580, |SF| 0.042" in line
+    assert "best valid AUC mos 0.580" in line
+
+
 def test_the_status_counts_trials_and_estimates_the_time_left():
     clock = Clock()
     status = _phase(clock)
@@ -35,7 +44,7 @@ def test_the_status_counts_trials_and_estimates_the_time_left():
     status.result("a", {"valid_auc": 0.61, "epoch": 1})
     line = status.render()
     assert "1 running, 2 waiting" in line and "movielens-100k/mos seed 0: epoch 1/2 done, valid AUC 0.610" in line
-    assert "best mos 0.610" in line
+    assert "best valid AUC mos 0.610" in line
     assert status.left_s() == 60 * (2 + 3 + 3)           # 1 epoch a minute; 2 + 3 + 3 epochs (tests) ahead
     clock.now += 120
     status.result("a", {"valid_auc": 0.58, "epoch": 2})
