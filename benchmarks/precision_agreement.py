@@ -79,15 +79,15 @@ def _settings(args) -> dict:
 
 
 def measure(args) -> dict:
-    """Each head's two runs, the JSON rewritten after each head; a head already in ``args.out``
-    under the same settings is kept, not run again (so a measurement can span sessions)."""
+    """Each head's two runs, the JSON rewritten after each head. The heads already in ``args.out``
+    under the same settings are kept, and not run again (so a measurement can span sessions, and a
+    later run adds heads). The provenance stays the first run's; each head records its own seconds."""
     stamp = provenance()
     rows = []
     if args.out.is_file():
         done = json.loads(args.out.read_text())
-        if done.get("settings") == _settings(args):
-            rows = [r for r in done["heads"] if r["head"] in args.heads]
-            stamp = done["provenance"]
+        if done.get("settings") == _settings(args):      # every head it holds stays, asked for or not
+            rows, stamp = done["heads"], done["provenance"]
             print(f"kept from {args.out}: {', '.join(r['head'] for r in rows)}", flush=True)
     for head in args.heads:
         if any(r["head"] == head for r in rows):
