@@ -81,7 +81,7 @@ def _settings(args) -> dict:
 def measure(args) -> dict:
     """Each head's two runs, the JSON rewritten after each head. The heads already in ``args.out``
     under the same settings are kept, and not run again (so a measurement can span sessions, and a
-    later run adds heads). The provenance stays the first run's; each head records its own seconds."""
+    later run adds heads). The provenance stays the first run's; each head records its own commit, date and seconds."""
     stamp = provenance()
     rows = []
     if args.out.is_file():
@@ -100,6 +100,7 @@ def measure(args) -> dict:
             seconds[precision] = time.time() - started
         per_setting = agreement(runs["fp32"], runs["bf16"])
         rows.append({"head": head, "seconds": seconds, "settings": per_setting,
+                     "git_commit": provenance()["git_commit"], "date_utc": provenance()["date_utc"],
                      "train_loss": {p: [e["train_loss"] for e in r["fit"]["epochs"]] for p, r in runs.items()}})
         worst = max(per_setting.values(), key=lambda s: s["max_score_difference"])
         print(f"{head:14s} largest |score difference| {worst['max_score_difference']:.4f} (largest |score| "
