@@ -23,8 +23,9 @@ throughputs that benchmarks/train_step.py and benchmarks/gpu_sharing.py measured
   - MoS runs the backbone once, with the mixed prompt; its router reads pooled input
     embeddings, not the backbone.
   - LoRA adds small adapter products to the same forward and backward pass.
-  - Neither has been timed on a GPU here. On the study's shared 2-core CPU a TALLRec (LoRA)
-    epoch took 1.5-3.8x a TALLRec-- (prompt tuning) epoch (results/study-smollm2-ml100k).
+  - Neither has been timed on a GPU here. On the study's shared 2-core CPU TALLRec's (LoRA)
+    training took 0.8-2.5x TALLRec--'s (prompt tuning) per seed, 1.2x over the three seeds
+    (results/study-smollm2-ml100k), too noisy to set a factor.
     ``--lora-factor`` scales the LoRA heads by a factor of your choice.
 - **A cluster.** ``--gpus`` GPUs as fast as the measured one, one trial each: at least
   the work spread evenly over them, and at least the longest trial. The cluster files' GPUs
