@@ -39,13 +39,19 @@ browser:
 	    echo "note: apt-get could not install chromium; the browser test skips (and fails under CI=true)"; \
 	  else echo "note: no chromium here, so the browser test skips (Debian: apt-get install chromium)"; fi; }
 
+# tests run in TEST_WORKERS processes (pytest-xdist; worksteal hands a finished worker the next
+# test): the slow tests mostly wait on Ray starting, so two workers on two cores cut the suite's
+# wall time by a third (README, "Two commands"). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+
 # the suite CI runs; tests marked `extended` (more Ray end-to-end runs) are left to test-all
 test: setup browser
-	$(BIN)/python -m pytest -q -m "not extended"
+	$(PYTEST) -m "not extended"
 
 # everything, the extended Ray runs included: run it before resolving an issue
 test-all: setup browser
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # every CPU benchmark, figures written to results/benchmarks/ (about 85 minutes on 2 cores; see benchmarks/README.md)
 bench: setup
