@@ -56,6 +56,7 @@ class TrialJob:
     smoke: bool = False
     command: str | None = None      # the sweep's command line (records made since commit 023908e)
     space: list | None = None       # its search-space files, the extends chain
+    selection: dict | None = None   # the sweep's Selection (metrics, rule, min_support): why it replicated what it did
 
     @property
     def key(self) -> str:
@@ -66,9 +67,9 @@ class TrialJob:
         return self.arm.split("/", 1)[1]
 
     def to_json(self) -> dict:
-        """The record's leading fields; the sweep's command and files only when it named them."""
+        """The record's leading fields; the sweep's command, files and selection only when it named them."""
         out = dataclasses.asdict(self)
-        return {k: v for k, v in out.items() if v is not None or k not in ("command", "space")}
+        return {k: v for k, v in out.items() if v is not None or k not in ("command", "space", "selection")}
 
     @classmethod
     def from_json(cls, data: dict) -> TrialJob:

@@ -183,6 +183,8 @@ def test_torch_trainer_sweep_killed_mid_sweep_resumes_and_ends_with_every_record
             # what made it: the sweep's own command line and its search-space files
             assert record["command"].startswith("python -m harness.sweep ") and "--smoke" in record["command"]
             assert [Path(p).name for p in record["space"]] == ["defaults.yaml", "resume.yaml"], record["space"]
+            assert record["selection"] == {"metrics": ["valid_auc"], "modes": ["max"], "rule": "best", "best": None,
+                                           "bounds": {}, "min_support": spec.selection.min_support}, key
             assert (folder / "trials" / f"{key}.parquet").is_file(), key
     _report_end_to_end(folder, "--reference", "mos")
 
@@ -359,6 +361,7 @@ def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
     assert records and all(r["status"] == "ok" for r in records.values()), table
     for r in records.values():
         assert {"valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support"} <= set(r["metrics"]), table
+        assert r["selection"]["min_support"] == spec.selection.min_support and r["selection"]["rule"] == "pareto"
     search = sorted((r for r in records.values() if r["phase"] == "search"), key=lambda r: r["key"])
     assert len(search) == spec.budget, table
     pareto = {search[i]["config_id"] for i in _pareto_brute_force([r["metrics"] for r in search],

@@ -106,8 +106,10 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool) -> R
     points = pareto.replicated_points(trials)
     if figures:
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
+    supports = sorted({pareto.recorded_min_support(r, min_support) for r in trials.searched})
     note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
-            f"|SF|; the validation front counts an SF on {min_support} or more recommended targets per group; "
+            f"|SF|; the validation front counts an SF on {' or '.join(map(str, supports))} or more recommended "
+            "targets per group (the sweep's select.min_support); "
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds).")
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
 

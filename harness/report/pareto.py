@@ -3,9 +3,9 @@ valid_abs_sf]``): each arm's validation points and front, and the test operating
 replicated configurations with their seed spread.
 
 The validation front is recomputed here from the search records with ``harness.pareto`` (the
-sweep's own selection code), an SF resting on fewer than ``min_support`` recommended validation
-targets per group counting as undefined, as the sweep's ``select.min_support`` and the test
-tables' support flag read it. This table prints means and spreads only; it tests nothing, so no
+sweep's own selection code), an SF resting on fewer recommended validation targets per group
+than the sweep's ``select.min_support`` (which its records carry) counting as undefined, as the
+sweep read it when it chose what to replicate. This table prints means and spreads only; it tests nothing, so no
 difference in it is claimed significant (the main table's tests apply to the configuration it
 shows per arm).
 """
@@ -25,13 +25,21 @@ COLUMNS = ["dataset", "method", "config_id", "params", "valid_auc", "valid_abs_s
            "test_auc_mean", "test_auc_std", "test_abs_sf_mean", "test_abs_sf_std", "sf_seeds"]
 
 
+def recorded_min_support(record, default: int) -> int:
+    """The ``select.min_support`` the sweep selected this search record's arm with (records since
+    the sweep writes its selection), else ``default`` (the report's --min-support)."""
+    return int(((record.job.selection or {}).get("min_support")) or default)
+
+
 def search_points(trials: Trials, min_support: int) -> pd.DataFrame:
     """One row per finished search trial: its validation AUC and |SF| (×100; |SF| NaN when
-    undefined or resting on fewer than ``min_support`` targets) and whether it is on its arm's front."""
+    undefined or resting on fewer targets than the sweep's recorded ``select.min_support``, or
+    ``min_support`` for a record without it) and whether it is on its arm's front."""
     rows = [{"dataset": r.job.dataset, "method": r.job.method, "config_id": r.job.config_id,
              "valid_auc": 100 * r.metrics["valid_auc"],
              "valid_abs_sf": np.nan if r.metrics.get("valid_abs_sf") is None
-             or (r.metrics.get("valid_sf_support") or 0) < min_support else 100 * r.metrics["valid_abs_sf"]}
+             or (r.metrics.get("valid_sf_support") or 0) < recorded_min_support(r, min_support)
+             else 100 * r.metrics["valid_abs_sf"]}
             for r in trials.searched if r.ok and "valid_abs_sf" in (r.metrics or {})]
     frame = pd.DataFrame(rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf"])
     frame["front"] = False

@@ -3,6 +3,8 @@ its ``TrialJob`` (arm, params, seed, phase, and so its key) from Tune's config."
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 from harness.records import Store, TrialJob
@@ -62,7 +64,8 @@ def job_of(config: dict, spec: SweepSpec, command: str | None = None, space: lis
     return TrialJob(experiment=spec.name, phase=config["phase"], arm=arm.key, config_id=spec.config_id(arm, params),
                     params=params, seed=config["seed"], dataset=arm.dataset, backbone=spec.backbone,
                     head=run_config.train.head, objectives=run_config.train.resolved_objectives(),
-                    smoke=spec.smoke, command=command, space=space)
+                    smoke=spec.smoke, command=command, space=space,
+                    selection=json.loads(json.dumps(dataclasses.asdict(spec.selection))))
 
 
 def _grid(values: list):

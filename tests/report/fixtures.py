@@ -38,7 +38,8 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
                  status: str = "ok", smoke: bool = False, phase: str = "replicate", z: float = 3.0,
                  valid_auc: float | None = None, date: str = "2026-11-25T00:00:00+00:00",
                  noise_of: str | None = None, backbone: str = "t5-base", config_id: str = "cfg",
-                 valid_sf: tuple[float, int] | None = None, precision: str | None = None) -> str:
+                 valid_sf: tuple[float, int] | None = None, precision: str | None = None,
+                 selection: dict | None = None) -> str:
     """One trial's record and scores; ``noise_of`` reuses another method's noise, so
     that with the same shift the two methods' scores are identical."""
     prepared, base = test_split(seed)
@@ -48,7 +49,7 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
     results = {s: setting_metrics(prepared, indices, scores + 0.1 * i) for i, s in enumerate(SETTINGS)}
     frames = [scores_frame(prepared, indices, s, scores + 0.1 * i) for i, s in enumerate(SETTINGS)]
     job = TrialJob(experiment=experiment, phase=phase, arm=f"{dataset}/{method}", config_id=config_id, params={},
-                   seed=seed, dataset=dataset, backbone=backbone, smoke=smoke)
+                   seed=seed, dataset=dataset, backbone=backbone, smoke=smoke, selection=selection)
     record = TrialRecord(
         job, status, error=None if status == "ok" else "RuntimeError: boom",
         config={"train": {"train_setting": "implicit", **({"precision": precision} if precision else {})},

@@ -436,6 +436,28 @@ def test_a_multi_metric_search_gets_its_tradeoff_table_and_front(tmp_path):
     assert {"pareto.md", "pareto.csv"} <= written
 
 
+def test_the_front_counts_support_as_the_sweep_selected(tmp_path):
+    """Search records carry the sweep's selection: the front reads its min_support, not the
+    report's --min-support, so it is the set the sweep replicated."""
+    from harness.report.collect import load
+    from harness.report.pareto import search_points
+
+    store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0,), experiment="pareto")
+    selection = {"metrics": ["valid_auc", "valid_abs_sf"], "modes": ["max", "min"], "rule": "pareto",
+                 "best": None, "bounds": {}, "min_support": 2}
+    for config_id, (auc, sf, support) in {"a": (0.80, 0.30, 20), "d": (0.90, 0.01, 2)}.items():
+        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
+                     valid_auc=auc, valid_sf=(sf, support), selection=selection)
+    trials = load(tmp_path / "p")
+    assert trials.searched[0].job.selection == selection                  # the record round-trips it
+    front = search_points(trials, min_support=10).set_index("config_id")
+    assert front.front.to_dict() == {"a": False, "d": True}               # d's 2 targets count at 2
+    assert front.loc["d", "valid_abs_sf"] == pytest.approx(1.0)
+    report = build_report(tmp_path / "p", reference="llm", **FAST)
+    assert any("counts an SF on 2 or more recommended targets per group (the sweep's select.min_support)" in n
+               for n in report.notes)
+
+
 def test_rows_at_different_precisions_are_noted(tmp_path):
     store = write_experiment(tmp_path / "prec", {"mos": 1.0}, seeds=(0, 1))
     for seed in (0, 1):
