@@ -4,10 +4,13 @@ GPU, each for the same wall-clock window; the total samples/s for N = 1, 2, 4, .
 says whether a GPU is better used by one trial or by several (``resources:
 {gpus_per_worker: 1/N}`` in a search space).
 
-    python benchmarks/gpu_sharing.py [--model t5-small-shape] [--processes 1 2 4] [--seconds 15] [--out FILE]
+    python benchmarks/gpu_sharing.py [--model t5-small-shape] [--processes 1 2 4] [--seconds 15]
+                                     [--precision fp32|bf16|fp16] [--out FILE]
 
 Every process builds its model and warms up first, then all start timing at one
-agreed moment and count the steps they finish within ``--seconds``.
+agreed moment and count the steps they finish within ``--seconds``. ``--precision`` runs
+every process's step at that ``train.precision`` (harness.precision; bf16 and fp16 are
+refused where they would be slow, as in a trial), so sharing is measured at each precision.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def worker(model: str, device: str, batch_size: int, seconds: float, start_at, ready, out) -> None:
+def worker(model: str, device: str, batch_size: int, seconds: float, precision: str, start_at, ready, out) -> None:
     import torch
 
     import train_step
@@ -34,7 +37,7 @@ def worker(model: str, device: str, batch_size: int, seconds: float, start_at, r
     backbone.model.to(device)
     work = train_step.workload(backbone, batch_size, 100, 140, 0)
     set_seed(0)
-    path = train_step.HarnessPath(backbone, work)
+    path = train_step.HarnessPath(backbone, work, precision)
     path.model.train()
     for _ in range(5):
         path.train_step()
@@ -48,10 +51,11 @@ def worker(model: str, device: str, batch_size: int, seconds: float, start_at, r
     out.put(steps * batch_size / seconds)
 
 
-def shared(model: str, device: str, processes: int, batch_size: int, seconds: float) -> list[float]:
+def shared(model: str, device: str, processes: int, batch_size: int, seconds: float,
+           precision: str = "fp32") -> list[float]:
     ctx = mp.get_context("spawn")
     start_at, ready, out = ctx.Value("d", float("inf")), ctx.Semaphore(0), ctx.Queue()
-    procs = [ctx.Process(target=worker, args=(model, device, batch_size, seconds, start_at, ready, out))
+    procs = [ctx.Process(target=worker, args=(model, device, batch_size, seconds, precision, start_at, ready, out))
              for _ in range(processes)]
     for p in procs:
         p.start()
@@ -71,20 +75,29 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--device", default="cuda", help="cuda (default), or cpu to try the script out")
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"),
+                        help="every process's train.precision (default fp32); refused where it would run slowly")
+    parser.add_argument("--force-precision", action="store_true", help="run --precision even where it is slow")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     import torch
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error("no CUDA GPU here; --device cpu tries the script out on the CPU")
+    from harness import precision as amp
     from harness.provenance import provenance
+
+    try:
+        amp.check(args.precision, torch.device(args.device), args.force_precision)
+    except amp.PrecisionError as error:
+        parser.error(str(error))
 
     results = []
     for n in args.processes:
-        rates = shared(args.model, args.device, n, args.batch_size, args.seconds)
+        rates = shared(args.model, args.device, n, args.batch_size, args.seconds, args.precision)
         results.append({"processes": n, "samples_per_s": rates, "total_samples_per_s": sum(rates)})
         base = results[0]["total_samples_per_s"]
-        print(f"{n} process(es): {sum(rates):8.1f} samples/s in total ({sum(rates) / base:.2f}x one), "
+        print(f"{n} process(es) at {args.precision}: {sum(rates):8.1f} samples/s in total ({sum(rates) / base:.2f}x one), "
               f"each {', '.join(f'{r:.1f}' for r in rates)}", flush=True)
     if args.out:
         args.out.write_text(json.dumps({"provenance": provenance(), "settings": vars(args) | {"out": str(args.out)},
