@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def worker(model: str, device: str, batch_size: int, seconds: float, precision: str, start_at, ready, out) -> None:
-
     import train_step
     from harness.train import set_seed
 
