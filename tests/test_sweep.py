@@ -8,12 +8,13 @@ clone without ../shared runs them too:
   search with ASHA and its replication on every seed, an arm whose every trial fails
   (recorded; the sweep goes on), the report, and a trial's numbers equal to those of the
   same run outside Ray;
+- ``pareto_mos.yaml --smoke``: a search on validation AUC and |SF| whose replication runs
+  exactly its Pareto set, every record carrying every metric and the sweep's selection;
 - a bad YAML, and a configuration no trial could run, refused before Ray starts.
 
 Marked ``extended`` (``make test-all``, not ``make test``): two Train workers in one trial,
-the same trials through both executors to the last digit, ``mos.yaml --smoke`` on the
-real MovieLens-100K copy, and ``pareto_mos.yaml --smoke`` (its Pareto set replicated; the
-same link without Ray is in make test: test_sweep_resume.py). No test waits on a clock: a wait is for a file, with a timeout
+the same trials through both executors to the last digit, and ``mos.yaml --smoke`` on the
+real MovieLens-100K copy. No test waits on a clock: a wait is for a file, with a timeout
 that names it, and ASHA may stop any search trial (which trial reports first is a race).
 """
 
@@ -347,7 +348,6 @@ def _pareto_brute_force(rows: list[dict], min_support: int) -> set[int]:
         q is not None and q[0] >= p[0] and q[1] <= p[1] and (q[0] > p[0] or q[1] < p[1]) for q in points)}
 
 
-@pytest.mark.extended
 def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
     """pareto_mos.yaml --smoke (MoS alone): every record carries every validation metric; the
     configurations replicated are exactly the Pareto set of the search records, on every seed."""
