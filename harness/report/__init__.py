@@ -18,6 +18,8 @@ from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load, restrict, with_sf_reading
 from harness.report.compare import CONTRAST, TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
+from harness.report.decision import at_rate, parse_rate
+from harness.report.decision import describe as describe_rate
 from harness.report.remeasure import by_threshold, describe, remeasure, target_threshold
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
 from harness.report.table import MARK, SF_RANKS, Report, summarize
@@ -30,7 +32,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                  seed: int = 0, paper: bool = False, paper_table: str | None = None, relations=None,
                  methods=None, significance: bool = True, figures: bool = True, allow_smoke: bool = False,
                  sf_rank: str = "abs", min_support: int = MIN_SUPPORT, sf_reading: str = "all",
-                 z: float | None = None, threshold_scope: str | None = None, log=lambda *_: None) -> Report:
+                 z: float | None = None, threshold_scope: str | None = None, decision_rate=None,
+                 log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials.
 
     reference: the method every other one is tested against (and whose improvement
@@ -46,8 +49,11 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     threshold (Eq. 3) every row is measured at (``harness.report.remeasure``; None: each record's
     own, and the caption names them where they differ); another than a record's own rebuilds its
     split from the data. methods: the rows shown, and the only ones tested (with the reference).
+    decision_rate: Eq. 4's S as each row's top share of test pairs ("liked" or a share in (0, 1];
+    ``harness.report.decision``); None: the pairs a model answers Yes, as the paper.
     """
     _check_options(alpha, resamples, sf_rank, sf_reading, significance)
+    rate = parse_rate(decision_rate)
     tests = TestConfig(reference, alpha, resamples, seed, sf_reading)
     trials = load(folder, ("all", "inside", "outside"), allow_smoke)
     if methods:            # a table's tests are those of its rows: Holm adjusts over them alone
@@ -57,7 +63,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                               f"methods with records: {sorted(set(trials.values.method))}")
         trials = restrict(trials, set(methods) | {reference})
     threshold = target_threshold(trials, z, threshold_scope)
-    trials = with_sf_reading(remeasure(trials, threshold, log), ("all", "inside", "outside"), sf_reading)
+    trials, rate_notes = at_rate(remeasure(trials, threshold, log), rate, log)
+    trials = with_sf_reading(trials, ("all", "inside", "outside"), sf_reading)
     table = _paper_table(trials.experiment, paper, paper_table)
     relations = tuple(relations or (table.relations if table else ("all",)))
     bad = set(relations) - {"all", "inside", "outside"}
@@ -69,7 +76,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     comparisons = compare(trials, tests, relations, log, published.table_for(trials.experiment)) \
         if significance else no_comparisons()
     references, reference_notes = reference_values(trials, relations, reference, random_seed=seed,
-                                                   sf_denominator=sf_reading) if significance else (None, [])
+                                                   sf_denominator=sf_reading, rate=rate) if significance else (None, [])
     summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)
     backbones = {str(r.job.backbone) for r in trials.records.values() if r.job.backbone}
     if table is not None and backbones:   # the paper's numbers come from T5: beside another backbone's they orient
@@ -85,8 +92,9 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
              for c in LABELS if summary[f"{c}_mean"].isna().all()]
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
                     _caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones)
-                    + _threshold_sentence(trials, threshold),
-                    tuple(_notes(trials, relations) + empty + reference_notes + thin + _power(tests, comparisons)
+                    + _threshold_sentence(trials, threshold) + _decision_sentence(rate),
+                    tuple(_notes(trials, relations) + empty + rate_notes + reference_notes + thin
+                          + _power(tests, comparisons)
                           + _precision_notes(trials)),
                     trials.smoke, sf_rank=sf_rank, per_seed=_per_seed(trials, references, relations),
                     provenance=provenance_summary(trials))
@@ -112,6 +120,16 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool) -> R
             "targets per group (the sweep's select.min_support); "
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds).")
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
+
+
+def _decision_sentence(rate) -> str:
+    """The caption's sentence on Eq. 4's S where it is not the paper's (the Yes answers)."""
+    if rate is None:
+        return ""
+    return (f" Recommendations (Eq. 4's S) are each row's top-scored test pairs, {describe_rate(rate)}, per seed "
+            "and prompt setting, not the pairs it answers Yes (the paper's S; drop --decision-rate): SF, Precision and Recall "
+            "are measured there, AUC does not change; random and oracle recommend the same share, all-yes every "
+            "pair.")
 
 
 def _threshold_sentence(trials, threshold) -> str:

@@ -49,6 +49,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold-scope", choices=("global", "per_group"),
                    help="Eq. 3's Z-score over all items' top degree (global, the paper) or one per group "
                         "(default: the records' own)")
+    p.add_argument("--decision-rate",
+                   help="Eq. 4's recommendations S as each row's top share of test pairs by score: 'liked' (each "
+                        "seed's share of liked pairs) or a share in (0, 1]; default: the pairs a model answers Yes, "
+                        "as the paper (harness/report/decision.py says why)")
     p.add_argument("--min-support", type=int, default=10,
                    help="flag an SF resting on fewer recommended targets stereotyped to a group (default 10)")
     p.add_argument("--no-significance", action="store_true", help="tables only, no tests (e.g. for old records)")
@@ -104,7 +108,7 @@ def main(argv=None) -> int:
                               significance=not args.no_significance, figures=not args.no_figures,
                               allow_smoke=args.allow_smoke, sf_rank=args.sf_rank,
                               min_support=args.min_support, sf_reading=args.sf_reading, z=args.z,
-                              threshold_scope=args.threshold_scope, log=log)
+                              threshold_scope=args.threshold_scope, decision_rate=args.decision_rate, log=log)
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

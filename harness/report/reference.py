@@ -61,9 +61,11 @@ def _columns(result, relation: str) -> dict[str, float]:
 
 
 def reference_values(trials: Trials, relations, reference_method: str, draws: int = DRAWS, random_seed: int = 0,
-                     sf_denominator: str = "all") -> tuple[pd.DataFrame, list[str]]:
+                     sf_denominator: str = "all", rate=None) -> tuple[pd.DataFrame, list[str]]:
     """One row per (dataset, reference, relation, seed), with the table's columns, and notes.
-    ``random_seed`` with the trial seed seeds the random scores.
+    ``random_seed`` with the trial seed seeds the random scores. ``rate`` (``harness.report.decision``):
+    random and oracle recommend their top share of the pairs, as the methods' rows do; all-yes
+    recommends every pair whatever the rate (it ranks nothing).
 
     Each seed's pairs are those of ``reference_method``'s record on that seed, else of
     the first method (by name) with a record there; the notes say which."""
@@ -80,7 +82,7 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
         labels = prepared.samples.label
         for name in REFERENCES:
             rng = np.random.default_rng([random_seed, seed, draws, REFERENCES.index(name)])
-            runs = [setting_metrics(prepared, indices, reference_scores(name, labels, rng),
+            runs = [setting_metrics(prepared, indices, _at(rate, name, reference_scores(name, labels, rng), labels),
                                     sf_denominator=sf_denominator)
                     for _ in range(draws if name == "random" else 1)]
             for relation in relations:
@@ -98,3 +100,12 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
                 rows.append({"dataset": dataset, "method": name, "relation": relation, "seed": seed, "key": key,
                              **mean.to_dict(), "params": np.nan})
     return pd.DataFrame(rows), notes
+
+
+def _at(rate, name: str, scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """A reference's scores with S its top ``rate`` share (all-yes: unchanged)."""
+    if rate is None or name == "all-yes":
+        return scores
+    from harness.report.decision import at_share, share
+
+    return at_share(scores, share(rate, labels))

@@ -1,0 +1,109 @@
+"""Every row's recommendations at one recommendation rate (``--decision-rate``).
+
+Eq. 4 reads the set S of recommendations: in the paper (and by default here) the test pairs a
+model answers Yes, its score (the Yes logit over the No logit) above 0. SF then mixes two
+things: which pairs a model ranks high, and how many it recommends. A model that answers Yes to
+every pair gets exactly the all-yes reference's SF whatever it ranks, and on MovieLens, where
+about 82% of the test pairs are liked, a model trained on a few hundred pairs does just that
+(results/study-smollm2-ml100k/FINDINGS.md). Measured at one rate, the rows differ by what they
+rank high alone:
+
+- ``rate`` "liked": each seed's share of liked test pairs (so the oracle's S is the liked pairs);
+  a number in (0, 1]: that share of the test pairs;
+- for each record and prompt setting, S is the top ``round(rate * n)`` of its n test pairs by
+  score; pairs tied at the cut are all left out (S is then smaller: the notes say where), so no
+  order among equal scores is invented. The scores are shifted so that S is where they exceed
+  0: AUC, which reads the order alone, does not change; precision, recall and SF are measured
+  on the new S by ``harness.metrics.setting_metrics``, the code that scored the trial, and the
+  significance tests read the shifted scores as they read any other.
+
+This is not the paper's metric; it is the paper's Eq. 4 on another S. Reference rows at a rate:
+random recommends a random ``rate`` share (its scores cut the same way), oracle the top of the
+liked-first order, all-yes stays every pair (it ranks nothing, so it has no top share).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from harness.metrics import setting_metrics
+from harness.report.collect import ReportError, Trials, undefined_notes, values_of
+from harness.report.reference import test_split
+
+LIKED = "liked"
+
+
+def parse_rate(rate) -> str | float | None:
+    """``--decision-rate``'s value: None (the Yes answers, as the paper), "liked", or a share in (0, 1]."""
+    if rate is None or rate == LIKED:
+        return rate
+    try:
+        value = float(rate)
+    except (TypeError, ValueError):
+        raise ReportError(f"--decision-rate must be {LIKED!r} or a share of the test pairs in (0, 1], got {rate!r}")
+    if not 0 < value <= 1:
+        raise ReportError(f"--decision-rate must be {LIKED!r} or a share of the test pairs in (0, 1], got {value:g}")
+    return value
+
+
+def share(rate: str | float, labels: np.ndarray) -> float:
+    """The share of test pairs recommended: the liked share of ``labels``, or ``rate`` itself."""
+    return float(np.mean(labels == 1)) if rate == LIKED else float(rate)
+
+
+def cut(scores: np.ndarray, k: int) -> float:
+    """The threshold whose exceedances are the top ``k`` scores, all of a tie at the cut left out."""
+    ordered = np.sort(np.asarray(scores, dtype=float))[::-1]
+    if k <= 0:
+        return float(ordered[0])
+    if k >= len(ordered):
+        return float(ordered[-1]) - 1.0
+    above, below = ordered[k - 1], ordered[k]
+    return float(above if above == below else (above + below) / 2)
+
+
+def at_share(scores: np.ndarray, fraction: float) -> np.ndarray:
+    """``scores`` shifted so that the top ``round(fraction * n)`` of them (less a tie at the cut) exceed 0."""
+    scores = np.asarray(scores, dtype=float)
+    return scores - cut(scores, int(round(fraction * len(scores))))
+
+
+def describe(rate: str | float) -> str:
+    """How many pairs S holds, as a caption says it."""
+    return ("as many as its seed's test pairs hold liked ones" if rate == LIKED
+            else f"{100 * float(rate):g}% of its test pairs")
+
+
+def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tuple[Trials, list[str]]:
+    """``trials`` with every replicated record's S taken as its top ``rate`` share of test pairs
+    (module docstring): shifted per-example scores, recomputed test metrics and table values;
+    and notes where a tie at the cut left S smaller than the rate asks. None: as they are."""
+    if rate is None:
+        return trials, []
+    log(f"measuring {len(trials.replicated)} record(s) with S = each one's top-scored test pairs, {describe(rate)}")
+    frames, records, short = dict(trials._scores), dict(trials.replicated), []
+    for key, record in trials.replicated.items():
+        parts, test = [], {}
+        for setting, part in trials.scores(key).groupby("setting", sort=False):
+            part = part.sort_values("sample")
+            fraction = share(rate, part["label"].to_numpy())
+            shifted = at_share(part["score"].to_numpy(dtype=float), fraction)
+            wanted, got = int(round(fraction * len(part))), int(np.sum(shifted > 0))
+            if got < wanted:
+                short.append(f"{record.job.arm} seed {record.job.seed} {setting}: {got} of the {wanted} pairs "
+                             f"asked for (ties at the cut are left out)")
+            part = part.assign(score=shifted)
+            prepared, indices = test_split(part)
+            result = setting_metrics(prepared, indices, shifted)
+            test[setting] = {**record.test.get(setting, {}), "sf": result.sf, "performance": result.performance}
+            parts.append(part)
+        frames[key] = pd.concat(parts).sort_index()
+        records[key] = dataclasses.replace(record, metrics={**(record.metrics or {}), "test": test})
+    ok = {key: records[key] for key in trials.records}
+    relations = tuple(dict.fromkeys(trials.values.relation))
+    notes = [f"S below the decision rate where scores tie at the cut: {'; '.join(short)}"] if short else []
+    return dataclasses.replace(trials, records=ok, replicated=records, values=values_of(ok, relations),
+                               undefined=undefined_notes(ok, relations), _scores=frames), notes
