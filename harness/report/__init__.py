@@ -101,10 +101,10 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     if figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests, sf_rank))
-    return _with_tradeoff(report, trials, min_support, figures)
+    return _with_tradeoff(report, trials, min_support, figures, rate)
 
 
-def _with_tradeoff(report: Report, trials, min_support: int, figures: bool) -> Report:
+def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate=None) -> Report:
     """A multi-metric search's trade-off (``report.pareto``): every replicated configuration
     in ``tradeoff`` (pareto.md, pareto.csv) and, with figures, each arm's front."""
     from harness.report import pareto
@@ -118,7 +118,9 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool) -> R
     note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
             f"|SF|; the validation front counts an SF on {' or '.join(map(str, supports))} or more recommended "
             "targets per group (the sweep's select.min_support); "
-            "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds).")
+            "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds)"
+            + (f"; its test |SF| at S = the top-scored pairs, {describe_rate(rate)}, as the table's, its validation "
+               "|SF| at the Yes answers the search selected on." if rate is not None else "."))
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
 
 
@@ -127,9 +129,10 @@ def _decision_sentence(rate) -> str:
     if rate is None:
         return ""
     return (f" Recommendations (Eq. 4's S) are each row's top-scored test pairs, {describe_rate(rate)}, per seed "
-            "and prompt setting, not the pairs it answers Yes (the paper's S; drop --decision-rate): SF, Precision and Recall "
-            "are measured there, AUC does not change; random and oracle recommend the same share, all-yes every "
-            "pair.")
+            "and prompt setting, not the pairs it answers Yes (this harness's reading of the paper's S; drop "
+            "--decision-rate): SF, Precision and Recall are measured there, AUC does not change; the reference "
+            "rows random and oracle (liked pairs first) recommend the same share, all-yes every pair; the paper's "
+            "published numbers, where shown, are on its own S.")
 
 
 def _threshold_sentence(trials, threshold) -> str:

@@ -18,8 +18,14 @@ rank high alone:
   significance tests read the shifted scores as they read any other.
 
 This is not the paper's metric; it is the paper's Eq. 4 on another S. Reference rows at a rate:
-random recommends a random ``rate`` share (its scores cut the same way), oracle the top of the
-liked-first order, all-yes stays every pair (it ranks nothing, so it has no top share).
+random recommends a random ``rate`` share (its scores cut the same way), oracle the liked pairs
+first and then unliked ones, in random order within each, all-yes stays every pair (it ranks
+nothing, so it has no top share). Every replicated configuration is measured at the rate, so a
+trade-off table (pareto.md) shows its test points at the same S as the main table; its
+validation points stay at the Yes answers the search selected on.
+
+The cut is fixed per seed and setting before the significance tests resample users, so a
+resampled S holds about, not exactly, the rate's share.
 """
 
 from __future__ import annotations
@@ -56,7 +62,10 @@ def share(rate: str | float, labels: np.ndarray) -> float:
 
 def cut(scores: np.ndarray, k: int) -> float:
     """The threshold whose exceedances are the top ``k`` scores, all of a tie at the cut left out."""
-    ordered = np.sort(np.asarray(scores, dtype=float))[::-1]
+    scores = np.asarray(scores, dtype=float)
+    if not len(scores) or not np.isfinite(scores).all():
+        raise ReportError("--decision-rate needs finite scores for every test pair; got none, NaN or infinite ones")
+    ordered = np.sort(scores)[::-1]
     if k <= 0:
         return float(ordered[0])
     if k >= len(ordered):
@@ -87,14 +96,20 @@ def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tu
     frames, records, short = dict(trials._scores), dict(trials.replicated), []
     for key, record in trials.replicated.items():
         parts, test = [], {}
-        for setting, part in trials.scores(key).groupby("setting", sort=False):
+        try:
+            frame = trials.scores(key)
+        except ReportError as error:
+            raise ReportError(f"--decision-rate measures every replicated record from its per-example scores: "
+                              f"{str(error).split(';')[0]}; rerun its trial, or drop --decision-rate") from error
+        for setting, part in frame.groupby("setting", sort=False):
             part = part.sort_values("sample")
             fraction = share(rate, part["label"].to_numpy())
             shifted = at_share(part["score"].to_numpy(dtype=float), fraction)
             wanted, got = int(round(fraction * len(part))), int(np.sum(shifted > 0))
-            if got < wanted:
-                short.append(f"{record.job.arm} seed {record.job.seed} {setting}: {got} of the {wanted} pairs "
-                             f"asked for (ties at the cut are left out)")
+            if got < wanted or wanted == 0:
+                short.append(f"{record.job.arm} (configuration {record.job.config_id}) seed {record.job.seed} "
+                             f"{setting}: {got} of the {wanted} pairs asked for, of {len(part)}"
+                             + (" (ties at the cut are left out)" if got < wanted else ""))
             part = part.assign(score=shifted)
             prepared, indices = test_split(part)
             result = setting_metrics(prepared, indices, shifted)
@@ -104,6 +119,6 @@ def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tu
         records[key] = dataclasses.replace(record, metrics={**(record.metrics or {}), "test": test})
     ok = {key: records[key] for key in trials.records}
     relations = tuple(dict.fromkeys(trials.values.relation))
-    notes = [f"S below the decision rate where scores tie at the cut: {'; '.join(short)}"] if short else []
+    notes = [f"S smaller than the decision rate asks, or empty: {'; '.join(short)}"] if short else []
     return dataclasses.replace(trials, records=ok, replicated=records, values=values_of(ok, relations),
                                undefined=undefined_notes(ok, relations), _scores=frames), notes

@@ -82,7 +82,7 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
         labels = prepared.samples.label
         for name in REFERENCES:
             rng = np.random.default_rng([random_seed, seed, draws, REFERENCES.index(name)])
-            runs = [setting_metrics(prepared, indices, _at(rate, name, reference_scores(name, labels, rng), labels),
+            runs = [setting_metrics(prepared, indices, _at(rate, name, reference_scores(name, labels, rng), labels, rng),
                                     sf_denominator=sf_denominator)
                     for _ in range(draws if name == "random" else 1)]
             for relation in relations:
@@ -102,10 +102,14 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
     return pd.DataFrame(rows), notes
 
 
-def _at(rate, name: str, scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """A reference's scores with S its top ``rate`` share (all-yes: unchanged)."""
+def _at(rate, name: str, scores: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A reference's scores with S its top ``rate`` share (all-yes: unchanged). The oracle's ±1
+    tie within each class: a random order inside each (below the 2 between them) lets a rate
+    cut it, liked pairs first."""
     if rate is None or name == "all-yes":
         return scores
     from harness.report.decision import at_share, share
 
+    if name == "oracle":
+        scores = scores + rng.uniform(0.0, 1.0, len(scores))
     return at_share(scores, share(rate, labels))

@@ -106,6 +106,35 @@ def test_the_report_at_a_rate_keeps_auc_and_says_what_s_is(experiment):
         yes.comparisons[yes.comparisons.metric == "auc"].set_index("method_b").effect.to_dict())
 
 
+def test_at_a_share_every_row_recommends_it_and_the_tests_read_that_s(experiment):
+    """A numeric rate: the oracle recommends liked pairs first (below the liked share: precision
+    100; above it: recall 100), random that share; the SF tests read the same S as the table."""
+    for rate in (0.3, 0.8):                                    # the fixture's pairs are about half liked
+        report = build_report(experiment, reference="mos", figures=False, decision_rate=rate, **FAST)
+        rows = report.summary.set_index("method")
+        assert rows.loc["oracle", "precision_mean" if rate < 0.5 else "recall_mean"] == pytest.approx(100.0)
+        assert rows.loc["random", "precision_mean"] == pytest.approx(rows.loc["all-yes", "precision_mean"], abs=3)
+        tested = report.comparisons[(report.comparisons.metric == "sf_implicit")
+                                    & (report.comparisons.relation == "all")].set_index("method_b")
+        for method in tested.index:       # each effect is the difference of the table's means
+            assert tested.loc[method, "effect"] == pytest.approx(
+                rows.loc["mos", "sf_implicit_mean"] - rows.loc[method, "sf_implicit_mean"], abs=1e-9)
+
+
+def test_a_rate_needs_every_records_scores(tmp_path):
+    folder = tmp_path / "noscores"
+    write_experiment(folder, {"mos": 1.0}, seeds=(0,))
+    next((folder / "trials").glob("*.parquet")).unlink()
+    with pytest.raises(ReportError, match="--decision-rate measures every replicated record from its per-example "
+                                          "scores: record .* has no per-example scores .*drop --decision-rate"):
+        build_report(folder, reference="mos", figures=False, significance=False, decision_rate="liked")
+
+
+def test_a_cut_of_nan_scores_is_refused():
+    with pytest.raises(ReportError, match="finite scores"):
+        cut(np.array([0.1, np.nan]), 1)
+
+
 def test_the_command_line_refuses_a_bad_rate(experiment, capsys):
     assert main([str(experiment), "--decision-rate", "half", "--no-figures", "--out", str(experiment / "r")]) == 2
     assert "--decision-rate must be 'liked' or a share of the test pairs in (0, 1], got 'half'" in capsys.readouterr().err
