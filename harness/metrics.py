@@ -16,7 +16,9 @@ SF choices (the paper is ambiguous; each has an option):
   calibration reading of §2.2.2: the share of G-items recommended to G-users
   against the share of G-items in their histories.
 - "Recommended" means predicted positive: score > ``decision_threshold``
-  (score = logit(Yes) - logit(No), so 0 means P(Yes) = 0.5).
+  (score = logit(Yes) - logit(No), so 0 means P(Yes) = 0.5). ``top_scored`` is the
+  other reading: the top share of pairs by score, whatever the model answers (the
+  report's ``--decision-rate``, the selectable ``valid_abs_sf_liked``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,27 @@ class SFResult:
         clean = lambda v: None if np.isnan(v) else float(v)  # noqa: E731  JSON has no NaN
         return {"value": clean(self.value), "per_group": {g: clean(v) for g, v in self.per_group.items()},
                 "reasons": dict(self.reasons)}
+
+
+def rate_cut(scores: np.ndarray, k: int) -> float:
+    """The threshold whose exceedances are the ``k`` highest ``scores``; a tie at the cut is left
+    out whole (fewer than ``k`` then), so no order among equal scores is invented."""
+    scores = np.asarray(scores, dtype=float)
+    if not len(scores) or not np.isfinite(scores).all():
+        raise ValueError("a recommendation rate needs finite scores for every pair; got none, NaN or infinite ones")
+    ordered = np.sort(scores)[::-1]
+    if k <= 0:
+        return float(ordered[0])
+    if k >= len(ordered):
+        return float(ordered[-1]) - 1.0
+    above, below = ordered[k - 1], ordered[k]
+    return float(above if above == below else (above + below) / 2)
+
+
+def top_scored(scores: np.ndarray, fraction: float) -> np.ndarray:
+    """(N,) bool: the top ``round(fraction * N)`` pairs by score (less a tie at the cut)."""
+    scores = np.asarray(scores, dtype=float)
+    return scores > rate_cut(scores, int(round(fraction * len(scores))))
 
 
 def stereotype_fairness(

@@ -93,3 +93,18 @@ def test_a_search_spaces_selection_reads_records_metrics_and_drops_thin_sf():
     assert Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "constrained", best="valid_auc",
                      bounds={"valid_abs_sf": 0.25}).choose(rows) == [2]
     assert Selection().choose(rows) == [3]              # one metric, as always: the best validation AUC
+
+
+def test_sf_at_the_liked_rate_is_selected_on_its_own_support():
+    """valid_abs_sf_liked (S the top-scored pairs) rests on valid_sf_liked_support, not on the
+    Yes answers' support: a model answering Yes to every pair has the one and may lack the other."""
+    from harness.config.sweep import Selection
+
+    rows = [{"valid_auc": 0.80, "valid_abs_sf": 0.30, "valid_sf_support": 2,
+             "valid_abs_sf_liked": 0.10, "valid_sf_liked_support": 20},
+            {"valid_auc": 0.85, "valid_abs_sf": 0.01, "valid_sf_support": 50,
+             "valid_abs_sf_liked": 0.20, "valid_sf_liked_support": 3}]             # thin at the rate
+    liked = Selection(("valid_auc", "valid_abs_sf_liked"), ("max", "min"), "pareto")
+    assert liked.values(rows[0]) == [0.80, 0.10] and liked.values(rows[1]) == [0.85, None]
+    assert liked.choose(rows) == [0]
+    assert Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "pareto").choose(rows) == [1]

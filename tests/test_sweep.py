@@ -336,12 +336,14 @@ def test_the_status_line_weighs_each_arms_work():
 
 # ---- several selection metrics: the Pareto set replicated -----------------------------------------
 
-def _pareto_brute_force(rows: list[dict], min_support: int) -> set[int]:
-    """Row i is selected unless its |SF| is undefined or thin, or another defined row has AUC >= and
-    |SF| <= with one strict: written out here, apart from harness.pareto."""
+def _pareto_brute_force(rows: list[dict], min_support: int, sf: str = "valid_abs_sf") -> set[int]:
+    """Row i is selected unless its |SF| (metric ``sf``) is undefined or thin, or another defined row
+    has AUC >= and |SF| <= with one strict: written out here, apart from harness.pareto."""
+    support = {"valid_abs_sf": "valid_sf_support", "valid_abs_sf_liked": "valid_sf_liked_support"}[sf]
+
     def point(r):
-        sf = r["valid_abs_sf"] if r["valid_sf_support"] >= min_support else None
-        return None if sf is None else (r["valid_auc"], sf)
+        sf_value = r[sf] if r[support] >= min_support else None
+        return None if sf_value is None else (r["valid_auc"], sf_value)
 
     points = [point(r) for r in rows]
     return {i for i, p in enumerate(points) if p is not None and not any(
@@ -359,13 +361,16 @@ def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
     records = _records(tmp_path / "pareto-smoke")
     table = _statuses(records)
     assert records and all(r["status"] == "ok" for r in records.values()), table
+    from harness.config.train import VALID_METRICS
+
     for r in records.values():
-        assert {"valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support"} <= set(r["metrics"]), table
+        assert set(VALID_METRICS) <= set(r["metrics"]), table
         assert r["selection"]["min_support"] == spec.selection.min_support and r["selection"]["rule"] == "pareto"
     search = sorted((r for r in records.values() if r["phase"] == "search"), key=lambda r: r["key"])
     assert len(search) == spec.budget, table
+    [sf] = [m for m in spec.selection.metrics if m != "valid_auc"]
     pareto = {search[i]["config_id"] for i in _pareto_brute_force([r["metrics"] for r in search],
-                                                                   spec.selection.min_support)}
+                                                                   spec.selection.min_support, sf)}
     assert pareto, f"no search trial had a defined validation SF:\n{table}"
     replicated = {r["config_id"] for r in records.values() if r["phase"] == "replicate"}
     assert replicated == pareto, table

@@ -184,7 +184,7 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     support; the fit result keeps the best epoch's (a multi-metric search selects on them)."""
     from harness import metrics
     from harness.data.encode import encode_all
-    from harness.train import TrainingData, fit, subset, validate
+    from harness.train import VALID_METRICS, TrainingData, fit, subset, validate
 
     prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
     config = TrainConfig(head="prompt_tuning", epochs=2, patience=5, batch_size=16, max_train_samples=32,
@@ -194,9 +194,9 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     model = Recommender(backbone, build_head("prompt_tuning"))
     result = fit(model, prepared, encoded, config, backbone.tokenizer.pad_token_id)
     for epoch in result.epochs:
-        assert {"valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support"} <= set(epoch)
+        assert set(VALID_METRICS) <= set(epoch)
     best = next(e for e in result.epochs if e["epoch"] == result.best_epoch)
-    assert result.best_valid == {k: best[k] for k in ("valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support")}
+    assert result.best_valid == {k: best[k] for k in VALID_METRICS}
     # the model now holds the best epoch's weights: validating again gives its numbers
     valid_idx = subset(np.flatnonzero(prepared.samples.mask("valid")), 64, config.seed)
     data = TrainingData(prepared, encoded, backbone.tokenizer.pad_token_id, False)
@@ -211,3 +211,13 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     else:
         assert again["valid_sf"] == sf.value and again["valid_abs_sf"] == abs(sf.value)
         assert again["valid_sf_support"] == int(m.target_in_group[valid_idx][scores > 0].sum(axis=0).min()) > 0
+    # _liked: S the top-scored pairs, as many as the validation pairs hold liked ones
+    top = metrics.top_scored(scores, float(np.mean(s.label[valid_idx] == 1)))
+    assert top.sum() <= round(np.mean(s.label[valid_idx] == 1) * len(valid_idx))
+    liked = metrics.stereotype_fairness(top, s.user_group[valid_idx], np.nan_to_num(m.h[valid_idx]),
+                                        m.target_in_group[valid_idx], s.groups)
+    if again["valid_sf_liked"] is None:
+        assert np.isnan(liked.value)
+    else:
+        assert again["valid_abs_sf_liked"] == abs(liked.value)
+        assert again["valid_sf_liked_support"] == int(m.target_in_group[valid_idx][top].sum(axis=0).min())

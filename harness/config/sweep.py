@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from harness.config.train import SELECTABLE
+from harness.config.train import SELECTABLE, SUPPORT
 from harness.pareto import select
 
 
@@ -61,8 +61,9 @@ class Selection:
     "constrained" (the best on ``best`` among those within ``bounds``: metric -> at least the
     bound for a metric to maximize, at most it for one to minimize). ``min_support``: a
     configuration whose validation SF rests on fewer recommended targets stereotyped to some
-    group (``valid_sf_support``) has no defined SF metric there, as the report flags thin SF
-    on test; it is never selected on an SF metric."""
+    group (``valid_sf_support``, or ``valid_sf_liked_support`` for ``valid_abs_sf_liked``) has
+    no defined SF metric there, as the report flags thin SF on test; it is never selected on an
+    SF metric."""
 
     metrics: tuple = ("valid_auc",)
     modes: tuple = ("max",)
@@ -107,8 +108,8 @@ class Selection:
         """A trial's selection metrics (``row``: its validation metrics, name -> value), None where
         undefined: an SF metric resting on fewer than ``min_support`` targets counts as undefined."""
         row = row or {}
-        thin = (row.get("valid_sf_support") or 0) < self.min_support
-        return [None if row.get(m) is None or ("sf" in m and thin) else row[m] for m in self.metrics]
+        thin = {m: (row.get(SUPPORT[m]) or 0) < self.min_support for m in self.metrics if m in SUPPORT}
+        return [None if row.get(m) is None or thin.get(m) else row[m] for m in self.metrics]
 
     def choose(self, rows: list[dict]) -> list[int]:
         """The indices of ``rows`` (search records' validation metrics) the rule selects."""

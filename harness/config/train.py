@@ -13,11 +13,15 @@ from harness.config.objectives import check_head, objective_options
 
 # What validation measures after each epoch (harness.train.validate), in every record's
 # ``fit.epochs`` and ``metrics``; the ones a sweep may select on (``metric``) with the direction
-# that is better. SF is ranked by its absolute value, as the report does by default.
-VALID_METRICS = ("valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support")
+# that is better, and the support each SF metric rests on. SF is ranked by its absolute value, as
+# the report does by default. ``_liked``: S is the top-scored validation pairs, as many as are
+# liked, not the pairs answered Yes (the report's --decision-rate liked; harness/report/decision.py).
+VALID_METRICS = ("valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support",
+                 "valid_sf_liked", "valid_abs_sf_liked", "valid_sf_liked_support")
 PRECISIONS = ("fp32", "bf16", "fp16")       # train.precision (harness.precision)
 _LATER = {"precision": "fp32", "tf32": False, "force_precision": False}   # see TrainConfig.to_dict
-SELECTABLE = {"valid_auc": "max", "valid_abs_sf": "min"}
+SELECTABLE = {"valid_auc": "max", "valid_abs_sf": "min", "valid_abs_sf_liked": "min"}
+SUPPORT = {"valid_abs_sf": "valid_sf_support", "valid_abs_sf_liked": "valid_sf_liked_support"}
 
 
 def default_lr(head: str, backbone: str | None = None) -> float:

@@ -116,12 +116,22 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
     supports = sorted({pareto.recorded_min_support(r, min_support) for r in trials.searched})
     note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
-            f"|SF|; the validation front counts an SF on {' or '.join(map(str, supports))} or more recommended "
+            f"|SF| ({' and '.join(pareto.sf_metrics(trials))}); the validation front counts an SF on {' or '.join(map(str, supports))} or more recommended "
             "targets per group (the sweep's select.min_support); "
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds)"
-            + (f"; its test |SF| at S = the top-scored pairs, {describe_rate(rate)}, as the table's, its validation "
-               "|SF| at the Yes answers the search selected on." if rate is not None else "."))
+            + _tradeoff_s(rate, pareto.sf_metrics(trials)))
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
+
+
+def _tradeoff_s(rate, selected: list[str]) -> str:
+    """Where a trade-off's test |SF| and its validation |SF| each take S, when they differ."""
+    on_rate = [m.endswith("_liked") for m in selected]
+    if rate is None and not any(on_rate):
+        return "."
+    test = "the Yes answers" if rate is None else f"the top-scored pairs, {describe_rate(rate)}"
+    valid = " or ".join(("the top-scored pairs, as many as are liked" if r else "the Yes answers") for r in on_rate)
+    return (f"; its test |SF| takes S = {test} (as the table; --decision-rate sets it), its validation |SF| "
+            f"S = {valid}, as the search selected on.")
 
 
 def _decision_sentence(rate) -> str:

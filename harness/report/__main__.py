@@ -51,8 +51,8 @@ def parser() -> argparse.ArgumentParser:
                         "(default: the records' own)")
     p.add_argument("--decision-rate",
                    help="Eq. 4's recommendations S as each row's top share of test pairs by score: 'liked' (each "
-                        "seed's share of liked pairs) or a share in (0, 1]; default: the pairs a model answers Yes, "
-                        "as the paper (harness/report/decision.py says why)")
+                        "seed's share of liked pairs) or a share in (0, 1]; 'yes' (default): the pairs a model "
+                        "answers Yes, as the paper (harness/report/decision.py says why)")
     p.add_argument("--min-support", type=int, default=10,
                    help="flag an SF resting on fewer recommended targets stereotyped to a group (default 10)")
     p.add_argument("--no-significance", action="store_true", help="tables only, no tests (e.g. for old records)")

@@ -35,23 +35,29 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from harness.metrics import setting_metrics
+from harness.metrics import rate_cut, setting_metrics
 from harness.report.collect import ReportError, Trials, undefined_notes, values_of
 from harness.report.reference import test_split
 
 LIKED = "liked"
+YES = "yes"          # the pairs answered Yes: the default, and how a command line undoes a report.yaml's rate
 
 
 def parse_rate(rate) -> str | float | None:
-    """``--decision-rate``'s value: None (the Yes answers, as the paper), "liked", or a share in (0, 1]."""
-    if rate is None or rate == LIKED:
+    """``--decision-rate``'s value: None (the Yes answers, as the paper; "yes" says so), "liked", or a
+    share in (0, 1]."""
+    if rate is None or rate == YES:
+        return None
+    if rate == LIKED:
         return rate
     try:
         value = float(rate)
     except (TypeError, ValueError):
-        raise ReportError(f"--decision-rate must be {LIKED!r} or a share of the test pairs in (0, 1], got {rate!r}")
+        raise ReportError(f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], "
+                          f"got {rate!r}")
     if not 0 < value <= 1:
-        raise ReportError(f"--decision-rate must be {LIKED!r} or a share of the test pairs in (0, 1], got {value:g}")
+        raise ReportError(f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], "
+                          f"got {value:g}")
     return value
 
 
@@ -61,17 +67,12 @@ def share(rate: str | float, labels: np.ndarray) -> float:
 
 
 def cut(scores: np.ndarray, k: int) -> float:
-    """The threshold whose exceedances are the top ``k`` scores, all of a tie at the cut left out."""
-    scores = np.asarray(scores, dtype=float)
-    if not len(scores) or not np.isfinite(scores).all():
-        raise ReportError("--decision-rate needs finite scores for every test pair; got none, NaN or infinite ones")
-    ordered = np.sort(scores)[::-1]
-    if k <= 0:
-        return float(ordered[0])
-    if k >= len(ordered):
-        return float(ordered[-1]) - 1.0
-    above, below = ordered[k - 1], ordered[k]
-    return float(above if above == below else (above + below) / 2)
+    """The threshold whose exceedances are the top ``k`` scores, all of a tie at the cut left out
+    (``harness.metrics.rate_cut``, which the selectable ``valid_abs_sf_liked`` uses too)."""
+    try:
+        return rate_cut(scores, k)
+    except ValueError as error:
+        raise ReportError(f"--decision-rate: {error}") from error
 
 
 def at_share(scores: np.ndarray, fraction: float) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from harness.config.train import SUPPORT
 from harness.pareto import pareto_mask
 from harness.report.collect import Trials, performance_setting
 
@@ -31,16 +32,29 @@ def recorded_min_support(record, default: int) -> int:
     return int(((record.job.selection or {}).get("min_support")) or default)
 
 
+def sf_metric(record) -> str:
+    """The validation |SF| metric the sweep selected this record's arm on (``valid_abs_sf``: S the
+    Yes answers; ``valid_abs_sf_liked``: S the top-scored pairs), ``valid_abs_sf`` for records
+    that predate the recorded selection."""
+    return next((m for m in (record.job.selection or {}).get("metrics", ()) if m in SUPPORT), "valid_abs_sf")
+
+
+def sf_metrics(trials: Trials) -> list[str]:
+    """The validation |SF| metrics the search records were selected on."""
+    return sorted({sf_metric(r) for r in trials.searched})
+
+
 def search_points(trials: Trials, min_support: int) -> pd.DataFrame:
-    """One row per finished search trial: its validation AUC and |SF| (×100; |SF| NaN when
-    undefined or resting on fewer targets than the sweep's recorded ``select.min_support``, or
-    ``min_support`` for a record without it) and whether it is on its arm's front."""
+    """One row per finished search trial: its validation AUC and |SF| (×100; the |SF| metric it was
+    selected on; NaN when undefined or resting on fewer targets than the sweep's recorded
+    ``select.min_support``, or ``min_support`` for a record without it) and whether it is on its
+    arm's front."""
     rows = [{"dataset": r.job.dataset, "method": r.job.method, "config_id": r.job.config_id,
              "valid_auc": 100 * r.metrics["valid_auc"],
-             "valid_abs_sf": np.nan if r.metrics.get("valid_abs_sf") is None
-             or (r.metrics.get("valid_sf_support") or 0) < recorded_min_support(r, min_support)
-             else 100 * r.metrics["valid_abs_sf"]}
-            for r in trials.searched if r.ok and "valid_abs_sf" in (r.metrics or {})]
+             "valid_abs_sf": np.nan if r.metrics.get(sf_metric(r)) is None
+             or (r.metrics.get(SUPPORT[sf_metric(r)]) or 0) < recorded_min_support(r, min_support)
+             else 100 * r.metrics[sf_metric(r)]}
+            for r in trials.searched if r.ok and sf_metric(r) in (r.metrics or {})]
     frame = pd.DataFrame(rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf"])
     frame["front"] = False
     for _, part in frame.groupby(["dataset", "method"]):
@@ -62,19 +76,21 @@ def replicated_points(trials: Trials) -> pd.DataFrame:
             test = r.test[performance_setting(r)]
             auc.append(_percent(test["performance"]["all"]["auc"]["value"]))
             sf.append(abs(_percent(test["sf"]["all"]["value"])))
-        first = records[0].metrics
+        first, metric = records[0].metrics, sf_metric(records[0])
         rows.append({"dataset": dataset, "method": method, "config_id": config_id,
                      "params": json.dumps(records[0].job.params, sort_keys=True),
-                     "valid_auc": _percent(first.get("valid_auc")), "valid_abs_sf": _percent(first.get("valid_abs_sf")),
-                     "valid_sf_support": first.get("valid_sf_support"), "seeds": len(records),
+                     "valid_auc": _percent(first.get("valid_auc")), "valid_abs_sf": _percent(first.get(metric)),
+                     "valid_sf_support": first.get(SUPPORT[metric]), "seeds": len(records),
                      **_spread("test_auc", auc), **_spread("test_abs_sf", sf),
                      "sf_seeds": int(np.sum(~np.isnan(sf)))})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def has_tradeoff(trials: Trials) -> bool:
-    """Whether these records come from a search on validation |SF| (their metrics hold it)."""
-    return any("valid_abs_sf" in (r.metrics or {}) for r in trials.searched)
+    """Whether these records come from a search on validation AUC and |SF|: by the selection the
+    records carry, or, for records without it, by their metrics holding validation |SF|."""
+    return any(len(r.job.selection["metrics"]) > 1 if r.job.selection else "valid_abs_sf" in (r.metrics or {})
+               for r in trials.searched)
 
 
 def to_markdown(points: pd.DataFrame) -> str:

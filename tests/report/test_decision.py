@@ -26,9 +26,10 @@ def test_the_cut_takes_the_top_k_and_leaves_a_tie_at_the_cut_out():
 
 
 def test_rates_are_checked():
-    assert parse_rate(None) is None and parse_rate("liked") == "liked" and parse_rate("0.25") == 0.25
+    assert parse_rate(None) is None and parse_rate("yes") is None
+    assert parse_rate("liked") == "liked" and parse_rate("0.25") == 0.25
     for bad in ("most", "0", "1.5", "-0.1"):
-        with pytest.raises(ReportError, match="--decision-rate must be 'liked' or a share"):
+        with pytest.raises(ReportError, match="--decision-rate must be 'yes', 'liked' or a share"):
             parse_rate(bad)
 
 
@@ -137,4 +138,5 @@ def test_a_cut_of_nan_scores_is_refused():
 
 def test_the_command_line_refuses_a_bad_rate(experiment, capsys):
     assert main([str(experiment), "--decision-rate", "half", "--no-figures", "--out", str(experiment / "r")]) == 2
-    assert "--decision-rate must be 'liked' or a share of the test pairs in (0, 1], got 'half'" in capsys.readouterr().err
+    assert "--decision-rate must be 'yes', 'liked' or a share of the test pairs in (0, 1], got 'half'" \
+        in capsys.readouterr().err

@@ -458,6 +458,33 @@ def test_the_front_counts_support_as_the_sweep_selected(tmp_path):
                for n in report.notes)
 
 
+def test_the_front_reads_the_sf_metric_the_search_selected_on(tmp_path):
+    """A search on valid_abs_sf_liked: the front and the trade-off table read that metric and its
+    support, and the note says where each |SF| takes S; a one-metric search has no trade-off."""
+    from harness.report.collect import load
+    from harness.report.pareto import has_tradeoff, search_points
+
+    store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0,), experiment="pareto")
+    selection = {"metrics": ["valid_auc", "valid_abs_sf_liked"], "modes": ["max", "min"], "rule": "pareto",
+                 "best": None, "bounds": {}, "min_support": 10}
+    for config_id, (auc, yes, liked) in {"a": (0.80, 0.01, 0.30), "b": (0.70, 0.02, 0.10)}.items():
+        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
+                     valid_auc=auc, valid_sf=(yes, 20), selection=selection,
+                     extra_metrics={"valid_abs_sf_liked": liked, "valid_sf_liked_support": 20})
+    trials = load(tmp_path / "p")
+    front = search_points(trials, min_support=10).set_index("config_id")
+    assert front.valid_abs_sf.to_dict() == pytest.approx({"a": 30.0, "b": 10.0})
+    assert front.front.to_dict() == {"a": True, "b": True}       # on the Yes answers' |SF|, b would be dominated
+    report = build_report(tmp_path / "p", reference="llm", figures=False, **FAST)
+    [note] = [n for n in report.notes if n.startswith("Trade-off")]
+    assert "(valid_abs_sf_liked)" in note and "its test |SF| takes S = the Yes answers" in note
+    one = dict(selection, metrics=["valid_auc"], modes=["max"], rule="best")
+    store = write_experiment(tmp_path / "one", {"llm": 0.0}, seeds=(0,), experiment="one")
+    write_record(store, "one", "movielens-100k", "mos", 0, 1.5, phase="search", config_id="c", valid_auc=0.8,
+                 valid_sf=(0.1, 20), selection=one)
+    assert not has_tradeoff(load(tmp_path / "one"))
+
+
 def test_rows_at_different_precisions_are_noted(tmp_path):
     store = write_experiment(tmp_path / "prec", {"mos": 1.0}, seeds=(0, 1))
     for seed in (0, 1):
