@@ -116,8 +116,9 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
     supports = sorted({pareto.recorded_min_support(r, min_support) for r in trials.searched})
     note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
-            f"|SF| ({' and '.join(pareto.sf_metrics(trials))}); the validation front counts an SF on {' or '.join(map(str, supports))} or more recommended "
-            "targets per group (the sweep's select.min_support); "
+            f"|SF| ({' and '.join(pareto.sf_metrics(trials))}); the validation front counts an SF on "
+            f"{' or '.join(map(str, supports))} or more recommended targets per group (the sweep's "
+            "select.min_support); "
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds)"
             + _tradeoff_s(rate, pareto.sf_metrics(trials)))
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
@@ -139,8 +140,8 @@ def _decision_sentence(rate) -> str:
     if rate is None:
         return ""
     return (f" Recommendations (Eq. 4's S) are each row's top-scored test pairs, {describe_rate(rate)}, per seed "
-            "and prompt setting, not the pairs it answers Yes (this harness's reading of the paper's S; drop "
-            "--decision-rate): SF, Precision and Recall are measured there, AUC does not change; the reference "
+            "and prompt setting, not the pairs it answers Yes (this harness's reading of the paper's S; "
+            "--decision-rate yes): SF, Precision and Recall are measured there, AUC does not change; the reference "
             "rows random and oracle (liked pairs first) recommend the same share, all-yes every pair; the paper's "
             "published numbers, where shown, are on its own S.")
 

@@ -4,8 +4,8 @@ Eq. 4 reads the set S of recommendations: in the paper (and by default here) the
 model answers Yes, its score (the Yes logit over the No logit) above 0. SF then mixes two
 things: which pairs a model ranks high, and how many it recommends. A model that answers Yes to
 every pair gets exactly the all-yes reference's SF whatever it ranks, and on MovieLens, where
-about 82% of the test pairs are liked, a model trained on a few hundred pairs does just that
-(results/study-smollm2-ml100k/FINDINGS.md). Measured at one rate, the rows differ by what they
+about 82% of the test pairs are liked, the study's TALLRec-- and prompt tuning + L_fair,
+trained on 800 pairs, do just that (results/study-smollm2-ml100k/FINDINGS.md). Measured at one rate, the rows differ by what they
 rank high alone:
 
 - ``rate`` "liked": each seed's share of liked test pairs (so the oracle's S is the liked pairs);
@@ -22,7 +22,7 @@ random recommends a random ``rate`` share (its scores cut the same way), oracle 
 first and then unliked ones, in random order within each, all-yes stays every pair (it ranks
 nothing, so it has no top share). Every replicated configuration is measured at the rate, so a
 trade-off table (pareto.md) shows its test points at the same S as the main table; its
-validation points stay at the Yes answers the search selected on.
+validation points stay at the S its search selected on (``valid_abs_sf`` or ``valid_abs_sf_liked``).
 
 The cut is fixed per seed and setting before the significance tests resample users, so a
 resampled S holds about, not exactly, the rate's share.

@@ -94,7 +94,7 @@ def test_the_report_at_a_rate_keeps_auc_and_says_what_s_is(experiment):
     ours = lambda r: r.summary[r.summary.source == "ours"].set_index("method")   # noqa: E731
     assert np.allclose(ours(yes).auc_mean, ours(rate).auc_mean)
     assert not np.allclose(ours(yes).precision_mean, ours(rate).precision_mean)
-    assert "top-scored test pairs, as many as its seed's test pairs hold liked ones" in rate.caption and "drop --decision-rate" in rate.caption
+    assert "top-scored test pairs, as many as its seed's test pairs hold liked ones" in rate.caption and "--decision-rate yes" in rate.caption
     assert "Eq. 4's S" not in yes.caption
     references = rate.summary[rate.summary.source == "reference"].set_index("method")
     assert references.loc["oracle", "precision_mean"] == pytest.approx(100.0)      # S = exactly the liked pairs
