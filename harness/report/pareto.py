@@ -1,13 +1,14 @@
 """The fairness-accuracy trade-off of a multi-metric search (``metric: [valid_auc,
-valid_abs_sf]``): each arm's validation points and front, and the test operating points of its
-replicated configurations with their seed spread.
+valid_abs_sf]`` or ``[valid_auc, valid_abs_sf_liked]``): each arm's validation points and front,
+and the test operating points of its replicated configurations with their seed spread.
 
 The validation front is recomputed here from the search records with ``harness.pareto`` (the
-sweep's own selection code), an SF resting on fewer recommended validation targets per group
-than the sweep's ``select.min_support`` (which its records carry) counting as undefined, as the
-sweep read it when it chose what to replicate. This table prints means and spreads only; it tests nothing, so no
-difference in it is claimed significant (the main table's tests apply to the configuration it
-shows per arm).
+sweep's own selection code), on the |SF| metric the records say the search selected on, an SF
+resting on fewer recommended validation targets per group than the sweep's
+``select.min_support`` (which the records carry) counting as undefined, as the sweep read it
+when it chose what to replicate. This table prints means and spreads only; it tests nothing, so
+no difference in it is claimed significant (the main table's tests apply to the configuration
+it shows per arm).
 """
 
 from __future__ import annotations
