@@ -115,12 +115,13 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
     if figures:
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
     supports = sorted({pareto.recorded_min_support(r, min_support) for r in trials.searched})
+    selected = pareto.sf_metrics(trials)
     note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
-            f"|SF| ({' and '.join(pareto.sf_metrics(trials))}); the validation front counts an SF on "
+            f"|SF| ({' and '.join(selected)}); the validation front counts an SF on "
             f"{' or '.join(map(str, supports))} or more recommended targets per group (the sweep's "
             "select.min_support); "
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds)"
-            + _tradeoff_s(rate, pareto.sf_metrics(trials)))
+            + _tradeoff_s(rate, selected))
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
 
 

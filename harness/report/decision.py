@@ -35,9 +35,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from harness.metrics import rate_cut, setting_metrics
+from harness.metrics import rate_cut
 from harness.report.collect import ReportError, Trials, undefined_notes, values_of
-from harness.report.reference import test_split
+from harness.report.remeasure import measured_test
 
 LIKED = "liked"
 YES = "yes"          # the pairs answered Yes: the default, and how a command line undoes a report.yaml's rate
@@ -96,7 +96,7 @@ def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tu
     log(f"measuring {len(trials.replicated)} record(s) with S = each one's top-scored test pairs, {describe(rate)}")
     frames, records, short = dict(trials._scores), dict(trials.replicated), []
     for key, record in trials.replicated.items():
-        parts, test = [], {}
+        parts = []
         try:
             frame = trials.scores(key)
         except ReportError as error:
@@ -111,13 +111,10 @@ def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tu
                 short.append(f"{record.job.arm} (configuration {record.job.config_id}) seed {record.job.seed} "
                              f"{setting}: {got} of the {wanted} pairs asked for, of {len(part)}"
                              + (" (ties at the cut are left out)" if got < wanted else ""))
-            part = part.assign(score=shifted)
-            prepared, indices = test_split(part)
-            result = setting_metrics(prepared, indices, shifted)
-            test[setting] = {**record.test.get(setting, {}), "sf": result.sf, "performance": result.performance}
-            parts.append(part)
+            parts.append(part.assign(score=shifted))
         frames[key] = pd.concat(parts).sort_index()
-        records[key] = dataclasses.replace(record, metrics={**(record.metrics or {}), "test": test})
+        records[key] = dataclasses.replace(record, metrics={**(record.metrics or {}),
+                                                            "test": measured_test(record, frames[key])})
     ok = {key: records[key] for key in trials.records}
     relations = tuple(dict.fromkeys(trials.values.relation))
     notes = [f"S smaller than the decision rate asks, or empty: {'; '.join(short)}"] if short else []

@@ -50,12 +50,15 @@ def search_points(trials: Trials, min_support: int) -> pd.DataFrame:
     selected on; NaN when undefined or resting on fewer targets than the sweep's recorded
     ``select.min_support``, or ``min_support`` for a record without it) and whether it is on its
     arm's front."""
-    rows = [{"dataset": r.job.dataset, "method": r.job.method, "config_id": r.job.config_id,
-             "valid_auc": 100 * r.metrics["valid_auc"],
-             "valid_abs_sf": np.nan if r.metrics.get(sf_metric(r)) is None
-             or (r.metrics.get(SUPPORT[sf_metric(r)]) or 0) < recorded_min_support(r, min_support)
-             else 100 * r.metrics[sf_metric(r)]}
-            for r in trials.searched if r.ok and sf_metric(r) in (r.metrics or {})]
+    rows = []
+    for r in trials.searched:
+        metric = sf_metric(r)
+        if not r.ok or metric not in (r.metrics or {}):
+            continue
+        thin = (r.metrics.get(SUPPORT[metric]) or 0) < recorded_min_support(r, min_support)
+        rows.append({"dataset": r.job.dataset, "method": r.job.method, "config_id": r.job.config_id,
+                     "valid_auc": 100 * r.metrics["valid_auc"],
+                     "valid_abs_sf": np.nan if r.metrics[metric] is None or thin else 100 * r.metrics[metric]})
     frame = pd.DataFrame(rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf"])
     frame["front"] = False
     for _, part in frame.groupby(["dataset", "method"]):

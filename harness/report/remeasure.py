@@ -146,13 +146,20 @@ def _relabelled(frame: pd.DataFrame, samples, measurement, key: str) -> pd.DataF
     return out
 
 
-def _with_test(record: TrialRecord, frame: pd.DataFrame, measurement, threshold: StereotypeConfig,
-               groups) -> TrialRecord:
+def measured_test(record: TrialRecord, frame: pd.DataFrame) -> dict:
+    """The record's test metrics per prompt setting, recomputed from its per-example ``frame`` by
+    ``harness.metrics.setting_metrics``, the code that scored the trial (its other test keys kept)."""
     test = {}
     for setting, part in frame.groupby("setting", sort=False):
         prepared, indices = test_split(part)
         result = setting_metrics(prepared, indices, part.sort_values("sample")["score"].to_numpy(dtype=float))
         test[setting] = {**record.test.get(setting, {}), "sf": result.sf, "performance": result.performance}
+    return test
+
+
+def _with_test(record: TrialRecord, frame: pd.DataFrame, measurement, threshold: StereotypeConfig,
+               groups) -> TrialRecord:
+    test = measured_test(record, frame)
     mean, std = stereotype.threshold_moments(measurement.degree, threshold.scope, measurement.items_measured)
     moments = {"scope": threshold.scope, "mean": mean.tolist(), "std": std.tolist(), "groups": list(groups)}
     return dataclasses.replace(record, metrics={**(record.metrics or {}), "test": test}, threshold_moments=moments)
