@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness.report import paper as published
 from harness.report.collect import LABELS, ReportError, load, restrict, with_sf_reading
-from harness.report.compare import CONTRAST, TestConfig, compare, no_comparisons
+from harness.report.compare import CONTRAST, SF_EFFECTS, TestConfig, compare, no_comparisons
 from harness.report.reference import DRAWS, reference_values
 from harness.report.decision import at_rate, parse_rate
 from harness.report.decision import describe as describe_rate
@@ -33,7 +33,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                  methods=None, significance: bool = True, figures: bool = True, allow_smoke: bool = False,
                  sf_rank: str = "abs", min_support: int = MIN_SUPPORT, sf_reading: str = "all",
                  z: float | None = None, threshold_scope: str | None = None, decision_rate=None,
-                 log=lambda *_: None) -> Report:
+                 sf_effect: str = "signed", log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials.
 
     reference: the method every other one is tested against (and whose improvement
@@ -51,10 +51,12 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     split from the data. methods: the rows shown, and the only ones tested (with the reference).
     decision_rate: Eq. 4's S as each row's top share of test pairs ("liked" or a share in (0, 1];
     ``harness.report.decision``); None: the pairs a model answers Yes, as the paper.
+    sf_effect: what an SF comparison tests, "signed" SF(reference) - SF(other) per seed (default)
+    or "abs" |SF(reference)| - |SF(other)| per seed (``TestConfig.sf_effect``).
     """
-    _check_options(alpha, resamples, sf_rank, sf_reading, significance)
+    _check_options(alpha, resamples, sf_rank, sf_reading, significance, sf_effect)
     rate = parse_rate(decision_rate)
-    tests = TestConfig(reference, alpha, resamples, seed, sf_reading)
+    tests = TestConfig(reference, alpha, resamples, seed, sf_reading, sf_effect)
     trials = load(folder, ("all", "inside", "outside"), allow_smoke)
     if methods:            # a table's tests are those of its rows: Holm adjusts over them alone
         unknown = set(methods) - set(trials.values.method)
@@ -73,7 +75,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     if reference not in set(trials.values.method):
         raise ReportError(f"reference method {reference!r} has no ok records in {folder}; methods with records: "
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
-    comparisons = compare(trials, tests, relations, log, published.table_for(trials.experiment)) \
+    # the paper's gaps: from the table asked for (--paper, --paper-table), else the experiment's name
+    comparisons = compare(trials, tests, relations, log, table if table is not None else published.table_for(trials.experiment)) \
         if significance else no_comparisons()
     references, reference_notes = reference_values(trials, relations, reference, random_seed=seed,
                                                    sf_denominator=sf_reading, rate=rate) if significance else (None, [])
@@ -176,7 +179,8 @@ def _precision_notes(trials) -> list[str]:
             + "): a comparison across them includes the precision's effect (train.precision)."]
 
 
-def _check_options(alpha: float, resamples: int, sf_rank: str, sf_reading: str, significance: bool) -> None:
+def _check_options(alpha: float, resamples: int, sf_rank: str, sf_reading: str, significance: bool,
+                   sf_effect: str = "signed") -> None:
     if not 0 < alpha < 1:
         raise ReportError(f"alpha must be in (0, 1), got {alpha}")
     if sf_reading not in ("all", "group_users"):
@@ -187,6 +191,8 @@ def _check_options(alpha: float, resamples: int, sf_rank: str, sf_reading: str, 
         raise ReportError(f"sf_rank must be one of {', '.join(SF_RANKS)}, got {sf_rank!r}")
     if resamples < 100:
         raise ReportError(f"resamples must be at least 100 for a usable p-value, got {resamples}")
+    if sf_effect not in SF_EFFECTS:
+        raise ReportError(f"sf_effect must be one of {', '.join(SF_EFFECTS)}, got {sf_effect!r}")
 
 
 def _per_seed(trials, references, relations) -> pd.DataFrame:
@@ -290,6 +296,12 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
                  f"over all {int(comparisons['p'].notna().sum())} comparisons of this table"
                  + (" (among them each method's inside pairs against its outside pairs, Table 1's claim: "
                     f"comparisons.csv, relation {CONTRAST})" if (comparisons.relation == CONTRAST).any() else "")
+                 + f". An effect is {tests.reference}'s value minus the other method's (comparisons.csv: "
+                 "method_a − method_b"
+                 + ("; a Table 1 contrast: inside minus outside" if (comparisons.relation == CONTRAST).any() else "")
+                 + ")"
+                 + ("; for SF, of |SF|: each seed's |SF| minus the other's, averaged over the seeds (--sf-effect abs)"
+                    if tests.sf_effect == "abs" else "")
                  + ". With "
                  f"{max(seeds)} seed(s) it has little power: a missing {MARK} is often a too small study, not "
                  "no difference. comparisons.csv also gives the user-level permutation test with the trained "

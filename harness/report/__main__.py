@@ -40,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sf-rank", choices=("abs", "signed"), default="abs",
                    help="rank and bold SF by |SF| (default: SF < 0 is under-recommendation, not fairness) or "
                         "signed, lower is better, as the paper bolds")
+    p.add_argument("--sf-effect", choices=("signed", "abs"), default="signed",
+                   help="what an SF comparison tests: signed, SF(reference) - SF(other) per seed (default), or "
+                        "abs, |SF(reference)| - |SF(other)| per seed: a claim of lower SF read on |SF|")
     p.add_argument("--sf-reading", choices=("all", "group_users"), default="all",
                    help="Eq. 4's denominator: recommended targets stereotyped to G over all recommended pairs "
                         "(default, as printed) or over G's users' pairs only")
@@ -108,7 +111,8 @@ def main(argv=None) -> int:
                               significance=not args.no_significance, figures=not args.no_figures,
                               allow_smoke=args.allow_smoke, sf_rank=args.sf_rank,
                               min_support=args.min_support, sf_reading=args.sf_reading, z=args.z,
-                              threshold_scope=args.threshold_scope, decision_rate=args.decision_rate, log=log)
+                              threshold_scope=args.threshold_scope, decision_rate=args.decision_rate,
+                              sf_effect=args.sf_effect, log=log)
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -36,6 +36,15 @@ class TestConfig:
     resamples: int = 10_000
     seed: int = 0          # the resampling's random seed: same inputs, same p-values
     sf_reading: str = "all"   # Eq. 4's denominator: "all" recommended pairs (as printed) or "group_users"
+    # what an SF comparison tests: "signed", SF(A) - SF(B) per seed (Table 1's inside against
+    # outside, where the paper's outside SF is below 0), or "abs", |SF(A)| - |SF(B)| per seed (a
+    # claim of lower SF read on |SF|, the distance from 0 the table ranks by). Either way the
+    # effect is averaged over the seeds; it is the table's |mean| difference when no SF of a row
+    # changes sign across seeds.
+    sf_effect: str = "signed"
+
+
+SF_EFFECTS = ("signed", "abs")
 
 
 @dataclass(frozen=True)
@@ -67,12 +76,14 @@ def _block(a: pd.DataFrame, b: pd.DataFrame, setting: str, offset: int) -> Block
         unit=unit, units=slice(offset, offset + len(users)))
 
 
-def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all", relation_b: str | None = None):
+def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all", relation_b: str | None = None,
+            sf_effect: str = "signed"):
     """(weights_a (B, u), weights_b (B, u)) -> (B,): the metric of this seed's rows of
     both methods pooled, each row weighted by its unit's weight for its method.
     The pooled rows are A's then B's; B's units are numbered after A's. ``relation_b``:
     B's rows restricted to another pair subset than A's (Table 1: one model's rows
-    inside against the same model's rows outside the user's group)."""
+    inside against the same model's rows outside the user's group). ``sf_effect="abs"``:
+    an SF is returned as |SF| (``TestConfig.sf_effect``)."""
     n_units, n_rows = block.units.stop - block.units.start, len(block.unit)
     inside = block.target_in_group[np.arange(len(block.unit)), block.user_group]
     subset = {"all": np.ones_like(inside), "inside": inside, "outside": ~inside}
@@ -90,7 +101,7 @@ def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all", r
             num_a, den_a = stats.sf_sums(rec_a, *rows, wa, block.unit, sf_reading)
             num_b, den_b = stats.sf_sums(rec_b, *rows, wb, block.unit, sf_reading)
             return stats.sf_from_sums(num_a + num_b, den_a + den_b)
-        return sf
+        return (lambda wa, wb: np.abs(sf(wa, wb))) if sf_effect == "abs" else sf
     scores, label, unit = scores[keep], label[keep], unit[keep]
     if metric == "auc":
         return lambda wa, wb: stats.weighted_auc(label, scores, np.hstack([wa, wb]), unit)
@@ -99,10 +110,10 @@ def _kernel(block: Block, metric: str, relation: str, sf_reading: str = "all", r
 
 
 def pooled_metric(blocks: list[Block], metric: str, relation: str, sf_reading: str = "all",
-                  relation_b: str | None = None) -> stats.PooledMetric:
+                  relation_b: str | None = None, sf_effect: str = "signed") -> stats.PooledMetric:
     """``stats.PooledMetric`` of one table column (×100): the mean over seeds of the
     metric of both methods' rows pooled (scores > 0 are the recommended pairs)."""
-    kernels = [_kernel(b, metric, relation, sf_reading, relation_b) for b in blocks]
+    kernels = [_kernel(b, metric, relation, sf_reading, relation_b, sf_effect) for b in blocks]
 
     def value(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
         wa, wb = np.atleast_2d(wa), np.atleast_2d(wb)
@@ -138,7 +149,8 @@ def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *
             log(f"  {dataset} {relation}: {config.reference} vs {other} on seeds {seeds}")
             for metric in TESTED:
                 row = _one(trials, ref, alt, seeds, metric, relation, config)
-                gap = _paper_gap(paper_table, dataset, config.reference, other, metric, relation)
+                gap = _paper_gap(paper_table, dataset, config.reference, other, metric, relation,
+                                 config.sf_effect)
                 parts = row.pop("_variances", (np.nan, np.nan))
                 rows.append(row | {"dataset": dataset, "relation": relation, "method_a": config.reference,
                                    "method_b": other, "metric": metric, "paper_gap": gap,
@@ -175,28 +187,40 @@ def contrast(trials: Trials, config: TestConfig, log=lambda *_: None) -> pd.Data
                 units = blocks[-1].units.stop
             row = _tested(blocks, units, metric, "inside", config, relation_b="outside")
             row.pop("_variances", None)
-            row["seed_p"], row["seed_note"] = stats.seed_level_test(runs.loc[seeds, metric],
-                                                                    outside.loc[seeds, metric])
+            row["seed_p"], row["seed_note"] = stats.seed_level_test(
+                *(_tested_values(v.loc[seeds, metric], metric, config) for v in (runs, outside)))
             rows.append(row | {"dataset": dataset, "relation": CONTRAST, "method_a": method, "method_b": method,
                                "metric": metric, "setting": setting, "seeds": len(seeds), "paper_gap": np.nan,
                                "seeds_for_paper_gap": np.nan})
     return pd.DataFrame(rows, columns=FIELDS)
 
 
-def _paper_gap(table, dataset: str, reference: str, other: str, metric: str, relation: str) -> float:
-    """The paper's published difference reference - other for this column, or NaN."""
+def _tested_values(values: pd.Series, metric: str, config: TestConfig) -> pd.Series:
+    """A column's per-seed values as its test compares them: |SF| under ``sf_effect="abs"``."""
+    return values.abs() if metric.startswith("sf_") and config.sf_effect == "abs" else values
+
+
+def _paper_gap(table, dataset: str, reference: str, other: str, metric: str, relation: str,
+               sf_effect: str = "signed") -> float:
+    """The paper's published difference reference - other for this column (of |SF| under
+    ``sf_effect="abs"``), or NaN."""
     if table is None:
         return np.nan
     from harness.report.paper import published
 
     a, b = published(table, dataset, reference, relation), published(table, dataset, other, relation)
-    return a[metric] - b[metric] if a and b and metric in a and metric in b else np.nan
+    if not (a and b and metric in a and metric in b):
+        return np.nan
+    if metric.startswith("sf_") and sf_effect == "abs":
+        return abs(a[metric]) - abs(b[metric])
+    return a[metric] - b[metric]
 
 
 def _one(trials, ref, alt, seeds, metric, relation, config) -> dict:
     setting = metric.removeprefix("sf_") if metric.startswith("sf_") else \
         performance_setting(trials.records[ref.loc[seeds[0], "key"]]) if seeds else ""
-    seed_p, seed_note = stats.seed_level_test(ref.loc[seeds, metric], alt.loc[seeds, metric])
+    seed_p, seed_note = stats.seed_level_test(_tested_values(ref.loc[seeds, metric], metric, config),
+                                              _tested_values(alt.loc[seeds, metric], metric, config))
     defined = [s for s in seeds if not (np.isnan(ref.loc[s, metric]) or np.isnan(alt.loc[s, metric]))]
     notes = [f"seed(s) {sorted(set(seeds) - set(defined))} left out: the metric is undefined there"] \
         if len(defined) < len(seeds) else []
@@ -223,13 +247,14 @@ def _tested(blocks: list[Block], units: int, metric: str, relation: str, config:
     """The two-level test (behind †), the user-level test and the minimum detectable effect
     of one column over ``blocks``, A's rows against B's."""
     # the test behind †: seeds, then users within seeds, resampled (training variance counts)
-    per_seed = [lambda wa, wb, k=_kernel(b, metric, relation, config.sf_reading, relation_b): 100.0 * k(wa, wb)
-                for b in blocks]   # ×100
+    per_seed = [lambda wa, wb, k=_kernel(b, metric, relation, config.sf_reading, relation_b, config.sf_effect):
+                100.0 * k(wa, wb) for b in blocks]   # ×100
     result = stats.two_level_test(per_seed,
                                   [b.units.stop - b.units.start for b in blocks], n_resamples=config.resamples,
                                   confidence=1 - config.alpha, seed=config.seed)
     # beside it: these trained models held fixed, test users resampled (pooled over seeds)
-    users = stats.paired_test(pooled_metric(blocks, metric, relation, config.sf_reading, relation_b), units,
+    users = stats.paired_test(pooled_metric(blocks, metric, relation, config.sf_reading, relation_b,
+                                            config.sf_effect), units,
                               n_resamples=config.resamples, confidence=1 - config.alpha, seed=config.seed)
     reasons = [f"two-level {result.reason}" if result.reason else "", f"user-level {users.reason}" if users.reason
                else ""]

@@ -201,7 +201,9 @@ def render(report) -> str:
         (f"<h2>SF support</h2><p>{_e(support_caption[0].upper() + support_caption[1:])}</p>"
          + support)
         if support else "",
-        "<h2>Comparisons</h2><p>Each method against the reference; click a header to sort.</p>",
+        "<h2>Comparisons</h2><p>Each method against the reference (an effect is the reference's value minus the "
+        "method's; in a Table 1 contrast, relation inside-outside, a method's inside pairs minus its outside "
+        "pairs); click a header to sort.</p>",
         comparisons_table(report.comparisons),
         f'<h2>Notes</h2><ul class="notes">{notes}</ul>' if notes else "<h2>Notes</h2><p>None.</p>",
         f"<h2>Figures</h2>{figures}" if figures else "",

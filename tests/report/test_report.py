@@ -491,3 +491,42 @@ def test_rows_at_different_precisions_are_noted(tmp_path):
         write_record(store, "table4_fairness_methods", "movielens-100k", "up5", seed, 0.5, precision="bf16")
     report = build_report(tmp_path / "prec", figures=False, **FAST)
     assert "Precisions differ between rows (bf16: up5; fp32: mos)" in " ".join(report.notes)
+
+
+def test_an_sf_claim_read_on_its_distance_from_zero_tests_each_seeds_abs_sf(tmp_path):
+    """--sf-effect abs: each seed's |SF| of A minus B's, averaged over the seeds (outside the
+    user's group these fixtures' SF is below 0, so |SF| and SF differ); AUC is tested as before,
+    and the caption says which way every effect goes."""
+    write_experiment(tmp_path / "t1", {"mos": 1.5, "weak": 0.0}, experiment="table1_preliminary")
+    options = dict(relations=["inside", "outside"], **FAST)
+    signed = build_report(tmp_path / "t1", **options)
+    absolute = build_report(tmp_path / "t1", sf_effect="abs", **options)
+    per_seed = absolute.per_seed[absolute.per_seed.source == "ours"].set_index(["method", "relation", "seed"])
+    tested = 0
+    for row in absolute.comparisons[absolute.comparisons.metric.str.startswith("sf_")].itertuples():
+        a, b = (row.method_a, "inside"), (row.method_b, "outside")        # a Table 1 contrast
+        if row.relation != "inside-outside":
+            a, b = (row.method_a, row.relation), (row.method_b, row.relation)
+        gap = per_seed.loc[a, row.metric].abs() - per_seed.loc[b, row.metric].abs()
+        assert row.effect == pytest.approx(gap.mean(), abs=1e-9)
+        tested += 1
+    assert tested == 3 * 4                             # mos vs weak inside and outside, two contrasts
+    outside = signed.comparisons[(signed.comparisons.relation == "outside")
+                                 & (signed.comparisons.metric == "sf_implicit")].effect.iloc[0]
+    assert outside != pytest.approx(absolute.comparisons.set_index(["relation", "metric"])
+                                    .loc[("outside", "sf_implicit"), "effect"])
+    keys = ["relation", "method_b", "metric"]
+    auc = [c[c.metric == "auc"].set_index(keys)[["effect", "p"]] for c in (signed.comparisons, absolute.comparisons)]
+    pd.testing.assert_frame_equal(*auc)
+    assert "method_a − method_b" in absolute.caption and "|SF| minus the other's" in absolute.caption
+    assert "|SF| minus" not in signed.caption
+    with pytest.raises(ReportError, match="sf_effect"):
+        build_report(tmp_path / "t1", sf_effect="magnitude", **FAST)
+
+
+def test_the_papers_gaps_come_from_the_table_asked_for(tmp_path):
+    write_experiment(tmp_path / "mine", {"mos": 1.0, "up5": 0.0}, experiment="my_experiment")
+    report = build_report(tmp_path / "mine", paper_table="table4", **FAST)
+    c = report.comparisons.set_index("metric")
+    assert c.loc["auc", "paper_gap"] == pytest.approx(69.64 - 67.60)      # Table 4, MovieLens: MoS - UP5
+    assert np.isnan(build_report(tmp_path / "mine", **FAST).comparisons.paper_gap).all()
