@@ -75,17 +75,21 @@ def knee(points, maximize: Sequence[bool]) -> int | None:
 
 def constrained(points, maximize: Sequence[bool], best: int, bounds: dict[int, float]) -> int | None:
     """The row best on metric ``best`` among those within ``bounds`` (metric index -> bound:
-    at least the bound for a metric to maximize, at most it for one to minimize); ties go to the
-    earliest row. None when no defined row is within bounds."""
+    at least the bound for a metric to maximize, at most it for one to minimize). A tie on
+    ``best`` goes to the row better on the other metrics, in their order (so the choice is never
+    dominated), then to the earliest row. None when no defined row is within bounds."""
     points = np.asarray(points, dtype=float)
-    _oriented(points, maximize)                       # checks the shape
+    x = _oriented(points, maximize)                   # checks the shape
     keep = ~np.isnan(points).any(axis=1)
     for metric, bound in bounds.items():
         keep &= points[:, metric] >= bound if maximize[metric] else points[:, metric] <= bound
     if not keep.any():
         return None
-    values = np.where(keep, points[:, best] if maximize[best] else -points[:, best], -np.inf)
-    return int(np.argmax(values))
+    rows = np.flatnonzero(keep)
+    order = [best] + [m for m in range(x.shape[1]) if m != best]
+    # lexsort sorts ascending on its last key first: the best row sorts last, the earliest of equals first
+    ranked = np.lexsort((-rows,) + tuple(x[rows, m] for m in reversed(order)))
+    return int(rows[ranked[-1]])
 
 
 def select(points, maximize: Sequence[bool], rule: str, best: int = 0,

@@ -108,3 +108,31 @@ def test_sf_at_the_liked_rate_is_selected_on_its_own_support():
     assert liked.values(rows[0]) == [0.80, 0.10] and liked.values(rows[1]) == [0.85, None]
     assert liked.choose(rows) == [0]
     assert Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "pareto").choose(rows) == [1]
+
+
+def test_the_knee_and_the_ideal_point_differ_where_the_front_says_so():
+    # the chord from (1, 0) to (0, 1): (0.98, 0.5) lies farthest from it (the knee), while
+    # (0.7, 0.7) lies nearest to the ideal (1, 1)
+    points = [[1.0, 0.0], [0.98, 0.5], [0.7, 0.7], [0.0, 1.0]]
+    assert knee(points, (True, True)) == 1
+    assert closest_to_ideal(points, (True, True)) == 2
+
+
+def test_a_tie_on_the_best_metric_goes_to_the_row_better_on_the_others():
+    # equal AUC: the lower |SF| wins, whatever the rows' order (which follows the records' keys)
+    assert constrained([[0.8, 0.3], [0.8, 0.1]], (True, False), best=0, bounds={}) == 1
+    assert constrained([[0.8, 0.1], [0.8, 0.3]], (True, False), best=0, bounds={}) == 0
+    assert constrained([[0.8, 0.1], [0.8, 0.1]], (True, False), best=0, bounds={}) == 0   # equal: the earliest
+    assert constrained([[0.1, 0.8], [0.3, 0.8], [0.2, 0.9]], (False, True), best=1, bounds={}) == 2
+
+
+def test_a_metric_that_is_not_finite_is_undefined_for_the_selection():
+    from harness.config.sweep import Selection
+
+    selection = Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), rule="pareto", min_support=1)
+    rows = [{"valid_auc": float("-inf"), "valid_abs_sf": 0.0, "valid_sf_support": 5},   # AUC undefined
+            {"valid_auc": 0.7, "valid_abs_sf": float("nan"), "valid_sf_support": 5},
+            {"valid_auc": 0.6, "valid_abs_sf": 0.2, "valid_sf_support": 5}]
+    assert selection.values(rows[0]) == [None, 0.0] and selection.values(rows[1]) == [0.7, None]
+    assert selection.choose(rows) == [2]
+    assert Selection().choose([{"valid_auc": float("-inf")}, {"valid_auc": 0.55}]) == [1]

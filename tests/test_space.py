@@ -304,9 +304,20 @@ def test_error_names_the_file_that_set_the_key(folder):
     # several selection metrics (a multi-objective search): directions, rules and ASHA checked
     ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, max]\n", "mode",
      "valid_abs_sf is better when lower: its mode is min"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: max\n", "metric", "as many entries"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: max\n", "metric",
+     "give mode as a list beside metric's"),
     ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: best}\n",
-     "select.rule", "with several metrics choose pareto, knee, ideal or constrained"),
+     "select.rule", "choose select: {rule: pareto} (or knee, ideal, constrained), or name one metric"),
+    ("methods: [{head: mos}]\nselect: {rule: knee}\n", "select.rule", "add one to metric and mode"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_sf]\nmode: [max, min]\n", "metric",
+     "valid_sf is signed, and an SF below 0 is not fairer: select on valid_abs_sf"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+     "select: {rule: constrained, best: valid_auc, bounds: {valid_abs_sf: abc}}\n", "select.bounds",
+     "a number in [0, 1], as the records hold it (a fraction, not the report's ×100)"),
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+     "select: {rule: constrained, best: valid_auc, bounds: {valid_abs_sf: 5}}\n", "select.bounds", "got 5"),
+    ("methods: [{head: mos}]\nmetric: valid_abs_sf\nmode: min\nscheduler: {asha: {}}\n", "scheduler",
+     "search SF with scheduler: null, or select on valid_auc"),
     ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
      "select: {rule: constrained, best: valid_auc, bounds: {valid_auc: 0.7}}\n", "select.bounds", "bounds on the others"),
     ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: knee, best: valid_auc}\n",

@@ -99,33 +99,85 @@ def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thi
     assert searcher._ot_study.trials[-1].state.name == "FAIL"
 
 
-def test_the_replication_phase_runs_exactly_the_pareto_set_on_the_other_seeds(tmp_path):
-    """Ray-free: search records on validation AUC and |SF|; the sweep's selection is their Pareto
-    set, and replication asks Tune for those configurations on every seed but the first (whose
-    search trial is reused). The real sweep: test_sweep.py (extended)."""
+@pytest.mark.parametrize("select, expected", [
+    ("{rule: pareto}", [0, 2, 3]),
+    ("{rule: knee}", [3]),
+    ("{rule: ideal}", [3]),
+    ("{rule: constrained, best: valid_auc, bounds: {valid_abs_sf: 0.11}}", [2]),
+])
+def test_the_replication_phase_runs_exactly_what_the_rule_selects_on_the_other_seeds(tmp_path, select, expected):
+    """Ray-free: search records on validation AUC and |SF|; the sweep's selection is what the YAML's
+    rule picks (every Pareto-optimal configuration, the knee, the nearest to the ideal point, the
+    best AUC within a bound), and replication asks Tune for those configurations on every seed but
+    the first (whose search trial is reused). The real sweep: test_sweep.py (extended)."""
     space = tmp_path / "pareto.yaml"
     space.write_text(f"extends: {SPACE}\nname: pareto\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
-                     "scheduler: null\nseeds: [0, 1, 2]\n")
+                     f"scheduler: null\nseeds: [0, 1, 2]\nselect: {select}\n")
     spec = load_spec(space)
     arm = spec.arms()[0]
     space_of = spec.search_space(arm)
-    corners = [{path: d.corners()[i % len(d.corners())] for path, d in space_of.items()} for i in range(3)]
-    corners[2] = {**corners[2], "train.lr": 0.3}                          # three distinct configurations
-    values = [(0.80, 0.30), (0.70, 0.35), (0.75, 0.10)]                   # the second is dominated
+    corners = [{path: d.corners()[i % len(d.corners())] for path, d in space_of.items()} for i in range(4)]
+    corners[2] = {**corners[2], "train.lr": 0.3}                          # four distinct configurations
+    corners[3] = {**corners[3], "train.lr": 0.4}
+    # the second is dominated; on the front's scale the fourth is both the knee and the nearest
+    # to the ideal point; the third alone has |SF| <= 0.11
+    values = [(0.80, 0.30), (0.70, 0.35), (0.75, 0.10), (0.78, 0.12)]
     for params, (auc, sf) in zip(corners, values):
         job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
         Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics={"valid_auc": auc, "valid_abs_sf": sf,
                                                                    "valid_sf_support": 50}))
-    sweep = Sweep(dataclasses.replace(spec, budget=3), str(tmp_path), str(tmp_path / "ray"), log=lambda m: None)
+    sweep = Sweep(dataclasses.replace(spec, budget=4), str(tmp_path), str(tmp_path / "ray"), log=lambda m: None)
     calls = []
     sweep._tuner = lambda name, param_space, num_samples, **kwargs: calls.append(param_space) or \
         type("T", (), {"fit": lambda self: _NoResults()})()
     selected = sweep.search(arm)
     key = lambda params: json.dumps(params, sort_keys=True)  # noqa: E731
-    assert sorted(map(key, selected)) == sorted(map(key, [corners[0], corners[2]]))
+    assert sorted(map(key, selected)) == sorted(key(corners[i]) for i in expected)
     assert calls == []                                                    # the budget was spent: no new search
     sweep.replicate({arm.key: selected})
     [param_space] = calls
     jobs = param_space["job"]["grid_search"]
     assert sorted((j["seed"], json.dumps(j["params"], sort_keys=True)) for j in jobs) == sorted(
         (seed, json.dumps(p, sort_keys=True)) for p in selected for seed in (1, 2))
+
+
+def _first_suggestion(searcher, spec, arm) -> dict:
+    from harness.sweep.phases import _tune_distribution
+
+    param_space = {path: _tune_distribution(d) for path, d in spec.search_space(arm).items()}
+    searcher.set_search_properties(spec.metric, spec.mode, param_space)
+    return searcher.suggest("t0")
+
+
+def test_a_resumed_search_suggests_configurations_it_has_not_tried(tmp_path):
+    """TPE draws its first configurations from its seed alone: a resumed search seeded as the
+    first run would suggest what that run already tried, reuse those records and never reach its
+    budget. The sweep seeds it with searcher_seed + the finished trials."""
+    from harness.sweep.phases import _optuna_search
+
+    spec = load_spec(SPACE, smoke=True)
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
+    [arm] = spec.arms()
+    first = _first_suggestion(sweep._searcher(arm, []), spec, arm)
+    job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, first), first, spec.seeds[0])
+    record = TrialRecord(job, "ok", metrics={"valid_auc": 0.6})
+    resumed = _first_suggestion(sweep._searcher(arm, [record]), spec, arm)
+    assert resumed != first
+    # what the first run's seed would have done on resume: the same configuration again
+    again = _optuna_search()(metric=spec.metric, mode=spec.mode, seed=spec.searcher_seed,
+                             points_to_evaluate=[first], evaluated_rewards=[0.6])
+    assert _first_suggestion(again, spec, arm) == first
+
+
+def test_a_failed_search_trial_is_a_failed_trial_of_the_resumed_study(tmp_path):
+    spec = load_spec(SPACE, smoke=True)
+    logs = []
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=logs.append)
+    [arm] = spec.arms()
+    params = {path: d.corners()[0] for path, d in spec.search_space(arm).items()}
+    job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
+    searcher = sweep._searcher(arm, [TrialRecord(job, "failed", error="RuntimeError: boom", metrics={})])
+    _first_suggestion(searcher, spec, arm)
+    [failed] = [t for t in searcher._ot_study.trials if t.state.name == "FAIL"]
+    assert failed.params == params and failed.values is None
+    assert any("1 failed or without a defined selection metric" in m for m in logs)

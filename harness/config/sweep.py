@@ -4,6 +4,7 @@ space's ``resources`` and ``scheduler``; ``harness.sweep`` acts on them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,6 +51,10 @@ class ASHA:
 SELECTION_RULES = ("best", "pareto", "knee", "ideal", "constrained")
 
 
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which search configurations of an arm the replication phase runs, from their validation
@@ -59,7 +64,8 @@ class Selection:
     "pareto" (every Pareto-optimal one, the default), "knee" (two metrics: where the front
     bends), "ideal" (nearest the point best on every metric, on the front's scale) or
     "constrained" (the best on ``best`` among those within ``bounds``: metric -> at least the
-    bound for a metric to maximize, at most it for one to minimize). ``min_support``: a
+    bound for a metric to maximize, at most it for one to minimize; in the records' units,
+    fractions, not the report's ×100). ``min_support``: a
     configuration whose validation SF rests on fewer recommended targets stereotyped to some
     group (``valid_sf_support``, or ``valid_sf_liked_support`` for ``valid_abs_sf_liked``) has
     no defined SF metric there, as the report flags thin SF on test; it is never selected on an
@@ -75,10 +81,14 @@ class Selection:
     def __post_init__(self):
         if not self.metrics or len(self.metrics) != len(self.modes):
             raise ValueError(f"metric and mode must name as many entries, got {list(self.metrics)} and "
-                             f"{list(self.modes)}")
+                             f"{list(self.modes)}; give mode as a list beside metric's, e.g. metric: [valid_auc, "
+                             "valid_abs_sf] with mode: [max, min]")
         for metric, mode in zip(self.metrics, self.modes):
             if metric not in SELECTABLE:
-                raise ValueError(f"metric {metric!r} is not one a trial reports; choose from {', '.join(SELECTABLE)}")
+                signed = f"{metric.replace('valid_sf', 'valid_abs_sf')}" if metric.startswith("valid_sf") else None
+                raise ValueError(f"metric {metric!r} cannot be selected on; choose from {', '.join(SELECTABLE)}"
+                                 + (f" ({metric} is signed, and an SF below 0 is not fairer: select on {signed})"
+                                    if signed in SELECTABLE else ""))
             if mode != SELECTABLE[metric]:
                 raise ValueError(f"{metric} is better when {'higher' if SELECTABLE[metric] == 'max' else 'lower'}: "
                                  f"its mode is {SELECTABLE[metric]}, got {mode!r}")
@@ -86,15 +96,23 @@ class Selection:
             raise ValueError(f"metric names a metric twice: {list(self.metrics)}")
         if self.rule not in SELECTION_RULES:
             raise ValueError(f"rule must be one of {', '.join(SELECTION_RULES)}, got {self.rule!r}")
-        if (self.rule == "best") != (len(self.metrics) == 1):
-            raise ValueError("rule best selects on one metric; with several metrics choose pareto, knee, ideal or "
-                             f"constrained (got rule {self.rule!r} for {len(self.metrics)} metric(s))")
+        if self.rule == "best" and self.several:
+            raise ValueError(f"rule best selects on one metric, and metric names {list(self.metrics)}: choose "
+                             "select: {rule: pareto} (or knee, ideal, constrained), or name one metric")
+        if self.rule != "best" and not self.several:
+            raise ValueError(f"rule {self.rule} weighs several metrics against each other, and metric names one "
+                             f"({self.metrics[0]}): add one to metric and mode (e.g. metric: [valid_auc, "
+                             "valid_abs_sf], mode: [max, min]), or use rule best")
         if self.rule == "knee" and len(self.metrics) != 2:
             raise ValueError(f"rule knee needs exactly two metrics, got {list(self.metrics)}")
         if self.rule == "constrained" and (self.best not in self.metrics or not self.bounds
                                            or not set(self.bounds) <= set(self.metrics) - {self.best}):
             raise ValueError(f"rule constrained needs best: one of {list(self.metrics)} and bounds on the others, "
                              f"got best {self.best!r}, bounds {self.bounds}")
+        for metric, bound in self.bounds.items():
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not 0 <= bound <= 1:
+                raise ValueError(f"bounds: {metric}'s bound must be a number in [0, 1], as the records hold it "
+                                 f"(a fraction, not the report's ×100), got {bound!r}")
         if self.rule != "constrained" and (self.best is not None or self.bounds):
             raise ValueError(f"best and bounds belong to rule constrained, not {self.rule!r}")
         if self.min_support < 1:
@@ -109,7 +127,8 @@ class Selection:
         undefined: an SF metric resting on fewer than ``min_support`` targets counts as undefined."""
         row = row or {}
         thin = {m: (row.get(SUPPORT[m]) or 0) < self.min_support for m in self.metrics if m in SUPPORT}
-        return [None if row.get(m) is None or thin.get(m) else row[m] for m in self.metrics]
+        # not finite counts as undefined too: a trial whose validation AUC is undefined reports -inf
+        return [None if not _finite(row.get(m)) or thin.get(m) else row[m] for m in self.metrics]
 
     def choose(self, rows: list[dict]) -> list[int]:
         """The indices of ``rows`` (search records' validation metrics) the rule selects."""

@@ -104,28 +104,40 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     if figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests, sf_rank))
-    return _with_tradeoff(report, trials, min_support, figures, rate)
+    return _with_tradeoff(report, trials, min_support, figures, rate, sf_reading)
 
 
-def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate=None) -> Report:
-    """A multi-metric search's trade-off (``report.pareto``): every replicated configuration
-    in ``tradeoff`` (pareto.md, pareto.csv) and, with figures, each arm's front."""
+def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate=None,
+                   sf_reading: str = "all") -> Report:
+    """A multi-metric search's trade-off (``report.pareto``): every replicated configuration its
+    recorded rule selects in ``tradeoff`` (pareto.md, pareto.csv) and, with figures, each arm's
+    front."""
     from harness.report import pareto
 
     if not pareto.has_tradeoff(trials):
         return report
-    points = pareto.replicated_points(trials)
+    points = pareto.replicated_points(trials, min_support, sf_reading)
     if figures:
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
     supports = sorted({pareto.recorded_min_support(r, min_support) for r in trials.searched})
     selected = pareto.sf_metrics(trials)
+    first = sorted({(r.job.selection or {}).get("metrics", ["valid_auc"])[0] for r in trials.searched})
     note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
             f"|SF| ({' and '.join(selected)}); the validation front counts an SF on "
             f"{' or '.join(map(str, supports))} or more recommended targets per group (the sweep's "
             "select.min_support); "
-            "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds)"
+            "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds, "
+            f"then the best {' or '.join(first)} of its search trial)"
             + _tradeoff_s(rate, selected))
-    return dataclasses.replace(report, tradeoff=points, notes=report.notes + (note,))
+    notes = [note]
+    if points.test_sf_thin.any():
+        notes.append(f"Trade-off: {FLAG} marks a test |SF| resting, on some seed, on fewer than {min_support} "
+                     "recommended targets stereotyped to a group (test_sf_support: the fewest)")
+    left = pareto.unselected(trials, min_support)
+    if left:
+        notes.append(f"Trade-off: {len(left)} replicated configuration(s) that the sweep's recorded rule no longer "
+                     f"selects from the search records are left out of pareto.md: {', '.join(left)}")
+    return dataclasses.replace(report, tradeoff=points, notes=report.notes + tuple(notes))
 
 
 def _tradeoff_s(rate, selected: list[str]) -> str:

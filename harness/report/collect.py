@@ -145,7 +145,7 @@ def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> T
     excluded = [f"{r.key}: {r.status}" + (f" ({str(r.error).splitlines()[0][:160]})" if r.error else "")
                 for r in records if not r.ok]
     replicated_ok = dict(ok)
-    ok, dropped = _one_config_per_arm(ok)
+    ok, dropped = _one_config_per_arm(ok, [r for r in records if r.job.phase == "search"])
     excluded += dropped
     values = values_of(ok, relations)
     if values.empty:
@@ -183,20 +183,36 @@ def undefined_notes(ok: dict, relations) -> list[tuple[str, str]]:
                 kv[0][0], kv[0][1], list(LABELS).index(kv[0][2])))]
 
 
-def _one_config_per_arm(ok: dict) -> tuple[dict, list]:
-    """Keep, per arm, the configuration with the most seeds (a YAML edited between
-    runs leaves older replication records beside the new ones); list the others."""
+def _one_config_per_arm(ok: dict, searched: list) -> tuple[dict, list]:
+    """Keep, per arm, the configuration with the most seeds (a YAML edited between runs leaves
+    older replication records beside the new ones; a multi-metric search replicates several);
+    among as many, the one whose search trial is best on the sweep's first selection metric
+    (validation AUC unless the YAML chose another), then the first by id. List the others,
+    except the configurations a multi-metric search replicated as its trade-off (pareto.md
+    shows every one)."""
+    search = {(r.job.arm, r.job.config_id): r for r in searched if r.ok}
+
+    def validation(arm: str, config_id: str) -> float:
+        r = search.get((arm, config_id))
+        selection = (r.job.selection if r else None) or {}
+        metric, mode = (selection.get("metrics") or ["valid_auc"])[0], (selection.get("modes") or ["max"])[0]
+        value = (r.metrics or {}).get(metric) if r else None
+        if value is None or not np.isfinite(value):
+            return -np.inf
+        return float(value) if mode == "max" else -float(value)
+
     by_arm: dict[str, dict[str, list]] = {}
     for key, r in ok.items():
         by_arm.setdefault(r.job.arm, {}).setdefault(r.job.config_id, []).append(key)
     keep, dropped = {}, []
     for arm, configs in by_arm.items():
-        chosen = max(sorted(configs), key=lambda c: len(configs[c]))
+        order = sorted(configs)
+        chosen = max(order, key=lambda c: (len(configs[c]), validation(arm, c), -order.index(c)))
         for config_id, keys in configs.items():
             for key in keys:
                 if config_id == chosen:
                     keep[key] = ok[key]
-                else:
+                elif len((ok[key].job.selection or {}).get("metrics") or ()) < 2:
                     dropped.append(f"{key}: ok but configuration {config_id} is not the arm's reported "
                                    f"one ({chosen}, most seeds)")
     return keep, dropped

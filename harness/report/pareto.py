@@ -13,18 +13,33 @@ it shows per arm).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from harness.config.sweep import Selection
 from harness.config.train import SUPPORT
 from harness.pareto import pareto_mask
-from harness.report.collect import Trials, performance_setting
+from harness.report.collect import Trials, performance_setting, values_of, with_sf_reading
+from harness.report.support import FLAG, MIN_SUPPORT, sf_support
 
 COLUMNS = ["dataset", "method", "config_id", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds",
-           "test_auc_mean", "test_auc_std", "test_abs_sf_mean", "test_abs_sf_std", "sf_seeds"]
+           "test_auc_mean", "test_auc_std", "test_abs_sf_mean", "test_abs_sf_std", "sf_seeds", "test_sf_support",
+           "test_sf_thin"]
+
+
+def recorded_selection(record, default_min_support: int) -> Selection:
+    """The sweep's selection for this search record's arm, as the record carries it; for a
+    record from before the sweep wrote it, every Pareto-optimal configuration on validation AUC
+    and |SF| (S the Yes answers) at ``default_min_support`` (the report's --min-support)."""
+    s = record.job.selection
+    if not s:
+        return Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "pareto", min_support=default_min_support)
+    return Selection(tuple(s["metrics"]), tuple(s["modes"]), s.get("rule") or "pareto", s.get("best"),
+                     dict(s.get("bounds") or {}), int(s.get("min_support") or default_min_support))
 
 
 def recorded_min_support(record, default: int) -> int:
@@ -45,49 +60,91 @@ def sf_metrics(trials: Trials) -> list[str]:
     return sorted({sf_metric(r) for r in trials.searched})
 
 
+def _arms(trials: Trials) -> dict[tuple, list]:
+    """(dataset, method) -> that arm's ok search records, in the records' order."""
+    arms: dict[tuple, list] = {}
+    for r in trials.searched:
+        if r.ok:
+            arms.setdefault((r.job.dataset, r.job.method), []).append(r)
+    return arms
+
+
 def search_points(trials: Trials, min_support: int) -> pd.DataFrame:
     """One row per finished search trial: its validation AUC and |SF| (×100; the |SF| metric it was
     selected on; NaN when undefined or resting on fewer targets than the sweep's recorded
-    ``select.min_support``, or ``min_support`` for a record without it) and whether it is on its
-    arm's front."""
+    ``select.min_support``, or ``min_support`` for a record without it), whether it is on its
+    arm's front and whether the sweep's rule selects it. The front and the selection are the
+    sweep's own computation (``Selection``) over every metric the search selected on."""
     rows = []
-    for r in trials.searched:
-        metric = sf_metric(r)
-        if not r.ok or metric not in (r.metrics or {}):
-            continue
-        thin = (r.metrics.get(SUPPORT[metric]) or 0) < recorded_min_support(r, min_support)
-        rows.append({"dataset": r.job.dataset, "method": r.job.method, "config_id": r.job.config_id,
-                     "valid_auc": 100 * r.metrics["valid_auc"],
-                     "valid_abs_sf": np.nan if r.metrics[metric] is None or thin else 100 * r.metrics[metric]})
-    frame = pd.DataFrame(rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf"])
-    frame["front"] = False
-    for _, part in frame.groupby(["dataset", "method"]):
-        frame.loc[part.index, "front"] = pareto_mask(part[["valid_auc", "valid_abs_sf"]].to_numpy(), (True, False))
-    return frame
+    for (dataset, method), records in _arms(trials).items():
+        selection = recorded_selection(records[0], min_support)
+        values = [selection.values(r.metrics) for r in records]
+        points = np.array([[np.nan if v is None else float(v) for v in row] for row in values], dtype=float)
+        front = pareto_mask(points, [mode == "max" for mode in selection.modes])
+        chosen = set(selection.choose([r.metrics for r in records]))
+        for i, r in enumerate(records):
+            metric = sf_metric(r)
+            sf = values[i][selection.metrics.index(metric)] if metric in selection.metrics else None
+            rows.append({"dataset": dataset, "method": method, "config_id": r.job.config_id,
+                         "valid_auc": _percent(r.metrics.get("valid_auc")), "valid_abs_sf": _percent(sf),
+                         "front": bool(front[i]), "selected": i in chosen})
+    return pd.DataFrame(rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf", "front",
+                                       "selected"])
 
 
-def replicated_points(trials: Trials) -> pd.DataFrame:
-    """One row per replicated configuration: its parameters, the first seed's validation
-    metrics, and its test AUC and |SF| (×100, under the setting it was trained on) over seeds."""
+def replicated_points(trials: Trials, min_support: int = MIN_SUPPORT, sf_reading: str = "all") -> pd.DataFrame:
+    """One row per replicated configuration that the sweep's recorded rule selects from its arm's
+    search records: its parameters, its search trial's validation metrics, and its test AUC and
+    |SF| (×100, under the setting it was trained on, with Eq. 4's ``sf_reading`` as the main
+    table) over seeds, and ``test_sf_support``: the fewest recommended targets stereotyped to a
+    group that |SF| rests on, over its seeds (``test_sf_thin``: fewer than ``min_support``, as the
+    main table flags it). A configuration replicated but not selected (the
+    YAML's rule changed since) is left out: ``unselected`` names it."""
+    selected = search_points(trials, min_support)
+    chosen = {(d, m, c) for d, m, c, s in selected[["dataset", "method", "config_id", "selected"]]
+              .itertuples(index=False) if s}
+    searched_arms = {(d, m) for d, m in zip(selected.dataset, selected.method)}
+    keep = {k: r for k, r in trials.replicated.items()
+            if (r.job.dataset, r.job.method) not in searched_arms
+            or (r.job.dataset, r.job.method, r.job.config_id) in chosen}
+    measured = dataclasses.replace(trials, records=keep, values=values_of(keep, ("all",)))
+    measured = with_sf_reading(measured, ("all",), sf_reading)
+    values = measured.values.set_index("key")
+    support = sf_support(measured, ("all",), sf_reading) if keep else None
+    search = {(r.job.arm, r.job.config_id): r for r in trials.searched if r.ok}
     by_config: dict[tuple, list] = {}
-    for r in trials.replicated.values():
+    for r in keep.values():
         by_config.setdefault((r.job.dataset, r.job.method, r.job.config_id), []).append(r)
     rows = []
     for (dataset, method, config_id), records in sorted(by_config.items()):
         records.sort(key=lambda r: r.job.seed)
-        auc, sf = [], []
-        for r in records:
-            test = r.test[performance_setting(r)]
-            auc.append(_percent(test["performance"]["all"]["auc"]["value"]))
-            sf.append(abs(_percent(test["sf"]["all"]["value"])))
-        first, metric = records[0].metrics, sf_metric(records[0])
+        auc = [values.loc[r.key, "auc"] for r in records]
+        sf = [abs(values.loc[r.key, f"sf_{performance_setting(r)}"]) for r in records]
+        first = search.get((records[0].job.arm, config_id), records[0])
+        metric = sf_metric(first)
+        targets = [support[(support.dataset == dataset) & (support.method == method) & (support.seed == r.job.seed)
+                           & (support.column == f"sf_{performance_setting(r)}")].targets.min() for r in records]
         rows.append({"dataset": dataset, "method": method, "config_id": config_id,
                      "params": json.dumps(records[0].job.params, sort_keys=True),
-                     "valid_auc": _percent(first.get("valid_auc")), "valid_abs_sf": _percent(first.get(metric)),
-                     "valid_sf_support": first.get(SUPPORT[metric]), "seeds": len(records),
+                     "valid_auc": _percent(first.metrics.get("valid_auc")),
+                     "valid_abs_sf": _percent(first.metrics.get(metric)),
+                     "valid_sf_support": first.metrics.get(SUPPORT[metric]), "seeds": len(records),
                      **_spread("test_auc", auc), **_spread("test_abs_sf", sf),
-                     "sf_seeds": int(np.sum(~np.isnan(sf)))})
+                     "sf_seeds": int(np.sum(~np.isnan(sf))), "test_sf_support": int(np.min(targets)),
+                     "test_sf_thin": bool(np.min(targets) < min_support)})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def unselected(trials: Trials, min_support: int = MIN_SUPPORT) -> list[str]:
+    """The replicated configurations the sweep's recorded rule does not select from the search
+    records (replicated under an earlier rule or budget): '<arm> <config_id>'."""
+    selected = search_points(trials, min_support)
+    chosen = {(d, m, c) for d, m, c, s in selected[["dataset", "method", "config_id", "selected"]]
+              .itertuples(index=False) if s}
+    searched_arms = {(d, m) for d, m in zip(selected.dataset, selected.method)}
+    return sorted({f"{r.job.arm} {r.job.config_id}" for r in trials.replicated.values()
+                   if (r.job.dataset, r.job.method) in searched_arms
+                   and (r.job.dataset, r.job.method, r.job.config_id) not in chosen})
 
 
 def has_tradeoff(trials: Trials) -> bool:
@@ -98,15 +155,16 @@ def has_tradeoff(trials: Trials) -> bool:
 
 
 def to_markdown(points: pd.DataFrame) -> str:
+    """The trade-off table; ``FLAG`` marks a thin test |SF| (``test_sf_thin``)."""
     shown = points.assign(
         params=[", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in json.loads(p).items())
                 for p in points.params],
         test_auc=[_cell(m, s) for m, s in zip(points.test_auc_mean, points.test_auc_std)],
-        test_abs_sf=[_cell(m, s) + ("" if k == n else f" [{k}/{n} seeds]")
-                     for m, s, k, n in zip(points.test_abs_sf_mean, points.test_abs_sf_std, points.sf_seeds,
-                                           points.seeds)])
+        test_abs_sf=[_cell(m, s) + ("" if k == n else f" [{k}/{n} seeds]") + (f" {FLAG}" if thin else "")
+                     for m, s, k, n, thin in zip(points.test_abs_sf_mean, points.test_abs_sf_std, points.sf_seeds,
+                                                 points.seeds, points.test_sf_thin)])
     keep = ["dataset", "method", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds", "test_auc",
-            "test_abs_sf"]
+            "test_abs_sf", "test_sf_support"]
     return shown[keep].to_markdown(index=False, floatfmt=".2f")
 
 

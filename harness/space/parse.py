@@ -51,6 +51,10 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
     if selection.several and top["scheduler"]:
         origins.fail(("scheduler",), "ASHA stops trials on one metric; a search on several metrics runs every "
                                      "trial to its end: set scheduler: null")
+    if top["scheduler"] and selection.metrics[0] != "valid_auc":
+        origins.fail(("scheduler",), f"ASHA compares trials on {selection.metrics[0]} after every epoch, where an "
+                                     "SF can be undefined, and it does not check SF's support (min_support): "
+                                     "search SF with scheduler: null, or select on valid_auc")
     spec = SweepSpec(
         name=name, description=top["description"], paper=top["paper"],
         datasets=_names(origins, ("datasets",), merged.get("datasets"), sorted(DATASETS), "data set"),

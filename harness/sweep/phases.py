@@ -136,7 +136,7 @@ class Sweep:
         finished = self._records(arm.key, "search")
         remaining = self.spec.budget - len(finished)
         if remaining > 0:
-            searcher = self._searcher(arm, [r for r in finished if r.ok])
+            searcher = self._searcher(arm, finished)
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
             param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
             self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher,
@@ -144,25 +144,35 @@ class Sweep:
             self._stop_if_unfinished(f"{arm.key} search")
         return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
 
-    def _searcher(self, arm, ok: list[TrialRecord]):
+    def _searcher(self, arm, finished: list[TrialRecord]):
         """Optuna through Tune, on the selection's metric(s), warm-started with the finished
-        search trials (those whose every selection metric is defined)."""
+        search trials as the live study saw them: complete with their values where every
+        selection metric is defined (an ASHA-stopped trial with its last one), failed where a
+        trial failed or a metric is undefined.
+
+        The sampler's seed is ``searcher_seed`` plus the number of finished trials: TPE draws its
+        first configurations at random from its seed alone, so a resumed search seeded as the
+        first run would suggest the configurations that run already tried (their records would be
+        reused, and the budget never reached)."""
         if not self.verbose:     # "A new study created in memory": the status line says what runs
             import optuna
 
             optuna.logging.set_verbosity(optuna.logging.WARNING)
         selection = self.spec.selection
-        rows = [selection.values(r.metrics) for r in ok]
-        known = [(r.job.params, row) for r, row in zip(ok, rows) if None not in row]
-        if known:
-            self.log(f"[{arm.key}] Optuna warm-started with {len(known)} finished search trial(s)")
+        rows = [selection.values(r.metrics) if r.ok or r.status == "stopped" else [None] for r in finished]
+        known = [(r.job.params, row) for r, row in zip(finished, rows) if None not in row]
+        failed = [r.job.params for r, row in zip(finished, rows) if None in row and r.status != "stopped"]
+        if known or failed:
+            self.log(f"[{arm.key}] Optuna warm-started with {len(known) + len(failed)} finished search trial(s)"
+                     + (f" ({len(failed)} failed or without a defined selection metric)" if failed else ""))
         several = selection.several
         return _optuna_search()(
             metric=list(selection.metrics) if several else self.spec.metric,
-            mode=list(selection.modes) if several else self.spec.mode, seed=self.spec.searcher_seed,
+            mode=list(selection.modes) if several else self.spec.mode,
+            seed=self.spec.searcher_seed + len(finished),
             points_to_evaluate=[p for p, _ in known] or None,
             evaluated_rewards=[row if several else row[0] for _, row in known] or None,
-            selection=selection)
+            selection=selection, failed_points=failed)
 
     def _selected(self, arm, ok: list[TrialRecord]) -> list[dict] | None:
         selection = self.spec.selection
@@ -265,14 +275,21 @@ def _optuna_search():
     here, at the edge). Tune 2.60 hands a warm-start point's rewards to ``optuna.create_trial``
     as one ``value``, and tells Optuna a trial whose metric is None or NaN as complete (Optuna
     then refuses it with a warning); here such a point goes in with ``values`` and such a trial
-    is told as failed, so the sampler learns from defined metrics only."""
+    is told as failed, so the sampler learns from defined metrics only. ``failed_points``: the
+    parameters of finished trials that failed, added as failed trials when the study is made."""
     import optuna
     from ray.tune.search.optuna import OptunaSearch
 
     class _OptunaSearch(OptunaSearch):
-        def __init__(self, *args, selection=None, **kwargs):
-            self._selection = selection
+        def __init__(self, *args, selection=None, failed_points=(), **kwargs):
+            self._selection, self._failed_points = selection, list(failed_points)
             super().__init__(*args, **kwargs)
+
+        def _setup_study(self, mode):
+            super()._setup_study(mode)
+            for params in self._failed_points:      # as the live study told them: failed, no value
+                self._ot_study.add_trial(optuna.trial.create_trial(
+                    state=optuna.trial.TrialState.FAIL, params=params, distributions=self._space))
 
         def add_evaluated_point(self, parameters, value, error=False, pruned=False, intermediate_values=None):
             if not isinstance(value, list):

@@ -530,3 +530,69 @@ def test_the_papers_gaps_come_from_the_table_asked_for(tmp_path):
     c = report.comparisons.set_index("metric")
     assert c.loc["auc", "paper_gap"] == pytest.approx(69.64 - 67.60)      # Table 4, MovieLens: MoS - UP5
     assert np.isnan(build_report(tmp_path / "mine", **FAST).comparisons.paper_gap).all()
+
+
+def _tradeoff_experiment(tmp_path, selection, search, replicated=("a", "b"), seeds=(1,)):
+    """Search records (config -> (valid AUC, |SF|, support, |SF| liked)) on seed 0 with ``selection``,
+    and the ``replicated`` configurations on ``seeds``, one shift per configuration."""
+    store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0, 1), experiment="pareto")
+    for config_id, (auc, sf, support, liked) in search.items():
+        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
+                     valid_auc=auc, valid_sf=(sf, support), selection=selection,
+                     extra_metrics={"valid_abs_sf_liked": liked, "valid_sf_liked_support": support})
+    for config_id in replicated:
+        for seed in seeds:
+            write_record(store, "pareto", "movielens-100k", "mos", seed, 1.0 + search[config_id][0],
+                         config_id=config_id, selection=selection)
+    return tmp_path / "p"
+
+
+PARETO = {"metrics": ["valid_auc", "valid_abs_sf"], "modes": ["max", "min"], "rule": "pareto", "best": None,
+          "bounds": {}, "min_support": 10}
+
+
+def test_the_main_table_shows_the_tradeoffs_best_validation_auc_and_lists_no_pareto_point_as_excluded(tmp_path):
+    folder = _tradeoff_experiment(tmp_path, PARETO, {"a": (0.70, 0.10, 20, 0.1), "b": (0.80, 0.30, 20, 0.1)})
+    report = build_report(folder, reference="llm", figures=False, **FAST)
+    shown = {r.job.config_id for r in load(folder).records.values() if r.job.method == "mos"}
+    assert shown == {"b"}                                  # the most seeds, then the best validation AUC
+    assert not any("is not the arm's reported one" in n for n in report.notes)
+    assert any("the most seeds, then the best valid_auc of its search trial" in n for n in report.notes)
+
+
+def test_the_tradeoff_leaves_out_what_the_recorded_rule_no_longer_selects_and_flags_thin_test_sf(tmp_path):
+    """c was replicated under an earlier rule: the knee of a, b, c is b alone now. The front is
+    computed on every recorded metric (a is dominated on AUC and |SF| but not once |SF| liked
+    counts), and each point's test |SF| carries its support."""
+    three = dict(PARETO, metrics=["valid_auc", "valid_abs_sf", "valid_abs_sf_liked"], modes=["max", "min", "min"])
+    search = {"a": (0.70, 0.35, 20, 0.01), "b": (0.80, 0.30, 20, 0.20), "c": (0.75, 0.10, 20, 0.30)}
+    folder = _tradeoff_experiment(tmp_path, three, search, replicated=("a", "b", "c"))
+    from harness.report.pareto import replicated_points, search_points, unselected
+
+    trials = load(folder)
+    front = search_points(trials, min_support=10).set_index("config_id")
+    assert front.front.to_dict() == {"a": True, "b": True, "c": True}
+    assert front.selected.to_dict() == {"a": True, "b": True, "c": True}
+    knee = dict(PARETO, rule="knee")
+    folder = _tradeoff_experiment(tmp_path / "k", knee, {"a": (0.70, 0.10, 20, 0.1), "b": (0.78, 0.12, 20, 0.1),
+                                                         "c": (0.80, 0.40, 20, 0.1)}, replicated=("b", "c"))
+    trials = load(folder)
+    assert unselected(trials) == ["movielens-100k/mos c"]
+    points = replicated_points(trials, min_support=10**6)
+    assert sorted(points[points.method == "mos"].config_id) == ["b"]
+    assert points.test_sf_thin.all() and (points.test_sf_support > 0).all()
+    report = build_report(folder, reference="llm", figures=False, min_support=10**6, **FAST)
+    assert any("no longer selects from the search records are left out of pareto.md: movielens-100k/mos c" in n
+               for n in report.notes)
+    assert "‡" in report.tradeoff.pipe(__import__("harness.report.pareto", fromlist=["to_markdown"]).to_markdown)
+
+
+def test_the_tradeoffs_test_sf_takes_the_tables_reading_of_eq4(tmp_path):
+    folder = _tradeoff_experiment(tmp_path, PARETO, {"a": (0.70, 0.10, 20, 0.1), "b": (0.80, 0.30, 20, 0.1)})
+    report = build_report(folder, reference="llm", figures=False, sf_reading="group_users", **FAST)
+    points = report.tradeoff.set_index(["method", "config_id"])
+    values = report.per_seed[(report.per_seed.source == "ours") & (report.per_seed.method == "llm")]
+    assert points.loc[("llm", "cfg"), "test_abs_sf_mean"] == pytest.approx(values.sf_implicit.abs().mean())
+    plain = build_report(folder, reference="llm", figures=False, **FAST).tradeoff.set_index(["method", "config_id"])
+    assert plain.loc[("llm", "cfg"), "test_abs_sf_mean"] != pytest.approx(points.loc[("llm", "cfg"),
+                                                                                      "test_abs_sf_mean"])
