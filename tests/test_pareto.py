@@ -123,7 +123,7 @@ def test_a_tie_on_the_best_metric_goes_to_the_row_better_on_the_others():
     assert constrained([[0.8, 0.3], [0.8, 0.1]], (True, False), best=0, bounds={}) == 1
     assert constrained([[0.8, 0.1], [0.8, 0.3]], (True, False), best=0, bounds={}) == 0
     assert constrained([[0.8, 0.1], [0.8, 0.1]], (True, False), best=0, bounds={}) == 0   # equal: the earliest
-    assert constrained([[0.1, 0.8], [0.3, 0.8], [0.2, 0.9]], (False, True), best=1, bounds={}) == 2
+    assert constrained([[0.3, 0.8], [0.1, 0.8], [0.2, 0.7]], (False, True), best=1, bounds={}) == 1
 
 
 def test_a_metric_that_is_not_finite_is_undefined_for_the_selection():

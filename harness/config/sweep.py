@@ -5,6 +5,7 @@ space's ``resources`` and ``scheduler``; ``harness.sweep`` acts on them."""
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -52,7 +53,7 @@ SELECTION_RULES = ("best", "pareto", "knee", "ideal", "constrained")
 
 
 def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)

@@ -104,22 +104,22 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     if figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests, sf_rank))
-    return _with_tradeoff(report, trials, min_support, figures, rate, sf_reading)
+    return _with_tradeoff(report, trials, min_support, figures, rate, sf_reading, significance)
 
 
 def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate=None,
-                   sf_reading: str = "all") -> Report:
+                   sf_reading: str = "all", significance: bool = True) -> Report:
     """A multi-metric search's trade-off (``report.pareto``): every replicated configuration its
     recorded rule selects in ``tradeoff`` (pareto.md, pareto.csv) and, with figures, each arm's
-    front."""
+    front. Its test |SF|'s support needs the per-example scores, as the tests do."""
     from harness.report import pareto
 
     if not pareto.has_tradeoff(trials):
         return report
-    points = pareto.replicated_points(trials, min_support, sf_reading)
+    points = pareto.replicated_points(trials, min_support, sf_reading, support=significance)
     if figures:
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
-    supports = sorted({pareto.recorded_min_support(r, min_support) for r in trials.searched})
+    supports = sorted({pareto.arm_selection(trials, d, m, min_support).min_support for d, m in pareto.arms(trials)})
     selected = pareto.sf_metrics(trials)
     first = sorted({(r.job.selection or {}).get("metrics", ["valid_auc"])[0] for r in trials.searched})
     note = (f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
@@ -313,7 +313,9 @@ def _caption(tests: TestConfig, comparisons, significance: bool, summary, table,
                  + ("; a Table 1 contrast: inside minus outside" if (comparisons.relation == CONTRAST).any() else "")
                  + ")"
                  + ("; for SF, of |SF|: each seed's |SF| minus the other's, averaged over the seeds (--sf-effect abs)"
-                    if tests.sf_effect == "abs" else "")
+                    if tests.sf_effect == "abs" else
+                    "; for SF, of signed SF, though the table ranks |SF| (--sf-effect abs tests |SF|)"
+                    if sf_rank == "abs" else "")
                  + ". With "
                  f"{max(seeds)} seed(s) it has little power: a missing {MARK} is often a too small study, not "
                  "no difference. comparisons.csv also gives the user-level permutation test with the trained "
@@ -355,11 +357,12 @@ def _power(tests: TestConfig, comparisons) -> list[str]:
         if mdes:
             notes.append(f"{where}, {pair}: the smallest difference this study detects "
                          f"(two-sided α = {tests.alpha}, power {POWER:.0%}, its seeds and test pairs), in points "
-                         f"×100: {mdes}")
+                         f"×100{', SF as |SF|' if tests.sf_effect == 'abs' else ''}: {mdes}")
         needs = "; ".join(f"{LABELS[r.metric]} {r.paper_gap:+.1f} → {int(r.seeds_for_paper_gap)} seeds"
                           for r in part.itertuples() if pd.notna(r.seeds_for_paper_gap))
         if needs:
-            notes.append(f"{where}, {pair}: the paper's own gaps would need, at these test "
+            notes.append(f"{where}, {pair}: the paper's own gaps"
+                         f"{' (SF as |SF|)' if tests.sf_effect == 'abs' else ''} would need, at these test "
                          f"pairs per seed: {needs}")
     count = int(comparisons["p"].notna().sum()) if len(comparisons) else 0
     floor = count / (tests.resamples + 1)

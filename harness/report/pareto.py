@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 from harness.config.sweep import Selection
 from harness.config.train import SUPPORT
 from harness.pareto import pareto_mask
-from harness.report.collect import Trials, performance_setting, values_of, with_sf_reading
+from harness.report.collect import (Trials, chosen_configs, performance_setting, recorded_selection, values_of,
+                                    with_sf_reading)
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support
 
 COLUMNS = ["dataset", "method", "config_id", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds",
@@ -31,21 +32,10 @@ COLUMNS = ["dataset", "method", "config_id", "params", "valid_auc", "valid_abs_s
            "test_sf_thin"]
 
 
-def recorded_selection(record, default_min_support: int) -> Selection:
-    """The sweep's selection for this search record's arm, as the record carries it; for a
-    record from before the sweep wrote it, every Pareto-optimal configuration on validation AUC
-    and |SF| (S the Yes answers) at ``default_min_support`` (the report's --min-support)."""
-    s = record.job.selection
-    if not s:
-        return Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "pareto", min_support=default_min_support)
-    return Selection(tuple(s["metrics"]), tuple(s["modes"]), s.get("rule") or "pareto", s.get("best"),
-                     dict(s.get("bounds") or {}), int(s.get("min_support") or default_min_support))
-
-
-def recorded_min_support(record, default: int) -> int:
-    """The ``select.min_support`` the sweep selected this search record's arm with (records since
-    the sweep writes its selection), else ``default`` (the report's --min-support)."""
-    return int(((record.job.selection or {}).get("min_support")) or default)
+def _default(min_support: int) -> Selection:
+    """Records from before the sweep wrote its selection: every Pareto-optimal configuration on
+    validation AUC and |SF| (S the Yes answers), at the report's --min-support."""
+    return Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "pareto", min_support=min_support)
 
 
 def sf_metric(record) -> str:
@@ -60,7 +50,7 @@ def sf_metrics(trials: Trials) -> list[str]:
     return sorted({sf_metric(r) for r in trials.searched})
 
 
-def _arms(trials: Trials) -> dict[tuple, list]:
+def arms(trials: Trials) -> dict[tuple, list]:
     """(dataset, method) -> that arm's ok search records, in the records' order."""
     arms: dict[tuple, list] = {}
     for r in trials.searched:
@@ -69,48 +59,71 @@ def _arms(trials: Trials) -> dict[tuple, list]:
     return arms
 
 
+def arm_selection(trials: Trials, dataset: str, method: str, min_support: int) -> Selection:
+    """The selection the sweep last replicated this arm under (``collect.recorded_selection``)."""
+    mine = [r for r in (*trials.searched, *trials.replicated.values())
+            if r.job.dataset == dataset and r.job.method == method]
+    return recorded_selection(mine, _default(min_support))
+
+
 def search_points(trials: Trials, min_support: int) -> pd.DataFrame:
     """One row per finished search trial: its validation AUC and |SF| (×100; the |SF| metric it was
     selected on; NaN when undefined or resting on fewer targets than the sweep's recorded
     ``select.min_support``, or ``min_support`` for a record without it), whether it is on its
     arm's front and whether the sweep's rule selects it. The front and the selection are the
-    sweep's own computation (``Selection``) over every metric the search selected on."""
+    sweep's own computation (``Selection``, as the arm was last replicated under) over every
+    metric the search selected on."""
     rows = []
-    for (dataset, method), records in _arms(trials).items():
-        selection = recorded_selection(records[0], min_support)
+    for (dataset, method), records in arms(trials).items():
+        selection = arm_selection(trials, dataset, method, min_support)
         values = [selection.values(r.metrics) for r in records]
         points = np.array([[np.nan if v is None else float(v) for v in row] for row in values], dtype=float)
         front = pareto_mask(points, [mode == "max" for mode in selection.modes])
-        chosen = set(selection.choose([r.metrics for r in records]))
+        chosen = chosen_configs(records, selection)
+        metric = next((m for m in selection.metrics if m in SUPPORT), None)
         for i, r in enumerate(records):
-            metric = sf_metric(r)
-            sf = values[i][selection.metrics.index(metric)] if metric in selection.metrics else None
+            sf = values[i][selection.metrics.index(metric)] if metric else None
             rows.append({"dataset": dataset, "method": method, "config_id": r.job.config_id,
                          "valid_auc": _percent(r.metrics.get("valid_auc")), "valid_abs_sf": _percent(sf),
-                         "front": bool(front[i]), "selected": i in chosen})
+                         "front": bool(front[i]), "selected": r.job.config_id in chosen})
     return pd.DataFrame(rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf", "front",
                                        "selected"])
 
 
-def replicated_points(trials: Trials, min_support: int = MIN_SUPPORT, sf_reading: str = "all") -> pd.DataFrame:
+def _kept(trials: Trials, min_support: int) -> tuple[dict, list[str]]:
+    """The replicated records of the configurations the recorded rule selects (every one of an
+    arm that searched nothing), and '<arm> <config_id>' of those it does not."""
+    points = search_points(trials, min_support)
+    chosen = {(d, m, c) for d, m, c, s in points[["dataset", "method", "config_id", "selected"]]
+              .itertuples(index=False) if s}
+    searched = {(d, m) for d, m in zip(points.dataset, points.method)}
+    keep, left = {}, set()
+    for key, r in trials.replicated.items():
+        arm = (r.job.dataset, r.job.method)
+        if arm not in searched or (*arm, r.job.config_id) in chosen:
+            keep[key] = r
+        else:
+            left.add(f"{r.job.arm} {r.job.config_id}")
+    return keep, sorted(left)
+
+
+def replicated_points(trials: Trials, min_support: int = MIN_SUPPORT, sf_reading: str = "all",
+                      support: bool = True) -> pd.DataFrame:
     """One row per replicated configuration that the sweep's recorded rule selects from its arm's
     search records: its parameters, its search trial's validation metrics, and its test AUC and
     |SF| (×100, under the setting it was trained on, with Eq. 4's ``sf_reading`` as the main
-    table) over seeds, and ``test_sf_support``: the fewest recommended targets stereotyped to a
-    group that |SF| rests on, over its seeds (``test_sf_thin``: fewer than ``min_support``, as the
-    main table flags it). A configuration replicated but not selected (the
-    YAML's rule changed since) is left out: ``unselected`` names it."""
-    selected = search_points(trials, min_support)
-    chosen = {(d, m, c) for d, m, c, s in selected[["dataset", "method", "config_id", "selected"]]
-              .itertuples(index=False) if s}
-    searched_arms = {(d, m) for d, m in zip(selected.dataset, selected.method)}
-    keep = {k: r for k, r in trials.replicated.items()
-            if (r.job.dataset, r.job.method) not in searched_arms
-            or (r.job.dataset, r.job.method, r.job.config_id) in chosen}
+    table) over seeds, and with ``support`` (it reads the per-example scores) ``test_sf_support``:
+    the fewest recommended targets stereotyped to a group that a defined test |SF| of its seeds
+    rests on (``test_sf_thin``: fewer than ``min_support``, as the main table flags it). A
+    configuration replicated but not selected (the YAML's rule changed since) is left out:
+    ``unselected`` names it."""
+    keep, _ = _kept(trials, min_support)
+    if not keep:
+        return pd.DataFrame(columns=COLUMNS)
     measured = dataclasses.replace(trials, records=keep, values=values_of(keep, ("all",)))
     measured = with_sf_reading(measured, ("all",), sf_reading)
     values = measured.values.set_index("key")
-    support = sf_support(measured, ("all",), sf_reading) if keep else None
+    counts = sf_support(measured, ("all",), sf_reading) if support else None
     search = {(r.job.arm, r.job.config_id): r for r in trials.searched if r.ok}
     by_config: dict[tuple, list] = {}
     for r in keep.values():
@@ -122,29 +135,26 @@ def replicated_points(trials: Trials, min_support: int = MIN_SUPPORT, sf_reading
         sf = [abs(values.loc[r.key, f"sf_{performance_setting(r)}"]) for r in records]
         first = search.get((records[0].job.arm, config_id), records[0])
         metric = sf_metric(first)
-        targets = [support[(support.dataset == dataset) & (support.method == method) & (support.seed == r.job.seed)
-                           & (support.column == f"sf_{performance_setting(r)}")].targets.min() for r in records]
+        fewest = np.nan
+        if counts is not None:
+            mine = counts[counts.key.isin([r.key for r in records]) & counts.defined
+                          & (counts.column == counts.key.map({r.key: f"sf_{performance_setting(r)}" for r in records}))]
+            fewest = float(mine.targets.min()) if len(mine) else np.nan
         rows.append({"dataset": dataset, "method": method, "config_id": config_id,
                      "params": json.dumps(records[0].job.params, sort_keys=True),
                      "valid_auc": _percent(first.metrics.get("valid_auc")),
                      "valid_abs_sf": _percent(first.metrics.get(metric)),
                      "valid_sf_support": first.metrics.get(SUPPORT[metric]), "seeds": len(records),
                      **_spread("test_auc", auc), **_spread("test_abs_sf", sf),
-                     "sf_seeds": int(np.sum(~np.isnan(sf))), "test_sf_support": int(np.min(targets)),
-                     "test_sf_thin": bool(np.min(targets) < min_support)})
+                     "sf_seeds": int(np.sum(~np.isnan(sf))), "test_sf_support": fewest,
+                     "test_sf_thin": bool(fewest < min_support)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def unselected(trials: Trials, min_support: int = MIN_SUPPORT) -> list[str]:
     """The replicated configurations the sweep's recorded rule does not select from the search
     records (replicated under an earlier rule or budget): '<arm> <config_id>'."""
-    selected = search_points(trials, min_support)
-    chosen = {(d, m, c) for d, m, c, s in selected[["dataset", "method", "config_id", "selected"]]
-              .itertuples(index=False) if s}
-    searched_arms = {(d, m) for d, m in zip(selected.dataset, selected.method)}
-    return sorted({f"{r.job.arm} {r.job.config_id}" for r in trials.replicated.values()
-                   if (r.job.dataset, r.job.method) in searched_arms
-                   and (r.job.dataset, r.job.method, r.job.config_id) not in chosen})
+    return _kept(trials, min_support)[1]
 
 
 def has_tradeoff(trials: Trials) -> bool:
@@ -162,7 +172,8 @@ def to_markdown(points: pd.DataFrame) -> str:
         test_auc=[_cell(m, s) for m, s in zip(points.test_auc_mean, points.test_auc_std)],
         test_abs_sf=[_cell(m, s) + ("" if k == n else f" [{k}/{n} seeds]") + (f" {FLAG}" if thin else "")
                      for m, s, k, n, thin in zip(points.test_abs_sf_mean, points.test_abs_sf_std, points.sf_seeds,
-                                                 points.seeds, points.test_sf_thin)])
+                                                 points.seeds, points.test_sf_thin)],
+        test_sf_support=["–" if pd.isna(t) else str(int(t)) for t in points.test_sf_support])
     keep = ["dataset", "method", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds", "test_auc",
             "test_abs_sf", "test_sf_support"]
     return shown[keep].to_markdown(index=False, floatfmt=".2f")

@@ -18,7 +18,7 @@ FLAG = "‡"
 
 
 def sf_support(trials: Trials, relations, sf_reading: str = "all") -> pd.DataFrame:
-    """One row per (record, relation, setting, group): dataset, method, seed, targets, users,
+    """One row per (record, relation, setting, group): key, dataset, method, seed, targets, users,
     available, and ``defined``: whether that record's SF is defined there (every group has a target).
     ``sf_reading="group_users"`` counts only the group's users' recommended pairs, as that
     reading of Eq. 4's denominator does."""
@@ -37,7 +37,7 @@ def sf_support(trials: Trials, relations, sf_reading: str = "all") -> pd.DataFra
                     users = frame["user_group"].to_numpy() == group
                     in_group = keep & users
                     stereotyped = frame[f"target_in_{group}"].to_numpy(dtype=bool)
-                    rows.append({"dataset": record.job.dataset, "method": record.job.method,
+                    rows.append({"key": key, "dataset": record.job.dataset, "method": record.job.method,
                                  "seed": record.job.seed, "relation": relation, "column": f"sf_{setting}",
                                  "group": group,
                                  "targets": int(((in_group if sf_reading == "group_users" else keep)
@@ -45,7 +45,7 @@ def sf_support(trials: Trials, relations, sf_reading: str = "all") -> pd.DataFra
                                  "users": int(frame.loc[in_group, "user"].nunique()),
                                  "available": int(((pairs & users if sf_reading == "group_users" else pairs)
                                                    & stereotyped).sum())})
-    frame = pd.DataFrame(rows, columns=["dataset", "method", "seed", "relation", "column", "group", "targets",
+    frame = pd.DataFrame(rows, columns=["key", "dataset", "method", "seed", "relation", "column", "group", "targets",
                                         "users", "available"])
     frame["defined"] = frame.groupby(["dataset", "method", "seed", "relation", "column"]).targets.transform("min") > 0
     return frame

@@ -161,7 +161,7 @@ class Sweep:
         selection = self.spec.selection
         rows = [selection.values(r.metrics) if r.ok or r.status == "stopped" else [None] for r in finished]
         known = [(r.job.params, row) for r, row in zip(finished, rows) if None not in row]
-        failed = [r.job.params for r, row in zip(finished, rows) if None in row and r.status != "stopped"]
+        failed = [r.job.params for r, row in zip(finished, rows) if None in row]
         if known or failed:
             self.log(f"[{arm.key}] Optuna warm-started with {len(known) + len(failed)} finished search trial(s)"
                      + (f" ({len(failed)} failed or without a defined selection metric)" if failed else ""))

@@ -1,5 +1,6 @@
 """The report over fixture records written by the harness's own code (tests/report/fixtures.py)."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from harness.report import ReportError, build_report
 from harness.report.__main__ import main
+from harness.records import Store
 from harness.report.collect import load
 
 from .fixtures import write_experiment, write_record
@@ -510,7 +512,15 @@ def test_an_sf_claim_read_on_its_distance_from_zero_tests_each_seeds_abs_sf(tmp_
         gap = per_seed.loc[a, row.metric].abs() - per_seed.loc[b, row.metric].abs()
         assert row.effect == pytest.approx(gap.mean(), abs=1e-9)
         tested += 1
+        if row.relation != "inside-outside":          # the seed-level t-test reads the same |SF|
+            from scipy.stats import ttest_rel
+
+            assert row.seed_p == pytest.approx(ttest_rel(per_seed.loc[a, row.metric].abs(),
+                                                         per_seed.loc[b, row.metric].abs()).pvalue)
     assert tested == 3 * 4                             # mos vs weak inside and outside, two contrasts
+    users = [c[(c.relation == "outside") & (c.metric == "sf_implicit")].iloc[0][["p_users", "ci_users_low"]]
+             for c in (signed.comparisons, absolute.comparisons)]
+    assert users[0].ci_users_low != pytest.approx(users[1].ci_users_low)     # the user-level test reads |SF| too
     outside = signed.comparisons[(signed.comparisons.relation == "outside")
                                  & (signed.comparisons.metric == "sf_implicit")].effect.iloc[0]
     assert outside != pytest.approx(absolute.comparisons.set_index(["relation", "metric"])
@@ -585,6 +595,49 @@ def test_the_tradeoff_leaves_out_what_the_recorded_rule_no_longer_selects_and_fl
     assert any("no longer selects from the search records are left out of pareto.md: movielens-100k/mos c" in n
                for n in report.notes)
     assert "‡" in report.tradeoff.pipe(__import__("harness.report.pareto", fromlist=["to_markdown"]).to_markdown)
+
+
+def test_each_tradeoff_point_carries_its_own_test_sf_support(tmp_path):
+    """The fewest recommended targets stereotyped to a group, over the point's own seeds, counted
+    here from the per-example scores; without the scores' tests (--no-significance) none."""
+    folder = _tradeoff_experiment(tmp_path, PARETO, {"a": (0.70, 0.10, 20, 0.1), "b": (0.80, 0.30, 20, 0.1)},
+                                  seeds=(1, 2))
+    from harness.report.pareto import replicated_points
+
+    trials = load(folder)
+    points = replicated_points(trials, min_support=10).set_index("config_id")
+    for config_id in ("a", "b"):
+        fewest = []
+        for r in (r for r in trials.replicated.values() if r.job.config_id == config_id):
+            frame = trials.scores(r.key)
+            frame = frame[(frame.setting == "implicit") & (frame.score > 0)]
+            fewest.append(min(int(frame[f"target_in_{g}"].sum()) for g in ("female", "male")))
+        assert points.loc[config_id, "test_sf_support"] == min(fewest)
+    assert points.loc["a", "test_sf_support"] != points.loc["b", "test_sf_support"]
+    bare = replicated_points(trials, min_support=10, support=False)
+    assert bare.test_sf_support.isna().all() and not bare.test_sf_thin.any()
+
+
+def test_the_tradeoff_reads_the_rule_the_arm_was_last_replicated_under(tmp_path):
+    """The YAML's rule changed from pareto to knee once the search was done: the replication
+    records carry the knee, so the knee's configuration is kept and the pareto-only one is not.
+    With nothing selected left the trade-off is empty, not an error."""
+    from harness.report.collect import restrict
+    from harness.report.pareto import replicated_points, unselected
+
+    search = {"a": (0.70, 0.10, 20, 0.1), "b": (0.78, 0.12, 20, 0.1), "c": (0.80, 0.40, 20, 0.1)}
+    folder = _tradeoff_experiment(tmp_path, PARETO, search, replicated=())
+    store = Store(str(folder))
+    for config_id in ("b", "c"):
+        write_record(store, "pareto", "movielens-100k", "mos", 1, 1.5, config_id=config_id,
+                     selection=dict(PARETO, rule="knee"), date="2026-11-26T00:00:00+00:00")
+    trials = load(folder)
+    assert unselected(trials) == ["movielens-100k/mos c"]
+    assert sorted(replicated_points(trials).config_id) == ["b", "cfg"]      # mos b, and llm's one
+    only_c = restrict(trials, {"mos"})
+    only_c = dataclasses.replace(only_c, replicated={k: r for k, r in only_c.replicated.items()
+                                                     if r.job.config_id == "c"})
+    assert replicated_points(only_c).empty
 
 
 def test_the_tradeoffs_test_sf_takes_the_tables_reading_of_eq4(tmp_path):
