@@ -165,7 +165,9 @@ class Report:
         return renderers[fmt]()
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write every format, the comparisons and the figures under ``folder``; returns the paths."""
+        """Write every format, the comparisons and the figures under ``folder``, and remove the
+        trade-off files and figures an earlier report left there that this one does not write;
+        returns the paths written."""
         from harness.report.figures import save_figure
 
         folder = Path(folder)
@@ -191,6 +193,13 @@ class Report:
                 written.append(folder / name)
         for name, figure in sorted(self.figures.items()):
             written += save_figure(figure, folder / "figures" / name)
+        # what an earlier report wrote here and this one does not (a trade-off, a figure) would
+        # be read beside this one's files as if it were current
+        figures = folder / "figures"
+        for stale in (folder / "pareto.md", folder / "pareto.csv",
+                      *(sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg")) if figures.is_dir() else ())):
+            if stale.exists() and stale not in written:
+                stale.unlink()
         return written
 
 

@@ -106,6 +106,15 @@ def test_outputs_are_byte_identical_on_a_second_run(experiment, tmp_path):
             "comparisons.json", "tradeoff.png", "tradeoff.svg", "groups.png"} <= set(first)
 
 
+def test_a_report_removes_what_an_earlier_one_left_in_its_folder(experiment, tmp_path):
+    (tmp_path / "out" / "figures").mkdir(parents=True)
+    for name in ("pareto.md", "pareto.csv", "figures/pareto.png", "figures/pareto.svg", "notes.txt"):
+        (tmp_path / "out" / name).write_text("from an earlier report")
+    written = build_report(experiment, **FAST).save(tmp_path / "out")
+    left = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert left == {p.relative_to(tmp_path / "out").as_posix() for p in written} | {"notes.txt"}
+
+
 def test_paper_numbers_beside_ours(experiment):
     report = build_report(experiment, paper=True, **FAST)
     paper = _row(report, "movielens-100k", "mos", source="paper")
