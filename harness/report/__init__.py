@@ -126,7 +126,8 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
             f"|SF| ({' and '.join(selected)}); the validation front counts an SF on "
             f"{' or '.join(map(str, supports))} or more recommended targets per group (the sweep's "
             "select.min_support); "
-            "means ± sd over seeds, no test made (the table above shows one configuration per arm: the most seeds, "
+            "means ± sd over seeds, no test made (the table above shows one configuration per arm: of those the "
+            "recorded rule selects, the most seeds, "
             f"then the best {' or '.join(first)} of its search trial)"
             + _tradeoff_s(rate, selected))
     notes = [note]
