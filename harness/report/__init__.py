@@ -76,8 +76,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
         raise ReportError(f"reference method {reference!r} has no ok records in {folder}; methods with records: "
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
     # the paper's gaps: from the table asked for (--paper, --paper-table), else the experiment's name
-    comparisons = compare(trials, tests, relations, log, table if table is not None else published.table_for(trials.experiment)) \
-        if significance else no_comparisons()
+    gaps = table if table is not None else published.table_for(trials.experiment)
+    comparisons = compare(trials, tests, relations, log, gaps) if significance else no_comparisons()
     references, reference_notes = reference_values(trials, relations, reference, random_seed=seed,
                                                    sf_denominator=sf_reading, rate=rate) if significance else (None, [])
     summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)

@@ -52,11 +52,11 @@ def sf_metrics(trials: Trials) -> list[str]:
 
 def arms(trials: Trials) -> dict[tuple, list]:
     """(dataset, method) -> that arm's ok search records, in the records' order."""
-    arms: dict[tuple, list] = {}
+    out: dict[tuple, list] = {}
     for r in trials.searched:
         if r.ok:
-            arms.setdefault((r.job.dataset, r.job.method), []).append(r)
-    return arms
+            out.setdefault((r.job.dataset, r.job.method), []).append(r)
+    return out
 
 
 def arm_selection(trials: Trials, dataset: str, method: str, min_support: int) -> Selection:
