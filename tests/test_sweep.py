@@ -8,8 +8,10 @@ clone without ../shared runs them too:
   search with ASHA and its replication on every seed, an arm whose every trial fails
   (recorded; the sweep goes on), the report, and a trial's numbers equal to those of the
   same run outside Ray;
-- ``pareto_mos.yaml --smoke``: a search on validation AUC and |SF| whose replication runs
-  exactly its Pareto set, every record carrying every metric and the sweep's selection;
+- ``pareto_mos.yaml --smoke``: a search on validation AUC and |SF|, interrupted by SIGINT
+  (the sweep stops with exit 130, records no cut-off trial and selects nothing), run again:
+  its replication runs exactly its Pareto set, every record carrying every metric and the
+  sweep's selection;
 - a bad YAML, and a configuration no trial could run, refused before Ray starts.
 
 Marked ``extended`` (``make test-all``, not ``make test``): two Train workers in one trial,
@@ -351,14 +353,37 @@ def _pareto_brute_force(rows: list[dict], min_support: int, sf: str = "valid_abs
 
 
 def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
-    """pareto_mos.yaml --smoke (MoS alone): every record carries every validation metric; the
-    configurations replicated are exactly the Pareto set of the search records, on every seed."""
+    """pareto_mos.yaml --smoke (MoS alone), interrupted with SIGINT (Ctrl-C) once its first
+    search record is written: the sweep stops (exit 130, no record for a cut-off trial, no
+    selection from a partial search, no replication). Run again, it finishes: every record
+    carries every validation metric, and the configurations replicated are exactly the
+    Pareto set of the search records, on every seed."""
     space = _space(tmp_path, SPACES / "pareto_mos.yaml", "pareto", (
         "methods: [{name: mos, head: mos}]\nsearch: {objectives.up5.weight: null}\n"
         "smoke: {datasets: [synthetic-movielens]}\n"))
     spec = load_spec(space, smoke=True)
-    _sweep(space, tmp_path)
-    records = _records(tmp_path / "pareto-smoke")
+    folder = tmp_path / "pareto-smoke"
+    first = subprocess.Popen(_command(space, tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        _wait_for(lambda: _records(folder) or first.poll() is not None, 600,
+                  f"the first search record in {folder / 'trials'}")
+        assert first.poll() is None, f"the sweep exited ({first.returncode}) before any trial finished"
+        first.send_signal(signal.SIGINT)                       # Ctrl-C, to the sweep's own process
+        output, _ = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+    records = _records(folder)
+    assert first.returncode == 130, f"exit {first.returncode} after SIGINT:\n{output[-3000:]}"
+    assert "stopped before the end" in output and "run the same command again to resume" in output, output[-3000:]
+    assert not re.search(r"\] pareto \(", output), f"selected on a partial search:\n{output[-3000:]}"
+    assert all(r["status"] == "ok" and r["phase"] == "search" for r in records.values()), _statuses(records)
+    assert 1 <= len(records) < spec.budget, _statuses(records)
+
+    _sweep(space, tmp_path)                                     # the same command again
+    records = _records(folder)
     table = _statuses(records)
     assert records and all(r["status"] == "ok" for r in records.values()), table
     from harness.config.train import VALID_METRICS

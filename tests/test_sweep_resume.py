@@ -5,6 +5,7 @@ an arm whose every search trial failed is reported and left out of replication."
 import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,8 +16,15 @@ from harness.sweep import Sweep
 SPACE = Path(__file__).resolve().parents[1] / "search_spaces" / "mos.yaml"
 
 
-class _NoResults(list):
-    pass
+def _stub_tuner(sweep, calls: list, call=lambda name, param_space, num_samples, search_alg: param_space):
+    """In place of Ray Tune: each Tuner the sweep asks for is noted in ``calls`` (``call`` of its
+    arguments) and its ``fit()`` runs nothing, as a phase whose every trial Tune ended."""
+    def tuner(name, param_space, num_samples, search_alg=None, arm=None, total=1, **kwargs):
+        calls.append(call(name, param_space, num_samples, search_alg))
+        sweep.progress = SimpleNamespace(ended=total, early={})
+        return SimpleNamespace(fit=lambda: [])
+
+    sweep._tuner = tuner
 
 
 def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
@@ -29,8 +37,8 @@ def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
     job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
     Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics={"valid_auc": 0.71}))
     calls = []
-    sweep._tuner = lambda name, param_space, num_samples, search_alg=None, arm=None, total=1: calls.append(
-        (name, param_space, num_samples, search_alg)) or type("T", (), {"fit": lambda self: _NoResults()})()
+    _stub_tuner(sweep, calls, lambda name, param_space, num_samples, search_alg: (name, param_space, num_samples,
+                                                                               search_alg))
     selected = sweep.search(arm)
     assert selected == [params]
     [(name, param_space, num_samples, searcher)] = calls
@@ -87,8 +95,7 @@ def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thi
         job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
         Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics=metrics))
     calls = []
-    sweep._tuner = lambda name, param_space, num_samples, search_alg=None, arm=None, total=1: calls.append(
-        (param_space, search_alg)) or type("T", (), {"fit": lambda self: _NoResults()})()
+    _stub_tuner(sweep, calls, lambda name, param_space, num_samples, search_alg: (param_space, search_alg))
     assert sweep.search(arm) == [corners[0]]                       # the thin one cannot be selected on SF
     [(param_space, searcher)] = calls
     searcher.set_search_properties(None, None, param_space)
@@ -128,8 +135,7 @@ def test_the_replication_phase_runs_exactly_what_the_rule_selects_on_the_other_s
                                                                    "valid_sf_support": 50}))
     sweep = Sweep(dataclasses.replace(spec, budget=4), str(tmp_path), str(tmp_path / "ray"), log=lambda m: None)
     calls = []
-    sweep._tuner = lambda name, param_space, num_samples, **kwargs: calls.append(param_space) or \
-        type("T", (), {"fit": lambda self: _NoResults()})()
+    _stub_tuner(sweep, calls)
     selected = sweep.search(arm)
     key = lambda params: json.dumps(params, sort_keys=True)  # noqa: E731
     assert sorted(map(key, selected)) == sorted(key(corners[i]) for i in expected)
@@ -181,3 +187,34 @@ def test_a_failed_search_trial_is_a_failed_trial_of_the_resumed_study(tmp_path):
     [failed] = [t for t in searcher._ot_study.trials if t.state.name == "FAIL"]
     assert failed.params == params and failed.values is None
     assert any("1 failed or without a defined selection metric" in m for m in logs)
+
+
+def test_only_a_trial_tune_ended_early_is_recorded_stopped(tmp_path):
+    """After a phase: a trial ASHA stopped (Tune completed it, it wrote no record) is recorded
+    stopped with its last validation score; a trial Ctrl-C cut off (Tune never completed it) gets
+    no record, keeps its marker, and the sweep stops; so does a phase that ended fewer trials
+    than it had (Ctrl-C between two trials). The real Ctrl-C: test_sweep.py."""
+    from harness.sweep import SweepInterrupted
+
+    spec = load_spec(SPACE, smoke=True)
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
+    [arm] = spec.arms()
+    corners = [{path: d.corners()[i % len(d.corners())] for path, d in spec.search_space(arm).items()}
+               for i in range(2)]
+    jobs = [TrialJob(spec.name, "search", arm.key, spec.config_id(arm, p), p, spec.seeds[0]) for p in corners]
+    store = Store(str(tmp_path))
+    for job in jobs:
+        store.mark_running(job)
+    asha = {"phase": "search", "arm": arm.key, "seed": spec.seeds[0], **corners[0]}
+    sweep.progress = SimpleNamespace(ended=1, early={"t0": (asha, {"valid_auc": 0.6, "epoch": 1})})
+    with pytest.raises(SweepInterrupted, match=r"search ended with 1 trial\(s\) that wrote no record"):
+        sweep._finish("search", 2)
+    stopped = store.read(jobs[0].key)
+    assert stopped.status == "stopped" and stopped.metrics == {"valid_auc": 0.6}
+    assert store.read(jobs[1].key) is None and [j.key for j in store.running()] == [jobs[1].key]
+
+    store.write(TrialRecord(jobs[1], "ok", metrics={"valid_auc": 0.7}))
+    sweep.progress = SimpleNamespace(ended=2, early={})
+    with pytest.raises(SweepInterrupted, match="interrupted after 2 of its 3 trial"):
+        sweep._finish("search", 3)
+    sweep._finish("search", 2)                                            # every trial ended: go on

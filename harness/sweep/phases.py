@@ -6,6 +6,8 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import signal
+import threading
 import time
 
 from harness.console import Console, SweepStatus
@@ -83,6 +85,9 @@ class Sweep:
             scheduler = ASHAScheduler(metric=self.spec.metric, mode=self.spec.mode,
                                       max_t=epochs + 1,
                                       grace_period=asha.grace_period, reduction_factor=asha.reduction_factor)
+        # kept for _finish: which trials Tune ended (done, failed, or stopped by ASHA)
+        self.progress = Progress(SweepStatus(name, total, epochs, self.concurrency, arm_epochs=arm_epochs,
+                                             plan=dict(plan or {}), costs=costs), self.console, self.results)
         return tune.Tuner(
             trainable, param_space=param_space,
             # reuse_actors: the trial actor (which imports the harness, ~5 s here) is kept
@@ -99,19 +104,40 @@ class Sweep:
             run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
                                       storage_path=self.train_storage, verbose=self.verbose,
                                       failure_config=tune.FailureConfig(max_failures=self.spec.max_failures),
-                                      callbacks=[Progress(SweepStatus(name, total, epochs, self.concurrency,
-                                                                      arm_epochs=arm_epochs, plan=dict(plan or {}),
-                                                                      costs=costs),
-                                                          self.console, self.results)]),
+                                      callbacks=[self.progress]),
         )
 
-    def _record_stopped(self, results) -> None:
-        """Trials that ended without writing a record were stopped early (ASHA): record
-        that, with their last validation score, so a restart does not run them again."""
-        for job in self.store.running():
-            last = [r.metrics for r in results if job_of(r.config, self.spec).key == job.key]
-            if last and self.store.read(job.key) is None:
-                self.store.write(TrialRecord(job, "stopped", metrics={self.spec.metric: last[0].get(self.spec.metric)}))
+    @staticmethod
+    def _fit(tuner):
+        """``tuner.fit()``, then the SIGINT handler from before it back in place: Tune sets its
+        own for the run (Ctrl-C ends the run) and leaves it there when the run ends normally, so
+        a Ctrl-C between phases (Ray restarting) would set a flag nobody reads and be lost."""
+        main = threading.current_thread() is threading.main_thread()
+        before = signal.getsignal(signal.SIGINT) if main else None
+        try:
+            return tuner.fit()
+        finally:
+            if main and before is not None:
+                signal.signal(signal.SIGINT, before)
+
+    def _finish(self, phase: str, total: int) -> None:
+        """After a phase's ``Tuner.fit()``: record the trials the scheduler (ASHA) stopped, then
+        stop the sweep if the phase did not end every one of its ``total`` trials.
+
+        A trial ASHA stops ends in Tune (``on_trial_complete``) without writing a record: it gets
+        a record, status ``stopped``, with its last validation score, so a restart does not run it
+        again. A Ctrl-C makes Tune end the phase and return from ``fit()`` as if it had finished:
+        the running trials are cut off (Tune calls no ``on_trial_complete`` for them) and the
+        trials not yet started never run. Such trials get no record, only their marker stays
+        (the next run continues them from their checkpoints), and the sweep stops here rather
+        than select on a partial search or go on to the next phase."""
+        for config, last in self.progress.early.values():
+            job = job_of(config, self.spec)
+            if self.store.read(job.key) is None and any(j.key == job.key for j in self.store.running()):
+                self.store.write(TrialRecord(job, "stopped", metrics={self.spec.metric: last.get(self.spec.metric)}))
+        self._stop_if_unfinished(phase)
+        if self.progress.ended < total:
+            raise SweepInterrupted(f"{phase} was interrupted after {self.progress.ended} of its {total} trial(s) ended")
 
     def _records(self, arm_key: str, phase: str | None = None) -> list[TrialRecord]:
         return [r for r in self.store.records()
@@ -130,18 +156,18 @@ class Sweep:
         pending = [job.params for job in self.store.running() if job.arm == arm.key and job.phase == "search"]
         if pending:
             self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
-            self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, arm=arm,
-                        total=len(pending)).fit()
-            self._stop_if_unfinished(f"{arm.key} search")
+            self._fit(self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, arm=arm,
+                                  total=len(pending)))
+            self._finish(f"{arm.key} search", len(pending))
         finished = self._records(arm.key, "search")
         remaining = self.spec.budget - len(finished)
         if remaining > 0:
             searcher = self._searcher(arm, finished)
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
             param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
-            self._record_stopped(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher,
-                                             arm=arm, total=remaining).fit())
-            self._stop_if_unfinished(f"{arm.key} search")
+            self._fit(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher, arm=arm,
+                                  total=remaining))
+            self._finish(f"{arm.key} search", remaining)
         return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
 
     def _searcher(self, arm, finished: list[TrialRecord]):
@@ -207,8 +233,9 @@ class Sweep:
                  f"({count} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
         if jobs:
             plan = collections.Counter(job["arm"] for job in jobs)
-            self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs), arms=sorted(plan), plan=plan).fit()
-            self._stop_if_unfinished("replication")
+            self._fit(self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs), arms=sorted(plan),
+                                  plan=plan))
+            self._finish("replication", len(jobs))
 
     def _stop_if_unfinished(self, phase: str) -> None:
         """A phase that ends with trials holding no record (ok, failed or stopped) was interrupted
@@ -247,8 +274,15 @@ class Sweep:
             self.replicate(selected)
         except SweepInterrupted as stop:
             self.interrupted = str(stop)
+        except KeyboardInterrupt:     # a Ctrl-C outside Tune's fit (between phases), or a second one
+            self._stopped_by_user()
         finally:
             self.console.close()              # end the live line, so what follows starts on its own
+
+    def _stopped_by_user(self) -> None:
+        unfinished = self.store.running()
+        self.interrupted = ("interrupted (Ctrl-C)" + (f" with {len(unfinished)} trial(s) that wrote no record"
+                                                     if unfinished else ""))
 
     def summary(self, minutes: float) -> list[str]:
         """The closing block: what the records now hold, where they are, how to report them."""
@@ -318,6 +352,8 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
     class _Progress(Callback):
         def __init__(self):
             self.finished = set()        # trials whose last report said their record was written
+            self.ended = 0               # trials Tune completed or ended with an error
+            self.early = {}              # trial id -> (config, last result): completed without a record
 
         def on_trial_start(self, iteration, trials, trial, **info):
             job = trial.config.get("job", trial.config)
@@ -331,12 +367,17 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
             console.status(status.render(), event=not result.get("finished") or bool(result.get("reused")))
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            # a trial that ends before its record is written was stopped early (ASHA)
+            # a trial that ends before its record is written was stopped early (ASHA); a trial cut
+            # off by Ctrl-C does not come here (Tune stops it in its clean-up, without callbacks)
+            self.ended += 1
+            if trial.trial_id not in self.finished:
+                self.early[trial.trial_id] = (trial.config, dict(trial.last_result or {}))
             status.end(trial.trial_id, "done" if trial.trial_id in self.finished else "stopped")
             console.status(status.render(), event=True)
 
         def on_trial_error(self, iteration, trials, trial, **info):
             job = trial.config.get("job", trial.config)
+            self.ended += 1
             status.end(trial.trial_id, "failed")
             console.log(f"[{status.phase}] {job['arm']} seed {job['seed']} failed; its record in {results}/trials "
                         "holds the error (--verbose shows the trial's output)")
