@@ -31,7 +31,8 @@ def _tune_distribution(distribution):
 
 
 class SweepInterrupted(Exception):
-    """A phase ended with trials that wrote no record; the sweep stops (and resumes when run again)."""
+    """A phase ended before all its trials did (Ctrl-C, or a lost process); the sweep stops (and
+    resumes when run again)."""
 
 
 class Sweep:
@@ -131,9 +132,10 @@ class Sweep:
         trials not yet started never run. Such trials get no record, only their marker stays
         (the next run continues them from their checkpoints), and the sweep stops here rather
         than select on a partial search or go on to the next phase."""
+        running = {job.key for job in self.store.running()}
         for config, last in self.progress.early.values():
             job = job_of(config, self.spec)
-            if self.store.read(job.key) is None and any(j.key == job.key for j in self.store.running()):
+            if job.key in running and self.store.read(job.key) is None:
                 self.store.write(TrialRecord(job, "stopped", metrics={self.spec.metric: last.get(self.spec.metric)}))
         self._stop_if_unfinished(phase)
         if self.progress.ended < total:
@@ -275,14 +277,11 @@ class Sweep:
         except SweepInterrupted as stop:
             self.interrupted = str(stop)
         except KeyboardInterrupt:     # a Ctrl-C outside Tune's fit (between phases), or a second one
-            self._stopped_by_user()
+            unfinished = self.store.running()
+            self.interrupted = "interrupted (Ctrl-C)" + (
+                f" with {len(unfinished)} trial(s) that wrote no record" if unfinished else "")
         finally:
             self.console.close()              # end the live line, so what follows starts on its own
-
-    def _stopped_by_user(self) -> None:
-        unfinished = self.store.running()
-        self.interrupted = ("interrupted (Ctrl-C)" + (f" with {len(unfinished)} trial(s) that wrote no record"
-                                                     if unfinished else ""))
 
     def summary(self, minutes: float) -> list[str]:
         """The closing block: what the records now hold, where they are, how to report them."""
