@@ -1,4 +1,6 @@
-"""Significance tests for the report: pure functions over numpy arrays, on scipy.
+"""The user-level tests (the trained models held fixed: how sure we are of these checkpoints'
+numbers) and their resampling kernels, pure functions over numpy arrays, on scipy. The tests
+behind † and every verdict are at the seed level, in ``harness.seed_stats``.
 
 Shapes: N evaluated pairs (rows), U resampling units, B resamples, G groups.
 The unit is a test user within one seed's test split (SF is a ratio over a
@@ -155,30 +157,6 @@ class PairedResult:
     n_seeds: int = 0
 
 
-POWER = 0.8   # the power a minimum detectable effect is quoted at
-
-
-def minimum_detectable_effect(var_between: float, var_within: float, seeds: int, alpha: float = 0.05,
-                              power: float = POWER, users_factor: float = 1.0) -> float:
-    """The smallest true effect a two-sided test at ``alpha`` detects with ``power``, for a mean
-    over ``seeds`` seeds whose per-seed effect varies by ``var_between`` between seeds and by
-    ``var_within`` over the test users of a seed (``users_factor`` = this study's test pairs per
-    seed / the planned ones: more pairs shrink only the within part). Normal approximation:
-    ``(z_{1-alpha/2} + z_power) * sqrt((var_between + users_factor * var_within) / seeds)``."""
-    z = sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)
-    return float(z * np.sqrt((var_between + users_factor * var_within) / seeds))
-
-
-def seeds_to_detect(gap: float, var_between: float, var_within: float, alpha: float = 0.05,
-                    power: float = POWER) -> int | None:
-    """The fewest seeds (at this study's test pairs per seed) whose minimum detectable effect
-    is at most |gap|; None when the variances are unknown or the gap is 0."""
-    if not gap or np.isnan(gap) or np.isnan(var_between) or np.isnan(var_within):
-        return None
-    z = sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)
-    return max(2, int(np.ceil(z ** 2 * (var_between + var_within) / gap ** 2)))
-
-
 def paired_test(metric: PooledMetric, n_units: int, *, n_resamples: int = 10_000, confidence: float = 0.95,
                 seed: int = 0, batch: int = 500) -> PairedResult:
     """Paired permutation test and bootstrap interval of ``metric(A) - metric(B)`` on units.
@@ -238,7 +216,10 @@ def _bootstrap_interval(metric: PooledMetric, n_units: int, n_resamples: int, co
 
 def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resamples: int = 10_000,
                    confidence: float = 0.95, seed: int = 0, batch: int = 500) -> PairedResult:
-    """Paired two-level bootstrap of an effect averaged over seeds: training variance counts.
+    """Paired two-level bootstrap of an effect averaged over seeds. NOT the harness's test of a
+    claim: with few seeds it is anti-conservative (``harness.seed_stats`` says why, and
+    tests/report/test_calibration.py measures its false-positive rate); kept as the reference
+    that calibration test compares the seed-level test with.
 
     ``metrics[s]`` is seed s's ``PooledMetric`` over its own ``n_units[s]`` units (a test
     user of that seed's split). The effect is the mean over seeds of ``metric(A) - metric(B)``.
@@ -292,15 +273,3 @@ def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resampl
                         var_between, var_within, n_seeds)
 
 
-def seed_level_test(a: np.ndarray, b: np.ndarray) -> tuple[float, str]:
-    """Paired t-test over seeds (scipy.stats.ttest_rel). a, b: (S,) per-seed values
-    of two methods, paired by seed. Returns (p, reason); p is NaN with the reason
-    when it cannot be computed. With S = 3 it has very little power."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    keep = ~(np.isnan(a) | np.isnan(b))
-    if keep.sum() < 2:
-        return np.nan, f"needs at least 2 seeds with both values, got {int(keep.sum())}"
-    difference = a[keep] - b[keep]
-    if np.all(difference == difference[0]):
-        return (1.0, "") if difference[0] == 0 else (np.nan, "the per-seed differences have no spread")
-    return float(sps.ttest_rel(a[keep], b[keep]).pvalue), ""

@@ -54,7 +54,7 @@ LAYERS = [
     ("harness.batching", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
     ("harness.records", "harness.provenance"),
     ("harness.worker", "harness.executors", "harness.sweep", "harness.cluster", "harness.console"),
-    ("harness.report", "harness.stats"),
+    ("harness.report", "harness.stats", "harness.seed_stats", "harness.plan"),
 ]
 
 

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.report import captions
 from harness.report import paper as published
+from harness.report.claims import Claim
 from harness.report.collect import LABELS, ReportError, load, restrict, with_sf_reading
-from harness.report.compare import CONTRAST, SF_EFFECTS, TestConfig, compare, no_comparisons
-from harness.report.reference import DRAWS, reference_values
+from harness.report.compare import SF_EFFECTS, TestConfig, compare, no_comparisons
 from harness.report.decision import at_rate, parse_rate
-from harness.report.decision import describe as describe_rate
-from harness.report.remeasure import by_threshold, describe, remeasure, target_threshold
+from harness.report.reference import reference_values
+from harness.report.remeasure import remeasure, target_threshold
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
-from harness.report.table import MARK, SF_RANKS, Report, summarize
-from harness.stats import POWER
+from harness.report.table import SF_RANKS, Report, summarize
 
-__all__ = ["Report", "ReportError", "TestConfig", "build_report"]
+__all__ = ["Report", "ReportError", "TestConfig", "build_report", "measured_trials"]
 
 
 def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05, resamples: int = 10_000,
@@ -33,7 +33,7 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                  methods=None, significance: bool = True, figures: bool = True, allow_smoke: bool = False,
                  sf_rank: str = "abs", min_support: int = MIN_SUPPORT, sf_reading: str = "all",
                  z: float | None = None, threshold_scope: str | None = None, decision_rate=None,
-                 sf_effect: str = "signed", log=lambda *_: None) -> Report:
+                 sf_effect: str = "signed", claims: tuple[Claim, ...] = (), log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials.
 
     reference: the method every other one is tested against (and whose improvement
@@ -53,20 +53,15 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
     ``harness.report.decision``); None: the pairs a model answers Yes, as the paper.
     sf_effect: what an SF comparison tests, "signed" SF(reference) - SF(other) per seed (default)
     or "abs" |SF(reference)| - |SF(other)| per seed (``TestConfig.sf_effect``).
+    claims: the experiment's claims (``harness.report.claims``, from its report.yaml): Holm adjusts
+    over them alone, whatever rows ``methods`` shows, and each gets a verdict (claims.md); none:
+    the table's comparisons are the (exploratory) family.
     """
     _check_options(alpha, resamples, sf_rank, sf_reading, significance, sf_effect)
     rate = parse_rate(decision_rate)
-    tests = TestConfig(reference, alpha, resamples, seed, sf_reading, sf_effect)
-    trials = load(folder, ("all", "inside", "outside"), allow_smoke)
-    if methods:            # a table's tests are those of its rows: Holm adjusts over them alone
-        unknown = set(methods) - set(trials.values.method)
-        if unknown:
-            raise ReportError(f"--methods names {sorted(unknown)}, which have no records; "
-                              f"methods with records: {sorted(set(trials.values.method))}")
-        trials = restrict(trials, set(methods) | {reference})
-    threshold = target_threshold(trials, z, threshold_scope)
-    trials, rate_notes = at_rate(remeasure(trials, threshold, log), rate, log)
-    trials = with_sf_reading(trials, ("all", "inside", "outside"), sf_reading)
+    tests = TestConfig(reference, alpha, resamples, seed, sf_reading, sf_effect, tuple(claims))
+    trials, shown, threshold, rate_notes = measured_trials(folder, methods, reference, claims, z, threshold_scope,
+                                                           rate, sf_reading, allow_smoke, log)
     table = _paper_table(trials.experiment, paper, paper_table)
     relations = tuple(relations or (table.relations if table else ("all",)))
     bad = set(relations) - {"all", "inside", "outside"}
@@ -77,34 +72,55 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                           f"{sorted(set(trials.values.method))} (pass --reference METHOD)")
     # the paper's gaps: from the table asked for (--paper, --paper-table), else the experiment's name
     gaps = table if table is not None else published.table_for(trials.experiment)
-    comparisons = compare(trials, tests, relations, log, gaps) if significance else no_comparisons()
-    references, reference_notes = reference_values(trials, relations, reference, random_seed=seed,
+    comparisons = compare(trials, tests, relations, log, gaps, shown) if significance else no_comparisons()
+    rows = restrict(trials, shown) if shown else trials
+    references, reference_notes = reference_values(rows, relations, reference, random_seed=seed,
                                                    sf_denominator=sf_reading, rate=rate) if significance else (None, [])
-    summary = summarize(trials, comparisons, tests, relations, table, methods, sf_rank, references)
-    backbones = {str(r.job.backbone) for r in trials.records.values() if r.job.backbone}
+    summary = summarize(rows, comparisons, tests, relations, table, methods, sf_rank, references)
+    backbones = {str(r.job.backbone) for r in rows.records.values() if r.job.backbone}
     if table is not None and backbones:   # the paper's numbers come from T5: beside another backbone's they orient
         summary["comparable"] = None
         summary.loc[summary.source == "paper", "comparable"] = all(b.startswith("t5") for b in backbones)
     thin = []
     if significance:                                   # support needs the per-example scores, as the tests do
-        support = sf_support(trials, relations, sf_reading)
+        support = sf_support(rows, relations, sf_reading)
         summary = _with_support(summary, support, min_support)
         thin = thin_notes(support, min_support)
     # every column stays, even one undefined in every row: "–" there, and a note says so
     empty = [f"{LABELS[c]} is undefined in every row (the notes above give each record's reason)"
              for c in LABELS if summary[f"{c}_mean"].isna().all()]
     report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
-                    _caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones)
-                    + _threshold_sentence(trials, threshold) + _decision_sentence(rate),
-                    tuple(_notes(trials, relations) + empty + rate_notes + reference_notes + thin
-                          + _power(tests, comparisons)
-                          + _precision_notes(trials)),
-                    trials.smoke, sf_rank=sf_rank, per_seed=_per_seed(trials, references, relations),
+                    captions.caption(tests, comparisons, significance, summary, table, sf_rank, min_support, backbones)
+                    + captions.threshold_sentence(rows, threshold) + captions.decision_sentence(rate),
+                    tuple(captions.record_notes(rows, relations) + empty + rate_notes + reference_notes + thin
+                          + captions.verdict_notes(comparisons) + captions.power_notes(tests, comparisons)
+                          + captions.precision_notes(rows)),
+                    trials.smoke, sf_rank=sf_rank, per_seed=_per_seed(rows, references, relations),
                     provenance=provenance_summary(trials))
+    trials = rows
     if figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(trials, summary, tests, sf_rank))
     return _with_tradeoff(report, trials, min_support, figures, rate, sf_reading, significance)
+
+
+def measured_trials(folder, methods, reference: str, claims, z, threshold_scope, rate, sf_reading: str = "all",
+                    allow_smoke: bool = False, log=lambda *_: None):
+    """The records a report (or a plan) reads, measured at its reading: (trials, the methods shown
+    or None for all, the stereotype threshold, notes on the decision rate). ``methods`` restricts
+    the rows, but the claims' methods stay: the family is the experiment's."""
+    trials = load(folder, ("all", "inside", "outside"), allow_smoke)
+    shown = None
+    if methods:
+        unknown = set(methods) - set(trials.values.method)
+        if unknown:
+            raise ReportError(f"--methods names {sorted(unknown)}, which have no records; "
+                              f"methods with records: {sorted(set(trials.values.method))}")
+        shown = set(methods) | {reference}
+        trials = restrict(trials, shown | {m for c in claims for m in (c.a, c.b)})
+    threshold = target_threshold(trials, z, threshold_scope)
+    trials, rate_notes = at_rate(remeasure(trials, threshold, log), rate, log)
+    return with_sf_reading(trials, ("all", "inside", "outside"), sf_reading), shown, threshold, rate_notes
 
 
 def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate=None,
@@ -129,7 +145,7 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
             "means ± sd over seeds, no test made (the table above shows one configuration per arm: of those the "
             "recorded rule selects, the most seeds, "
             f"then the best {' or '.join(first)} of its search trial)"
-            + _tradeoff_s(rate, selected))
+            + captions.tradeoff_s(rate, selected))
     notes = [note]
     if points.test_sf_thin.any():
         notes.append(f"Trade-off: {FLAG} marks a test |SF| resting, on some seed, on fewer than {min_support} "
@@ -141,55 +157,12 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + tuple(notes))
 
 
-def _tradeoff_s(rate, selected: list[str]) -> str:
-    """Where a trade-off's test |SF| and its validation |SF| each take S, when they differ."""
-    on_rate = [m.endswith("_liked") for m in selected]
-    if rate is None and not any(on_rate):
-        return "."
-    test = "the Yes answers" if rate is None else f"the top-scored pairs, {describe_rate(rate)}"
-    valid = " or ".join(("the top-scored pairs, as many as are liked" if r else "the Yes answers") for r in on_rate)
-    return (f"; its test |SF| takes S = {test} (as the table; --decision-rate sets it), its validation |SF| "
-            f"S = {valid}, as the search selected on.")
 
 
-def _decision_sentence(rate) -> str:
-    """The caption's sentence on Eq. 4's S where it is not the paper's (the Yes answers)."""
-    if rate is None:
-        return ""
-    return (f" Recommendations (Eq. 4's S) are each row's top-scored test pairs, {describe_rate(rate)}, per seed "
-            "and prompt setting, not the pairs it answers Yes (this harness's reading of the paper's S; "
-            "--decision-rate yes): SF, Precision and Recall are measured there, AUC does not change; the reference "
-            "rows random and oracle (liked pairs first) recommend the same share, all-yes every pair; the paper's "
-            "published numbers, where shown, are on its own S.")
 
 
-def _threshold_sentence(trials, threshold) -> str:
-    """The caption's last sentence: the stereotype threshold the rows are measured at, and the
-    trials' own where they ran at another (whatever read stereotype labels in training read those)."""
-    own = by_threshold(trials.records.values())
-    if threshold is None:
-        return (" Stereotyped items (Eq. 3) at each trial's own threshold, which differ between rows: "
-                + "; ".join(f"{t}: {', '.join(m)}" for t, m in own.items())
-                + " (--z and --threshold-scope measure every row at one).")
-    other = {t: m for t, m in own.items() if t != describe(threshold)}
-    text = f" Stereotyped items (Eq. 3) at {describe(threshold)}, for every row"
-    if not other:
-        return text + "."
-    return (text + "; the trials of " + "; ".join(f"{', '.join(m)} ran at {t}" for t, m in other.items())
-            + ": their scores are measured here at the threshold above, while whatever they trained on stereotype "
-            "labels (L_fair, Eq. 12) was trained at theirs.")
 
 
-def _precision_notes(trials) -> list[str]:
-    """A table whose rows were computed at different precisions (``train.precision``) says so:
-    a comparison between them includes the precision's effect."""
-    by = {}
-    for r in trials.records.values():
-        by.setdefault(r.config["train"].get("precision", "fp32"), set()).add(r.job.method)
-    if len(by) < 2:
-        return []
-    return ["Precisions differ between rows (" + "; ".join(f"{p}: {', '.join(sorted(m))}" for p, m in sorted(by.items()))
-            + "): a comparison across them includes the precision's effect (train.precision)."]
 
 
 def _check_options(alpha: float, resamples: int, sf_rank: str, sf_reading: str, significance: bool,
@@ -284,95 +257,7 @@ def _with_support(summary, support, min_support: int):
     return summary
 
 
-def _caption(tests: TestConfig, comparisons, significance: bool, summary, table, sf_rank: str = "abs",
-             min_support: int = MIN_SUPPORT, backbones=()) -> str:
-    seeds = sorted(set(summary.loc[summary.source == "ours", "n"].astype(int)))
-    sf = ("SF is ranked by |SF|, its distance from 0 (SF < 0 is under-recommendation, not fairness; "
-          "--sf-rank signed ranks it as the paper does)" if sf_rank == "abs" else
-          "SF ↓ lower is better, ranked signed as the paper does (a negative SF, under-recommendation, ranks "
-          "as fairest)")
-    reading = ("Eq. 4's denominator counts the recommended targets stereotyped to G over all recommended pairs, "
-               "as printed (--sf-reading group_users: over G's users' pairs only)" if tests.sf_reading == "all" else
-               "Eq. 4's denominator counts the recommended targets stereotyped to G over G's users' recommended "
-               "pairs only (--sf-reading group_users; the paper prints the all-pairs reading)")
-    text = (f"Values ×100 (Params % as printed), mean ± standard deviation over n seeds (n = "
-            f"{', '.join(map(str, seeds))}). SF: {reading}. {sf}; AUC, Precision, Recall ↑ higher is better; "
-            "Params ↓ fewer is better. Bold: best, underline: second best, per data set, among means over every "
-            "seed of their row: a [k/n seeds] mean is shown but never ranked or compared. AUC, Precision and "
-            "Recall are under the prompt setting each model was trained on. "
-            f"(±x%): {tests.reference}'s change relative to the best other method of the column"
-            f"{' (of |SF| for SF)' if sf_rank == 'abs' else ''}.")
-    if significance:
-        text += (f" {MARK}: differs from {tests.reference} at α = {tests.alpha} by a two-sided paired two-level "
-                 f"bootstrap (the seeds resampled, then the test users within each drawn seed, so training "
-                 f"variance counts), {tests.resamples:,} resamples, random seed {tests.seed}, Holm-Bonferroni "
-                 f"over all {int(comparisons['p'].notna().sum())} comparisons of this table"
-                 + (" (among them each method's inside pairs against its outside pairs, Table 1's claim: "
-                    f"comparisons.csv, relation {CONTRAST})" if (comparisons.relation == CONTRAST).any() else "")
-                 + f". An effect is {tests.reference}'s value minus the other method's (comparisons.csv: "
-                 "method_a − method_b"
-                 + ("; a Table 1 contrast: inside minus outside" if (comparisons.relation == CONTRAST).any() else "")
-                 + ")"
-                 + ("; for SF, of |SF|: each seed's |SF| minus the other's, averaged over the seeds (--sf-effect abs)"
-                    if tests.sf_effect == "abs" else
-                    "; for SF, of signed SF, though the table ranks |SF| (--sf-effect abs tests |SF|)"
-                    if sf_rank == "abs" else "")
-                 + ". With "
-                 f"{max(seeds)} seed(s) it has little power: a missing {MARK} is often a too small study, not "
-                 "no difference. comparisons.csv also gives the user-level permutation test with the trained "
-                 "models held fixed (p_users) and a seed-level paired t-test.")
-    else:
-        text += " No significance tests were run (--no-significance)."
-    ours = summary[summary.source == "ours"]
-    if any(ours.get(f"{c}_thin", pd.Series(dtype=bool)).any() for c in ("sf_implicit", "sf_explicit",
-                                                                           "sf_counterfactual")):
-        text += (f" {FLAG}: on some seed this SF rests on fewer than {min_support} recommended targets stereotyped "
-                 "to a group (Eq. 4's denominator; the notes and the SF support table say where), so one "
-                 "prediction moves it a lot.")
-    if (summary.source == "reference").any():
-        text += (" Rows marked (reference) learn nothing and are never ranked: all-yes recommends every pair, "
-                 "oracle exactly the liked targets, random scores are standard normal (mean of "
-                 f"{DRAWS} seeded draws); each is scored on the same test pairs as the methods of its seed, so "
-                 "they give SF its zero point on this split.")
-    if table is not None:
-        text += f" Rows marked (paper): the published numbers of the paper's {table.caption}."
-        if backbones and not all(b.startswith("t5") for b in backbones):
-            text += (f" They are not comparable with ours: the paper's backbone is T5 (t5-base), these records' "
-                     f"is {', '.join(sorted(backbones))}.")
-        if "bookcrossing" in set(summary.dataset):
-            text += " The paper's BookCrossing is the full data set; compare with a subset's rows with care."
-    return text
 
 
-def _power(tests: TestConfig, comparisons) -> list[str]:
-    """What the study could detect: per comparison, the minimum detectable effect and, where
-    the paper printed both numbers, the seeds its gap would need; and a warning when no
-    difference could be marked however large (the smallest attainable Holm-adjusted p is
-    comparisons / (resamples + 1))."""
-    notes = []
-    for (dataset, relation, other), part in comparisons.groupby(["dataset", "relation", "method_b"], sort=True) \
-            if len(comparisons) else ():
-        where = f"{dataset}" + ("" if relation == "all" else f" ({relation})")
-        pair = f"{other}'s inside vs its outside pairs" if relation == CONTRAST else f"{tests.reference} vs {other}"
-        mdes = "; ".join(f"{LABELS[r.metric]} {r.mde:.1f}" for r in part.itertuples() if pd.notna(r.mde))
-        if mdes:
-            notes.append(f"{where}, {pair}: the smallest difference this study detects "
-                         f"(two-sided α = {tests.alpha}, power {POWER:.0%}, its seeds and test pairs), in points "
-                         f"×100{', SF as |SF|' if tests.sf_effect == 'abs' else ''}: {mdes}")
-        needs = "; ".join(f"{LABELS[r.metric]} {r.paper_gap:+.1f} → {int(r.seeds_for_paper_gap)} seeds"
-                          for r in part.itertuples() if pd.notna(r.seeds_for_paper_gap))
-        if needs:
-            notes.append(f"{where}, {pair}: the paper's own gaps"
-                         f"{' (SF as |SF|)' if tests.sf_effect == 'abs' else ''} would need, at these test "
-                         f"pairs per seed: {needs}")
-    count = int(comparisons["p"].notna().sum()) if len(comparisons) else 0
-    floor = count / (tests.resamples + 1)
-    if count and floor >= tests.alpha:
-        notes.append(f"with {tests.resamples} resamples and {count} comparisons the smallest attainable "
-                     f"Holm-adjusted p is {floor:.3f} >= α = {tests.alpha}: no cell can be marked; raise --resamples")
-    return notes
 
 
-def _notes(trials, relations) -> list[str]:
-    return [f"excluded {e}" for e in trials.excluded] + [text for relation, text in trials.undefined
-                                                          if relation in relations]

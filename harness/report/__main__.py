@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from harness.report import ReportError, build_report
+from harness.report.claims import parse_claims
 from harness.report.paper import TABLES
 
 FORMATS = ("md", "latex", "csv", "html", "json")
@@ -19,7 +20,11 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m harness.report", description=__doc__.split("\n\n")[0],
         epilog="Options may also be set in EXPERIMENT/report.yaml (names as here, with _ for -; the command "
-               "line overrides them). "
+               "line overrides them), and its `claims:` list names the experiment's claims (harness/report/claims.py: "
+               "name, a, b, metric, expect lower|higher|noninferior|differs, effect, margin, relation, dataset, "
+               "sf_effect, statement): Holm adjusts over them alone, † and the verdicts in claims.md come from them; "
+               "without claims every comparison of the table is the (exploratory) family. Every test behind † is the "
+               "paired t-test over seeds. "
                "index.html (the whole report as one self-contained page), every format, comparisons.csv/json "
                "(each test: effect, interval, p, Holm-adjusted p, seed-level p) and figures/*.png|svg are "
                "written to OUT; --format picks what is printed. Example: "
@@ -69,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 OPTIONS_FILE = "report.yaml"
+CLAIMS = "claims"      # report.yaml's list of the experiment's claims (not a command-line option)
 
 
 def options_file(p: argparse.ArgumentParser, experiment: str) -> dict:
@@ -80,7 +86,7 @@ def options_file(p: argparse.ArgumentParser, experiment: str) -> dict:
     if "://" in experiment or not path.is_file():
         return {}
     values = yaml.safe_load(path.read_text()) or {}
-    known = {a.dest for a in p._actions} - {"help", "experiment", "out", "open", "format"}
+    known = {a.dest for a in p._actions} - {"help", "experiment", "out", "open", "format"} | {CLAIMS}
     if not isinstance(values, dict) or set(values) - known:
         bad = sorted(set(values) - known) if isinstance(values, dict) else values
         raise ReportError(f"{path}: unknown report option(s) {bad}; known: {', '.join(sorted(known))}")
@@ -92,9 +98,13 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         defaults = options_file(p, args.experiment)
+        claims = parse_claims(defaults.pop(CLAIMS, None), str(Path(args.experiment) / OPTIONS_FILE))
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if claims:
+        print(f"{len(claims)} claim(s) from {Path(args.experiment) / OPTIONS_FILE}: "
+              + ", ".join(c.name for c in claims), file=sys.stderr)
     if defaults:
         p.set_defaults(**defaults)
         args = p.parse_args(argv)
@@ -112,7 +122,7 @@ def main(argv=None) -> int:
                               allow_smoke=args.allow_smoke, sf_rank=args.sf_rank,
                               min_support=args.min_support, sf_reading=args.sf_reading, z=args.z,
                               threshold_scope=args.threshold_scope, decision_rate=args.decision_rate,
-                              sf_effect=args.sf_effect, log=log)
+                              sf_effect=args.sf_effect, claims=claims, log=log)
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

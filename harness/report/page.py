@@ -59,11 +59,19 @@ document.querySelectorAll("table.sortable").forEach(function(table){
    rows.forEach(function(r){body.appendChild(r);}); th.dataset.up = up ? "1" : "0";});});});
 """
 
-COMPARISON_COLUMNS = (("dataset", "Dataset"), ("relation", "Target items"), ("method_b", "Method"),
-                      ("metric", "Column"), ("effect", "Effect"), ("ci_low", "95% low"), ("ci_high", "95% high"),
-                      ("p", "p"), ("p_adjusted", "p (Holm)"), ("significant", "†"), ("p_users", "p (users only)"),
-                      ("seed_p", "p (seeds, t-test)"), ("mde", "MDE"), ("paper_gap", "Paper's gap"),
-                      ("seeds_for_paper_gap", "Seeds for the paper's gap"))
+COMPARISON_COLUMNS = (("dataset", "Dataset"), ("relation", "Target items"), ("method_a", "A"), ("method_b", "B"),
+                      ("metric", "Column"), ("claim", "Claim"), ("seeds", "Seeds"), ("effect", "Effect (A − B)"),
+                      ("ci_low", "t-interval low"), ("ci_high", "t-interval high"), ("p", "p (seeds, t-test)"),
+                      ("p_adjusted", "p (Holm)"), ("significant", "†"), ("p_signflip", "p (sign-flip)"),
+                      ("poi", "P(A better), seeds"), ("mde", "MDE"), ("paper_gap", "Paper's gap"),
+                      ("seeds_for_paper_gap", "Seeds for the paper's gap"), ("agreement", "Same decisions"),
+                      ("p_users", "p (users, models fixed)"), ("poi_users", "P(A better), users"))
+CLAIM_COLUMNS = (("claim", "Claim"), ("dataset", "Dataset"), ("method_a", "A"), ("method_b", "B"),
+                 ("metric", "Column"), ("seeds", "Seeds"), ("effect", "Effect (A − B)"), ("ci_low", "t-interval low"),
+                 ("ci_high", "t-interval high"), ("p_adjusted", "p (Holm)"), ("mde", "MDE"),
+                 ("paper_gap", "Paper's effect"), ("seeds_for_paper_gap", "Seeds for it"),
+                 ("poi", "P(A better), seeds"), ("verdict", "Verdict"), ("why", "Why"))
+LEAD = ("dataset", "relation", "method_a", "method_b", "metric", "claim")
 
 
 def _e(text) -> str:
@@ -138,12 +146,12 @@ def support_table(report) -> str:
             + "\n</tbody></table>")
 
 
-def comparisons_table(comparisons: pd.DataFrame) -> str:
+def comparisons_table(comparisons: pd.DataFrame, columns=COMPARISON_COLUMNS) -> str:
     if comparisons is None or comparisons.empty:
         return "<p>No comparisons (one method, or --no-significance).</p>"
-    columns = [(k, label) for k, label in COMPARISON_COLUMNS if k in comparisons.columns]
-    head = "".join(f'<th class="lead">{_e(label)}</th>' if key in ("dataset", "relation", "method_b", "metric")
-                   else f"<th>{_e(label)}</th>" for key, label in columns)
+    columns = [(k, label) for k, label in columns if k in comparisons.columns]
+    head = "".join(f'<th class="lead">{_e(label)}</th>' if key in LEAD else f"<th>{_e(label)}</th>"
+                   for key, label in columns)
     ordered = comparisons.sort_values(["dataset", "relation", "method_b", "metric"], kind="stable")
     body = []
     for _, r in ordered.iterrows():
@@ -161,7 +169,7 @@ def comparisons_table(comparisons: pd.DataFrame) -> str:
                 sort = "" if np.isnan(value) else repr(float(value))
             else:
                 text, sort = str(value), str(value)
-            lead = ' class="lead"' if key in ("dataset", "relation", "method_b", "metric") else ""
+            lead = ' class="lead"' if key in LEAD else ""
             tds.append(f'<td{lead} data-v="{_e(sort)}">{_e(text)}</td>')
         body.append(f"<tr>{''.join(tds)}</tr>")
     return (f'<div class="wide"><table class="comparisons sortable"><thead><tr>{head}</tr></thead>\n<tbody>\n'
@@ -201,9 +209,13 @@ def render(report) -> str:
         (f"<h2>SF support</h2><p>{_e(support_caption[0].upper() + support_caption[1:])}</p>"
          + support)
         if support else "",
-        "<h2>Comparisons</h2><p>Each method against the reference (an effect is the reference's value minus the "
-        "method's; in a Table 1 contrast, relation inside-outside, a method's inside pairs minus its outside "
-        "pairs); click a header to sort.</p>",
+        ("<h2>Claims</h2><p>The claims the experiment named before its records (report.yaml), each tested at "
+         "the seed level with Holm over them; the verdict rule is in the notes.</p>"
+         + comparisons_table(report.claims(), CLAIM_COLUMNS)) if len(report.claims()) else "",
+        "<h2>Comparisons</h2><p>Each method against the reference, and each claim (an effect is A's value minus "
+        "B's, the mean over seeds; in a Table 1 contrast, relation inside-outside, a method's inside pairs minus "
+        "its outside pairs); † and p (Holm) only for the family; p (users, models fixed) and P(A better), users "
+        "hold the trained models fixed and never decide anything; click a header to sort.</p>",
         comparisons_table(report.comparisons),
         f'<h2>Notes</h2><ul class="notes">{notes}</ul>' if notes else "<h2>Notes</h2><p>None.</p>",
         f"<h2>Figures</h2>{figures}" if figures else "",

@@ -6,6 +6,7 @@ its improvement over the best other method, and optionally the paper's numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,28 @@ class Report:
     # ---- numbers ----------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
         return self.summary.copy()
+
+    def claims(self) -> pd.DataFrame:
+        """The comparisons that test the experiment's claims, with their verdicts (empty when it names none)."""
+        c = self.comparisons
+        return c[c.claim != ""].reset_index(drop=True) if len(c) and "claim" in c else c.iloc[0:0]
+
+    def claims_markdown(self) -> str:
+        """claims.md: one line per claim (and data set): effect, t-interval, p after Holm, MDE, the
+        paper's effect and the seeds it needs, P(A better) over seeds, agreement, verdict."""
+        rows = []
+        for r in self.claims().itertuples():
+            rows.append([r.claim, r.dataset, f"{r.method_a} − {r.method_b}" if r.method_a != r.method_b else
+                         f"{r.method_a} inside − outside", LABELS[r.metric] + (" (|SF|)" if r.sf_effect == "abs"
+                                                                              else ""),
+                         str(r.seeds), _num(r.effect, "+.2f") + f" [{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]",
+                         _num(r.p_adjusted, ".3g"), _num(r.mde, ".2f"), _num(r.paper_gap, "+.1f"),
+                         _num(r.seeds_for_paper_gap, ".0f"), f"{_num(r.poi, '.2f')} [{_num(r.poi_low, '.2f')}, "
+                         f"{_num(r.poi_high, '.2f')}]", _num(r.agreement, ".3f"), f"**{r.verdict}**: {r.why}"])
+        heads = ["Claim", "Dataset", "A − B", "Column", "Seeds", "Effect [t-interval]", "p (Holm)", "MDE",
+                 "Paper's effect", "Seeds for it", "P(A better) [CP]", "Same decisions", "Verdict"]
+        return (f"### {self._title()}: claims\n\n" + tabulate(rows, headers=heads, tablefmt="pipe",
+                                                              disable_numparse=True) + "\n")
 
     def _cells(self, markup) -> list[list[str]]:
         rows = []
@@ -154,7 +177,7 @@ class Report:
     def to_json(self) -> str:
         summary = json.loads(self.summary.to_json(orient="records", double_precision=10))
         return json.dumps({"experiment": self.experiment, "smoke": self.smoke, "caption": self.caption,
-                           "notes": list(self.notes), "tests": self.tests.__dict__, "rows": summary},
+                           "notes": list(self.notes), "tests": dataclasses.asdict(self.tests), "rows": summary},
                           indent=2, ensure_ascii=False) + "\n"
 
     def render(self, fmt: str) -> str:
@@ -183,6 +206,12 @@ class Report:
                                                                          double_precision=10) + "\n")):
             (folder / name).write_text(text)
             written.append(folder / name)
+        claims = self.claims()
+        if len(claims):
+            for name, text in (("claims.md", self.claims_markdown()),
+                               ("claims.csv", claims.to_csv(index=False, float_format="%.6g", lineterminator="\n"))):
+                (folder / name).write_text(text)
+                written.append(folder / name)
         if self.tradeoff is not None:
             from harness.report.pareto import to_markdown
 
@@ -196,11 +225,15 @@ class Report:
         # what an earlier report wrote here and this one does not (a trade-off, a figure) would
         # be read beside this one's files as if it were current
         figures = folder / "figures"
-        for stale in (folder / "pareto.md", folder / "pareto.csv",
+        for stale in (folder / "pareto.md", folder / "pareto.csv", folder / "claims.md", folder / "claims.csv",
                       *(sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg")) if figures.is_dir() else ())):
             if stale.exists() and stale not in written:
                 stale.unlink()
         return written
+
+
+def _num(value, spec: str) -> str:
+    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else format(value, spec)
 
 
 def _latex_escape(text: str) -> str:
@@ -292,13 +325,23 @@ def _annotate(part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, 
             best = values[others][np.argmax(key[others])]
             if best != 0:
                 part.loc[is_ref, f"{c}_improvement"] = 100.0 * (values[is_ref][0] - best) / abs(best)
-        tested = comparisons[(comparisons.dataset == dataset) & (comparisons.relation == relation)
-                             & (comparisons.metric == c)] if len(comparisons) else comparisons
-        significant = dict(zip(tested.get("method_b", []), tested.get("significant", [])))
+        significant, adjusted = _marks(comparisons, dataset, relation, c, tests.reference)
         part[f"{c}_significant"] = [bool(significant[m]) if m in significant else None for m in part.method]
-        adjusted = dict(zip(tested.get("method_b", []), tested.get("p_adjusted", [])))
         part[f"{c}_p_adjusted"] = [adjusted.get(m, np.nan) for m in part.method]
     return part
+
+
+def _marks(comparisons: pd.DataFrame, dataset: str, relation: str, column: str, reference: str) -> tuple[dict, dict]:
+    """method -> significant and -> Holm-adjusted p of its cell: the two-sided tests of the family
+    between the reference and that method on this column (either way round); a cell the family
+    does not test has none."""
+    if not len(comparisons):
+        return {}, {}
+    c = comparisons
+    tested = c[(c.dataset == dataset) & (c.relation == relation) & (c.metric == column) & (c.family != "")
+               & (c.alternative == "two-sided") & ((c.method_a == reference) | (c.method_b == reference))]
+    other = np.where(tested.method_a == reference, tested.method_b, tested.method_a)
+    return dict(zip(other, tested.significant)), dict(zip(other, tested.p_adjusted))
 
 
 def _paper_rows(summary: pd.DataFrame, table: paper.PaperTable, columns) -> pd.DataFrame:

@@ -1,0 +1,150 @@
+"""How many seeds each claim needs, and what they cost, from a pilot's records.
+
+``python -m harness.plan RESULTS_DIR`` reads an experiment's records (the pilot) and its
+report.yaml (the claims, and the reading: threshold, decision rate, |SF| or SF), measures every
+claim as the report does, and for each one prints the seeds a paired t-test over seeds needs to
+detect the planned effect with the asked power, and the machine hours those seeds cost.
+
+- **Planned effect:** ``--effect X`` for every claim, else the claim's own (the paper's A - B,
+  named in report.yaml); a noninferiority claim without one is planned at A = B (its distance
+  from the margin is the margin). A claim with neither says so and gets no number.
+- **Spread:** the SD of the pilot's per-seed effects (its seeds' own split, samples and
+  initialisation: the variance a study of this design meets), and beside it the seeds at the
+  SD's 80% upper confidence bound, since an SD from 3 seeds is itself uncertain.
+- **Level:** Holm's first step, α / m over the m tests of the family (Bonferroni: every claim is
+  sized to pass whatever its rank), two-sided (one-sided for a noninferiority claim), as the
+  report's verdict rule reads them (``harness.report.claims``).
+- **Cost:** the pilot's own ``seconds`` per ok trial of each method (the machine its records
+  name), times the seeds; a plan's total runs every method at the most seeds any of its claims
+  needs. Claims that are not testable at the pilot's reading (the rows decide alike, or a row is
+  undefined on a seed) are listed with the reason and no size: more seeds cannot help them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from harness import seed_stats
+from harness.report import measured_trials
+from harness.report.claims import Claim
+from harness.report.compare import TestConfig, compare
+from harness.report.decision import parse_rate
+from harness.report.remeasure import describe
+
+UPPER = 0.8     # the confidence of the SD's upper bound a plan is also sized on
+
+
+@dataclass(frozen=True)
+class ClaimPlan:
+    """One claim (on one data set) of a plan."""
+
+    claim: str
+    dataset: str
+    a: str
+    b: str
+    metric: str
+    expect: str
+    pilot_seeds: int
+    pilot_effect: float        # the pilot's mean A - B
+    pilot_null: float          # the primary test's null: 0, or -margin for a noninferiority claim
+    sd: float                  # the SD of the pilot's per-seed effects
+    sd_upper: float            # its upper confidence bound at UPPER
+    planned_effect: float | None
+    effect_source: str         # "the paper's (report.yaml)", "--effect", "A = B (margin)", or why none
+    alpha: float               # the level it is sized at (Holm's first step)
+    alternative: str
+    power: float
+    seeds: int | None          # the fewest seeds reaching ``power`` at ``sd``
+    seeds_at_upper: int | None  # ... at ``sd_upper``
+    not_testable: str          # why no number, when the claim is not testable at this reading
+    seconds: dict              # method -> mean seconds of one trial in the pilot
+    hours: float | None        # ``seeds`` x the two methods' seconds, in hours
+
+
+@dataclass(frozen=True)
+class Plan:
+    experiment: str
+    claims: tuple[ClaimPlan, ...]
+    family: int                # m: the tests Holm adjusts over
+    methods: dict              # method -> {"seeds": most needed, "seconds": per trial, "hours": total}
+    machines: str              # the CPU models the pilot's seconds come from
+    reading: str               # how the claims were measured
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def seconds_per_trial(trials) -> dict[str, float]:
+    """method -> the mean ``seconds`` of its ok replicated records (one per seed)."""
+    by: dict[str, list[float]] = {}
+    for record in trials.records.values():
+        if record.seconds is not None:
+            by.setdefault(record.job.method, []).append(float(record.seconds))
+    return {m: float(np.mean(s)) for m, s in by.items()}
+
+
+def make_plan(folder, claims: tuple[Claim, ...], options: dict, effect: float | None = None, power: float = 0.8,
+              alpha: float = 0.05, log=lambda *_: None) -> Plan:
+    """The plan for the experiment under ``folder`` (module docstring). ``options``: the report's
+    reading (report.yaml's keys: reference, z, threshold_scope, decision_rate, sf_reading,
+    sf_effect). Without claims, the reference against every other method on every column is the
+    family, and each needs ``effect`` (or a paper gap the experiment's name gives)."""
+    if not 0 < power < 1 or not 0 < alpha < 1:
+        raise ValueError(f"power and alpha must be in (0, 1), got {power} and {alpha}")
+    reference = options.get("reference", "mos")
+    rate = parse_rate(options.get("decision_rate"))
+    sf_reading = options.get("sf_reading", "all")
+    trials, _, threshold, _ = measured_trials(folder, None, reference, claims, options.get("z"),
+                                              options.get("threshold_scope"), rate, sf_reading, log=log)
+    tests = TestConfig(reference, alpha, 200, 0, sf_reading, options.get("sf_effect", "signed"), tuple(claims))
+    from harness.report import paper
+
+    rows = compare(trials, tests, ("all",), log, paper.table_for(trials.experiment),
+                   methods=set() if claims else None)
+    rows = rows[rows.family != ""]
+    level = alpha / max(1, len(rows))
+    seconds = seconds_per_trial(trials)
+    by_name = {c.name: c for c in claims}
+    plans = [_claim_plan(r, by_name.get(r.claim), effect, power, level, seconds) for r in rows.itertuples()]
+    methods: dict[str, dict] = {}
+    for p in plans:
+        for m in (p.a, p.b):
+            need = max(methods.get(m, {}).get("seeds") or 0, p.seeds or 0)
+            methods[m] = {"seeds": need or None, "seconds": seconds.get(m)}
+    for m in methods.values():
+        m["hours"] = m["seeds"] * m["seconds"] / 3600 if m["seeds"] and m["seconds"] else None
+    machines = sorted({(r.provenance or {}).get("machine", {}).get("cpu_model") or "not recorded"
+                       for r in trials.records.values()})
+    reading = (f"stereotyped items at {describe(threshold)}" if threshold is not None
+               else "each record's own stereotype threshold") + \
+        ("; S = the Yes answers" if rate is None else f"; S = each row's top-scored pairs at rate {rate}")
+    return Plan(trials.experiment, tuple(plans), len(rows), methods, "; ".join(machines), reading)
+
+
+def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, seconds: dict) -> ClaimPlan:
+    alternative = claim.primary[1] if claim else "two-sided"
+    if effect is not None:
+        planned, source = effect, "--effect"
+    elif claim is not None and claim.effect is not None:
+        planned, source = claim.effect, "the paper's (report.yaml)"
+    elif claim is not None and claim.expect == "noninferior":
+        planned, source = 0.0, "A = B (the distance from the margin is the margin)"
+    elif claim is None and not np.isnan(row.paper_gap):
+        planned, source = float(row.paper_gap), "the paper's gap (its table)"
+    else:
+        planned, source = None, "none: name an effect in report.yaml or pass --effect"
+    distance = None if planned is None else (claim.power_distance(planned) if claim else abs(planned))
+    sd, n = float(row.sd), int(row.seeds)
+    upper = seed_stats.sd_upper(sd, n, UPPER)
+    size = (lambda s: seed_stats.seeds_needed(distance, s, level, power, alternative)) \
+        if distance is not None and not row.not_testable else (lambda s: None)
+    seeds = size(sd)
+    cost = [seconds.get(m) for m in dict.fromkeys((row.method_a, row.method_b))]
+    hours = seeds * sum(cost) / 3600 if seeds and all(c is not None for c in cost) else None
+    return ClaimPlan(row.claim or f"{row.method_a} vs {row.method_b}", row.dataset, row.method_a, row.method_b,
+                     row.metric, claim.expect if claim else "differs", n, float(row.effect), float(row.null), sd,
+                     upper, planned,
+                     source, level, alternative, power, seeds, size(upper), row.not_testable,
+                     {m: seconds.get(m) for m in (row.method_a, row.method_b)}, hours)

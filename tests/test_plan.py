@@ -1,0 +1,74 @@
+"""``python -m harness.plan``: seeds and machine hours per claim, from a pilot's records."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from harness import seed_stats
+from harness.plan import make_plan
+from harness.plan.__main__ import main
+from harness.records import Store
+from harness.report.claims import parse_claims
+
+from .report.fixtures import write_record
+
+CLAIMS = [
+    {"name": "auc-up", "a": "mos", "b": "weak", "metric": "auc", "expect": "higher", "effect": 5.0},
+    {"name": "auc-margin", "a": "mos", "b": "weak", "metric": "auc", "expect": "noninferior", "margin": 2.0},
+    {"name": "sf-twin", "a": "mos", "b": "twin", "metric": "sf_implicit", "expect": "lower", "effect": -20.0},
+    {"name": "router", "a": "mos", "b": "weak", "metric": "auc", "expect": "differs"},
+]
+SECONDS = {"mos": 100.0, "weak": 50.0, "twin": 100.0}
+
+
+@pytest.fixture
+def pilot(tmp_path):
+    store = Store(str(tmp_path / "pilot"))
+    for method, shift in (("mos", 1.5), ("weak", 1.2), ("twin", 1.5)):
+        for seed in (0, 1, 2):
+            write_record(store, "table4_fairness_methods", "movielens-100k", method, seed, shift,
+                         noise_of="mos" if method == "twin" else None, seconds=SECONDS[method] + seed)
+    (tmp_path / "pilot" / "report.yaml").write_text(yaml.safe_dump({"claims": CLAIMS}))
+    return tmp_path / "pilot"
+
+
+def test_each_claim_gets_the_seeds_the_noncentral_t_gives_and_their_hours(pilot):
+    plan = make_plan(pilot, parse_claims(CLAIMS), {})
+    by = {c.claim: c for c in plan.claims}
+    assert plan.family == 4 and all(c.alpha == pytest.approx(0.05 / 4) for c in plan.claims)
+    up = by["auc-up"]
+    assert up.seeds == seed_stats.seeds_needed(5.0, up.sd, 0.05 / 4) and up.seeds >= 2
+    assert up.seeds_at_upper >= up.seeds and up.sd_upper > up.sd
+    assert up.hours == pytest.approx(up.seeds * (101.0 + 51.0) / 3600)          # mean seconds: 101 and 51
+    margin = by["auc-margin"]                      # no paper number: planned at A = B, 2 points from the margin
+    assert margin.planned_effect == 0.0 and margin.alternative == "greater"
+    assert margin.seeds == seed_stats.seeds_needed(2.0, margin.sd, 0.05 / 4, alternative="greater")
+    assert by["sf-twin"].not_testable and by["sf-twin"].seeds is None        # the twin decides alike
+    assert by["router"].planned_effect is None and by["router"].seeds is None
+    assert plan.methods["mos"]["seeds"] == max(up.seeds, margin.seeds)
+    assert plan.machines == "Test CPU"
+    forced = make_plan(pilot, parse_claims(CLAIMS), {}, effect=3.0)
+    assert {c.claim: c.planned_effect for c in forced.claims}["router"] == 3.0
+
+
+def test_the_command_prints_the_plan_and_json(pilot, capsys):
+    assert main([str(pilot)]) == 0
+    out = capsys.readouterr().out
+    assert "4 test(s) in the family" in out and "not testable at this reading" in out and "Test CPU" in out
+    assert "seeds per method" in out and "h in all" in out
+    assert main([str(pilot), "--json", "--power", "0.9"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {c["claim"] for c in data["claims"]} == {"auc-up", "auc-margin", "sf-twin", "router"}
+    assert all(c["power"] == 0.9 for c in data["claims"])
+    assert main([str(pilot), "--power", "1.5"]) == 2
+    assert "power and alpha must be in (0, 1)" in capsys.readouterr().err
+    assert main([str(pilot.parent / "absent")]) == 2
+
+
+def test_without_claims_the_tables_comparisons_are_planned_at_the_given_effect(pilot):
+    (pilot / "report.yaml").unlink()
+    plan = make_plan(pilot, (), {}, effect=4.0)
+    assert plan.family == 2 * 6 and all(c.planned_effect == 4.0 for c in plan.claims)
+    assert np.isfinite([c.sd for c in plan.claims]).all()
