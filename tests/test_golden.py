@@ -4,6 +4,7 @@ trial record keeps its trial key and config id (so a sweep still resumes from it
 report still finds it). A change that is meant to alter them regenerates the file
 (tests/golden/make_golden.py) and reruns the affected committed trials."""
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -29,25 +30,28 @@ def test_every_shipped_search_space_resolves_as_recorded():
                     f"{name} ({mode}) {arm}: config id or run config changed"
 
 
-@pytest.mark.skipif(not RECORDS, reason="no committed trial records")
-def test_every_committed_record_keeps_its_key_and_config_id():
-    from harness.records import trial_key
+@functools.cache
+def _shipped_specs() -> dict:
     from harness.space import list_files, load_spec
 
-    specs = {}
-    for path in list_files(ROOT / "search_spaces"):
-        spec = load_spec(path)
-        specs[spec.name] = spec
-    for path in RECORDS:
-        record = json.loads(path.read_text())
-        spec = specs.get(record["experiment"])
-        assert spec is not None, f"{path}: no shipped search space is named {record['experiment']!r}"
-        arm = spec.arm(record["arm"])
-        config_id = spec.config_id(arm, record["params"])
-        assert config_id == record["config_id"], (
-            f"{path}: the search space now gives config id {config_id}, the record says {record['config_id']}: "
-            "its settings changed since the trial ran (rerun it, or restore the settings)")
-        assert trial_key(record["arm"], config_id, record["seed"]) == record["key"] == path.stem
+    return {spec.name: spec for spec in map(load_spec, list_files(ROOT / "search_spaces"))}
+
+
+@pytest.mark.skipif(not RECORDS, reason="no committed trial records")
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: str(p.relative_to(ROOT / "results")))
+def test_every_committed_record_keeps_its_key_and_config_id(path):
+    """One case per record, so a failure names each record whose settings changed."""
+    from harness.records import trial_key
+
+    record = json.loads(path.read_text())
+    spec = _shipped_specs().get(record["experiment"])
+    assert spec is not None, f"{path}: no shipped search space is named {record['experiment']!r}"
+    arm = spec.arm(record["arm"])
+    config_id = spec.config_id(arm, record["params"])
+    assert config_id == record["config_id"], (
+        f"{path}: the search space now gives config id {config_id}, the record says {record['config_id']}: "
+        "its settings changed since the trial ran (rerun it, or restore the settings)")
+    assert trial_key(record["arm"], config_id, record["seed"]) == record["key"] == path.stem
 
 
 @pytest.mark.skipif(not RECORDS, reason="no committed trial records")

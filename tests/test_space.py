@@ -294,7 +294,13 @@ def test_error_names_the_file_that_set_the_key(folder):
      "needs the head's experts, which head 'prompt_tuning' does not have (heads that do: mos)"),
     ("methods: [{head: mos}]\ndata: {like_threshold: 11}\n", "data.like_threshold",
      "every label of movielens-100k negative (disliked): its ratings run from 1 to 5"),
-    ("methods: [{head: mos}]\ndata: {like_threshold: 1}\n", "data.like_threshold", "positive (liked)"),
+    ("methods: [{head: mos}]\ndata: {like_threshold: 5}\n", "data.like_threshold",
+     "like_threshold 5 with 'rating > threshold' makes every label of movielens-100k negative (disliked)"),
+    ("methods: [{head: mos}]\ndata: {like_threshold: 0.5}\n", "data.like_threshold", "positive (liked)"),
+    ("methods: [{head: mos}]\ndata: {like_threshold: 5.5, like_comparison: ge}\n", "data.like_threshold",
+     "like_threshold 5.5 with 'rating >= threshold' makes every label of movielens-100k negative (disliked)"),
+    # 1 is refused only with ge (>= 1: every rating liked): the pair is to blame, not one key
+    ("methods: [{head: mos}]\ndata: {like_threshold: 1, like_comparison: ge}\n", "data", "positive (liked)"),
     ("methods: [{head: mos, data: {z: -0.5}}]\n", "methods[0].data.z", "z must be a Z-score >= 0"),
     ("methods: [{head: mos, epochs: 3}]\n", "methods[0].epochs", "head_options"),
     ("methods: []\n", "methods", "non-empty"),
@@ -351,8 +357,11 @@ def test_the_same_refusals_outside_a_sweep(tmp_path):
         TrainConfig(head="tallrec_pt", objectives={"rec": None, "div": {"weight": 0.5}})
     with pytest.raises(ValueError, match="z must be a Z-score >= 0"):
         StereotypeConfig(z=-1.0)
-    with pytest.raises(ValueError, match="ratings run from 1 to 10"):   # no data there: refused before loading
-        prepare("bookcrossing", tmp_path / "absent", SampleConfig(like_threshold=10, like_comparison="gt"))
+    refused = [("bookcrossing", 10, "gt", "1 to 10"), ("movielens-100k", 5, "gt", "1 to 5"),
+               ("movielens-100k", 0.5, "ge", "1 to 5")]
+    for dataset, threshold, comparison, scale in refused:
+        with pytest.raises(ValueError, match=f"ratings run from {scale}"):   # no data there: refused before loading
+            prepare(dataset, tmp_path / "absent", SampleConfig(like_threshold=threshold, like_comparison=comparison))
     TrainConfig(head="mos", objectives={"rec": None, "div": {"target": "routing"}})   # MoS has both
 
 

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from harness.config.data import COMPARISONS, READINGS
 from harness.data.paths import ENV_VAR, CACHE_ENV_VAR, default_data_dir, default_prepared_dir, resolve_data_dir
 from harness.data.registry import DATASETS, get_dataset
 from harness.data.samples import SampleConfig
@@ -48,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     desc.add_argument("--seed", type=int, default=SampleConfig.seed, help="sampling and split seed")
     desc.add_argument("--split", choices=("user", "random"), default="user",
                       help="split policy: whole users per split (default, leak-free) or random windows (leaks)")
-    desc.add_argument("--like-threshold", type=float, help="liked when rating >= this (default: the paper's)")
+    desc.add_argument("--like-threshold", type=float, help="the rating a like is measured against "
+                                                            "(default: the data set's, 3 MovieLens, 5 BookCrossing)")
+    desc.add_argument("--like-comparison", choices=tuple(COMPARISONS), default=SampleConfig.like_comparison,
+                      help="the labels' reading: " + "; ".join(f"{c}: rating {sign} threshold, {READINGS[c]}"
+                                                             for c, sign in COMPARISONS.items())
+                           + f" (default {SampleConfig.like_comparison}); describe shows the liked shares of both")
     desc.add_argument("--no-cache", action="store_true", help="recompute; neither read nor write the cache")
     desc.add_argument("--cache-dir", type=Path, help=f"cache for prepared data (default {default_prepared_dir()})")
     return parser
@@ -56,9 +62,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def _list() -> int:
     for spec in DATASETS.values():
-        print(f"{spec.name:19s} groups by {spec.stereotype}; liked when rating >= {spec.like_threshold:g}; "
+        print(f"{spec.name:19s} groups by {spec.stereotype}; {_liked_when(spec.like_threshold)}; "
               f"get it: {spec.source_hint}")
     return 0
+
+
+def _liked_when(threshold: float) -> str:
+    """How a rating counts as liked by default, and the other reading (data.like_comparison)."""
+    default = SampleConfig.like_comparison
+    other = next(c for c in COMPARISONS if c != default)
+    return (f"liked when rating {COMPARISONS[default]} {threshold:g} ({READINGS[default]}; "
+            f"{READINGS[other]}: {COMPARISONS[other]} {threshold:g}, data.like_comparison: {other})")
 
 
 def _fetch(args) -> int:
@@ -75,7 +89,7 @@ def _describe(args) -> int:
 
     get_dataset(args.dataset)
     sample = SampleConfig(n_sequences=args.n_sequences, seed=args.seed, split=args.split,
-                          like_threshold=args.like_threshold)
+                          like_threshold=args.like_threshold, like_comparison=args.like_comparison)
     prepared = prepare(args.dataset, resolve_data_dir(args.data_dir), sample,
                        StereotypeConfig(z=args.z, scope=args.threshold_scope),
                        cache_dir=args.cache_dir, use_cache=not args.no_cache, log=_log)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 from tabulate import tabulate
 
+from harness.config.data import COMPARISONS, READINGS, SampleConfig, is_liked
 from harness.data.prepare import Prepared
-from harness.data.samples import SPLITS
+from harness.data.samples import SPLITS, Samples
 
 DEGREE_QUANTILES = (0.5, 0.9, 0.99, 1.0)
 HISTOGRAM_BINS = 20
@@ -45,12 +46,21 @@ def describe(prepared: Prepared) -> dict:
                     "items": int(len(np.unique(np.r_[s.history.ravel(), s.target]))),
                     "sequences_per_group": {g: int((s.user_group == i).sum()) for i, g in enumerate(s.groups)},
                     "positive_labels": float(s.label.mean()), "like_threshold": s.like_threshold,
+                    "like_comparison": s.like_comparison, "positive_share": positive_shares(s),
                     "notes": list(s.notes)},
         "stereotype": audit,
         "load": prepared.report["load"],
         "config": {"sample": prepared.report["sample_config"], "stereotype": prepared.report["stereotype_config"]},
         "cache": {"from_cache": prepared.from_cache, "key": prepared.report["cache_key"]},
     }
+
+
+def positive_shares(s: Samples) -> dict[str, dict[str, float | None]]:
+    """The share of liked targets in each split (and in all) under each reading of the like
+    threshold (harness.config.data.COMPARISONS), whichever one labelled ``s``."""
+    parts = {**{name: s.mask(name) for name in SPLITS}, "all": np.ones(len(s), dtype=bool)}
+    return {comparison: {name: _mean(is_liked(s.target_rating[mask], s.like_threshold, comparison))
+                         for name, mask in parts.items()} for comparison in COMPARISONS}
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -67,10 +77,10 @@ def to_text(d: dict) -> str:
                         t3["users_without_group"]]],
                       headers=["#users", "#items", "#interactions", "group ratio (users)", "users w/o group"],
                       intfmt=","), "",
-             "Samples", tabulate([[smp["sequences"], *[smp["splits"][k] for k in SPLITS], smp["users"], smp["items"],
-                                   f"{smp['positive_labels']:.3f}"]],
-                                 headers=["sequences", *SPLITS, "users", "items", "liked targets"], intfmt=","), ""]
+             "Samples", tabulate([[smp["sequences"], *[smp["splits"][k] for k in SPLITS], smp["users"], smp["items"]]],
+                                 headers=["sequences", *SPLITS, "users", "items"], intfmt=","), ""]
     lines += [f"note: {n}" for n in smp["notes"]]
+    lines += _share_lines(smp)
     deg = st["degree"]
     lines += [f"Stereotype audit (training split; z = {st['z']}, {st['scope']} Z-score over "
               f"{st['items_measured']:,} items)",
@@ -82,6 +92,17 @@ def to_text(d: dict) -> str:
               f"share of targets stereotyped to their user's own group: {st['targets_in_own_group']:.4f}", ""]
     lines += _load_lines(d["load"])
     return "\n".join(lines)
+
+
+def _share_lines(smp: dict) -> list[str]:
+    """The liked share of each split under both readings of the threshold, the labels' marked."""
+    parts = [*SPLITS, "all"]
+    rows = [[f"rating {COMPARISONS[c]} {smp['like_threshold']:g}",
+             READINGS[c] + (" (default)" if c == SampleConfig.like_comparison else ""),
+             "yes" if c == smp["like_comparison"] else "", *[_fmt(shares[p]) for p in parts]]
+            for c, shares in smp["positive_share"].items()]
+    return ["Liked targets (share of each split, under each reading of the like threshold)",
+            tabulate(rows, headers=["liked when", "reading", "labels", *parts], disable_numparse=True), ""]
 
 
 def _fmt(value) -> str:

@@ -91,7 +91,8 @@ def _subset(samples, i: int):
     """A one-sample view with the fields ``render_prompts`` reads."""
     return replace(samples, user=samples.user[i:i + 1], user_group=samples.user_group[i:i + 1],
                    history=samples.history[i:i + 1], history_liked=samples.history_liked[i:i + 1],
-                   target=samples.target[i:i + 1], label=samples.label[i:i + 1], split=samples.split[i:i + 1])
+                   target=samples.target[i:i + 1], label=samples.label[i:i + 1],
+                   target_rating=samples.target_rating[i:i + 1], split=samples.split[i:i + 1])
 
 
 def encode_cached(prepared, tokenizer, group_words: Sequence[str], max_tokens: int, cache_dir: Path | None,

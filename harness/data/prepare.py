@@ -21,7 +21,7 @@ from harness.data.samples import SampleConfig, Samples, build_samples  # noqa: F
 from harness.data.paths import atomic_write, default_prepared_dir, find_file, sha256_file
 from harness.data.schema import RatingsTable
 
-CACHE_FORMAT = 1  # bump when what is cached, or how it is computed, changes
+CACHE_FORMAT = 2  # bump when what is cached, or how it is computed, changes
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,7 @@ def prepare(
     log(f"loaded {dataset}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
         f"{len(table.items):,} items in {timings['load_s']:.2f} s")
     started = time.perf_counter()
-    threshold = spec.like_threshold if sample.like_threshold is None else sample.like_threshold
-    samples = build_samples(table, sample, threshold, spec.time_order)
+    samples = build_samples(table, sample, spec.resolve_like_threshold(sample.like_threshold), spec.time_order)
     timings["sample_s"] = time.perf_counter() - started
     started = time.perf_counter()
     measurement = measure(samples, stereo)
@@ -149,7 +148,7 @@ def dataset_facts(table: RatingsTable) -> dict:
     }
 
 
-_ARRAYS = ("user", "user_group", "history", "history_liked", "target", "label", "split")
+_ARRAYS = ("user", "user_group", "history", "history_liked", "target", "label", "target_rating", "split")
 _MEASURED = tuple(f.name for f in fields(Measurement))
 
 
@@ -161,7 +160,8 @@ def _write_cache(folder: Path, prepared: Prepared) -> None:
     arrays = {f"s_{n}": getattr(s, n) for n in _ARRAYS} | {f"m_{n}": getattr(m, n) for n in _MEASURED}
     atomic_write(folder / "arrays.npz", lambda path: np.savez(path, **arrays))
     meta = {"dataset": s.dataset, "groups": list(s.groups), "user_ids": [str(u) for u in s.user_ids],
-            "titles": [str(t) for t in s.titles], "like_threshold": s.like_threshold, "notes": s.notes,
+            "titles": [str(t) for t in s.titles], "like_threshold": s.like_threshold,
+            "like_comparison": s.like_comparison, "notes": s.notes,
             "report": prepared.report, "timings": prepared.timings}
     atomic_write(folder / "meta.json", lambda path: Path(path).write_text(json.dumps(meta)))
 
@@ -172,7 +172,8 @@ def _read_cache(folder: Path) -> Prepared:
         samples = Samples(dataset=meta["dataset"], groups=tuple(meta["groups"]),
                           user_ids=np.array(meta["user_ids"], dtype=object),
                           titles=np.array(meta["titles"], dtype=object),
-                          like_threshold=meta["like_threshold"], notes=meta["notes"],
+                          like_threshold=meta["like_threshold"], like_comparison=meta["like_comparison"],
+                          notes=meta["notes"],
                           **{n: arrays[f"s_{n}"] for n in _ARRAYS})
         measurement = Measurement(**{n: arrays[f"m_{n}"] for n in _MEASURED})
     return Prepared(samples, measurement, meta["report"], meta["timings"], from_cache=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from harness.config.data import COMPARISONS, READINGS, SampleConfig, is_liked
 from harness.data import bookcrossing, movielens, synthetic
 from harness.data.paths import dataset_dir
 from harness.data.schema import RatingsTable
@@ -18,7 +19,7 @@ class DatasetSpec:
     name: str
     load: Callable[[Path], RatingsTable]
     fetch: Callable[..., Path | None]   # the folder it filled; None for a generated data set
-    like_threshold: float      # "median" rating of §4.1.4: liked when rating >= it
+    like_threshold: float      # "median" rating of §4.1.4; liked when rating > it (harness.config.data: COMPARISONS)
     rating_scale: tuple[float, float]  # the lowest and highest rating the loader keeps
     time_order: bool           # False: no timestamps, a seeded random order per user
     group_words: tuple[str, ...]  # words that name each group in prompts, in RatingsTable.groups order
@@ -32,19 +33,24 @@ class DatasetSpec:
         """The folder holding the data set: ``data_dir`` itself or ``data_dir/<name>``."""
         return dataset_dir(data_dir, self.name, self.markers)
 
-    def check_like_threshold(self, like_threshold: float | None = None, like_comparison: str = "ge") -> None:
-        """Refuse a like threshold that puts every rating of the scale on one side: every
-        label would be negative (or positive), and AUC, precision and recall undefined."""
-        if like_threshold is None:
-            return
+    def resolve_like_threshold(self, like_threshold: float | None) -> float:
+        """``SampleConfig.like_threshold``, None standing for this data set's."""
+        return self.like_threshold if like_threshold is None else like_threshold
+
+    def check_like_threshold(self, like_threshold: float | None = None,
+                             like_comparison: str = SampleConfig.like_comparison) -> None:
+        """Refuse a like threshold (None: this data set's) that puts every rating of the scale on
+        one side: every label would be negative (or positive), and AUC, precision and recall undefined."""
+        threshold = self.resolve_like_threshold(like_threshold)
         low, high = self.rating_scale
-        sign = ">=" if like_comparison == "ge" else ">"
-        liked = (lambda r: r >= like_threshold) if like_comparison == "ge" else (lambda r: r > like_threshold)
-        side = "negative (disliked)" if not liked(high) else "positive (liked)" if liked(low) else None
+        high_liked, low_liked = (bool(is_liked(rating, threshold, like_comparison)) for rating in (high, low))
+        side = "negative (disliked)" if not high_liked else "positive (liked)" if low_liked else None
         if side:
-            raise ValueError(f"like_threshold {like_threshold:g} with 'rating {sign} threshold' makes every label "
+            sign, default = COMPARISONS[like_comparison], SampleConfig.like_comparison
+            raise ValueError(f"like_threshold {threshold:g} with 'rating {sign} threshold' makes every label "
                              f"of {self.name} {side}: its ratings run from {low:g} to {high:g}; give a threshold "
-                             f"inside that scale (the paper's is {self.like_threshold:g}, the default)")
+                             f"inside that scale (the default is {self.like_threshold:g}, liked when rating "
+                             f"{COMPARISONS[default]} it, {READINGS[default]} reading)")
 
 
 DATASETS: Registry[DatasetSpec] = Registry("data set")

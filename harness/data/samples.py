@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness.config.data import SampleConfig  # noqa: F401  (its home: harness.config.data)
+from harness.config.data import SampleConfig, is_liked  # noqa: F401  (their home: harness.config.data)
 from harness.data.schema import DataError, RatingsTable
 
 SPLITS = ("train", "valid", "test")
@@ -38,7 +38,8 @@ class Samples:
 
     user: (N,) int. user_group: (N,) int index into ``groups``.
     history: (N, L) int item indices, oldest first. history_liked: (N, L) bool.
-    target: (N,) int. label: (N,) int {0, 1}, the target's liked/disliked rule.
+    target: (N,) int. label: (N,) int {0, 1}: the target is liked, by the rule that marks
+    the history (``like_comparison`` against ``like_threshold``). target_rating: (N,) float.
     split: (N,) int index into SPLITS.
     """
 
@@ -52,8 +53,10 @@ class Samples:
     history_liked: np.ndarray
     target: np.ndarray
     label: np.ndarray
+    target_rating: np.ndarray
     split: np.ndarray
     like_threshold: float
+    like_comparison: str
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -65,10 +68,6 @@ class Samples:
     @property
     def split_sizes(self) -> dict[str, int]:
         return {name: int((self.split == i).sum()) for i, name in enumerate(SPLITS)}
-
-
-def liked(ratings: np.ndarray, threshold: float, comparison: str) -> np.ndarray:
-    return ratings >= threshold if comparison == "ge" else ratings > threshold
 
 
 def _ordered(table: RatingsTable, time_order: bool, rng: np.random.Generator) -> pd.DataFrame:
@@ -140,7 +139,8 @@ def build_samples(table: RatingsTable, config: SampleConfig, like_threshold: flo
     else:
         chosen = np.sort(rng.choice(starts, size=config.n_sequences, replace=False))
     rows = chosen[:, None] + np.arange(config.window)[None, :]
-    likes = liked(df["rating"].to_numpy(), like_threshold, config.like_comparison)
+    ratings = df["rating"].to_numpy(dtype=np.float64)
+    likes = is_liked(ratings, like_threshold, config.like_comparison)   # one rule: history and target
     groups = table.groups
     group_codes = pd.Categorical(df["group"], categories=list(groups)).codes
     user = user_codes[chosen]
@@ -151,7 +151,8 @@ def build_samples(table: RatingsTable, config: SampleConfig, like_threshold: flo
         titles=titles, user=user, user_group=group_codes[chosen].astype(np.int64),
         history=item_codes[rows[:, :-1]], history_liked=likes[rows[:, :-1]],
         target=item_codes[rows[:, -1]], label=likes[rows[:, -1]].astype(np.int64),
-        split=split, like_threshold=like_threshold, notes=notes,
+        target_rating=ratings[rows[:, -1]], split=split, like_threshold=like_threshold,
+        like_comparison=config.like_comparison, notes=notes,
     )
 
 

@@ -4,8 +4,9 @@ Eq. 4 reads the set S of recommendations: in the paper (and by default here) the
 model answers Yes, its score (the Yes logit over the No logit) above 0. SF then mixes two
 things: which pairs a model ranks high, and how many it recommends. A model that answers Yes to
 every pair gets exactly the all-yes reference's SF whatever it ranks, and on MovieLens, where
-about 82% of the test pairs are liked, the study's TALLRec-- and prompt tuning + L_fair,
-trained on 800 pairs, do just that (results/study-smollm2-ml100k/FINDINGS.md). Measured at one rate, the rows differ by what they
+about 82% of the test pairs are liked under the paper's literal labels (rating >= 3, which the
+study ran), the study's TALLRec-- and prompt tuning + L_fair, trained on 800 pairs, do just that
+(results/study-smollm2-ml100k/FINDINGS.md). Measured at one rate, the rows differ by what they
 rank high alone:
 
 - ``rate`` "liked": each seed's share of liked test pairs (so the oracle's S is the liked pairs);

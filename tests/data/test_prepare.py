@@ -38,8 +38,8 @@ def test_movielens_samples_are_real_time_ordered_windows(ml, movielens_dir):
         window = [s.titles[j] for j in s.history[i]] + [s.titles[s.target[i]]]
         start = next(k for k in range(len(titles) - 10) if titles[k:k + 11] == window)
         ratings = rows["rating"].to_numpy()[start:start + 11]
-        assert s.history_liked[i].tolist() == (ratings[:10] >= 3).tolist()
-        assert s.label[i] == int(ratings[10] >= 3)
+        assert s.history_liked[i].tolist() == (ratings[:10] > 3).tolist()     # TALLRec's reading, the default
+        assert s.label[i] == int(ratings[10] > 3) and s.target_rating[i] == ratings[10]
 
 
 def test_split_is_by_user_and_close_to_8_1_1(ml):
@@ -88,7 +88,7 @@ def test_cache_round_trip_and_key(movielens_dir, tmp_path):
     first = prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=500), cache_dir=tmp_path)
     second = prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=500), cache_dir=tmp_path)
     assert not first.from_cache and second.from_cache
-    for name in ("history", "history_liked", "target", "label", "split", "user_group"):
+    for name in ("history", "history_liked", "target", "label", "target_rating", "split", "user_group"):
         np.testing.assert_array_equal(getattr(first.samples, name), getattr(second.samples, name))
     np.testing.assert_array_equal(first.measurement.h, second.measurement.h)
     assert list(first.samples.titles) == list(second.samples.titles)
@@ -113,6 +113,31 @@ def test_cli_describe_json(movielens_dir, tmp_path, capsys):
     assert out["samples"]["sequences"] == 2000
     assert set(out["stereotype"]["items_stereotyped"]) == {"male", "female"}
     assert out["stereotype"]["threshold"]["male"] == out["stereotype"]["threshold"]["female"]
+
+
+def test_describe_shows_the_liked_share_of_each_split_under_both_readings(ml, movielens_dir, tmp_path):
+    """MovieLens-100K: about 55% of targets liked at rating > 3 (the labels, by default), about
+    82% at rating >= 3 (the paper's literal reading); the same windows, so ge counts every gt."""
+    d = describe(ml)
+    shares = d["samples"]["positive_share"]
+    assert d["samples"]["like_comparison"] == "gt" and set(shares) == {"gt", "ge"}
+    for part in ("train", "valid", "test", "all"):
+        assert 0.5 < shares["gt"][part] < 0.6 and 0.8 < shares["ge"][part] < 0.9, (part, shares)
+    assert shares["gt"]["all"] == d["samples"]["positive_labels"] == ml.samples.label.mean()
+    rows = {line.split("  ")[0]: line for line in to_text(d).splitlines() if line.startswith("rating ")}
+    assert "TALLRec's (default)  yes" in rows["rating > 3"] and f"{shares['gt']['test']:.4f}" in rows["rating > 3"]
+    assert "the paper's literal" in rows["rating >= 3"] and "yes" not in rows["rating >= 3"]
+    literal = prepare("movielens-100k", movielens_dir, SampleConfig(like_comparison="ge"), cache_dir=tmp_path)
+    again = describe(literal)["samples"]
+    assert again["positive_share"] == shares and again["positive_labels"] == shares["ge"]["all"]
+
+
+def test_cli_list_says_both_readings(capsys):
+    assert main(["list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "liked when rating > 3 (TALLRec's; the paper's literal: >= 3, data.like_comparison: ge)" \
+        in lines["movielens-100k"]
+    assert "liked when rating > 5" in lines["bookcrossing"]
 
 
 def test_cli_errors_name_the_problem(tmp_path, capsys):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.data.samples import SPLITS, SampleConfig, build_samples, liked
+from harness.data.samples import SPLITS, SampleConfig, build_samples, is_liked
 from harness.data.schema import DataError, LoadReport, RatingsTable
 
 
@@ -29,13 +29,38 @@ def test_windows_follow_time_order_and_labels_follow_the_threshold():
     titles = [s.titles[i] for i in s.history[0]] + [s.titles[s.target[0]]]
     assert titles == [f"Title {k}" for k in range(11, 0, -1)]
     ratings = np.array([1.0 + k % 5 for k in range(11, 0, -1)])
-    assert s.history_liked[0].tolist() == (ratings[:10] >= 3).tolist()
-    assert s.label[0] == int(ratings[10] >= 3)
+    assert s.history_liked[0].tolist() == (ratings[:10] > 3).tolist()
+    assert s.label[0] == int(ratings[10] > 3) and s.target_rating[0] == ratings[10]
 
 
 def test_liked_comparison():
-    assert liked(np.array([2.0, 3.0, 4.0]), 3, "ge").tolist() == [False, True, True]
-    assert liked(np.array([2.0, 3.0, 4.0]), 3, "gt").tolist() == [False, False, True]
+    assert is_liked(np.array([2.0, 3.0, 4.0]), 3, "ge").tolist() == [False, True, True]
+    assert is_liked(np.array([2.0, 3.0, 4.0]), 3, "gt").tolist() == [False, False, True]
+
+
+def _one_user(ratings: list[float]) -> RatingsTable:
+    """One user's ratings in time order, one item each."""
+    n = len(ratings)
+    inter = pd.DataFrame({"user_id": "u0", "item_id": [f"i{k}" for k in range(n)], "rating": ratings,
+                          "timestamp": np.arange(n, dtype=float)})
+    users = pd.DataFrame({"user_id": ["u0"], "group": ["male"]})
+    items = pd.DataFrame({"item_id": [f"i{k}" for k in range(n)], "title": [f"T{k}" for k in range(n)]})
+    return RatingsTable("toy", inter, users, items, ("male", "female"), LoadReport())
+
+
+@pytest.mark.parametrize("options, history_liked, labels", [
+    ({}, [0, 0, 0, 1, 1, 0, 0, 0, 1, 1], [0, 0]),     # the default, TALLRec's: liked when rating > 3
+    ({"like_comparison": "ge"}, [0, 0, 1, 1, 1, 0, 1, 1, 1, 1], [1, 0]),   # the paper's literal: >= 3
+], ids=["gt-default", "ge-literal"])
+def test_labels_by_hand_under_both_readings(options, history_liked, labels):
+    """12 ratings, two windows of 11: history 1-10 then target 11, history 2-11 then target 12.
+    The history's liked/disliked marks follow the same rule as the target's label."""
+    ratings = [1, 2, 3, 4, 5, 2, 3, 3, 4, 5, 3, 1]
+    s = build_samples(_one_user(ratings), SampleConfig(n_sequences=2, ratios=(1, 0, 0), **options), 3, True)
+    assert s.history_liked[0].astype(int).tolist() == history_liked
+    assert s.history_liked[1].astype(int).tolist() == history_liked[1:] + [labels[0]]
+    assert s.label.tolist() == labels and s.target_rating.tolist() == [3.0, 1.0]
+    assert s.like_comparison == options.get("like_comparison", "gt")
 
 
 def test_user_split_is_disjoint_close_to_8_1_1_and_seeded():

@@ -30,7 +30,8 @@ def tiny_prepared() -> Prepared:
                       titles=np.array([f"t{i}" for i in range(5)], dtype=object), user=np.arange(n),
                       user_group=np.array([0, 1, 0, 1, 0]), history=history,
                       history_liked=np.ones_like(history, dtype=bool), target=target,
-                      label=np.array([1, 0, 1, 0, 1]), split=np.array([0, 0, 0, 0, 2]), like_threshold=3.0)
+                      label=np.array([1, 0, 1, 0, 1]), target_rating=np.array([4.0, 2.0, 5.0, 1.0, 4.0]),
+                      split=np.array([0, 0, 0, 0, 2]), like_threshold=3.0, like_comparison="gt")
     measurement = Measurement(degree=degree, threshold=np.array([0.3, 0.3]), item_in_group=in_group,
                               h=np.zeros(n), target_in_group=in_group[target], items_measured=np.ones(5, bool))
     return Prepared(samples, measurement)
