@@ -275,7 +275,7 @@ def _adjust(frame: pd.DataFrame, config: TestConfig, claims: dict) -> pd.DataFra
         distance = claim.power_distance() if claim else (abs(row.paper_gap) if not np.isnan(row.paper_gap)
                                                          else None)
         needed = seed_stats.seeds_needed(distance, row.sd, level, seed_stats.POWER, alternative) \
-            if distance is not None else None
+            if distance is not None and not row.not_testable else None     # more seeds cannot help there
         needs.append(np.nan if needed is None else needed)
         verdicts.append("")
         whys.append("")

@@ -57,7 +57,7 @@ class Report:
         rows = []
         for r in self.claims().itertuples():
             rows.append([r.claim, r.dataset, f"{r.method_a} − {r.method_b}" if r.method_a != r.method_b else
-                         f"{r.method_a} inside − outside", LABELS[r.metric] + (" (|SF|)" if r.sf_effect == "abs"
+                         f"{r.method_a} inside − outside", LABELS[r.metric] + (r" (\|SF\|)" if r.sf_effect == "abs"
                                                                               else ""),
                          str(r.seeds), _num(r.effect, "+.2f") + f" [{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]",
                          _num(r.p_adjusted, ".3g"), _num(r.mde, ".2f"), _num(r.paper_gap, "+.1f"),
