@@ -5,8 +5,9 @@ them: arms, seeds, epochs, caps and split sizes. Their samples are then divided 
 throughputs that benchmarks/train_step.py and benchmarks/gpu_sharing.py measured on a GPU.
 
 - **Per trial.** ``epochs × (train samples / train rate + validation samples / scoring rate)
-  + 3 prompt settings × test samples / scoring rate``.
-  - The frozen LLM (``head: llm``) is scored only.
+  + 3 prompt settings × test samples / scoring rate`` (``harness.cost.trial_seconds``, which
+  ``python -m harness.sweep SPACE --dry-run`` uses too).
+  - The frozen LLM (``head: llm``) trains nothing: it is validated once, then scored.
   - Early stopping (``patience``) ends a trial after between ``patience + 1`` and ``epochs``
     epochs, so the projection is a range: every trial stopping as early as it can, or none
     stopping.
@@ -47,30 +48,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from harness.cost import rate, sharing_gain, trial_seconds, work  # noqa: E402  the one home of the formula
+
 SPACES = ("table1_preliminary", "table2_llm_vs_llmrs", "table4_fairness_methods", "table5_paradigms",
           "table6_ablation")
-SETTINGS = 3                       # implicit, explicit, counterfactual: every test pair is scored three times
 LORA_HEADS = ("tallrec", "lora")
-
-
-def rate(path: Path, phase: str, model: str) -> tuple[float, dict]:
-    """The harness path's samples/s of ``phase`` ("train" or "eval") for ``model`` in a
-    train_step.py JSON, and what it was measured on."""
-    data = json.loads(path.read_text())
-    if model not in data["models"]:
-        raise SystemExit(f"{path} has no {model!r} (it has {', '.join(data['models'])})")
-    entry = data["models"][model]
-    return float(entry[phase]["harness_samples_per_s"]), {
-        "file": str(path), "device": data.get("device"), "batch_size": data["settings"]["batch_size"],
-        "date_utc": data["provenance"]["date_utc"], "samples_per_s": float(entry[phase]["harness_samples_per_s"])}
-
-
-def sharing_gain(path: Path, processes: int) -> float:
-    data = json.loads(path.read_text())
-    totals = {r["processes"]: float(r["total_samples_per_s"]) for r in data["results"]}
-    if processes not in totals or 1 not in totals:
-        raise SystemExit(f"{path} has no measurement at {processes} and 1 process(es): {sorted(totals)}")
-    return totals[processes] / totals[1]
 
 
 def trials(space: str):
@@ -80,33 +63,22 @@ def trials(space: str):
     spec = load_spec(ROOT / "search_spaces" / f"{space}.yaml")
     for arm in spec.arms():
         config = spec.run_config(arm, {}, spec.seeds[0])
-        count = (spec.budget + len(spec.seeds) - 1) if spec.search else len(spec.seeds)
+        count = (spec.budget + len(spec.seeds) - 1) if spec.search_space(arm) else len(spec.seeds)
         yield arm.key, config.train.head, config, count
 
 
-def trial_seconds(config, train_rate: float, eval_rate: float, epochs: int, lora_factor: float) -> float:
-    n = config.sample.n_sequences
-    train_n, valid_n, test_n = (round(n * r) for r in config.sample.ratios)
-    t = config.train
-    train_n = min(train_n, t.max_train_samples or train_n)
-    valid_n = min(valid_n, t.max_valid_samples or valid_n)
-    test_n = min(test_n, t.max_eval_samples or test_n)
-    scoring = SETTINGS * test_n / eval_rate
-    if t.head == "llm":
-        return scoring
-    factor = lora_factor if t.head in LORA_HEADS else 1.0
-    return epochs * factor * (train_n / train_rate + valid_n / eval_rate) + scoring
-
-
 def project(args) -> dict:
-    train_rate, train_source = rate(args.train_rate, "train", args.model)
-    eval_rate, eval_source = rate(args.eval_rate, "eval", args.model)
-    gain = sharing_gain(args.sharing, args.processes) if args.sharing else 1.0
+    try:
+        train_rate, train_source = rate(args.train_rate, "train", args.model)
+        eval_rate, eval_source = rate(args.eval_rate, "eval", args.model)
+        gain = sharing_gain(args.sharing, args.processes) if args.sharing else 1.0
+    except ValueError as error:
+        raise SystemExit(str(error)) from error
     rows = []
     for space in args.spaces:
         for key, head, config, count in trials(space):
-            low = trial_seconds(config, train_rate, eval_rate, config.train.patience + 1, args.lora_factor)
-            high = trial_seconds(config, train_rate, eval_rate, config.train.epochs, args.lora_factor)
+            factor, w = args.lora_factor if head in LORA_HEADS else 1.0, work(config)
+            low, high = (trial_seconds(w, train_rate, eval_rate, epochs, factor) for epochs in (w.min_epochs, w.epochs))
             rows.append({"space": space, "arm": key, "head": head, "trials": count,
                          "seconds_per_trial": [low, high], "seconds": [low * count, high * count]})
     total = [sum(r["seconds"][i] for r in rows) for i in (0, 1)]
@@ -142,7 +114,6 @@ def main(argv=None) -> int:
                         help="GPUs of a cluster running one trial each (default 8: cluster/aws.yaml, gcp.yaml)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     result = project(args)
     for space, (low, high) in result["hours_per_space"].items():
         print(f"{space:26s} {low:6.2f}-{high:6.2f} h (one trial at a time)")

@@ -154,12 +154,14 @@ class TrialRecord:
 class Store:
     """The trials folder of one experiment, on a local disk or an object store."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, create: bool = True):
+        """create False: a store that is only read (a dry run); its folder need not exist."""
         self.filesystem, base = pafs.FileSystem.from_uri(root) if "://" in root else (
             pafs.LocalFileSystem(), str(root))
         self.root = root
         self.trials = f"{base.rstrip('/')}/trials"
-        self.filesystem.create_dir(self.trials, recursive=True)
+        if create:
+            self.filesystem.create_dir(self.trials, recursive=True)
 
     def _write(self, name: str, data: bytes) -> None:
         final = f"{self.trials}/{name}"
@@ -228,7 +230,16 @@ class Store:
 
     def running(self) -> list[TrialJob]:
         """The jobs of trials that started and wrote no final record (stale markers dropped first)."""
-        return [TrialJob.from_json(json.loads(self._read(f"{k}.running.json"))) for k in self.drop_stale_markers()]
+        return self._markers(self.drop_stale_markers())
+
+    def unfinished(self) -> list[TrialJob]:
+        """``running()`` without writing anything (a stale marker is skipped, not deleted): for a dry run."""
+        names = set(self._names(".json"))
+        return self._markers(sorted(k[:-len(".running")] for k in names
+                                    if k.endswith(".running") and k[:-len(".running")] not in names))
+
+    def _markers(self, keys: list[str]) -> list[TrialJob]:
+        return [TrialJob.from_json(json.loads(self._read(f"{k}.running.json"))) for k in keys]
 
 
 def _jsonable(value):

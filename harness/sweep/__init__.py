@@ -28,6 +28,7 @@ new run of the command starts it over.
   status line's feed, the closing summary)
 - ``trial``: the Tune trial function and a trial's identity (its job and key)
 - ``cli``: ``python -m harness.sweep``
+- ``dryrun``: ``--dry-run``: each phase's trials, those the storage holds, the cost of the rest (no Ray)
 """
 
 from harness.sweep.cli import _parser, main

@@ -1,10 +1,12 @@
 """``python -m harness.sweep SPACE.yaml``: validate the space before Ray starts, start (or
-join) Ray, run the sweep, print its summary."""
+join) Ray, run the sweep, print its summary; with ``--dry-run``, print what it would run and
+cost instead, without Ray."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -34,6 +36,20 @@ def _parser() -> argparse.ArgumentParser:
                                                              "the set-up in minutes; records are stamped smoke")
     parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
                                                             "objectives")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="start nothing: print each arm's phases (search on the first seed, replication on "
+                             "every seed), their trials, how many the storage already holds and the projected "
+                             "machine hours of the rest (from this storage's records of the arm, else --pilot's, "
+                             "else none; and on a GPU where results/benchmarks holds its rates for the backbone); "
+                             "respects --smoke, --storage and --name")
+    parser.add_argument("--json", action="store_true", help="with --dry-run: print it as JSON")
+    parser.add_argument("--pilot", metavar="DIR",
+                        help="with --dry-run: another experiment's folder (e.g. results/study-smollm2-ml100k) whose "
+                             "ok records of the same arm, method or head, scaled to each arm's work, project an "
+                             "arm without records of its own")
+    parser.add_argument("--benchmarks", type=Path, default=Path("results/benchmarks"), metavar="DIR",
+                        help="with --dry-run: where benchmarks/train_step.py's GPU rates are (default: "
+                             "results/benchmarks)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
                              "per-result detail); by default one status line for the whole sweep, and the "
@@ -62,6 +78,11 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     results = _results(args, spec)
+    if args.dry_run:
+        return _dry_run(args, spec, results)
+    if args.json or args.pilot:
+        print("error: --json and --pilot go with --dry-run", file=sys.stderr)
+        return 2
     if args.address and "://" not in results:
         print(f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
               "them; on a cluster give a folder every node shares, or s3://… / gs://…", file=sys.stderr)
@@ -93,6 +114,19 @@ def main(argv=None) -> int:
     sweep.run()
     print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
     return 130 if sweep.interrupted else 0
+
+
+def _dry_run(args, spec, results: str) -> int:
+    """What the sweep would run and what it would cost, without Ray (harness.sweep.dryrun)."""
+    from harness.sweep.dryrun import dry_run, render
+
+    try:
+        plan = dry_run(spec, results, pilot=args.pilot, benchmarks=args.benchmarks)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(plan, indent=1) if args.json else "\n".join(render(plan)))
+    return 0
 
 
 def _spec(args):

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from harness.cost import work
 from harness.records import Store, TrialJob
 from harness.space import SweepSpec
 
@@ -15,14 +16,11 @@ def _work(config) -> tuple[float, float]:
     """The forward passes of one epoch and of the test of a trial (the status line's time left
     weighs them): a training sample costs about 2.5 (forward and backward; the quickstart's
     records: 192 samples in 124 s at 3.8 scored pairs a second), a validation pair one, a test
-    pair three (one per prompt setting). Split sizes from n_sequences and the ratios, capped."""
-    t, sample = config.train, config.sample
-    sizes = [sample.n_sequences * r for r in sample.ratios]
-    caps = (t.max_train_samples, t.valid_cap, t.max_eval_samples)
-    train, valid, test = (min(n, c) if c is not None else n for n, c in zip(sizes, caps))
-    if not t.resolved_objectives():          # nothing to train: validation and test are its work
-        return 0.0, valid + 3.0 * test
-    return 2.5 * train + valid, 3.0 * test
+    pair three (one per prompt setting). Split sizes: ``cost.work``'s."""
+    w = work(config)
+    if not w.trains:                         # nothing to train: validation and test are its work
+        return 0.0, w.valid + 3.0 * w.test
+    return 2.5 * w.train + w.valid, 3.0 * w.test
 
 
 def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | None = None,
