@@ -47,7 +47,7 @@ def test_each_claim_gets_the_seeds_the_noncentral_t_gives_and_their_hours(pilot)
     assert margin.seeds == seed_stats.seeds_needed(2.0, margin.sd, 0.05 / 4, alternative="greater")
     assert by["sf-twin"].not_testable and by["sf-twin"].seeds is None        # the twin decides alike
     assert by["router"].planned_effect is None and by["router"].seeds is None
-    assert plan.methods["mos"]["seeds"] == max(up.seeds, margin.seeds)
+    assert plan.methods["movielens-100k/mos"]["seeds"] == max(up.seeds, margin.seeds)
     assert plan.machines == "Test CPU"
     forced = make_plan(pilot, parse_claims(CLAIMS), {}, effect=3.0)
     assert {c.claim: c.planned_effect for c in forced.claims}["router"] == 3.0
@@ -72,3 +72,20 @@ def test_without_claims_the_tables_comparisons_are_planned_at_the_given_effect(p
     plan = make_plan(pilot, (), {}, effect=4.0)
     assert plan.family == 2 * 6 and all(c.planned_effect == 4.0 for c in plan.claims)
     assert np.isfinite([c.sd for c in plan.claims]).all()
+
+
+def test_the_gpu_projection_costs_the_pilot_records_own_work():
+    from pathlib import Path
+
+    from harness.plan import arm_costs
+    from harness.report.collect import load
+
+    root = Path(__file__).resolve().parents[1]
+    trials = load(root / "results" / "study-smollm2-ml100k")
+    costs, device = arm_costs(trials, root / "results" / "benchmarks")
+    assert "H200" in device
+    tallrec = costs["movielens-100k/tallrec"]
+    assert tallrec["seconds"] == pytest.approx(np.mean([r.seconds for r in trials.records.values()
+                                                        if r.job.method == "tallrec"]))
+    assert 0 < tallrec["gpu_seconds"] < tallrec["seconds"]
+    assert arm_costs(trials, None)[1] is None

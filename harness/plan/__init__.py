@@ -14,19 +14,22 @@ detect the planned effect with the asked power, and the machine hours those seed
 - **Level:** Holm's first step, α / m over the m tests of the family (Bonferroni: every claim is
   sized to pass whatever its rank), two-sided (one-sided for a noninferiority claim), as the
   report's verdict rule reads them (``harness.report.claims``).
-- **Cost:** the pilot's own ``seconds`` per ok trial of each method (the machine its records
-  name), times the seeds; a plan's total runs every method at the most seeds any of its claims
-  needs. Claims that are not testable at the pilot's reading (the rows decide alike, or a row is
+- **Cost:** the pilot's own ``seconds`` per ok trial of each method (``harness.cost``; the
+  machine its records name), times the seeds; a plan's total runs every method at the most
+  seeds any of its claims needs. Where ``results/benchmarks/`` holds GPU rates for the pilot's
+  backbone at its batch sizes, the same work on that GPU beside it (``cost.trial_seconds`` on
+  the pilot records' own work: every head costed as the timed prompt-tuning head). Claims that are not testable at the pilot's reading (the rows decide alike, or a row is
   undefined on a seed) are listed with the reason and no size: more seeds cannot help them.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
-from harness import seed_stats
+from harness import cost, seed_stats
 from harness.report import measured_trials
 from harness.report.claims import Claim
 from harness.report.compare import TestConfig, compare
@@ -34,6 +37,7 @@ from harness.report.decision import parse_rate
 from harness.report.remeasure import describe
 
 UPPER = 0.8     # the confidence of the SD's upper bound a plan is also sized on
+BENCHMARKS = Path("results/benchmarks")    # where GPU rates are looked for
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class ClaimPlan:
     not_testable: str          # why no number, when the claim is not testable at this reading
     seconds: dict              # method -> mean seconds of one trial in the pilot
     hours: float | None        # ``seeds`` x the two methods' seconds, in hours
+    gpu_hours: float | None    # the same on the benchmarked GPU, where it has rates
 
 
 @dataclass(frozen=True)
@@ -68,25 +73,35 @@ class Plan:
     experiment: str
     claims: tuple[ClaimPlan, ...]
     family: int                # m: the tests Holm adjusts over
-    methods: dict              # method -> {"seeds": most needed, "seconds": per trial, "hours": total}
+    methods: dict              # arm -> {"seeds": most needed, "seconds", "hours", "gpu_seconds", "gpu_hours"}
     machines: str              # the CPU models the pilot's seconds come from
+    gpu: str | None            # the benchmarked GPU the gpu figures are for
     reading: str               # how the claims were measured
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def seconds_per_trial(trials) -> dict[str, float]:
-    """method -> the mean ``seconds`` of its ok replicated records (one per seed)."""
-    by: dict[str, list[float]] = {}
-    for record in trials.records.values():
-        if record.seconds is not None:
-            by.setdefault(record.job.method, []).append(float(record.seconds))
-    return {m: float(np.mean(s)) for m, s in by.items()}
+def arm_costs(trials, benchmarks: Path | None = BENCHMARKS) -> tuple[dict[str, dict], str | None]:
+    """arm -> {"seconds": the mean seconds of its ok records, "machines", "gpu_seconds": one trial of
+    the same work on the benchmarked GPU or None}, and that GPU (None where no rates)."""
+    records = list(trials.records.values())
+    costs, device = {}, None
+    for arm, stats in cost.seconds_per_trial(records).items():
+        record = next(r for r in records if r.job.arm == arm and r.seconds is not None)
+        train = (record.config or {}).get("train") or {}
+        rates = cost.gpu_rates(benchmarks, record.job.backbone, train.get("batch_size"),
+                               train.get("eval_batch_size")) if benchmarks and Path(benchmarks).is_dir() else None
+        w = cost.record_work(record)
+        gpu = cost.trial_seconds(w, rates["train"]["samples_per_s"], rates["eval"]["samples_per_s"], w.epochs) \
+            if rates and w else None
+        device = device or (rates["train"]["device"] if rates else None)
+        costs[arm] = {"seconds": stats["mean"], "machines": stats["machines"], "gpu_seconds": gpu}
+    return costs, device
 
 
 def make_plan(folder, claims: tuple[Claim, ...], options: dict, effect: float | None = None, power: float = 0.8,
-              alpha: float = 0.05, log=lambda *_: None) -> Plan:
+              alpha: float = 0.05, benchmarks: Path | None = BENCHMARKS, log=lambda *_: None) -> Plan:
     """The plan for the experiment under ``folder`` (module docstring). ``options``: the report's
     reading (report.yaml's keys: reference, z, threshold_scope, decision_rate, sf_reading,
     sf_effect). Without claims, the reference against every other method on every column is the
@@ -105,25 +120,28 @@ def make_plan(folder, claims: tuple[Claim, ...], options: dict, effect: float | 
                    methods=set() if claims else None)
     rows = rows[rows.family != ""]
     level = alpha / max(1, len(rows))
-    seconds = seconds_per_trial(trials)
+    costs, device = arm_costs(trials, benchmarks)
     by_name = {c.name: c for c in claims}
-    plans = [_claim_plan(r, by_name.get(r.claim), effect, power, level, seconds) for r in rows.itertuples()]
+    plans = [_claim_plan(r, by_name.get(r.claim), effect, power, level, costs) for r in rows.itertuples()]
     methods: dict[str, dict] = {}
     for p in plans:
-        for m in (p.a, p.b):
-            need = max(methods.get(m, {}).get("seeds") or 0, p.seeds or 0)
-            methods[m] = {"seeds": need or None, "seconds": seconds.get(m)}
+        for m in dict.fromkeys((p.a, p.b)):
+            arm = f"{p.dataset}/{m}"
+            need = max(methods.get(arm, {}).get("seeds") or 0, p.seeds or 0)
+            methods[arm] = {"seeds": need or None, **costs.get(arm, {"seconds": None, "gpu_seconds": None})}
     for m in methods.values():
+        m.pop("machines", None)
         m["hours"] = m["seeds"] * m["seconds"] / 3600 if m["seeds"] and m["seconds"] else None
-    machines = sorted({(r.provenance or {}).get("machine", {}).get("cpu_model") or "not recorded"
-                       for r in trials.records.values()})
+        m["gpu_hours"] = m["seeds"] * m["gpu_seconds"] / 3600 if m["seeds"] and m["gpu_seconds"] else None
+    machines = sorted({machine for c in costs.values() for machine in c["machines"]})
     reading = (f"stereotyped items at {describe(threshold)}" if threshold is not None
                else "each record's own stereotype threshold") + \
         ("; S = the Yes answers" if rate is None else f"; S = each row's top-scored pairs at rate {rate}")
-    return Plan(trials.experiment, tuple(plans), len(rows), methods, "; ".join(machines), reading)
+    return Plan(trials.experiment, tuple(plans), len(rows), methods, "; ".join(machines) or "not recorded", device,
+                reading)
 
 
-def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, seconds: dict) -> ClaimPlan:
+def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, costs: dict) -> ClaimPlan:
     alternative = claim.primary[1] if claim else "two-sided"
     if effect is not None:
         planned, source = effect, "--effect"
@@ -141,10 +159,14 @@ def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, se
     size = (lambda s: seed_stats.seeds_needed(distance, s, level, power, alternative)) \
         if distance is not None and not row.not_testable else (lambda s: None)
     seeds = size(sd)
-    cost = [seconds.get(m) for m in dict.fromkeys((row.method_a, row.method_b))]
-    hours = seeds * sum(cost) / 3600 if seeds and all(c is not None for c in cost) else None
+    arms = [costs.get(f"{row.dataset}/{m}", {}) for m in dict.fromkeys((row.method_a, row.method_b))]
+
+    def hours(key: str) -> float | None:
+        each = [a.get(key) for a in arms]
+        return seeds * sum(each) / 3600 if seeds and all(e is not None for e in each) else None
     return ClaimPlan(row.claim or f"{row.method_a} vs {row.method_b}", row.dataset, row.method_a, row.method_b,
                      row.metric, claim.expect if claim else "differs", n, float(row.effect), float(row.null), sd,
                      upper, planned,
                      source, level, alternative, power, seeds, size(upper), row.not_testable,
-                     {m: seconds.get(m) for m in (row.method_a, row.method_b)}, hours)
+                     {m: costs.get(f"{row.dataset}/{m}", {}).get("seconds") for m in (row.method_a, row.method_b)},
+                     hours("seconds"), hours("gpu_seconds"))

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.plan import Plan, make_plan
+from harness.plan import BENCHMARKS, Plan, make_plan
 from harness.report.__main__ import CLAIMS, OPTIONS_FILE, options_file
 from harness.report.__main__ import parser as report_parser
 from harness.report.claims import parse_claims
@@ -34,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.05, help="the family's α before Holm (default 0.05)")
     p.add_argument("--decision-rate", help="measure the claims at this decision rate (liked, a share, or yes) "
                                            "instead of report.yaml's")
+    p.add_argument("--benchmarks", type=Path, default=BENCHMARKS,
+                   help=f"GPU benchmark rates (benchmarks/train_step.py JSONs) for the GPU projection (default "
+                        f"{BENCHMARKS})")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     return p
 
@@ -61,17 +64,21 @@ def render(plan: Plan) -> str:
         lines.append(f"  to detect {c.planned_effect:+.2f} ({c.effect_source}; {side}): {seeds} seeds per method "
                      f"({upper} at the SD's upper bound)")
         if c.hours is not None:
-            parts = " + ".join(f"{m} {s:,.0f} s" for m, s in c.seconds.items() if s is not None)
-            lines.append(f"  machine time: {c.seeds} seeds × ({parts}) = {c.hours:.1f} h")
+            parts = " + ".join(f"{m} {s:,.0f} s" for m, s in dict(c.seconds).items() if s is not None)
+            lines.append(f"  machine time: {c.seeds} seeds × ({parts}) = {c.hours:.1f} h"
+                         + (f"; on the GPU ({plan.gpu}) {c.gpu_hours:.2f} h" if c.gpu_hours is not None else ""))
     sized = {m: v for m, v in plan.methods.items() if v["seeds"]}
     if sized:
         total = sum(v["hours"] or 0 for v in sized.values())
-        lines.append("\nevery method at the most seeds its claims need: "
+        gpu = [v["gpu_hours"] for v in sized.values()]
+        lines.append("\nevery arm at the most seeds its claims need: "
                      + "; ".join(f"{m} {v['seeds']} seeds" + (f" × {v['seconds']:,.0f} s = {v['hours']:.1f} h"
                                                                if v["hours"] else " (no seconds recorded)")
                                  for m, v in sorted(sized.items()))
                      + f"; {total:.1f} h in all on the pilot's machine (a pilot run with the study's settings "
-                       "counts toward its seeds)")
+                       "counts toward its seeds)"
+                     + (f"; {sum(gpu):.2f} h on one {plan.gpu}, one trial at a time (every head costed as the "
+                        "benchmarked prompt-tuning head)" if all(g is not None for g in gpu) else ""))
     return "\n".join(lines)
 
 
@@ -83,7 +90,7 @@ def main(argv=None) -> int:
         reading = {k: v for k, v in options.items() if k in READING}
         if args.decision_rate is not None:
             reading["decision_rate"] = args.decision_rate
-        plan = make_plan(args.experiment, claims, reading, args.effect, args.power, args.alpha,
+        plan = make_plan(args.experiment, claims, reading, args.effect, args.power, args.alpha, args.benchmarks,
                          log=lambda m: print(m, file=sys.stderr, flush=True))
     except (ReportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
