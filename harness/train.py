@@ -19,6 +19,7 @@ from transformers.optimization import Adafactor
 from harness import metrics, precision
 from harness.batching import batches
 from harness.config.train import VALID_METRICS, TrainConfig, default_lr  # noqa: F401  (home: harness.config.train)
+from harness.data.samples import capped
 from harness.evaluate import score
 from harness.objectives import build_objective, get_objective
 
@@ -73,10 +74,7 @@ class FitResult:
     best_valid: dict = field(default_factory=dict)   # the best epoch's validation metrics (``VALID_METRICS``)
 
 
-def subset(indices: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
-    if cap is None or cap >= len(indices):
-        return indices
-    return np.sort(np.random.default_rng(seed).choice(indices, size=cap, replace=False))
+subset = capped      # harness.data.samples: how a run caps its samples
 
 
 def build_objectives(config: TrainConfig, prepared, train_idx):

@@ -1,4 +1,4 @@
-"""Command line for data sets: ``python -m harness.data {list,fetch,describe}``."""
+"""Command line for data sets: ``python -m harness.data {list,fetch,describe,support}``."""
 
 from __future__ import annotations
 
@@ -57,6 +57,23 @@ def _parser() -> argparse.ArgumentParser:
                            + f" (default {SampleConfig.like_comparison}); describe shows the liked shares of both")
     desc.add_argument("--no-cache", action="store_true", help="recompute; neither read nor write the cache")
     desc.add_argument("--cache-dir", type=Path, help=f"cache for prepared data (default {default_prepared_dir()})")
+
+    sup = sub.add_parser("support", help="test targets stereotyped to each group at stereotype thresholds, per "
+                                         "seed, on the splits alone (choose a study's threshold on support)",
+                         description="For each threshold and seed: the test pairs (after --max-eval, drawn as a run "
+                                     "draws them) and how many of their targets are stereotyped to each group (the "
+                                     "most any row's SF can rest on), liked ones in brackets. Reads no model.")
+    sup.add_argument("dataset", help=f"one of: {names}")
+    sup.add_argument("--threshold", action="append", dest="thresholds", metavar="Z:SCOPE",
+                     help="a threshold, e.g. 1:per_group or 2:global (repeat; default 1:per_group, 1:global, "
+                          "2:global, 3:global)")
+    sup.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sampling and split seeds (default 0 1 2)")
+    sup.add_argument("--n-sequences", type=int, default=SampleConfig.n_sequences, help="sequences to sample")
+    sup.add_argument("--max-eval", type=int, help="the study's max_eval_samples: test pairs per seed (default: all)")
+    sup.add_argument("--like-comparison", choices=tuple(COMPARISONS), default=SampleConfig.like_comparison,
+                     help="the labels' reading (for the liked counts)")
+    sup.add_argument("--data-dir", help="data directory, or the folder that holds the data set's files")
+    sup.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -80,6 +97,18 @@ def _fetch(args) -> int:
     folder = spec.fetch(resolve_data_dir(args.data_dir), args.source, log=_log, force=args.force)
     if folder is not None:           # None: a generated data set, nothing on disk
         print(folder)
+    return 0
+
+
+def _support(args) -> int:
+    from harness.data.support import parse_threshold, test_support, to_text
+
+    get_dataset(args.dataset)
+    thresholds = [parse_threshold(t) for t in (args.thresholds or ["1:per_group", "1:global", "2:global", "3:global"])]
+    rows = test_support(args.dataset, resolve_data_dir(args.data_dir), args.seeds, thresholds,
+                        SampleConfig(n_sequences=args.n_sequences, like_comparison=args.like_comparison),
+                        args.max_eval, log=_log)
+    print(json.dumps(rows, indent=2) if args.json else to_text(rows))
     return 0
 
 
@@ -110,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list()
-        return _fetch(args) if args.command == "fetch" else _describe(args)
+        return {"fetch": _fetch, "describe": _describe, "support": _support}[args.command](args)
     except (DataError, KeyError, ValueError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)

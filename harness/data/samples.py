@@ -164,3 +164,11 @@ def _item_codes(df: pd.DataFrame, table: RatingsTable) -> tuple[np.ndarray, np.n
         missing = df.loc[codes < 0, "item_id"].iloc[0]
         raise ValueError(f"{table.name}: interaction with item {missing!r} has no entry in the items table")
     return codes.astype(np.int64), items["title"].to_numpy(dtype=object)
+
+
+def capped(indices: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
+    """``indices`` cut to ``cap`` of them, drawn with ``seed`` and sorted (all when ``cap`` is None or
+    not smaller): how a run caps its training, validation and test samples."""
+    if cap is None or cap >= len(indices):
+        return indices
+    return np.sort(np.random.default_rng(seed).choice(indices, size=cap, replace=False))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.report import captions
+from harness.report import captions, decisions
 from harness.report import paper as published
 from harness.report.claims import Claim
 from harness.report.collect import LABELS, ReportError, load, restrict, with_sf_reading
@@ -86,6 +86,9 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
         support = sf_support(rows, relations, sf_reading)
         summary = _with_support(summary, support, min_support)
         thin = thin_notes(support, min_support)
+        choices = decisions.decisions(rows, relations, sf_reading, random_seed=seed)
+        summary = decisions.with_decisions(summary, choices)
+        thin = decisions.all_yes_notes(rows, choices) + thin
     # every column stays, even one undefined in every row: "–" there, and a note says so
     empty = [f"{LABELS[c]} is undefined in every row (the notes above give each record's reason)"
              for c in LABELS if summary[f"{c}_mean"].isna().all()]

@@ -18,6 +18,7 @@ import io
 import numpy as np
 import pandas as pd
 
+from harness.report import decisions
 from harness.report.collect import LABELS
 
 STYLE = """
@@ -136,9 +137,13 @@ def main_table(report) -> str:
 def support_table(report) -> str:
     """SF's support (``Report.support_rows``: the Markdown's support table, cell for cell)."""
     heads, rows = report.support_rows()
+    return small_table(heads, rows, len(heads) - sum(h in LABELS.values() for h in heads))
+
+
+def small_table(heads: list[str], rows: list[list[str]], lead: int) -> str:
+    """A plain table of text cells, its first ``lead`` columns the row's labels; "" without rows."""
     if not rows:
         return ""
-    lead = len(heads) - sum(h in LABELS.values() for h in heads)
     head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>" for i, h in enumerate(heads))
     body = ["<tr>" + "".join(f'<td class="lead">{_e(x)}</td>' if i < lead else f"<td>{_e(x)}</td>"
                              for i, x in enumerate(row)) + "</tr>" for row in rows]
@@ -197,6 +202,7 @@ def render(report) -> str:
     figures = "".join(_figure(name, fig) for name, fig in sorted(report.figures.items()))
     support = support_table(report)
     support_caption = report.support_caption()
+    choices = decisions.rows(report.summary)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -209,6 +215,9 @@ def render(report) -> str:
         (f"<h2>SF support</h2><p>{_e(support_caption[0].upper() + support_caption[1:])}</p>"
          + support)
         if support else "",
+        (f"<h2>Decisions</h2><p>{_e(decisions.CAPTION[0].upper() + decisions.CAPTION[1:])}</p>"
+         + small_table(*choices, len(choices[0]) - 3 * sum(h.startswith("Yes %") for h in choices[0])))
+        if choices[1] else "",
         ("<h2>Claims</h2><p>The claims the experiment named before its records (report.yaml), each tested at "
          "the seed level with Holm over them; the verdict rule is in the notes.</p>"
          + comparisons_table(report.claims(), CLAIM_COLUMNS)) if len(report.claims()) else "",

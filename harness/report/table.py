@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from harness.report import paper
+from harness.report import decisions, paper
 from harness.report.collect import COLUMNS, HIGHER_IS_BETTER, LABELS, Trials
 from harness.report.compare import TestConfig
 from harness.report.reference import REFERENCES
@@ -142,7 +142,10 @@ class Report:
         heads, rows = self.support_rows()
         support = (f"\nSF support: {self.support_caption()}\n\n"
                    + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n") if rows else ""
-        return (f"### {self._title()}\n\n{body}\n\n{self.caption}\n" + support
+        heads, rows = decisions.rows(self.summary)
+        choices = (f"\nDecisions: {decisions.CAPTION}\n\n"
+                   + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n") if rows else ""
+        return (f"### {self._title()}\n\n{body}\n\n{self.caption}\n" + support + choices
                 + (f"\nNotes:{notes}\n" if notes else ""))
 
     def to_latex(self) -> str:
