@@ -34,12 +34,6 @@ GATES = ("eq7", "switch")
 ROUTER_INPUTS = ("prompt", "prompt+stereotype")
 
 
-def separation(usage: list[list[float]]) -> float:
-    """Total variation distance between two groups' expert-usage distributions (each sums to K)."""
-    a, b = (np.asarray(u) / max(sum(u), 1e-12) for u in usage[:2])
-    return float(0.5 * np.abs(a - b).sum())
-
-
 def measure(args) -> dict:
     stamp = provenance()             # at the start: the code that runs is the code loaded now
     rows = []
@@ -57,7 +51,7 @@ def measure(args) -> dict:
             row = {"gate": gate, "router_input": router_input, "seconds": time.time() - started,
                    "epochs": [{"epoch": e["epoch"], "train_loss": e.get("train_loss"), "valid_auc": e["valid_auc"],
                                **e["diagnostics"]} for e in out["fit"]["epochs"]],
-                   "test": test, "test_separation": separation(test["expert_usage"]),
+                   "test": test, "test_separation": test["routing_separation"],
                    "test_auc": out["test"]["implicit"]["performance"]["all"]["auc"]["value"]}
             rows.append(row)
             grads = ", ".join(f"{e['router_grad_norm']:.3g}" for e in row["epochs"])

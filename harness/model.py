@@ -81,9 +81,10 @@ class Recommender(nn.Module):
     """Backbone + head. Only the head's parameters (including adapters it injects
     into the backbone, e.g. LoRA) require grad; the backbone runs in eval mode.
     ``precision`` (harness.precision): the backbone's part of a forward runs under autocast
-    to it; the head's prefix and the loss stay fp32."""
+    to it; the head's prefix and the loss stay fp32 (a frozen forward the head runs itself,
+    MoS's hidden router input, follows ``precision`` too: setting it sets the head's)."""
 
-    precision: str = "fp32"
+    _precision: str = "fp32"
 
     def __init__(self, backbone: Backbone, head: nn.Module):
         super().__init__()
@@ -93,6 +94,15 @@ class Recommender(nn.Module):
         head.attach(backbone)
         # a buffer, so that it moves with the model: no host-to-device copy per forward
         self.register_buffer("_yes_no", torch.tensor([backbone.yes_id, backbone.no_id]), persistent=False)
+
+    @property
+    def precision(self) -> str:
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        self._precision = value
+        self.head.precision = value
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -150,15 +160,21 @@ class Recommender(nn.Module):
     def _causal(self, embeds, mask, prefix: Prefix):
         if prefix.encoder is not None:
             embeds, mask = _prepend(prefix.encoder, embeds, mask)
-        # pads to the far left (stable: real positions keep their order), so that
-        # position -1 is the last prompt token and positions count from the first real one
-        order = torch.argsort(mask, dim=1, stable=True)
-        mask = mask.gather(1, order)
-        embeds = embeds.gather(1, order[..., None].expand_as(embeds))
-        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
-        hidden = getattr(self.lm, self.lm.base_model_prefix)(
-            inputs_embeds=embeds, attention_mask=mask, position_ids=positions, use_cache=False).last_hidden_state
+        hidden, mask = _causal_states(self.lm, embeds, mask)
         return hidden[:, -1], _masked_mean(hidden, mask)
+
+
+def _causal_states(lm: nn.Module, embeds: torch.Tensor, mask: torch.Tensor):
+    """A causal LM's last hidden states (B, T, d) and the mask in their order. The pads go to
+    the far left (stable: real positions keep their order), so that position -1 is the last
+    prompt token and positions count from the first real one."""
+    order = torch.argsort(mask, dim=1, stable=True)
+    mask = mask.gather(1, order)
+    embeds = embeds.gather(1, order[..., None].expand_as(embeds))
+    positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+    hidden = getattr(lm, lm.base_model_prefix)(
+        inputs_embeds=embeds, attention_mask=mask, position_ids=positions, use_cache=False).last_hidden_state
+    return hidden, mask
 
 
 def _prepend(prefix: torch.Tensor, embeds: torch.Tensor, mask: torch.Tensor):
@@ -175,3 +191,27 @@ def pooled_embeddings(backbone: Backbone, input_ids: torch.Tensor, attention_mas
     """Mean frozen input embedding over real tokens: (..., T) -> (..., d). The MoS router's input."""
     with torch.no_grad():
         return _masked_mean(backbone.embed(input_ids), attention_mask)
+
+
+def pooled_states(backbone: Backbone, input_ids: torch.Tensor, attention_mask: torch.Tensor, pool: str = "mean",
+                  precision: str = "fp32") -> torch.Tensor:
+    """The frozen backbone's last hidden states over prompts (the encoder's for seq2seq), with no
+    soft prompt and no gradient, pooled over each prompt's real tokens: "mean", or "last" (the
+    last real token's state). (..., T) -> (..., d) fp32. The forward runs under ``precision``'s
+    autocast, as the ``Recommender``'s own. The MoS router's input with ``router_input="hidden"``."""
+    if pool not in ("mean", "last"):
+        raise ValueError(f"pool must be 'mean' or 'last', got {pool!r}")
+    shape = input_ids.shape
+    ids, mask = input_ids.reshape(-1, shape[-1]), attention_mask.reshape(-1, shape[-1])
+    with torch.no_grad(), autocast(precision, ids.device):
+        embeds = backbone.embed(ids)
+        if backbone.kind == "seq2seq":
+            hidden = backbone.model.get_encoder()(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
+        else:
+            hidden, mask = _causal_states(backbone.model, embeds, mask)
+        if pool == "mean":
+            pooled = _masked_mean(hidden, mask)
+        else:   # the last real position, wherever the padding is (left for causal, right for seq2seq)
+            last = (mask * torch.arange(mask.shape[-1], device=mask.device)).argmax(dim=-1)
+            pooled = hidden[torch.arange(len(hidden), device=hidden.device), last]
+    return pooled.float().reshape(*shape[:-1], -1)

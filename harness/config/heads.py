@@ -22,6 +22,7 @@ Family = Literal["prompt", "adapter", "none"]
 # paper §4.1.4: Adafactor learning rate by family
 DEFAULT_LR: dict[str, float] = {"prompt": 0.5, "adapter": 0.005, "none": 0.0}
 GATES = ("switch", "straight_through", "eq7")       # MoS's gate (harness.heads.mos)
+ROUTER_INPUTS = ("prompt", "prompt+stereotype", "hidden", "hidden_last")   # what MoS's router reads (ditto)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class MoSOptions:
     top_k: int = 1                                       # Eq. 7; top-1 is the paper's best (Table 6)
     routing: Literal["topk", "stochastic"] = "topk"      # Table 6's "stochastic" variant
     gate: Literal["switch", "straight_through", "eq7"] = "switch"   # chosen experts' values (harness.heads.mos)
-    router_input: Literal["prompt", "prompt+stereotype"] = "prompt"   # what Q reads (harness.heads.mos)
+    router_input: Literal["prompt", "prompt+stereotype", "hidden", "hidden_last"] = "prompt"   # what Q reads
     reweighting: bool = True                             # Eq. 8; False = Table 6 "w/o reweighting"
     reweight_activation: Literal["none", "softmax"] = "none"
     expert: Literal["prompt", "conditioned"] = "prompt"  # harness.heads.mos
@@ -145,7 +146,7 @@ class MoSOptions:
             raise ValueError(f"expert_tokens and expert_rank must be >= 1, got {self.expert_tokens}, "
                              f"{self.expert_rank}")
         for key, allowed in (("routing", ("topk", "stochastic")), ("gate", GATES),
-                             ("router_input", ("prompt", "prompt+stereotype")),
+                             ("router_input", ROUTER_INPUTS),
                              ("reweight_activation", ("none", "softmax")),
                              ("expert", ("prompt", "conditioned")), ("init", ("sample_vocab", "random"))):
             if getattr(self, key) not in allowed:
@@ -164,7 +165,7 @@ register(HeadSpec("lora", "harness.heads.lora:LoraHead", LoraOptions, "adapter",
                   "LoRA adapters (Hu et al.); Table 5 with L_rec + L_fair"))
 register(HeadSpec("mos", "harness.heads.mos:MoSHead", MoSOptions, "prompt", ("rec", "sf", "div"),
                   "Mixture-of-Stereotypes (the paper's method); L = L_rec + L_fair + L_div",
-                  provides=("routing", "weights", "experts")))
+                  provides=("routing", "weights", "experts", "router_logits")))
 register(HeadSpec("tallrec", "harness.heads.lora:LoraHead", LoraOptions, "adapter", ("rec",),
                   "TALLRec: LoRA r=8 alpha=16 dropout=0.05 on q,v; L_rec only", base="lora",
                   preset={"r": 8, "alpha": 16, "dropout": 0.05}))

@@ -119,6 +119,18 @@ class DivOptions:
 
 
 @dataclass(frozen=True)
+class BalanceOptions:
+    weight: float = 0.01      # lambda_balance; Switch Transformer's alpha (the paper has no such term)
+
+    def __post_init__(self):
+        check_weight("balance", self.weight)
+
+    def requires(self) -> tuple[str, ...]:
+        """The router's logits (for P) and its choices (for f) (harness.objectives.balance)."""
+        return ("routing", "router_logits")
+
+
+@dataclass(frozen=True)
 class IFairLRSOptions:
     weight: float = 1.0          # exponent on the ratio: 1 = IFairLRS, 0 = plain L_rec
     max_weight: float = 10.0     # cap on r_k before normalising (inf: no cap)
@@ -168,6 +180,8 @@ register(ObjectiveSpec("sf", "harness.objectives.sf:SFLoss", SFOptions,
                        "L_fair: |SF| with soft recommendations, Eq. 12"))
 register(ObjectiveSpec("div", "harness.objectives.div:DivLoss", DivOptions,
                        "L_div: expert diversity, Eq. 13 (maximised)"))
+register(ObjectiveSpec("balance", "harness.objectives.balance:BalanceLoss", BalanceOptions,
+                       "L_balance: Switch-style load balance of MoS's experts over the batch (not the paper's)"))
 register(ObjectiveSpec("ifairlrs", "harness.objectives.ifairlrs:IFairLRS", IFairLRSOptions,
                        "IFairLRS: L_rec reweighted by item group history/target share (item-side)"))
 register(ObjectiveSpec("up5", "harness.objectives.up5:UP5", UP5Options,

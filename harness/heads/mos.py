@@ -34,6 +34,21 @@ Choices where the paper is ambiguous (each an option):
   ``"prompt+stereotype"`` adds c_stereotype_i = the sum of group prompt i's embeddings
   minus the neutral prompt's, i.e. about the embeddings of the inserted group words,
   so the router can tell the groups apart (Linear over 2d instead of d).
+  ``"hidden"`` reads the frozen backbone's last hidden states over group prompt i (the
+  encoder's for seq2seq), averaged over its real tokens: there the group word has reached
+  every later token through attention, so the group is in most of what is averaged
+  instead of in two tokens of 100-300. The mean, not the last token's state, is the
+  choice because it means the same for both families (a T5 encoder's last token is
+  "</s>", which has no special role in a bidirectional encoder) and because it is
+  ``Output.pooled``, the state UP5 already reads; ``"hidden_last"`` is the last real
+  token's state (for a causal LM the one that has read the whole prompt and predicts the
+  answer), the same forward pooled otherwise; on SmolLM2-135M it separates the groups
+  more (``benchmarks/router_input.py``: Fisher's d' along the mean group direction 4.5,
+  against 3.2 for "hidden" and 2.5 for "prompt", whose inputs are also ~40x smaller).
+  Either costs one frozen forward per group prompt under ``torch.no_grad``
+  (``harness.model.pooled_states``; a training step ~1.7x "prompt"'s there): only Q
+  learns. Not cached across epochs or prompt settings: a prompt's state moves in its last
+  digits (~1e-5) with the padding of the batch it comes in, so a cache would change the numbers.
 - What an expert conditions on: Eq. 9 writes E_n(c_rec), yet the experts are
   "prompt-based" and trained by prompt tuning. Default ``expert="prompt"``: E_n is a
   learned soft prompt, and c_rec reaches the output through the routing weights
@@ -53,7 +68,9 @@ from torch import nn
 from harness.backbones.base import Backbone
 from harness.config.heads import GATES
 from harness.heads.base import Head
-from harness.model import Batch, Prefix, pooled_embeddings
+from harness.model import Batch, Prefix, pooled_embeddings, pooled_states
+
+HIDDEN_POOLS = {"hidden": "mean", "hidden_last": "last"}   # router_input -> how its hidden states are pooled
 
 
 def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torch.Tensor:
@@ -73,6 +90,22 @@ def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torc
     weights = {"eq7": renormalised, "switch": full,
                "straight_through": renormalised.detach() + full - full.detach()}[gate]
     return torch.zeros_like(logits).scatter(-1, chosen, weights)
+
+
+def routing_separation(usage) -> float | None:
+    """How differently the stereotype groups route. usage: (G, N) each group's expert usage (a row
+    sums to K; ``expert_usage``) -> the total variation distance between two groups' usage
+    distributions (rows / K), 0.5 * sum_n |u_g[n] - u_h[n]|, averaged over the pairs of groups:
+    0 = every group uses the same experts as often, 1 = no expert serves two groups. At top-1 the
+    rows are already distributions. None for fewer than two groups or a group that routed nothing."""
+    usage = torch.as_tensor(usage, dtype=torch.float64)
+    totals = usage.sum(dim=-1, keepdim=True)
+    if len(usage) < 2 or not (totals > 0).all():
+        return None
+    shares = usage / totals
+    pairs = torch.combinations(torch.arange(len(usage)), r=2)
+    distances = 0.5 * (shares[pairs[:, 0]] - shares[pairs[:, 1]]).abs().sum(dim=-1)
+    return float(distances.mean())
 
 
 class MoSHead(Head):
@@ -118,10 +151,14 @@ class MoSHead(Head):
         mixed = torch.einsum(equation, weights, experts)                                          # Eq. 9
         prefix = (Prefix(encoder=mixed) if self.n_submodules == 1 else
                   Prefix(encoder=mixed[:, :c.expert_tokens], decoder=mixed[:, c.expert_tokens:]))
-        return prefix, {"routing": routing, "weights": weights, "experts": self.experts}
+        return prefix, {"routing": routing, "weights": weights, "experts": self.experts, "router_logits": logits}
 
     def _router_input(self, batch: Batch, backbone: Backbone) -> torch.Tensor:
-        """(G, B, d) pooled group prompts, or (G, B, 2d) with c_stereotype beside them."""
+        """(G, B, d) pooled group prompts (input embeddings or hidden states), or (G, B, 2d) with
+        c_stereotype beside the pooled input embeddings."""
+        if self.config.router_input in HIDDEN_POOLS:
+            return pooled_states(backbone, batch.group_input_ids, batch.group_attention_mask,
+                                 HIDDEN_POOLS[self.config.router_input], self.precision)
         pooled = pooled_embeddings(backbone, batch.group_input_ids, batch.group_attention_mask).float()
         if self.config.router_input == "prompt":
             return pooled
@@ -152,14 +189,16 @@ class MoSHead(Head):
 
     def diagnostics(self) -> dict:
         """Since ``reset_diagnostics``: each group prompt's share of samples routed to each expert
-        (``expert_usage[g][n]``, groups in the data set's order), the mean entropy of the router's
-        softmax over all N experts per group (nats; ln N is uniform), the mean reweighted w, and the
-        mean L2 norm of the router's weight gradient per training step (None when nothing trained)."""
+        (``expert_usage[g][n]``, groups in the data set's order), how far apart the groups route
+        (``routing_separation``), the mean entropy of the router's softmax over all N experts per
+        group (nats; ln N is uniform), the mean reweighted w, and the mean L2 norm of the router's
+        weight gradient per training step (None when nothing trained)."""
         seen = self._seen
         if not seen or not seen["samples"]:
             return {}
         n = seen["samples"]
-        return {"samples": n, "expert_usage": (seen["chosen"] / n).tolist(),
+        usage = seen["chosen"] / n
+        return {"samples": n, "expert_usage": usage.tolist(), "routing_separation": routing_separation(usage),
                 "routing_entropy": (seen["entropy"] / n).tolist(), "mean_w": (seen["weights"] / n).tolist(),
                 "router_grad_norm": float(seen["grad_norm"] / seen["steps"]) if seen["steps"] else None}
 

@@ -1,14 +1,16 @@
 """MoS: top-K routing (Eq. 7) and its gates, a router that learns at top-1 under the
 default gate and not under the literal Eq. 7, stochastic routing, reweighting (Eq. 8),
-and that the stereotype words never reach the language model's input."""
+that the stereotype words never reach the language model's input, the hidden-state router
+input and the routing separation diagnostic."""
 
 import pytest
 import torch
 
-from harness.backbones.tiny import tiny_t5
+from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.heads import build_head
-from harness.heads.mos import route
+from harness.heads.mos import route, routing_separation
 from harness.model import Recommender
+from harness.objectives import build_objective
 from tests.fixtures import EXTRA_TEXT, make_batch
 
 
@@ -149,3 +151,113 @@ def test_conditioned_experts_depend_on_the_input():
     experts = head._experts(batch, backbone)
     assert experts.shape == (3, 4, 5, backbone.hidden_size)
     assert not torch.allclose(experts[0], experts[1])
+
+
+# ---- the hidden router input, the routing separation and the gates with L_balance (issue 30)
+
+BACKBONES = {"tiny_t5": tiny_t5, "tiny_llama": tiny_llama}
+
+
+def _alone_states(backbone, ids: torch.Tensor) -> torch.Tensor:
+    """A prompt's last hidden states run alone, unpadded, straight through transformers."""
+    if backbone.kind == "seq2seq":
+        return backbone.model.get_encoder()(input_ids=ids[None]).last_hidden_state[0]
+    return backbone.model.model(input_ids=ids[None]).last_hidden_state[0]
+
+
+@pytest.mark.parametrize("backbone_name", sorted(BACKBONES))
+def test_hidden_router_input_is_the_frozen_models_state_of_each_group_prompt(backbone_name):
+    backbone = BACKBONES[backbone_name](EXTRA_TEXT)
+    batch = make_batch(backbone.tokenizer)
+    inputs = {}
+    for name in ("hidden", "hidden_last"):
+        head = build_head("mos", router_input=name)
+        head.attach(backbone)
+        inputs[name] = head._router_input(batch, backbone)
+        assert inputs[name].shape == (2, 3, backbone.hidden_size) == (2, 3, head.router.in_features)
+        assert not inputs[name].requires_grad                              # the backbone is frozen
+    with torch.no_grad():
+        for g in range(2):
+            for b in range(3):
+                ids = batch.group_input_ids[g, b][batch.group_attention_mask[g, b].bool()]
+                states = _alone_states(backbone, ids)
+                torch.testing.assert_close(inputs["hidden"][g, b], states.mean(dim=0), rtol=1e-4, atol=1e-5)
+                torch.testing.assert_close(inputs["hidden_last"][g, b], states[-1], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backbone_name", sorted(BACKBONES))
+def test_hidden_router_input_carries_the_group_word_at_every_later_token(backbone_name):
+    """Two group prompts that differ by one word (in two places): their input embeddings differ
+    at those two positions only, so the pooled input embedding carries the word in 2 of T
+    tokens; the frozen model's hidden states differ at every position from the first group
+    word on (all of them in a bidirectional encoder), and the pooled ones differ too."""
+    backbone = BACKBONES[backbone_name](EXTRA_TEXT)
+    batch = make_batch(backbone.tokenizer)
+    head = build_head("mos", router_input="hidden")
+    head.attach(backbone)
+    pooled = head._router_input(batch, backbone)
+    with torch.no_grad():
+        for b in range(2):                                     # the prompts with a group word
+            ids = [batch.group_input_ids[g, b][batch.group_attention_mask[g, b].bool()] for g in range(2)]
+            assert len(ids[0]) == len(ids[1])
+            words = (ids[0] != ids[1]).nonzero().flatten()
+            assert len(words) == 2                             # "a male user's" ... "this male user"
+            embedded = (backbone.embed(ids[0]) != backbone.embed(ids[1])).any(dim=-1)
+            assert embedded.nonzero().flatten().tolist() == words.tolist()
+            states = (_alone_states(backbone, ids[0]) - _alone_states(backbone, ids[1])).abs().amax(dim=-1)
+            reached = torch.arange(len(ids[0])) >= (0 if backbone.kind == "seq2seq" else words[0])
+            assert (states[reached] > 1e-6).all() and (states[~reached] == 0).all()
+            assert (pooled[0, b] - pooled[1, b]).abs().max() > 1e-6
+
+
+def test_setting_the_models_precision_sets_the_heads():
+    model = Recommender(tiny_t5(EXTRA_TEXT), build_head("mos", router_input="hidden"))
+    assert model.precision == model.head.precision == "fp32"
+    model.precision = "bf16"
+    assert model.head.precision == "bf16"
+
+
+def test_routing_separation_on_hand_made_usage():
+    assert routing_separation([[1.0, 0, 0, 0], [0, 1.0, 0, 0]]) == 1.0                 # disjoint experts
+    assert routing_separation([[0.25] * 4, [0.25] * 4]) == 0.0                          # the same use
+    assert routing_separation([[0.5, 0.5, 0, 0], [0.5, 0, 0.5, 0]]) == pytest.approx(0.5)
+    assert routing_separation([[1.0, 1.0, 0, 0], [0, 1.0, 1.0, 0]]) == pytest.approx(0.5)   # top-2: rows sum to 2
+    three = [[1.0, 0, 0], [0, 1.0, 0], [1.0, 0, 0]]                                     # pairs: 1, 0, 1
+    assert routing_separation(three) == pytest.approx(2 / 3)
+    assert routing_separation([[1.0, 0]]) is None and routing_separation([[1.0, 0], [0, 0]]) is None
+
+
+def test_diagnostics_report_the_routing_separation():
+    backbone = tiny_t5(EXTRA_TEXT)
+    torch.manual_seed(0)
+    model = Recommender(backbone, build_head("mos", router_input="hidden"))
+    model.head.reset_diagnostics()
+    model(make_batch(backbone.tokenizer)).nll.mean().backward()
+    seen = model.head.diagnostics()
+    assert seen["routing_separation"] == pytest.approx(routing_separation(seen["expert_usage"]))
+    assert seen["router_grad_norm"] > 0
+
+
+@pytest.mark.parametrize("backbone_name", sorted(BACKBONES))
+@pytest.mark.parametrize("gate", ["switch", "straight_through", "eq7"])
+def test_every_gate_trains_the_hidden_router_at_top_1_with_the_balance_loss(backbone_name, gate):
+    """L_rec alone reaches the router at top-1 except through Eq. 7's literal gate; L_balance
+    reaches it through P under every gate."""
+    backbone = BACKBONES[backbone_name](EXTRA_TEXT)
+    batch = make_batch(backbone.tokenizer)
+    torch.manual_seed(0)
+    model = Recommender(backbone, build_head("mos", top_k=1, gate=gate, router_input="hidden"))
+    balance = build_objective("balance")
+    gradients = {}
+    for objectives in ("rec", "rec+balance"):
+        model.zero_grad(set_to_none=True)
+        out = model(batch)
+        loss = out.nll.mean()
+        if objectives == "rec+balance":
+            loss = loss + balance.config.weight * balance.loss(model, batch, out, training=True)
+        loss.backward()
+        gradients[objectives] = model.head.router.weight.grad.abs().sum().item()
+    assert (gradients["rec"] > 0) is (gate != "eq7"), gradients
+    if gate == "eq7":
+        assert gradients["rec"] == 0.0
+    assert gradients["rec+balance"] > 0, gradients
