@@ -43,7 +43,8 @@ from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.train import TrainConfig, fit, set_seed, subset
+from harness.data.samples import capped
+from harness.train import TrainConfig, fit, set_seed
 
 from measure import frozen_loss, quickstart_arguments, save_figure
 
@@ -64,7 +65,7 @@ def _data(args, seed: int, backbone):
 def label_prior_loss(prepared, config: TrainConfig) -> float:
     """The mean L_rec of the best constant predictor on the run's training samples: the entropy
     (nats) of their share of liked targets. A model below it has learned more than the base rate."""
-    train = subset(np.flatnonzero(prepared.samples.mask("train")), config.max_train_samples, config.seed)
+    train = capped(np.flatnonzero(prepared.samples.mask("train")), config.max_train_samples, config.seed)
     share = float(prepared.samples.label[train].mean())
     return 0.0 if share in (0.0, 1.0) else -(share * np.log(share) + (1 - share) * np.log(1 - share))
 

@@ -13,7 +13,8 @@ import torch
 from harness.batching import batches
 from harness.heads import build_head
 from harness.model import Recommender
-from harness.train import TrainConfig, subset
+from harness.data.samples import capped
+from harness.train import TrainConfig
 
 
 def quickstart_arguments(parser: argparse.ArgumentParser, train_samples: int = 192) -> None:
@@ -37,7 +38,7 @@ def save_figure(fig, path: Path, title: str, result: dict) -> None:
 def frozen_loss(prepared, encoded, backbone, config: TrainConfig) -> float:
     """Mean L_rec of the frozen backbone (no prompt, no training) over the run's training samples."""
     model = Recommender(backbone, build_head("llm")).eval()
-    train = subset(np.flatnonzero(prepared.samples.mask("train")), config.max_train_samples, config.seed)
+    train = capped(np.flatnonzero(prepared.samples.mask("train")), config.max_train_samples, config.seed)
     with torch.inference_mode():
         losses = [model(batch).nll for batch in batches(prepared, encoded, train, config.train_setting,
                                                         config.eval_batch_size, backbone.tokenizer.pad_token_id,

@@ -44,7 +44,8 @@ from harness.model import Recommender
 from harness.objectives import build_objective
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.train import set_seed, subset, training_step
+from harness.data.samples import capped
+from harness.train import set_seed, training_step
 
 INPUTS = ("prompt", "hidden", "hidden_last")
 TIMED = ("prompt", "hidden")          # hidden_last: the same forward as hidden, pooled otherwise
@@ -56,7 +57,7 @@ def _data(args):
     backbone = load_backbone(args.backbone)
     encoded = encode_cached(prepared, backbone.tokenizer, get_dataset("movielens-100k").group_words, 512,
                             prepared.cache_folder, template=PromptTemplate(answer_cue=backbone.answer_cue))
-    train = subset(np.flatnonzero(prepared.samples.mask("train")), args.steps * args.batch_size, 0)
+    train = capped(np.flatnonzero(prepared.samples.mask("train")), args.steps * args.batch_size, 0)
     return prepared, backbone, list(batches(prepared, encoded, train, "implicit", args.batch_size,
                                             backbone.tokenizer.pad_token_id, True))
 

@@ -20,7 +20,8 @@ from harness.evaluate import evaluate
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
-from harness.train import describe_device, fit, needs_group_prompts, resolve_device, set_seed, subset
+from harness.data.samples import capped
+from harness.train import describe_device, fit, needs_group_prompts, resolve_device, set_seed
 
 
 def trainable_parameters(model: Recommender) -> dict:
@@ -67,7 +68,7 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
     timings["train_s"] = time.perf_counter() - started
     started = time.perf_counter()
     model.head.reset_diagnostics()
-    test_idx = subset(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples,
+    test_idx = capped(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples,
                       config.train.seed)
     results, scores = evaluate(model, prepared, encoded, test_idx, config.train.eval_batch_size, pad_id,
                                needs_group_prompts(model, config.train))

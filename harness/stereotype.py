@@ -102,3 +102,19 @@ def user_proportion(history: np.ndarray, user_group: np.ndarray, item_in_group: 
     lengths = valid.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(lengths > 0, hits.sum(axis=1) / lengths, np.nan)
+
+
+def routing_separation(usage) -> float | None:
+    """How differently the stereotype groups route in MoS (§3.3: the router "assigns different
+    stereotype groups to multiple experts"). usage: (G, N) each group's expert usage (a row sums
+    to K; ``expert_usage`` of the routing diagnostics) -> the total variation distance between
+    two groups' usage distributions (rows / K), 0.5 * sum_n |u_g[n] - u_h[n]|, averaged over the
+    pairs of groups: 0 = every group uses the same experts as often, 1 = no expert serves two
+    groups. None for fewer than two groups or a group that routed nothing."""
+    usage = np.asarray(usage, dtype=np.float64)
+    totals = usage.sum(axis=-1, keepdims=True)
+    if usage.ndim != 2 or len(usage) < 2 or not (totals > 0).all():
+        return None
+    shares = usage / totals
+    first, second = np.triu_indices(len(usage), k=1)
+    return float((0.5 * np.abs(shares[first] - shares[second]).sum(axis=-1)).mean())

@@ -74,7 +74,6 @@ class FitResult:
     best_valid: dict = field(default_factory=dict)   # the best epoch's validation metrics (``VALID_METRICS``)
 
 
-subset = capped      # harness.data.samples: how a run caps its samples
 
 
 def build_objectives(config: TrainConfig, prepared, train_idx):
@@ -158,8 +157,8 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     precision.set_tf32(config.tf32)
     model.precision = config.precision               # the backbone's forwards from here on (and the test's)
     s = prepared.samples
-    train_idx = subset(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
-    valid_idx = subset(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
+    train_idx = capped(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
+    valid_idx = capped(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
     objectives = build_objectives(config, prepared, train_idx)
     rank, world = shard
     # equal shares, so every worker takes the same number of steps (all-reduce needs it)

@@ -184,7 +184,8 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     support; the fit result keeps the best epoch's (a multi-metric search selects on them)."""
     from harness import metrics
     from harness.data.encode import encode_all
-    from harness.train import VALID_METRICS, TrainingData, fit, subset, validate
+    from harness.data.samples import capped
+    from harness.train import VALID_METRICS, TrainingData, fit, validate
 
     prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
     config = TrainConfig(head="prompt_tuning", epochs=2, patience=5, batch_size=16, max_train_samples=32,
@@ -198,7 +199,7 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     best = next(e for e in result.epochs if e["epoch"] == result.best_epoch)
     assert result.best_valid == {k: best[k] for k in VALID_METRICS}
     # the model now holds the best epoch's weights: validating again gives its numbers
-    valid_idx = subset(np.flatnonzero(prepared.samples.mask("valid")), 64, config.seed)
+    valid_idx = capped(np.flatnonzero(prepared.samples.mask("valid")), 64, config.seed)
     data = TrainingData(prepared, encoded, backbone.tokenizer.pad_token_id, False)
     again = validate(model, data, valid_idx, config)
     assert again == result.best_valid

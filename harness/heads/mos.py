@@ -69,6 +69,7 @@ from harness.backbones.base import Backbone
 from harness.config.heads import GATES
 from harness.heads.base import Head
 from harness.model import Batch, Prefix, pooled_embeddings, pooled_states
+from harness.stereotype import routing_separation
 
 HIDDEN_POOLS = {"hidden": "mean", "hidden_last": "last"}   # router_input -> how its hidden states are pooled
 
@@ -90,22 +91,6 @@ def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torc
     weights = {"eq7": renormalised, "switch": full,
                "straight_through": renormalised.detach() + full - full.detach()}[gate]
     return torch.zeros_like(logits).scatter(-1, chosen, weights)
-
-
-def routing_separation(usage) -> float | None:
-    """How differently the stereotype groups route. usage: (G, N) each group's expert usage (a row
-    sums to K; ``expert_usage``) -> the total variation distance between two groups' usage
-    distributions (rows / K), 0.5 * sum_n |u_g[n] - u_h[n]|, averaged over the pairs of groups:
-    0 = every group uses the same experts as often, 1 = no expert serves two groups. At top-1 the
-    rows are already distributions. None for fewer than two groups or a group that routed nothing."""
-    usage = torch.as_tensor(usage, dtype=torch.float64)
-    totals = usage.sum(dim=-1, keepdim=True)
-    if len(usage) < 2 or not (totals > 0).all():
-        return None
-    shares = usage / totals
-    pairs = torch.combinations(torch.arange(len(usage)), r=2)
-    distances = 0.5 * (shares[pairs[:, 0]] - shares[pairs[:, 1]]).abs().sum(dim=-1)
-    return float(distances.mean())
 
 
 class MoSHead(Head):
@@ -198,7 +183,7 @@ class MoSHead(Head):
             return {}
         n = seen["samples"]
         usage = seen["chosen"] / n
-        return {"samples": n, "expert_usage": usage.tolist(), "routing_separation": routing_separation(usage),
+        return {"samples": n, "expert_usage": usage.tolist(), "routing_separation": routing_separation(usage.tolist()),
                 "routing_entropy": (seen["entropy"] / n).tolist(), "mean_w": (seen["weights"] / n).tolist(),
                 "router_grad_norm": float(seen["grad_norm"] / seen["steps"]) if seen["steps"] else None}
 

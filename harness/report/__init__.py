@@ -22,6 +22,7 @@ from harness.report.compare import SF_EFFECTS, TestConfig, compare, no_compariso
 from harness.report.decision import at_rate, parse_rate
 from harness.report.reference import reference_values
 from harness.report.remeasure import remeasure, target_threshold
+from harness.report.routing import routing
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support, thin_notes
 from harness.report.table import SF_RANKS, Report, summarize
 
@@ -99,7 +100,8 @@ def build_report(folder: str | Path, reference: str = "mos", alpha: float = 0.05
                           + captions.verdict_notes(comparisons) + captions.power_notes(tests, comparisons)
                           + captions.precision_notes(rows)),
                     trials.smoke, sf_rank=sf_rank, per_seed=_per_seed(rows, references, relations),
-                    provenance=provenance_summary(trials))
+                    provenance=provenance_summary(trials), routing=routing(rows) if significance else None,
+                    groups=_groups(rows))
     trials = rows
     if figures:
         from harness.report.figures import make_figures
@@ -124,6 +126,14 @@ def measured_trials(folder, methods, reference: str, claims, z, threshold_scope,
     threshold = target_threshold(trials, z, threshold_scope)
     trials, rate_notes = at_rate(remeasure(trials, threshold, log), rate, log)
     return with_sf_reading(trials, ("all", "inside", "outside"), sf_reading), shown, threshold, rate_notes
+
+
+def _groups(trials) -> tuple[str, ...]:
+    """The stereotype groups in the records' order (their threshold moments name them)."""
+    for record in trials.records.values():
+        if (record.threshold_moments or {}).get("groups"):
+            return tuple(record.threshold_moments["groups"])
+    return ()
 
 
 def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate=None,

@@ -181,6 +181,20 @@ def comparisons_table(comparisons: pd.DataFrame, columns=COMPARISON_COLUMNS) -> 
             + "\n".join(body) + "\n</tbody></table></div>")
 
 
+def _routing(report) -> str:
+    """MoS's routing per row (``report.routing``), as routing.md has it."""
+    if report.routing is None or not len(report.routing):
+        return ""
+    from harness.report.routing import to_markdown
+
+    lines = [line for line in to_markdown(report.routing, report.groups).splitlines() if line.startswith("|")]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+    heads, rows = cells[0], [r for r in cells[2:]]
+    return ("<h2>Routing</h2><p>Per MoS row: the separation of the groups' expert usage on the test split (0: the "
+            "same experts as often, 1: no expert serves both groups), each group's most used expert, and the "
+            "router's gradient norm over training.</p>" + small_table(heads, rows, 2))
+
+
 def _figure(name: str, figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None}, bbox_inches="tight", dpi=100)
@@ -218,6 +232,7 @@ def render(report) -> str:
         (f"<h2>Decisions</h2><p>{_e(decisions.CAPTION[0].upper() + decisions.CAPTION[1:])}</p>"
          + small_table(*choices, len(choices[0]) - 3 * sum(h.startswith("Yes %") for h in choices[0])))
         if choices[1] else "",
+        _routing(report),
         ("<h2>Claims</h2><p>The claims the experiment named before its records (report.yaml), each tested at "
          "the seed level with Holm over them; the verdict rule is in the notes.</p>"
          + comparisons_table(report.claims(), CLAIM_COLUMNS)) if len(report.claims()) else "",

@@ -41,6 +41,8 @@ class Report:
     per_seed: pd.DataFrame | None = None   # dataset, relation, method, source, seed, <col>: each cell's seeds
     provenance: dict = field(default_factory=dict)   # what made the records: commits, machines, dates, packages
     tradeoff: pd.DataFrame | None = None   # a multi-metric search's replicated configurations (report.pareto)
+    routing: pd.DataFrame | None = None    # MoS rows' routing per seed (report.routing); None without MoS records
+    groups: tuple[str, ...] = ()           # the stereotype groups, in the records' order
 
     # ---- numbers ----------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
@@ -215,6 +217,14 @@ class Report:
                                ("claims.csv", claims.to_csv(index=False, float_format="%.6g", lineterminator="\n"))):
                 (folder / name).write_text(text)
                 written.append(folder / name)
+        if self.routing is not None and len(self.routing):
+            from harness.report.routing import to_markdown as routing_markdown
+
+            table = self.routing.assign(usage=[json.dumps(u) for u in self.routing.usage])
+            for name, text in (("routing.md", routing_markdown(self.routing, self.groups)),
+                               ("routing.csv", table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))):
+                (folder / name).write_text(text)
+                written.append(folder / name)
         if self.tradeoff is not None:
             from harness.report.pareto import to_markdown
 
@@ -229,6 +239,7 @@ class Report:
         # be read beside this one's files as if it were current
         figures = folder / "figures"
         for stale in (folder / "pareto.md", folder / "pareto.csv", folder / "claims.md", folder / "claims.csv",
+                      folder / "routing.md", folder / "routing.csv",
                       *(sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg")) if figures.is_dir() else ())):
             if stale.exists() and stale not in written:
                 stale.unlink()

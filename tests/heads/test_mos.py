@@ -8,7 +8,8 @@ import torch
 
 from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.heads import build_head
-from harness.heads.mos import route, routing_separation
+from harness.heads.mos import route
+from harness.stereotype import routing_separation
 from harness.model import Recommender
 from harness.objectives import build_objective
 from tests.fixtures import EXTRA_TEXT, make_batch
@@ -215,16 +216,6 @@ def test_setting_the_models_precision_sets_the_heads():
     assert model.precision == model.head.precision == "fp32"
     model.precision = "bf16"
     assert model.head.precision == "bf16"
-
-
-def test_routing_separation_on_hand_made_usage():
-    assert routing_separation([[1.0, 0, 0, 0], [0, 1.0, 0, 0]]) == 1.0                 # disjoint experts
-    assert routing_separation([[0.25] * 4, [0.25] * 4]) == 0.0                          # the same use
-    assert routing_separation([[0.5, 0.5, 0, 0], [0.5, 0, 0.5, 0]]) == pytest.approx(0.5)
-    assert routing_separation([[1.0, 1.0, 0, 0], [0, 1.0, 1.0, 0]]) == pytest.approx(0.5)   # top-2: rows sum to 2
-    three = [[1.0, 0, 0], [0, 1.0, 0], [1.0, 0, 0]]                                     # pairs: 1, 0, 1
-    assert routing_separation(three) == pytest.approx(2 / 3)
-    assert routing_separation([[1.0, 0]]) is None and routing_separation([[1.0, 0], [0, 0]]) is None
 
 
 def test_diagnostics_report_the_routing_separation():

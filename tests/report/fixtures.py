@@ -40,7 +40,7 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
                  noise_of: str | None = None, backbone: str = "t5-base", config_id: str = "cfg",
                  valid_sf: tuple[float, int] | None = None, precision: str | None = None,
                  selection: dict | None = None, extra_metrics: dict | None = None,
-                 seconds: float | None = None) -> str:
+                 seconds: float | None = None, test_diagnostics: dict | None = None, fit: dict | None = None) -> str:
     """One trial's record and scores; ``noise_of`` reuses another method's noise, so
     that with the same shift the two methods' scores are identical."""
     prepared, base = test_split(seed)
@@ -61,7 +61,7 @@ def write_record(store: Store, experiment: str, dataset: str, method: str, seed:
             **({"valid_abs_sf": valid_sf[0], "valid_sf_support": valid_sf[1]} if valid_sf else {}),
             **(extra_metrics or {}),
             "test": {s: {"sf": r.sf, "performance": r.performance} for s, r in results.items()}},
-        seconds=seconds, provenance={"date_utc": date, "machine": {"cpu_model": "Test CPU"}})
+        seconds=seconds, test_diagnostics=test_diagnostics, fit=fit, provenance={"date_utc": date, "machine": {"cpu_model": "Test CPU"}})
     store.write(record, pd.concat(frames, ignore_index=True) if status == "ok" else None)
     return job.key
 

@@ -1,0 +1,61 @@
+"""MoS's routing, read from its records: does the router send the stereotype groups' prompts to
+different experts (§3.3), or has it collapsed onto one (the first study: every test sample of
+both groups to one expert of four)?
+
+Per MoS record (any record whose routing diagnostics hold ``expert_usage``): on the test split,
+each group's share of samples routed to each expert and the routing separation (the total
+variation distance between the groups' usage, ``harness.stereotype.routing_separation``: 0 = the
+same experts as often, 1 = no expert shared); over training, the mean L2 norm of the router's
+weight gradient per step (0 or near it: a router that does not learn, as Eq. 7's gate at top-1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from tabulate import tabulate
+
+from harness.report.collect import Trials
+from harness.stereotype import routing_separation
+
+SEPARATED = 0.5     # issue 30's criterion: a seed whose groups route apart by at least this much
+FIELDS = ("dataset", "method", "seed", "separation", "usage", "grad_norm")
+
+
+def routing(trials: Trials) -> pd.DataFrame:
+    """One row per MoS record (``FIELDS``): its test split's separation and expert usage per group
+    (G lists of N shares), and the mean router gradient norm over its training epochs (NaN where
+    nothing was recorded)."""
+    rows = []
+    for record in trials.records.values():
+        test = record.test_diagnostics or {}
+        usage = test.get("expert_usage")
+        if not usage:
+            continue
+        separation = test.get("routing_separation")
+        norms = [(e.get("diagnostics") or {}).get("router_grad_norm") for e in (record.fit or {}).get("epochs", [])]
+        norms = [n for n in norms if n is not None]
+        rows.append({"dataset": record.job.dataset, "method": record.job.method, "seed": record.job.seed,
+                     "separation": routing_separation(usage) if separation is None else separation,
+                     "usage": usage, "grad_norm": float(np.mean(norms)) if norms else np.nan})
+    return pd.DataFrame(rows, columns=FIELDS).sort_values(["dataset", "method", "seed"], ignore_index=True)
+
+
+def to_markdown(table: pd.DataFrame, groups: tuple[str, ...]) -> str:
+    """routing.md: per MoS row, the separation on each seed and how many seeds reach ``SEPARATED``,
+    each group's most used expert and its share per seed, and the router's gradient norm."""
+    rows = []
+    for (dataset, method), part in table.groupby(["dataset", "method"], sort=True):
+        separations = ", ".join(f"{s:.2f}" if s is not None else "–" for s in part.separation)
+        apart = sum(s is not None and s >= SEPARATED for s in part.separation)
+        usage = "; ".join(f"seed {r.seed}: " + ", ".join(
+            f"{g} → {int(np.argmax(u))} ({100 * max(u) / max(sum(u), 1e-12):.0f}%)" for g, u in zip(groups, r.usage))
+            for r in part.itertuples())
+        norm = part.grad_norm.mean()
+        rows.append([dataset, method, separations, f"{apart} of {len(part)}", usage,
+                     "–" if np.isnan(norm) else f"{norm:.3g}"])
+    heads = ["Dataset", "Method", "Separation per seed (test)", f"Seeds ≥ {SEPARATED}",
+             "Most used expert per group (share of its test samples)", "Router grad norm (mean over epochs)"]
+    return ("### Routing (MoS rows)\n\nSeparation: the total variation distance between the groups' expert usage on "
+            "the test split (0: the groups use the same experts as often; 1: no expert serves both). Experts are "
+            "numbered from 0.\n\n" + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n")
