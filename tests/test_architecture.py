@@ -52,7 +52,7 @@ LAYERS = [
     ("harness.space",),
     ("harness.backbones", "harness.model", "harness.heads", "harness.objectives", "harness.precision"),
     ("harness.batching", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
-    ("harness.records", "harness.provenance", "harness.cost"),
+    ("harness.records", "harness.provenance", "harness.cost", "harness.tracking"),
     ("harness.worker", "harness.executors", "harness.sweep", "harness.cluster", "harness.console"),
     ("harness.report", "harness.stats", "harness.seed_stats", "harness.plan"),
 ]
