@@ -137,11 +137,13 @@ def main(argv=None) -> int:
            "eval_by_length": eval_by_length(model, prepared, encoded, indices, args.batch_size,
                                             backbone.tokenizer.pad_token_id, groups, args.repeats)}
     if args.profile:
-        from harness.train import TrainConfig
+        from harness.config import RunConfig, TrainConfig
 
         train = np.flatnonzero(prepared.samples.mask("train"))
-        table = profile_step(model, prepared, encoded, train, 8, backbone.tokenizer.pad_token_id, groups,
-                             TrainConfig(head=args.head))
+        # the lr a run of this head on this backbone takes (a bare TrainConfig has none: default_lr needs the
+        # backbone); before issue 33 this took the paper's 0.5, which changes no timing
+        config = RunConfig(backbone=args.model, train=TrainConfig(head=args.head)).train
+        table = profile_step(model, prepared, encoded, train, 8, backbone.tokenizer.pad_token_id, groups, config)
         args.profile.parent.mkdir(parents=True, exist_ok=True)
         args.profile.write_text(f"# one training step, {args.model} + {args.head}, batch 8, "
                                 f"{torch.get_num_threads()} threads\n{table}\n")

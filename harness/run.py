@@ -17,7 +17,7 @@ from harness.config.run import RunConfig  # noqa: F401  (its home: harness.confi
 from harness.data.prepare import prepare
 from harness.data.registry import get_dataset
 from harness.evaluate import evaluate
-from harness.heads import build_head
+from harness.heads import make_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.data.samples import capped
@@ -61,7 +61,7 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
                             config.max_tokens, prepared.cache_folder, template=template, log=log)
     timings["data_s"] = time.perf_counter() - started
     set_seed(config.train.seed)
-    model = Recommender(backbone, build_head(config.train.head, **config.train.head_options)).to(device)
+    model = Recommender(backbone, make_head(config.train.head, config.train.head_config)).to(device)
     pad_id = backbone.tokenizer.pad_token_id
     started = time.perf_counter()
     fitted = fit(model, prepared, encoded, config.train, pad_id, log=log, **(fit_hooks or {}))

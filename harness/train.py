@@ -21,7 +21,7 @@ from harness.batching import batches
 from harness.config.train import VALID_METRICS, TrainConfig, default_lr  # noqa: F401  (home: harness.config.train)
 from harness.data.samples import capped
 from harness.evaluate import score
-from harness.objectives import build_objective, get_objective
+from harness.objectives import get_objective, make_objective
 
 
 class TrainingError(RuntimeError):
@@ -77,7 +77,7 @@ class FitResult:
 
 
 def build_objectives(config: TrainConfig, prepared, train_idx):
-    objectives = {name: build_objective(name, **options) for name, options in config.resolved_objectives().items()}
+    objectives = {name: make_objective(name, options) for name, options in config.objective_configs.items()}
     train_mask = np.zeros(len(prepared.samples), dtype=bool)
     train_mask[train_idx] = True
     for objective in objectives.values():
@@ -88,7 +88,7 @@ def build_objectives(config: TrainConfig, prepared, train_idx):
 def needs_group_prompts(model, config: TrainConfig) -> bool:
     """Whether batches must carry the multi-stereotype prompts (for the head or an objective)."""
     return model.head.needs_group_prompts or any(
-        get_objective(name).cls.needs_group_prompts for name in config.resolved_objectives())
+        get_objective(name).cls.needs_group_prompts for name in config.objective_configs)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ def data(train_data, tmp_path_factory):
 def test_a_precision_is_validated_and_fp32_keeps_every_config_id():
     with pytest.raises(ValueError, match="precision must be one of fp32, bf16, fp16"):
         TrainConfig(precision="fp8")
-    assert "precision" not in TrainConfig().to_dict()                 # earlier records' config ids hold
-    assert TrainConfig(precision="bf16").to_dict()["precision"] == "bf16"
+    assert "precision" not in TrainConfig(lr=0.5).to_dict()                 # earlier records' config ids hold
+    assert TrainConfig(lr=0.5, precision="bf16").to_dict()["precision"] == "bf16"
 
 
 def test_a_slow_precision_is_refused_with_the_device_and_the_alternatives():
@@ -94,7 +94,7 @@ def test_autocast_reaches_the_backbone_only_and_the_head_trains_in_fp32(data):
     for name, module in model.lm.named_modules():
         if isinstance(module, torch.nn.Linear):
             module.register_forward_hook(lambda m, i, out, name=name: seen.setdefault(name, out.dtype) and None)
-    config = TrainConfig(head="mos", epochs=1, batch_size=16, max_train_samples=32, max_eval_samples=32,
+    config = TrainConfig(head="mos", lr=0.5, epochs=1, batch_size=16, max_train_samples=32, max_eval_samples=32,
                          precision="bf16", force_precision=True)
     snapshots = []
     fit(model, prepared, encoded, config, backbone.tokenizer.pad_token_id, on_epoch_end=snapshots.append)
@@ -114,7 +114,7 @@ def test_a_bf16_training_run_follows_the_fp32_one(data):
         torch.manual_seed(0)
         encoded = encode_all(prepared.samples, backbone.tokenizer, ("male", "female"), 256)
         model = Recommender(backbone, build_head("prompt_tuning"))
-        config = TrainConfig(head="prompt_tuning", epochs=2, patience=5, batch_size=16, max_train_samples=64,
+        config = TrainConfig(head="prompt_tuning", lr=0.5, epochs=2, patience=5, batch_size=16, max_train_samples=64,
                              max_eval_samples=32, precision=name, force_precision=True)
         losses[name] = np.array([e["train_loss"] for e in fit(model, prepared, encoded, config,
                                                              backbone.tokenizer.pad_token_id).epochs])

@@ -99,7 +99,9 @@ def test_config_validation_names_the_problem():
         TrainConfig(head="mos", objectives={"rec": {}, "parity": {}})
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
-    assert TrainConfig(head="lora").learning_rate == 0.005 and TrainConfig(head="mos").learning_rate == 0.5
+    with pytest.raises(ValueError, match="lr is null for head 'mos'.*RunConfig"):   # no silent 0.5: the backbone
+        TrainConfig(head="mos").learning_rate                                        # decides (default_lr)
+    assert TrainConfig(head="llm").learning_rate == 0.0 and TrainConfig(head="mos", lr=0.3).learning_rate == 0.3
     with pytest.raises(ValueError, match="max_valid_samples must be >= 1 or null"):
         TrainConfig(max_valid_samples=0)
     # validation's cap: its own where set, else the one it shares with test
@@ -151,7 +153,8 @@ def test_resume_after_an_epoch_gives_the_same_numbers(train_data, texts, tmp_pat
     from harness.train import fit
 
     prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
-    config = TrainConfig(head="mos", epochs=3, patience=5, batch_size=16, max_train_samples=64, max_eval_samples=32)
+    config = TrainConfig(head="mos", lr=0.5, epochs=3, patience=5, batch_size=16, max_train_samples=64,
+                         max_eval_samples=32)
 
     def fresh():
         backbone = tiny_llama(texts)
@@ -188,7 +191,7 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     from harness.train import VALID_METRICS, TrainingData, fit, validate
 
     prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
-    config = TrainConfig(head="prompt_tuning", epochs=2, patience=5, batch_size=16, max_train_samples=32,
+    config = TrainConfig(head="prompt_tuning", lr=0.5, epochs=2, patience=5, batch_size=16, max_train_samples=32,
                          max_valid_samples=64)
     backbone = tiny_llama(texts)
     encoded = encode_all(prepared.samples, backbone.tokenizer, ("male", "female"), 256)

@@ -29,7 +29,7 @@ class RunConfig:
             raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
         lr = default_lr(self.train.head, self.backbone)
         if self.train.lr is None and lr > 0:   # the backbone's default, written into the config and record
-            object.__setattr__(self, "train", dataclasses.replace(self.train, lr=lr))
+            object.__setattr__(self, "train", self.train.with_lr(lr))
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "data_dir": self.data_dir, "backbone": self.backbone,

@@ -4,6 +4,7 @@ construction against the heads' and objectives' registries (``harness.config.hea
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 
@@ -24,27 +25,26 @@ SELECTABLE = {"valid_auc": "max", "valid_abs_sf": "min", "valid_abs_sf_liked": "
 SUPPORT = {"valid_abs_sf": "valid_sf_support", "valid_abs_sf_liked": "valid_sf_liked_support"}
 
 
-def default_lr(head: str, backbone: str | None = None) -> float:
-    """Adafactor's learning rate where a configuration leaves ``lr`` null: the backbone's own
-    measured value where its registry entry has one (``BackboneSpec.lr``: by head name, then
-    the preset's base head, then the head's family), else the paper's (§4.1.4: 0.5 prompt-based, 0.005 adapter-based,
-    set for T5 with ``scale_parameter`` off)."""
+def default_lr(head: str, backbone: str) -> float:
+    """Adafactor's learning rate where a configuration leaves ``lr`` null, the one home of that
+    default: the backbone's own measured value where its registry entry has one (``BackboneSpec.lr``:
+    by head name, then the preset's base head, then the head's family), else the paper's (§4.1.4:
+    0.5 prompt-based, 0.005 adapter-based, set for T5 with ``scale_parameter`` off); 0 for a head
+    with nothing to train. ``RunConfig`` calls it, as it alone knows both."""
     spec = get_head(head)
-    if backbone is not None:
-        measured = BACKBONES[backbone].lr if backbone in BACKBONES else {}
-        for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
-            if name in measured:
-                return measured[name]
+    measured = BACKBONES[backbone].lr if backbone in BACKBONES else {}
+    for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
+        if name in measured:
+            return measured[name]
     return DEFAULT_LR[spec.family]
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     head: str = "mos"
-    head_options: dict = field(default_factory=dict)        # the head's config fields
+    head_options: dict = field(default_factory=dict)        # the head's config fields, as given
     objectives: dict | None = None       # name -> options (incl. weight); None: the head's paper objectives
-    lr: float | None = None              # None: the backbone's default (``default_lr``); the paper's 0.5
-                                         # prompt-based, 0.005 adapter-based (§4.1.4) unless it has its own
+    lr: float | None = None              # None: the backbone's default, filled in by RunConfig (``default_lr``)
     # Adafactor's scale_parameter. False (the paper's T5 setting): lr is an absolute step, up to
     # 0.5 per step for a soft prompt, several times SmolLM2-135M's embedding RMS (0.136). True:
     # each step is scaled by the parameter's RMS, so lr is relative to the prompt's own scale.
@@ -66,6 +66,10 @@ class TrainConfig:
     precision: str = "fp32"
     tf32: bool = False
     force_precision: bool = False
+    # parsed once, on construction, from head_options and objectives: the head's options object and each
+    # objective's (what harness.heads and harness.objectives build from, never the dicts again)
+    head_config: object = field(init=False, repr=False, compare=False)
+    objective_configs: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         spec = get_head(self.head)                        # unknown head -> error listing heads
@@ -79,16 +83,32 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1 or null (no cap), got {getattr(self, name)}")
         if self.patience < 0 or (self.lr is not None and not self.lr > 0):
             raise ValueError(f"patience must be >= 0 and lr > 0, got {self.patience}, {self.lr}")
-        validate_config(spec, self.head_options)
+        object.__setattr__(self, "head_config", validate_config(spec, self.head_options))
+        configs = {}
         for name, options in self.resolved_objectives().items():
-            check_head(name, objective_options(name, **options), self.head)   # unknown objective or option,
-            # or one that requires what the head does not provide (div without experts) -> error
+            configs[name] = objective_options(name, **options)   # unknown objective or option, or one that
+            check_head(name, configs[name], self.head)            # requires what the head lacks -> error
+        object.__setattr__(self, "objective_configs", configs)
 
     @property
     def learning_rate(self) -> float:
-        """``lr``, or the paper's default for the head's family. A ``RunConfig`` first fills a
-        null ``lr`` from its backbone (``default_lr``), so a run's record names the lr it used."""
-        return self.lr if self.lr is not None else default_lr(self.head)
+        """The lr Adafactor steps with: ``lr``, which a ``RunConfig`` fills from its backbone where it
+        is null (``default_lr``). A head with nothing to train has none; any other without one is an
+        error (its default depends on the backbone, which a bare TrainConfig does not know)."""
+        if self.lr is not None:
+            return self.lr
+        if get_head(self.head).family == "none":
+            return DEFAULT_LR["none"]
+        raise ValueError(f"train.lr is null for head {self.head!r}: its default depends on the backbone, so give "
+                         "lr or build the TrainConfig inside a RunConfig, which fills it (default_lr)")
+
+    def with_lr(self, lr: float) -> TrainConfig:
+        """This config with ``lr`` set: a copy that keeps the parsed options (nothing to parse again)."""
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr}")
+        out = copy.copy(self)
+        object.__setattr__(out, "lr", lr)
+        return out
 
     @property
     def valid_cap(self) -> int | None:
@@ -102,9 +122,10 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """Everything that sets the numbers, defaults resolved: the head's full config too, so a
         changed default (e.g. MoS's gate) changes the record's config and the sweep's config_id."""
-        head = dataclasses.asdict(validate_config(get_head(self.head), self.head_options))
+        head = dataclasses.asdict(self.head_config)
         # the precision fields came after records existed: at their defaults (fp32, the numbers those
         # records hold) they are left out, so that every earlier configuration keeps its config_id
-        own = {k: v for k, v in dataclasses.asdict(self).items() if k not in _LATER or v != _LATER[k]}
+        own = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self) if f.init}
+        own = {k: v for k, v in own.items() if k not in _LATER or v != _LATER[k]}
         return own | {"learning_rate": self.learning_rate, "resolved_head_options": head,
                       "resolved_objectives": self.resolved_objectives()}

@@ -48,6 +48,10 @@ class Head(nn.Module):
 
 
 def build_head(name: str, **options) -> Head:
-    """A fresh head of registered ``name`` with config ``options`` (validated)."""
-    spec = get_head(name)
-    return spec.head_cls(validate_config(spec, options))
+    """A fresh head of registered ``name`` with config ``options`` (parsed and validated here)."""
+    return make_head(name, validate_config(get_head(name), options))
+
+
+def make_head(name: str, config) -> Head:
+    """A fresh head of registered ``name`` from its parsed options (``TrainConfig.head_config``)."""
+    return get_head(name).head_cls(config)

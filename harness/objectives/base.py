@@ -53,5 +53,10 @@ class Objective:
 
 
 def build_objective(name: str, **options) -> Objective:
-    """A fresh objective of registered ``name`` with options (validated)."""
-    return get_objective(name).cls(objective_options(name, **options))
+    """A fresh objective of registered ``name`` with options (parsed and validated here)."""
+    return make_objective(name, objective_options(name, **options))
+
+
+def make_objective(name: str, config) -> Objective:
+    """A fresh objective of registered ``name`` from its parsed options (``TrainConfig.objective_configs``)."""
+    return get_objective(name).cls(config)

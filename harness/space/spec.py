@@ -6,11 +6,13 @@ The schema of a search-space file lives here; ``harness.space.parse`` reads one 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Literal, get_type_hints
 
 from harness.config.data import SampleConfig, StereotypeConfig
@@ -76,6 +78,15 @@ class Arm:
     def slug(self) -> str:
         """``key`` as one folder name."""
         return f"{self.dataset}__{self.name}"
+
+def config_id_of(arm_key: str, config: RunConfig) -> str:
+    """A short stable hash of an arm and its resolved config, seeds and data_dir left out (so every
+    seed of a configuration shares it)."""
+    values = config.to_dict()
+    del values["data_dir"], values["sample"]["seed"], values["train"]["seed"]
+    payload = json.dumps({"arm": arm_key, "config": values}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
 
 def _hints(cls, drop=()) -> dict:
     return {k: v for k, v in get_type_hints(cls).items() if k not in drop}
@@ -168,11 +179,8 @@ class SweepSpec:
         return self._config(arm.dataset, arm.method, params, seed)
 
     def config_id(self, arm: Arm, params: dict) -> str:
-        """A short stable hash of the arm and its resolved config, seeds and data_dir left out."""
-        config = self.run_config(arm, params, seed=0).to_dict()
-        del config["data_dir"], config["sample"]["seed"], config["train"]["seed"]
-        payload = json.dumps({"arm": arm.key, "config": config}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+        """The config id of ``arm`` with ``params`` (``config_id_of`` its run config)."""
+        return config_id_of(arm.key, self.run_config(arm, params, seed=0))
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
@@ -251,7 +259,7 @@ class SweepSpec:
         o, i = self._origins, [x.name for x in self.methods].index(m.name)
         values = {p: o.check(("search", p), v, self._hint(m, p)) for p, v in params.items()}
 
-        def layer(section: str, base: dict, own: dict) -> tuple[dict, callable]:
+        def layer(section: str, base: dict, own: dict) -> tuple[dict, Callable]:
             """defaults < the arm's own < searched values, and who set each key (for errors)."""
             found = {p[len(section) + 1:]: v for p, v in values.items() if p.startswith(section + ".")}
 
@@ -268,19 +276,30 @@ class SweepSpec:
         renamed = {"z": "z", "scope": "threshold_scope"}
         stereotype = o.build(StereotypeConfig, {k: data[v] for k, v in renamed.items() if v in data},
                              lambda k: data_owner(renamed[k]), ("data",))
-        options, options_owner = layer("head_options", {}, m.head_options)
-        spec = get_head(m.head)
-        o.build(lambda **kw: validate_config(spec, kw), options, options_owner, ("methods", i, "head_options"))
-        objectives = m.objectives
-        if any(p.startswith("objectives.") for p in values):
-            objectives = {}
-            for name, own in (m.objectives or dict.fromkeys(spec.objectives)).items():
-                objectives[name], owner = layer(f"objectives.{name}", {}, own or {})
-                o.build(lambda **kw: objective_options(name, **kw), objectives[name], owner,  # noqa: B023
-                        ("methods", i, "objectives", name))
-        train, train_owner = layer("train", self.train, m.train)
-        train = o.build(TrainConfig, train, train_owner, ("train",), head=m.head, head_options=options,
-                        objectives=objectives, seed=seed)
+        searched = any(p.startswith("objectives.") for p in values)
+        train = self._train(m, i, layer, searched, seed)
         return o.build(RunConfig, {"max_tokens": data.get("max_tokens", RunConfig.max_tokens)}, data_owner,
                        ("data",), dataset=dataset, data_dir=self.data_dir, backbone=self.backbone, sample=sample,
                        stereotype=stereotype, train=train)
+
+    def _train(self, m: Method, i: int, layer: Callable, searched: bool, seed: int) -> TrainConfig:
+        """The arm's ``TrainConfig``, parsed once. Where it fails, its parts are built one by one to
+        name the key to blame: the head's options, then (when searched) each objective's, then train's."""
+        o, spec = self._origins, get_head(m.head)
+        options, options_owner = layer("head_options", {}, m.head_options)
+        objectives, owners = m.objectives, {}
+        if searched:
+            objectives = {}
+            for name, own in (m.objectives or dict.fromkeys(spec.objectives)).items():
+                objectives[name], owners[name] = layer(f"objectives.{name}", {}, own or {})
+        train, train_owner = layer("train", self.train, m.train)
+        fixed = {"head": m.head, "head_options": options, "objectives": objectives, "seed": seed}
+        try:
+            return TrainConfig(**fixed, **train)
+        except (ValueError, TypeError, KeyError):
+            pass
+        o.build(lambda **kw: validate_config(spec, kw), options, options_owner, ("methods", i, "head_options"))
+        for name, owner in owners.items():
+            o.build(functools.partial(objective_options, name), objectives[name], owner,
+                    ("methods", i, "objectives", name))
+        return o.build(TrainConfig, train, train_owner, ("train",), **fixed)

@@ -14,7 +14,7 @@ from harness.console import Console, SweepStatus
 from harness.executors import executor_for
 from harness.records import Store, TrialRecord, safe
 from harness.space import SweepSpec
-from harness.sweep.trial import _grid, _work, job_of, shown, trial
+from harness.sweep.trial import _grid, _work, resolve, shown, trial
 
 
 def _tune_distribution(distribution):
@@ -134,7 +134,7 @@ class Sweep:
         than select on a partial search or go on to the next phase."""
         running = {job.key for job in self.store.running()}
         for config, last in self.progress.early.values():
-            job = job_of(config, self.spec)
+            job, _ = resolve(self.spec, config)
             if job.key in running and self.store.read(job.key) is None:
                 self.store.write(TrialRecord(job, "stopped", metrics={self.spec.metric: last.get(self.spec.metric)}))
         self._stop_if_unfinished(phase)
@@ -227,7 +227,7 @@ class Sweep:
             for params in configurations:
                 for seed in self.spec.seeds:
                     job = {"phase": "replicate", "arm": arm_key, "seed": seed, "params": params}
-                    record = self.store.read(job_of(job, self.spec).key)
+                    record = self.store.read(resolve(self.spec, job)[0].key)
                     if record is None or not record.ok:
                         jobs.append(job)
         count = sum(len(c) for c in selected.values())

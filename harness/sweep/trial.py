@@ -9,7 +9,9 @@ from pathlib import Path
 
 from harness.cost import work
 from harness.records import Store, TrialJob
+from harness.config.run import RunConfig
 from harness.space import SweepSpec
+from harness.space.spec import config_id_of
 
 
 def _work(config) -> tuple[float, float]:
@@ -31,16 +33,14 @@ def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | 
     go into the record."""
     from ray import tune
 
-    from harness.worker import make_loop_config
-
-    job = job_of(config, spec, command, space)
+    job, run_config = resolve(spec, config, command, space)
     store = Store(results)
     done = store.read(job.key)
     if done is not None and done.ok:
         tune.report({**{k: v for k, v in done.metrics.items() if k != "test"}, "finished": 1, "reused": 1})
         return
     store.mark_running(job)
-    executor.run(make_loop_config(spec.run_config(spec.arm(job.arm), job.params, job.seed), job, results), job.key)
+    executor.run(job, run_config, results)
 
 
 def shown(path) -> str:
@@ -52,18 +52,21 @@ def shown(path) -> str:
         return str(path)
 
 
-def job_of(config: dict, spec: SweepSpec, command: str | None = None, space: list[str] | None = None) -> TrialJob:
-    """The job of a Tune trial's config: replication and resumed trials carry it as one grid
-    value ({phase, arm, seed, params}); search trials carry the searched paths as keys."""
+def resolve(spec: SweepSpec, config: dict, command: str | None = None,
+            space: list[str] | None = None) -> tuple[TrialJob, RunConfig]:
+    """A Tune trial's job and run configuration, resolved once from Tune's config: replication and
+    resumed trials carry the job as one grid value ({phase, arm, seed, params}); search trials carry
+    the searched paths as keys. The job's config id hashes this run configuration."""
     config = config.get("job", config)
     arm = spec.arm(config["arm"])
     params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
     run_config = spec.run_config(arm, params, config["seed"])
-    return TrialJob(experiment=spec.name, phase=config["phase"], arm=arm.key, config_id=spec.config_id(arm, params),
-                    params=params, seed=config["seed"], dataset=arm.dataset, backbone=spec.backbone,
-                    head=run_config.train.head, objectives=run_config.train.resolved_objectives(),
-                    smoke=spec.smoke, command=command, space=space,
-                    selection=json.loads(json.dumps(dataclasses.asdict(spec.selection))))
+    job = TrialJob(experiment=spec.name, phase=config["phase"], arm=arm.key, config_id=config_id_of(arm.key, run_config),
+                   params=params, seed=config["seed"], dataset=arm.dataset, backbone=spec.backbone,
+                   head=run_config.train.head, objectives=run_config.train.resolved_objectives(),
+                   smoke=spec.smoke, command=command, space=space,
+                   selection=json.loads(json.dumps(dataclasses.asdict(spec.selection))))
+    return job, run_config
 
 
 def _grid(values: list):
