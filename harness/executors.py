@@ -1,4 +1,5 @@
-"""Where a trial trains, behind one interface, chosen once per sweep (``executor_for``):
+"""Where a trial trains, behind one interface, chosen once per sweep (``executor_for``; their
+names are registered in ``harness.config.sweep.EXECUTORS``):
 
 - ``TorchTrainerExecutor`` (``resources.executor: torch_trainer``): a Ray Train TorchTrainer
   per trial, any number of workers (data parallel); its workers take the CPUs and GPUs.
@@ -15,13 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.config.run import RunConfig
-from harness.config.sweep import Resources
+from harness.config.sweep import EXECUTORS, Resources
 from harness.records import TrialJob
+from harness.registry import resolve
 
 
 @dataclass(frozen=True)
 class TuneTrialExecutor:
     resources: Resources
+    storage: str                      # unused: the trial's checkpoints go through Tune's own storage
 
     def trial_resources(self) -> dict:
         """What the Tune trial asks for: its one worker's CPUs and GPUs (it trains itself)."""
@@ -66,11 +69,7 @@ class TorchTrainerExecutor:
         ).fit()
 
 
-EXECUTORS = {"tune_trial": TuneTrialExecutor, "torch_trainer": TorchTrainerExecutor}
-
-
 def executor_for(resources: Resources, storage: str):
-    """The executor ``resources.executor`` names (``Resources`` has checked the name)."""
-    if resources.executor == "tune_trial":
-        return TuneTrialExecutor(resources)
-    return TorchTrainerExecutor(resources, storage)
+    """The executor ``resources.executor`` names in ``harness.config.sweep.EXECUTORS`` (``Resources``
+    has checked the name)."""
+    return resolve(EXECUTORS[resources.executor])(resources, storage)

@@ -1,4 +1,5 @@
-"""One registry for every kind of named component: heads, objectives, data sets, backbones.
+"""One registry for every kind of named component: heads, objectives, data sets, backbones,
+executors; and ``resolve``, the one way a registered spec's code is imported when it is used.
 
 A ``Registry`` maps names to specs. Registering a name twice is refused; asking for an
 unknown name raises a ``KeyError`` that lists the registered ones (and the closest
@@ -9,9 +10,21 @@ No torch here: the specs it holds are plain dataclasses, so configs validate wit
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Generic, Iterator, TypeVar
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def resolve(target: str) -> Any:
+    """The object that ``target`` ("module:attr", e.g. "harness.heads.mos:MoSHead") names, its module
+    imported now: how a torch-free spec names code (a head's class, a loader, a fetcher, an
+    executor) that only the layer using it imports."""
+    module, _, attr = target.partition(":")
+    if not module or not attr:
+        raise ValueError(f"expected 'module:attr', got {target!r}")
+    return getattr(importlib.import_module(module), attr)
 
 
 class Registry(Generic[T]):

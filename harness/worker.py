@@ -24,6 +24,7 @@ import torch
 from harness.config.train import VALID_METRICS
 from harness.provenance import provenance
 from harness.records import Store, TrialJob, TrialRecord
+from harness.registry import resolve
 
 CHECKPOINT_FILE = "state.pt"
 
@@ -116,15 +117,12 @@ def load_backbone_for(name: str, prepared, seed: int = 0):
     from harness.backbones.registry import BACKBONES
 
     if name in BACKBONES and BACKBONES[name].fixture is not None:
-        import importlib
-
         from harness.data.encode import prompt_keys, render_prompts
         from harness.data.registry import get_dataset
 
         words = get_dataset(prepared.samples.dataset).group_words
         texts = [render_prompts(prepared.samples, key, words)[0][0] for key in prompt_keys(prepared.samples.groups)]
-        module, function = BACKBONES[name].fixture.split(":")
-        make = getattr(importlib.import_module(module), function)
+        make = resolve(BACKBONES[name].fixture)
         return make(texts + [str(t) for t in prepared.samples.titles], seed=seed)
     from harness.backbones import load_backbone
 

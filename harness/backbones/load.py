@@ -10,7 +10,6 @@ reachable, unless a copy has been saved into ``<models dir>/<name>``.
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 import re
 from pathlib import Path
@@ -25,6 +24,7 @@ from transformers import (
 )
 
 from harness.backbones.base import Backbone, BackboneError, wrap
+from harness.registry import resolve
 from harness.backbones.registry import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones  # noqa: F401
 
 MODELS_ENV = "HARNESS_MODELS_DIR"
@@ -55,8 +55,7 @@ def fetcher_for(name: str, models_dir: Path | None = None):
         raise BackboneError(f"{name!r} has no fetch: it loads from the hub ({spec.hub_id}) where the hub is "
                             f"reachable; offline, save its model and tokenizer with save_pretrained on a machine "
                             f"that reaches the hub and copy that folder to {local_copy(name, models_dir)}")
-    module, function = spec.fetcher.split(":")
-    return getattr(importlib.import_module(module), function)
+    return resolve(spec.fetcher)
 
 
 def _unknown(name: str) -> BackboneError:

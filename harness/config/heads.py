@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.registry import Registry
+from harness.registry import Registry, resolve
 
 Family = Literal["prompt", "adapter", "none"]
 # paper §4.1.4: Adafactor learning rate by family
@@ -39,10 +39,7 @@ class HeadSpec:
 
     @property
     def head_cls(self) -> type:
-        import importlib
-
-        module, name = self.implementation.split(":")
-        return getattr(importlib.import_module(module), name)
+        return resolve(self.implementation)
 
 
 def validate_config(spec: HeadSpec, values: dict):

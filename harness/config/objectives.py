@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.registry import Registry
+from harness.registry import Registry, resolve
 
 FORMS = ("divergence", "snsr", "snsv")                  # FaiRLLM's term (harness.objectives.fairllm)
 PAIRINGS = ("sample", "batch")
@@ -29,10 +29,7 @@ class ObjectiveSpec:
 
     @property
     def cls(self) -> type:
-        import importlib
-
-        module, name = self.implementation.split(":")
-        return getattr(importlib.import_module(module), name)
+        return resolve(self.implementation)
 
 
 OBJECTIVES: Registry[ObjectiveSpec] = Registry("objective")

@@ -7,13 +7,15 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Literal
 
 from harness.config.train import SELECTABLE, SUPPORT
 from harness.pareto import select
+from harness.registry import Registry
 
-
-EXECUTORS = ("torch_trainer", "tune_trial")
+# Where a trial trains: name -> "module:Class" of the executor (harness.executors), imported by the sweep
+EXECUTORS: Registry[str] = Registry("executor")
+EXECUTORS.register("torch_trainer", "harness.executors:TorchTrainerExecutor")
+EXECUTORS.register("tune_trial", "harness.executors:TuneTrialExecutor")
 
 
 @dataclass(frozen=True)
@@ -25,14 +27,14 @@ class Resources:
     # workers). tune_trial: in the Tune trial's own process, which Tune keeps from trial to
     # trial, so a trial pays no Train controller, worker process or imports (one worker
     # only; benchmarks/README.md measures both).
-    executor: Literal[EXECUTORS] = "torch_trainer"
+    executor: str = "torch_trainer"        # a name in EXECUTORS
 
     def __post_init__(self):
         if self.workers < 1 or not self.cpus_per_worker > 0 or self.gpus_per_worker < 0:
             raise ValueError(f"need workers >= 1, cpus_per_worker > 0, gpus_per_worker >= 0; got {self.workers}, "
                              f"{self.cpus_per_worker}, {self.gpus_per_worker}")
         if self.executor not in EXECUTORS:
-            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
+            raise ValueError(f"executor must be one of {', '.join(sorted(EXECUTORS))}; got {self.executor!r}")
         if self.executor == "tune_trial" and self.workers != 1:
             raise ValueError(f"executor tune_trial trains in one process: it needs workers: 1, got {self.workers}; "
                              "use executor: torch_trainer for data-parallel trials")
