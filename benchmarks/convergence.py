@@ -29,7 +29,7 @@ from harness.backbones import load_backbone
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
-from harness.data.registry import get_dataset
+from harness.config.datasets import get_dataset
 from harness.data.samples import SampleConfig
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance

@@ -26,7 +26,7 @@ from pathlib import Path
 from harness.data.encode import encode_cached
 from harness.data.paths import default_prepared_dir
 from harness.data.prepare import prepare
-from harness.data.registry import get_dataset
+from harness.config.datasets import get_dataset
 from harness.provenance import provenance
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from harness.data.encode import encode_cached  # noqa: E402
 from harness.data.paths import resolve_data_dir  # noqa: E402
 from harness.data.prepare import prepare  # noqa: E402
-from harness.data.registry import get_dataset  # noqa: E402
+from harness.config.datasets import get_dataset  # noqa: E402
 from harness.provenance import provenance  # noqa: E402
 from harness.space import load_spec  # noqa: E402
 

@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _list() -> int:
     from harness.backbones import list_backbones
-    from harness.data.registry import DATASETS
+    from harness.config.datasets import DATASETS
     from harness.heads import list_heads
     from harness.objectives import OBJECTIVES
 
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     record["smoke"] = args.smoke
     print(_summary(record))
     if args.out:
-        from harness.data.paths import atomic_write
+        from harness.files import atomic_write
         from harness.provenance import provenance
 
         record["provenance"] = provenance(["-m", "harness", *(argv if argv is not None else sys.argv[1:])])

@@ -15,7 +15,7 @@ from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.config.run import RunConfig  # noqa: F401  (its home: harness.config.run)
 from harness.data.prepare import prepare
-from harness.data.registry import get_dataset
+from harness.config.datasets import get_dataset
 from harness.evaluate import evaluate
 from harness.heads import make_head
 from harness.model import Recommender

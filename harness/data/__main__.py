@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 from harness.config.data import COMPARISONS, READINGS
+from harness.config.datasets import DATASETS, get_dataset
 from harness.data.paths import ENV_VAR, CACHE_ENV_VAR, default_data_dir, default_prepared_dir, resolve_data_dir
-from harness.data.registry import DATASETS, get_dataset
 from harness.data.samples import SampleConfig
 from harness.data.schema import DataError
+from harness.registry import resolve
 
 
 def _log(message: str) -> None:
@@ -94,7 +95,7 @@ def _liked_when(threshold: float) -> str:
 
 def _fetch(args) -> int:
     spec = get_dataset(args.dataset)
-    folder = spec.fetch(resolve_data_dir(args.data_dir), args.source, log=_log, force=args.force)
+    folder = resolve(spec.fetch)(resolve_data_dir(args.data_dir), args.source, log=_log, force=args.force)
     if folder is not None:           # None: a generated data set, nothing on disk
         print(folder)
     return 0
@@ -125,7 +126,7 @@ def _describe(args) -> int:
     result = describe(prepared)
     print(json.dumps(result, indent=2) if args.json else to_text(result))
     if args.out:
-        from harness.data.paths import atomic_write_bytes
+        from harness.files import atomic_write_bytes
         from harness.provenance import provenance
 
         stamped = {"provenance": provenance(["-m", "harness.data", *sys.argv[1:]]), "describe": result}

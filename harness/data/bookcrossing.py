@@ -27,7 +27,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from harness.data.paths import atomic_copy, atomic_write_bytes, dataset_dir, find_file, read_text, sha256_file
+from harness.data.paths import dataset_dir
+from harness.files import atomic_copy, atomic_write_bytes, find_file, read_text, sha256_file
 from harness.data.schema import DataError, LoadReport, RatingsTable
 
 NAME = "bookcrossing"

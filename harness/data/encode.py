@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.data.paths import atomic_write
+from harness.files import atomic_write
 from harness.prompts import SETTINGS, PromptTemplate, build_prompt, group_word_for
 
 

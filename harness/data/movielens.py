@@ -33,7 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.data.paths import atomic_copy, atomic_write_bytes, dataset_dir, find_file, read_text, sha256_file
+from harness.data.paths import dataset_dir
+from harness.files import atomic_copy, atomic_write_bytes, find_file, read_text, sha256_file
 from harness.data.schema import DataError, LoadReport, RatingsTable
 
 NAME = "movielens-100k"
@@ -103,6 +104,10 @@ LAYOUTS = {
     },
 }
 _RECBOLE_UNKNOWN = "unkonwn"  # RecBole's spelling for item 267's missing title and year
+
+
+# every file any layout may hold: the prepared-data cache key hashes those present
+DATA_FILES = tuple(spec.file for layout in LAYOUTS.values() for spec in layout.values())
 
 
 def _parse_fast(text: str, spec: _Spec) -> pd.DataFrame:

@@ -16,9 +16,11 @@ import numpy as np
 
 from harness import stereotype
 from harness.config.data import StereotypeConfig  # noqa: F401  (its home: harness.config.data)
-from harness.data.registry import get_dataset
+from harness.config.datasets import get_dataset
 from harness.data.samples import SampleConfig, Samples, build_samples  # noqa: F401
-from harness.data.paths import atomic_write, default_prepared_dir, find_file, sha256_file
+from harness.data.paths import dataset_dir, default_prepared_dir
+from harness.files import atomic_write, find_file, sha256_file
+from harness.registry import resolve
 from harness.data.schema import RatingsTable
 
 CACHE_FORMAT = 2  # bump when what is cached, or how it is computed, changes
@@ -84,9 +86,9 @@ def source_files(dataset: str, data_dir: Path) -> dict[str, str]:
     part that changes when the data does); empty when the data set is absent."""
     spec = get_dataset(dataset)
     if spec.generated:
-        return {"generator": f"{spec.name} version {spec.generated}"}
-    folder = spec.locate(data_dir)
-    found = (find_file(folder, name) for name in spec.data_files)
+        return {"generator": f"{spec.name} version {resolve(spec.generated)}"}
+    folder = dataset_dir(data_dir, spec.name, resolve(spec.markers))
+    found = (find_file(folder, name) for name in resolve(spec.data_files))
     return {path.name: sha256_file(path) for path in found if path is not None}
 
 
@@ -117,7 +119,7 @@ def prepare(
         return prepared
     timings = {}
     started = time.perf_counter()
-    table: RatingsTable = spec.load(data_dir)
+    table: RatingsTable = resolve(spec.load)(data_dir)
     timings["load_s"] = time.perf_counter() - started
     log(f"loaded {dataset}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
         f"{len(table.items):,} items in {timings['load_s']:.2f} s")

@@ -8,11 +8,11 @@ import copy
 import json
 from pathlib import Path
 
-from harness.backbones.registry import BACKBONES
+from harness.config.backbones import BACKBONES
 from harness.config.heads import HEADS, get_head, validate_config
 from harness.config.objectives import OBJECTIVES, check_head, objective_options
 from harness.config.sweep import ASHA, Resources, Selection
-from harness.data.registry import DATASETS
+from harness.config.datasets import DATASETS
 from harness.space.files import SpaceError, _Origins, chain, merge
 from harness.space.spec import (_ARM_KEYS, _HUB_ID, _IDENTITY, _MAPPINGS, _SAFE, _SMOKE_KEYS, _SPEC_DEFAULTS, _TOP,
                                 DATA_FIELDS, DISTRIBUTIONS, SCHEDULERS, TRAIN_FIELDS, Distribution, Method, SweepSpec,

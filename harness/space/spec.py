@@ -21,7 +21,7 @@ from harness.config.objectives import OBJECTIVES, objective_options
 from harness.config.run import RunConfig
 from harness.config.sweep import ASHA, Resources, Selection
 from harness.config.train import TrainConfig
-from harness.data.registry import DATASETS
+from harness.config.datasets import DATASETS
 from harness.prompts import SETTINGS
 from harness.space.files import SpaceError, _Origins
 

@@ -1,37 +1,30 @@
-"""The data sets the harness knows, by name. Adding one means one loader module
-and one entry here."""
+"""The data sets the harness knows, by name (torch-free: a config names a data set, its label
+threshold and its groups without reading it). Adding one means one loader module in
+``harness.data`` and one entry here; the loader's parts are named as "module:attr" and imported
+(``harness.registry.resolve``) where the data is read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 from harness.config.data import COMPARISONS, READINGS, SampleConfig, is_liked
-from harness.data import bookcrossing, movielens, synthetic
-from harness.data.paths import dataset_dir
-from harness.data.schema import RatingsTable
 from harness.registry import Registry
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    load: Callable[[Path], RatingsTable]
-    fetch: Callable[..., Path | None]   # the folder it filled; None for a generated data set
+    load: str                  # "module:function": its folder -> RatingsTable (the data_dir, or the data set's own)
+    fetch: str                 # "module:function": fills a data folder, returns it (None for a generated data set)
     like_threshold: float      # "median" rating of §4.1.4; liked when rating > it (harness.config.data: COMPARISONS)
     rating_scale: tuple[float, float]  # the lowest and highest rating the loader keeps
     time_order: bool           # False: no timestamps, a seeded random order per user
     group_words: tuple[str, ...]  # words that name each group in prompts, in RatingsTable.groups order
     stereotype: str            # the user attribute that defines the groups
     source_hint: str           # where a user gets the data
-    markers: tuple[str, ...]   # files whose presence says a folder holds this data set
-    data_files: tuple[str, ...]  # every file any layout of it may have (hashed into the cache key)
-    generated: str | None = None  # a generated data set's version: stands in for the file hashes
-
-    def locate(self, data_dir: Path) -> Path:
-        """The folder holding the data set: ``data_dir`` itself or ``data_dir/<name>``."""
-        return dataset_dir(data_dir, self.name, self.markers)
+    markers: str | None = None     # "module:attr": files whose presence says a folder holds it (None: generated)
+    data_files: str | None = None  # "module:attr": every file any layout of it may have (hashed into the cache key)
+    generated: str | None = None   # "module:attr": a generated data set's version, standing in for the file hashes
 
     def resolve_like_threshold(self, like_threshold: float | None) -> float:
         """``SampleConfig.like_threshold``, None standing for this data set's."""
@@ -53,7 +46,12 @@ class DatasetSpec:
                              f"{COMPARISONS[default]} it, {READINGS[default]} reading)")
 
 
-DATASETS: Registry[DatasetSpec] = Registry("data set")
+def _check(name: str, spec: DatasetSpec) -> None:
+    if (spec.generated is None) == (spec.markers is None or spec.data_files is None):
+        raise ValueError(f"data set {name!r} needs markers and data_files (files on disk) or generated, not both")
+
+
+DATASETS: Registry[DatasetSpec] = Registry("data set", check=_check)
 
 
 def register(spec: DatasetSpec) -> None:
@@ -65,25 +63,23 @@ def get_dataset(name: str) -> DatasetSpec:
 
 
 register(DatasetSpec(
-    name=movielens.NAME, load=movielens.load, fetch=movielens.fetch, like_threshold=3.0,
-    rating_scale=(1.0, 5.0), time_order=True,
+    name="movielens-100k", load="harness.data.movielens:load", fetch="harness.data.movielens:fetch",
+    like_threshold=3.0, rating_scale=(1.0, 5.0), time_order=True,
     group_words=("male", "female"), stereotype="gender",
     source_hint="python -m harness.data fetch movielens-100k [--source DIR]",
-    markers=movielens.MARKERS,
-    data_files=tuple(spec.file for layout in movielens.LAYOUTS.values() for spec in layout.values()),
+    markers="harness.data.movielens:MARKERS", data_files="harness.data.movielens:DATA_FILES",
 ))
 register(DatasetSpec(
-    name=bookcrossing.NAME, load=bookcrossing.load, fetch=bookcrossing.fetch, like_threshold=5.0,
-    rating_scale=(1.0, 10.0),   # explicit ratings; the loader drops 0 (implicit)
+    name="bookcrossing", load="harness.data.bookcrossing:load", fetch="harness.data.bookcrossing:fetch",
+    like_threshold=5.0, rating_scale=(1.0, 10.0),   # explicit ratings; the loader drops 0 (implicit)
     time_order=False, group_words=("adult", "teen"), stereotype="age (teen < 18, adult >= 18)",
     source_hint="python -m harness.data fetch bookcrossing --source DIR (either BX layout)",
-    markers=bookcrossing.MARKERS,
-    data_files=bookcrossing.MARKERS,
+    markers="harness.data.bookcrossing:MARKERS", data_files="harness.data.bookcrossing:MARKERS",
 ))
 register(DatasetSpec(
-    name=synthetic.NAME, load=synthetic.load, fetch=synthetic.fetch, like_threshold=3.0,
-    rating_scale=(1.0, 5.0), time_order=True, group_words=("male", "female"),
+    name="synthetic-movielens", load="harness.data.synthetic:load", fetch="harness.data.synthetic:fetch",
+    like_threshold=3.0, rating_scale=(1.0, 5.0), time_order=True, group_words=("male", "female"),
     stereotype="gender (generated, with a planted stereotype; not real data)",
     source_hint="nothing to fetch: generated in memory (harness/data/synthetic.py)",
-    markers=(), data_files=(), generated=synthetic.VERSION,
+    generated="harness.data.synthetic:VERSION",
 ))
