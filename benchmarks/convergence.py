@@ -30,11 +30,12 @@ from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
 from harness.config.datasets import get_dataset
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.run import RunConfig, run
-from harness.train import TrainConfig
+from harness.run import run
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 
 from measure import frozen_loss, quickstart_arguments, save_figure
 

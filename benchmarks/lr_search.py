@@ -36,15 +36,17 @@ import numpy as np
 from harness.backbones import load_backbone
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
-from harness.data.prepare import StereotypeConfig, prepare
+from harness.data.prepare import prepare
+from harness.config.data import StereotypeConfig
 from harness.config.datasets import get_dataset
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
 from harness.data.samples import capped
-from harness.train import TrainConfig, fit, set_seed
+from harness.train import fit, set_seed
+from harness.config.train import TrainConfig
 
 from measure import frozen_loss, quickstart_arguments, save_figure
 

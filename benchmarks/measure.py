@@ -14,7 +14,7 @@ from harness.batching import batches
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.data.samples import capped
-from harness.train import TrainConfig
+from harness.config.train import TrainConfig
 
 
 def quickstart_arguments(parser: argparse.ArgumentParser, train_samples: int = 192) -> None:

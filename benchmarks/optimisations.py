@@ -33,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 from harness.backbones import load_backbone  # noqa: E402
 from harness.data.encode import encode_cached  # noqa: E402
 from harness.data.paths import resolve_data_dir  # noqa: E402
-from harness.data.prepare import StereotypeConfig, prepare  # noqa: E402
+from harness.data.prepare import prepare  # noqa: E402
+from harness.config.data import StereotypeConfig  # noqa: E402
 from harness.config.datasets import get_dataset  # noqa: E402
-from harness.data.samples import SampleConfig  # noqa: E402
+from harness.config.data import SampleConfig  # noqa: E402
 from harness.evaluate import score  # noqa: E402
 from harness.heads import build_head  # noqa: E402
 from harness.model import Recommender  # noqa: E402

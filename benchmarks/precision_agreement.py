@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from harness.config.data import StereotypeConfig
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.provenance import provenance
-from harness.run import RunConfig, run
-from harness.train import TrainConfig
+from harness.run import run
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 
 HEADS = ("llm", "tallrec", "tallrec_pt", "prompt_tuning", "mos")
 PRECISIONS = ("fp32", "bf16")

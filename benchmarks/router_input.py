@@ -38,7 +38,7 @@ from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
 from harness.config.datasets import get_dataset
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.objectives import build_objective

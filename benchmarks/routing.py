@@ -24,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.provenance import provenance
 from measure import quickstart_arguments, save_figure
-from harness.run import RunConfig, run
-from harness.train import TrainConfig
+from harness.run import run
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 
 GATES = ("eq7", "switch")
 ROUTER_INPUTS = ("prompt", "prompt+stereotype")

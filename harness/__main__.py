@@ -50,10 +50,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list() -> int:
-    from harness.backbones import list_backbones
+    from harness.config.backbones import list_backbones
     from harness.config.datasets import DATASETS
-    from harness.heads import list_heads
-    from harness.objectives import OBJECTIVES
+    from harness.config.heads import list_heads
+    from harness.config.objectives import OBJECTIVES
 
     print("data sets:  " + ", ".join(DATASETS))
     print("backbones:  " + ", ".join(spec.name for spec in list_backbones()) + " (or a local directory / hub id)")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from harness.space import Resources, SpaceError, load_spec
+from harness.space import SpaceError, load_spec
+from harness.config.sweep import Resources
 
 KUBERAY_KINDS = ("RayCluster", "RayJob")
 

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from harness.batching import batches
-from harness.metrics import SettingResult, scores_frame, setting_metrics  # noqa: F401  (their home: no torch)
+from harness.metrics import SettingResult, scores_frame, setting_metrics
 from harness.prompts import SETTINGS
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from harness import precision, stereotype
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
-from harness.config.run import RunConfig  # noqa: F401  (its home: harness.config.run)
+from harness.config.run import RunConfig
 from harness.data.prepare import prepare
 from harness.config.datasets import get_dataset
 from harness.evaluate import evaluate

@@ -18,10 +18,11 @@ from transformers.optimization import Adafactor
 
 from harness import metrics, precision
 from harness.batching import batches
-from harness.config.train import VALID_METRICS, TrainConfig, default_lr  # noqa: F401  (home: harness.config.train)
+from harness.config.train import VALID_METRICS, TrainConfig
 from harness.data.samples import capped
 from harness.evaluate import score
-from harness.objectives import get_objective, make_objective
+from harness.objectives import make_objective
+from harness.config.objectives import get_objective
 
 
 class TrainingError(RuntimeError):

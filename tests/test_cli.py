@@ -10,7 +10,7 @@ from harness.__main__ import main
 from harness.backbones.tiny import tiny_t5
 from harness.data.encode import prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 
 
 @pytest.fixture(scope="module")

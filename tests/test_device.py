@@ -13,10 +13,12 @@ from harness.__main__ import main as cli_main
 from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.data.encode import prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.model import Batch
-from harness.run import RunConfig, run
-from harness.train import TrainConfig, resolve_device
+from harness.run import run
+from harness.config.run import RunConfig
+from harness.train import resolve_device
+from harness.config.train import TrainConfig
 
 SAMPLE = SampleConfig(n_sequences=400)
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")

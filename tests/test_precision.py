@@ -15,10 +15,11 @@ from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.batching import batches
 from harness.data.encode import encode_all, prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.heads import build_head
 from harness.model import Recommender
-from harness.train import TrainConfig, fit
+from harness.train import fit
+from harness.config.train import TrainConfig
 
 U = 2.0 ** -8
 SAMPLE = SampleConfig(n_sequences=400)

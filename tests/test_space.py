@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.heads import HEADS
-from harness.run import RunConfig
+from harness.config.heads import HEADS
+from harness.config.run import RunConfig
 from harness.space import SpaceError, list_files, load_spec
 
 SHIPPED = Path(__file__).resolve().parents[1] / "search_spaces"
@@ -349,9 +349,10 @@ def test_other_errors_name_the_key(folder, text, key, fragment):
 
 def test_the_same_refusals_outside_a_sweep(tmp_path):
     """``python -m harness`` and ``run()`` build the same configs: the same errors, before any data is read."""
-    from harness.data.prepare import StereotypeConfig, prepare
-    from harness.data.samples import SampleConfig
-    from harness.train import TrainConfig
+    from harness.data.prepare import prepare
+    from harness.config.data import StereotypeConfig
+    from harness.config.data import SampleConfig
+    from harness.config.train import TrainConfig
 
     with pytest.raises(ValueError, match="objective 'div' needs the head's experts"):
         TrainConfig(head="tallrec_pt", objectives={"rec": None, "div": {"weight": 0.5}})

@@ -11,12 +11,14 @@ from harness.backbones.base import Backbone, freeze
 from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.data.encode import prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.objectives.sf import SFLoss
-from harness.run import RunConfig, run, trainable_parameters
-from harness.train import TrainConfig, TrainingError
+from harness.run import run, trainable_parameters
+from harness.config.run import RunConfig
+from harness.train import TrainingError
+from harness.config.train import TrainConfig
 
 SAMPLE = SampleConfig(n_sequences=400)
 
@@ -114,7 +116,7 @@ def test_a_null_lr_takes_the_backbones_default_and_the_record_names_it():
     """T5 and unregistered backbones keep the paper's §4.1.4 values; SmolLM2's prompt-based heads
     take its measured lr (results/lr_search/), its adapters the paper's; an explicit lr is kept."""
     from harness.config.backbones import BACKBONES as REGISTRY
-    from harness.run import RunConfig
+    from harness.config.run import RunConfig
 
     smollm2 = REGISTRY["smollm2-135m"].lr["prompt"]
     assert smollm2 != 0.5
@@ -127,8 +129,8 @@ def test_a_null_lr_takes_the_backbones_default_and_the_record_names_it():
     assert RunConfig(backbone="smollm2-135m", train=TrainConfig(head="mos", lr=0.3)).train.lr == 0.3
     frozen = RunConfig(backbone="smollm2-135m", train=TrainConfig(head="llm")).train   # nothing to train
     assert frozen.lr is None and frozen.learning_rate == 0.0
-    from harness.heads import HEADS
-    from harness.heads.base import DEFAULT_LR
+    from harness.config.heads import HEADS
+    from harness.config.heads import DEFAULT_LR
     for spec in REGISTRY.values():                   # a typo in a key would silently keep the paper's value
         assert set(spec.lr) <= set(HEADS) | set(DEFAULT_LR), (spec.name, spec.lr)
         assert all(v > 0 for v in spec.lr.values()) and (not spec.lr or spec.lr_source), spec.name
@@ -188,7 +190,8 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     from harness import metrics
     from harness.data.encode import encode_all
     from harness.data.samples import capped
-    from harness.train import VALID_METRICS, TrainingData, fit, validate
+    from harness.train import TrainingData, fit, validate
+    from harness.config.train import VALID_METRICS
 
     prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
     config = TrainConfig(head="prompt_tuning", lr=0.5, epochs=2, patience=5, batch_size=16, max_train_samples=32,

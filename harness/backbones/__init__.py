@@ -6,9 +6,7 @@ The registry (``harness.config.backbones``) is torch-free; what loads a model im
 torch and transformers, only when asked for (so a config can name a backbone cheaply).
 """
 
-from harness.config.backbones import BACKBONES, list_backbones
-
-__all__ = ["BACKBONES", "Backbone", "BackboneError", "default_models_dir", "list_backbones", "load_backbone"]
+__all__ = ["Backbone", "BackboneError", "default_models_dir", "load_backbone"]
 
 
 def __getattr__(name):   # PEP 562: the loading side on first use

@@ -8,16 +8,8 @@ import time
 from pathlib import Path
 
 from harness.backbones.base import BackboneError
-from harness.backbones.load import (
-    DEFAULT_BACKBONE,
-    MODELS_ENV,
-    default_models_dir,
-    fetcher_for,
-    list_backbones,
-    load_backbone,
-    local_copy,
-    probe,
-)
+from harness.backbones.load import MODELS_ENV, default_models_dir, fetcher_for, load_backbone, local_copy, probe
+from harness.config.backbones import DEFAULT_BACKBONE, list_backbones
 
 
 def _log(message: str) -> None:

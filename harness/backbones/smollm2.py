@@ -28,7 +28,8 @@ import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from harness.backbones.base import BackboneError
-from harness.backbones.load import DEFAULT_BACKBONE, load_backbone, local_copy, probe
+from harness.backbones.load import load_backbone, local_copy, probe
+from harness.config.backbones import DEFAULT_BACKBONE
 from harness.files import atomic_write_bytes, sha256_file
 
 NAME = DEFAULT_BACKBONE

@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.config.data import COMPARISONS, READINGS
 from harness.config.datasets import DATASETS, get_dataset
 from harness.data.paths import ENV_VAR, CACHE_ENV_VAR, default_data_dir, default_prepared_dir, resolve_data_dir
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from harness.data.schema import DataError
 from harness.registry import resolve
 
@@ -115,7 +115,8 @@ def _support(args) -> int:
 
 def _describe(args) -> int:
     from harness.data.describe import describe, to_text
-    from harness.data.prepare import StereotypeConfig, prepare
+    from harness.data.prepare import prepare
+    from harness.config.data import StereotypeConfig
 
     get_dataset(args.dataset)
     sample = SampleConfig(n_sequences=args.n_sequences, seed=args.seed, split=args.split,

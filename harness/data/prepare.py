@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from harness import stereotype
-from harness.config.data import StereotypeConfig  # noqa: F401  (its home: harness.config.data)
+from harness.config.data import StereotypeConfig
 from harness.config.datasets import get_dataset
-from harness.data.samples import SampleConfig, Samples, build_samples  # noqa: F401
+from harness.data.samples import Samples, build_samples
+from harness.config.data import SampleConfig
 from harness.data.paths import dataset_dir, default_prepared_dir
 from harness.files import atomic_write, find_file, sha256_file
 from harness.registry import resolve

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness.config.data import SampleConfig, is_liked  # noqa: F401  (their home: harness.config.data)
+from harness.config.data import SampleConfig, is_liked
 from harness.data.schema import DataError, RatingsTable
 
 SPLITS = ("train", "valid", "test")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from torch import nn
 
 from harness.backbones.base import Backbone
-from harness.config.heads import DEFAULT_LR, HEADS, HeadSpec, get_head, list_heads, validate_config  # noqa: F401
+from harness.config.heads import get_head, validate_config
 from harness.model import Batch, Prefix
 
 

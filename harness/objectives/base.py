@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.config.objectives import (  # noqa: F401  (their home: harness.config.objectives)
-    OBJECTIVES,
-    ObjectiveSpec,
-    check_head,
+from harness.config.objectives import (
     get_objective,
     objective_options,
     requires,

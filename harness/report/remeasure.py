@@ -102,7 +102,7 @@ def _measurement(record: TrialRecord, threshold: StereotypeConfig, memo: dict):
     """The record's split (rebuilt from its sample configuration) measured at ``threshold``."""
     from harness.data.paths import resolve_data_dir
     from harness.data.prepare import prepare
-    from harness.data.samples import SampleConfig
+    from harness.config.data import SampleConfig
     from harness.data.schema import DataError
 
     config = record.config or {}

@@ -14,10 +14,9 @@ See search_spaces/README.md for the schema.
 - ``parse``: a merged file -> a ``SweepSpec`` (``load_spec``)
 """
 
-from harness.config.sweep import ASHA, Resources, Selection
 from harness.space.files import DEFAULTS_FILE, SpaceError, list_files
 from harness.space.parse import load_spec
 from harness.space.spec import DATA_FIELDS, TRAIN_FIELDS, Arm, Distribution, Method, SweepSpec
 
-__all__ = ["ASHA", "DATA_FIELDS", "DEFAULTS_FILE", "TRAIN_FIELDS", "Arm", "Distribution", "Method",
-           "Resources", "Selection", "SpaceError", "SweepSpec", "list_files", "load_spec"]
+__all__ = ["DATA_FIELDS", "DEFAULTS_FILE", "TRAIN_FIELDS", "Arm", "Distribution", "Method", "SpaceError", "SweepSpec",
+           "list_files", "load_spec"]

@@ -5,7 +5,7 @@ import pytest
 
 from harness.data.encode import encode_all, encode_cached, prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 from tests.conftest import word_tokenizer
 
 WORDS = ("male", "female")

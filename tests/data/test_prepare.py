@@ -9,8 +9,9 @@ import pytest
 
 from harness.data.__main__ import main
 from harness.data.describe import describe, to_text
-from harness.data.prepare import StereotypeConfig, prepare
-from harness.data.samples import SampleConfig
+from harness.data.prepare import prepare
+from harness.config.data import StereotypeConfig
+from harness.config.data import SampleConfig
 from harness.data import movielens
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from harness.data import synthetic
 from harness.data.__main__ import main
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig
 
 
 def test_the_same_table_every_time_in_the_normal_form():

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from harness.backbones.tiny import tiny_llama, tiny_t5
-from harness.heads import build_head, list_heads
+from harness.heads import build_head
+from harness.config.heads import list_heads
 from harness.model import Recommender
 from tests.fixtures import EXTRA_TEXT, make_batch
 
@@ -27,7 +28,7 @@ def test_forward_backward_and_trainable_parameters(backbone_name, head):
     out = model(batch)
     assert out.score.shape == (3,) and torch.isfinite(out.score).all() and torch.isfinite(out.nll).all()
     # what the registry says a head provides to objectives is what it returns (config/heads.py)
-    from harness.heads import get_head
+    from harness.config.heads import get_head
     assert set(out.aux) == set(get_head(head).provides), head
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     assert all(name.startswith("head.") or "lora_" in name for name in trainable)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from harness.evaluate import scores_frame, setting_metrics
+from harness.metrics import scores_frame, setting_metrics
 from harness.prompts import SETTINGS
 from harness.records import Store, TrialJob, TrialRecord
 
