@@ -36,11 +36,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from harness.metrics import rate_cut
 from harness.report.collect import ReportError, Trials, undefined_notes, values_of
-from harness.report.remeasure import measured_test
+from harness.report.rescore import LIKED, at_share, measured_test, share
 
-LIKED = "liked"
 YES = "yes"          # the pairs answered Yes: the default, and how a command line undoes a report.yaml's rate
 
 
@@ -60,26 +58,6 @@ def parse_rate(rate) -> str | float | None:
         raise ReportError(f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], "
                           f"got {value:g}")
     return value
-
-
-def share(rate: str | float, labels: np.ndarray) -> float:
-    """The share of test pairs recommended: the liked share of ``labels``, or ``rate`` itself."""
-    return float(np.mean(labels == 1)) if rate == LIKED else float(rate)
-
-
-def cut(scores: np.ndarray, k: int) -> float:
-    """The threshold whose exceedances are the top ``k`` scores, all of a tie at the cut left out
-    (``harness.metrics.rate_cut``, which the selectable ``valid_abs_sf_liked`` uses too)."""
-    try:
-        return rate_cut(scores, k)
-    except ValueError as error:
-        raise ReportError(f"--decision-rate: {error}") from error
-
-
-def at_share(scores: np.ndarray, fraction: float) -> np.ndarray:
-    """``scores`` shifted so that the top ``round(fraction * n)`` of them (less a tie at the cut) exceed 0."""
-    scores = np.asarray(scores, dtype=float)
-    return scores - cut(scores, int(round(fraction * len(scores))))
 
 
 def describe(rate: str | float) -> str:

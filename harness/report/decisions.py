@@ -25,7 +25,8 @@ import pandas as pd
 from harness.metrics import setting_metrics
 from harness.prompts import SETTINGS
 from harness.report.collect import Trials, performance_setting
-from harness.report.reference import DRAWS, test_split
+from harness.report.reference import DRAWS
+from harness.report.rescore import test_split
 
 ALL_YES = 0.99      # a Yes rate at or above this decides like all-yes
 FIELDS = ("key", "dataset", "method", "seed", "relation", "setting", "yes", "sf_random")

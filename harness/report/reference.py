@@ -15,30 +15,16 @@ read its prompt, so its SF is the same in the three prompt settings.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 
 from harness.metrics import setting_metrics
 from harness.report.collect import PERFORMANCE, Trials
+from harness.report.rescore import at_share, share, test_split
 
 REFERENCES = ("all-yes", "oracle", "random")
 DRAWS = 100          # random scores: draws averaged per seed
 SF_COLUMNS = ("sf_implicit", "sf_explicit", "sf_counterfactual")
-
-
-def test_split(scores: pd.DataFrame):
-    """A prepared-like view of one record's test pairs (one prompt setting's rows): what
-    ``setting_metrics`` reads, and the pairs' labels."""
-    pairs = scores[scores.setting == scores.setting.iloc[0]].sort_values("sample")
-    groups = tuple(c.removeprefix("target_in_") for c in pairs.columns
-                   if c.startswith("target_in_") and c != "target_in_own_group")
-    samples = SimpleNamespace(label=pairs["label"].to_numpy(), user=pairs["user"].to_numpy(), groups=groups,
-                              user_group=pd.Categorical(pairs["user_group"], categories=groups).codes)
-    measurement = SimpleNamespace(h=pairs["h"].to_numpy(dtype=float),
-                                  target_in_group=pairs[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool))
-    return SimpleNamespace(samples=samples, measurement=measurement), np.arange(len(pairs))
 
 
 def reference_scores(name: str, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -108,8 +94,6 @@ def _at(rate, name: str, scores: np.ndarray, labels: np.ndarray, rng: np.random.
     cut it, liked pairs first."""
     if rate is None or name == "all-yes":
         return scores
-    from harness.report.decision import at_share, share
-
     if name == "oracle":
         scores = scores + rng.uniform(0.0, 1.0, len(scores))
     return at_share(scores, share(rate, labels))

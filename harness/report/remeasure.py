@@ -31,10 +31,9 @@ import pandas as pd
 
 from harness import stereotype
 from harness.config.data import StereotypeConfig
-from harness.metrics import setting_metrics
 from harness.records import TrialRecord
 from harness.report.collect import ReportError, Trials, undefined_notes, values_of
-from harness.report.reference import test_split
+from harness.report.rescore import measured_test
 
 SCOPES = ("global", "per_group")
 
@@ -144,17 +143,6 @@ def _relabelled(frame: pd.DataFrame, samples, measurement, key: str) -> pd.DataF
     for g, name in enumerate(groups):
         out[f"target_in_{name}"] = measurement.target_in_group[index, g]
     return out
-
-
-def measured_test(record: TrialRecord, frame: pd.DataFrame) -> dict:
-    """The record's test metrics per prompt setting, recomputed from its per-example ``frame`` by
-    ``harness.metrics.setting_metrics``, the code that scored the trial (its other test keys kept)."""
-    test = {}
-    for setting, part in frame.groupby("setting", sort=False):
-        prepared, indices = test_split(part)
-        result = setting_metrics(prepared, indices, part.sort_values("sample")["score"].to_numpy(dtype=float))
-        test[setting] = {**record.test.get(setting, {}), "sf": result.sf, "performance": result.performance}
-    return test
 
 
 def _with_test(record: TrialRecord, frame: pd.DataFrame, measurement, threshold: StereotypeConfig,

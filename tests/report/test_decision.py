@@ -10,7 +10,8 @@ import pytest
 from harness.report import ReportError, build_report
 from harness.report.__main__ import main
 from harness.report.collect import load
-from harness.report.decision import at_rate, at_share, cut, parse_rate
+from harness.report.decision import at_rate, parse_rate
+from harness.report.rescore import at_share, cut
 
 from .fixtures import write_experiment
 

@@ -7,7 +7,7 @@ from harness.metrics import setting_metrics
 from harness.report import build_report
 from harness.report.collect import load
 from harness.report.decisions import ALL_YES, all_yes_notes, decisions
-from harness.report import reference
+from harness.report import rescore
 
 from .fixtures import write_experiment
 
@@ -39,7 +39,7 @@ def test_at_every_pair_the_rate_matched_reference_is_all_yes(trials):
     finally:
         trials._scores[key] = frame
     row = table[(table.key == key) & (table.setting == "implicit")].iloc[0]
-    prepared, indices = reference.test_split(shifted)
+    prepared, indices = rescore.test_split(shifted)
     all_yes = setting_metrics(prepared, indices, np.ones(len(indices))).sf["all"]["value"]
     assert row.yes == 100.0 and row.sf_random == pytest.approx(100 * all_yes)
 
