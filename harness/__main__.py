@@ -50,19 +50,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list() -> int:
-    from harness.config.backbones import list_backbones
-    from harness.config.datasets import DATASETS
-    from harness.config.heads import list_heads
-    from harness.config.objectives import OBJECTIVES
+    from harness.config import registered
 
-    print("data sets:  " + ", ".join(DATASETS))
-    print("backbones:  " + ", ".join(spec.name for spec in list_backbones()) + " (or a local directory / hub id)")
-    print("heads:")
-    for spec in list_heads():
-        print(f"  {spec.name:14s} {spec.description} [objectives: {', '.join(spec.objectives) or 'none'}]")
-    print("objectives:")
-    for name, spec in sorted(OBJECTIVES.items()):
-        print(f"  {name:14s} {spec.description}")
+    print("\n".join(registered()))
     return 0
 
 

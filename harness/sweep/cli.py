@@ -58,13 +58,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list(folder: Path) -> None:
-    from harness.__main__ import _list as list_registered
+    from harness.config import registered
 
     print("search spaces:")
     for path in list_files(folder):
         spec = load_spec(path)
         print(f"  {path}: {spec.paper or ''} {spec.description or ''}".rstrip())
-    list_registered()
+    print("\n".join(registered()))
 
 
 def main(argv=None) -> int:
