@@ -16,8 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "harness"
-RAY_AT_THE_EDGE = {"harness.worker", "harness.executors", "harness.sweep.phases", "harness.sweep.trial",
-                   "harness.sweep.cli", "harness.cluster"}
+RAY_AT_THE_EDGE = {"harness.worker", "harness.executors", "harness.sweep.phases", "harness.sweep.adapters",
+                   "harness.sweep.progress", "harness.sweep.trial", "harness.sweep.cli", "harness.cluster"}
 MODEL_CODE = ("torch", "transformers", "peft", "harness.heads", "harness.objectives", "harness.model",
               "harness.train", "harness.run", "harness.worker", "harness.sweep", "harness.backbones")
 

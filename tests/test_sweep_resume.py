@@ -148,9 +148,9 @@ def test_the_replication_phase_runs_exactly_what_the_rule_selects_on_the_other_s
 
 
 def _first_suggestion(searcher, spec, arm) -> dict:
-    from harness.sweep.phases import _tune_distribution
+    from harness.sweep.adapters import distribution
 
-    param_space = {path: _tune_distribution(d) for path, d in spec.search_space(arm).items()}
+    param_space = {path: distribution(d) for path, d in spec.search_space(arm).items()}
     searcher.set_search_properties(spec.metric, spec.mode, param_space)
     return searcher.suggest("t0")
 
@@ -159,7 +159,7 @@ def test_a_resumed_search_suggests_configurations_it_has_not_tried(tmp_path):
     """TPE draws its first configurations from its seed alone: a resumed search seeded as the
     first run would suggest what that run already tried, reuse those records and never reach its
     budget. The sweep seeds it with searcher_seed + the finished trials."""
-    from harness.sweep.phases import _optuna_search
+    from harness.sweep.adapters import optuna_search
 
     spec = load_spec(SPACE, smoke=True)
     sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
@@ -170,7 +170,7 @@ def test_a_resumed_search_suggests_configurations_it_has_not_tried(tmp_path):
     resumed = _first_suggestion(sweep._searcher(arm, [record]), spec, arm)
     assert resumed != first
     # what the first run's seed would have done on resume: the same configuration again
-    again = _optuna_search()(metric=spec.metric, mode=spec.mode, seed=spec.searcher_seed,
+    again = optuna_search()(metric=spec.metric, mode=spec.mode, seed=spec.searcher_seed,
                              points_to_evaluate=[first], evaluated_rewards=[0.6])
     assert _first_suggestion(again, spec, arm) == first
 

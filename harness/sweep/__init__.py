@@ -24,9 +24,11 @@ controller, worker process or imports per trial. Its epoch checkpoints are Tune'
 so an unfinished trial continues from one when Tune retries it within the sweep; a
 new run of the command starts it over.
 
-- ``phases``: ``Sweep`` (the search and replication phases with Tune and Optuna, the
-  status line's feed, the closing summary)
-- ``trial``: the Tune trial function and a trial's identity (its job and key)
+- ``phases``: ``Sweep`` (the search and replication phases, the closing summary)
+- ``adapters``: Tune and Optuna for the phases (distributions, grids, one phase's Tuner, ASHA,
+  and the Tune 2.60 behaviours the sweep works around, each named)
+- ``progress``: the status line's feed from Tune's callbacks
+- ``trial``: the Tune trial function and a trial's resolution (its job and run config, once)
 - ``cli``: ``python -m harness.sweep``
 - ``dryrun``: ``--dry-run``: each phase's trials, those the storage holds, the cost of the rest (no Ray)
 """

@@ -1,33 +1,18 @@
-"""The two phases of a sweep (search per arm with Optuna, then replication on every seed)
-with Ray Tune; the status line's feed from Tune's callbacks; the closing summary."""
+"""The two phases of a sweep (search per arm with Optuna, then replication on every seed), run
+with Ray Tune through ``harness.sweep.tune``, their status fed by ``harness.sweep.progress``;
+the closing summary."""
 
 from __future__ import annotations
 
 import collections
-import logging
-import os
-import signal
-import threading
-import time
 
 from harness.console import Console, SweepStatus
 from harness.executors import executor_for
 from harness.records import Store, TrialRecord, safe
 from harness.space import SweepSpec
-from harness.sweep.trial import _grid, _work, resolve, shown, trial
-
-
-def _tune_distribution(distribution):
-    from ray import tune
-
-    kind, args = distribution.kind, distribution.args
-    if kind == "loguniform":
-        return tune.loguniform(*args)
-    if kind == "uniform":
-        return tune.uniform(*args)
-    if kind == "int":
-        return tune.randint(args[0], args[1] + 1)
-    return tune.choice(list(args))
+from harness.sweep import adapters
+from harness.sweep.progress import Progress
+from harness.sweep.trial import _work, resolve, shown, trial
 
 
 class SweepInterrupted(Exception):
@@ -43,13 +28,7 @@ class Sweep:
         self.console = console or Console()
         self.spec, self.results, self.log, self.verbose = spec, results, log or self.console.log, min(verbose, 2)
         if not self.verbose:
-            # Tune's newer console output prints its configuration box, results path and a
-            # TensorBoard hint (into Ray's temporary folder) at every verbosity; its classic
-            # reporter at verbose 0 prints nothing. The sweep's own status line takes their place.
-            os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-            # on Ctrl-C Tune suggests Tuner.restore(...); this sweep resumes by running the same
-            # command again, and says so itself (summary)
-            logging.getLogger("ray.tune.tune").setLevel(logging.ERROR)
+            adapters.quiet()          # the sweep's own status line takes the place of Tune's output
         self.between_phases = between_phases or (lambda: None)
         self.train_storage = storage
         self.store = Store(results)
@@ -62,64 +41,30 @@ class Sweep:
                total: int = 1, arms=(), plan=None):
         """A Tuner for one phase; ``total`` trials of ``arm`` (or of ``arms``; ``plan``: how many of
         each) are expected (for the status line)."""
-        from ray import tune
+        import ray.tune
 
-        trainable = tune.with_resources(
-            tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor,
-                                 command=self.command, space=[shown(path) for path in self.spec.files]),
-            self.executor.trial_resources())
+        trainable = ray.tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor,
+                                             command=self.command, space=[shown(path) for path in self.spec.files])
         keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
         configs = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]) for key in keys}
         trains = {key: config.train for key, config in configs.items()}
         # an arm with no objective trains nothing (the frozen LLM): it is only scored
         arm_epochs = {key: (t.epochs if t.resolved_objectives() else 0) for key, t in trains.items()}
-        costs = {key: _work(config) for key, config in configs.items()}
         epochs = max(t.epochs for t in trains.values())
         scheduler = None
         if self.spec.scheduler and search_alg is not None:
-            from ray.tune.schedulers import ASHAScheduler
-
-            asha = self.spec.scheduler
-            epochs = self.spec.run_config(arm, {}, self.spec.seeds[0]).train.epochs
-            # one report per epoch, then one when the record is written: max_t past the
-            # last epoch, so ASHA only ever stops a trial early, never at its last report
-            scheduler = ASHAScheduler(metric=self.spec.metric, mode=self.spec.mode,
-                                      max_t=epochs + 1,
-                                      grace_period=asha.grace_period, reduction_factor=asha.reduction_factor)
+            epochs = configs[arm.key].train.epochs
+            scheduler = adapters.asha(self.spec.metric, self.spec.mode, epochs, self.spec.scheduler.grace_period,
+                                  self.spec.scheduler.reduction_factor)
         # kept for _finish: which trials Tune ended (done, failed, or stopped by ASHA)
         self.progress = Progress(SweepStatus(name, total, epochs, self.concurrency, arm_epochs=arm_epochs,
-                                             plan=dict(plan or {}), costs=costs), self.console, self.results)
-        return tune.Tuner(
-            trainable, param_space=param_space,
-            # reuse_actors: the trial actor (which imports the harness, ~5 s here) is kept
-            # for the next trial; with executor torch_trainer each trial still gets its own Train
-            # controller and workers, with tune_trial the trial trains in this kept process.
-            # HARNESS_REUSE_ACTORS=0 turns it off (benchmarks/ray_overhead.py measures both).
-            tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=num_samples,
-                                        max_concurrent_trials=self.concurrency,
-                                        reuse_actors=os.environ.get("HARNESS_REUSE_ACTORS", "1") != "0",
-                                        **({} if search_alg or scheduler
-                                           else {"metric": self.spec.metric, "mode": self.spec.mode})),
-            # verbose 0: no status box, "Current best trial" lines or TensorBoard hint from Tune;
-            # --verbose brings them back
-            run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
-                                      storage_path=self.train_storage, verbose=self.verbose,
-                                      failure_config=tune.FailureConfig(max_failures=self.spec.max_failures),
-                                      callbacks=[self.progress]),
-        )
-
-    @staticmethod
-    def _fit(tuner):
-        """``tuner.fit()``, then the SIGINT handler from before it back in place: Tune sets its
-        own for the run (Ctrl-C ends the run) and leaves it there when the run ends normally, so
-        a Ctrl-C between phases (Ray restarting) would set a flag nobody reads and be lost."""
-        main = threading.current_thread() is threading.main_thread()
-        before = signal.getsignal(signal.SIGINT) if main else None
-        try:
-            return tuner.fit()
-        finally:
-            if main and before is not None:
-                signal.signal(signal.SIGINT, before)
+                                             plan=dict(plan or {}),
+                                             costs={key: _work(config) for key, config in configs.items()}),
+                                 self.console, self.results)
+        return adapters.tuner(trainable, self.executor.trial_resources(), param_space, num_samples, name=name,
+                          storage=self.train_storage, concurrency=self.concurrency, metric=self.spec.metric,
+                          mode=self.spec.mode, verbose=self.verbose, max_failures=self.spec.max_failures,
+                          callbacks=[self.progress], search_alg=search_alg, scheduler=scheduler)
 
     def _finish(self, phase: str, total: int) -> None:
         """After a phase's ``Tuner.fit()``: record the trials the scheduler (ASHA) stopped, then
@@ -158,7 +103,7 @@ class Sweep:
         pending = [job.params for job in self.store.running() if job.arm == arm.key and job.phase == "search"]
         if pending:
             self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
-            self._fit(self._tuner(f"{safe(arm.key)}-resume", {**base, "params": _grid(pending)}, 1, arm=arm,
+            adapters.fit(self._tuner(f"{safe(arm.key)}-resume", {**base, "params": adapters.grid(pending)}, 1, arm=arm,
                                   total=len(pending)))
             self._finish(f"{arm.key} search", len(pending))
         finished = self._records(arm.key, "search")
@@ -166,8 +111,8 @@ class Sweep:
         if remaining > 0:
             searcher = self._searcher(arm, finished)
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
-            param_space = {**base, **{path: _tune_distribution(d) for path, d in space.items()}}
-            self._fit(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher, arm=arm,
+            param_space = {**base, **{path: adapters.distribution(d) for path, d in space.items()}}
+            adapters.fit(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher, arm=arm,
                                   total=remaining))
             self._finish(f"{arm.key} search", remaining)
         return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
@@ -194,7 +139,7 @@ class Sweep:
             self.log(f"[{arm.key}] Optuna warm-started with {len(known) + len(failed)} finished search trial(s)"
                      + (f" ({len(failed)} failed or without a defined selection metric)" if failed else ""))
         several = selection.several
-        return _optuna_search()(
+        return adapters.optuna_search()(
             metric=list(selection.metrics) if several else self.spec.metric,
             mode=list(selection.modes) if several else self.spec.mode,
             seed=self.spec.searcher_seed + len(finished),
@@ -235,7 +180,7 @@ class Sweep:
                  f"({count} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
         if jobs:
             plan = collections.Counter(job["arm"] for job in jobs)
-            self._fit(self._tuner("replicate", {"job": _grid(jobs)}, 1, total=len(jobs), arms=sorted(plan),
+            adapters.fit(self._tuner("replicate", {"job": adapters.grid(jobs)}, 1, total=len(jobs), arms=sorted(plan),
                                   plan=plan))
             self._finish("replication", len(jobs))
 
@@ -301,88 +246,3 @@ class Sweep:
         lines.append(f"  report: python -m harness.report {self.results}"
                      + (" --allow-smoke" if self.spec.smoke else "") + f"   (writes {self.results}/report/index.html)")
         return lines
-
-
-def _optuna_search():
-    """Tune's OptunaSearch, able to take several metrics end to end (a factory: Ray is imported
-    here, at the edge). Tune 2.60 hands a warm-start point's rewards to ``optuna.create_trial``
-    as one ``value``, and tells Optuna a trial whose metric is None or NaN as complete (Optuna
-    then refuses it with a warning); here such a point goes in with ``values`` and such a trial
-    is told as failed, so the sampler learns from defined metrics only. ``failed_points``: the
-    parameters of finished trials that failed, added as failed trials when the study is made."""
-    import optuna
-    from ray.tune.search.optuna import OptunaSearch
-
-    class _OptunaSearch(OptunaSearch):
-        def __init__(self, *args, selection=None, failed_points=(), **kwargs):
-            self._selection, self._failed_points = selection, list(failed_points)
-            super().__init__(*args, **kwargs)
-
-        def _setup_study(self, mode):
-            super()._setup_study(mode)
-            for params in self._failed_points:      # as the live study told them: failed, no value
-                self._ot_study.add_trial(optuna.trial.create_trial(
-                    state=optuna.trial.TrialState.FAIL, params=params, distributions=self._space))
-
-        def add_evaluated_point(self, parameters, value, error=False, pruned=False, intermediate_values=None):
-            if not isinstance(value, list):
-                return super().add_evaluated_point(parameters, value, error, pruned, intermediate_values)
-            self._ot_study.add_trial(optuna.trial.create_trial(
-                state=optuna.trial.TrialState.COMPLETE, values=value, params=parameters, distributions=self._space))
-
-        def on_trial_complete(self, trial_id, result=None, error=False):
-            if result and self._selection is not None:
-                values = self._selection.values(result)
-                if None in values or any(isinstance(v, float) and v != v for v in values):
-                    result, error = None, True
-                elif not self._selection.several:
-                    result = {**result, self.metric: values[0]}
-            super().on_trial_complete(trial_id, result, error)
-
-    return _OptunaSearch
-
-
-def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802  a factory: needs Ray imported
-    """Feeds one phase's ``SweepStatus`` from Tune's callbacks and shows it on ``console``: on
-    every event (a trial started, an epoch reported, a trial ended) and, on a terminal, every
-    few seconds in between."""
-    from ray.tune import Callback
-
-    class _Progress(Callback):
-        def __init__(self):
-            self.finished = set()        # trials whose last report said their record was written
-            self.ended = 0               # trials Tune completed or ended with an error
-            self.early = {}              # trial id -> (config, last result): completed without a record
-
-        def on_trial_start(self, iteration, trials, trial, **info):
-            job = trial.config.get("job", trial.config)
-            status.start(trial.trial_id, job["arm"], job["seed"])
-            console.status(status.render(), event=True)
-
-        def on_trial_result(self, iteration, trials, trial, result, **info):
-            status.result(trial.trial_id, result)
-            if result.get("finished"):   # the record is written; the trial ends next (an event then)
-                self.finished.add(trial.trial_id)
-            console.status(status.render(), event=not result.get("finished") or bool(result.get("reused")))
-
-        def on_trial_complete(self, iteration, trials, trial, **info):
-            # a trial that ends before its record is written was stopped early (ASHA); a trial cut
-            # off by Ctrl-C does not come here (Tune stops it in its clean-up, without callbacks)
-            self.ended += 1
-            if trial.trial_id not in self.finished:
-                self.early[trial.trial_id] = (trial.config, dict(trial.last_result or {}))
-            status.end(trial.trial_id, "done" if trial.trial_id in self.finished else "stopped")
-            console.status(status.render(), event=True)
-
-        def on_trial_error(self, iteration, trials, trial, **info):
-            job = trial.config.get("job", trial.config)
-            self.ended += 1
-            status.end(trial.trial_id, "failed")
-            console.log(f"[{status.phase}] {job['arm']} seed {job['seed']} failed; its record in {results}/trials "
-                        "holds the error (--verbose shows the trial's output)")
-            console.status(status.render(), event=True)
-
-        def on_step_end(self, iteration, trials, **info):
-            console.status(status.render())
-
-    return _Progress()

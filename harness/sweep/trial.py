@@ -67,9 +67,3 @@ def resolve(spec: SweepSpec, config: dict, command: str | None = None,
                    smoke=spec.smoke, command=command, space=space,
                    selection=json.loads(json.dumps(dataclasses.asdict(spec.selection))))
     return job, run_config
-
-
-def _grid(values: list):
-    from ray import tune
-
-    return tune.grid_search(values)
