@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import cost, seed_stats
-from harness.report import measured_trials
+from harness.report.build import measured_trials
 from harness.report.claims import Claim
 from harness.report.compare import TestConfig, compare
 from harness.report.decision import parse_rate

@@ -187,3 +187,30 @@ def verdict_notes(comparisons) -> list[str]:
 def record_notes(trials, relations) -> list[str]:
     return [f"excluded {e}" for e in trials.excluded] + [text for relation, text in trials.undefined
                                                           if relation in relations]
+
+
+def empty_notes(summary) -> list[str]:
+    """Every column stays, even one undefined in every row: "–" there, and a note says so."""
+    return [f"{LABELS[c]} is undefined in every row (the notes above give each record's reason)"
+            for c in LABELS if summary[f"{c}_mean"].isna().all()]
+
+
+def tradeoff_notes(points, supports: list[int], selected: list[str], first: list[str], rate, min_support: int,
+                   left: list[str]) -> list[str]:
+    """The notes of a multi-metric search's trade-off (pareto.md): what it holds, its thin test
+    |SF|s, and the replicated configurations its recorded rule no longer selects."""
+    notes = [f"Trade-off (pareto.md): {len(points)} replicated configuration(s) of a search on validation AUC and "
+             f"|SF| ({' and '.join(selected)}); the validation front counts an SF on "
+             f"{' or '.join(map(str, supports))} or more recommended targets per group (the sweep's "
+             "select.min_support); "
+             "means ± sd over seeds, no test made (the table above shows one configuration per arm: of those the "
+             "recorded rule selects, the most seeds, "
+             f"then the best {' or '.join(first)} of its search trial)"
+             + tradeoff_s(rate, selected)]
+    if points.test_sf_thin.any():
+        notes.append(f"Trade-off: {FLAG} marks a test |SF| resting, on some seed, on fewer than {min_support} "
+                     "recommended targets stereotyped to a group (test_sf_support: the fewest)")
+    if left:
+        notes.append(f"Trade-off: {len(left)} replicated configuration(s) that the sweep's recorded rule no longer "
+                     f"selects from the search records are left out of pareto.md: {', '.join(left)}")
+    return notes

@@ -63,3 +63,24 @@ def thin_notes(support: pd.DataFrame, min_support: int) -> list[str]:
         notes.append(f"{FLAG} {dataset}/{method}{where}: SF rests on fewer than {min_support} recommended targets "
                      f"stereotyped to {group} ({cases})")
     return notes
+
+
+def with_support(summary, support, min_support: int):
+    """``<sf column>_support``: the fewest recommended targets stereotyped to a group on any
+    seed of the row where SF is defined (Eq. 4's smallest denominator), and ``_thin`` when
+    below ``min_support``. The all-yes reference row gets what the test pairs hold (it
+    recommends every pair): the most any method's SF can rest on."""
+    fewest = support[support.defined].groupby(["dataset", "relation", "method", "column"]).targets.min()
+    # every method of a seed is scored on the same test pairs: one count per (seed, group)
+    split = support.groupby(["dataset", "relation", "column", "seed", "group"]).available.first()
+    held = split.groupby(level=["dataset", "relation", "column", "seed"]).min()
+    held = held[held > 0].groupby(level=["dataset", "relation", "column"]).min()
+    summary = summary.copy()
+    for column in ("sf_implicit", "sf_explicit", "sf_counterfactual"):
+        values = [fewest.get((r.dataset, r.relation, r.method, column), float("nan")) if r.source == "ours" else
+                  held.get((r.dataset, r.relation, column), float("nan"))
+                  if (r.source, r.method) == ("reference", "all-yes") else float("nan")
+                  for r in summary.itertuples()]
+        summary[f"{column}_support"] = values
+        summary[f"{column}_thin"] = [v < min_support for v in values]
+    return summary

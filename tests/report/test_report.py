@@ -275,7 +275,7 @@ def _block(sf, auc, n_sf):
 
 def test_sf_is_ranked_by_its_distance_from_zero_unless_signed_is_asked():
     from harness.report.compare import TestConfig, no_comparisons
-    from harness.report.table import _annotate
+    from harness.report.summary import _annotate
 
     part = _block(sf=[-30.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[3, 3, 3, 3])
     ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit", "auc"])
@@ -288,7 +288,7 @@ def test_sf_is_ranked_by_its_distance_from_zero_unless_signed_is_asked():
 
 def test_a_mean_over_fewer_seeds_is_never_ranked_nor_the_best_other():
     from harness.report.compare import TestConfig, no_comparisons
-    from harness.report.table import _annotate
+    from harness.report.summary import _annotate
 
     part = _block(sf=[1.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[1, 3, 3, 2])
     ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit", "auc"])
