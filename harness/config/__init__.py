@@ -4,8 +4,9 @@ imports no model code. One home each:
 - ``data``: ``SampleConfig`` (§4.1.1) and ``StereotypeConfig`` (Eq. 1-3)
 - ``heads``: every head's options and registration (``HEADS``)
 - ``objectives``: every objective's options and registration (``OBJECTIVES``)
-- ``train``: ``TrainConfig`` and ``default_lr`` (§4.1.4, or the backbone's measured lr)
-- ``run``: ``RunConfig``, one trial's whole configuration (its ``to_dict`` makes the config id)
+- ``train``: ``TrainConfig``
+- ``run``: ``RunConfig``, one trial's whole configuration (its ``to_dict`` makes the config id), and
+  ``default_lr``, the one home of the learning rate's default (§4.1.4, or the backbone's measured lr)
 - ``sweep``: ``Resources`` (and the executors' registry), ``ASHA`` and ``Selection``
 - ``datasets``, ``backbones``: the data sets' and backbones' registries (their loaders named, not imported)
 
@@ -13,9 +14,9 @@ imports no model code. One home each:
 """
 
 from harness.config.data import SampleConfig, StereotypeConfig
-from harness.config.run import RunConfig
+from harness.config.run import RunConfig, default_lr
 from harness.config.sweep import ASHA, Resources
-from harness.config.train import TrainConfig, default_lr
+from harness.config.train import TrainConfig
 
 from harness.config.backbones import list_backbones
 from harness.config.datasets import DATASETS

@@ -27,7 +27,7 @@ class BackboneSpec:
     fixture: str | None = None
     # Adafactor learning rate where this backbone's own measurement replaces the paper's T5 values
     # (§4.1.4), keyed by head name or head family ("prompt", "adapter"); a head matched by neither
-    # keeps the paper's (harness.config.train.default_lr)
+    # keeps the paper's (harness.config.run.default_lr)
     lr: dict[str, float] = field(default_factory=dict)
     lr_source: str = ""         # where that measurement is
 

@@ -7,10 +7,25 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from harness.config.backbones import DEFAULT_BACKBONE
+from harness.config.backbones import BACKBONES, DEFAULT_BACKBONE
 from harness.config.data import SampleConfig, StereotypeConfig
-from harness.config.train import TrainConfig, default_lr
+from harness.config.heads import DEFAULT_LR, get_head
+from harness.config.train import TrainConfig
 from harness.config.datasets import get_dataset
+
+
+def default_lr(head: str, backbone: str) -> float:
+    """Adafactor's learning rate where a configuration leaves ``lr`` null, the one home of that
+    default: the backbone's own measured value where its registry entry has one (``BackboneSpec.lr``:
+    by head name, then the preset's base head, then the head's family), else the paper's (§4.1.4:
+    0.5 prompt-based, 0.005 adapter-based, set for T5 with ``scale_parameter`` off); 0 for a head
+    with nothing to train. ``RunConfig`` fills a null ``train.lr`` with it, as it alone knows both."""
+    spec = get_head(head)
+    measured = BACKBONES[backbone].lr if backbone in BACKBONES else {}
+    for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
+        if name in measured:
+            return measured[name]
+    return DEFAULT_LR[spec.family]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The training configuration (torch-free): what one trial trains and how, validated on
 construction against the heads' and objectives' registries (``harness.config.heads``,
-``harness.config.objectives``); ``harness.train.fit`` runs it."""
+``harness.config.objectives``) and parsed there, once, into their options objects;
+``harness.train.fit`` runs it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import copy
 import dataclasses
 from dataclasses import dataclass, field
 
-from harness.config.backbones import BACKBONES
 from harness.config.heads import DEFAULT_LR, get_head, validate_config
 from harness.config.objectives import check_head, objective_options
 
@@ -25,26 +25,12 @@ SELECTABLE = {"valid_auc": "max", "valid_abs_sf": "min", "valid_abs_sf_liked": "
 SUPPORT = {"valid_abs_sf": "valid_sf_support", "valid_abs_sf_liked": "valid_sf_liked_support"}
 
 
-def default_lr(head: str, backbone: str) -> float:
-    """Adafactor's learning rate where a configuration leaves ``lr`` null, the one home of that
-    default: the backbone's own measured value where its registry entry has one (``BackboneSpec.lr``:
-    by head name, then the preset's base head, then the head's family), else the paper's (§4.1.4:
-    0.5 prompt-based, 0.005 adapter-based, set for T5 with ``scale_parameter`` off); 0 for a head
-    with nothing to train. ``RunConfig`` calls it, as it alone knows both."""
-    spec = get_head(head)
-    measured = BACKBONES[backbone].lr if backbone in BACKBONES else {}
-    for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
-        if name in measured:
-            return measured[name]
-    return DEFAULT_LR[spec.family]
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     head: str = "mos"
     head_options: dict = field(default_factory=dict)        # the head's config fields, as given
     objectives: dict | None = None       # name -> options (incl. weight); None: the head's paper objectives
-    lr: float | None = None              # None: the backbone's default, filled in by RunConfig (``default_lr``)
+    lr: float | None = None              # None: the backbone's default, filled in by RunConfig (run.default_lr)
     # Adafactor's scale_parameter. False (the paper's T5 setting): lr is an absolute step, up to
     # 0.5 per step for a soft prompt, several times SmolLM2-135M's embedding RMS (0.136). True:
     # each step is scaled by the parameter's RMS, so lr is relative to the prompt's own scale.
@@ -100,7 +86,7 @@ class TrainConfig:
         if get_head(self.head).family == "none":
             return DEFAULT_LR["none"]
         raise ValueError(f"train.lr is null for head {self.head!r}: its default depends on the backbone, so give "
-                         "lr or build the TrainConfig inside a RunConfig, which fills it (default_lr)")
+                         "lr or build the TrainConfig inside a RunConfig, which fills it (config.run.default_lr)")
 
     def with_lr(self, lr: float) -> TrainConfig:
         """This config with ``lr`` set: a copy that keeps the parsed options (nothing to parse again)."""
