@@ -24,20 +24,19 @@ import sys
 import time
 from pathlib import Path
 
+from measure import frozen_loss, quickstart_arguments, save_figure
 
 from harness.backbones import load_backbone
+from harness.config.data import SampleConfig
+from harness.config.datasets import get_dataset
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
-from harness.config.datasets import get_dataset
-from harness.config.data import SampleConfig
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
 from harness.run import run
-from harness.config.run import RunConfig
-from harness.config.train import TrainConfig
-
-from measure import frozen_loss, quickstart_arguments, save_figure
 
 ARMS = {"tallrec--": "tallrec_pt", "mos": "mos"}
 SETTINGS = {"absolute": False, "relative": True}

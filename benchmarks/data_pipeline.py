@@ -23,10 +23,10 @@ import time
 import zipfile
 from pathlib import Path
 
+from harness.config.datasets import get_dataset
 from harness.data.encode import encode_cached
 from harness.data.paths import default_prepared_dir
 from harness.data.prepare import prepare
-from harness.config.datasets import get_dataset
 from harness.provenance import provenance
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 def worker(model: str, device: str, batch_size: int, seconds: float, precision: str, start_at, ready, out) -> None:
     import train_step
+
     from harness.train import set_seed
 
     backbone = train_step.MODELS[model](0)
@@ -95,8 +96,8 @@ def main() -> int:
         rates = shared(args.model, args.device, n, args.batch_size, args.seconds, args.precision)
         results.append({"processes": n, "samples_per_s": rates, "total_samples_per_s": sum(rates)})
         base = results[0]["total_samples_per_s"]
-        print(f"{n} process(es) at {args.precision}: {sum(rates):8.1f} samples/s in total ({sum(rates) / base:.2f}x one), "
-              f"each {', '.join(f'{r:.1f}' for r in rates)}", flush=True)
+        print(f"{n} process(es) at {args.precision}: {sum(rates):8.1f} samples/s in total "
+              f"({sum(rates) / base:.2f}x one), each {', '.join(f'{r:.1f}' for r in rates)}", flush=True)
     if args.out:
         args.out.write_text(json.dumps({"provenance": provenance(), "settings": vars(args) | {"out": str(args.out)},
                                         "device": torch.cuda.get_device_name(0) if args.device != "cpu" else "cpu",

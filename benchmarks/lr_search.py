@@ -32,23 +32,21 @@ import time
 from pathlib import Path
 
 import numpy as np
+from measure import frozen_loss, quickstart_arguments, save_figure
 
 from harness.backbones import load_backbone
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.datasets import get_dataset
+from harness.config.train import TrainConfig
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
-from harness.config.data import StereotypeConfig
-from harness.config.datasets import get_dataset
-from harness.config.data import SampleConfig
+from harness.data.samples import capped
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.data.samples import capped
 from harness.train import fit, set_seed
-from harness.config.train import TrainConfig
-
-from measure import frozen_loss, quickstart_arguments, save_figure
 
 # the prompt-based heads of the quickstart and of Table 5: TALLRec-- (prompt tuning on
 # L_rec), p-tuning and MoS (L = L_rec + L_fair - L_div)
@@ -174,7 +172,7 @@ def figure(result: dict, path: Path) -> None:
 
     heads, lrs = result["settings"]["heads"], result["settings"]["lrs"]
     fig, axes = plt.subplots(2, len(heads), figsize=(3.6 * len(heads), 6), squeeze=False)
-    colours = dict(zip(lrs, plt.cm.viridis(np.linspace(0, 0.9, len(lrs)))))
+    colours = dict(zip(lrs, plt.cm.viridis(np.linspace(0, 0.9, len(lrs))), strict=True))
     frozen = np.mean(list(result["frozen_loss"].values()))
     for col, head in enumerate(heads):
         loss, auc = axes[0][col], axes[1][col]

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 
 from harness.batching import batches
+from harness.config.train import TrainConfig
+from harness.data.samples import capped
 from harness.heads import build_head
 from harness.model import Recommender
-from harness.data.samples import capped
-from harness.config.train import TrainConfig
 
 
 def quickstart_arguments(parser: argparse.ArgumentParser, train_samples: int = 192) -> None:

@@ -31,12 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.backbones import load_backbone  # noqa: E402
+from harness.config.data import SampleConfig, StereotypeConfig  # noqa: E402
+from harness.config.datasets import get_dataset  # noqa: E402
 from harness.data.encode import encode_cached  # noqa: E402
 from harness.data.paths import resolve_data_dir  # noqa: E402
 from harness.data.prepare import prepare  # noqa: E402
-from harness.config.data import StereotypeConfig  # noqa: E402
-from harness.config.datasets import get_dataset  # noqa: E402
-from harness.config.data import SampleConfig  # noqa: E402
 from harness.evaluate import score  # noqa: E402
 from harness.heads import build_head  # noqa: E402
 from harness.model import Recommender  # noqa: E402
@@ -97,10 +96,10 @@ def vocabulary_projection(backbone, prepared, encoded, indices, batch_size, pad_
 def profile_step(model, prepared, encoded, indices, batch_size, pad_id, groups, config) -> str:
     """torch.profiler's table of one training step (forward, losses, backward, Adafactor)."""
     from torch.profiler import ProfilerActivity, profile
+    from transformers.optimization import Adafactor
 
     from harness.batching import collate
     from harness.train import build_objectives, training_step
-    from transformers.optimization import Adafactor
 
     objectives = build_objectives(config, prepared, indices)
     optimizer = Adafactor(model.trainable_parameters(), lr=config.learning_rate, relative_step=False,

@@ -27,12 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.config.data import StereotypeConfig
-from harness.config.data import SampleConfig
-from harness.provenance import provenance
-from harness.run import run
+from harness.config.data import SampleConfig, StereotypeConfig
 from harness.config.run import RunConfig
 from harness.config.train import TrainConfig
+from harness.provenance import provenance
+from harness.run import run
 
 HEADS = ("llm", "tallrec", "tallrec_pt", "prompt_tuning", "mos")
 PRECISIONS = ("fp32", "bf16")

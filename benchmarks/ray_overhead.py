@@ -40,13 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.config.datasets import get_dataset  # noqa: E402
 from harness.data.encode import encode_cached  # noqa: E402
 from harness.data.paths import resolve_data_dir  # noqa: E402
 from harness.data.prepare import prepare  # noqa: E402
-from harness.config.datasets import get_dataset  # noqa: E402
 from harness.provenance import provenance  # noqa: E402
 from harness.space import load_spec  # noqa: E402
-
 
 # Ray's own values of what harness.sweep sets for a sweep on one machine (see its main)
 RAY_DEFAULTS = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "2", "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "1",

@@ -34,17 +34,17 @@ from transformers.optimization import Adafactor
 
 from harness.backbones import load_backbone
 from harness.batching import batches
+from harness.config.data import SampleConfig
+from harness.config.datasets import get_dataset
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
-from harness.config.datasets import get_dataset
-from harness.config.data import SampleConfig
+from harness.data.samples import capped
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.objectives import build_objective
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.data.samples import capped
 from harness.train import set_seed, training_step
 
 INPUTS = ("prompt", "hidden", "hidden_last")
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     result = {"settings": {k: str(v) for k, v in vars(args).items()}, "group_prompt_tokens_mean": tokens,
               "step": step_seconds(backbone, prepared, train_batches, args.warmup),
               "inputs": router_inputs(backbone, train_batches), "provenance": stamp}
-    for name, row in result["step"].items():
+    for row in result["step"].values():
         for clock in ("wall", "cpu"):
             row[f"{clock}_ratio_to_prompt"] = row[f"median_{clock}_s"] / result["step"]["prompt"][f"median_{clock}_s"]
     print(json.dumps({k: result[k] for k in ("group_prompt_tokens_mean", "step", "inputs")}, indent=2))

@@ -23,13 +23,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from measure import quickstart_arguments, save_figure
 
 from harness.config.data import SampleConfig
-from harness.provenance import provenance
-from measure import quickstart_arguments, save_figure
-from harness.run import run
 from harness.config.run import RunConfig
 from harness.config.train import TrainConfig
+from harness.provenance import provenance
+from harness.run import run
 
 GATES = ("eq7", "switch")
 ROUTER_INPUTS = ("prompt", "prompt+stereotype")
@@ -77,7 +77,7 @@ def figure(result: dict, path: Path) -> None:
                      label=f"{row['gate']}, {row['router_input']}")
     axes[0].set(xlabel="epoch", ylabel="router gradient norm (mean per step)", title="Does the router learn?")
     axes[0].legend(fontsize=6)
-    for ax, row in zip(axes[1:], rows):
+    for ax, row in zip(axes[1:], rows, strict=True):
         usage = np.asarray(row["test"]["expert_usage"])
         ax.imshow(usage, vmin=0, vmax=1, cmap="Blues")
         for (g, n), value in np.ndenumerate(usage):

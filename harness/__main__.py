@@ -15,7 +15,7 @@ SMOKE_CAPS = {"max_train_samples": 64, "max_eval_samples": 64, "epochs": 1}
 
 
 def _parser() -> argparse.ArgumentParser:
-    from harness.config import RunConfig, SampleConfig, TrainConfig   # torch-free: the defaults' one home
+    from harness.config import RunConfig, SampleConfig, TrainConfig  # torch-free: the defaults' one home
 
     parser = argparse.ArgumentParser(
         prog="python -m harness", description="Train one head on a frozen LM and test it under the "

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from harness.space import SpaceError, load_spec
 from harness.config.sweep import Resources
+from harness.space import SpaceError, load_spec
 
 KUBERAY_KINDS = ("RayCluster", "RayJob")
 

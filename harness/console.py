@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ERASE = "\r\033[K"
@@ -92,11 +93,11 @@ class SweepStatus:
     total: int
     epochs: int
     concurrency: int
-    clock: object = time.time
+    clock: Callable[[], float] = time.time
     arm_epochs: dict = field(default_factory=dict)
     plan: dict = field(default_factory=dict)
     costs: dict = field(default_factory=dict)
-    started: float = field(default=None)
+    started: float | None = field(default=None)
     running: dict = field(default_factory=dict)       # trial id -> _Trial
     done: int = 0
     failed: int = 0

@@ -20,8 +20,9 @@ dropped first (likes and dislikes alike); the target is never dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 Setting = Literal["implicit", "explicit", "counterfactual"]
 SETTINGS: tuple[str, ...] = ("implicit", "explicit", "counterfactual")

@@ -11,7 +11,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -75,7 +75,7 @@ def provenance(argv: list[str] | None = None) -> dict:
     argv = sys.argv if argv is None else argv
     return {
         "command": " ".join(["python", *argv]),
-        "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "harness": harness.__version__,
         "git_commit": git_commit(),

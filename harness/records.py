@@ -22,6 +22,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import pandas as pd
 from pyarrow import fs as pafs
@@ -47,16 +48,16 @@ class TrialJob:
     phase: str                      # "search" (Optuna, first seed) or "replicate" (every seed)
     arm: str                        # "<dataset>/<method>"
     config_id: str                  # SweepSpec.config_id: the hash of the resolved run config
-    params: dict                    # the searched parameters' values, by YAML path
+    params: dict[str, Any]                    # the searched parameters' values, by YAML path
     seed: int
     dataset: str | None = None
     backbone: str | None = None     # the backbone's name as the search space asks for it
     head: str | None = None
-    objectives: dict | None = None
+    objectives: dict[str, Any] | None = None
     smoke: bool = False
     command: str | None = None      # the sweep's command line (records made since commit 023908e)
-    space: list | None = None       # its search-space files, the extends chain
-    selection: dict | None = None   # the sweep's Selection (metrics, rule, min_support): why it replicated what it did
+    space: list[str] | None = None       # its search-space files, the extends chain
+    selection: dict[str, Any] | None = None   # the sweep's Selection (metrics, rule, min_support): why it replicated what it did
 
     @property
     def key(self) -> str:
@@ -66,13 +67,13 @@ class TrialJob:
     def method(self) -> str:
         return self.arm.split("/", 1)[1]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The record's leading fields; the sweep's command, files and selection only when it named them."""
         out = dataclasses.asdict(self)
         return {k: v for k, v in out.items() if v is not None or k not in ("command", "space", "selection")}
 
     @classmethod
-    def from_json(cls, data: dict) -> TrialJob:
+    def from_json(cls, data: dict[str, Any]) -> TrialJob:
         names = [f.name for f in dataclasses.fields(cls)]
         missing = [n for n in names[:6] if n not in data]
         if missing:
@@ -96,27 +97,27 @@ class TrialRecord:
     job: TrialJob
     status: str
     error: str | None = None
-    metrics: dict | None = None           # {"valid_auc": …, "test": {setting: {"sf", "performance"}}}
-    config: dict | None = None            # the resolved RunConfig.to_dict()
-    threshold_moments: dict | None = None  # Eq. 3's mean and std per group: the report re-thresholds
+    metrics: dict[str, Any] | None = None           # {"valid_auc": …, "test": {setting: {"sf", "performance"}}}
+    config: dict[str, Any] | None = None            # the resolved RunConfig.to_dict()
+    threshold_moments: dict[str, Any] | None = None  # Eq. 3's mean and std per group: the report re-thresholds
     device: str | None = None
-    parameters: dict | None = None        # trainable / backbone counts and Table 5's percent
-    fit: dict | None = None               # per-epoch validation AUC, best epoch, steps, samples
-    timings: dict | None = None
-    test_diagnostics: dict | None = None  # MoS: routing on the test split
-    data: dict | None = None              # prepared data's cache key and split sizes
+    parameters: dict[str, Any] | None = None        # trainable / backbone counts and Table 5's percent
+    fit: dict[str, Any] | None = None               # per-epoch validation AUC, best epoch, steps, samples
+    timings: dict[str, Any] | None = None
+    test_diagnostics: dict[str, Any] | None = None  # MoS: routing on the test split
+    data: dict[str, Any] | None = None              # prepared data's cache key and split sizes
     backbone_kind: str | None = None
     peak_memory_mb: float | None = None
     pid: int | None = None
-    node: dict | None = None
+    node: dict[str, Any] | None = None
     workers: int | None = None
     traceback: str | None = None
     seconds: float | None = None
-    provenance: dict | None = None        # command, commit, machine, packages at the trial's start
-    extra: dict = field(default_factory=dict)   # keys this version does not know, kept as read
+    provenance: dict[str, Any] | None = None        # command, commit, machine, packages at the trial's start
+    extra: dict[str, Any] = field(default_factory=dict)   # keys this version does not know, kept as read
     format: int = RECORD_FORMAT
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"record status must be one of {STATUSES}, got {self.status!r}")
 
@@ -129,11 +130,11 @@ class TrialRecord:
         return self.status == "ok"
 
     @property
-    def test(self) -> dict:
+    def test(self) -> dict[str, Any]:
         """The test metrics per prompt setting ({} unless the trial finished ok)."""
         return (self.metrics or {}).get("test") or {}
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         if self.metrics and "test" in self.metrics:      # also at the top level, as records always had it
             values["test"] = self.metrics["test"]
@@ -141,7 +142,7 @@ class TrialRecord:
         return {"format": self.format, "key": self.key, **self.job.to_json(), **outcome, **self.extra}
 
     @classmethod
-    def from_json(cls, data: dict) -> TrialRecord:
+    def from_json(cls, data: dict[str, Any]) -> TrialRecord:
         job = TrialJob.from_json(data)
         if data.get("key", job.key) != job.key:
             raise ValueError(f"record {data['key']} does not match its arm, config_id and seed ({job.key})")
@@ -173,7 +174,8 @@ class Store:
     def _read(self, name: str) -> bytes | None:
         try:
             with self.filesystem.open_input_stream(f"{self.trials}/{name}") as stream:
-                return stream.read()
+                data: bytes = stream.read()
+                return data
         except (FileNotFoundError, OSError):
             return None
 
@@ -239,10 +241,10 @@ class Store:
                                     if k.endswith(".running") and k[:-len(".running")] not in names))
 
     def _markers(self, keys: list[str]) -> list[TrialJob]:
-        return [TrialJob.from_json(json.loads(self._read(f"{k}.running.json"))) for k in keys]
+        return [TrialJob.from_json(json.loads(cast(bytes, self._read(f"{k}.running.json")))) for k in keys]
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     if hasattr(value, "item"):   # numpy scalars
         return value.item()
     return str(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -31,7 +31,8 @@ class Registry(Generic[T]):
     def __init__(self, kind: str, check: Callable[[str, T], None] | None = None):
         """kind: what the names name, for messages ("head", "data set"). check(name, spec):
         raises ValueError for a spec that cannot be registered."""
-        self.kind, self._check, self._items = kind, check, {}
+        self.kind, self._check = kind, check
+        self._items: dict[str, T] = {}
 
     def register(self, name: str, spec: T) -> T:
         if name in self._items:
@@ -47,7 +48,7 @@ class Registry(Generic[T]):
         except (KeyError, TypeError):
             raise KeyError(self.unknown(name)) from None
 
-    def unknown(self, name) -> str:
+    def unknown(self, name: object) -> str:
         """The message for an unknown ``name``: the registered names and the closest one."""
         close = difflib.get_close_matches(str(name), list(self._items), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -55,7 +56,7 @@ class Registry(Generic[T]):
 
     __getitem__ = get
 
-    def __contains__(self, name) -> bool:
+    def __contains__(self, name: object) -> bool:
         return name in self._items
 
     def __iter__(self) -> Iterator[str]:
@@ -64,13 +65,13 @@ class Registry(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._items.keys()
 
-    def values(self):
+    def values(self) -> ValuesView[T]:
         return self._items.values()
 
-    def items(self):
+    def items(self) -> ItemsView[str, T]:
         return self._items.items()
 
     def __repr__(self) -> str:

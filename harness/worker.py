@@ -117,8 +117,8 @@ def load_backbone_for(name: str, prepared, seed: int = 0):
     from harness.config.backbones import BACKBONES
 
     if name in BACKBONES and BACKBONES[name].fixture is not None:
-        from harness.data.encode import prompt_keys, render_prompts
         from harness.config.datasets import get_dataset
+        from harness.data.encode import prompt_keys, render_prompts
 
         words = get_dataset(prepared.samples.dataset).group_words
         texts = [render_prompts(prepared.samples, key, words)[0][0] for key in prompt_keys(prepared.samples.groups)]

@@ -8,9 +8,9 @@ import pytest
 
 from harness.__main__ import main
 from harness.backbones.tiny import tiny_t5
+from harness.config.data import SampleConfig
 from harness.data.encode import prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.config.data import SampleConfig
 
 
 @pytest.fixture(scope="module")

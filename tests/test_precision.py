@@ -13,13 +13,13 @@ import torch
 from harness import precision
 from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.batching import batches
+from harness.config.data import SampleConfig
+from harness.config.train import TrainConfig
 from harness.data.encode import encode_all, prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.config.data import SampleConfig
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.train import fit
-from harness.config.train import TrainConfig
 
 U = 2.0 ** -8
 SAMPLE = SampleConfig(n_sequences=400)

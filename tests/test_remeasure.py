@@ -11,15 +11,14 @@ import pandas as pd
 import pytest
 
 from harness.backbones.tiny import tiny_llama
-from harness.config.data import StereotypeConfig
-from harness.config.data import SampleConfig
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 from harness.records import TrialJob, TrialRecord
 from harness.report import ReportError, build_report
 from harness.report.__main__ import main as report_main
 from harness.report.remeasure import _measurement, _relabelled, _with_test
 from harness.run import run
-from harness.config.run import RunConfig
-from harness.config.train import TrainConfig
 from tests.conftest import MOVIELENS
 from tests.report.fixtures import write_experiment
 from tests.test_train import _texts

@@ -326,7 +326,8 @@ def test_error_names_the_file_that_set_the_key(folder):
      "search SF with scheduler: null, or select on valid_auc"),
     ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
      "select: {rule: constrained, best: valid_auc, bounds: {valid_auc: 0.7}}\n", "select.bounds", "bounds on the others"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: knee, best: valid_auc}\n",
+    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+     "select: {rule: knee, best: valid_auc}\n",
      "select.best", "belong to rule constrained"),
     ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rules: knee}\n",
      "select.rules", "unknown key"),
@@ -349,10 +350,9 @@ def test_other_errors_name_the_key(folder, text, key, fragment):
 
 def test_the_same_refusals_outside_a_sweep(tmp_path):
     """``python -m harness`` and ``run()`` build the same configs: the same errors, before any data is read."""
-    from harness.data.prepare import prepare
-    from harness.config.data import StereotypeConfig
-    from harness.config.data import SampleConfig
+    from harness.config.data import SampleConfig, StereotypeConfig
     from harness.config.train import TrainConfig
+    from harness.data.prepare import prepare
 
     with pytest.raises(ValueError, match="objective 'div' needs the head's experts"):
         TrainConfig(head="tallrec_pt", objectives={"rec": None, "div": {"weight": 0.5}})

@@ -91,7 +91,7 @@ def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thi
                for i in range(2)]
     values = [{"valid_auc": 0.71, "valid_abs_sf": 0.2, "valid_sf_support": 9},
               {"valid_auc": 0.65, "valid_abs_sf": 0.1, "valid_sf_support": 2}]          # thin: SF undefined
-    for params, metrics in zip(corners, values):
+    for params, metrics in zip(corners, values, strict=True):
         job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
         Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics=metrics))
     calls = []
@@ -129,7 +129,7 @@ def test_the_replication_phase_runs_exactly_what_the_rule_selects_on_the_other_s
     # the second is dominated; on the front's scale the fourth is both the knee and the nearest
     # to the ideal point; the third alone has |SF| <= 0.11
     values = [(0.80, 0.30), (0.70, 0.35), (0.75, 0.10), (0.78, 0.12)]
-    for params, (auc, sf) in zip(corners, values):
+    for params, (auc, sf) in zip(corners, values, strict=True):
         job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
         Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics={"valid_auc": auc, "valid_abs_sf": sf,
                                                                    "valid_sf_support": 50}))

@@ -24,9 +24,9 @@ from transformers import (
 )
 
 from harness.backbones.base import Backbone, BackboneError, wrap
+from harness.config.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones
 from harness.files import user_cache
 from harness.registry import resolve
-from harness.config.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones
 
 MODELS_ENV = "HARNESS_MODELS_DIR"
 FETCH_HINT = f"run `python -m harness.backbones fetch {DEFAULT_BACKBONE}`"

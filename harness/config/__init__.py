@@ -13,15 +13,14 @@ imports no model code. One home each:
 ``registered()`` lists what every registry holds (``python -m harness --list``).
 """
 
-from harness.config.data import SampleConfig, StereotypeConfig
-from harness.config.run import RunConfig, default_lr
-from harness.config.sweep import ASHA, Resources
-from harness.config.train import TrainConfig
-
 from harness.config.backbones import list_backbones
+from harness.config.data import SampleConfig, StereotypeConfig
 from harness.config.datasets import DATASETS
 from harness.config.heads import list_heads
 from harness.config.objectives import OBJECTIVES
+from harness.config.run import RunConfig, default_lr
+from harness.config.sweep import ASHA, Resources
+from harness.config.train import TrainConfig
 
 __all__ = ["ASHA", "Resources", "RunConfig", "SampleConfig", "StereotypeConfig", "TrainConfig", "default_lr",
            "registered"]

@@ -4,7 +4,7 @@ the two data configs, torch-free. ``harness.data.samples`` and ``harness.data.pr
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -24,7 +24,7 @@ COMPARISONS = {"gt": ">", "ge": ">="}          # each reading's sign
 READINGS = {"gt": "TALLRec's", "ge": "the paper's literal"}
 
 
-def is_liked(ratings, threshold: float, comparison: str):
+def is_liked(ratings: Any, threshold: float, comparison: str) -> Any:
     """Ratings (a number or an array) that count as liked under ``comparison`` (a key of COMPARISONS)."""
     return np.greater_equal(ratings, threshold) if comparison == "ge" else np.greater(ratings, threshold)
 
@@ -40,7 +40,7 @@ class SampleConfig:
     like_threshold: float | None = None  # None: the data set's (DatasetSpec: 3 MovieLens, 5 BookCrossing)
     like_comparison: Literal["gt", "ge"] = "gt"   # liked when rating > threshold: TALLRec's (see COMPARISONS)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.window < 2:
             raise ValueError(f"window must be >= 2 (history + target), got {self.window}")
         if self.n_sequences < 1 or self.stride < 1:
@@ -53,7 +53,7 @@ class SampleConfig:
             raise ValueError(f"like_comparison must be 'gt' (rating > threshold, TALLRec's) or 'ge' "
                              f"(rating >= threshold, the paper's literal), got {self.like_comparison!r}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -62,7 +62,7 @@ class StereotypeConfig:
     z: float = 3.0                                      # Z-score of the degree threshold (Eq. 3, §2.2.1)
     scope: Literal["global", "per_group"] = "global"    # one Z-score over all items (paper) or one per group
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # a Z-score of how far above the mean degree an item must be to count as stereotyped
         # (Eq. 3; the paper uses 3, Fig. 5 sweeps 1-3.5); below 0 most items would count
         if not 0 <= self.z < float("inf"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from harness.registry import Registry, resolve
 
@@ -34,15 +34,16 @@ class HeadSpec:
     objectives: tuple[str, ...]          # the paper's learning objectives for this method (Table 5)
     description: str
     provides: tuple[str, ...] = ()       # auxiliary tensors the head returns, which objectives may require
-    preset: dict = dataclasses.field(default_factory=dict)   # config values a preset fixes
+    preset: dict[str, Any] = dataclasses.field(default_factory=dict)   # config values a preset fixes
     base: str | None = None              # for a preset: the head it configures
 
     @property
     def head_cls(self) -> type:
-        return resolve(self.implementation)
+        cls: type = resolve(self.implementation)
+        return cls
 
 
-def validate_config(spec: HeadSpec, values: dict):
+def validate_config(spec: HeadSpec, values: dict[str, Any]) -> Any:
     """The head's config from ``values`` over the preset; unknown keys name the valid ones."""
     known = {f.name for f in dataclasses.fields(spec.config_cls)}
     unknown = sorted(set(values) - known)
@@ -83,7 +84,7 @@ class PromptTuningOptions:
     decoder_prompt: bool = True                      # seq2seq: also before the decoder (peft's default)
     init: Literal["sample_vocab", "random"] = "sample_vocab"   # Lester et al.: vocabulary init trains better
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.num_virtual_tokens < 1:
             raise ValueError(f"num_virtual_tokens must be >= 1, got {self.num_virtual_tokens}")
         if self.init not in ("sample_vocab", "random"):
@@ -97,7 +98,7 @@ class PTuningOptions:
     encoder: Literal["MLP", "LSTM"] = "MLP"
     decoder_prompt: bool = True          # seq2seq: also before the decoder (peft's default)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.num_virtual_tokens < 1 or self.encoder_hidden_size < 1:
             raise ValueError(f"num_virtual_tokens and encoder_hidden_size must be >= 1, "
                              f"got {self.num_virtual_tokens}, {self.encoder_hidden_size}")
@@ -112,7 +113,7 @@ class LoraOptions:
     dropout: float = 0.05                        # on the adapter's input
     target_modules: tuple[str, ...] | None = None  # None: q and v projections of the backbone family
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.r < 1 or self.alpha <= 0:
             raise ValueError(f"r must be >= 1 and alpha > 0, got r={self.r}, alpha={self.alpha}")
         if not 0 <= self.dropout < 1:
@@ -134,7 +135,7 @@ class MoSOptions:
     decoder_prompt: bool = False                         # seq2seq: mixed prompt before the decoder too
     init: Literal["sample_vocab", "random"] = "sample_vocab"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.n_experts < 2:
             raise ValueError(f"n_experts must be >= 2, got {self.n_experts}")
         if not 1 <= self.top_k <= self.n_experts:

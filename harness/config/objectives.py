@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from harness.config.heads import HEADS, get_head
 from harness.registry import Registry, resolve
 
 FORMS = ("divergence", "snsr", "snsv")                  # FaiRLLM's term (harness.objectives.fairllm)
@@ -29,7 +30,8 @@ class ObjectiveSpec:
 
     @property
     def cls(self) -> type:
-        return resolve(self.implementation)
+        cls: type = resolve(self.implementation)
+        return cls
 
 
 OBJECTIVES: Registry[ObjectiveSpec] = Registry("objective")
@@ -43,7 +45,7 @@ def get_objective(name: str) -> ObjectiveSpec:
     return OBJECTIVES.get(name)
 
 
-def objective_options(name: str, **options):
+def objective_options(name: str, **options: Any) -> Any:
     """The options of registered objective ``name`` (validated); unknown keys name the valid ones."""
     spec = get_objective(name)
     known = {f.name for f in dataclasses.fields(spec.config_cls)}
@@ -53,16 +55,15 @@ def objective_options(name: str, **options):
     return spec.config_cls(**options)
 
 
-def requires(options) -> tuple[str, ...]:
+def requires(options: Any) -> tuple[str, ...]:
     """What an objective with these options reads from the head; () for most."""
-    return options.requires() if hasattr(options, "requires") else ()
+    needed: tuple[str, ...] = options.requires() if hasattr(options, "requires") else ()
+    return needed
 
 
-def check_head(name: str, options, head: str) -> None:
+def check_head(name: str, options: Any, head: str) -> None:
     """Refuse an objective that requires what the registered head ``head`` does not provide
     (``div`` on a head without experts), naming the heads that would do."""
-    from harness.config.heads import HEADS, get_head
-
     needed = requires(options)
     missing = [a for a in needed if a not in get_head(head).provides]
     if missing:
@@ -83,7 +84,7 @@ def check_weight(name: str, weight: float) -> None:
 class RecOptions:
     weight: float = 1.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_weight("rec", self.weight)
 
 
@@ -93,7 +94,7 @@ class SFOptions:
     reduce: Literal["overall", "per_group"] = "overall"
     denominator: Literal["all", "group_users"] = "all"    # as harness.metrics.stereotype_fairness
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_weight("sf", self.weight)
         if self.reduce not in ("overall", "per_group") or self.denominator not in ("all", "group_users"):
             raise ValueError(f"sf: reduce must be overall|per_group and denominator all|group_users, "
@@ -105,7 +106,7 @@ class DivOptions:
     weight: float = 1.0                                  # lambda_div (paper: 1)
     target: Literal["experts", "routing"] = "experts"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_weight("div", self.weight)
         if self.target not in ("experts", "routing"):
             raise ValueError(f"div: target must be 'experts' or 'routing', got {self.target!r}")
@@ -119,7 +120,7 @@ class DivOptions:
 class BalanceOptions:
     weight: float = 0.01      # lambda_balance; Switch Transformer's alpha (the paper has no such term)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_weight("balance", self.weight)
 
     def requires(self) -> tuple[str, ...]:
@@ -133,7 +134,7 @@ class IFairLRSOptions:
     max_weight: float = 10.0     # cap on r_k before normalising (inf: no cap)
     normalize: bool = True       # training-mean weight 1, so L_rec keeps its scale
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_weight("ifairlrs", self.weight)
         if not self.max_weight > 0:
             raise ValueError(f"ifairlrs: max_weight must be > 0, got {self.max_weight}")
@@ -147,7 +148,7 @@ class UP5Options:
     disc_hidden: int = 256               # hidden width of the discriminator MLP
     disc_steps: int = 1                  # discriminator updates per training batch
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_weight("up5", self.weight)
         if self.adversary not in ADVERSARIES:
             raise ValueError(f"up5: adversary must be one of {ADVERSARIES}, got {self.adversary!r}")
@@ -162,7 +163,7 @@ class FaiRLLMOptions:
     form: Literal["divergence", "snsr", "snsv"] = "divergence"   # harness.objectives.fairllm
     pairing: Literal["sample", "batch"] = "sample"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_weight("fairllm", self.weight)
         if self.form not in FORMS:
             raise ValueError(f"fairllm: form must be one of {FORMS}, got {self.form!r}")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.config.backbones import BACKBONES, DEFAULT_BACKBONE
 from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.datasets import get_dataset
 from harness.config.heads import DEFAULT_LR, get_head
 from harness.config.train import TrainConfig
-from harness.config.datasets import get_dataset
 
 
 def default_lr(head: str, backbone: str) -> float:
@@ -38,7 +39,7 @@ class RunConfig:
     stereotype: StereotypeConfig = field(default_factory=StereotypeConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         get_dataset(self.dataset)
         if self.max_tokens < 16:
             raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
@@ -46,7 +47,7 @@ class RunConfig:
         if self.train.lr is None and lr > 0:   # the backbone's default, written into the config and record
             object.__setattr__(self, "train", self.train.with_lr(lr))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "data_dir": self.data_dir, "backbone": self.backbone,
                 "max_tokens": self.max_tokens, "sample": self.sample.to_dict(),
                 "stereotype": dataclasses.asdict(self.stereotype), "train": self.train.to_dict()}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -37,12 +37,14 @@ class Encoded:
         return self.ids[self.offsets[i]:self.offsets[i + 1]]
 
 
+DEFAULT_TEMPLATE = PromptTemplate()   # frozen, so one shared default (not a call per signature)
+
 def prompt_keys(groups: Sequence[str]) -> tuple[str, ...]:
     """The three settings, then one multi-stereotype prompt per group ("group:<name>")."""
     return tuple(SETTINGS) + tuple(f"group:{g}" for g in groups)
 
 
-def render_prompts(samples, key: str, group_words: Sequence[str], template: PromptTemplate = PromptTemplate(),
+def render_prompts(samples, key: str, group_words: Sequence[str], template: PromptTemplate = DEFAULT_TEMPLATE,
                    count_tokens=None, max_tokens: int | None = None) -> tuple[list[str], np.ndarray]:
     """Prompt text of every sample for one key of ``prompt_keys``, and items dropped."""
     texts, dropped = [], np.zeros(len(samples), dtype=np.int64)
@@ -66,7 +68,7 @@ def tokenizer_fingerprint(tokenizer) -> str:
 
 
 def encode_all(samples, tokenizer, group_words: Sequence[str], max_tokens: int,
-               template: PromptTemplate = PromptTemplate(), keys: Sequence[str] | None = None) -> dict[str, Encoded]:
+               template: PromptTemplate = DEFAULT_TEMPLATE, keys: Sequence[str] | None = None) -> dict[str, Encoded]:
     """Tokenize every sample's prompt for each key (default: all ``prompt_keys``).
 
     Every prompt is tokenized once in a batch; only prompts over ``max_tokens`` are
@@ -96,7 +98,7 @@ def _subset(samples, i: int):
 
 
 def encode_cached(prepared, tokenizer, group_words: Sequence[str], max_tokens: int, cache_dir: Path | None,
-                  template: PromptTemplate = PromptTemplate(), log=lambda message: None) -> dict[str, Encoded]:
+                  template: PromptTemplate = DEFAULT_TEMPLATE, log=lambda message: None) -> dict[str, Encoded]:
     """``encode_all`` through a cache file keyed by data, tokenizer, budget and template."""
     blob = json.dumps({"data": prepared.report.get("cache_key"), "tok": tokenizer_fingerprint(tokenizer),
                        "max": max_tokens, "template": asdict(template), "words": list(group_words)}, sort_keys=True)

@@ -84,7 +84,7 @@ def _window_starts(user_codes: np.ndarray, window: int, stride: int) -> np.ndarr
     """Row offsets where a full window of one user's interactions starts."""
     starts_of_user = np.flatnonzero(np.r_[True, user_codes[1:] != user_codes[:-1]])
     lengths = np.diff(np.r_[starts_of_user, len(user_codes)])
-    out = [s + np.arange(0, n - window + 1, stride) for s, n in zip(starts_of_user, lengths) if n >= window]
+    out = [s + np.arange(0, n - window + 1, stride) for s, n in zip(starts_of_user, lengths, strict=True) if n >= window]
     return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
@@ -109,7 +109,7 @@ def _check_splits(name: str, split: np.ndarray, user: np.ndarray, config: Sample
     """Refuse a split that leaves train, validation or test (with a share > 0) empty: a
     sweep would select on an empty validation set, or report on an empty test set."""
     sizes = {s: int((split == i).sum()) for i, s in enumerate(SPLITS)}
-    empty = [s for s, ratio in zip(SPLITS, config.ratios) if ratio > 0 and sizes[s] == 0]
+    empty = [s for s, ratio in zip(SPLITS, config.ratios, strict=True) if ratio > 0 and sizes[s] == 0]
     if empty:
         counts = " / ".join(f"{s} {n:,}" for s, n in sizes.items())
         found = f"the {config.split} split left {' and '.join(empty)} empty ({counts} of {len(split):,} sequences " \

@@ -27,11 +27,9 @@ Cost: G extra forward (and backward) passes per batch.
 
 from __future__ import annotations
 
-
 import torch
 
 from harness.objectives.base import Objective
-
 
 
 def neutral_divergence(p_neutral: torch.Tensor, p_groups: torch.Tensor, pairing: str = "sample") -> torch.Tensor:
@@ -62,6 +60,6 @@ class FaiRLLM(Objective):
                              "build batches with group prompts")
         p_groups = torch.stack([
             torch.sigmoid(model(batch, input_ids=ids, attention_mask=mask).score)
-            for ids, mask in zip(batch.group_input_ids, batch.group_attention_mask)
+            for ids, mask in zip(batch.group_input_ids, batch.group_attention_mask, strict=True)
         ])
         return fairllm_term(torch.sigmoid(out.score), p_groups, self.config.form, self.config.pairing)

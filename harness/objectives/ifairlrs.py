@@ -26,7 +26,6 @@ Choices:
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 

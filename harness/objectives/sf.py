@@ -12,7 +12,6 @@ and under-recommended cannot cancel.
 
 from __future__ import annotations
 
-
 import torch
 
 from harness.objectives.base import Objective

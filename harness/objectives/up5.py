@@ -33,7 +33,6 @@ from torch import nn
 from harness.objectives.base import Objective
 
 
-
 class UP5(Objective):
     def __init__(self, config):
         super().__init__(config)

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from harness.report.build import ReportOptions, build
-from harness.report.collect import ReportError
 from harness.report.claims import parse_claims
+from harness.report.collect import ReportError
 from harness.report.paper import TABLES
 
 FORMATS = ("md", "latex", "csv", "html", "json")
@@ -138,8 +138,8 @@ def main(argv=None) -> int:
     return 0
 
 
-def _split(text: str | None) -> list[str] | None:
-    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+def _split(text: str | None) -> tuple[str, ...] | None:
+    return tuple(x.strip() for x in text.split(",") if x.strip()) if text else None
 
 
 def _log(message: str) -> None:

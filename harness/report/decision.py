@@ -53,7 +53,7 @@ def parse_rate(rate) -> str | float | None:
         value = float(rate)
     except (TypeError, ValueError):
         raise ReportError(f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], "
-                          f"got {rate!r}")
+                          f"got {rate!r}") from None   # the message says all; float's error would add nothing
     if not 0 < value <= 1:
         raise ReportError(f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], "
                           f"got {value:g}")

@@ -65,12 +65,12 @@ def tradeoff(ours: pd.DataFrame, sf_rank: str = "abs"):
     datasets = sorted(set(ours.dataset))
     figure = Figure(figsize=(4.2 * len(datasets), 3.6))
     axes = figure.subplots(1, len(datasets), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    for ax, dataset in zip(axes[0], datasets, strict=True):
         part = ours[ours.dataset == dataset].dropna(subset=["sf_implicit_mean", "auc_mean"])
         sf, auc = part["sf_implicit_mean"].to_numpy(), part["auc_mean"].to_numpy()
         ax.errorbar(sf, auc, xerr=part["sf_implicit_std"].fillna(0), yerr=part["auc_std"].fillna(0), fmt="o",
                     capsize=2, color="tab:blue")
-        for x, y, name in zip(sf, auc, part.method):
+        for x, y, name in zip(sf, auc, part.method, strict=True):
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4))
         front = pareto_mask(np.column_stack([np.abs(sf) if sf_rank == "abs" else sf, auc]), (False, True))
         order = np.argsort(sf[front])
@@ -94,7 +94,7 @@ def groups(trials, records: list[TrialRecord]):
     datasets = sorted({r.job.dataset for r in records})
     figure = Figure(figsize=(5.0 * len(datasets), 3.4))
     axes = figure.subplots(1, len(datasets), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    for ax, dataset in zip(axes[0], datasets, strict=True):
         runs = [r for r in records if r.job.dataset == dataset]
         names = list(runs[0].test["implicit"]["sf"]["all"]["per_group"])
         bars = {}
@@ -183,7 +183,7 @@ def _zscore_figure(frame: pd.DataFrame, how: str):
     datasets = sorted(set(frame.dataset))
     figure = Figure(figsize=(4.2 * len(datasets), 3.4))
     axes = figure.subplots(1, len(datasets), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    for ax, dataset in zip(axes[0], datasets, strict=True):
         part = frame[frame.dataset == dataset].groupby("z")[["below", "above"]]
         mean, std = part.mean(), part.std(ddof=1).fillna(0)
         for side, color in (("below", "tab:blue"), ("above", "tab:red")):
@@ -197,10 +197,10 @@ def _zscore_figure(frame: pd.DataFrame, how: str):
 
 
 def search(history: pd.DataFrame):
-    arms = sorted({(d, m) for d, m in zip(history.dataset, history.method)})
+    arms = sorted({(d, m) for d, m in zip(history.dataset, history.method, strict=True)})
     figure = Figure(figsize=(4.2 * len(arms), 3.2))
     axes = figure.subplots(1, len(arms), squeeze=False)
-    for ax, (dataset, method) in zip(axes[0], arms):
+    for ax, (dataset, method) in zip(axes[0], arms, strict=True):
         part = history[(history.dataset == dataset) & (history.method == method)].sort_values(["date", "key"])
         values = part["valid_auc"].astype(float).to_numpy() * 100
         order = np.arange(1, len(values) + 1)

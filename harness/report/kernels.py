@@ -87,5 +87,5 @@ def pooled_metric(blocks: list[Block], metric: str, relation: str, sf_reading: s
 
     def value(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
         wa, wb = np.atleast_2d(wa), np.atleast_2d(wb)
-        return 100.0 * np.mean([k(wa[:, b.units], wb[:, b.units]) for b, k in zip(blocks, kernels)], axis=0)
+        return 100.0 * np.mean([k(wa[:, b.units], wb[:, b.units]) for b, k in zip(blocks, kernels, strict=True)], axis=0)
     return value

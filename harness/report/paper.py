@@ -25,7 +25,7 @@ class PaperTable:
 
 
 def _rows(columns, entries) -> dict:
-    return {(family, method, relation): dict(zip(columns, values))
+    return {(family, method, relation): dict(zip(columns, values, strict=True))
             for family, method, relation, values in entries}
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,7 @@ def remeasure(trials: Trials, threshold: StereotypeConfig | None, log=lambda *_:
     if not todo:
         return trials
     log(f"measuring {len(todo)} record(s) at {describe(threshold)} (rebuilding their splits from the data)")
-    measured, frames, records = {}, dict(trials._scores), dict(trials.replicated)
+    measured, frames, records = dict[tuple, Any](), dict(trials._scores), dict(trials.replicated)
     for key in todo:
         record = trials.replicated[key]
         samples, measurement = _measurement(record, threshold, measured)
@@ -99,9 +100,9 @@ def remeasure(trials: Trials, threshold: StereotypeConfig | None, log=lambda *_:
 
 def _measurement(record: TrialRecord, threshold: StereotypeConfig, memo: dict):
     """The record's split (rebuilt from its sample configuration) measured at ``threshold``."""
+    from harness.config.data import SampleConfig
     from harness.data.paths import resolve_data_dir
     from harness.data.prepare import prepare
-    from harness.config.data import SampleConfig
     from harness.data.schema import DataError
 
     config = record.config or {}

@@ -49,7 +49,7 @@ def to_markdown(table: pd.DataFrame, groups: tuple[str, ...]) -> str:
         separations = ", ".join(f"{s:.2f}" if s is not None else "–" for s in part.separation)
         apart = sum(s is not None and s >= SEPARATED for s in part.separation)
         usage = "; ".join(f"seed {r.seed}: " + ", ".join(
-            f"{g} → {int(np.argmax(u))} ({100 * max(u) / max(sum(u), 1e-12):.0f}%)" for g, u in zip(groups, r.usage))
+            f"{g} → {int(np.argmax(u))} ({100 * max(u) / max(sum(u), 1e-12):.0f}%)" for g, u in zip(groups, r.usage, strict=True))
             for r in part.itertuples())
         norm = part.grad_norm.mean()
         rows.append([dataset, method, separations, f"{apart} of {len(part)}", usage,

@@ -11,7 +11,7 @@ import numbers
 import re
 from pathlib import Path
 from types import NoneType, UnionType
-from typing import Literal, Union, get_args, get_origin
+from typing import Literal, NoReturn, Union, get_args, get_origin
 
 import yaml
 
@@ -61,7 +61,7 @@ def _coerce(value, hint):
         if args[-1] is Ellipsis:
             return tuple(_coerce(v, args[0]) for v in value)
         if len(value) == len(args):
-            return tuple(_coerce(v, a) for v, a in zip(value, args))
+            return tuple(_coerce(v, a) for v, a in zip(value, args, strict=True))
     elif origin is dict and isinstance(value, dict):
         return value
     raise _Mismatch
@@ -85,7 +85,8 @@ class _Origins:
     """Which file set each key (dotted path as a tuple); a replaced mapping forgets its children."""
 
     def __init__(self, files: list[Path], source: Path):
-        self.files, self.source, self.at = files, source, {}
+        self.files, self.source = files, source
+        self.at: dict[tuple, tuple[Path, bool]] = {}
 
     def set(self, path: tuple, origin: tuple[Path, bool]) -> None:
         for known in [p for p in self.at if p[:len(path)] == path]:
@@ -102,7 +103,7 @@ class _Origins:
     def file(self, path: tuple) -> Path:
         return self._origin(path)[0]
 
-    def fail(self, path: tuple, problem: str, choices=None):
+    def fail(self, path: tuple, problem: str, choices=None) -> NoReturn:
         file, via_smoke = self._origin(path)
         key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         raise SpaceError(file, ("smoke." if via_smoke else "") + key, problem, choices)

@@ -14,7 +14,9 @@ picks (and for a Pareto selection how many) is unknown: the counts are then a ra
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.cost import project
 from harness.records import Store, TrialJob, TrialRecord, trial_key
@@ -23,7 +25,7 @@ from harness.space import Arm, SweepSpec
 ONE_PICK = ("best", "knee", "ideal", "constrained")     # the rules that replicate one configuration at most
 
 
-def phase_counts(spec: SweepSpec, records: list[TrialRecord], unfinished: list[TrialJob] = ()) -> list[dict]:
+def phase_counts(spec: SweepSpec, records: list[TrialRecord], unfinished: Sequence[TrialJob] = ()) -> list[dict]:
     """Per arm and phase, what ``Sweep.run`` would run with the storage holding ``records`` and
     ``unfinished`` (jobs with a marker and no record). One row each: {"arm", "phase" ("search" or
     "replicate"), "seeds": [seeds], "configurations", "trials", "finished" (records reused),
@@ -34,7 +36,7 @@ def phase_counts(spec: SweepSpec, records: list[TrialRecord], unfinished: list[T
     for arm in spec.arms():
         mine = [r for r in records if r.job.arm == arm.key]
         pending = [job for job in unfinished if job.arm == arm.key]
-        chosen = [{}]
+        chosen: list[dict[str, Any]] = [{}]
         if spec.search_space(arm):
             row, chosen = _search(spec, arm, mine, pending)
             rows.append(row)
@@ -109,9 +111,9 @@ def dry_run(spec: SweepSpec, results: str, pilot: str | None = None, benchmarks:
                              "results/study-smollm2-ml100k)")
         pilot_records = Store(pilot, create=False).records()
     rows = phase_counts(spec, records, store.unfinished())
-    remaining = collections.defaultdict(lambda: [0, 0])
+    remaining: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     for row in rows:
-        remaining[row["arm"]] = [a + b for a, b in zip(remaining[row["arm"]], row["to_run"])]
+        remaining[row["arm"]] = [a + b for a, b in zip(remaining[row["arm"]], row["to_run"], strict=True)]
     return {"experiment": spec.experiment, "space": str(spec.source), "smoke": spec.smoke, "storage": store.trials,
             "records": dict(collections.Counter(r.status for r in records)), "seeds": list(spec.seeds),
             "budget": spec.budget, "selection": {"rule": spec.selection.rule, "metrics": list(spec.selection.metrics),
@@ -137,7 +139,7 @@ def render(plan: dict) -> list[str]:
              f"  seeds {plan['seeds']}; " + (
                  f"a searched arm tries {plan['budget']} configuration(s) on seed {plan['seeds'][0]}, then its "
                  f"{selection['rule']} on " + ", ".join(f"{m} ({d})" for m, d in zip(selection["metrics"],
-                                                                                    selection["modes"]))
+                                                                                    selection["modes"], strict=True))
                  + " runs on every seed" if searched else "no arm searches: each runs on every seed"),
              "", f"  {'arm':32} {'phase':10} {'seeds':9} {'trials':>7} {'finished':>9} {'to run':>7}"]
     shown = None

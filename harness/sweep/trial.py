@@ -7,9 +7,9 @@ import dataclasses
 import json
 from pathlib import Path
 
+from harness.config.run import RunConfig
 from harness.cost import work
 from harness.records import Store, TrialJob
-from harness.config.run import RunConfig
 from harness.space import SweepSpec
 from harness.space.spec import config_id_of
 

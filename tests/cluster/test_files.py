@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
-
 import ray
+import yaml
 
 CLUSTER = Path(__file__).resolve().parents[2] / "cluster"
 YAML_FILES = sorted(CLUSTER.rglob("*.yaml"))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.cluster import FitError, NodeType, check_files, check_fit, load_cluster, main, node_types
-from harness.space import list_files
 from harness.config.sweep import Resources
+from harness.space import list_files
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACES = list_files(ROOT / "search_spaces")

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
-
 import ray
+import yaml
 from ray.scripts.scripts import start as ray_start
 
 from harness.cluster import node_types

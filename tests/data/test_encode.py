@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from harness.config.data import SampleConfig
 from harness.data.encode import encode_all, encode_cached, prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.config.data import SampleConfig
 from tests.conftest import word_tokenizer
 
 WORDS = ("male", "female")

@@ -7,12 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.data import movielens
 from harness.data.__main__ import main
 from harness.data.describe import describe, to_text
 from harness.data.prepare import prepare
-from harness.config.data import StereotypeConfig
-from harness.config.data import SampleConfig
-from harness.data import movielens
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ def test_movielens_samples_are_real_time_ordered_windows(ml, movielens_dir):
     table = movielens.load(movielens_dir)
     s = ml.samples
     by_user = table.interactions.groupby("user_id")
-    title_of = dict(zip(table.items["item_id"], table.items["title"]))
+    title_of = dict(zip(table.items["item_id"], table.items["title"], strict=True))
     for i in [0, 1234, 9999]:
         rows = by_user.get_group(s.user_ids[s.user[i]]).sort_values("timestamp", kind="stable")
         titles = [title_of[x] for x in rows["item_id"]]
@@ -158,7 +157,7 @@ def test_metrics_on_real_movielens_agree_with_direct_computation(ml):
     recommend_all = np.ones(test.sum(), dtype=bool)
     sf = metrics.stereotype_fairness(recommend_all, ug, h, tig, groups)
     for g, name in enumerate(groups):
-        users_h = sum(hv for hv, gv in zip(h, ug) if gv == g)
+        users_h = sum(hv for hv, gv in zip(h, ug, strict=True) if gv == g)
         targets = sum(1 for row in tig if row[g])
         assert sf.per_group[name] == pytest.approx(1 - users_h / targets)
     # a score the model never sees: how many of the history items were liked

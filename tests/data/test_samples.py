@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.data.samples import SPLITS, build_samples
 from harness.config.data import SampleConfig, is_liked
+from harness.data.samples import SPLITS, build_samples
 from harness.data.schema import DataError, LoadReport, RatingsTable
 
 

@@ -3,10 +3,10 @@ normal form, a stereotype that Eq. 1-3 find in both groups, and nothing to fetch
 
 import pandas as pd
 
+from harness.config.data import SampleConfig
 from harness.data import synthetic
 from harness.data.__main__ import main
 from harness.data.prepare import prepare
-from harness.config.data import SampleConfig
 
 
 def test_the_same_table_every_time_in_the_normal_form():

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from harness.backbones.tiny import tiny_llama, tiny_t5
-from harness.heads import build_head
 from harness.config.heads import list_heads
+from harness.heads import build_head
 from harness.model import Recommender
 from tests.fixtures import EXTRA_TEXT, make_batch
 

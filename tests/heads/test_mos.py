@@ -9,9 +9,9 @@ import torch
 from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.heads import build_head
 from harness.heads.mos import route
-from harness.stereotype import routing_separation
 from harness.model import Recommender
 from harness.objectives import build_objective
+from harness.stereotype import routing_separation
 from tests.fixtures import EXTRA_TEXT, make_batch
 
 

@@ -173,7 +173,7 @@ def test_up5_state_dict_round_trip_continues_exactly():
         loss_b = b.loss(None, batch, pooled_out(pooled), training=True)
         assert torch.equal(loss_a, loss_b)
     assert torch.equal(rng, torch.get_rng_state())   # re-creating the loaded discriminator drew nothing
-    for pa, pb in zip(a.discriminator.parameters(), b.discriminator.parameters()):
+    for pa, pb in zip(a.discriminator.parameters(), b.discriminator.parameters(), strict=True):
         assert torch.equal(pa, pb)
     assert a.state_dict()["optimizer"]["state"][0]["step"] == b.state_dict()["optimizer"]["state"][0]["step"]
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import yaml
 
+from harness.records import Store
 from harness.report import build_report
 from harness.report.__main__ import main
 from harness.report.claims import AGREES, DISAGREES, INCONCLUSIVE, UNTESTABLE, Claim, ClaimError, parse_claims, verdict
-from harness.records import Store
 
 from .fixtures import write_experiment, write_record
 

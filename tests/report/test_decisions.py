@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 from harness.metrics import setting_metrics
-from harness.report import build_report
+from harness.report import build_report, rescore
 from harness.report.collect import load
 from harness.report.decisions import ALL_YES, all_yes_notes, decisions
-from harness.report import rescore
 
 from .fixtures import write_experiment
 

@@ -73,8 +73,8 @@ def test_the_pages_table_is_the_markdown_tables_cell_for_cell(report):
     ranks = report._cells(lambda text, rank: rank)
     assert [[c["text"] for c in r["cells"]] for r in rows] == plain
     lead = len(report._headers()) - len(report.columns)
-    for row, rank_row in zip(rows, ranks):                 # bold = best, underline = second, as in the Markdown
-        for cell, rank in zip(row["cells"][lead:], rank_row[lead:]):
+    for row, rank_row in zip(rows, ranks, strict=True):                 # bold = best, underline = second, as in the Markdown
+        for cell, rank in zip(row["cells"][lead:], rank_row[lead:], strict=True):
             assert ("b" in cell["tags"], "u" in cell["tags"]) == (rank == 1, rank == 2), (cell, rank)
     markdown = report.to_markdown()
     assert markdown.count("**") // 2 == sum(r == 1 for row in ranks for r in row[lead:])
@@ -102,11 +102,11 @@ def test_each_measured_cell_carries_its_seeds(report):
     rows = next(t for t in page.tables if t["class"] == "main")["rows"][1:]
     lead = len(report._headers()) - len(report.columns)
     auc = lead + list(report.columns).index("auc")
-    for (_, r), row in zip(report.summary.iterrows(), rows):
+    for (_, r), row in zip(report.summary.iterrows(), rows, strict=True):
         tip = row["cells"][auc]["attrs"].get("title", "")
         per_seed = report.per_seed[(report.per_seed.dataset == r["dataset"]) & (report.per_seed.method == r["method"])
                                    & (report.per_seed.source == r["source"])].sort_values("seed")
-        assert tip == "; ".join(f"seed {s}: {v:.2f}" for s, v in zip(per_seed.seed, per_seed.auc))
+        assert tip == "; ".join(f"seed {s}: {v:.2f}" for s, v in zip(per_seed.seed, per_seed.auc, strict=True))
         assert np.mean(per_seed.auc) == pytest.approx(r["auc_mean"])
 
 
@@ -172,7 +172,7 @@ def test_a_real_browser_lays_the_table_out_as_a_table(report, tmp_path):
         lefts = [c[0] for c in row]
         assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
         assert len({c[1] for c in row}) == 1 and min(c[2] for c in row) > 0
-    for column in zip(*layout):                          # a column's cells one above the other, aligned
+    for column in zip(*layout, strict=True):                          # a column's cells one above the other, aligned
         assert len({c[0] for c in column}) == 1
         tops = [c[1] for c in column]
         assert tops == sorted(tops) and len(set(tops)) == len(tops)
