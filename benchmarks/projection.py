@@ -49,7 +49,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from harness.cost import rate, sharing_gain, trial_seconds, work  # noqa: E402  the one home of the formula
+from harness.cost import trial_seconds, work  # noqa: E402  the one home of the formula
+from harness.rates import rate, sharing_gain  # noqa: E402
 
 SPACES = ("table1_preliminary", "table2_llm_vs_llmrs", "table4_fairness_methods", "table5_paradigms",
           "table6_ablation")

@@ -51,14 +51,15 @@ from torch.utils.flop_counter import (
 from transformers import T5Config, T5ForConditionalGeneration
 from transformers.optimization import Adafactor
 
+from harness import precision as amp
 from harness.backbones import Backbone, default_models_dir, load_backbone
 from harness.backbones.base import freeze
+from harness.device import describe_device, resolve_device
 from harness.heads import build_head
 from harness.model import Batch, Recommender
 from harness.objectives import build_objective
-from harness import precision as amp
 from harness.provenance import provenance
-from harness.train import describe_device, resolve_device, set_seed, training_step
+from harness.train import set_seed, training_step
 
 LR = 0.5                     # §4.1.4, prompt-based heads
 PROMPT_TOKENS = 20

@@ -15,13 +15,13 @@ SPACE --dry-run`` prints ``project``'s result; ``benchmarks/projection.py`` uses
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config.run import RunConfig
 from harness.prompts import SETTINGS
+from harness.rates import gpu_rates
 from harness.records import TrialRecord
 from harness.space import Arm, SweepSpec
 
@@ -55,7 +55,7 @@ def work(config: RunConfig, splits: tuple[int, int, int] | None = None) -> Work:
     t, sample = config.train, config.sample
     sizes = splits or tuple(round(sample.n_sequences * r) for r in sample.ratios)
     caps = (t.max_train_samples, t.valid_cap, t.max_eval_samples)
-    train, valid, test = (n if cap is None else min(n, cap) for n, cap in zip(sizes, caps))
+    train, valid, test = (n if cap is None else min(n, cap) for n, cap in zip(sizes, caps, strict=True))
     return Work(train, valid, test, t.epochs, min(t.epochs, t.patience + 1), bool(t.resolved_objectives()))
 
 
@@ -68,50 +68,6 @@ def trial_seconds(w: Work, train_rate: float | None, eval_rate: float, epochs: i
     if not w.trains:
         return other + w.valid / eval_rate + scoring
     return other + epochs * factor * (w.train / train_rate + w.valid / eval_rate) + scoring
-
-
-# ---- rates --------------------------------------------------------------------------------
-
-def rate(path: Path, phase: str, model: str) -> tuple[float, dict]:
-    """The harness path's samples/s of ``phase`` ("train" or "eval") for ``model`` in a
-    ``benchmarks/train_step.py`` JSON, and what it was measured on. ValueError if the file has
-    no such model."""
-    data = json.loads(Path(path).read_text())
-    if model not in data["models"]:
-        raise ValueError(f"{path} has no {model!r} (it has {', '.join(data['models'])})")
-    samples = float(data["models"][model][phase]["harness_samples_per_s"])
-    return samples, {"file": str(path), "device": data.get("device"), "model": model,
-                     "batch_size": data["settings"]["batch_size"], "date_utc": data["provenance"]["date_utc"],
-                     "samples_per_s": samples}
-
-
-def sharing_gain(path: Path, processes: int) -> float:
-    """How much more ``processes`` trials sharing one GPU train in total than one alone
-    (``benchmarks/gpu_sharing.py`` JSON). ValueError if either count was not measured."""
-    data = json.loads(Path(path).read_text())
-    totals = {r["processes"]: float(r["total_samples_per_s"]) for r in data["results"]}
-    if processes not in totals or 1 not in totals:
-        raise ValueError(f"{path} has no measurement at {processes} and 1 process(es): {sorted(totals)}")
-    return totals[processes] / totals[1]
-
-
-def gpu_rates(folder: Path, backbone: str, batch_size: int, eval_batch_size: int) -> dict | None:
-    """{"train": source, "eval": source} (``rate``'s sources): the newest GPU rates in ``folder``'s
-    train_step.py JSONs (any depth) for ``backbone`` or its random-init ``<backbone>-shape``, the
-    training rate at ``batch_size`` and the scoring rate at ``eval_batch_size``; None if either is
-    missing."""
-    found = {}
-    for path in sorted(Path(folder).rglob("train_step*.json")):
-        data = json.loads(path.read_text())
-        if "cuda" not in str(data.get("device")) or not isinstance(data.get("models"), dict):
-            continue
-        for model in (backbone, f"{backbone}-shape"):
-            for phase, batch in (("train", batch_size), ("eval", eval_batch_size)):
-                if model in data["models"] and data["settings"]["batch_size"] == batch:
-                    source = rate(path, phase, model)[1]
-                    if phase not in found or source["date_utc"] > found[phase]["date_utc"]:
-                        found[phase] = source
-    return found if len(found) == 2 else None
 
 
 @dataclass(frozen=True)
@@ -240,26 +196,31 @@ def project(spec: SweepSpec, remaining: dict[str, tuple[int, int]], records: lis
     "total": {"hours": {"mean", "range"}, "without_basis": [arm keys]}, "gpu_hours": [low,
     high] or None (over the arms with GPU rates), "timed": TIMED, "backbone", "benchmarks"}.
     """
-    own, rows, rates = seconds_per_trial(list(records)), [], {}
-    for arm in spec.arms():
-        trials = tuple(remaining.get(arm.key, (0, 0)))
-        config = spec.run_config(arm, {}, spec.seeds[0])
-        w, t = work(config), config.train
-        if arm.key in own:
-            basis = {**own[arm.key], "kind": "records", "from": f"{own[arm.key]['trials']} ok record(s) of this arm "
-                     "here", "formula": None, "note": None}
-        else:
-            basis = _pilot_basis(spec, arm, t.head, w, list(pilot)) if pilot else None
-        batches = (t.batch_size, t.eval_batch_size)
-        if benchmarks and batches not in rates:
-            rates[batches] = gpu_rates(benchmarks, spec.backbone, *batches)
-        rows.append({"arm": arm.key, "trials": list(trials), "basis": basis,
-                     "hours": basis and {"mean": _hours([basis["mean"]] * 2, trials),
-                                         "range": _hours([basis["min"], basis["max"]], trials)},
-                     "gpu": _gpu(w, rates.get(batches), trials)})
+    own, rates = seconds_per_trial(list(records)), dict[tuple[int, int], dict | None]()
+    rows = [_arm_row(spec, arm, tuple(remaining.get(arm.key, (0, 0))), own, list(pilot), benchmarks, rates)
+            for arm in spec.arms()]
     based = [r for r in rows if r["hours"]]
     total = {k: [sum(r["hours"][k][i] for r in based) for i in (0, 1)] for k in ("mean", "range")}
     gpus = [r["gpu"] for r in rows if r["gpu"]]
     return {"arms": rows, "total": {"hours": total, "without_basis": [r["arm"] for r in rows if not r["hours"]]},
             "gpu_hours": [sum(g["hours"][i] for g in gpus) for i in (0, 1)] if gpus else None, "timed": TIMED,
             "backbone": spec.backbone, "benchmarks": benchmarks and str(benchmarks)}
+
+
+def _arm_row(spec: SweepSpec, arm: Arm, trials: tuple[int, int], own: dict, pilot: list[TrialRecord],
+             benchmarks: Path | None, rates: dict) -> dict:
+    """``project``'s row of one arm; ``rates`` caches the GPU rates per batch sizes."""
+    config = spec.run_config(arm, {}, spec.seeds[0])
+    w, t = work(config), config.train
+    if arm.key in own:
+        basis = {**own[arm.key], "kind": "records", "from": f"{own[arm.key]['trials']} ok record(s) of this arm "
+                 "here", "formula": None, "note": None}
+    else:
+        basis = _pilot_basis(spec, arm, t.head, w, pilot) if pilot else None
+    batches = (t.batch_size, t.eval_batch_size)
+    if benchmarks and batches not in rates:
+        rates[batches] = gpu_rates(benchmarks, spec.backbone, *batches)
+    return {"arm": arm.key, "trials": list(trials), "basis": basis,
+            "hours": basis and {"mean": _hours([basis["mean"]] * 2, trials),
+                                "range": _hours([basis["min"], basis["max"]], trials)},
+            "gpu": _gpu(w, rates.get(batches), trials)}

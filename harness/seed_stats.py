@@ -21,7 +21,7 @@ so they are paired by seed, and the data of a comparison is the vector of per-se
   3-10 seeds cannot reach past the observed seeds).
 - ``holm_levels``: the α each hypothesis is compared with in Holm's step-down.
 
-Why not the two-level bootstrap (seeds, then users within seeds; ``harness.stats.two_level_test``):
+Why not the two-level bootstrap (seeds, then users within seeds; ``harness.two_level.two_level_test``):
 with 3 seeds it has 10 distinct seed draws, shrinks the between-seed variance by (S - 1) / S, and
 its percentile interval cannot reach beyond the observed seeds; the user-level resampling then
 adds a precision the training runs do not have. ``tests/report/test_calibration.py`` measures its
@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize
 from scipy import stats as sps
 
@@ -57,7 +58,7 @@ class SeedTest:
     reason: str = ""            # why p is NaN, when it is
 
 
-def t_test(effects, null: float = 0.0, alternative: str = "two-sided", confidence: float = 0.95) -> SeedTest:
+def t_test(effects: ArrayLike, null: float = 0.0, alternative: str = "two-sided", confidence: float = 0.95) -> SeedTest:
     """Paired t-test and exact sign-flip test of per-seed effects ``effects`` (S,) against ``null``.
 
     ``alternative``: "two-sided", "greater" (H1: mean > null) or "less". NaN entries (a seed where
@@ -72,19 +73,25 @@ def t_test(effects, null: float = 0.0, alternative: str = "two-sided", confidenc
     mean = float(d.mean()) if n else np.nan
     sd = float(d.std(ddof=1)) if n > 1 else np.nan
     floor = signflip_floor(n, alternative)
-    if n < 2:
-        return SeedTest(n, mean, sd, np.nan, np.nan, np.nan, np.nan, floor, null, alternative,
-                        f"needs at least 2 seeds with both values, got {n}")
-    if sd == 0:
-        same = mean == null
-        return SeedTest(n, mean, sd, mean, mean, 1.0 if same else np.nan, 1.0 if same else np.nan, floor, null,
-                        alternative, "" if same else "the per-seed effects have no spread")
+    if n < 2 or sd == 0:
+        return _untested(n, mean, sd, floor, null, alternative)
     result = sps.ttest_1samp(d, null, alternative=alternative)
     interval = sps.ttest_1samp(d, null).confidence_interval(confidence)
     flips = sps.permutation_test((d - null,), np.mean, permutation_type="samples", vectorized=True,
                                  n_resamples=np.inf, alternative=alternative)
     return SeedTest(n, mean, sd, float(interval.low), float(interval.high), float(result.pvalue),
                     float(flips.pvalue), floor, null, alternative)
+
+
+def _untested(n: int, mean: float, sd: float, floor: float, null: float, alternative: str) -> SeedTest:
+    """Fewer than 2 seeds, or effects with no spread: p NaN with the reason (no spread and a mean
+    exactly at the null: p = 1)."""
+    if n < 2:
+        return SeedTest(n, mean, sd, np.nan, np.nan, np.nan, np.nan, floor, null, alternative,
+                        f"needs at least 2 seeds with both values, got {n}")
+    same = mean == null
+    return SeedTest(n, mean, sd, mean, mean, 1.0 if same else np.nan, 1.0 if same else np.nan, floor, null,
+                    alternative, "" if same else "the per-seed effects have no spread")
 
 
 def signflip_floor(n: int, alternative: str = "two-sided") -> float:
@@ -169,7 +176,7 @@ def sd_upper(sd: float, n: int, confidence: float = 0.8) -> float:
     return float(sd * np.sqrt((n - 1) / sps.chi2.ppf(1 - confidence, n - 1)))
 
 
-def probability_of_improvement(effects, higher_is_better: bool, confidence: float = 0.95) -> tuple[float, float, float]:
+def probability_of_improvement(effects: ArrayLike, higher_is_better: bool, confidence: float = 0.95) -> tuple[float, float, float]:
     """P(A > B) over paired seeds: the share of ``effects`` (S,) on which A is better than B (an
     effect of 0 counts one half), and its Clopper-Pearson interval at ``confidence``. NaN effects
     are left out. Returns (share, low, high)."""
@@ -186,7 +193,7 @@ def probability_of_improvement(effects, higher_is_better: bool, confidence: floa
     return k / n, low, high
 
 
-def holm_levels(p_values, alpha: float) -> np.ndarray:
+def holm_levels(p_values: ArrayLike, alpha: float) -> np.ndarray:
     """(M,) the α each p is compared with in Holm's step-down: alpha / (m - j) at its rank j
     (0-based, ascending p, ties in input order); NaN entries (untested) stay NaN and do not count.
     A p that ``stats.holm`` leaves significant is below its level, and so are all smaller ones."""

@@ -6,23 +6,25 @@ No Ray here: this runs and is tested on its own; the sweep calls ``fit``.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import time
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 from transformers.optimization import Adafactor
 
-from harness import metrics, precision
+from harness import precision
 from harness.batching import batches
+from harness.checkpoint import FitState, restore, snapshot
+from harness.config.objectives import get_objective
 from harness.config.train import VALID_METRICS, TrainConfig
 from harness.data.samples import capped
-from harness.evaluate import score
+from harness.evaluate import score, validate
 from harness.objectives import make_objective
-from harness.config.objectives import get_objective
 
 
 class TrainingError(RuntimeError):
@@ -34,33 +36,6 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def resolve_device(name: str | None = None) -> torch.device:
-    """The device a run trains on: ``name`` ("cpu", "cuda", "cuda:1", ...), or None for
-    the GPU when torch sees one, else the CPU. The model is built on the CPU and then
-    moved, so a seed initialises the head alike on either; results still differ between
-    devices in the last digits (other kernels, other summation order)."""
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as error:
-        raise ValueError(f"unknown device {name!r} ({error}); use cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; "
-                         "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"device {name!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
-    return device
-
-
-def describe_device(device: torch.device) -> str:
-    """For the record: "cpu", or the GPU's index and name."""
-    if device.type != "cuda":
-        return str(device)
-    index = device.index if device.index is not None else torch.cuda.current_device()
-    return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
 
 
 @dataclass
@@ -113,32 +88,20 @@ class TrainingData:
 
 
 @dataclass
-class FitState:
-    """Where training stands after an epoch: what early stopping and a resumed run need."""
-
-    epoch: int = 0
-    history: list = field(default_factory=list)      # one record per epoch
-    best: float = -math.inf                          # the best validation AUC so far
-    best_state: dict | None = None                   # the head's weights at that epoch
-    steps: int = 0
-    stale: int = 0                                   # epochs since the best one
-    stopped: bool = False                            # early stopping said so
-
-
-@dataclass
 class _Run:
     """One ``fit``'s working parts, so the epoch and step functions take one argument."""
 
-    model: object
-    data: TrainingData
-    config: TrainConfig
-    objectives: dict
-    optimizer: object
-    generator: torch.Generator
-    train_idx: np.ndarray
-    valid_idx: np.ndarray
-    after_backward: object = None
-    scaler: object = None                # fp16's torch.amp.GradScaler, else None
+    # Any: training_step builds one of the step's parts alone (the rest None)
+    model: Any                           # the Recommender
+    data: Any                            # TrainingData
+    config: Any                          # TrainConfig
+    objectives: dict[str, Any]
+    optimizer: Any                       # Adafactor
+    generator: Any                       # torch.Generator
+    train_idx: Any                       # np.ndarray
+    valid_idx: Any
+    after_backward: Callable[[Any], None] | None = None
+    scaler: Any = None                   # fp16's torch.amp.GradScaler, else None
 
 
 def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None,
@@ -157,13 +120,7 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     precision.check(config.precision, model.device, config.force_precision)   # before any work: a clear refusal
     precision.set_tf32(config.tf32)
     model.precision = config.precision               # the backbone's forwards from here on (and the test's)
-    s = prepared.samples
-    train_idx = capped(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
-    valid_idx = capped(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
-    objectives = build_objectives(config, prepared, train_idx)
-    rank, world = shard
-    # equal shares, so every worker takes the same number of steps (all-reduce needs it)
-    train_idx = train_idx[: len(train_idx) // world * world][rank::world]
+    train_idx, valid_idx, objectives = _samples_and_objectives(prepared, config, shard)
     data = TrainingData(prepared, encoded, pad_id, needs_group_prompts(model, config))
     parameters = model.trainable_parameters()
     started = time.perf_counter()
@@ -171,14 +128,46 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
         log(f"head {config.head!r} has nothing to train; evaluating the frozen model")
         valid = validate(model, data, valid_idx, config)
         return FitResult([], 0, valid["valid_auc"], 0, 0.0, len(train_idx), len(valid_idx), valid)
-    optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False,
-                          scale_parameter=config.scale_parameter, warmup_init=False)
-    run = _Run(model, data, config, objectives, optimizer, torch.Generator().manual_seed(config.seed), train_idx,
-               valid_idx, after_backward, precision.grad_scaler(config.precision, model.device))
+    optimizer, generator = _optimizer(parameters, config), torch.Generator().manual_seed(config.seed)
+    scaler = precision.grad_scaler(config.precision, model.device)
+    run = _Run(model, data, config, objectives, optimizer, generator, train_idx, valid_idx, after_backward, scaler)
     state = FitState()
     if resume is not None:
-        state = _restore(resume, run)
+        state = restore(resume, run)
         log(f"resuming after epoch {state.epoch}")
+    _epochs(run, state, log, on_epoch_end)
+    model.load_state_dict(state.best_state, strict=False)
+    return _result(state, time.perf_counter() - started, len(train_idx), len(valid_idx))
+
+
+def _optimizer(parameters, config: TrainConfig) -> Adafactor:
+    """Adafactor as the paper's T5 setting has it: lr an absolute step unless ``scale_parameter``."""
+    return Adafactor(parameters, lr=config.learning_rate, relative_step=False, scale_parameter=config.scale_parameter,
+                     warmup_init=False)
+
+
+def _result(state: FitState, seconds: float, train_samples: int, valid_samples: int) -> FitResult:
+    """What ``fit`` returns: the history and the best epoch (the earliest of equal validation AUCs)."""
+    best = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))
+    return FitResult(state.history, best["epoch"], state.best, state.steps, seconds, train_samples, valid_samples,
+                     {k: best.get(k) for k in VALID_METRICS})
+
+
+def _samples_and_objectives(prepared, config: TrainConfig, shard: tuple[int, int]):
+    """The training samples (capped, then this worker's equal share), the validation samples, and
+    the objectives, fitted to the whole (capped) training split."""
+    s = prepared.samples
+    train_idx = capped(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
+    valid_idx = capped(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
+    objectives = build_objectives(config, prepared, train_idx)
+    rank, world = shard
+    # equal shares, so every worker takes the same number of steps (all-reduce needs it)
+    return train_idx[: len(train_idx) // world * world][rank::world], valid_idx, objectives
+
+
+def _epochs(run: _Run, state: FitState, log, on_epoch_end) -> None:
+    """The epochs from ``state``'s next one until the last or early stopping."""
+    config = run.config
     for epoch in range(state.epoch + 1, config.epochs + 1):
         if state.stopped:
             break
@@ -188,11 +177,7 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
         if state.stopped:
             log(f"early stop: no better validation AUC for {state.stale} epoch(s)")
         if on_epoch_end is not None:
-            on_epoch_end(_snapshot(state, run))
-    model.load_state_dict(state.best_state, strict=False)
-    best = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))
-    return FitResult(state.history, best["epoch"], state.best, state.steps, time.perf_counter() - started,
-                     len(train_idx), len(valid_idx), {k: best.get(k) for k in VALID_METRICS})
+            on_epoch_end(snapshot(state, run))
 
 
 def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
@@ -225,32 +210,6 @@ def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
     return record
 
 
-def _snapshot(state: FitState, run: _Run) -> dict:
-    """A copy that later training cannot change (optimizer.state_dict() aliases live tensors)."""
-    model = run.model
-    return copy.deepcopy({**{f.name: getattr(state, f.name) for f in fields(FitState)},
-                          "model": model.trainable_state_dict(), "optimizer": run.optimizer.state_dict(),
-                          "generator": run.generator.get_state(), "torch_rng": torch.get_rng_state(),
-                          # a GPU run's dropout (LoRA's) draws from the GPU's generator
-                          "cuda_rng": torch.cuda.get_rng_state_all() if model.device.type == "cuda" else None,
-                          "objectives": {name: o.state_dict() for name, o in run.objectives.items()},
-                          **({"scaler": run.scaler.state_dict()} if run.scaler is not None else {})})
-
-
-def _restore(snapshot: dict, run: _Run) -> FitState:
-    run.model.load_state_dict(snapshot["model"], strict=False)
-    run.optimizer.load_state_dict(snapshot["optimizer"])
-    run.generator.set_state(snapshot["generator"])
-    torch.set_rng_state(snapshot["torch_rng"])
-    if snapshot.get("cuda_rng") is not None and run.model.device.type == "cuda":
-        torch.cuda.set_rng_state_all(snapshot["cuda_rng"])
-    for name, objective in run.objectives.items():
-        objective.load_state_dict(snapshot["objectives"].get(name, {}))
-    if run.scaler is not None and "scaler" in snapshot:
-        run.scaler.load_state_dict(snapshot["scaler"])
-    return FitState(**{f.name: snapshot[f.name] for f in fields(FitState)})
-
-
 def training_step(model, objectives: dict, optimizer, scaler=None, after_backward=None):
     """``fit``'s training step outside ``fit`` (the benchmarks time it): a function of (batch,
     epoch, step) that trains ``model`` on one batch and returns the loss and its parts."""
@@ -275,7 +234,7 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
         run.after_backward(model)
     # The loss and its parts reach the host in one copy: on a GPU each .item() waits for
     # the queued kernels. Checked before the optimizer step, so a NaN never reaches the weights.
-    values = dict(zip(["loss", *parts], torch.stack([loss, *parts.values()]).detach().tolist()))
+    values = dict(zip(["loss", *parts], torch.stack([loss, *parts.values()]).detach().tolist(), strict=True))
     if not math.isfinite(values["loss"]):
         detail = ", ".join(f"{k}={values[k]:.4g}" for k in parts)
         raise TrainingError(f"loss is {values['loss']} at epoch {epoch}, step {step + 1} ({detail}); "
@@ -286,30 +245,3 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
         run.scaler.step(optimizer)
         run.scaler.update()
     return values
-
-
-def validate(model, data: TrainingData, valid_idx: np.ndarray, config: TrainConfig) -> dict:
-    """The validation metrics of one epoch, under the training prompt setting: AUC (early stopping
-    and the best epoch are chosen on it; -inf when undefined) and Eq. 4's SF over the recommended
-    pairs (score > 0, as the test tables), its absolute value and its support: the fewest
-    recommended validation targets stereotyped to one group (the count SF's denominator rests on;
-    SF is None when a group has none). The same three with S the top-scored pairs, as many as
-    are liked (``_liked``: what the model ranks, whatever it answers). A multi-metric search
-    selects on these."""
-    scores = data.scores(model, valid_idx, config.train_setting, config.eval_batch_size)
-    s, m = data.prepared.samples, data.prepared.measurement
-    auc = metrics.auc(s.label[valid_idx], scores).value
-    stereotyped = m.target_in_group[valid_idx]
-    out = {"valid_auc": float("-inf") if np.isnan(auc) else float(auc)}
-    finite = bool(len(scores)) and bool(np.isfinite(scores).all())   # a rate needs every score (rate_cut)
-    liked = metrics.top_scored(scores, float(np.mean(s.label[valid_idx] == 1))) if finite else None
-    for suffix, recommended in (("", scores > 0), ("_liked", liked)):
-        if recommended is None:
-            out |= {f"valid_sf{suffix}": None, f"valid_abs_sf{suffix}": None, f"valid_sf{suffix}_support": 0}
-            continue
-        sf = metrics.stereotype_fairness(recommended, s.user_group[valid_idx], np.nan_to_num(m.h[valid_idx]),
-                                         stereotyped, s.groups).value
-        out |= {f"valid_sf{suffix}": None if np.isnan(sf) else float(sf),
-                f"valid_abs_sf{suffix}": None if np.isnan(sf) else abs(float(sf)),
-                f"valid_sf{suffix}_support": int(stereotyped[recommended].sum(axis=0).min())}
-    return out

@@ -28,11 +28,12 @@ LAYERS = [
     ("harness.config",),
     ("harness.data", "harness.stereotype", "harness.prompts"),
     ("harness.space",),
-    ("harness.backbones", "harness.model", "harness.heads", "harness.objectives", "harness.precision"),
-    ("harness.batching", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
-    ("harness.records", "harness.provenance", "harness.cost"),
+    ("harness.backbones", "harness.model", "harness.heads", "harness.objectives", "harness.precision",
+     "harness.device"),
+    ("harness.batching", "harness.checkpoint", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
+    ("harness.records", "harness.provenance", "harness.rates", "harness.cost"),
     ("harness.worker", "harness.executors", "harness.sweep", "harness.cluster", "harness.console"),
-    ("harness.report", "harness.stats", "harness.seed_stats", "harness.plan"),
+    ("harness.report", "harness.stats", "harness.two_level", "harness.seed_stats", "harness.plan"),
 ]
 
 

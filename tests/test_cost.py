@@ -5,8 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from harness.cost import (Work, gpu_rates, machine, measured_rates, project, record_work, seconds_per_trial,
-                          trial_seconds, work)
+from harness.cost import (
+    Work,
+    machine,
+    measured_rates,
+    project,
+    record_work,
+    seconds_per_trial,
+    trial_seconds,
+    work,
+)
+from harness.rates import gpu_rates
 from harness.records import TrialJob, TrialRecord
 from harness.space import load_spec
 

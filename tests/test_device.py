@@ -11,14 +11,14 @@ import torch
 
 from harness.__main__ import main as cli_main
 from harness.backbones.tiny import tiny_llama, tiny_t5
+from harness.config.data import SampleConfig
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 from harness.data.encode import prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.config.data import SampleConfig
+from harness.device import resolve_device
 from harness.model import Batch
 from harness.run import run
-from harness.config.run import RunConfig
-from harness.train import resolve_device
-from harness.config.train import TrainConfig
 
 SAMPLE = SampleConfig(n_sequences=400)
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")

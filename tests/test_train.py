@@ -9,16 +9,16 @@ from transformers import T5Config, T5ForConditionalGeneration
 
 from harness.backbones.base import Backbone, freeze
 from harness.backbones.tiny import tiny_llama, tiny_t5
+from harness.config.data import SampleConfig
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 from harness.data.encode import prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.config.data import SampleConfig
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.objectives.sf import SFLoss
 from harness.run import run, trainable_parameters
-from harness.config.run import RunConfig
 from harness.train import TrainingError
-from harness.config.train import TrainConfig
 
 SAMPLE = SampleConfig(n_sequences=400)
 
@@ -102,7 +102,7 @@ def test_config_validation_names_the_problem():
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
     with pytest.raises(ValueError, match="lr is null for head 'mos'.*RunConfig"):   # no silent 0.5: the backbone
-        TrainConfig(head="mos").learning_rate                                        # decides (default_lr)
+        _ = TrainConfig(head="mos").learning_rate                                    # decides (default_lr)
     assert TrainConfig(head="llm").learning_rate == 0.0 and TrainConfig(head="mos", lr=0.3).learning_rate == 0.3
     with pytest.raises(ValueError, match="max_valid_samples must be >= 1 or null"):
         TrainConfig(max_valid_samples=0)
@@ -129,8 +129,7 @@ def test_a_null_lr_takes_the_backbones_default_and_the_record_names_it():
     assert RunConfig(backbone="smollm2-135m", train=TrainConfig(head="mos", lr=0.3)).train.lr == 0.3
     frozen = RunConfig(backbone="smollm2-135m", train=TrainConfig(head="llm")).train   # nothing to train
     assert frozen.lr is None and frozen.learning_rate == 0.0
-    from harness.config.heads import HEADS
-    from harness.config.heads import DEFAULT_LR
+    from harness.config.heads import DEFAULT_LR, HEADS
     for spec in REGISTRY.values():                   # a typo in a key would silently keep the paper's value
         assert set(spec.lr) <= set(HEADS) | set(DEFAULT_LR), (spec.name, spec.lr)
         assert all(v > 0 for v in spec.lr.values()) and (not spec.lr or spec.lr_source), spec.name
@@ -188,10 +187,11 @@ def test_validation_measures_sf_beside_auc_each_epoch(train_data, texts, tmp_pat
     """Each epoch's validation holds AUC, SF (Eq. 4 on the same scores, score > 0), |SF| and SF's
     support; the fit result keeps the best epoch's (a multi-metric search selects on them)."""
     from harness import metrics
+    from harness.config.train import VALID_METRICS
     from harness.data.encode import encode_all
     from harness.data.samples import capped
-    from harness.train import TrainingData, fit, validate
-    from harness.config.train import VALID_METRICS
+    from harness.evaluate import validate
+    from harness.train import TrainingData, fit
 
     prepared = prepare(train_data.dataset, train_data.data_dir, SAMPLE, cache_dir=tmp_path)
     config = TrainConfig(head="prompt_tuning", lr=0.5, epochs=2, patience=5, batch_size=16, max_train_samples=32,

@@ -63,18 +63,18 @@ def get_dataset(name: str) -> DatasetSpec:
 
 
 register(DatasetSpec(
-    name="movielens-100k", load="harness.data.movielens:load", fetch="harness.data.movielens:fetch",
+    name="movielens-100k", load="harness.data.movielens:load", fetch="harness.data.movielens_fetch:fetch",
     like_threshold=3.0, rating_scale=(1.0, 5.0), time_order=True,
     group_words=("male", "female"), stereotype="gender",
     source_hint="python -m harness.data fetch movielens-100k [--source DIR]",
     markers="harness.data.movielens:MARKERS", data_files="harness.data.movielens:DATA_FILES",
 ))
 register(DatasetSpec(
-    name="bookcrossing", load="harness.data.bookcrossing:load", fetch="harness.data.bookcrossing:fetch",
+    name="bookcrossing", load="harness.data.bookcrossing:load", fetch="harness.data.bookcrossing_fetch:fetch",
     like_threshold=5.0, rating_scale=(1.0, 10.0),   # explicit ratings; the loader drops 0 (implicit)
     time_order=False, group_words=("adult", "teen"), stereotype="age (teen < 18, adult >= 18)",
     source_hint="python -m harness.data fetch bookcrossing --source DIR (either BX layout)",
-    markers="harness.data.bookcrossing:MARKERS", data_files="harness.data.bookcrossing:MARKERS",
+    markers="harness.data.bookcrossing_files:MARKERS", data_files="harness.data.bookcrossing_files:MARKERS",
 ))
 register(DatasetSpec(
     name="synthetic-movielens", load="harness.data.synthetic:load", fetch="harness.data.synthetic:fetch",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.config.train import SELECTABLE, SUPPORT
 from harness.pareto import select
@@ -29,7 +30,7 @@ class Resources:
     # only; benchmarks/README.md measures both).
     executor: str = "torch_trainer"        # a name in EXECUTORS
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.workers < 1 or not self.cpus_per_worker > 0 or self.gpus_per_worker < 0:
             raise ValueError(f"need workers >= 1, cpus_per_worker > 0, gpus_per_worker >= 0; got {self.workers}, "
                              f"{self.cpus_per_worker}, {self.gpus_per_worker}")
@@ -45,7 +46,7 @@ class ASHA:
     grace_period: int = 1          # epochs a trial runs before it can be stopped (max_t = train.epochs)
     reduction_factor: float = 4.0  # Ray's default
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.grace_period < 1 or not self.reduction_factor > 1:
             raise ValueError(f"need grace_period >= 1 and reduction_factor > 1, got {self.grace_period}, "
                              f"{self.reduction_factor}")
@@ -54,7 +55,7 @@ class ASHA:
 SELECTION_RULES = ("best", "pareto", "knee", "ideal", "constrained")
 
 
-def _finite(value) -> bool:
+def _finite(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -74,19 +75,19 @@ class Selection:
     no defined SF metric there, as the report flags thin SF on test; it is never selected on an
     SF metric."""
 
-    metrics: tuple = ("valid_auc",)
-    modes: tuple = ("max",)
+    metrics: tuple[str, ...] = ("valid_auc",)
+    modes: tuple[str, ...] = ("max",)
     rule: str = "best"
     best: str | None = None
-    bounds: dict = field(default_factory=dict)
+    bounds: dict[str, float] = field(default_factory=dict)
     min_support: int = 10
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.metrics or len(self.metrics) != len(self.modes):
             raise ValueError(f"metric and mode must name as many entries, got {list(self.metrics)} and "
                              f"{list(self.modes)}; give mode as a list beside metric's, e.g. metric: [valid_auc, "
                              "valid_abs_sf] with mode: [max, min]")
-        for metric, mode in zip(self.metrics, self.modes):
+        for metric, mode in zip(self.metrics, self.modes, strict=True):
             if metric not in SELECTABLE:
                 signed = f"{metric.replace('valid_sf', 'valid_abs_sf')}" if metric.startswith("valid_sf") else None
                 raise ValueError(f"metric {metric!r} cannot be selected on; choose from {', '.join(SELECTABLE)}"
@@ -97,6 +98,10 @@ class Selection:
                                  f"its mode is {SELECTABLE[metric]}, got {mode!r}")
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError(f"metric names a metric twice: {list(self.metrics)}")
+        self._check_rule()
+
+    def _check_rule(self) -> None:
+        """The rule, and what it needs of the metrics, ``best``, ``bounds`` and ``min_support``."""
         if self.rule not in SELECTION_RULES:
             raise ValueError(f"rule must be one of {', '.join(SELECTION_RULES)}, got {self.rule!r}")
         if self.rule == "best" and self.several:
@@ -125,7 +130,7 @@ class Selection:
     def several(self) -> bool:
         return len(self.metrics) > 1
 
-    def values(self, row: dict | None) -> list:
+    def values(self, row: dict[str, Any] | None) -> list[Any]:
         """A trial's selection metrics (``row``: its validation metrics, name -> value), None where
         undefined: an SF metric resting on fewer than ``min_support`` targets counts as undefined."""
         row = row or {}
@@ -133,7 +138,7 @@ class Selection:
         # not finite counts as undefined too: a trial whose validation AUC is undefined reports -inf
         return [None if not _finite(row.get(m)) or thin.get(m) else row[m] for m in self.metrics]
 
-    def choose(self, rows: list[dict]) -> list[int]:
+    def choose(self, rows: list[dict[str, Any]]) -> list[int]:
         """The indices of ``rows`` (search records' validation metrics) the rule selects."""
         points = [[float("nan") if v is None else float(v) for v in self.values(row)] for row in rows]
         if not points:
@@ -142,5 +147,5 @@ class Selection:
         if self.rule == "best":
             return select(points, maximize, "constrained", 0, {})
         index = {m: i for i, m in enumerate(self.metrics)}
-        return select(points, maximize, self.rule, index.get(self.best, 0),
+        return select(points, maximize, self.rule, index.get(self.best or "", 0),
                       {index[m]: float(b) for m, b in self.bounds.items()})

@@ -8,11 +8,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.config.heads import DEFAULT_LR, get_head, validate_config
 from harness.config.objectives import check_head, objective_options
 
-# What validation measures after each epoch (harness.train.validate), in every record's
+# What validation measures after each epoch (harness.evaluate.validate), in every record's
 # ``fit.epochs`` and ``metrics``; the ones a sweep may select on (``metric``) with the direction
 # that is better, and the support each SF metric rests on. SF is ranked by its absolute value, as
 # the report does by default. ``_liked``: S is the top-scored validation pairs, as many as are
@@ -28,8 +29,8 @@ SUPPORT = {"valid_abs_sf": "valid_sf_support", "valid_abs_sf_liked": "valid_sf_l
 @dataclass(frozen=True)
 class TrainConfig:
     head: str = "mos"
-    head_options: dict = field(default_factory=dict)        # the head's config fields, as given
-    objectives: dict | None = None       # name -> options (incl. weight); None: the head's paper objectives
+    head_options: dict[str, Any] = field(default_factory=dict)        # the head's config fields, as given
+    objectives: dict[str, Any] | None = None       # name -> options (incl. weight); None: the head's paper objectives
     lr: float | None = None              # None: the backbone's default, filled in by RunConfig (run.default_lr)
     # Adafactor's scale_parameter. False (the paper's T5 setting): lr is an absolute step, up to
     # 0.5 per step for a soft prompt, several times SmolLM2-135M's embedding RMS (0.136). True:
@@ -54,10 +55,10 @@ class TrainConfig:
     force_precision: bool = False
     # parsed once, on construction, from head_options and objectives: the head's options object and each
     # objective's (what harness.heads and harness.objectives build from, never the dicts again)
-    head_config: object = field(init=False, repr=False, compare=False)
-    objective_configs: dict = field(init=False, repr=False, compare=False)
+    head_config: Any = field(init=False, repr=False, compare=False)
+    objective_configs: dict[str, Any] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         spec = get_head(self.head)                        # unknown head -> error listing heads
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
@@ -100,12 +101,12 @@ class TrainConfig:
     def valid_cap(self) -> int | None:
         return self.max_valid_samples if self.max_valid_samples is not None else self.max_eval_samples
 
-    def resolved_objectives(self) -> dict[str, dict]:
+    def resolved_objectives(self) -> dict[str, dict[str, Any]]:
         if self.objectives is not None:
             return {name: dict(options or {}) for name, options in self.objectives.items()}
         return {name: {} for name in get_head(self.head).objectives}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Everything that sets the numbers, defaults resolved: the head's full config too, so a
         changed default (e.g. MoS's gate) changes the record's config and the sweep's config_id."""
         head = dataclasses.asdict(self.head_config)

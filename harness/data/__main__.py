@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from harness.config.data import COMPARISONS, READINGS
+from harness.config.data import COMPARISONS, READINGS, SampleConfig
 from harness.config.datasets import DATASETS, get_dataset
-from harness.data.paths import ENV_VAR, CACHE_ENV_VAR, default_data_dir, default_prepared_dir, resolve_data_dir
-from harness.config.data import SampleConfig
+from harness.data.paths import CACHE_ENV_VAR, ENV_VAR, default_data_dir, default_prepared_dir, resolve_data_dir
 from harness.data.schema import DataError
 from harness.registry import resolve
 
@@ -38,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--data-dir", help="data directory to fill (the data set goes in DATA_DIR/<name>/)")
     fetch.add_argument("--force", action="store_true", help="fetch again even when a verified copy is there")
 
+    _describe_parser(sub, names)
+    _support_parser(sub, names)
+    return parser
+
+
+
+def _describe_parser(sub, names: str) -> None:
+    """``describe``: Table 3's statistics and a stereotype audit."""
     desc = sub.add_parser("describe", help="Table 3 statistics and a stereotype audit (Figure 2)")
     desc.add_argument("dataset", help=f"one of: {names}")
     desc.add_argument("--data-dir", help="data directory, or the folder that holds the data set's files")
@@ -59,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     desc.add_argument("--no-cache", action="store_true", help="recompute; neither read nor write the cache")
     desc.add_argument("--cache-dir", type=Path, help=f"cache for prepared data (default {default_prepared_dir()})")
 
+
+def _support_parser(sub, names: str) -> None:
+    """``support``: the test targets per group at candidate thresholds."""
     sup = sub.add_parser("support", help="test targets stereotyped to each group at stereotype thresholds, per "
                                          "seed, on the splits alone (choose a study's threshold on support)",
                          description="For each threshold and seed: the test pairs (after --max-eval, drawn as a run "
@@ -75,7 +85,6 @@ def _parser() -> argparse.ArgumentParser:
                      help="the labels' reading (for the liked counts)")
     sup.add_argument("--data-dir", help="data directory, or the folder that holds the data set's files")
     sup.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return parser
 
 
 def _list() -> int:
@@ -114,9 +123,9 @@ def _support(args) -> int:
 
 
 def _describe(args) -> int:
+    from harness.config.data import StereotypeConfig
     from harness.data.describe import describe, to_text
     from harness.data.prepare import prepare
-    from harness.config.data import StereotypeConfig
 
     get_dataset(args.dataset)
     sample = SampleConfig(n_sequences=args.n_sequences, seed=args.seed, split=args.split,

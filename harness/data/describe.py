@@ -17,25 +17,10 @@ HISTOGRAM_BINS = 20
 
 def describe(prepared: Prepared) -> dict:
     """Everything ``python -m harness.data describe`` prints, as plain JSON-able data."""
-    s, m = prepared.samples, prepared.measurement
+    s = prepared.samples
     facts = prepared.report["dataset"]
     sizes = facts["users_per_group"]
     total = sum(sizes.values()) or 1
-    top = m.degree[m.items_measured].max(axis=1)
-    counts, edges = np.histogram(top, bins=HISTOGRAM_BINS)
-    audit = {
-        "z": prepared.report["stereotype_config"]["z"],
-        "scope": prepared.report["stereotype_config"]["scope"],
-        "items_measured": int(m.items_measured.sum()),
-        "degree": {"mean": float(top.mean()), "std": float(top.std()),
-                   **{f"q{int(q * 100)}": float(np.quantile(top, q)) for q in DEGREE_QUANTILES},
-                   "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()}},
-        "threshold": {g: float(t) for g, t in zip(s.groups, m.threshold)},
-        "items_stereotyped": {g: int(m.item_in_group[:, i].sum()) for i, g in enumerate(s.groups)},
-        "mean_h": {g: _mean(m.h[s.user_group == i]) for i, g in enumerate(s.groups)},
-        "mean_h_train": {g: _mean(m.h[(s.user_group == i) & s.mask("train")]) for i, g in enumerate(s.groups)},
-        "targets_in_own_group": float(m.target_in_group[np.arange(len(s)), s.user_group].mean()),
-    }
     return {
         "dataset": s.dataset,
         "table3": {"users": facts["users"], "items": facts["items"], "interactions": facts["interactions"],
@@ -48,10 +33,31 @@ def describe(prepared: Prepared) -> dict:
                     "positive_labels": float(s.label.mean()), "like_threshold": s.like_threshold,
                     "like_comparison": s.like_comparison, "positive_share": positive_shares(s),
                     "notes": list(s.notes)},
-        "stereotype": audit,
+        "stereotype": _audit(prepared),
         "load": prepared.report["load"],
         "config": {"sample": prepared.report["sample_config"], "stereotype": prepared.report["stereotype_config"]},
         "cache": {"from_cache": prepared.from_cache, "key": prepared.report["cache_key"]},
+    }
+
+
+def _audit(prepared: Prepared) -> dict:
+    """The stereotype audit of the training split (Figure 2): the items' top degree, each group's
+    threshold, stereotyped items and mean h."""
+    s, m = prepared.samples, prepared.measurement
+    top = m.degree[m.items_measured].max(axis=1)
+    counts, edges = np.histogram(top, bins=HISTOGRAM_BINS)
+    return {
+        "z": prepared.report["stereotype_config"]["z"],
+        "scope": prepared.report["stereotype_config"]["scope"],
+        "items_measured": int(m.items_measured.sum()),
+        "degree": {"mean": float(top.mean()), "std": float(top.std()),
+                   **{f"q{int(q * 100)}": float(np.quantile(top, q)) for q in DEGREE_QUANTILES},
+                   "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()}},
+        "threshold": {g: float(t) for g, t in zip(s.groups, m.threshold, strict=True)},
+        "items_stereotyped": {g: int(m.item_in_group[:, i].sum()) for i, g in enumerate(s.groups)},
+        "mean_h": {g: _mean(m.h[s.user_group == i]) for i, g in enumerate(s.groups)},
+        "mean_h_train": {g: _mean(m.h[(s.user_group == i) & s.mask("train")]) for i, g in enumerate(s.groups)},
+        "targets_in_own_group": float(m.target_in_group[np.arange(len(s)), s.user_group].mean()),
     }
 
 
@@ -81,17 +87,22 @@ def to_text(d: dict) -> str:
                                  headers=["sequences", *SPLITS, "users", "items"], intfmt=","), ""]
     lines += [f"note: {n}" for n in smp["notes"]]
     lines += _share_lines(smp)
-    deg = st["degree"]
-    lines += [f"Stereotype audit (training split; z = {st['z']}, {st['scope']} Z-score over "
-              f"{st['items_measured']:,} items)",
-              "degree max_G d(v,G): " + ", ".join(f"{k} {v:.4f}" for k, v in deg.items() if k != "histogram"),
-              tabulate([[g, f"{st['threshold'][g]:.4f}", st["items_stereotyped"][g], _fmt(st["mean_h"][g]),
-                         _fmt(st["mean_h_train"][g]), smp["sequences_per_group"][g]] for g in groups],
-                       headers=["group", "threshold", "items stereotyped", "mean h (all)", "mean h (train)",
-                                "sequences"]),
-              f"share of targets stereotyped to their user's own group: {st['targets_in_own_group']:.4f}", ""]
+    lines += _audit_lines(st, smp, groups)
     lines += _load_lines(d["load"])
     return "\n".join(lines)
+
+
+def _audit_lines(st: dict, smp: dict, groups: list[str]) -> list[str]:
+    """The stereotype audit's lines: the degree's summary and a table per group."""
+    deg = st["degree"]
+    return [f"Stereotype audit (training split; z = {st['z']}, {st['scope']} Z-score over "
+            f"{st['items_measured']:,} items)",
+            "degree max_G d(v,G): " + ", ".join(f"{k} {v:.4f}" for k, v in deg.items() if k != "histogram"),
+            tabulate([[g, f"{st['threshold'][g]:.4f}", st["items_stereotyped"][g], _fmt(st["mean_h"][g]),
+                       _fmt(st["mean_h_train"][g]), smp["sequences_per_group"][g]] for g in groups],
+                     headers=["group", "threshold", "items stereotyped", "mean h (all)", "mean h (train)",
+                              "sequences"]),
+            f"share of targets stereotyped to their user's own group: {st['targets_in_own_group']:.4f}", ""]
 
 
 def _share_lines(smp: dict) -> list[str]:

@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from harness import stereotype
-from harness.config.data import StereotypeConfig
+from harness.config.data import SampleConfig, StereotypeConfig
 from harness.config.datasets import get_dataset
-from harness.data.samples import Samples, build_samples
-from harness.config.data import SampleConfig
 from harness.data.paths import dataset_dir, default_prepared_dir
+from harness.data.samples import Samples, build_samples
+from harness.data.schema import RatingsTable
 from harness.files import atomic_write, find_file, sha256_file
 from harness.registry import resolve
-from harness.data.schema import RatingsTable
 
+DEFAULT_SAMPLE, DEFAULT_STEREOTYPE = SampleConfig(), StereotypeConfig()   # frozen: shared defaults
 CACHE_FORMAT = 2  # bump when what is cached, or how it is computed, changes
 
 
@@ -96,8 +96,8 @@ def source_files(dataset: str, data_dir: Path) -> dict[str, str]:
 def prepare(
     dataset: str,
     data_dir: Path,
-    sample: SampleConfig = SampleConfig(),
-    stereo: StereotypeConfig = StereotypeConfig(),
+    sample: SampleConfig = DEFAULT_SAMPLE,
+    stereo: StereotypeConfig = DEFAULT_STEREOTYPE,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     log=lambda message: None,
@@ -118,11 +118,21 @@ def prepare(
         prepared = replace(prepared, cache_folder=folder)
         log(f"read prepared {dataset} from cache {folder} in {time.perf_counter() - started:.2f} s")
         return prepared
+    prepared = _build(spec, data_dir, sample, stereo, key, folder, log)
+    if folder is not None:
+        _write_cache(folder, prepared)
+        log(f"cached prepared {dataset} in {folder}")
+    return prepared
+
+
+def _build(spec, data_dir: Path, sample: SampleConfig, stereo: StereotypeConfig, key: str, folder: Path | None,
+           log) -> Prepared:
+    """Load, sample, split and measure the data set of ``spec`` (``prepare`` without its cache)."""
     timings = {}
     started = time.perf_counter()
     table: RatingsTable = resolve(spec.load)(data_dir)
     timings["load_s"] = time.perf_counter() - started
-    log(f"loaded {dataset}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
+    log(f"loaded {spec.name}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
         f"{len(table.items):,} items in {timings['load_s']:.2f} s")
     started = time.perf_counter()
     samples = build_samples(table, sample, spec.resolve_like_threshold(sample.like_threshold), spec.time_order)
@@ -132,11 +142,7 @@ def prepare(
     timings["measure_s"] = time.perf_counter() - started
     report = {"load": table.report.to_dict(), "dataset": dataset_facts(table), "cache_key": key,
               "sample_config": sample.to_dict(), "stereotype_config": asdict(stereo)}
-    prepared = Prepared(samples, measurement, report, timings, from_cache=False, cache_folder=folder)
-    if folder is not None:
-        _write_cache(folder, prepared)
-        log(f"cached prepared {dataset} in {folder}")
-    return prepared
+    return Prepared(samples, measurement, report, timings, from_cache=False, cache_folder=folder)
 
 
 def dataset_facts(table: RatingsTable) -> dict:

@@ -18,8 +18,9 @@ detect the planned effect with the asked power, and the machine hours those seed
   machine its records name), times the seeds; a plan's total runs every method at the most
   seeds any of its claims needs. Where ``results/benchmarks/`` holds GPU rates for the pilot's
   backbone at its batch sizes, the same work on that GPU beside it (``cost.trial_seconds`` on
-  the pilot records' own work: every head costed as the timed prompt-tuning head). Claims that are not testable at the pilot's reading (the rows decide alike, or a row is
-  undefined on a seed) are listed with the reason and no size: more seeds cannot help them.
+  the pilot records' own work: every head costed as the timed prompt-tuning head). Claims that
+  are not testable at the pilot's reading (the rows decide alike, or a row is undefined on a seed)
+  are listed with the reason and no size: more seeds cannot help them.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from harness import cost, seed_stats
+from harness.rates import gpu_rates
 from harness.report.build import measured_trials
 from harness.report.claims import Claim
-from harness.report.compare import TestConfig, compare
+from harness.report.compare import compare
+from harness.report.comparison import TestConfig
 from harness.report.decision import parse_rate
 from harness.report.remeasure import describe
 
@@ -90,8 +93,8 @@ def arm_costs(trials, benchmarks: Path | None = BENCHMARKS) -> tuple[dict[str, d
     for arm, stats in cost.seconds_per_trial(records).items():
         record = next(r for r in records if r.job.arm == arm and r.seconds is not None)
         train = (record.config or {}).get("train") or {}
-        rates = cost.gpu_rates(benchmarks, record.job.backbone, train.get("batch_size"),
-                               train.get("eval_batch_size")) if benchmarks and Path(benchmarks).is_dir() else None
+        rates = gpu_rates(benchmarks, record.job.backbone, train.get("batch_size"),
+                          train.get("eval_batch_size")) if benchmarks and Path(benchmarks).is_dir() else None
         w = cost.record_work(record)
         gpu = cost.trial_seconds(w, rates["train"]["samples_per_s"], rates["eval"]["samples_per_s"], w.epochs) \
             if rates and w else None
@@ -141,18 +144,23 @@ def make_plan(folder, claims: tuple[Claim, ...], options: dict, effect: float | 
                 reading)
 
 
+def _planned_effect(row, claim: Claim | None, effect) -> tuple[float | None, str]:
+    """The effect a claim is sized for, and where it comes from: --effect, the claim's (the paper's),
+    A = B for a noninferiority claim, the paper's gap in its table; none otherwise."""
+    if effect is not None:
+        return effect, "--effect"
+    if claim is not None and claim.effect is not None:
+        return claim.effect, "the paper's (report.yaml)"
+    if claim is not None and claim.expect == "noninferior":
+        return 0.0, "A = B (the distance from the margin is the margin)"
+    if claim is None and not np.isnan(row.paper_gap):
+        return float(row.paper_gap), "the paper's gap (its table)"
+    return None, "none: name an effect in report.yaml or pass --effect"
+
+
 def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, costs: dict) -> ClaimPlan:
     alternative = claim.primary[1] if claim else "two-sided"
-    if effect is not None:
-        planned, source = effect, "--effect"
-    elif claim is not None and claim.effect is not None:
-        planned, source = claim.effect, "the paper's (report.yaml)"
-    elif claim is not None and claim.expect == "noninferior":
-        planned, source = 0.0, "A = B (the distance from the margin is the margin)"
-    elif claim is None and not np.isnan(row.paper_gap):
-        planned, source = float(row.paper_gap), "the paper's gap (its table)"
-    else:
-        planned, source = None, "none: name an effect in report.yaml or pass --effect"
+    planned, source = _planned_effect(row, claim, effect)
     distance = None if planned is None else (claim.power_distance(planned) if claim else abs(planned))
     sd, n = float(row.sd), int(row.seeds)
     upper = seed_stats.sd_upper(sd, n, UPPER)

@@ -47,26 +47,7 @@ def render(plan: Plan) -> str:
              f"measured at {plan.reading}; seconds from {plan.machines}" if plan.claims else
              f"plan for {plan.experiment}: no claim to plan"]
     for c in plan.claims:
-        what = f"{c.a} inside − outside" if c.a == c.b else f"{c.a} − {c.b}"
-        lines.append(f"\n{c.claim} ({c.dataset}): {what}, {LABELS[c.metric]}, expect {c.expect}")
-        lines.append(f"  pilot: {c.pilot_seeds} seeds, effect {c.pilot_effect:+.2f}, SD of the per-seed effects "
-                     f"{c.sd:.2f} ({int(100 * 0.8)}% upper bound {c.sd_upper:.2f})")
-        if c.not_testable:
-            lines.append(f"  not testable at this reading: {c.not_testable}; more seeds cannot help")
-            continue
-        if c.planned_effect is None:
-            lines.append(f"  planned effect: {c.effect_source}")
-            continue
-        seeds = "more than 10,000" if c.seeds is None else str(c.seeds)
-        upper = "more than 10,000" if c.seeds_at_upper is None else str(c.seeds_at_upper)
-        side = ("two-sided" if c.alternative == "two-sided" else
-                f"one-sided, {c.planned_effect - c.pilot_null:+.2f} from the margin {c.pilot_null:+g}")
-        lines.append(f"  to detect {c.planned_effect:+.2f} ({c.effect_source}; {side}): {seeds} seeds per method "
-                     f"({upper} at the SD's upper bound)")
-        if c.hours is not None:
-            parts = " + ".join(f"{m} {s:,.0f} s" for m, s in dict(c.seconds).items() if s is not None)
-            lines.append(f"  machine time: {c.seeds} seeds × ({parts}) = {c.hours:.1f} h"
-                         + (f"; on the GPU ({plan.gpu}) {c.gpu_hours:.2f} h" if c.gpu_hours is not None else ""))
+        lines += _claim_lines(c, plan.gpu)
     sized = {m: v for m, v in plan.methods.items() if v["seeds"]}
     if sized:
         total = sum(v["hours"] or 0 for v in sized.values())
@@ -80,6 +61,33 @@ def render(plan: Plan) -> str:
                      + (f"; {sum(gpu):.2f} h on one {plan.gpu}, one trial at a time (every head costed as the "
                         "benchmarked prompt-tuning head)" if all(g is not None for g in gpu) else ""))
     return "\n".join(lines)
+
+
+def _claim_lines(c, gpu: str | None) -> list[str]:
+    """One claim's lines: the pilot's effect and spread, the seeds to detect the planned effect, and their
+    machine time."""
+    lines = []
+    what = f"{c.a} inside − outside" if c.a == c.b else f"{c.a} − {c.b}"
+    lines.append(f"\n{c.claim} ({c.dataset}): {what}, {LABELS[c.metric]}, expect {c.expect}")
+    lines.append(f"  pilot: {c.pilot_seeds} seeds, effect {c.pilot_effect:+.2f}, SD of the per-seed effects "
+                 f"{c.sd:.2f} ({int(100 * 0.8)}% upper bound {c.sd_upper:.2f})")
+    if c.not_testable:
+        lines.append(f"  not testable at this reading: {c.not_testable}; more seeds cannot help")
+        return lines
+    if c.planned_effect is None:
+        lines.append(f"  planned effect: {c.effect_source}")
+        return lines
+    seeds = "more than 10,000" if c.seeds is None else str(c.seeds)
+    upper = "more than 10,000" if c.seeds_at_upper is None else str(c.seeds_at_upper)
+    side = ("two-sided" if c.alternative == "two-sided" else
+            f"one-sided, {c.planned_effect - c.pilot_null:+.2f} from the margin {c.pilot_null:+g}")
+    lines.append(f"  to detect {c.planned_effect:+.2f} ({c.effect_source}; {side}): {seeds} seeds per method "
+                 f"({upper} at the SD's upper bound)")
+    if c.hours is not None:
+        parts = " + ".join(f"{m} {s:,.0f} s" for m, s in dict(c.seconds).items() if s is not None)
+        lines.append(f"  machine time: {c.seeds} seeds × ({parts}) = {c.hours:.1f} h"
+                     + (f"; on the GPU ({gpu}) {c.gpu_hours:.2f} h" if c.gpu_hours is not None else ""))
+    return lines
 
 
 def main(argv=None) -> int:

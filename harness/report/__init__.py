@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness.report.build import ReportOptions, build
 from harness.report.collect import ReportError
-from harness.report.compare import TestConfig
+from harness.report.comparison import TestConfig
 from harness.report.table import Report
 
 __all__ = ["Report", "ReportError", "ReportOptions", "TestConfig", "build", "build_report"]

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.report import captions, decisions
+from harness.report import captions, decisions, notes
 from harness.report import paper as published
 from harness.report.claims import Claim
-from harness.report.collect import LABELS, ReportError, load, restrict, with_sf_reading
-from harness.report.compare import SF_EFFECTS, TestConfig, compare, no_comparisons
+from harness.report.collect import LABELS, ReportError, load, restrict
+from harness.report.compare import compare, no_comparisons
+from harness.report.comparison import SF_EFFECTS, TestConfig
 from harness.report.decision import at_rate, parse_rate
 from harness.report.provenance import provenance_summary
 from harness.report.reference import reference_values
 from harness.report.remeasure import remeasure, target_threshold
+from harness.report.rescore import with_sf_reading
 from harness.report.routing import routing
 from harness.report.summary import SF_RANKS, summarize
 from harness.report.support import MIN_SUPPORT, sf_support, thin_notes, with_support
@@ -108,8 +110,7 @@ def build(folder: str | Path, options: ReportOptions, log=lambda *_: None) -> Re
                                                            o.threshold_scope, rate, o.sf_reading, o.allow_smoke, log)
     table = _paper_table(trials.experiment, o.paper, o.paper_table)
     relations = _relations(o, table, trials, folder)
-    # the paper's gaps: from the table asked for (--paper, --paper-table), else the experiment's name
-    gaps = table if table is not None else published.table_for(trials.experiment)
+    gaps = table if table is not None else published.table_for(trials.experiment)   # the paper's, as asked or named
     comparisons = compare(trials, tests, relations, log, gaps, shown) if o.significance else no_comparisons()
     rows = restrict(trials, shown) if shown else trials
     references, reference_notes = reference_values(rows, relations, o.reference, random_seed=o.seed,
@@ -117,20 +118,17 @@ def build(folder: str | Path, options: ReportOptions, log=lambda *_: None) -> Re
         else (None, [])
     summary = summarize(rows, comparisons, tests, relations, table, o.methods, o.sf_rank, references)
     backbones = {str(r.job.backbone) for r in rows.records.values() if r.job.backbone}
-    if table is not None and backbones:   # the paper's numbers come from T5: beside another backbone's they orient
-        summary["comparable"] = None
-        summary.loc[summary.source == "paper", "comparable"] = all(b.startswith("t5") for b in backbones)
+    if table is not None and backbones:
+        summary = _comparable(summary, backbones)
     summary, thin = _with_support(summary, rows, relations, o)
-    report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS),
-                    captions.caption(tests, comparisons, o.significance, summary, table, o.sf_rank, o.min_support,
-                                     backbones)
-                    + captions.threshold_sentence(rows, threshold) + captions.decision_sentence(rate),
-                    tuple(captions.record_notes(rows, relations) + captions.empty_notes(summary) + rate_notes
-                          + reference_notes + thin + captions.verdict_notes(comparisons)
-                          + captions.power_notes(tests, comparisons) + captions.precision_notes(rows)),
-                    trials.smoke, sf_rank=o.sf_rank, per_seed=_per_seed(rows, references, relations),
-                    provenance=provenance_summary(trials), routing=routing(rows) if o.significance else None,
-                    groups=_groups(rows))
+    caption = (captions.caption(tests, comparisons, o.significance, summary, table, o.sf_rank, o.min_support,
+                                backbones)
+               + captions.threshold_sentence(rows, threshold) + captions.decision_sentence(rate))
+    below = _notes(rows, relations, summary, comparisons, tests, rate_notes + reference_notes + thin)
+    extras = {"per_seed": _per_seed(rows, references, relations), "provenance": provenance_summary(trials),
+              "routing": routing(rows) if o.significance else None, "groups": _groups(rows)}
+    report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS), caption, below, trials.smoke,
+                    sf_rank=o.sf_rank, **extras)
     if o.figures:
         from harness.report.figures import make_figures
         report.figures.update(make_figures(rows, summary, tests, o.sf_rank))
@@ -168,6 +166,24 @@ def _relations(options: ReportOptions, table, trials, folder) -> tuple[str, ...]
     return relations
 
 
+def _notes(rows, relations, summary: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig,
+           measured: list[str]) -> tuple[str, ...]:
+    """The notes under the table, in their order: records left out or undefined, empty columns,
+    ``measured`` (the decision rate's, the reference rows' and SF support's), the verdict rule, what
+    the study could detect, differing precisions."""
+    return tuple(notes.record_notes(rows, relations) + notes.empty_notes(summary) + measured
+                 + notes.verdict_notes(comparisons) + notes.power_notes(tests, comparisons)
+                 + notes.precision_notes(rows))
+
+
+def _comparable(summary: pd.DataFrame, backbones: set[str]) -> pd.DataFrame:
+    """The paper's rows marked comparable or not: its numbers come from T5; beside another backbone's
+    they orient."""
+    summary["comparable"] = None
+    summary.loc[summary.source == "paper", "comparable"] = all(b.startswith("t5") for b in backbones)
+    return summary
+
+
 def _with_support(summary: pd.DataFrame, rows, relations, options: ReportOptions):
     """The summary with SF's support and the decisions table's columns, and their notes; both need
     the per-example scores, as the tests do (none without significance)."""
@@ -203,9 +219,9 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
     supports = sorted({pareto.arm_selection(trials, d, m, min_support).min_support for d, m in pareto.arms(trials)})
     first = sorted({(r.job.selection or {}).get("metrics", ["valid_auc"])[0] for r in trials.searched})
-    notes = captions.tradeoff_notes(points, supports, pareto.sf_metrics(trials), first, rate, min_support,
-                                    pareto.unselected(trials, min_support))
-    return dataclasses.replace(report, tradeoff=points, notes=report.notes + tuple(notes))
+    more = notes.tradeoff_notes(points, supports, pareto.sf_metrics(trials), first, rate, min_support,
+                                pareto.unselected(trials, min_support))
+    return dataclasses.replace(report, tradeoff=points, notes=report.notes + tuple(more))
 
 
 def _per_seed(trials, references, relations) -> pd.DataFrame:

@@ -159,7 +159,7 @@ def parse_claims(values, where: str = "report.yaml") -> tuple[Claim, ...]:
 
 
 def verdict(claim: Claim, row: dict, alpha: float) -> tuple[str, str]:
-    """(verdict, why) of one claim from its comparison row (``compare.FIELDS``), by the rule in
+    """(verdict, why) of one claim from its comparison row (``comparison.FIELDS``), by the rule in
     the module docstring."""
     if row.get("untestable"):
         return UNTESTABLE, row["untestable"]

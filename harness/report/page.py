@@ -19,46 +19,8 @@ import numpy as np
 import pandas as pd
 
 from harness.report import decisions
+from harness.report.assets import SORT_SCRIPT, STYLE
 from harness.report.collect import LABELS
-
-STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1500px;
- padding:0 1em;color:#1b1b1b}
-h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
-.smoke{background:#b00020;color:#fff;padding:.4em .8em;font-weight:bold}
-table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums;font-size:13px}
-th,td{border-bottom:1px solid #e3e3e3;padding:.25em .45em;text-align:right;white-space:nowrap}
-th{background:#f3f4f6;border-bottom:2px solid #999}
-td.lead,th.lead{text-align:left}
-tr.reference td{color:#555;background:#fafafa;font-style:italic}
-tr.paper td{color:#555;background:#f6f8ff}
-tr.first-method td{border-top:2px solid #999}
-tr.block td{border-top:3px double #666}
-td[title]{cursor:help}
-table.main td{white-space:normal}table.main td.lead{white-space:nowrap}
-table.comparisons th{white-space:normal;vertical-align:bottom}
-.wide{overflow-x:auto;max-width:100%}
-.caption,.notes{max-width:75em;color:#333}
-.figure{margin:1em 0}.figure img{max-width:100%;border:1px solid #eee}
-dl.provenance{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
-dl.provenance dt{font-weight:bold}dl.provenance dd{margin:0;font-family:ui-monospace,monospace;font-size:.9em}
-th.sortable{cursor:pointer}th.sortable:after{content:" ⇅";color:#888}
-"""
-
-SORT_SCRIPT = """
-document.querySelectorAll("table.sortable").forEach(function(table){
- table.querySelectorAll("th").forEach(function(th, col){
-  th.classList.add("sortable");
-  th.addEventListener("click", function(){
-   var body = table.tBodies[0], rows = Array.from(body.rows), up = th.dataset.up !== "1";
-   rows.sort(function(a, b){
-    var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
-    if (x === "" || y === "") return (x === "") - (y === "");       // undefined values last, both ways
-    var nx = parseFloat(x), ny = parseFloat(y);
-    var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-    return up ? c : -c;});
-   rows.forEach(function(r){body.appendChild(r);}); th.dataset.up = up ? "1" : "0";});});});
-"""
 
 COMPARISON_COLUMNS = (("dataset", "Dataset"), ("relation", "Target items"), ("method_a", "A"), ("method_b", "B"),
                       ("metric", "Column"), ("claim", "Claim"), ("seeds", "Seeds"), ("effect", "Effect (A − B)"),
@@ -104,7 +66,7 @@ def _seed_tooltips(report) -> list[list[str]]:
         for c in report.columns:
             digits = 4 if c == "params" else 2
             tips.append("; ".join(f"seed {int(s)}: " + ("–" if np.isnan(v) else f"{v:.{digits}f}")
-                                  for s, v in zip(rows["seed"], rows[c].astype(float))))
+                                  for s, v in zip(rows["seed"], rows[c].astype(float), strict=True)))
         out.append(tips)
     return out
 
@@ -119,7 +81,7 @@ def main_table(report) -> str:
     head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>"
                    for i, h in enumerate(headers))
     body, previous = [], None
-    for (_, r), row, tip in zip(report.summary.iterrows(), cells, tips):
+    for (_, r), row, tip in zip(report.summary.iterrows(), cells, tips, strict=True):
         classes = [r["source"]]
         block = (r["dataset"], r["relation"])
         if previous is not None and block != previous[0]:
@@ -128,7 +90,7 @@ def main_table(report) -> str:
             classes.append("first-method")
         previous = (block, r["source"])
         tds = [f'<td class="lead">{_e(x)}</td>' for x in row[:lead]]
-        tds += [f'<td title="{_e(t)}">{x}</td>' if t else f"<td>{x}</td>" for x, t in zip(row[lead:], tip)]
+        tds += [f'<td title="{_e(t)}">{x}</td>' if t else f"<td>{x}</td>" for x, t in zip(row[lead:], tip, strict=True)]
         body.append(f'<tr class="{" ".join(classes)}">{"".join(tds)}</tr>')
     return (f'<div class="wide"><table class="main"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body)
             + "\n</tbody></table></div>")

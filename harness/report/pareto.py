@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from harness.config.sweep import Selection
 from harness.config.train import SUPPORT
 from harness.pareto import pareto_mask
-from harness.report.collect import (Trials, chosen_configs, performance_setting, recorded_selection, values_of,
-                                    with_sf_reading)
+from harness.report.collect import Trials, performance_setting, values_of
+from harness.report.configs import chosen_configs, recorded_selection
+from harness.report.rescore import with_sf_reading
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support
 
 COLUMNS = ["dataset", "method", "config_id", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds",
@@ -60,7 +61,7 @@ def arms(trials: Trials) -> dict[tuple, list]:
 
 
 def arm_selection(trials: Trials, dataset: str, method: str, min_support: int) -> Selection:
-    """The selection the sweep last replicated this arm under (``collect.recorded_selection``)."""
+    """The selection the sweep last replicated this arm under (``configs.recorded_selection``)."""
     mine = [r for r in (*trials.searched, *trials.replicated.values())
             if r.job.dataset == dataset and r.job.method == method]
     return recorded_selection(mine, _default(min_support))
@@ -96,7 +97,7 @@ def _kept(trials: Trials, min_support: int) -> tuple[dict, list[str]]:
     points = search_points(trials, min_support)
     chosen = {(d, m, c) for d, m, c, s in points[["dataset", "method", "config_id", "selected"]]
               .itertuples(index=False) if s}
-    searched = {(d, m) for d, m in zip(points.dataset, points.method)}
+    searched = {(d, m) for d, m in zip(points.dataset, points.method, strict=True)}
     keep, left = {}, set()
     for key, r in trials.replicated.items():
         arm = (r.job.dataset, r.job.method)
@@ -128,27 +129,30 @@ def replicated_points(trials: Trials, min_support: int = MIN_SUPPORT, sf_reading
     by_config: dict[tuple, list] = {}
     for r in keep.values():
         by_config.setdefault((r.job.dataset, r.job.method, r.job.config_id), []).append(r)
-    rows = []
-    for (dataset, method, config_id), records in sorted(by_config.items()):
-        records.sort(key=lambda r: r.job.seed)
-        auc = [values.loc[r.key, "auc"] for r in records]
-        sf = [abs(values.loc[r.key, f"sf_{performance_setting(r)}"]) for r in records]
-        first = search.get((records[0].job.arm, config_id), records[0])
-        metric = sf_metric(first)
-        fewest = np.nan
-        if counts is not None:
-            mine = counts[counts.key.isin([r.key for r in records]) & counts.defined
-                          & (counts.column == counts.key.map({r.key: f"sf_{performance_setting(r)}" for r in records}))]
-            fewest = float(mine.targets.min()) if len(mine) else np.nan
-        rows.append({"dataset": dataset, "method": method, "config_id": config_id,
-                     "params": json.dumps(records[0].job.params, sort_keys=True),
-                     "valid_auc": _percent(first.metrics.get("valid_auc")),
-                     "valid_abs_sf": _percent(first.metrics.get(metric)),
-                     "valid_sf_support": first.metrics.get(SUPPORT[metric]), "seeds": len(records),
-                     **_spread("test_auc", auc), **_spread("test_abs_sf", sf),
-                     "sf_seeds": int(np.sum(~np.isnan(sf))), "test_sf_support": fewest,
-                     "test_sf_thin": bool(fewest < min_support)})
+    rows = [_point(key, sorted(records, key=lambda r: r.job.seed), values, search, counts, min_support)
+            for key, records in sorted(by_config.items())]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _point(key: tuple, records: list, values: pd.DataFrame, search: dict, counts, min_support: int) -> dict:
+    """``replicated_points``' row of one configuration, ``key`` (data set, method, config id), from its
+    records in seed order."""
+    dataset, method, config_id = key
+    auc = [values.loc[r.key, "auc"] for r in records]
+    sf = [abs(values.loc[r.key, f"sf_{performance_setting(r)}"]) for r in records]
+    first = search.get((records[0].job.arm, config_id), records[0])
+    metric = sf_metric(first)
+    fewest = np.nan
+    if counts is not None:
+        mine = counts[counts.key.isin([r.key for r in records]) & counts.defined
+                      & (counts.column == counts.key.map({r.key: f"sf_{performance_setting(r)}" for r in records}))]
+        fewest = float(mine.targets.min()) if len(mine) else np.nan
+    return {"dataset": dataset, "method": method, "config_id": config_id,
+            "params": json.dumps(records[0].job.params, sort_keys=True),
+            "valid_auc": _percent(first.metrics.get("valid_auc")), "valid_abs_sf": _percent(first.metrics.get(metric)),
+            "valid_sf_support": first.metrics.get(SUPPORT[metric]), "seeds": len(records),
+            **_spread("test_auc", auc), **_spread("test_abs_sf", sf),
+            "sf_seeds": int(np.sum(~np.isnan(sf))), "test_sf_support": fewest, "test_sf_thin": bool(fewest < min_support)}
 
 
 def unselected(trials: Trials, min_support: int = MIN_SUPPORT) -> list[str]:
@@ -169,10 +173,10 @@ def to_markdown(points: pd.DataFrame) -> str:
     shown = points.assign(
         params=[", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in json.loads(p).items())
                 for p in points.params],
-        test_auc=[_cell(m, s) for m, s in zip(points.test_auc_mean, points.test_auc_std)],
+        test_auc=[_cell(m, s) for m, s in zip(points.test_auc_mean, points.test_auc_std, strict=True)],
         test_abs_sf=[_cell(m, s) + ("" if k == n else f" [{k}/{n} seeds]") + (f" {FLAG}" if thin else "")
                      for m, s, k, n, thin in zip(points.test_abs_sf_mean, points.test_abs_sf_std, points.sf_seeds,
-                                                 points.seeds, points.test_sf_thin)],
+                                                 points.seeds, points.test_sf_thin, strict=True)],
         test_sf_support=["–" if pd.isna(t) else str(int(t)) for t in points.test_sf_support])
     keep = ["dataset", "method", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds", "test_auc",
             "test_abs_sf", "test_sf_support"]
@@ -180,11 +184,11 @@ def to_markdown(points: pd.DataFrame) -> str:
 
 
 def figure(search: pd.DataFrame, replicated: pd.DataFrame):
-    arms = sorted({(d, m) for d, m in zip(search.dataset, search.method)} |
-                  {(d, m) for d, m in zip(replicated.dataset, replicated.method)})
+    arms = sorted({(d, m) for d, m in zip(search.dataset, search.method, strict=True)} |
+                  {(d, m) for d, m in zip(replicated.dataset, replicated.method, strict=True)})
     fig = Figure(figsize=(4.4 * max(len(arms), 1), 3.6))
     axes = fig.subplots(1, max(len(arms), 1), squeeze=False)
-    for ax, (dataset, method) in zip(axes[0], arms):
+    for ax, (dataset, method) in zip(axes[0], arms, strict=False):   # no arm: one empty panel
         part = search[(search.dataset == dataset) & (search.method == method)].dropna(subset=["valid_abs_sf"])
         ax.plot(part.valid_abs_sf, part.valid_auc, "o", color="lightgray", label="search trial (validation)")
         front = part[part.front].sort_values("valid_abs_sf")

@@ -56,8 +56,7 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
     Each seed's pairs are those of ``reference_method``'s record on that seed, else of
     the first method (by name) with a record there; the notes say which."""
     rows, notes = [], []
-    values = trials.values
-    for (dataset, seed), block in values.groupby(["dataset", "seed"], sort=True):
+    for (dataset, seed), block in trials.values.groupby(["dataset", "seed"], sort=True):
         methods = sorted(set(block.method))
         method = reference_method if reference_method in methods else methods[0]
         key = block.loc[block.method == method, "key"].iloc[0]
@@ -65,27 +64,38 @@ def reference_values(trials: Trials, relations, reference_method: str, draws: in
             notes.append(f"reference rows of {dataset} seed {seed}: on {method}'s test pairs "
                          f"({reference_method} has no record there)")
         prepared, indices = test_split(trials.scores(key))
-        labels = prepared.samples.label
         for name in REFERENCES:
             rng = np.random.default_rng([random_seed, seed, draws, REFERENCES.index(name)])
-            runs = [setting_metrics(prepared, indices, _at(rate, name, reference_scores(name, labels, rng), labels, rng),
-                                    sf_denominator=sf_denominator)
-                    for _ in range(draws if name == "random" else 1)]
+            runs = _runs(name, prepared, indices, rng, draws, sf_denominator, rate)
             for relation in relations:
-                if name == "all-yes" and runs[0].sf[relation].get("value") is None:   # every pair recommended
-                    where = "" if relation == "all" else f" ({relation} pairs)"
-                    missing = [g for g in runs[0].sf[relation]["reasons"] if g != "overall"]
-                    lacking = (f"holds no target stereotyped to {' or '.join(missing)}" if sf_denominator == "all"
-                               else f"holds no pair of a {' or '.join(missing)} user whose target is stereotyped to "
-                                    "that group")
-                    notes.append(f"{dataset} seed {seed}{where}: SF is undefined for every method: the test split "
-                                 f"{lacking}, so even recommending every pair leaves Eq. 4's denominator at 0")
+                notes += _all_yes_note(name, runs[0], relation, dataset, seed, sf_denominator)
                 per_draw = pd.DataFrame([_columns(r, relation) for r in runs])
                 with np.errstate(all="ignore"):
                     mean = per_draw.mean(skipna=True)       # random: over the draws where a value is defined
                 rows.append({"dataset": dataset, "method": name, "relation": relation, "seed": seed, "key": key,
                              **mean.to_dict(), "params": np.nan})
     return pd.DataFrame(rows), notes
+
+
+def _runs(name: str, prepared, indices: np.ndarray, rng: np.random.Generator, draws: int, sf_denominator: str,
+          rate) -> list:
+    """The reference's test metrics on the split, once (``draws`` times for random)."""
+    labels = prepared.samples.label
+    return [setting_metrics(prepared, indices, _at(rate, name, reference_scores(name, labels, rng), labels, rng),
+                            sf_denominator=sf_denominator)
+            for _ in range(draws if name == "random" else 1)]
+
+
+def _all_yes_note(name: str, result, relation: str, dataset: str, seed: int, sf_denominator: str) -> list[str]:
+    """Where even the all-yes row's SF is undefined, why: the split holds no target to rest it on."""
+    if name != "all-yes" or result.sf[relation].get("value") is not None:   # every pair recommended
+        return []
+    where = "" if relation == "all" else f" ({relation} pairs)"
+    missing = [g for g in result.sf[relation]["reasons"] if g != "overall"]
+    lacking = (f"holds no target stereotyped to {' or '.join(missing)}" if sf_denominator == "all"
+               else f"holds no pair of a {' or '.join(missing)} user whose target is stereotyped to that group")
+    return [f"{dataset} seed {seed}{where}: SF is undefined for every method: the test split {lacking}, so even "
+            "recommending every pair leaves Eq. 4's denominator at 0"]
 
 
 def _at(rate, name: str, scores: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:

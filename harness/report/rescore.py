@@ -1,19 +1,23 @@
 """The rescoring of a test split from a record's per-example scores, shared by the report's
 readings (a rate's S: ``decision``; another threshold: ``remeasure``; the reference rows:
 ``reference``): a split rebuilt from the scores, its test metrics recomputed by
-``harness.metrics.setting_metrics`` (the code that scored the trial), and the top share of a
-split's scores (Eq. 4's S at a rate)."""
+``harness.metrics.setting_metrics`` (the code that scored the trial), the top share of a
+split's scores (Eq. 4's S at a rate), and the SF columns under Eq. 4's other denominator."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from harness import metrics
 from harness.metrics import rate_cut, setting_metrics
 from harness.records import TrialRecord
-from harness.report.collect import ReportError
+from harness.report.collect import LABELS, ReportError, Trials
 
 LIKED = "liked"      # a decision rate: each seed's share of liked test pairs
 
@@ -60,3 +64,35 @@ def at_share(scores: np.ndarray, fraction: float) -> np.ndarray:
     """``scores`` shifted so that the top ``round(fraction * n)`` of them (less a tie at the cut) exceed 0."""
     scores = np.asarray(scores, dtype=float)
     return scores - cut(scores, int(round(fraction * len(scores))))
+
+
+def with_sf_reading(trials: Trials, relations, reading: str) -> Trials:
+    """``trials`` with the SF columns recomputed from the per-example scores under Eq. 4's
+    other denominator (``reading="group_users"``: G's users' recommended pairs only), and
+    their undefined-value notes with them; ``"all"`` (as the records hold it) returns ``trials``."""
+    if reading == "all":
+        return trials
+    values, reasons = trials.values.copy(), dict[str, Any]()
+    for key, record in trials.records.items():
+        frame = trials.scores(key)
+        groups = tuple(c.removeprefix("target_in_") for c in frame.columns
+                       if c.startswith("target_in_") and c != "target_in_own_group")
+        for setting, part in frame.groupby("setting"):
+            results = metrics.stereotype_fairness_by_relation(
+                part["score"].to_numpy() > 0, pd.Categorical(part["user_group"], categories=groups).codes,
+                part["h"].to_numpy(dtype=float), part[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
+                groups, reading)
+            for relation in relations:
+                row = (values.key == key) & (values.relation == relation)
+                value = results[relation].value
+                values.loc[row, f"sf_{setting}"] = np.nan if np.isnan(value) else 100.0 * value
+                if np.isnan(value):
+                    reasons.setdefault((record.job.arm, relation, f"sf_{setting}"), []).append(
+                        results[relation].reasons.get("overall", ""))
+    seeds = Counter(r.job.arm for r in trials.records.values())
+    undefined = [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
+                  f"undefined on {len(why)} of {seeds[arm]} seed(s): {sorted(set(why))[0]}")
+                 for (arm, relation, column), why in sorted(reasons.items(), key=lambda kv: (
+                     kv[0][0], kv[0][1], list(LABELS).index(kv[0][2])))]
+    undefined += [u for u in trials.undefined if not u[1].split(": ", 1)[1].startswith("SF ")]
+    return dataclasses.replace(trials, values=values, undefined=undefined, _scores=trials._scores)

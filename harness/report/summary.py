@@ -10,7 +10,7 @@ import pandas as pd
 
 from harness.report import paper
 from harness.report.collect import COLUMNS, HIGHER_IS_BETTER, Trials
-from harness.report.compare import TestConfig
+from harness.report.comparison import TestConfig
 from harness.report.reference import REFERENCES
 
 SF_RANKS = ("abs", "signed")
@@ -108,7 +108,7 @@ def _marks(comparisons: pd.DataFrame, dataset: str, relation: str, column: str, 
     tested = c[(c.dataset == dataset) & (c.relation == relation) & (c.metric == column) & (c.family != "")
                & (c.alternative == "two-sided") & ((c.method_a == reference) | (c.method_b == reference))]
     other = np.where(tested.method_a == reference, tested.method_b, tested.method_a)
-    return dict(zip(other, tested.significant)), dict(zip(other, tested.p_adjusted))
+    return dict(zip(other, tested.significant, strict=True)), dict(zip(other, tested.p_adjusted, strict=True))
 
 
 def _paper_rows(summary: pd.DataFrame, table: paper.PaperTable, columns) -> pd.DataFrame:

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from harness.report import decisions
+from harness.report import decisions, write
 from harness.report.collect import HIGHER_IS_BETTER, LABELS
-from harness.report.compare import TestConfig
+from harness.report.comparison import TestConfig
 from harness.report.support import FLAG
 
 MARK = "†"
@@ -29,7 +29,7 @@ SUPPORT_CAPTION = ("per row, the fewest recommended targets stereotyped to a gro
 class Report:
     experiment: str
     summary: pd.DataFrame        # dataset, relation, method, source, n, <col>_mean, <col>_std, <col>_rank, ...
-    comparisons: pd.DataFrame    # harness.report.compare.FIELDS
+    comparisons: pd.DataFrame    # harness.report.comparison.FIELDS
     tests: TestConfig
     columns: tuple[str, ...]
     caption: str
@@ -53,21 +53,8 @@ class Report:
         return c[c.claim != ""].reset_index(drop=True) if len(c) and "claim" in c else c.iloc[0:0]
 
     def claims_markdown(self) -> str:
-        """claims.md: one line per claim (and data set): effect, t-interval, p after Holm, MDE, the
-        paper's effect and the seeds it needs, P(A better) over seeds, agreement, verdict."""
-        rows = []
-        for r in self.claims().itertuples():
-            rows.append([r.claim, r.dataset, f"{r.method_a} − {r.method_b}" if r.method_a != r.method_b else
-                         f"{r.method_a} inside − outside", LABELS[r.metric] + (r" (\|SF\|)" if r.sf_effect == "abs"
-                                                                              else ""),
-                         str(r.seeds), _num(r.effect, "+.2f") + f" [{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]",
-                         _num(r.p_adjusted, ".3g"), _num(r.mde, ".2f"), _num(r.paper_gap, "+.1f"),
-                         _num(r.seeds_for_paper_gap, ".0f"), f"{_num(r.poi, '.2f')} [{_num(r.poi_low, '.2f')}, "
-                         f"{_num(r.poi_high, '.2f')}]", _num(r.agreement, ".3f"), f"**{r.verdict}**: {r.why}"])
-        heads = ["Claim", "Dataset", "A − B", "Column", "Seeds", "Effect [t-interval]", "p (Holm)", "MDE",
-                 "Paper's effect", "Seeds for it", "P(A better) [CP]", "Same decisions", "Verdict"]
-        return (f"### {self._title()}: claims\n\n" + tabulate(rows, headers=heads, tablefmt="pipe",
-                                                              disable_numparse=True) + "\n")
+        """claims.md (``harness.report.write.claims_markdown``)."""
+        return write.claims_markdown(self)
 
     def _cells(self, markup) -> list[list[str]]:
         rows = []
@@ -192,61 +179,8 @@ class Report:
         return renderers[fmt]()
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write every format, the comparisons and the figures under ``folder``, and remove the
-        trade-off files and figures an earlier report left there that this one does not write;
-        returns the paths written."""
-        from harness.report.figures import save_figure
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, text in (("table.md", self.to_markdown()), ("table.tex", self.to_latex()),
-                           ("table.html", self.to_html()), ("index.html", self.to_page()),
-                           ("table.csv", self.to_csv()),
-                           ("table.json", self.to_json()),
-                           ("comparisons.csv", self.comparisons.to_csv(index=False, float_format="%.6g",
-                                                                       lineterminator="\n")),
-                           ("comparisons.json", self.comparisons.to_json(orient="records", indent=2,
-                                                                         double_precision=10) + "\n")):
-            (folder / name).write_text(text)
-            written.append(folder / name)
-        claims = self.claims()
-        if len(claims):
-            for name, text in (("claims.md", self.claims_markdown()),
-                               ("claims.csv", claims.to_csv(index=False, float_format="%.6g", lineterminator="\n"))):
-                (folder / name).write_text(text)
-                written.append(folder / name)
-        if self.routing is not None and len(self.routing):
-            from harness.report.routing import to_markdown as routing_markdown
-
-            table = self.routing.assign(usage=[json.dumps(u) for u in self.routing.usage])
-            for name, text in (("routing.md", routing_markdown(self.routing, self.groups)),
-                               ("routing.csv", table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))):
-                (folder / name).write_text(text)
-                written.append(folder / name)
-        if self.tradeoff is not None:
-            from harness.report.pareto import to_markdown
-
-            for name, text in (("pareto.md", to_markdown(self.tradeoff) + "\n"),
-                               ("pareto.csv", self.tradeoff.to_csv(index=False, float_format="%.6g",
-                                                                   lineterminator="\n"))):
-                (folder / name).write_text(text)
-                written.append(folder / name)
-        for name, figure in sorted(self.figures.items()):
-            written += save_figure(figure, folder / "figures" / name)
-        # what an earlier report wrote here and this one does not (a trade-off, a figure) would
-        # be read beside this one's files as if it were current
-        figures = folder / "figures"
-        for stale in (folder / "pareto.md", folder / "pareto.csv", folder / "claims.md", folder / "claims.csv",
-                      folder / "routing.md", folder / "routing.csv",
-                      *(sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg")) if figures.is_dir() else ())):
-            if stale.exists() and stale not in written:
-                stale.unlink()
-        return written
-
-
-def _num(value, spec: str) -> str:
-    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else format(value, spec)
+        """Every file of the report under ``folder`` (``harness.report.write.save``); the paths written."""
+        return write.save(self, folder)
 
 
 def _latex_escape(text: str) -> str:

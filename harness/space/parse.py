@@ -5,18 +5,34 @@ built at every corner of its search space before any trial starts."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 
 from harness.config.backbones import BACKBONES
+from harness.config.datasets import DATASETS
 from harness.config.heads import HEADS, get_head, validate_config
 from harness.config.objectives import OBJECTIVES, check_head, objective_options
 from harness.config.sweep import ASHA, Resources, Selection
-from harness.config.datasets import DATASETS
 from harness.space.files import SpaceError, _Origins, chain, merge
-from harness.space.spec import (_ARM_KEYS, _HUB_ID, _IDENTITY, _MAPPINGS, _SAFE, _SMOKE_KEYS, _SPEC_DEFAULTS, _TOP,
-                                DATA_FIELDS, DISTRIBUTIONS, SCHEDULERS, TRAIN_FIELDS, Distribution, Method, SweepSpec,
-                                _hints)
+from harness.space.schema import (
+    _ARM_KEYS,
+    _HUB_ID,
+    _IDENTITY,
+    _MAPPINGS,
+    _SAFE,
+    _SMOKE_KEYS,
+    _SPEC_DEFAULTS,
+    _TOP,
+    DATA_FIELDS,
+    DISTRIBUTIONS,
+    SCHEDULERS,
+    TRAIN_FIELDS,
+    Distribution,
+    Method,
+    _hints,
+)
+from harness.space.spec import SweepSpec
 
 
 def load_spec(path, smoke: bool = False) -> SweepSpec:
@@ -48,13 +64,7 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
     methods = _methods(origins, merged.get("methods"))
     resources = origins.fields(("resources",), top["resources"], _hints(Resources))
     selection = _selection(origins, top["metric"], top["mode"], top["select"])
-    if selection.several and top["scheduler"]:
-        origins.fail(("scheduler",), "ASHA stops trials on one metric; a search on several metrics runs every "
-                                     "trial to its end: set scheduler: null")
-    if top["scheduler"] and selection.metrics[0] != "valid_auc":
-        origins.fail(("scheduler",), f"ASHA compares trials on {selection.metrics[0]} after every epoch, where an "
-                                     "SF can be undefined, and it does not check SF's support (min_support): "
-                                     "search SF with scheduler: null, or select on valid_auc")
+    _check_scheduler(origins, top["scheduler"], selection)
     spec = SweepSpec(
         name=name, description=top["description"], paper=top["paper"],
         datasets=_names(origins, ("datasets",), merged.get("datasets"), sorted(DATASETS), "data set"),
@@ -71,6 +81,17 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
         source=source, smoke=smoke, files=tuple(origins.files), _origins=origins)
     spec._validate()
     return spec
+
+
+def _check_scheduler(origins, scheduler, selection: Selection) -> None:
+    """ASHA compares trials on the first selection metric, on one metric only."""
+    if selection.several and scheduler:
+        origins.fail(("scheduler",), "ASHA stops trials on one metric; a search on several metrics runs every "
+                                     "trial to its end: set scheduler: null")
+    if scheduler and selection.metrics[0] != "valid_auc":
+        origins.fail(("scheduler",), f"ASHA compares trials on {selection.metrics[0]} after every epoch, where an "
+                                     "SF can be undefined, and it does not check SF's support (min_support): "
+                                     "search SF with scheduler: null, or select on valid_auc")
 
 
 def _names(origins, path, raw, valid, what) -> tuple[str, ...]:
@@ -181,10 +202,19 @@ def _method(origins, path, raw) -> Method:
             origins.fail(path + ("objectives",), "empty; write null for the head's paper objectives")
         objectives = {n: _objective(origins, path + ("objectives", n), n, o) for n, o in objectives.items()}
         for n, o in objectives.items():    # div on a head without experts: refused here, not in the trial
-            origins.build(lambda **kw: check_head(n, objective_options(n, **kw), head),  # noqa: B023
-                          o, lambda k: path + ("objectives", n, k), path + ("objectives", n))
+            at = path + ("objectives", n)
+            origins.build(functools.partial(_fits_head, n, head), o, functools.partial(_under, at), at)
     return Method(name, head, options, objectives, origins.fields(path + ("data",), raw.get("data") or {}, DATA_FIELDS),
                   origins.fields(path + ("train",), raw.get("train") or {}, TRAIN_FIELDS))
+
+
+def _fits_head(name: str, head: str, **options) -> None:
+    """Objective ``name`` with ``options`` on ``head``: its options valid, and what it requires the head provides."""
+    check_head(name, objective_options(name, **options), head)
+
+
+def _under(path: tuple, key: str) -> tuple:
+    return path + (key,)
 
 
 def _objective(origins, path, name, raw) -> dict:

@@ -1,6 +1,7 @@
 """The ``SweepSpec`` model: arms (data sets x methods), their searched parameters, and the
-``RunConfig`` of every trial, built and checked through the configs (``harness.config``).
-The schema of a search-space file lives here; ``harness.space.parse`` reads one into a spec.
+``RunConfig`` of every trial, built and checked through the configs (``harness.config``), with
+its config id. The schema of a search-space file is ``harness.space.schema``;
+``harness.space.parse`` reads a file into a spec.
 """
 
 from __future__ import annotations
@@ -9,75 +10,30 @@ import dataclasses
 import functools
 import hashlib
 import json
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
-from typing import Literal, get_type_hints
+from typing import Any
 
 from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.datasets import DATASETS
 from harness.config.heads import get_head, validate_config
 from harness.config.objectives import OBJECTIVES, objective_options
 from harness.config.run import RunConfig
 from harness.config.sweep import ASHA, Resources, Selection
 from harness.config.train import TrainConfig
-from harness.config.datasets import DATASETS
-from harness.prompts import SETTINGS
 from harness.space.files import SpaceError, _Origins
+from harness.space.schema import (
+    _SAMPLE_FIELDS,
+    DATA_FIELDS,
+    SEARCH_SECTIONS,
+    TRAIN_FIELDS,
+    Arm,
+    Distribution,
+    Method,
+    _hints,
+)
 
-MODES = ("max", "min")
-SCHEDULERS = ("asha",)
-DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
-SEARCH_SECTIONS = ("data.<field>", "train.<field>", "head_options.<field>", "objectives.<name>.<option>")
-_IDENTITY = ("name", "description", "paper")   # describe one file; never inherited
-_MAPPINGS = ("data", "train", "search", "smoke", "resources")  # null here means {}
-_ARM_KEYS = ("name", "head", "head_options", "objectives", "data", "train")
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")   # names that become folder names
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One searched parameter: kind in DISTRIBUTIONS; args (low, high) or the choices.
-    ``int`` bounds are inclusive at both ends (Optuna's suggest_int, not tune.randint)."""
-
-    kind: str
-    args: tuple
-
-    def corners(self) -> tuple:
-        """Values that bound what a search can draw (checked at load time)."""
-        return tuple(map(float, self.args)) if self.kind in ("uniform", "loguniform") else self.args
-
-    def to_dict(self) -> dict:
-        return {self.kind: list(self.args)}
-
-
-@dataclass(frozen=True)
-class Method:
-    """One arm of the comparison: a head, its options and objectives, and its own overrides."""
-
-    name: str
-    head: str
-    head_options: dict = field(default_factory=dict)
-    objectives: dict | None = None   # None: the head's paper objectives
-    data: dict = field(default_factory=dict)
-    train: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Arm:
-    dataset: str
-    name: str                                               # the method's name
-    method: Method = field(compare=False, repr=False)
-
-    @property
-    def key(self) -> str:
-        return f"{self.dataset}/{self.name}"
-
-    @property
-    def slug(self) -> str:
-        """``key`` as one folder name."""
-        return f"{self.dataset}__{self.name}"
 
 def config_id_of(arm_key: str, config: RunConfig) -> str:
     """A short stable hash of an arm and its resolved config, seeds and data_dir left out (so every
@@ -87,26 +43,6 @@ def config_id_of(arm_key: str, config: RunConfig) -> str:
     payload = json.dumps({"arm": arm_key, "config": values}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
-
-def _hints(cls, drop=()) -> dict:
-    return {k: v for k, v in get_type_hints(cls).items() if k not in drop}
-
-
-_SAMPLE_FIELDS = _hints(SampleConfig, drop=("seed",))
-DATA_FIELDS = {**_SAMPLE_FIELDS, "z": float, "threshold_scope": get_type_hints(StereotypeConfig)["scope"],
-               "max_tokens": int}
-TRAIN_FIELDS = {**_hints(TrainConfig, drop=("head", "head_options", "objectives", "seed")),
-                "train_setting": Literal[SETTINGS]}
-_TOP = {"name": str, "description": str, "paper": str, "datasets": list, "data_dir": str | None, "backbone": str,
-        "data": dict, "train": dict, "methods": list, "search": dict, "seeds": list, "metric": str | list,
-        "mode": str | list, "select": dict | None, "budget": int, "resources": dict, "concurrency": int | None, "max_failures": int,
-        "scheduler": dict | None, "searcher_seed": int, "smoke": dict}
-_SMOKE_KEYS = sorted(set(_TOP) - {*_IDENTITY, "smoke"})
-# what a key is when no file sets it; the folder's defaults.yaml overrides these
-_SPEC_DEFAULTS = {"description": "", "paper": "", "data_dir": None, "backbone": RunConfig.backbone, "data": {},
-                  "train": {}, "search": {}, "seeds": [0], "metric": "valid_auc", "mode": "max", "select": None, "budget": 1,
-                  "resources": {}, "concurrency": None, "max_failures": 0, "scheduler": None, "searcher_seed": 0,
-                  "smoke": {}}
 
 @dataclass(frozen=True)
 class SweepSpec:
@@ -247,7 +183,7 @@ class SweepSpec:
             self._check_path(path)
         for arm in self.arms():
             space = self.search_space(arm)
-            trials = [{}] + [{p: c} for p, d in space.items() for c in d.corners()]
+            trials: list[dict[str, Any]] = [{}] + [{p: c} for p, d in space.items() for c in d.corners()]
             trials += [{p: d.corners()[0] for p, d in space.items()}, {p: d.corners()[-1] for p, d in space.items()}]
             for params in trials:
                 config = self._config(arm.dataset, arm.method, params, self.seeds[0])

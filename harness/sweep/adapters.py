@@ -52,11 +52,13 @@ def grid(values: list):
     return tune.grid_search(values)
 
 
-def tuner(trainable, resources: dict, param_space: dict, num_samples: int, *, name: str, storage: str,
-          concurrency: int, metric: str, mode: str, verbose: int, max_failures: int, callbacks: list,
-          search_alg=None, scheduler=None):
-    """One phase's ``Tuner`` over ``trainable`` (a function of Tune's config) asking ``resources``."""
+def tuner(trainable, resources: dict, param_space: dict, num_samples: int, spec, *, name: str, storage: str,
+          concurrency: int, verbose: int, callbacks: list, search_alg=None, scheduler=None):
+    """One phase's ``Tuner`` over ``trainable`` (a function of Tune's config) asking ``resources``, on
+    ``spec``'s metric and failure budget."""
     from ray import tune
+
+    metric, mode, max_failures = spec.metric, spec.mode, spec.max_failures
 
     return tune.Tuner(
         tune.with_resources(trainable, resources), param_space=param_space,
@@ -76,13 +78,43 @@ def tuner(trainable, resources: dict, param_space: dict, num_samples: int, *, na
     )
 
 
-def asha(metric: str, mode: str, epochs: int, grace_period: int, reduction_factor: float):
-    """Tune's ASHA scheduler. One report per epoch, then one when the record is written: max_t past
-    the last epoch, so ASHA only ever stops a trial early, never at its last report."""
+def asha(spec, epochs: int):
+    """Tune's ASHA scheduler as ``spec`` configures it (``spec.scheduler``, on its metric). One report
+    per epoch, then one when the record is written: max_t past the last epoch, so ASHA only ever
+    stops a trial early, never at its last report."""
     from ray.tune.schedulers import ASHAScheduler
 
-    return ASHAScheduler(metric=metric, mode=mode, max_t=epochs + 1, grace_period=grace_period,
-                         reduction_factor=reduction_factor)
+    return ASHAScheduler(metric=spec.metric, mode=spec.mode, max_t=epochs + 1,
+                         grace_period=spec.scheduler.grace_period, reduction_factor=spec.scheduler.reduction_factor)
+
+
+def searcher(spec, finished: list, quiet: bool = True):
+    """Optuna through Tune (``optuna_search``), on the selection's metric(s), warm-started with the
+    ``finished`` search records as the live study saw them: complete with their values where every
+    selection metric is defined (an ASHA-stopped trial with its last one), failed where a trial
+    failed or a metric is undefined. Returns (the searcher, how many went in complete, failed).
+
+    The sampler's seed is ``searcher_seed`` plus the number of finished trials: TPE draws its
+    first configurations at random from its seed alone, so a resumed search seeded as the
+    first run would suggest the configurations that run already tried (their records would be
+    reused, and the budget never reached)."""
+    if quiet:     # "A new study created in memory": the status line says what runs
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    selection = spec.selection
+    rows = [selection.values(r.metrics) if r.ok or r.status == "stopped" else [None] for r in finished]
+    known = [(r.job.params, row) for r, row in zip(finished, rows, strict=True) if None not in row]
+    failed = [r.job.params for r, row in zip(finished, rows, strict=True) if None in row]
+    several = selection.several
+    search = optuna_search()(
+        metric=list(selection.metrics) if several else spec.metric,
+        mode=list(selection.modes) if several else spec.mode,
+        seed=spec.searcher_seed + len(finished),
+        points_to_evaluate=[p for p, _ in known] or None,
+        evaluated_rewards=[row if several else row[0] for _, row in known] or None,
+        selection=selection, failed_points=failed)
+    return search, len(known), len(failed)
 
 
 def fit(tuner):

@@ -36,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
                                                              "the set-up in minutes; records are stamped smoke")
     parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
                                                             "objectives")
+    _dry_run_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
+                             "per-result detail); by default one status line for the whole sweep, and the "
+                             "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)")
+    return parser
+
+
+
+def _dry_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """--dry-run and what goes with it (--json, --pilot, --benchmarks)."""
     parser.add_argument("--dry-run", action="store_true",
                         help="start nothing: print each arm's phases (search on the first seed, replication on "
                              "every seed), their trials, how many the storage already holds and the projected "
@@ -50,12 +61,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--benchmarks", type=Path, default=Path("results/benchmarks"), metavar="DIR",
                         help="with --dry-run: where benchmarks/train_step.py's GPU rates are (default: "
                              "results/benchmarks)")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
-                             "per-result detail); by default one status line for the whole sweep, and the "
-                             "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)")
-    return parser
-
 
 def _list(folder: Path) -> None:
     from harness.config import registered
@@ -89,6 +94,11 @@ def main(argv=None) -> int:
     if args.smoke:
         print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
               "smoke and are not results.", file=sys.stderr)
+    return _sweep(args, argv, spec, results)
+
+
+def _sweep(args, argv, spec, results: str) -> int:
+    """Start (or join) Ray, run the sweep and print its summary; 130 when it stopped before its end."""
     _ray_environment(args)
     import ray
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import collections
 
-from harness.console import Console, SweepStatus
+from harness.console import Console
 from harness.executors import executor_for
 from harness.records import Store, TrialRecord, safe
 from harness.space import SweepSpec
 from harness.sweep import adapters
-from harness.sweep.progress import Progress
-from harness.sweep.trial import _work, resolve, shown, trial
+from harness.sweep.progress import Progress, phase_status, summary
+from harness.sweep.trial import resolve, shown, trial
 
 
 class SweepInterrupted(Exception):
@@ -46,25 +46,16 @@ class Sweep:
         trainable = ray.tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor,
                                              command=self.command, space=[shown(path) for path in self.spec.files])
         keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
-        configs = {key: self.spec.run_config(self.arms[key], {}, self.spec.seeds[0]) for key in keys}
-        trains = {key: config.train for key, config in configs.items()}
-        # an arm with no objective trains nothing (the frozen LLM): it is only scored
-        arm_epochs = {key: (t.epochs if t.resolved_objectives() else 0) for key, t in trains.items()}
-        epochs = max(t.epochs for t in trains.values())
-        scheduler = None
-        if self.spec.scheduler and search_alg is not None:
-            epochs = configs[arm.key].train.epochs
-            scheduler = adapters.asha(self.spec.metric, self.spec.mode, epochs, self.spec.scheduler.grace_period,
-                                  self.spec.scheduler.reduction_factor)
+        asha = self.spec.scheduler is not None and search_alg is not None
+        status = phase_status(self.spec, self.arms, keys, name, total, self.concurrency, plan,
+                              arm.key if asha else None)
+        scheduler = adapters.asha(self.spec, status.epochs) if asha else None
         # kept for _finish: which trials Tune ended (done, failed, or stopped by ASHA)
-        self.progress = Progress(SweepStatus(name, total, epochs, self.concurrency, arm_epochs=arm_epochs,
-                                             plan=dict(plan or {}),
-                                             costs={key: _work(config) for key, config in configs.items()}),
-                                 self.console, self.results)
-        return adapters.tuner(trainable, self.executor.trial_resources(), param_space, num_samples, name=name,
-                          storage=self.train_storage, concurrency=self.concurrency, metric=self.spec.metric,
-                          mode=self.spec.mode, verbose=self.verbose, max_failures=self.spec.max_failures,
-                          callbacks=[self.progress], search_alg=search_alg, scheduler=scheduler)
+        self.progress = Progress(status, self.console, self.results)
+        return adapters.tuner(trainable, self.executor.trial_resources(), param_space, num_samples, self.spec,
+                              name=name, storage=self.train_storage, concurrency=self.concurrency,
+                              verbose=self.verbose, callbacks=[self.progress], search_alg=search_alg,
+                              scheduler=scheduler)
 
     def _finish(self, phase: str, total: int) -> None:
         """After a phase's ``Tuner.fit()``: record the trials the scheduler (ASHA) stopped, then
@@ -118,34 +109,12 @@ class Sweep:
         return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
 
     def _searcher(self, arm, finished: list[TrialRecord]):
-        """Optuna through Tune, on the selection's metric(s), warm-started with the finished
-        search trials as the live study saw them: complete with their values where every
-        selection metric is defined (an ASHA-stopped trial with its last one), failed where a
-        trial failed or a metric is undefined.
-
-        The sampler's seed is ``searcher_seed`` plus the number of finished trials: TPE draws its
-        first configurations at random from its seed alone, so a resumed search seeded as the
-        first run would suggest the configurations that run already tried (their records would be
-        reused, and the budget never reached)."""
-        if not self.verbose:     # "A new study created in memory": the status line says what runs
-            import optuna
-
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-        selection = self.spec.selection
-        rows = [selection.values(r.metrics) if r.ok or r.status == "stopped" else [None] for r in finished]
-        known = [(r.job.params, row) for r, row in zip(finished, rows) if None not in row]
-        failed = [r.job.params for r, row in zip(finished, rows) if None in row]
+        """Optuna through Tune, warm-started with the arm's finished search trials (``adapters.searcher``)."""
+        searcher, known, failed = adapters.searcher(self.spec, finished, quiet=not self.verbose)
         if known or failed:
-            self.log(f"[{arm.key}] Optuna warm-started with {len(known) + len(failed)} finished search trial(s)"
-                     + (f" ({len(failed)} failed or without a defined selection metric)" if failed else ""))
-        several = selection.several
-        return adapters.optuna_search()(
-            metric=list(selection.metrics) if several else self.spec.metric,
-            mode=list(selection.modes) if several else self.spec.mode,
-            seed=self.spec.searcher_seed + len(finished),
-            points_to_evaluate=[p for p, _ in known] or None,
-            evaluated_rewards=[row if several else row[0] for _, row in known] or None,
-            selection=selection, failed_points=failed)
+            self.log(f"[{arm.key}] Optuna warm-started with {known + failed} finished search trial(s)"
+                     + (f" ({failed} failed or without a defined selection metric)" if failed else ""))
+        return searcher
 
     def _selected(self, arm, ok: list[TrialRecord]) -> list[dict] | None:
         selection = self.spec.selection
@@ -229,20 +198,5 @@ class Sweep:
             self.console.close()              # end the live line, so what follows starts on its own
 
     def summary(self, minutes: float) -> list[str]:
-        """The closing block: what the records now hold, where they are, how to report them."""
-        records = [r for r in self.store.records() if r.job.arm in self.arms]
-        counts = {s: sum(r.status == s for r in records) for s in ("ok", "failed", "stopped")}
-        replicated = [r for r in records if r.job.phase == "replicate"]
-        how = "stopped before the end" if self.interrupted else "finished"
-        lines = [f"sweep {self.spec.name} {how} after {minutes:.1f} min"]
-        if self.interrupted:
-            lines.append(f"  {self.interrupted}; run the same command again to resume (finished trials are kept)")
-        lines += [f"  trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped "
-                  f"({len(replicated)} replication, {len(records) - len(replicated)} search records)",
-                  f"  records: {self.results}/trials"]
-        if counts["failed"]:
-            lines.append("  failed trials keep their error in their record; fix the cause and run the same "
-                         "command again: finished trials are kept")
-        lines.append(f"  report: python -m harness.report {self.results}"
-                     + (" --allow-smoke" if self.spec.smoke else "") + f"   (writes {self.results}/report/index.html)")
-        return lines
+        """The closing block (``harness.sweep.progress.summary``)."""
+        return summary(self.spec, self.store, self.arms, self.results, self.interrupted, minutes)

@@ -1,9 +1,44 @@
-"""The sweep's status feed: one phase's ``SweepStatus`` (``harness.console``) fed from Tune's
-callbacks and shown on the console, and which trials Tune ended without a record (ASHA's)."""
+"""What the sweep shows: one phase's ``SweepStatus`` (``harness.console``), fed from Tune's
+callbacks and shown on the console (and which trials Tune ended without a record, ASHA's), and
+the closing summary."""
 
 from __future__ import annotations
 
 from harness.console import Console, SweepStatus
+from harness.sweep.trial import _work
+
+
+def phase_status(spec, arms: dict, keys: list[str], name: str, total: int, concurrency: int, plan=None,
+                 asha_arm: str | None = None) -> SweepStatus:
+    """The status of a phase of ``total`` trials of the arms ``keys`` (``plan``: how many of each):
+    each arm's epochs (0 for an arm with no objective, the frozen LLM, which is only scored) and
+    work; a trial's epochs are the longest arm's, or under ASHA the searched arm's."""
+    configs = {key: spec.run_config(arms[key], {}, spec.seeds[0]) for key in keys}
+    trains = {key: config.train for key, config in configs.items()}
+    arm_epochs = {key: (t.epochs if t.resolved_objectives() else 0) for key, t in trains.items()}
+    epochs = trains[asha_arm].epochs if asha_arm is not None else max(t.epochs for t in trains.values())
+    return SweepStatus(name, total, epochs, concurrency, arm_epochs=arm_epochs, plan=dict(plan or {}),
+                       costs={key: _work(config) for key, config in configs.items()})
+
+
+def summary(spec, store, arms: dict, results: str, interrupted: str | None, minutes: float) -> list[str]:
+    """The closing block: what the records now hold, where they are, how to report them."""
+    records = [r for r in store.records() if r.job.arm in arms]
+    counts = {s: sum(r.status == s for r in records) for s in ("ok", "failed", "stopped")}
+    replicated = [r for r in records if r.job.phase == "replicate"]
+    how = "stopped before the end" if interrupted else "finished"
+    lines = [f"sweep {spec.name} {how} after {minutes:.1f} min"]
+    if interrupted:
+        lines.append(f"  {interrupted}; run the same command again to resume (finished trials are kept)")
+    lines += [f"  trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped "
+              f"({len(replicated)} replication, {len(records) - len(replicated)} search records)",
+              f"  records: {results}/trials"]
+    if counts["failed"]:
+        lines.append("  failed trials keep their error in their record; fix the cause and run the same "
+                     "command again: finished trials are kept")
+    lines.append(f"  report: python -m harness.report {results}"
+                 + (" --allow-smoke" if spec.smoke else "") + f"   (writes {results}/report/index.html)")
+    return lines
 
 
 def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802  a factory: needs Ray imported

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.data import bookcrossing as bx
+from harness.data.bookcrossing_fetch import fetch as bx_fetch
+from harness.data.bookcrossing_files import ORIGINAL
 from harness.data.schema import DataError
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "bookcrossing"
@@ -183,7 +185,7 @@ def test_original_layout_values(original_dir):
     assert inter[["user_id", "item_id", "rating"]].values.tolist() == [
         ["1", "0000000001", 5.0], ["2", "0000000002", 8.0], ["3", "0000000004", 9.0]]
     assert inter["timestamp"].isna().all() and inter["timestamp"].dtype == "float64"
-    titles = dict(zip(table.items["item_id"], table.items["title"]))
+    titles = dict(zip(table.items["item_id"], table.items["title"], strict=True))
     assert titles == {"0000000001": "Crème Brûlée & Other Desserts", "0000000002": 'The "Real" Story',
                       "0000000004": "Plain Title"}
     users = table.users.set_index("user_id")
@@ -202,7 +204,7 @@ def test_original_layout_keep_implicit(original_dir):
 
 
 def test_original_users_countries(original_dir):
-    users, _ = bx.parse_users(original_dir / "BX-Users.csv.gz", bx.ORIGINAL)
+    users, _ = bx.parse_users(original_dir / "BX-Users.csv.gz", ORIGINAL)
     assert users["country"].tolist()[:2] == ["usa", "switzerland"]
 
 
@@ -211,7 +213,7 @@ def test_original_users_countries(original_dir):
 def test_fetch_then_load_from_cache_root(original_dir, tmp_path):
     cache = tmp_path / "cache"
     logged = []
-    target = bx.fetch(cache, original_dir, log=logged.append)
+    target = bx_fetch(cache, original_dir, log=logged.append)
     assert target == cache / "bookcrossing"
     manifest = json.loads((target / "MANIFEST.json").read_text())
     assert manifest["layout"] == "bx-csv-dump" and manifest["origin"] == str(original_dir.resolve())
@@ -228,7 +230,7 @@ def test_refetch_replaces_stale_copies(original_dir, tmp_path):
     target.mkdir(parents=True)
     _write(target / "BX-Users.csv", USERS[:2])  # a plain copy would shadow the new .gz
     _write(target / "BX-Ratings.csv", RATINGS[:1])  # the other layout's ratings: ambiguous
-    bx.fetch(tmp_path / "cache", original_dir, log=lambda _: None)
+    bx_fetch(tmp_path / "cache", original_dir, log=lambda _: None)
     assert not (target / "BX-Users.csv").exists() and not (target / "BX-Ratings.csv").exists()
     assert len(bx.load(target).users) == 8
 
@@ -255,7 +257,7 @@ def test_users_only_folder_is_incomplete(tmp_path):
     with pytest.raises(DataError, match=re.escape(expected)):
         bx.load(tmp_path)
     with pytest.raises(DataError):
-        bx.fetch(tmp_path / "cache", tmp_path, log=lambda _: None)
+        bx_fetch(tmp_path / "cache", tmp_path, log=lambda _: None)
     assert not (tmp_path / "cache").exists()
 
 

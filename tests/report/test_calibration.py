@@ -7,7 +7,7 @@ is the mean over its users, so seed s's effect is d_s = b_s + mean_u(noise) and
 Var(d_s) = SIGMA_B^2 + SIGMA_W^2 / U. At delta = 0 a valid test rejects at alpha = 0.05 in a
 share of draws inside the binomial interval of 0.05, whichever variance dominates; at delta = the
 MDE its power is 0.8. These tests fail if the test is anti-conservative or its power formula is
-off. The two-level bootstrap that the harness used before (``harness.stats.two_level_test``) is
+off. The two-level bootstrap that the harness used before (``harness.two_level.two_level_test``) is
 run on the same draws and its false-positive rate printed: where the seeds' spread dominates, as
 in the first study (per-seed AUC effects spread by several points while a seed's whole test
 split pins its own to about half a point), it rejects 2 to 5 times too often.
@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness import seed_stats, stats
+from harness import seed_stats
+from harness.two_level import two_level_test
 
 USERS, ALPHA, DRAWS = 50, 0.05, 4000
 SEEDS_DOMINATE = (3.0, 3.5)        # (SIGMA_B, SIGMA_W): a seed's effect varies by 3 between seeds, 0.5 within
@@ -60,11 +61,11 @@ def test_at_no_effect_the_seed_level_test_rejects_at_its_level(seeds, sigmas):
     rate = float(np.mean(p < ALPHA))
     low, high = _binomial_interval(DRAWS)
     # the two-level bootstrap on the first 200 of the same draws, 400 resamples each
-    two_level = np.mean([stats.two_level_test([_mean_metric(a[i, s], b[i, s]) for s in range(seeds)],
+    two_level = np.mean([two_level_test([_mean_metric(a[i, s], b[i, s]) for s in range(seeds)],
                                               [USERS] * seeds, n_resamples=400, seed=i).p_value < ALPHA
                          for i in range(200)])
-    print(f"\n{seeds} seeds, (sigma_b, sigma_w) = {sigmas}, {DRAWS} draws: the seed-level t-test rejects {rate:.4f} at alpha {ALPHA} "
-          f"(99.9% binomial interval of {ALPHA}: [{low:.4f}, {high:.4f}]); the two-level bootstrap rejects "
+    print(f"\n{seeds} seeds, (sigma_b, sigma_w) = {sigmas}, {DRAWS} draws: the seed-level t-test rejects "
+          f"{rate:.4f} at alpha {ALPHA} (99.9% binomial interval of {ALPHA}: [{low:.4f}, {high:.4f}]); the two-level bootstrap rejects "
           f"{two_level:.3f} of the first 200 draws")
     assert low <= rate <= high, f"{seeds} seeds: rate {rate} outside [{low}, {high}]"
     if sigmas == SEEDS_DOMINATE:                              # the old test: anti-conservative there

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.records import Store
 from harness.report import ReportError, build_report
 from harness.report.__main__ import main
-from harness.records import Store
 from harness.report.collect import load
 
 from .fixtures import write_experiment, write_record
@@ -45,7 +45,7 @@ def _row(report, dataset, method, source="ours"):
 
 def test_rows_means_and_directions(report, shared_experiment):
     ours = report.summary[report.summary.source == "ours"]
-    assert sorted(zip(ours.dataset, ours.method)) == sorted(
+    assert sorted(zip(ours.dataset, ours.method, strict=True)) == sorted(
         (d, m) for d in ("bookcrossing", "movielens-100k") for m in METHODS)
     assert list(ours[ours.dataset == "movielens-100k"].method) == ["same", "weak", "mos"]   # reference last
     trials = load(shared_experiment)
@@ -193,7 +193,7 @@ def test_cli_writes_every_output_and_prints_the_format(experiment, capsys):
 
 def test_search_history_and_zscore_figures(tmp_path):
     store = write_experiment(tmp_path / "z", {"mos": 1.0}, seeds=(0, 1), experiment="fig5_zscore")
-    for i, z in enumerate((1.0, 2.0)):
+    for z in (1.0, 2.0):
         write_record(store, "fig5_zscore", "movielens-100k", f"z{z}", 0, 1.0, z=z)
     for i in range(3):
         write_record(store, "fig5_zscore", "movielens-100k", "mos", 0, 1.0, phase="search", config_id=f"s{i}",
@@ -274,7 +274,8 @@ def _block(sf, auc, n_sf):
 
 
 def test_sf_is_ranked_by_its_distance_from_zero_unless_signed_is_asked():
-    from harness.report.compare import TestConfig, no_comparisons
+    from harness.report.compare import no_comparisons
+    from harness.report.comparison import TestConfig
     from harness.report.summary import _annotate
 
     part = _block(sf=[-30.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[3, 3, 3, 3])
@@ -287,7 +288,8 @@ def test_sf_is_ranked_by_its_distance_from_zero_unless_signed_is_asked():
 
 
 def test_a_mean_over_fewer_seeds_is_never_ranked_nor_the_best_other():
-    from harness.report.compare import TestConfig, no_comparisons
+    from harness.report.compare import no_comparisons
+    from harness.report.comparison import TestConfig
     from harness.report.summary import _annotate
 
     part = _block(sf=[1.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[1, 3, 3, 2])

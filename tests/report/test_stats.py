@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from harness import metrics, stats
+from harness.two_level import two_level_test
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def _seeds(deltas, units=50, seed=3):
 
 def test_two_level_test_gives_p_one_on_identical_inputs():
     seeds = [(b, b) for _, b in _seeds([0.0, 0.0, 0.0])]
-    result = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=999)
+    result = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=999)
     assert (result.effect, result.p_value, result.ci_low, result.ci_high) == (0.0, 1.0, 0.0, 0.0)
 
 
@@ -101,18 +102,18 @@ def test_seed_to_seed_variation_makes_the_two_level_p_larger_than_the_user_level
     """Effects of 2.0, 0.1 and 0.3 on three seeds: every user-level resample sees a clear
     shift (the trained models held fixed), while redrawing the seeds often does not."""
     seeds = _seeds([2.0, 0.1, 0.3])
-    two_level = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
+    two_level = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
     pooled_a, pooled_b = np.concatenate([a for a, _ in seeds]), np.concatenate([b for _, b in seeds])
     users = stats.paired_test(_mean_metric(pooled_a, pooled_b), 150, n_resamples=4000, seed=1)
     assert two_level.effect == pytest.approx(users.effect)           # the same effect: mean over seeds
     assert users.p_value == pytest.approx(1 / 4001)                   # as small as it can be
     assert two_level.p_value > 0.01 and two_level.p_value > 40 * users.p_value
     assert two_level.ci_high - two_level.ci_low > 3 * (users.ci_high - users.ci_low)
-    again = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
+    again = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
     assert again == two_level                                         # seeded
 
 
 def test_a_shift_alike_on_every_seed_is_significant_at_both_levels():
     seeds = _seeds([1.0, 1.0, 1.0])
-    result = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=2000)
+    result = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=2000)
     assert result.p_value == pytest.approx(1 / 2001) and result.ci_low > 0.8
