@@ -64,9 +64,10 @@ def test_at_no_effect_the_seed_level_test_rejects_at_its_level(seeds, sigmas):
     two_level = np.mean([two_level_test([_mean_metric(a[i, s], b[i, s]) for s in range(seeds)],
                                               [USERS] * seeds, n_resamples=400, seed=i).p_value < ALPHA
                          for i in range(200)])
+    interval = f"99.9% binomial interval of {ALPHA}: [{low:.4f}, {high:.4f}]"
     print(f"\n{seeds} seeds, (sigma_b, sigma_w) = {sigmas}, {DRAWS} draws: the seed-level t-test rejects "
-          f"{rate:.4f} at alpha {ALPHA} (99.9% binomial interval of {ALPHA}: [{low:.4f}, {high:.4f}]); the two-level bootstrap rejects "
-          f"{two_level:.3f} of the first 200 draws")
+          f"{rate:.4f} at alpha {ALPHA} ({interval}); the two-level bootstrap rejects {two_level:.3f} of the first "
+          "200 draws")
     assert low <= rate <= high, f"{seeds} seeds: rate {rate} outside [{low}, {high}]"
     if sigmas == SEEDS_DOMINATE:                              # the old test: anti-conservative there
         assert two_level > high
