@@ -18,8 +18,10 @@ def resolve_device(name: str | None = None) -> torch.device:
     except RuntimeError as error:
         raise ValueError(f"unknown device {name!r} ({error}); use cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; "
-                         "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
+        raise ValueError(
+            f"device {name!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; "
+            "use --device cpu, or install a CUDA build of torch on a machine with a GPU"
+        )
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ValueError(f"device {name!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
     return device

@@ -18,8 +18,17 @@ from harness.prompts import SETTINGS
 
 
 @torch.inference_mode()
-def score(model, prepared, encoded, indices: np.ndarray, setting: str, batch_size: int, pad_id: int,
-          group_prompts: bool, by_length: bool = True) -> np.ndarray:
+def score(
+    model,
+    prepared,
+    encoded,
+    indices: np.ndarray,
+    setting: str,
+    batch_size: int,
+    pad_id: int,
+    group_prompts: bool,
+    by_length: bool = True,
+) -> np.ndarray:
     """(len(indices),) float scores, logit(Yes) - logit(No), in ``indices`` order.
 
     by_length: batch prompts of similar length together (sorted by length), so
@@ -31,8 +40,10 @@ def score(model, prepared, encoded, indices: np.ndarray, setting: str, batch_siz
     if by_length:
         offsets = encoded[setting].offsets
         order = np.argsort(offsets[indices + 1] - offsets[indices], kind="stable")
-    out = [model(b.to(model.device)).score for b in batches(prepared, encoded, indices[order], setting, batch_size,
-                                                            pad_id, group_prompts)]
+    out = [
+        model(b.to(model.device)).score
+        for b in batches(prepared, encoded, indices[order], setting, batch_size, pad_id, group_prompts)
+    ]
     if not out:
         return np.empty(0)
     scores = np.empty(len(indices))
@@ -40,8 +51,17 @@ def score(model, prepared, encoded, indices: np.ndarray, setting: str, batch_siz
     return scores
 
 
-def evaluate(model, prepared, encoded, indices: np.ndarray, batch_size: int, pad_id: int, group_prompts: bool,
-             settings=SETTINGS, decision_threshold: float = 0.0) -> tuple[dict[str, SettingResult], pd.DataFrame]:
+def evaluate(
+    model,
+    prepared,
+    encoded,
+    indices: np.ndarray,
+    batch_size: int,
+    pad_id: int,
+    group_prompts: bool,
+    settings=SETTINGS,
+    decision_threshold: float = 0.0,
+) -> tuple[dict[str, SettingResult], pd.DataFrame]:
     """Metrics per setting over samples ``indices`` (e.g. the test split), and one
     row per (sample, setting) with its score."""
     results, frames = {}, []
@@ -67,15 +87,18 @@ def validate(model, data, valid_idx: np.ndarray, config) -> dict:
     auc = metrics.auc(s.label[valid_idx], scores).value
     stereotyped = m.target_in_group[valid_idx]
     out: dict[str, float | int | None] = {"valid_auc": float("-inf") if np.isnan(auc) else float(auc)}
-    finite = bool(len(scores)) and bool(np.isfinite(scores).all())   # a rate needs every score (rate_cut)
+    finite = bool(len(scores)) and bool(np.isfinite(scores).all())  # a rate needs every score (rate_cut)
     liked = metrics.top_scored(scores, float(np.mean(s.label[valid_idx] == 1))) if finite else None
     for suffix, recommended in (("", scores > 0), ("_liked", liked)):
         if recommended is None:
             out |= {f"valid_sf{suffix}": None, f"valid_abs_sf{suffix}": None, f"valid_sf{suffix}_support": 0}
             continue
-        sf = metrics.stereotype_fairness(recommended, s.user_group[valid_idx], np.nan_to_num(m.h[valid_idx]),
-                                         stereotyped, s.groups).value
-        out |= {f"valid_sf{suffix}": None if np.isnan(sf) else float(sf),
-                f"valid_abs_sf{suffix}": None if np.isnan(sf) else abs(float(sf)),
-                f"valid_sf{suffix}_support": int(stereotyped[recommended].sum(axis=0).min())}
+        sf = metrics.stereotype_fairness(
+            recommended, s.user_group[valid_idx], np.nan_to_num(m.h[valid_idx]), stereotyped, s.groups
+        ).value
+        out |= {
+            f"valid_sf{suffix}": None if np.isnan(sf) else float(sf),
+            f"valid_abs_sf{suffix}": None if np.isnan(sf) else abs(float(sf)),
+            f"valid_sf{suffix}_support": int(stereotyped[recommended].sum(axis=0).min()),
+        }
     return out

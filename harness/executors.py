@@ -24,7 +24,7 @@ from harness.registry import resolve
 @dataclass(frozen=True)
 class TuneTrialExecutor:
     resources: Resources
-    storage: str                      # unused: the trial's checkpoints go through Tune's own storage
+    storage: str  # unused: the trial's checkpoints go through Tune's own storage
 
     def trial_resources(self) -> dict:
         """What the Tune trial asks for: its one worker's CPUs and GPUs (it trains itself)."""
@@ -34,16 +34,18 @@ class TuneTrialExecutor:
         from harness.worker import TrialReporter, make_loop_config, release_memory, train_loop
 
         try:
-            train_loop(make_loop_config(run_config, job, results),
-                       TrialReporter(threads=max(1, int(self.resources.cpus_per_worker))))
+            train_loop(
+                make_loop_config(run_config, job, results),
+                TrialReporter(threads=max(1, int(self.resources.cpus_per_worker))),
+            )
         finally:
-            release_memory()          # the process is kept for the next trial
+            release_memory()  # the process is kept for the next trial
 
 
 @dataclass(frozen=True)
 class TorchTrainerExecutor:
     resources: Resources
-    storage: str                      # where Ray Train keeps the trial's checkpoints
+    storage: str  # where Ray Train keeps the trial's checkpoints
 
     def trial_resources(self) -> dict:
         """The Train workers take the CPUs and GPUs, so the Tune trial itself asks for none."""
@@ -61,11 +63,18 @@ class TorchTrainerExecutor:
         TorchTrainer(
             train_loop,
             train_loop_config=make_loop_config(run_config, job, results),
-            scaling_config=ScalingConfig(num_workers=r.workers, use_gpu=r.gpus_per_worker > 0,
-                                         resources_per_worker={"CPU": r.cpus_per_worker, "GPU": r.gpus_per_worker}),
+            scaling_config=ScalingConfig(
+                num_workers=r.workers,
+                use_gpu=r.gpus_per_worker > 0,
+                resources_per_worker={"CPU": r.cpus_per_worker, "GPU": r.gpus_per_worker},
+            ),
             # named after the trial key, so a resumed trial continues from its last epoch checkpoint
-            run_config=TrainRunConfig(name=f"train-{job.key}", storage_path=self.storage,
-                                 callbacks=[TuneReportCallback()], failure_config=FailureConfig(max_failures=0)),
+            run_config=TrainRunConfig(
+                name=f"train-{job.key}",
+                storage_path=self.storage,
+                callbacks=[TuneReportCallback()],
+                failure_config=FailureConfig(max_failures=0),
+            ),
         ).fit()
 
 

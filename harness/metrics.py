@@ -54,8 +54,11 @@ class SFResult:
     reasons: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": _clean(self.value), "per_group": {g: _clean(v) for g, v in self.per_group.items()},
-                "reasons": dict(self.reasons)}
+        return {
+            "value": _clean(self.value),
+            "per_group": {g: _clean(v) for g, v in self.per_group.items()},
+            "reasons": dict(self.reasons),
+        }
 
 
 def _clean(value: float) -> float | None:
@@ -190,7 +193,10 @@ def performance(labels: np.ndarray, scores: np.ndarray, decision_threshold: floa
 
 
 def performance_by_group(
-    labels: np.ndarray, scores: np.ndarray, user_group: np.ndarray, groups: tuple[str, ...],
+    labels: np.ndarray,
+    scores: np.ndarray,
+    user_group: np.ndarray,
+    groups: tuple[str, ...],
     decision_threshold: float = 0.0,
 ) -> dict[str, dict[str, Value]]:
     """``performance`` overall (key "all") and for each user group's pairs."""
@@ -204,14 +210,20 @@ def performance_by_group(
 # ---- one prompt setting's metrics and per-example scores, as a trial record holds them ------------
 # (here, not in harness.evaluate, so the report reads and recomputes them without loading torch)
 
+
 @dataclass(frozen=True)
 class SettingResult:
-    sf: dict[str, Any]        # relation -> SFResult.to_dict()
-    performance: dict[str, Any]   # "all" | group | "inside" | "outside" -> metric -> Value.to_dict()
+    sf: dict[str, Any]  # relation -> SFResult.to_dict()
+    performance: dict[str, Any]  # "all" | group | "inside" | "outside" -> metric -> Value.to_dict()
 
 
-def setting_metrics(prepared: Any, indices: np.ndarray, scores: np.ndarray, decision_threshold: float = 0.0,
-                    sf_denominator: SFDenominator = "all") -> SettingResult:
+def setting_metrics(
+    prepared: Any,
+    indices: np.ndarray,
+    scores: np.ndarray,
+    decision_threshold: float = 0.0,
+    sf_denominator: SFDenominator = "all",
+) -> SettingResult:
     """SF (all pairs and Table 1's inside/outside rows) and AUC/Precision/Recall (overall, per
     user group, per relation) of ``scores`` on the pairs ``indices`` of ``prepared``."""
     s, m = prepared.samples, prepared.measurement
@@ -223,8 +235,10 @@ def setting_metrics(prepared: Any, indices: np.ndarray, scores: np.ndarray, deci
     for relation in ("inside", "outside"):
         keep = pair_relation_mask(ug, tig, relation)
         perf[relation] = performance(labels[keep], scores[keep], decision_threshold)
-    return SettingResult(sf={k: v.to_dict() for k, v in sf.items()},
-                         performance={k: {n: v.to_dict() for n, v in d.items()} for k, d in perf.items()})
+    return SettingResult(
+        sf={k: v.to_dict() for k, v in sf.items()},
+        performance={k: {n: v.to_dict() for n, v in d.items()} for k, d in perf.items()},
+    )
 
 
 def scores_frame(prepared: Any, indices: np.ndarray, setting: str, scores: np.ndarray) -> pd.DataFrame:
@@ -235,12 +249,18 @@ def scores_frame(prepared: Any, indices: np.ndarray, setting: str, scores: np.nd
     the target's degree towards each group (Eq. 1, ``degree_<group>``), so that the
     report can re-threshold at another z (Eq. 3) without retraining (Figure 5)."""
     s, m = prepared.samples, prepared.measurement
-    frame = pd.DataFrame({
-        "sample": indices, "setting": setting, "score": scores, "label": s.label[indices],
-        "user": s.user[indices], "user_group": np.asarray(s.groups)[s.user_group[indices]],
-        "h": np.nan_to_num(m.h[indices]),
-        "target_in_own_group": m.target_in_group[indices, s.user_group[indices]],
-    })
+    frame = pd.DataFrame(
+        {
+            "sample": indices,
+            "setting": setting,
+            "score": scores,
+            "label": s.label[indices],
+            "user": s.user[indices],
+            "user_group": np.asarray(s.groups)[s.user_group[indices]],
+            "h": np.nan_to_num(m.h[indices]),
+            "target_in_own_group": m.target_in_group[indices, s.user_group[indices]],
+        }
+    )
     for g, name in enumerate(s.groups):
         frame[f"target_in_{name}"] = m.target_in_group[indices, g]
     for g, name in enumerate(s.groups):

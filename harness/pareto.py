@@ -81,7 +81,7 @@ def constrained(points: ArrayLike, maximize: Sequence[bool], best: int, bounds: 
     ``best`` goes to the row better on the other metrics, in their order (so the choice is never
     dominated), then to the earliest row. None when no defined row is within bounds."""
     points = np.asarray(points, dtype=float)
-    x = _oriented(points, maximize)                   # checks the shape
+    x = _oriented(points, maximize)  # checks the shape
     keep = ~np.isnan(points).any(axis=1)
     for metric, bound in bounds.items():
         keep &= points[:, metric] >= bound if maximize[metric] else points[:, metric] <= bound
@@ -94,8 +94,9 @@ def constrained(points: ArrayLike, maximize: Sequence[bool], best: int, bounds: 
     return int(rows[ranked[-1]])
 
 
-def select(points: ArrayLike, maximize: Sequence[bool], rule: str, best: int = 0,
-           bounds: dict[int, float] | None = None) -> list[int]:
+def select(
+    points: ArrayLike, maximize: Sequence[bool], rule: str, best: int = 0, bounds: dict[int, float] | None = None
+) -> list[int]:
     """The rows ``rule`` selects for replication: every Pareto row ("pareto"), or one row
     ("knee", "ideal", "constrained"); [] when none qualifies."""
     if rule == "pareto":

@@ -18,9 +18,14 @@ def rate(path: Path, phase: str, model: str) -> tuple[float, dict]:
     if model not in data["models"]:
         raise ValueError(f"{path} has no {model!r} (it has {', '.join(data['models'])})")
     samples = float(data["models"][model][phase]["harness_samples_per_s"])
-    return samples, {"file": str(path), "device": data.get("device"), "model": model,
-                     "batch_size": data["settings"]["batch_size"], "date_utc": data["provenance"]["date_utc"],
-                     "samples_per_s": samples}
+    return samples, {
+        "file": str(path),
+        "device": data.get("device"),
+        "model": model,
+        "batch_size": data["settings"]["batch_size"],
+        "date_utc": data["provenance"]["date_utc"],
+        "samples_per_s": samples,
+    }
 
 
 def sharing_gain(path: Path, processes: int) -> float:

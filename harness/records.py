@@ -27,8 +27,8 @@ from typing import Any, cast
 import pandas as pd
 from pyarrow import fs as pafs
 
-RECORD_FORMAT = 2   # 2: scores carry user, h and target_in_<group> (the report resamples users)
-STATUSES = ("ok", "failed", "stopped")   # stopped: ended early by the scheduler (ASHA)
+RECORD_FORMAT = 2  # 2: scores carry user, h and target_in_<group> (the report resamples users)
+STATUSES = ("ok", "failed", "stopped")  # stopped: ended early by the scheduler (ASHA)
 
 
 def safe(text: str) -> str:
@@ -45,19 +45,21 @@ class TrialJob:
     """One trial before it runs. ``key`` (arm, configuration id, seed) names its record."""
 
     experiment: str
-    phase: str                      # "search" (Optuna, first seed) or "replicate" (every seed)
-    arm: str                        # "<dataset>/<method>"
-    config_id: str                  # SweepSpec.config_id: the hash of the resolved run config
-    params: dict[str, Any]                    # the searched parameters' values, by YAML path
+    phase: str  # "search" (Optuna, first seed) or "replicate" (every seed)
+    arm: str  # "<dataset>/<method>"
+    config_id: str  # SweepSpec.config_id: the hash of the resolved run config
+    params: dict[str, Any]  # the searched parameters' values, by YAML path
     seed: int
     dataset: str | None = None
-    backbone: str | None = None     # the backbone's name as the search space asks for it
+    backbone: str | None = None  # the backbone's name as the search space asks for it
     head: str | None = None
     objectives: dict[str, Any] | None = None
     smoke: bool = False
-    command: str | None = None      # the sweep's command line (records made since commit 023908e)
-    space: list[str] | None = None       # its search-space files, the extends chain
-    selection: dict[str, Any] | None = None   # the sweep's Selection (metrics, rule, min_support): why it replicated what it did
+    command: str | None = None  # the sweep's command line (records made since commit 023908e)
+    space: list[str] | None = None  # its search-space files, the extends chain
+    selection: dict[str, Any] | None = (
+        None  # the sweep's Selection (metrics, rule, min_support): why it replicated what it did
+    )
 
     @property
     def key(self) -> str:
@@ -83,9 +85,28 @@ class TrialJob:
 
 # A record's JSON keys in the order they are written: the job's, then these (those a record
 # holds), then any the reader did not know (kept, so that a newer record round-trips).
-_OUTCOME = ("config", "threshold_moments", "device", "parameters", "fit", "test", "timings", "test_diagnostics",
-            "data", "backbone_kind", "metrics", "peak_memory_mb", "pid", "node", "workers", "status", "error",
-            "traceback", "seconds", "provenance")
+_OUTCOME = (
+    "config",
+    "threshold_moments",
+    "device",
+    "parameters",
+    "fit",
+    "test",
+    "timings",
+    "test_diagnostics",
+    "data",
+    "backbone_kind",
+    "metrics",
+    "peak_memory_mb",
+    "pid",
+    "node",
+    "workers",
+    "status",
+    "error",
+    "traceback",
+    "seconds",
+    "provenance",
+)
 
 
 @dataclass(frozen=True)
@@ -97,15 +118,15 @@ class TrialRecord:
     job: TrialJob
     status: str
     error: str | None = None
-    metrics: dict[str, Any] | None = None           # {"valid_auc": …, "test": {setting: {"sf", "performance"}}}
-    config: dict[str, Any] | None = None            # the resolved RunConfig.to_dict()
+    metrics: dict[str, Any] | None = None  # {"valid_auc": …, "test": {setting: {"sf", "performance"}}}
+    config: dict[str, Any] | None = None  # the resolved RunConfig.to_dict()
     threshold_moments: dict[str, Any] | None = None  # Eq. 3's mean and std per group: the report re-thresholds
     device: str | None = None
-    parameters: dict[str, Any] | None = None        # trainable / backbone counts and Table 5's percent
-    fit: dict[str, Any] | None = None               # per-epoch validation AUC, best epoch, steps, samples
+    parameters: dict[str, Any] | None = None  # trainable / backbone counts and Table 5's percent
+    fit: dict[str, Any] | None = None  # per-epoch validation AUC, best epoch, steps, samples
     timings: dict[str, Any] | None = None
     test_diagnostics: dict[str, Any] | None = None  # MoS: routing on the test split
-    data: dict[str, Any] | None = None              # prepared data's cache key and split sizes
+    data: dict[str, Any] | None = None  # prepared data's cache key and split sizes
     backbone_kind: str | None = None
     peak_memory_mb: float | None = None
     pid: int | None = None
@@ -113,8 +134,8 @@ class TrialRecord:
     workers: int | None = None
     traceback: str | None = None
     seconds: float | None = None
-    provenance: dict[str, Any] | None = None        # command, commit, machine, packages at the trial's start
-    extra: dict[str, Any] = field(default_factory=dict)   # keys this version does not know, kept as read
+    provenance: dict[str, Any] | None = None  # command, commit, machine, packages at the trial's start
+    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as read
     format: int = RECORD_FORMAT
 
     def __post_init__(self) -> None:
@@ -136,7 +157,7 @@ class TrialRecord:
 
     def to_json(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        if self.metrics and "test" in self.metrics:      # also at the top level, as records always had it
+        if self.metrics and "test" in self.metrics:  # also at the top level, as records always had it
             values["test"] = self.metrics["test"]
         outcome = {k: values[k] for k in _OUTCOME if values.get(k) is not None or k == "error"}
         return {"format": self.format, "key": self.key, **self.job.to_json(), **outcome, **self.extra}
@@ -157,8 +178,7 @@ class Store:
 
     def __init__(self, root: str, create: bool = True):
         """create False: a store that is only read (a dry run); its folder need not exist."""
-        self.filesystem, base = pafs.FileSystem.from_uri(root) if "://" in root else (
-            pafs.LocalFileSystem(), str(root))
+        self.filesystem, base = pafs.FileSystem.from_uri(root) if "://" in root else (pafs.LocalFileSystem(), str(root))
         self.root = root
         self.trials = f"{base.rstrip('/')}/trials"
         if create:
@@ -205,8 +225,10 @@ class Store:
         try:
             return TrialRecord.from_json(json.loads(data))
         except (ValueError, TypeError) as error:
-            raise ValueError(f"{self.trials}/{key}.json is not a trial record this version reads: {error}; "
-                             "move it out of the trials folder (or rerun its trial)") from error
+            raise ValueError(
+                f"{self.trials}/{key}.json is not a trial record this version reads: {error}; "
+                "move it out of the trials folder (or rerun its trial)"
+            ) from error
 
     def scores(self, key: str) -> pd.DataFrame | None:
         data = self._read(f"{key}.parquet")
@@ -215,20 +237,19 @@ class Store:
     def _names(self, suffix: str) -> list[str]:
         selector = pafs.FileSelector(self.trials, allow_not_found=True)
         names = [info.base_name for info in self.filesystem.get_file_info(selector)]
-        return sorted(n[:-len(suffix)] for n in names if n.endswith(suffix) and not n.startswith("."))
+        return sorted(n[: -len(suffix)] for n in names if n.endswith(suffix) and not n.startswith("."))
 
     def records(self) -> list[TrialRecord]:
-        return [r for r in (self.read(k) for k in self._names(".json") if not k.endswith(".running"))
-                if r is not None]
+        return [r for r in (self.read(k) for k in self._names(".json") if not k.endswith(".running")) if r is not None]
 
     def drop_stale_markers(self) -> list[str]:
         """Delete the markers that sit beside a final record (a process killed between writing
         the record and deleting its marker): that trial finished. Returns the other markers' keys."""
         finished = set(self._names(".json"))
         markers = [k for k in finished if k.endswith(".running")]
-        for key in (k[:-len(".running")] for k in markers if k[:-len(".running")] in finished):
+        for key in (k[: -len(".running")] for k in markers if k[: -len(".running")] in finished):
             self._delete(f"{key}.running.json")
-        return sorted(k[:-len(".running")] for k in markers if k[:-len(".running")] not in finished)
+        return sorted(k[: -len(".running")] for k in markers if k[: -len(".running")] not in finished)
 
     def running(self) -> list[TrialJob]:
         """The jobs of trials that started and wrote no final record (stale markers dropped first)."""
@@ -237,14 +258,17 @@ class Store:
     def unfinished(self) -> list[TrialJob]:
         """``running()`` without writing anything (a stale marker is skipped, not deleted): for a dry run."""
         names = set(self._names(".json"))
-        return self._markers(sorted(k[:-len(".running")] for k in names
-                                    if k.endswith(".running") and k[:-len(".running")] not in names))
+        return self._markers(
+            sorted(
+                k[: -len(".running")] for k in names if k.endswith(".running") and k[: -len(".running")] not in names
+            )
+        )
 
     def _markers(self, keys: list[str]) -> list[TrialJob]:
         return [TrialJob.from_json(json.loads(cast(bytes, self._read(f"{k}.running.json")))) for k in keys]
 
 
 def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item"):   # numpy scalars
+    if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return str(value)

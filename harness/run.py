@@ -31,12 +31,15 @@ def trainable_parameters(model: Recommender) -> dict:
     tuning (0.0138%), p-tuning (0.1097%) and TALLRec (0.3953% vs the printed 0.3954%)."""
     trainable = sum(p.numel() for p in model.trainable_parameters())
     frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
-    return {"trainable": trainable, "backbone": frozen,
-            "percent": 100.0 * trainable / (frozen + trainable), "percent_of_backbone": 100.0 * trainable / frozen}
+    return {
+        "trainable": trainable,
+        "backbone": frozen,
+        "percent": 100.0 * trainable / (frozen + trainable),
+        "percent_of_backbone": 100.0 * trainable / frozen,
+    }
 
 
-def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = None,
-        device: str | None = None) -> dict:
+def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = None, device: str | None = None) -> dict:
     """Train and test one configuration; returns metrics, timings and counts (JSON-able)
     and the per-example test scores (a DataFrame) under key ``"scores"``.
 
@@ -47,7 +50,7 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
     if torch sees one). It is not part of the configuration: the record names it.
     """
     device = resolve_device(device)
-    precision.check(config.train.precision, device, config.train.force_precision)   # before the data and model
+    precision.check(config.train.precision, device, config.train.force_precision)  # before the data and model
     timings = {}
     started = time.perf_counter()
     prepared, backbone, encoded = _data(config, backbone, log)
@@ -60,18 +63,27 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
     timings["train_s"] = time.perf_counter() - started
     started = time.perf_counter()
     model.head.reset_diagnostics()
-    test_idx = capped(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples,
-                      config.train.seed)
-    results, scores = evaluate(model, prepared, encoded, test_idx, config.train.eval_batch_size, pad_id,
-                               needs_group_prompts(model, config.train))
+    test_idx = capped(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples, config.train.seed)
+    results, scores = evaluate(
+        model,
+        prepared,
+        encoded,
+        test_idx,
+        config.train.eval_batch_size,
+        pad_id,
+        needs_group_prompts(model, config.train),
+    )
     timings["test_s"] = time.perf_counter() - started
-    test_diagnostics = model.head.diagnostics()      # MoS: routing on the test split, all prompt settings
+    test_diagnostics = model.head.diagnostics()  # MoS: routing on the test split, all prompt settings
     return {
-        "config": config.to_dict(), "backbone": {"name": backbone.name, "kind": backbone.kind},
+        "config": config.to_dict(),
+        "backbone": {"name": backbone.name, "kind": backbone.kind},
         "threshold_moments": _threshold_moments(prepared, config.stereotype.scope),
         "device": describe_device(device),
-        "parameters": trainable_parameters(model), "fit": dataclasses.asdict(fitted),
-        "test": {k: dataclasses.asdict(v) for k, v in results.items()}, "timings": timings,
+        "parameters": trainable_parameters(model),
+        "fit": dataclasses.asdict(fitted),
+        "test": {k: dataclasses.asdict(v) for k, v in results.items()},
+        "timings": timings,
         **({"test_diagnostics": test_diagnostics} if test_diagnostics else {}),
         "data": {"cache_key": prepared.report["cache_key"], "splits": prepared.samples.split_sizes},
         "scores": scores,
@@ -88,8 +100,15 @@ def _data(config: RunConfig, backbone, log):
         backbone = backbone(prepared)
     backbone = backbone or load_backbone(config.backbone)
     template = PromptTemplate(answer_cue=backbone.answer_cue)
-    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words,
-                            config.max_tokens, prepared.cache_folder, template=template, log=log)
+    encoded = encode_cached(
+        prepared,
+        backbone.tokenizer,
+        get_dataset(config.dataset).group_words,
+        config.max_tokens,
+        prepared.cache_folder,
+        template=template,
+        log=log,
+    )
     return prepared, backbone, encoded
 
 

@@ -38,24 +38,24 @@ from scipy import optimize
 from scipy import stats as sps
 
 ALTERNATIVES = ("two-sided", "greater", "less")
-POWER = 0.8          # the power an MDE and a seeds-needed figure are quoted at
+POWER = 0.8  # the power an MDE and a seeds-needed figure are quoted at
 
 
 @dataclass(frozen=True)
 class SeedTest:
     """A paired comparison over seeds: per-seed effects ``d`` (S,), A - B."""
 
-    n: int                      # seeds with both values defined
-    mean: float                 # mean of d: the effect
-    sd: float                   # SD of d (ddof 1): the between-seed SD of the effect
-    ci_low: float               # t-interval of the mean at ``confidence`` (two-sided)
+    n: int  # seeds with both values defined
+    mean: float  # mean of d: the effect
+    sd: float  # SD of d (ddof 1): the between-seed SD of the effect
+    ci_low: float  # t-interval of the mean at ``confidence`` (two-sided)
     ci_high: float
-    p: float                    # paired t-test, against ``null`` on the side ``alternative``
-    p_signflip: float           # exact sign-flip permutation test, same null and side
-    signflip_floor: float       # the smallest p the sign-flip test can give at this n
+    p: float  # paired t-test, against ``null`` on the side ``alternative``
+    p_signflip: float  # exact sign-flip permutation test, same null and side
+    signflip_floor: float  # the smallest p the sign-flip test can give at this n
     null: float = 0.0
     alternative: str = "two-sided"
-    reason: str = ""            # why p is NaN, when it is
+    reason: str = ""  # why p is NaN, when it is
 
 
 def t_test(effects: ArrayLike, null: float = 0.0, alternative: str = "two-sided", confidence: float = 0.95) -> SeedTest:
@@ -77,21 +77,54 @@ def t_test(effects: ArrayLike, null: float = 0.0, alternative: str = "two-sided"
         return _untested(n, mean, sd, floor, null, alternative)
     result = sps.ttest_1samp(d, null, alternative=alternative)
     interval = sps.ttest_1samp(d, null).confidence_interval(confidence)
-    flips = sps.permutation_test((d - null,), np.mean, permutation_type="samples", vectorized=True,
-                                 n_resamples=np.inf, alternative=alternative)
-    return SeedTest(n, mean, sd, float(interval.low), float(interval.high), float(result.pvalue),
-                    float(flips.pvalue), floor, null, alternative)
+    flips = sps.permutation_test(
+        (d - null,), np.mean, permutation_type="samples", vectorized=True, n_resamples=np.inf, alternative=alternative
+    )
+    return SeedTest(
+        n,
+        mean,
+        sd,
+        float(interval.low),
+        float(interval.high),
+        float(result.pvalue),
+        float(flips.pvalue),
+        floor,
+        null,
+        alternative,
+    )
 
 
 def _untested(n: int, mean: float, sd: float, floor: float, null: float, alternative: str) -> SeedTest:
     """Fewer than 2 seeds, or effects with no spread: p NaN with the reason (no spread and a mean
     exactly at the null: p = 1)."""
     if n < 2:
-        return SeedTest(n, mean, sd, np.nan, np.nan, np.nan, np.nan, floor, null, alternative,
-                        f"needs at least 2 seeds with both values, got {n}")
+        return SeedTest(
+            n,
+            mean,
+            sd,
+            np.nan,
+            np.nan,
+            np.nan,
+            np.nan,
+            floor,
+            null,
+            alternative,
+            f"needs at least 2 seeds with both values, got {n}",
+        )
     same = mean == null
-    return SeedTest(n, mean, sd, mean, mean, 1.0 if same else np.nan, 1.0 if same else np.nan, floor, null,
-                    alternative, "" if same else "the per-seed effects have no spread")
+    return SeedTest(
+        n,
+        mean,
+        sd,
+        mean,
+        mean,
+        1.0 if same else np.nan,
+        1.0 if same else np.nan,
+        floor,
+        null,
+        alternative,
+        "" if same else "the per-seed effects have no spread",
+    )
 
 
 def signflip_floor(n: int, alternative: str = "two-sided") -> float:
@@ -99,7 +132,7 @@ def signflip_floor(n: int, alternative: str = "two-sided") -> float:
     1 / 2^n one-sided (all effects on one side)."""
     if n < 1:
         return np.nan
-    return min(1.0, (2.0 if alternative == "two-sided" else 1.0) / 2.0 ** n)
+    return min(1.0, (2.0 if alternative == "two-sided" else 1.0) / 2.0**n)
 
 
 def power(effect: float, sd: float, n: int, alpha: float, alternative: str = "two-sided") -> float:
@@ -142,8 +175,9 @@ def mde(sd: float, n: int, alpha: float, target: float = POWER, alternative: str
     return float(optimize.brentq(lambda e: power(e, sd, n, alpha, side) - target, 0.0, high, xtol=1e-10 * sd))
 
 
-def seeds_needed(effect: float, sd: float, alpha: float, target: float = POWER, alternative: str = "two-sided",
-                 most: int = 10_000) -> int | None:
+def seeds_needed(
+    effect: float, sd: float, alpha: float, target: float = POWER, alternative: str = "two-sided", most: int = 10_000
+) -> int | None:
     """The fewest seeds (at least 2) whose paired t-test at ``alpha`` detects a true effect
     ``effect`` (distance from the null) with probability ``target``, when the per-seed effects
     have SD ``sd``; None when the effect or SD is unknown, the effect is 0, or more than ``most``
@@ -159,7 +193,7 @@ def seeds_needed(effect: float, sd: float, alpha: float, target: float = POWER, 
     low, high = 2, 2
     while power(effect, sd, high, alpha, side) < target:
         low, high = high, min(most, high * 2)
-    while low < high:                       # power grows with n: bisect for the first n that reaches it
+    while low < high:  # power grows with n: bisect for the first n that reaches it
         middle = (low + high) // 2
         if power(effect, sd, middle, alpha, side) >= target:
             high = middle
@@ -176,7 +210,9 @@ def sd_upper(sd: float, n: int, confidence: float = 0.8) -> float:
     return float(sd * np.sqrt((n - 1) / sps.chi2.ppf(1 - confidence, n - 1)))
 
 
-def probability_of_improvement(effects: ArrayLike, higher_is_better: bool, confidence: float = 0.95) -> tuple[float, float, float]:
+def probability_of_improvement(
+    effects: ArrayLike, higher_is_better: bool, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """P(A > B) over paired seeds: the share of ``effects`` (S,) on which A is better than B (an
     effect of 0 counts one half), and its Clopper-Pearson interval at ``confidence``. NaN effects
     are left out. Returns (share, low, high)."""

@@ -48,8 +48,9 @@ def _weighted_sum(values: np.ndarray, weights: np.ndarray, unit: np.ndarray | No
     return summed
 
 
-def weighted_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray,
-                 unit: np.ndarray | None = None) -> np.ndarray:
+def weighted_auc(
+    labels: np.ndarray, scores: np.ndarray, weights: np.ndarray, unit: np.ndarray | None = None
+) -> np.ndarray:
     """AUC (Mann-Whitney, ties count one half) of weighted rows.
 
     labels: (N,) {0, 1}. scores: (N,). weights: (B, N) >= 0, or (B, U) with
@@ -74,24 +75,33 @@ def weighted_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray,
     return _ratio(wins, (w * y).sum(axis=1) * (w * ~y).sum(axis=1))
 
 
-def weighted_precision(labels: np.ndarray, predicted: np.ndarray, weights: np.ndarray,
-                       unit: np.ndarray | None = None) -> np.ndarray:
+def weighted_precision(
+    labels: np.ndarray, predicted: np.ndarray, weights: np.ndarray, unit: np.ndarray | None = None
+) -> np.ndarray:
     """TP / (TP + FP). labels, predicted: (N,) {0, 1}; weights and unit as
     ``weighted_auc``. Returns (B,)."""
     labels, predicted = np.asarray(labels).astype(bool), np.asarray(predicted).astype(bool)
     return _ratio(_weighted_sum(labels & predicted, weights, unit), _weighted_sum(predicted, weights, unit))
 
 
-def weighted_recall(labels: np.ndarray, predicted: np.ndarray, weights: np.ndarray,
-                    unit: np.ndarray | None = None) -> np.ndarray:
+def weighted_recall(
+    labels: np.ndarray, predicted: np.ndarray, weights: np.ndarray, unit: np.ndarray | None = None
+) -> np.ndarray:
     """TP / (TP + FN). labels, predicted: (N,) {0, 1}; weights and unit as
     ``weighted_auc``. Returns (B,)."""
     labels, predicted = np.asarray(labels).astype(bool), np.asarray(predicted).astype(bool)
     return _ratio(_weighted_sum(labels & predicted, weights, unit), _weighted_sum(labels, weights, unit))
 
 
-def weighted_sf(recommended: np.ndarray, user_group: np.ndarray, h: np.ndarray, target_in_group: np.ndarray,
-                weights: np.ndarray, unit: np.ndarray | None = None, denominator: str = "all") -> np.ndarray:
+def weighted_sf(
+    recommended: np.ndarray,
+    user_group: np.ndarray,
+    h: np.ndarray,
+    target_in_group: np.ndarray,
+    weights: np.ndarray,
+    unit: np.ndarray | None = None,
+    denominator: str = "all",
+) -> np.ndarray:
     """Eq. 4 with the denominator over all recommended pairs (``harness.metrics``'
     default): ``1 - mean_G (sum_{u in G} w h) / (sum w 1(d_v in G))``; ``denominator=
     "group_users"`` counts only G's users' recommended pairs there (the other reading).
@@ -103,9 +113,15 @@ def weighted_sf(recommended: np.ndarray, user_group: np.ndarray, h: np.ndarray, 
     return sf_from_sums(*sf_sums(recommended, user_group, h, target_in_group, weights, unit, denominator))
 
 
-def sf_sums(recommended: np.ndarray, user_group: np.ndarray, h: np.ndarray, target_in_group: np.ndarray,
-            weights: np.ndarray, unit: np.ndarray | None = None,
-            denominator: str = "all") -> tuple[np.ndarray, np.ndarray]:
+def sf_sums(
+    recommended: np.ndarray,
+    user_group: np.ndarray,
+    h: np.ndarray,
+    target_in_group: np.ndarray,
+    weights: np.ndarray,
+    unit: np.ndarray | None = None,
+    denominator: str = "all",
+) -> tuple[np.ndarray, np.ndarray]:
     """Eq. 4's weighted sums per group: numerators ``sum_{u in G} w h`` and denominators
     ``sum w 1(d_v in G)``, each (G, B). Sums of two sets of rows add, so a pooled SF is
     ``sf_from_sums(num_a + num_b, den_a + den_b)``: summed that way, swapping two
@@ -153,7 +169,7 @@ class PairedResult:
     ci_high: float
     p_value: float
     n_units: int
-    reason: str = ""   # why the test could not be run (effect and p NaN), or a caveat on the interval
+    reason: str = ""  # why the test could not be run (effect and p NaN), or a caveat on the interval
     # two-level test only: the effect's variance between seeds (net of user sampling) and
     # within a seed (over its users), the parts a minimum detectable effect scales
     var_between: float = float("nan")
@@ -161,8 +177,15 @@ class PairedResult:
     n_seeds: int = 0
 
 
-def paired_test(metric: PooledMetric, n_units: int, *, n_resamples: int = 10_000, confidence: float = 0.95,
-                seed: int = 0, batch: int = 500) -> PairedResult:
+def paired_test(
+    metric: PooledMetric,
+    n_units: int,
+    *,
+    n_resamples: int = 10_000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    batch: int = 500,
+) -> PairedResult:
     """Paired permutation test and bootstrap interval of ``metric(A) - metric(B)`` on units.
 
     ``metric(weights_a, weights_b)`` scores the rows of both methods pooled, A's
@@ -174,7 +197,8 @@ def paired_test(metric: PooledMetric, n_units: int, *, n_resamples: int = 10_000
     alike (percentile interval at ``confidence``, over the resamples where the
     metric is defined; ``reason`` says how many those were when not all).
     """
-    def effect(on_b: np.ndarray) -> np.ndarray:   # on_b: (B, U) weight of B's rows on "side A"
+
+    def effect(on_b: np.ndarray) -> np.ndarray:  # on_b: (B, U) weight of B's rows on "side A"
         return metric(1.0 - on_b, on_b) - metric(on_b, 1.0 - on_b)
 
     observed = float(effect(np.zeros((1, n_units)))[0])
@@ -182,13 +206,17 @@ def paired_test(metric: PooledMetric, n_units: int, *, n_resamples: int = 10_000
         return PairedResult(np.nan, np.nan, np.nan, np.nan, n_units, "the metric is undefined for a method")
     p_value = _permutation_p(effect, n_units, n_resamples, seed, batch)
     low, high, undefined = _bootstrap_interval(metric, n_units, n_resamples, confidence, seed, batch)
-    reason = f"interval over the {n_resamples - undefined} of {n_resamples} resamples where the metric is " \
-             "defined" if undefined else ""
+    reason = (
+        f"interval over the {n_resamples - undefined} of {n_resamples} resamples where the metric is defined"
+        if undefined
+        else ""
+    )
     return PairedResult(observed, low, high, p_value, n_units, reason)
 
 
-def _permutation_p(effect: Callable[[np.ndarray], np.ndarray], n_units: int, n_resamples: int, seed: int,
-                   batch: int) -> float:
+def _permutation_p(
+    effect: Callable[[np.ndarray], np.ndarray], n_units: int, n_resamples: int, seed: int, batch: int
+) -> float:
     """scipy's paired permutation test of |effect|: A and B swapped within each unit, one-sided on
     the magnitude; an undefined resampled effect counts as at least as extreme (conservative).
     ``effect(on_b)``: (B, U) weight of B's rows on side A -> (B,) effect."""
@@ -200,14 +228,22 @@ def _permutation_p(effect: Callable[[np.ndarray], np.ndarray], n_units: int, n_r
         out: np.ndarray = np.where(np.isnan(value), np.inf, value).reshape(x.shape[:-1])
         return out
 
-    permutation = sps.permutation_test((a, b), swapped, permutation_type="samples", vectorized=True,
-                                       n_resamples=n_resamples, alternative="greater", batch=batch,
-                                       rng=np.random.default_rng(seed))
+    permutation = sps.permutation_test(
+        (a, b),
+        swapped,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=n_resamples,
+        alternative="greater",
+        batch=batch,
+        rng=np.random.default_rng(seed),
+    )
     return float(permutation.pvalue)
 
 
-def _bootstrap_interval(metric: PooledMetric, n_units: int, n_resamples: int, confidence: float, seed: int,
-                        batch: int) -> tuple[float, float, int]:
+def _bootstrap_interval(
+    metric: PooledMetric, n_units: int, n_resamples: int, confidence: float, seed: int, batch: int
+) -> tuple[float, float, int]:
     """Percentile interval of the paired bootstrap, and how many resamples were undefined.
     Drawn here rather than by scipy.stats.bootstrap, which cannot leave out resamples
     where a ratio metric is undefined (a group with no recommended item)."""

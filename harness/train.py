@@ -40,16 +40,14 @@ def set_seed(seed: int) -> None:
 
 @dataclass
 class FitResult:
-    epochs: list[dict]                   # per epoch: train loss (and its parts), validation metrics, seconds
+    epochs: list[dict]  # per epoch: train loss (and its parts), validation metrics, seconds
     best_epoch: int
     best_valid_auc: float
     steps: int
     seconds: float
-    train_samples: int | None = None     # this worker's training samples per epoch (None: not recorded)
-    valid_samples: int | None = None     # the validation samples selection read
-    best_valid: dict = field(default_factory=dict)   # the best epoch's validation metrics (``VALID_METRICS``)
-
-
+    train_samples: int | None = None  # this worker's training samples per epoch (None: not recorded)
+    valid_samples: int | None = None  # the validation samples selection read
+    best_valid: dict = field(default_factory=dict)  # the best epoch's validation metrics (``VALID_METRICS``)
 
 
 def build_objectives(config: TrainConfig, prepared, train_idx):
@@ -64,7 +62,8 @@ def build_objectives(config: TrainConfig, prepared, train_idx):
 def needs_group_prompts(model, config: TrainConfig) -> bool:
     """Whether batches must carry the multi-stereotype prompts (for the head or an objective)."""
     return model.head.needs_group_prompts or any(
-        get_objective(name).cls.needs_group_prompts for name in config.objective_configs)
+        get_objective(name).cls.needs_group_prompts for name in config.objective_configs
+    )
 
 
 @dataclass(frozen=True)
@@ -73,18 +72,18 @@ class TrainingData:
     call: the prepared samples, their encoded prompts, the tokenizer's pad id, and whether
     batches carry the multi-stereotype prompts (for the head or an objective)."""
 
-    prepared: object          # harness.data.prepare.Prepared
-    encoded: dict             # prompt key -> harness.data.encode.Encoded
+    prepared: object  # harness.data.prepare.Prepared
+    encoded: dict  # prompt key -> harness.data.encode.Encoded
     pad_id: int
     group_prompts: bool
 
     def batches(self, indices: np.ndarray, setting: str, batch_size: int, generator: torch.Generator | None = None):
-        return batches(self.prepared, self.encoded, indices, setting, batch_size, self.pad_id, self.group_prompts,
-                       generator)
+        return batches(
+            self.prepared, self.encoded, indices, setting, batch_size, self.pad_id, self.group_prompts, generator
+        )
 
     def scores(self, model, indices: np.ndarray, setting: str, batch_size: int) -> np.ndarray:
-        return score(model, self.prepared, self.encoded, indices, setting, batch_size, self.pad_id,
-                     self.group_prompts)
+        return score(model, self.prepared, self.encoded, indices, setting, batch_size, self.pad_id, self.group_prompts)
 
 
 @dataclass
@@ -92,21 +91,30 @@ class _Run:
     """One ``fit``'s working parts, so the epoch and step functions take one argument."""
 
     # Any: training_step builds one of the step's parts alone (the rest None)
-    model: Any                           # the Recommender
-    data: Any                            # TrainingData
-    config: Any                          # TrainConfig
+    model: Any  # the Recommender
+    data: Any  # TrainingData
+    config: Any  # TrainConfig
     objectives: dict[str, Any]
-    optimizer: Any                       # Adafactor
-    generator: Any                       # torch.Generator
-    train_idx: Any                       # np.ndarray
+    optimizer: Any  # Adafactor
+    generator: Any  # torch.Generator
+    train_idx: Any  # np.ndarray
     valid_idx: Any
     after_backward: Callable[[Any], None] | None = None
-    scaler: Any = None                   # fp16's torch.amp.GradScaler, else None
+    scaler: Any = None  # fp16's torch.amp.GradScaler, else None
 
 
-def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None,
-        resume: dict | None = None, on_epoch_end=None, after_backward=None,
-        shard: tuple[int, int] = (0, 1)) -> FitResult:
+def fit(
+    model,
+    prepared,
+    encoded,
+    config: TrainConfig,
+    pad_id: int,
+    log=lambda message: None,
+    resume: dict | None = None,
+    on_epoch_end=None,
+    after_backward=None,
+    shard: tuple[int, int] = (0, 1),
+) -> FitResult:
     """Train ``model``'s head; on return it holds the weights of the best validation epoch.
 
     ``on_epoch_end(state)`` receives everything needed to continue after that epoch
@@ -117,9 +125,9 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     trains on that worker's equal share of the training samples.
     """
     set_seed(config.seed)
-    precision.check(config.precision, model.device, config.force_precision)   # before any work: a clear refusal
+    precision.check(config.precision, model.device, config.force_precision)  # before any work: a clear refusal
     precision.set_tf32(config.tf32)
-    model.precision = config.precision               # the backbone's forwards from here on (and the test's)
+    model.precision = config.precision  # the backbone's forwards from here on (and the test's)
     train_idx, valid_idx, objectives = _samples_and_objectives(prepared, config, shard)
     data = TrainingData(prepared, encoded, pad_id, needs_group_prompts(model, config))
     parameters = model.trainable_parameters()
@@ -142,15 +150,28 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
 
 def _optimizer(parameters, config: TrainConfig) -> Adafactor:
     """Adafactor as the paper's T5 setting has it: lr an absolute step unless ``scale_parameter``."""
-    return Adafactor(parameters, lr=config.learning_rate, relative_step=False, scale_parameter=config.scale_parameter,
-                     warmup_init=False)
+    return Adafactor(
+        parameters,
+        lr=config.learning_rate,
+        relative_step=False,
+        scale_parameter=config.scale_parameter,
+        warmup_init=False,
+    )
 
 
 def _result(state: FitState, seconds: float, train_samples: int, valid_samples: int) -> FitResult:
     """What ``fit`` returns: the history and the best epoch (the earliest of equal validation AUCs)."""
     best = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))
-    return FitResult(state.history, best["epoch"], state.best, state.steps, seconds, train_samples, valid_samples,
-                     {k: best.get(k) for k in VALID_METRICS})
+    return FitResult(
+        state.history,
+        best["epoch"],
+        state.best,
+        state.steps,
+        seconds,
+        train_samples,
+        valid_samples,
+        {k: best.get(k) for k in VALID_METRICS},
+    )
 
 
 def _samples_and_objectives(prepared, config: TrainConfig, shard: tuple[int, int]):
@@ -172,8 +193,10 @@ def _epochs(run: _Run, state: FitState, log, on_epoch_end) -> None:
         if state.stopped:
             break
         record = _epoch(run, epoch, state)
-        log(f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
-            f"valid AUC {record['valid_auc']:.4f} ({record['seconds']:.1f} s)")
+        log(
+            f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
+            f"valid AUC {record['valid_auc']:.4f} ({record['seconds']:.1f} s)"
+        )
         if state.stopped:
             log(f"early stop: no better validation AUC for {state.stale} epoch(s)")
         if on_epoch_end is not None:
@@ -194,12 +217,16 @@ def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
         n_batches += 1
         for name, value in parts.items():
             totals[name] = totals.get(name, 0.0) + value
-    diagnostics = model.head.diagnostics()            # the training steps' (MoS: routing), before validation
+    diagnostics = model.head.diagnostics()  # the training steps' (MoS: routing), before validation
     valid = validate(model, run.data, run.valid_idx, config)
     auc = valid["valid_auc"]
-    record = {"epoch": epoch, **valid, "seconds": time.perf_counter() - started,
-              **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()},
-              **({"diagnostics": diagnostics} if diagnostics else {})}
+    record = {
+        "epoch": epoch,
+        **valid,
+        "seconds": time.perf_counter() - started,
+        **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()},
+        **({"diagnostics": diagnostics} if diagnostics else {}),
+    }
     state.history.append(record)
     state.epoch = epoch
     if auc > state.best or state.best_state is None:
@@ -229,7 +256,7 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
     optimizer.zero_grad(set_to_none=True)
     (loss if run.scaler is None else run.scaler.scale(loss)).backward()
     if run.scaler is not None:
-        run.scaler.unscale_(optimizer)           # the gradients as they are, for all-reduce and the step
+        run.scaler.unscale_(optimizer)  # the gradients as they are, for all-reduce and the step
     if run.after_backward is not None:
         run.after_backward(model)
     # The loss and its parts reach the host in one copy: on a GPU each .item() waits for
@@ -237,11 +264,12 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
     values = dict(zip(["loss", *parts], torch.stack([loss, *parts.values()]).detach().tolist(), strict=True))
     if not math.isfinite(values["loss"]):
         detail = ", ".join(f"{k}={values[k]:.4g}" for k in parts)
-        raise TrainingError(f"loss is {values['loss']} at epoch {epoch}, step {step + 1} ({detail}); "
-                            f"try a lower learning rate")
+        raise TrainingError(
+            f"loss is {values['loss']} at epoch {epoch}, step {step + 1} ({detail}); try a lower learning rate"
+        )
     if run.scaler is None:
         optimizer.step()
-    else:                                        # skips the step if a gradient overflowed in fp16
+    else:  # skips the step if a gradient overflowed in fp16
         run.scaler.step(optimizer)
         run.scaler.update()
     return values

@@ -12,8 +12,15 @@ import numpy as np
 from harness.stats import PairedResult, PooledMetric
 
 
-def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resamples: int = 10_000,
-                   confidence: float = 0.95, seed: int = 0, batch: int = 500) -> PairedResult:
+def two_level_test(
+    metrics: list[PooledMetric],
+    n_units: list[int],
+    *,
+    n_resamples: int = 10_000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    batch: int = 500,
+) -> PairedResult:
     """Paired two-level bootstrap of an effect averaged over seeds (NOT the harness's test of a
     claim: the module docstring says why it is kept).
 
@@ -28,15 +35,17 @@ def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resampl
     ``(1 + #{|e* - e| >= |e|}) / (R + 1)`` over the R resamples where the effect is defined;
     identical methods give e* = e = 0 and p = 1. The interval is the percentile interval.
     """
-    def effect(s: int, counts: np.ndarray) -> np.ndarray:   # (B, u_s) unit counts -> (B,) seed s's effect
+
+    def effect(s: int, counts: np.ndarray) -> np.ndarray:  # (B, u_s) unit counts -> (B,) seed s's effect
         zeros = np.zeros_like(counts)
         return metrics[s](counts, zeros) - metrics[s](zeros, counts)
 
     per_seed_effects = [effect(s, np.ones((1, n)))[0] for s, n in enumerate(n_units)]
     observed, total = float(np.mean(per_seed_effects)), int(sum(n_units))
     if np.isnan(observed):
-        return PairedResult(np.nan, np.nan, np.nan, np.nan, total, "the metric is undefined for a method",
-                            n_seeds=len(metrics))
+        return PairedResult(
+            np.nan, np.nan, np.nan, np.nan, total, "the metric is undefined for a method", n_seeds=len(metrics)
+        )
     effects, within = _two_level_draws(effect, n_units, n_resamples, seed, batch)
     defined = effects[~np.isnan(effects)]
     if not len(defined):
@@ -44,11 +53,15 @@ def two_level_test(metrics: list[PooledMetric], n_units: list[int], *, n_resampl
     p = (1 + np.sum(np.abs(defined - observed) >= abs(observed))) / (len(defined) + 1)
     tail = 50.0 * (1.0 - confidence)
     low, high = np.percentile(defined, [tail, 100.0 - tail])
-    reason = f"over the {len(defined)} of {n_resamples} resamples where the metric is defined" \
-        if len(defined) < n_resamples else ""
+    reason = (
+        f"over the {len(defined)} of {n_resamples} resamples where the metric is defined"
+        if len(defined) < n_resamples
+        else ""
+    )
     var_between, var_within = _variance_parts(per_seed_effects, within)
-    return PairedResult(observed, float(low), float(high), float(min(1.0, p)), total, reason, var_between,
-                        var_within, len(metrics))
+    return PairedResult(
+        observed, float(low), float(high), float(min(1.0, p)), total, reason, var_between, var_within, len(metrics)
+    )
 
 
 def _variance_parts(per_seed_effects: list[float], within: np.ndarray) -> tuple[float, float]:
@@ -62,8 +75,9 @@ def _variance_parts(per_seed_effects: list[float], within: np.ndarray) -> tuple[
     return var_between, var_within
 
 
-def _two_level_draws(effect: Callable[[int, np.ndarray], np.ndarray], n_units: list[int], n_resamples: int,
-                     seed: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
+def _two_level_draws(
+    effect: Callable[[int, np.ndarray], np.ndarray], n_units: list[int], n_resamples: int, seed: int, batch: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(R,) resampled effects averaged over the drawn seeds (NaN where a drawn seed's is undefined)
     and (R, S) each seed's effect over its resampled users; ``effect(s, counts)``: seed s's effect
     under (B, u_s) unit counts."""
@@ -73,9 +87,14 @@ def _two_level_draws(effect: Callable[[int, np.ndarray], np.ndarray], n_units: l
     within: list[np.ndarray] = []
     for start in range(0, n_resamples, batch):
         size = min(batch, n_resamples - start)
-        seed_counts = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=size)       # (B, S)
-        per_seed = np.stack([effect(s, rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float))
-                             for s, n in enumerate(n_units)], axis=1)                           # (B, S)
+        seed_counts = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=size)  # (B, S)
+        per_seed = np.stack(
+            [
+                effect(s, rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float))
+                for s, n in enumerate(n_units)
+            ],
+            axis=1,
+        )  # (B, S)
         within.append(per_seed)
         with np.errstate(invalid="ignore"):
             # a seed drawn 0 times weighs 0; an undefined effect of a drawn seed leaves the resample undefined

@@ -64,7 +64,7 @@ class Reporter:
         checkpoint = self._train.get_checkpoint()
         if checkpoint is None:
             return None
-        with checkpoint.as_directory() as folder:   # onto the CPU: fit moves it to the model's device
+        with checkpoint.as_directory() as folder:  # onto the CPU: fit moves it to the model's device
             return torch.load(Path(folder) / CHECKPOINT_FILE, weights_only=False, map_location="cpu")
 
     def report(self, metrics: dict, state: dict | None = None) -> None:
@@ -84,7 +84,7 @@ class TrialReporter(Reporter):
         from ray import tune
 
         self._train = tune
-        torch.set_num_threads(threads)      # the trial's CPUs (a reused process keeps its setting)
+        torch.set_num_threads(threads)  # the trial's CPUs (a reused process keeps its setting)
 
     rank, world_size = 0, 1
 
@@ -106,7 +106,7 @@ def release_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    trim = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None)   # glibc only
+    trim = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None)  # glibc only
     if trim is not None:
         trim(0)
 
@@ -156,9 +156,16 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
         record = TrialRecord(job, "ok", **measured, seconds=time.time() - started, provenance=stamp)
     except Exception as error:  # recorded as failed, then raised so Ray retries it
         if reporter.rank == 0:
-            store.write(TrialRecord(job, "failed", error=f"{type(error).__name__}: {error}",
-                                    traceback=traceback.format_exc(), seconds=time.time() - started,
-                                    provenance=stamp))
+            store.write(
+                TrialRecord(
+                    job,
+                    "failed",
+                    error=f"{type(error).__name__}: {error}",
+                    traceback=traceback.format_exc(),
+                    seconds=time.time() - started,
+                    provenance=stamp,
+                )
+            )
         raise
     if reporter.rank == 0:
         store.write(record, scores)
@@ -177,19 +184,31 @@ def _run(run_config, reporter: Reporter, backbone_name: str):
     from harness.run import run
 
     on_epoch = lambda state: reporter.report(  # noqa: E731
-        {**{k: state["history"][-1].get(k) for k in VALID_METRICS}, "epoch": state["epoch"]}, state)
-    out = run(run_config, backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
-              log=lambda message: None,
-              fit_hooks={"resume": reporter.resume_state(), "on_epoch_end": on_epoch,
-                         "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
-                         "shard": (reporter.rank, reporter.world_size)},
-              device=reporter.device)
+        {**{k: state["history"][-1].get(k) for k in VALID_METRICS}, "epoch": state["epoch"]}, state
+    )
+    out = run(
+        run_config,
+        backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
+        log=lambda message: None,
+        fit_hooks={
+            "resume": reporter.resume_state(),
+            "on_epoch_end": on_epoch,
+            "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
+            "shard": (reporter.rank, reporter.world_size),
+        },
+        device=reporter.device,
+    )
     scores = out.pop("scores")
-    out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's job names the backbone asked for
+    out["backbone_kind"] = out.pop("backbone")["kind"]  # the record's job names the backbone asked for
     test = out.pop("test")
     valid = {"valid_auc": out["fit"]["best_valid_auc"], **out["fit"].get("best_valid", {})}  # the best epoch's
-    measured = {**out, "metrics": {**valid, "test": test},
-                # the process's peak so far: with tune_trial, earlier trials in the same process count too
-                "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "pid": os.getpid(), "node": reporter.node, "workers": reporter.world_size}
+    measured = {
+        **out,
+        "metrics": {**valid, "test": test},
+        # the process's peak so far: with tune_trial, earlier trials in the same process count too
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pid": os.getpid(),
+        "node": reporter.node,
+        "workers": reporter.world_size,
+    }
     return measured, scores

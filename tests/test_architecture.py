@@ -16,10 +16,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "harness"
-RAY_AT_THE_EDGE = {"harness.worker", "harness.executors", "harness.sweep.phases", "harness.sweep.adapters",
-                   "harness.sweep.progress", "harness.sweep.trial", "harness.sweep.cli", "harness.cluster"}
-MODEL_CODE = ("torch", "transformers", "peft", "harness.heads", "harness.objectives", "harness.model",
-              "harness.train", "harness.run", "harness.worker", "harness.sweep", "harness.backbones")
+RAY_AT_THE_EDGE = {
+    "harness.worker",
+    "harness.executors",
+    "harness.sweep.phases",
+    "harness.sweep.adapters",
+    "harness.sweep.progress",
+    "harness.sweep.trial",
+    "harness.sweep.cli",
+    "harness.cluster",
+}
+MODEL_CODE = (
+    "torch",
+    "transformers",
+    "peft",
+    "harness.heads",
+    "harness.objectives",
+    "harness.model",
+    "harness.train",
+    "harness.run",
+    "harness.worker",
+    "harness.sweep",
+    "harness.backbones",
+)
 
 # ARCHITECTURE.md's layers, the floor first: a module imports only from its own layer or below.
 # Command lines (``__main__`` modules) sit on top and may import anything.
@@ -28,8 +47,14 @@ LAYERS = [
     ("harness.config",),
     ("harness.data", "harness.stereotype", "harness.prompts"),
     ("harness.space",),
-    ("harness.backbones", "harness.model", "harness.heads", "harness.objectives", "harness.precision",
-     "harness.device"),
+    (
+        "harness.backbones",
+        "harness.model",
+        "harness.heads",
+        "harness.objectives",
+        "harness.precision",
+        "harness.device",
+    ),
     ("harness.batching", "harness.checkpoint", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
     ("harness.records", "harness.provenance", "harness.rates", "harness.cost"),
     ("harness.worker", "harness.executors", "harness.sweep", "harness.cluster", "harness.console"),
@@ -49,7 +74,7 @@ def imports(source: str, module: str, is_package: bool, known: set[str]) -> dict
 
     def add(target: str, line: int) -> None:
         while target.startswith("harness") and target not in known and "." in target:
-            target = target.rpartition(".")[0]          # harness.x.Name -> harness.x
+            target = target.rpartition(".")[0]  # harness.x.Name -> harness.x
         found.setdefault(target if target.startswith("harness") else target.split(".")[0], line)
 
     for node in ast.walk(ast.parse(source)):
@@ -58,10 +83,10 @@ def imports(source: str, module: str, is_package: bool, known: set[str]) -> dict
                 add(alias.name, node.lineno)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:                                   # from . import x, from ..y import z
+            if node.level:  # from . import x, from ..y import z
                 parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(parts + ([node.module] if node.module else []))
-            for alias in node.names:                         # from harness import stats: the module harness.stats
+            for alias in node.names:  # from harness import stats: the module harness.stats
                 full = f"{base}.{alias.name}"
                 add(full if full in known else base, node.lineno)
     return found
@@ -71,14 +96,20 @@ def import_graph(package: Path = PACKAGE) -> dict[str, dict[str, int]]:
     """Every module of the package -> what it imports (``imports``), itself left out."""
     paths = {module_name(p, package.parent): p for p in package.rglob("*.py")}
     known = set(paths)
-    return {m: {t: line for t, line in imports(p.read_text(), m, p.name == "__init__.py", known).items() if t != m}
-            for m, p in paths.items()}
+    return {
+        m: {t: line for t, line in imports(p.read_text(), m, p.name == "__init__.py", known).items() if t != m}
+        for m, p in paths.items()
+    }
 
 
 def layer(module: str) -> int:
     """The layer of the longest matching prefix (harness.config.data in harness.config)."""
-    matches = [(len(prefix), i) for i, prefixes in enumerate(LAYERS) for prefix in prefixes
-               if module == prefix or module.startswith(prefix + ".")]
+    matches = [
+        (len(prefix), i)
+        for i, prefixes in enumerate(LAYERS)
+        for prefix in prefixes
+        if module == prefix or module.startswith(prefix + ".")
+    ]
     if not matches:
         raise AssertionError(f"{module} is in no layer of tests/test_architecture.py's LAYERS (nor ARCHITECTURE.md's)")
     return max(matches)[1]
@@ -125,29 +156,55 @@ GRAPH = import_graph()
 
 
 def test_the_graph_sees_every_import_form():
-    source = ("import harness.records\nimport harness.report.table as t\nfrom harness import stats\n"
-              "from harness.config.train import TrainConfig\nfrom . import compare\nfrom .collect import load\n"
-              "def f():\n    from harness.heads import build_head\n    import torch\n")
-    known = {"harness", "harness.records", "harness.report", "harness.report.table", "harness.stats",
-             "harness.config", "harness.config.train", "harness.report.compare", "harness.report.collect",
-             "harness.heads"}
+    source = (
+        "import harness.records\nimport harness.report.table as t\nfrom harness import stats\n"
+        "from harness.config.train import TrainConfig\nfrom . import compare\nfrom .collect import load\n"
+        "def f():\n    from harness.heads import build_head\n    import torch\n"
+    )
+    known = {
+        "harness",
+        "harness.records",
+        "harness.report",
+        "harness.report.table",
+        "harness.stats",
+        "harness.config",
+        "harness.config.train",
+        "harness.report.compare",
+        "harness.report.collect",
+        "harness.heads",
+    }
     assert set(imports(source, "harness.report.x", False, known)) == {
-        "harness.records", "harness.report.table", "harness.stats", "harness.config.train", "harness.report.compare",
-        "harness.report.collect", "harness.heads", "torch"}
+        "harness.records",
+        "harness.report.table",
+        "harness.stats",
+        "harness.config.train",
+        "harness.report.compare",
+        "harness.report.collect",
+        "harness.heads",
+        "torch",
+    }
     assert set(imports("from . import stats", "harness", True, {"harness", "harness.stats"})) == {"harness.stats"}
 
 
 def test_no_module_imports_from_a_layer_above_its_own():
-    wrong = [f"{module} (layer {layer(module) + 1}) imports {target} (layer {layer(target) + 1}) at line {line}"
-             for module, targets in sorted(GRAPH.items()) if not command_line(module)
-             for target, line in targets.items()
-             if target.startswith("harness") and not command_line(target) and layer(target) > layer(module)]
+    wrong = [
+        f"{module} (layer {layer(module) + 1}) imports {target} (layer {layer(target) + 1}) at line {line}"
+        for module, targets in sorted(GRAPH.items())
+        if not command_line(module)
+        for target, line in targets.items()
+        if target.startswith("harness") and not command_line(target) and layer(target) > layer(module)
+    ]
     assert not wrong, "\n".join(wrong)
 
 
 def test_no_command_line_is_imported_by_a_module_below_it():
-    wrong = [f"{module} imports the command line {target}" for module, targets in GRAPH.items()
-             if not command_line(module) for target in targets if command_line(target)]
+    wrong = [
+        f"{module} imports the command line {target}"
+        for module, targets in GRAPH.items()
+        if not command_line(module)
+        for target in targets
+        if command_line(target)
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -207,20 +264,34 @@ def test_every_import_names_the_package_that_defines_the_name():
                 for alias in node.names:
                     home = owner(node.module, alias.name)
                     if home != node.module and not home.startswith(node.module + "."):
-                        wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {alias.name} from {node.module}, "
-                                     f"defined in {home}")
+                        wrong.append(
+                            f"{path.relative_to(ROOT)}:{node.lineno}: {alias.name} from {node.module}, "
+                            f"defined in {home}"
+                        )
     assert not wrong, "\n".join(wrong)
 
 
 def _loaded(module: str) -> set[str]:
-    code = (f"import sys, {module}; print(' '.join(m for m in ('torch', 'transformers', 'peft', 'ray') "
-            "if m in sys.modules))")
+    code = (
+        f"import sys, {module}; print(' '.join(m for m in ('torch', 'transformers', 'peft', 'ray') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["harness.config", "harness.space", "harness.registry", "harness.files",
-                                    "harness.config.backbones", "harness.config.datasets", "harness.console"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "harness.config",
+        "harness.space",
+        "harness.registry",
+        "harness.files",
+        "harness.config.backbones",
+        "harness.config.datasets",
+        "harness.console",
+    ],
+)
 def test_configs_and_search_spaces_load_without_torch_or_ray(module):
     assert _loaded(module) == set(), module
 

@@ -9,7 +9,7 @@ torch and transformers, only when asked for (so a config can name a backbone che
 __all__ = ["Backbone", "BackboneError", "default_models_dir", "load_backbone"]
 
 
-def __getattr__(name):   # PEP 562: the loading side on first use
+def __getattr__(name):  # PEP 562: the loading side on first use
     if name in ("Backbone", "BackboneError"):
         from harness.backbones import base
 

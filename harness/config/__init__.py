@@ -22,16 +22,28 @@ from harness.config.run import RunConfig, default_lr
 from harness.config.sweep import ASHA, Resources
 from harness.config.train import TrainConfig
 
-__all__ = ["ASHA", "Resources", "RunConfig", "SampleConfig", "StereotypeConfig", "TrainConfig", "default_lr",
-           "registered"]
+__all__ = [
+    "ASHA",
+    "Resources",
+    "RunConfig",
+    "SampleConfig",
+    "StereotypeConfig",
+    "TrainConfig",
+    "default_lr",
+    "registered",
+]
 
 
 def registered() -> list[str]:
     """What the registries hold, one line each: data sets, backbones, heads (with the paper's
     objectives for each), objectives."""
-    lines = ["data sets:  " + ", ".join(DATASETS),
-             "backbones:  " + ", ".join(spec.name for spec in list_backbones()) + " (or a local directory / hub id)",
-             "heads:"]
-    lines += [f"  {spec.name:14s} {spec.description} [objectives: {', '.join(spec.objectives) or 'none'}]"
-              for spec in list_heads()]
+    lines = [
+        "data sets:  " + ", ".join(DATASETS),
+        "backbones:  " + ", ".join(spec.name for spec in list_backbones()) + " (or a local directory / hub id)",
+        "heads:",
+    ]
+    lines += [
+        f"  {spec.name:14s} {spec.description} [objectives: {', '.join(spec.objectives) or 'none'}]"
+        for spec in list_heads()
+    ]
     return lines + ["objectives:"] + [f"  {name:14s} {spec.description}" for name, spec in sorted(OBJECTIVES.items())]

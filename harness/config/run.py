@@ -23,7 +23,7 @@ def default_lr(head: str, backbone: str) -> float:
     with nothing to train. ``RunConfig`` fills a null ``train.lr`` with it, as it alone knows both."""
     spec = get_head(head)
     measured = BACKBONES[backbone].lr if backbone in BACKBONES else {}
-    for name in (head, spec.base, spec.family):     # the head's own value, its base head's, its family's
+    for name in (head, spec.base, spec.family):  # the head's own value, its base head's, its family's
         if name in measured:
             return measured[name]
     return DEFAULT_LR[spec.family]
@@ -32,9 +32,9 @@ def default_lr(head: str, backbone: str) -> float:
 @dataclass(frozen=True)
 class RunConfig:
     dataset: str = "movielens-100k"
-    data_dir: str | None = None               # None: $HARNESS_DATA_DIR or the user cache
-    backbone: str = DEFAULT_BACKBONE          # a registered name, a local directory or a hub id
-    max_tokens: int = 512                     # prompt budget; oldest history dropped first
+    data_dir: str | None = None  # None: $HARNESS_DATA_DIR or the user cache
+    backbone: str = DEFAULT_BACKBONE  # a registered name, a local directory or a hub id
+    max_tokens: int = 512  # prompt budget; oldest history dropped first
     sample: SampleConfig = field(default_factory=SampleConfig)
     stereotype: StereotypeConfig = field(default_factory=StereotypeConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -44,10 +44,16 @@ class RunConfig:
         if self.max_tokens < 16:
             raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
         lr = default_lr(self.train.head, self.backbone)
-        if self.train.lr is None and lr > 0:   # the backbone's default, written into the config and record
+        if self.train.lr is None and lr > 0:  # the backbone's default, written into the config and record
             object.__setattr__(self, "train", self.train.with_lr(lr))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "data_dir": self.data_dir, "backbone": self.backbone,
-                "max_tokens": self.max_tokens, "sample": self.sample.to_dict(),
-                "stereotype": dataclasses.asdict(self.stereotype), "train": self.train.to_dict()}
+        return {
+            "dataset": self.dataset,
+            "data_dir": self.data_dir,
+            "backbone": self.backbone,
+            "max_tokens": self.max_tokens,
+            "sample": self.sample.to_dict(),
+            "stereotype": dataclasses.asdict(self.stereotype),
+            "train": self.train.to_dict(),
+        }

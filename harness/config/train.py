@@ -18,10 +18,17 @@ from harness.config.objectives import check_head, objective_options
 # that is better, and the support each SF metric rests on. SF is ranked by its absolute value, as
 # the report does by default. ``_liked``: S is the top-scored validation pairs, as many as are
 # liked, not the pairs answered Yes (the report's --decision-rate liked; harness/report/decision.py).
-VALID_METRICS = ("valid_auc", "valid_sf", "valid_abs_sf", "valid_sf_support",
-                 "valid_sf_liked", "valid_abs_sf_liked", "valid_sf_liked_support")
-PRECISIONS = ("fp32", "bf16", "fp16")       # train.precision (harness.precision)
-_LATER = {"precision": "fp32", "tf32": False, "force_precision": False}   # see TrainConfig.to_dict
+VALID_METRICS = (
+    "valid_auc",
+    "valid_sf",
+    "valid_abs_sf",
+    "valid_sf_support",
+    "valid_sf_liked",
+    "valid_abs_sf_liked",
+    "valid_sf_liked_support",
+)
+PRECISIONS = ("fp32", "bf16", "fp16")  # train.precision (harness.precision)
+_LATER = {"precision": "fp32", "tf32": False, "force_precision": False}  # see TrainConfig.to_dict
 SELECTABLE = {"valid_auc": "max", "valid_abs_sf": "min", "valid_abs_sf_liked": "min"}
 SUPPORT = {"valid_abs_sf": "valid_sf_support", "valid_abs_sf_liked": "valid_sf_liked_support"}
 
@@ -29,23 +36,23 @@ SUPPORT = {"valid_abs_sf": "valid_sf_support", "valid_abs_sf_liked": "valid_sf_l
 @dataclass(frozen=True)
 class TrainConfig:
     head: str = "mos"
-    head_options: dict[str, Any] = field(default_factory=dict)        # the head's config fields, as given
-    objectives: dict[str, Any] | None = None       # name -> options (incl. weight); None: the head's paper objectives
-    lr: float | None = None              # None: the backbone's default, filled in by RunConfig (run.default_lr)
+    head_options: dict[str, Any] = field(default_factory=dict)  # the head's config fields, as given
+    objectives: dict[str, Any] | None = None  # name -> options (incl. weight); None: the head's paper objectives
+    lr: float | None = None  # None: the backbone's default, filled in by RunConfig (run.default_lr)
     # Adafactor's scale_parameter. False (the paper's T5 setting): lr is an absolute step, up to
     # 0.5 per step for a soft prompt, several times SmolLM2-135M's embedding RMS (0.136). True:
     # each step is scaled by the parameter's RMS, so lr is relative to the prompt's own scale.
     scale_parameter: bool = False
     batch_size: int = 8
     eval_batch_size: int = 32
-    epochs: int = 5                      # the paper gives none; 5 x 8,000 samples, early stopping ends most
-                                         # runs sooner (the one home of this default: YAML and CLI read it)
-    patience: int = 1                    # epochs without a better validation AUC before stopping
-    train_setting: str = "implicit"      # prompt setting the model is trained on
+    epochs: int = 5  # the paper gives none; 5 x 8,000 samples, early stopping ends most
+    # runs sooner (the one home of this default: YAML and CLI read it)
+    patience: int = 1  # epochs without a better validation AUC before stopping
+    train_setting: str = "implicit"  # prompt setting the model is trained on
     max_train_samples: int | None = None  # cap for smoke runs; None uses the whole split
-    max_eval_samples: int | None = None   # caps validation and test alike
+    max_eval_samples: int | None = None  # caps validation and test alike
     max_valid_samples: int | None = None  # caps validation alone (over max_eval_samples): a study that scores
-                                          # its whole test split can still select on a cheaper validation
+    # its whole test split can still select on a cheaper validation
     seed: int = 0
     # Mixed precision (harness.precision): the frozen backbone's compute under autocast; the head,
     # its gradients and the optimizer's state stay fp32. fp16 adds loss scaling. A precision the
@@ -59,7 +66,7 @@ class TrainConfig:
     objective_configs: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        spec = get_head(self.head)                        # unknown head -> error listing heads
+        spec = get_head(self.head)  # unknown head -> error listing heads
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name in ("batch_size", "eval_batch_size", "epochs"):
@@ -73,8 +80,8 @@ class TrainConfig:
         object.__setattr__(self, "head_config", validate_config(spec, self.head_options))
         configs = {}
         for name, options in self.resolved_objectives().items():
-            configs[name] = objective_options(name, **options)   # unknown objective or option, or one that
-            check_head(name, configs[name], self.head)            # requires what the head lacks -> error
+            configs[name] = objective_options(name, **options)  # unknown objective or option, or one that
+            check_head(name, configs[name], self.head)  # requires what the head lacks -> error
         object.__setattr__(self, "objective_configs", configs)
 
     @property
@@ -86,8 +93,10 @@ class TrainConfig:
             return self.lr
         if get_head(self.head).family == "none":
             return DEFAULT_LR["none"]
-        raise ValueError(f"train.lr is null for head {self.head!r}: its default depends on the backbone, so give "
-                         "lr or build the TrainConfig inside a RunConfig, which fills it (config.run.default_lr)")
+        raise ValueError(
+            f"train.lr is null for head {self.head!r}: its default depends on the backbone, so give "
+            "lr or build the TrainConfig inside a RunConfig, which fills it (config.run.default_lr)"
+        )
 
     def with_lr(self, lr: float) -> TrainConfig:
         """This config with ``lr`` set: a copy that keeps the parsed options (nothing to parse again)."""
@@ -114,5 +123,8 @@ class TrainConfig:
         # records hold) they are left out, so that every earlier configuration keeps its config_id
         own = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self) if f.init}
         own = {k: v for k, v in own.items() if k not in _LATER or v != _LATER[k]}
-        return own | {"learning_rate": self.learning_rate, "resolved_head_options": head,
-                      "resolved_objectives": self.resolved_objectives()}
+        return own | {
+            "learning_rate": self.learning_rate,
+            "resolved_head_options": head,
+            "resolved_objectives": self.resolved_objectives(),
+        }

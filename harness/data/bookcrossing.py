@@ -54,15 +54,16 @@ def parse_ratings(path: Path, layout: Layout, report: LoadReport) -> pd.DataFram
     frame = read_rows(path, layout, layout.widths[0], report)
     rating = pd.to_numeric(frame[2], errors="coerce")
     bad_user = ~frame[0].str.fullmatch(r"\d+")
-    count_bad(frame, bad_user, lambda r: f"user id {r[0]!r} is not a number", path.name, report,
-               layout.delimiter)
+    count_bad(frame, bad_user, lambda r: f"user id {r[0]!r} is not a number", path.name, report, layout.delimiter)
     frame, rating = frame[~bad_user], rating[~bad_user]
     bad_rating = ~(rating.between(0, 10) & (rating % 1 == 0))
-    count_bad(frame, bad_rating, lambda r: f"rating {r[2]!r} is not an integer 0-10", path.name, report,
-               layout.delimiter)
+    count_bad(
+        frame, bad_rating, lambda r: f"rating {r[2]!r} is not an integer 0-10", path.name, report, layout.delimiter
+    )
     frame, rating = frame[~bad_rating], rating[~bad_rating]
-    return pd.DataFrame({"user_id": frame[0].to_numpy(), "item_id": frame[1].to_numpy(),
-                         "rating": rating.to_numpy(dtype=np.float64)})
+    return pd.DataFrame(
+        {"user_id": frame[0].to_numpy(), "item_id": frame[1].to_numpy(), "rating": rating.to_numpy(dtype=np.float64)}
+    )
 
 
 def parse_books(path: Path, layout: Layout, report: LoadReport) -> pd.DataFrame:
@@ -73,13 +74,14 @@ def parse_books(path: Path, layout: Layout, report: LoadReport) -> pd.DataFrame:
     untitled = books["title"] == ""
     duplicate = books["item_id"].duplicated()
     if untitled.any() or duplicate.any():
-        report.notes.append(f"{path.name}: left out {int(untitled.sum())} book(s) with an empty title "
-                            f"and {int(duplicate.sum())} repeated ISBN row(s) (first kept)")
+        report.notes.append(
+            f"{path.name}: left out {int(untitled.sum())} book(s) with an empty title "
+            f"and {int(duplicate.sum())} repeated ISBN row(s) (first kept)"
+        )
     return books[~untitled & ~duplicate].reset_index(drop=True)
 
 
-def parse_users(path: Path, layout: Layout | str,
-                report: LoadReport | None = None) -> tuple[pd.DataFrame, LoadReport]:
+def parse_users(path: Path, layout: Layout | str, report: LoadReport | None = None) -> tuple[pd.DataFrame, LoadReport]:
     """Users: ``user_id``, ``group`` (GROUPS or <NA>), ``age`` (float, NaN when unknown),
     ``country`` (stray quotes removed); and the report with malformed rows and
     ``users_without_group`` filled in. A user whose age cannot be parsed is kept, ungrouped."""
@@ -87,8 +89,7 @@ def parse_users(path: Path, layout: Layout | str,
     report = report if report is not None else LoadReport(layout=layout.name)
     frame = read_rows(path, layout, layout.widths[2], report)
     bad_user = ~frame[0].str.fullmatch(r"\d+")
-    count_bad(frame, bad_user, lambda r: f"user id {r[0]!r} is not a number", path.name, report,
-               layout.delimiter)
+    count_bad(frame, bad_user, lambda r: f"user id {r[0]!r} is not a number", path.name, report, layout.delimiter)
     frame = frame[~bad_user]
     duplicate = frame[0].duplicated()
     if duplicate.any():
@@ -100,13 +101,13 @@ def parse_users(path: Path, layout: Layout | str,
     age = pd.to_numeric(raw_age.where(~missing), errors="coerce")
     unparseable = age.isna() & ~missing
     # Counted, but kept: the user and their ratings are real, only the age is unknown.
-    count_bad(frame, unparseable, lambda r: f"age {r[last]!r} is not a number", path.name, report,
-               layout.delimiter)
+    count_bad(frame, unparseable, lambda r: f"age {r[last]!r} is not a number", path.name, report, layout.delimiter)
     # The field before Age: Location (country is its last part) or the subset's User-Country.
     location = frame[last - 1]
     country = location.str.rsplit(",", n=1).str[-1].str.replace(r'["\\]', "", regex=True).str.strip()
-    users = pd.DataFrame({"user_id": frame[0].to_numpy(), "age": age.to_numpy(dtype=np.float64),
-                          "country": country.to_numpy()})
+    users = pd.DataFrame(
+        {"user_id": frame[0].to_numpy(), "age": age.to_numpy(dtype=np.float64), "country": country.to_numpy()}
+    )
     users.insert(1, "group", _assign_groups(users["age"], unparseable.to_numpy(), report))
     return users, report
 
@@ -127,8 +128,9 @@ def _assign_groups(age: pd.Series, unparseable: np.ndarray, report: LoadReport) 
     return pd.Series(group, index=age.index, dtype="string")
 
 
-def _keep_ratings(ratings: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame,
-                  keep_implicit: bool, report: LoadReport) -> pd.DataFrame:
+def _keep_ratings(
+    ratings: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame, keep_implicit: bool, report: LoadReport
+) -> pd.DataFrame:
     """The ratings that can become prompts; every other row is counted under its first reason."""
     keep = pd.Series(True, index=ratings.index)
 
@@ -162,5 +164,11 @@ def load(data_dir: Path, keep_implicit: bool = False) -> RatingsTable:
     users, _ = parse_users(paths[2], layout, report)
     interactions = _keep_ratings(ratings, items, users, keep_implicit, report)
     report.notes.append(f"{len(ratings)} rating rows read, {len(interactions)} kept")
-    return RatingsTable(name=NAME, interactions=interactions, users=users[["user_id", "group", "age"]],
-                        items=items, groups=GROUPS, report=report)
+    return RatingsTable(
+        name=NAME,
+        interactions=interactions,
+        users=users[["user_id", "group", "age"]],
+        items=items,
+        groups=GROUPS,
+        report=report,
+    )

@@ -21,8 +21,10 @@ def fetch(data_dir: Path, source: Path | None, log: Callable[[str], object] = pr
     write ``MANIFEST.json`` last, so a folder with a manifest is a complete copy.
     ``force`` is accepted for a uniform interface: a copy is always made afresh."""
     if source is None:
-        raise DataError(f"BookCrossing cannot be downloaded automatically (no stable, checksummed source); "
-                        f"pass --source DIR.\n{WHERE_TO_GET}")
+        raise DataError(
+            f"BookCrossing cannot be downloaded automatically (no stable, checksummed source); "
+            f"pass --source DIR.\n{WHERE_TO_GET}"
+        )
     origin = dataset_dir(Path(source), NAME, MARKERS)
     layout, paths = detect_layout(origin)
     target = Path(data_dir) / NAME
@@ -38,8 +40,13 @@ def fetch(data_dir: Path, source: Path | None, log: Callable[[str], object] = pr
         log(f"copying {path} -> {target / path.name}")
         atomic_copy(path, target / path.name)
         checksums[path.name] = sha256_file(target / path.name)
-    manifest = {"dataset": NAME, "layout": layout.name, "origin": str(origin.resolve()), "files": checksums,
-                "fetched_utc": datetime.now(UTC).isoformat(timespec="seconds")}
+    manifest = {
+        "dataset": NAME,
+        "layout": layout.name,
+        "origin": str(origin.resolve()),
+        "files": checksums,
+        "fetched_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     atomic_write_bytes(target / "MANIFEST.json", json.dumps(manifest, indent=2).encode())
     log(f"{NAME} ({layout.name}) ready in {target}")
     return target

@@ -33,8 +33,10 @@ NAME = "movielens-100k"
 GROUPS = ("male", "female")  # paper Table 3: G1, G2
 MARKERS = ("u.data", "ml-100k.inter")
 MANIFEST = "MANIFEST.json"
-FETCH_HINT = (f"run `python -m harness.data fetch {NAME}` (or `--source DIR`), or pass --data-dir "
-              "to a folder holding u.data/u.user/u.item or ml-100k.inter/.user/.item")
+FETCH_HINT = (
+    f"run `python -m harness.data fetch {NAME}` (or `--source DIR`), or pass --data-dir "
+    "to a folder holding u.data/u.user/u.item or ml-100k.inter/.user/.item"
+)
 
 # Byte pins. Atomic: the recbole-1.2.1 wheel's files. GroupLens: the official files' published
 # hashes (u.data and u.user are the atomic bodies, header dropped, "|" for tab in u.user); a
@@ -66,20 +68,29 @@ class _Spec:
     encoding: str
     header: tuple[str, ...]  # expected header names; () when the file has none
     width: int
-    keep: dict[int, str]     # column index -> our name
-    ints: tuple[str, ...]    # kept columns that must parse as integers
+    keep: dict[int, str]  # column index -> our name
+    ints: tuple[str, ...]  # kept columns that must parse as integers
 
 
 _RATINGS = {0: "user_id", 1: "item_id", 2: "rating", 3: "timestamp"}
 _USERS = {0: "user_id", 1: "age", 2: "gender", 3: "occupation", 4: "zip"}
 LAYOUTS = {
     "atomic": {
-        "ratings": _Spec("ml-100k.inter", "\t", "utf-8", tuple(_RATINGS.values()), 4, _RATINGS,
-                         ("rating", "timestamp")),
-        "users": _Spec("ml-100k.user", "\t", "utf-8", ("user_id", "age", "gender", "occupation", "zip_code"),
-                       5, _USERS, ("age",)),
-        "items": _Spec("ml-100k.item", "\t", "utf-8", ("item_id", "movie_title", "release_year", "class"),
-                       4, {0: "item_id", 1: "title", 2: "year"}, ()),
+        "ratings": _Spec(
+            "ml-100k.inter", "\t", "utf-8", tuple(_RATINGS.values()), 4, _RATINGS, ("rating", "timestamp")
+        ),
+        "users": _Spec(
+            "ml-100k.user", "\t", "utf-8", ("user_id", "age", "gender", "occupation", "zip_code"), 5, _USERS, ("age",)
+        ),
+        "items": _Spec(
+            "ml-100k.item",
+            "\t",
+            "utf-8",
+            ("item_id", "movie_title", "release_year", "class"),
+            4,
+            {0: "item_id", 1: "title", 2: "year"},
+            (),
+        ),
     },
     "grouplens": {
         "ratings": _Spec("u.data", "\t", "latin-1", (), 4, _RATINGS, ("rating", "timestamp")),
@@ -95,10 +106,18 @@ DATA_FILES = tuple(spec.file for layout in LAYOUTS.values() for spec in layout.v
 
 
 def _parse_fast(text: str, spec: _Spec) -> pd.DataFrame:
-    frame = pd.read_csv(io.StringIO(text), sep=spec.sep, header=None, skiprows=1 if spec.header else 0,
-                        names=list(range(spec.width)), usecols=list(spec.keep), quoting=csv.QUOTE_NONE,
-                        dtype={i: "int64" if name in spec.ints else str for i, name in spec.keep.items()},
-                        na_filter=False, engine="c")
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=spec.sep,
+        header=None,
+        skiprows=1 if spec.header else 0,
+        names=list(range(spec.width)),
+        usecols=list(spec.keep),
+        quoting=csv.QUOTE_NONE,
+        dtype={i: "int64" if name in spec.ints else str for i, name in spec.keep.items()},
+        na_filter=False,
+        engine="c",
+    )
     # Long rows raise above; short ones are padded with "" unless the separators don't add up.
     if text.count(spec.sep) != (spec.width - 1) * (len(frame) + bool(spec.header)):
         raise ValueError("a row has too few fields")
@@ -113,8 +132,9 @@ def _parse_slow(text: str, spec: _Spec, report: LoadReport) -> pd.DataFrame:
         if (number == 1 and spec.header) or (number == len(lines) and not line):
             continue  # the header; the empty string after the final newline
         fields = line.rstrip("\r").split(spec.sep)
-        if len(fields) == spec.width and all(fields[i].lstrip("-").isdigit()
-                                             for i, name in spec.keep.items() if name in spec.ints):
+        if len(fields) == spec.width and all(
+            fields[i].lstrip("-").isdigit() for i, name in spec.keep.items() if name in spec.ints
+        ):
             rows.append([fields[i] for i in spec.keep])
         else:
             bad.append(f"line {number}: {line[:80]}")
@@ -165,8 +185,10 @@ def layout_of(folder: Path) -> str:
 def _verify(name: str, actual: str, file: str, report: LoadReport) -> None:
     if actual != CONTENT_SHA256[name]:
         bad = f"; malformed rows: {report.malformed}, e.g. {report.malformed_examples}" if report.malformed else ""
-        raise DataError(f"{file}: content SHA-256 of the {name} is {actual}, expected {CONTENT_SHA256[name]} "
-                        f"(not the MovieLens-100K release){bad}; re-fetch: {FETCH_HINT}")
+        raise DataError(
+            f"{file}: content SHA-256 of the {name} is {actual}, expected {CONTENT_SHA256[name]} "
+            f"(not the MovieLens-100K release){bad}; re-fetch: {FETCH_HINT}"
+        )
 
 
 def read_folder(folder: Path) -> tuple[str, dict[str, pd.DataFrame], LoadReport]:
@@ -182,8 +204,11 @@ def read_folder(folder: Path) -> tuple[str, dict[str, pd.DataFrame], LoadReport]
             report.notes.append(f"{spec.file}: bytes differ from the official release (content checked below)")
         frames[kind] = _read(path, spec, report)
     frames["items"]["title"] = _titles(frames["items"], layout)
-    for kind, columns, sep in (("ratings", list(_RATINGS.values()), "\t"),
-                               ("users", list(_USERS.values()), "|"), ("items", ["item_id", "title"], "\t")):
+    for kind, columns, sep in (
+        ("ratings", list(_RATINGS.values()), "\t"),
+        ("users", list(_USERS.values()), "|"),
+        ("items", ["item_id", "title"], "\t"),
+    ):
         _verify(kind, _fingerprint(frames[kind], columns, sep), LAYOUTS[layout][kind].file, report)
     return layout, frames, report
 
@@ -195,12 +220,18 @@ def load(data_dir: Path) -> RatingsTable:
         raise DataError(f"MovieLens-100K not found in {data_dir} (looked in {folder}); {FETCH_HINT}")
     _, frames, report = read_folder(folder)
     ratings, users = frames["ratings"], frames["users"]
-    interactions = pd.DataFrame({
-        "user_id": ratings["user_id"], "item_id": ratings["item_id"],
-        "rating": ratings["rating"].astype("float64"), "timestamp": ratings["timestamp"].astype("float64")})
+    interactions = pd.DataFrame(
+        {
+            "user_id": ratings["user_id"],
+            "item_id": ratings["item_id"],
+            "rating": ratings["rating"].astype("float64"),
+            "timestamp": ratings["timestamp"].astype("float64"),
+        }
+    )
     group = users["gender"].map({"M": "male", "F": "female"})
     if group.isna().any():
         report.users_without_group["gender not M/F"] = int(group.isna().sum())
-    users_out = pd.DataFrame({"user_id": users["user_id"], "group": group, "gender": users["gender"],
-                              "age": users["age"]})
+    users_out = pd.DataFrame(
+        {"user_id": users["user_id"], "group": group, "gender": users["gender"], "age": users["age"]}
+    )
     return RatingsTable(NAME, interactions, users_out, frames["items"][["item_id", "title"]], GROUPS, report)

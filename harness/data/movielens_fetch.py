@@ -78,8 +78,12 @@ def _stage_zip(url: str, tmp: Path) -> Path:
 def _stage_wheel(tmp: Path) -> Path:
     wheel = os.environ.get(WHEEL_ENV)
     if not wheel:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                               WHEEL_REQ, "-d", str(tmp)], capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", WHEEL_REQ, "-d", str(tmp)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         wheels = sorted(tmp.glob("recbole-*.whl"))
         if done.returncode != 0 or not wheels:
             raise DataError(f"pip download {WHEEL_REQ} failed: {done.stderr.strip()[-400:]}")
@@ -101,8 +105,14 @@ def _install(staged: Path, target: Path, kind: str, origin: str) -> None:
         path = find_file(staged, spec.file)
         atomic_copy(path, target / path.name)
         files[path.name] = report.files[str(path)]
-    manifest = {"dataset": NAME, "source": {"kind": kind, "origin": origin}, "layout": layout, "files": files,
-                "content_sha256": CONTENT_SHA256, "fetched_utc": datetime.now(UTC).isoformat()}
+    manifest = {
+        "dataset": NAME,
+        "source": {"kind": kind, "origin": origin},
+        "layout": layout,
+        "files": files,
+        "content_sha256": CONTENT_SHA256,
+        "fetched_utc": datetime.now(UTC).isoformat(),
+    }
     atomic_write_bytes(target / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
 
 
@@ -123,8 +133,10 @@ def fetch(data_dir: Path, source: Path | None = None, log=print, force: bool = F
     if source is not None:
         attempts = [("directory", str(source), lambda tmp: _stage_directory(Path(source), tmp))]
     else:
-        attempts = [("grouplens-zip", url, lambda tmp: _stage_zip(url, tmp)),
-                    ("recbole-wheel", os.environ.get(WHEEL_ENV) or f"pip download {WHEEL_REQ}", _stage_wheel)]
+        attempts = [
+            ("grouplens-zip", url, lambda tmp: _stage_zip(url, tmp)),
+            ("recbole-wheel", os.environ.get(WHEEL_ENV) or f"pip download {WHEEL_REQ}", _stage_wheel),
+        ]
     failures = []
     for kind, origin, stage in attempts:
         log(f"{NAME}: trying {kind} ({origin})")
@@ -137,6 +149,9 @@ def fetch(data_dir: Path, source: Path | None = None, log=print, force: bool = F
             continue
         log(f"{NAME}: fetched from {kind} into {target}")
         return target
-    raise DataError(f"could not fetch {NAME}; tried:\n  " + "\n  ".join(failures) +
-                    f"\nFix: get ml-100k.zip from {ZIP_URL} yourself and pass --source DIR (u.data/u.user/u.item "
-                    f"or ml-100k.inter/.user/.item), or set {WHEEL_ENV}=PATH to a downloaded {WHEEL_REQ} wheel")
+    raise DataError(
+        f"could not fetch {NAME}; tried:\n  "
+        + "\n  ".join(failures)
+        + f"\nFix: get ml-100k.zip from {ZIP_URL} yourself and pass --source DIR (u.data/u.user/u.item "
+        f"or ml-100k.inter/.user/.item), or set {WHEEL_ENV}=PATH to a downloaded {WHEEL_REQ} wheel"
+    )

@@ -23,7 +23,7 @@ from harness.data.schema import RatingsTable
 from harness.files import atomic_write, find_file, sha256_file
 from harness.registry import resolve
 
-DEFAULT_SAMPLE, DEFAULT_STEREOTYPE = SampleConfig(), StereotypeConfig()   # frozen: shared defaults
+DEFAULT_SAMPLE, DEFAULT_STEREOTYPE = SampleConfig(), StereotypeConfig()  # frozen: shared defaults
 CACHE_FORMAT = 2  # bump when what is cached, or how it is computed, changes
 
 
@@ -48,10 +48,10 @@ class Measurement:
 class Prepared:
     samples: Samples
     measurement: Measurement
-    report: dict = field(default_factory=dict)   # the loader's LoadReport and data set facts
+    report: dict = field(default_factory=dict)  # the loader's LoadReport and data set facts
     timings: dict = field(default_factory=dict)
     from_cache: bool = False
-    cache_folder: Path | None = None   # where it is cached; encoded prompts go there too
+    cache_folder: Path | None = None  # where it is cached; encoded prompts go there too
 
 
 def measure(samples: Samples, config: StereotypeConfig) -> Measurement:
@@ -70,15 +70,26 @@ def measure(samples: Samples, config: StereotypeConfig) -> Measurement:
     threshold = stereotype.stereotype_threshold(degree, config.z, config.scope, items=measured)
     in_group = stereotype.stereotyped(degree, threshold)
     return Measurement(
-        degree=degree, threshold=threshold, item_in_group=in_group,
+        degree=degree,
+        threshold=threshold,
+        item_in_group=in_group,
         h=stereotype.user_proportion(samples.history, samples.user_group, in_group),
-        target_in_group=in_group[samples.target], items_measured=measured,
+        target_in_group=in_group[samples.target],
+        items_measured=measured,
     )
 
 
 def cache_key(dataset: str, source_hashes: dict, sample: SampleConfig, stereo: StereotypeConfig) -> str:
-    blob = json.dumps({"format": CACHE_FORMAT, "dataset": dataset, "files": sorted(source_hashes.values()),
-                       "sample": sample.to_dict(), "stereotype": asdict(stereo)}, sort_keys=True)
+    blob = json.dumps(
+        {
+            "format": CACHE_FORMAT,
+            "dataset": dataset,
+            "files": sorted(source_hashes.values()),
+            "sample": sample.to_dict(),
+            "stereotype": asdict(stereo),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -108,7 +119,7 @@ def prepare(
     use_cache=False computes everything and neither reads nor writes the cache.
     """
     spec = get_dataset(dataset)
-    spec.check_like_threshold(sample.like_threshold, sample.like_comparison)   # before any loading
+    spec.check_like_threshold(sample.like_threshold, sample.like_comparison)  # before any loading
     hashes = source_files(dataset, data_dir)
     key = cache_key(dataset, hashes, sample, stereo)
     folder = Path(cache_dir or default_prepared_dir()) / f"{dataset}-{key}" if use_cache else None
@@ -125,23 +136,31 @@ def prepare(
     return prepared
 
 
-def _build(spec, data_dir: Path, sample: SampleConfig, stereo: StereotypeConfig, key: str, folder: Path | None,
-           log) -> Prepared:
+def _build(
+    spec, data_dir: Path, sample: SampleConfig, stereo: StereotypeConfig, key: str, folder: Path | None, log
+) -> Prepared:
     """Load, sample, split and measure the data set of ``spec`` (``prepare`` without its cache)."""
     timings = {}
     started = time.perf_counter()
     table: RatingsTable = resolve(spec.load)(data_dir)
     timings["load_s"] = time.perf_counter() - started
-    log(f"loaded {spec.name}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
-        f"{len(table.items):,} items in {timings['load_s']:.2f} s")
+    log(
+        f"loaded {spec.name}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
+        f"{len(table.items):,} items in {timings['load_s']:.2f} s"
+    )
     started = time.perf_counter()
     samples = build_samples(table, sample, spec.resolve_like_threshold(sample.like_threshold), spec.time_order)
     timings["sample_s"] = time.perf_counter() - started
     started = time.perf_counter()
     measurement = measure(samples, stereo)
     timings["measure_s"] = time.perf_counter() - started
-    report = {"load": table.report.to_dict(), "dataset": dataset_facts(table), "cache_key": key,
-              "sample_config": sample.to_dict(), "stereotype_config": asdict(stereo)}
+    report = {
+        "load": table.report.to_dict(),
+        "dataset": dataset_facts(table),
+        "cache_key": key,
+        "sample_config": sample.to_dict(),
+        "stereotype_config": asdict(stereo),
+    }
     return Prepared(samples, measurement, report, timings, from_cache=False, cache_folder=folder)
 
 
@@ -168,22 +187,32 @@ def _write_cache(folder: Path, prepared: Prepared) -> None:
     s, m = prepared.samples, prepared.measurement
     arrays = {f"s_{n}": getattr(s, n) for n in _ARRAYS} | {f"m_{n}": getattr(m, n) for n in _MEASURED}
     atomic_write(folder / "arrays.npz", lambda path: np.savez(path, **arrays))
-    meta = {"dataset": s.dataset, "groups": list(s.groups), "user_ids": [str(u) for u in s.user_ids],
-            "titles": [str(t) for t in s.titles], "like_threshold": s.like_threshold,
-            "like_comparison": s.like_comparison, "notes": s.notes,
-            "report": prepared.report, "timings": prepared.timings}
+    meta = {
+        "dataset": s.dataset,
+        "groups": list(s.groups),
+        "user_ids": [str(u) for u in s.user_ids],
+        "titles": [str(t) for t in s.titles],
+        "like_threshold": s.like_threshold,
+        "like_comparison": s.like_comparison,
+        "notes": s.notes,
+        "report": prepared.report,
+        "timings": prepared.timings,
+    }
     atomic_write(folder / "meta.json", lambda path: Path(path).write_text(json.dumps(meta)))
 
 
 def _read_cache(folder: Path) -> Prepared:
     meta = json.loads((folder / "meta.json").read_text())
     with np.load(folder / "arrays.npz") as arrays:
-        samples = Samples(dataset=meta["dataset"], groups=tuple(meta["groups"]),
-                          user_ids=np.array(meta["user_ids"], dtype=object),
-                          titles=np.array(meta["titles"], dtype=object),
-                          like_threshold=meta["like_threshold"], like_comparison=meta["like_comparison"],
-                          notes=meta["notes"],
-                          **{n: arrays[f"s_{n}"] for n in _ARRAYS})
+        samples = Samples(
+            dataset=meta["dataset"],
+            groups=tuple(meta["groups"]),
+            user_ids=np.array(meta["user_ids"], dtype=object),
+            titles=np.array(meta["titles"], dtype=object),
+            like_threshold=meta["like_threshold"],
+            like_comparison=meta["like_comparison"],
+            notes=meta["notes"],
+            **{n: arrays[f"s_{n}"] for n in _ARRAYS},
+        )
         measurement = Measurement(**{n: arrays[f"m_{n}"] for n in _MEASURED})
     return Prepared(samples, measurement, meta["report"], meta["timings"], from_cache=True)
-

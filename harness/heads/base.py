@@ -20,8 +20,8 @@ from harness.model import Batch, Prefix
 class Head(nn.Module):
     """Base class. Subclasses set ``config`` and override ``attach`` / ``prefix``."""
 
-    needs_group_prompts = False   # True when the head reads the multi-stereotype prompts
-    precision = "fp32"            # autocast of frozen forwards the head runs itself (the Recommender sets it)
+    needs_group_prompts = False  # True when the head reads the multi-stereotype prompts
+    precision = "fp32"  # autocast of frozen forwards the head runs itself (the Recommender sets it)
 
     def __init__(self, config):
         super().__init__()

@@ -21,7 +21,7 @@ from harness.model import Batch, Output, Recommender
 class Objective:
     """Base class; subclasses set ``config`` (a frozen dataclass with a ``weight``)."""
 
-    needs_group_prompts = False   # True when it reads the multi-stereotype prompts
+    needs_group_prompts = False  # True when it reads the multi-stereotype prompts
 
     @property
     def needs_aux(self) -> tuple[str, ...]:

@@ -82,8 +82,9 @@ class ReportOptions:
         if self.sf_reading not in ("all", "group_users"):
             raise ReportError(f"sf_reading must be 'all' or 'group_users', got {self.sf_reading!r}")
         if self.sf_reading != "all" and not self.significance:
-            raise ReportError("--sf-reading group_users recomputes SF from the per-example scores; drop "
-                              "--no-significance")
+            raise ReportError(
+                "--sf-reading group_users recomputes SF from the per-example scores; drop --no-significance"
+            )
         if self.sf_rank not in SF_RANKS:
             raise ReportError(f"sf_rank must be one of {', '.join(SF_RANKS)}, got {self.sf_rank!r}")
         if self.resamples < 100:
@@ -99,44 +100,75 @@ class ReportOptions:
 
     @property
     def tests(self) -> TestConfig:
-        return TestConfig(self.reference, self.alpha, self.resamples, self.seed, self.sf_reading, self.sf_effect,
-                          self.claims)
+        return TestConfig(
+            self.reference, self.alpha, self.resamples, self.seed, self.sf_reading, self.sf_effect, self.claims
+        )
 
 
 def build(folder: str | Path, options: ReportOptions, log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials."""
     o, tests, rate = options, options.tests, options.rate
-    trials, shown, threshold, rate_notes = measured_trials(folder, o.methods, o.reference, o.claims, o.z,
-                                                           o.threshold_scope, rate, o.sf_reading, o.allow_smoke, log)
+    trials, shown, threshold, rate_notes = measured_trials(
+        folder, o.methods, o.reference, o.claims, o.z, o.threshold_scope, rate, o.sf_reading, o.allow_smoke, log
+    )
     table = _paper_table(trials.experiment, o.paper, o.paper_table)
     relations = _relations(o, table, trials, folder)
-    gaps = table if table is not None else published.table_for(trials.experiment)   # the paper's, as asked or named
+    gaps = table if table is not None else published.table_for(trials.experiment)  # the paper's, as asked or named
     comparisons = compare(trials, tests, relations, log, gaps, shown) if o.significance else no_comparisons()
     rows = restrict(trials, shown) if shown else trials
-    references, reference_notes = reference_values(rows, relations, o.reference, random_seed=o.seed,
-                                                   sf_denominator=o.sf_reading, rate=rate) if o.significance \
+    references, reference_notes = (
+        reference_values(rows, relations, o.reference, random_seed=o.seed, sf_denominator=o.sf_reading, rate=rate)
+        if o.significance
         else (None, [])
+    )
     summary = summarize(rows, comparisons, tests, relations, table, o.methods, o.sf_rank, references)
     backbones = {str(r.job.backbone) for r in rows.records.values() if r.job.backbone}
     if table is not None and backbones:
         summary = _comparable(summary, backbones)
     summary, thin = _with_support(summary, rows, relations, o)
-    caption = (captions.caption(tests, comparisons, o.significance, summary, table, o.sf_rank, o.min_support,
-                                backbones)
-               + captions.threshold_sentence(rows, threshold) + captions.decision_sentence(rate))
+    caption = (
+        captions.caption(tests, comparisons, o.significance, summary, table, o.sf_rank, o.min_support, backbones)
+        + captions.threshold_sentence(rows, threshold)
+        + captions.decision_sentence(rate)
+    )
     below = _notes(rows, relations, summary, comparisons, tests, rate_notes + reference_notes + thin)
-    extras = {"per_seed": _per_seed(rows, references, relations), "provenance": provenance_summary(trials),
-              "routing": routing(rows) if o.significance else None, "groups": _groups(rows)}
-    report = Report(trials.experiment, summary, comparisons, tests, tuple(LABELS), caption, below, trials.smoke,
-                    sf_rank=o.sf_rank, **extras)
+    extras = {
+        "per_seed": _per_seed(rows, references, relations),
+        "provenance": provenance_summary(trials),
+        "routing": routing(rows) if o.significance else None,
+        "groups": _groups(rows),
+    }
+    report = Report(
+        trials.experiment,
+        summary,
+        comparisons,
+        tests,
+        tuple(LABELS),
+        caption,
+        below,
+        trials.smoke,
+        sf_rank=o.sf_rank,
+        **extras,
+    )
     if o.figures:
         from harness.report.figures import make_figures
+
         report.figures.update(make_figures(rows, summary, tests, o.sf_rank))
     return _with_tradeoff(report, rows, o.min_support, o.figures, rate, o.sf_reading, o.significance)
 
 
-def measured_trials(folder, methods, reference: str, claims, z, threshold_scope, rate, sf_reading: str = "all",
-                    allow_smoke: bool = False, log=lambda *_: None):
+def measured_trials(
+    folder,
+    methods,
+    reference: str,
+    claims,
+    z,
+    threshold_scope,
+    rate,
+    sf_reading: str = "all",
+    allow_smoke: bool = False,
+    log=lambda *_: None,
+):
     """The records a report (or a plan) reads, measured at its reading: (trials, the methods shown
     or None for all, the stereotype threshold, notes on the decision rate). ``methods`` restricts
     the rows, but the claims' methods stay: the family is the experiment's."""
@@ -145,8 +177,10 @@ def measured_trials(folder, methods, reference: str, claims, z, threshold_scope,
     if methods:
         unknown = set(methods) - set(trials.values.method)
         if unknown:
-            raise ReportError(f"--methods names {sorted(unknown)}, which have no records; "
-                              f"methods with records: {sorted(set(trials.values.method))}")
+            raise ReportError(
+                f"--methods names {sorted(unknown)}, which have no records; "
+                f"methods with records: {sorted(set(trials.values.method))}"
+            )
         shown = set(methods) | {reference}
         trials = restrict(trials, shown | {m for c in claims for m in (c.a, c.b)})
     threshold = target_threshold(trials, z, threshold_scope)
@@ -161,19 +195,27 @@ def _relations(options: ReportOptions, table, trials, folder) -> tuple[str, ...]
     if bad:
         raise ReportError(f"relations must be among all, inside, outside; got {sorted(bad)}")
     if options.reference not in set(trials.values.method):
-        raise ReportError(f"reference method {options.reference!r} has no ok records in {folder}; methods with "
-                          f"records: {sorted(set(trials.values.method))} (pass --reference METHOD)")
+        raise ReportError(
+            f"reference method {options.reference!r} has no ok records in {folder}; methods with "
+            f"records: {sorted(set(trials.values.method))} (pass --reference METHOD)"
+        )
     return relations
 
 
-def _notes(rows, relations, summary: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig,
-           measured: list[str]) -> tuple[str, ...]:
+def _notes(
+    rows, relations, summary: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, measured: list[str]
+) -> tuple[str, ...]:
     """The notes under the table, in their order: records left out or undefined, empty columns,
     ``measured`` (the decision rate's, the reference rows' and SF support's), the verdict rule, what
     the study could detect, differing precisions."""
-    return tuple(notes.record_notes(rows, relations) + notes.empty_notes(summary) + measured
-                 + notes.verdict_notes(comparisons) + notes.power_notes(tests, comparisons)
-                 + notes.precision_notes(rows))
+    return tuple(
+        notes.record_notes(rows, relations)
+        + notes.empty_notes(summary)
+        + measured
+        + notes.verdict_notes(comparisons)
+        + notes.power_notes(tests, comparisons)
+        + notes.precision_notes(rows)
+    )
 
 
 def _comparable(summary: pd.DataFrame, backbones: set[str]) -> pd.DataFrame:
@@ -205,8 +247,15 @@ def _groups(trials) -> tuple[str, ...]:
     return ()
 
 
-def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate=None,
-                   sf_reading: str = "all", significance: bool = True) -> Report:
+def _with_tradeoff(
+    report: Report,
+    trials,
+    min_support: int,
+    figures: bool,
+    rate=None,
+    sf_reading: str = "all",
+    significance: bool = True,
+) -> Report:
     """A multi-metric search's trade-off (``report.pareto``): every replicated configuration its
     recorded rule selects in ``tradeoff`` (pareto.md, pareto.csv) and, with figures, each arm's
     front. Its test |SF|'s support needs the per-example scores, as the tests do."""
@@ -219,8 +268,9 @@ def _with_tradeoff(report: Report, trials, min_support: int, figures: bool, rate
         report.figures["pareto"] = pareto.figure(pareto.search_points(trials, min_support), points)
     supports = sorted({pareto.arm_selection(trials, d, m, min_support).min_support for d, m in pareto.arms(trials)})
     first = sorted({(r.job.selection or {}).get("metrics", ["valid_auc"])[0] for r in trials.searched})
-    more = notes.tradeoff_notes(points, supports, pareto.sf_metrics(trials), first, rate, min_support,
-                                pareto.unselected(trials, min_support))
+    more = notes.tradeoff_notes(
+        points, supports, pareto.sf_metrics(trials), first, rate, min_support, pareto.unselected(trials, min_support)
+    )
     return dataclasses.replace(report, tradeoff=points, notes=report.notes + tuple(more))
 
 
@@ -243,6 +293,8 @@ def _paper_table(experiment: str, paper: bool, name: str | None):
         return published.TABLES[name]
     table = published.table_for(experiment)
     if table is None:
-        raise ReportError(f"--paper: experiment {experiment!r} does not name a paper table; pass --paper-table "
-                          f"with one of {sorted(published.TABLES)}")
+        raise ReportError(
+            f"--paper: experiment {experiment!r} does not name a paper table; pass --paper-table "
+            f"with one of {sorted(published.TABLES)}"
+        )
     return table

@@ -35,8 +35,9 @@ def no_comparisons() -> pd.DataFrame:
     return pd.DataFrame(columns=FIELDS)
 
 
-def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None, paper_table=None,
-            methods=None) -> pd.DataFrame:
+def compare(
+    trials: Trials, config: TestConfig, relations=("all",), log=lambda *_: None, paper_table=None, methods=None
+) -> pd.DataFrame:
     """The long table of comparisons (``FIELDS``): the reference against every other method of
     ``methods`` (default: all) per column and relation, each method's inside against its outside
     when both are among ``relations``, and every claim of ``config.claims`` over all of
@@ -44,8 +45,10 @@ def compare(trials: Trials, config: TestConfig, relations=("all",), log=lambda *
     pairs = _table_pairs(trials, config, relations, methods) + _claim_pairs(trials, config)
     rows = []
     for pair in pairs:
-        log(f"  {pair.dataset} {pair.relation}: {pair.a} vs {pair.b} {pair.metric}"
-            + (f" (claim {pair.claim.name})" if pair.claim else ""))
+        log(
+            f"  {pair.dataset} {pair.relation}: {pair.a} vs {pair.b} {pair.metric}"
+            + (f" (claim {pair.claim.name})" if pair.claim else "")
+        )
         rows.append(measure(trials, pair, config, paper_table))
     frame = pd.DataFrame(rows, columns=FIELDS)
     return _adjust(frame, config, {c.name: c for c in config.claims})
@@ -58,8 +61,12 @@ def _table_pairs(trials: Trials, config: TestConfig, relations, methods) -> list
         shown = sorted(m for m in set(table.method) if methods is None or m in methods)
         if relation not in relations or config.reference not in shown:
             continue
-        pairs += [Pair(dataset, relation, config.reference, other, metric, config.sf_effect)
-                  for other in shown if other != config.reference for metric in TESTED]
+        pairs += [
+            Pair(dataset, relation, config.reference, other, metric, config.sf_effect)
+            for other in shown
+            if other != config.reference
+            for metric in TESTED
+        ]
     if {"inside", "outside"} <= set(relations):
         inside = values[values.relation == "inside"]
         for (dataset, method), _ in inside.groupby(["dataset", "method"], sort=True):
@@ -74,12 +81,19 @@ def _claim_pairs(trials: Trials, config: TestConfig) -> list[Pair]:
     for claim in config.claims:
         missing = sorted({claim.a, claim.b} - set(known))
         if missing:
-            raise ReportError(f"report.yaml claim {claim.name!r} names {missing}, which have no records here; "
-                              f"methods with records: {known}")
-        datasets = [claim.dataset] if claim.dataset else sorted(
-            set(values[values.method == claim.a].dataset) & set(values[values.method == claim.b].dataset))
-        pairs += [Pair(d, claim.relation, claim.a, claim.b, claim.metric, claim.sf_effect or config.sf_effect, claim)
-                  for d in datasets]
+            raise ReportError(
+                f"report.yaml claim {claim.name!r} names {missing}, which have no records here; "
+                f"methods with records: {known}"
+            )
+        datasets = (
+            [claim.dataset]
+            if claim.dataset
+            else sorted(set(values[values.method == claim.a].dataset) & set(values[values.method == claim.b].dataset))
+        )
+        pairs += [
+            Pair(d, claim.relation, claim.a, claim.b, claim.metric, claim.sf_effect or config.sf_effect, claim)
+            for d in datasets
+        ]
     return pairs
 
 
@@ -101,15 +115,18 @@ def _adjust(frame: pd.DataFrame, config: TestConfig, claims: dict) -> pd.DataFra
         level = row.alpha_step if not np.isnan(row.alpha_step) else config.alpha
         alternative = claim.primary[1] if claim else "two-sided"
         mdes.append(seed_stats.mde(row.sd, row.seeds, level, seed_stats.POWER, alternative))
-        distance = claim.power_distance() if claim else (abs(row.paper_gap) if not np.isnan(row.paper_gap)
-                                                         else None)
-        needed = seed_stats.seeds_needed(distance, row.sd, level, seed_stats.POWER, alternative) \
-            if distance is not None and not row.not_testable else None     # more seeds cannot help there
+        distance = claim.power_distance() if claim else (abs(row.paper_gap) if not np.isnan(row.paper_gap) else None)
+        needed = (
+            seed_stats.seeds_needed(distance, row.sd, level, seed_stats.POWER, alternative)
+            if distance is not None and not row.not_testable
+            else None
+        )  # more seeds cannot help there
         needs.append(np.nan if needed is None else needed)
         verdicts.append("")
         whys.append("")
         if claim:
-            verdicts[-1], whys[-1] = verdict(claim, {**row._asdict(), "seeds_for_paper_gap": needs[-1],
-                                                     "untestable": row.not_testable}, config.alpha)
+            verdicts[-1], whys[-1] = verdict(
+                claim, {**row._asdict(), "seeds_for_paper_gap": needs[-1], "untestable": row.not_testable}, config.alpha
+            )
     frame["mde"], frame["seeds_for_paper_gap"], frame["verdict"], frame["why"] = mdes, needs, verdicts, whys
     return frame

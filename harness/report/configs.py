@@ -13,14 +13,22 @@ def recorded_selection(records, default: Selection) -> Selection:
     """The sweep's selection for one arm, as its records carry it: the newest replication
     record's (the rule the arm was last replicated under), else the newest search record's;
     ``default`` for records from before the sweep wrote it, or one this version refuses."""
-    carrying = sorted((r for r in records if r.job.selection),
-                      key=lambda r: (r.job.phase == "replicate", (r.provenance or {}).get("date_utc", ""), r.key))
+    carrying = sorted(
+        (r for r in records if r.job.selection),
+        key=lambda r: (r.job.phase == "replicate", (r.provenance or {}).get("date_utc", ""), r.key),
+    )
     if not carrying:
         return default
     s = carrying[-1].job.selection
     try:
-        return Selection(tuple(s["metrics"]), tuple(s["modes"]), s.get("rule") or default.rule, s.get("best"),
-                         dict(s.get("bounds") or {}), int(s.get("min_support") or default.min_support))
+        return Selection(
+            tuple(s["metrics"]),
+            tuple(s["modes"]),
+            s.get("rule") or default.rule,
+            s.get("best"),
+            dict(s.get("bounds") or {}),
+            int(s.get("min_support") or default.min_support),
+        )
     except (KeyError, TypeError, ValueError):
         return default
 
@@ -49,14 +57,22 @@ def one_config_per_arm(ok: dict, records: list) -> tuple[dict, list]:
         first = {r.job.config_id: selection.values(r.metrics)[0] for r in search}
         sign = 1.0 if selection.modes[0] == "max" else -1.0
         order = sorted(configs)
-        shown = max(order, key=lambda c: (c in chosen, len(configs[c]),
-                                          -np.inf if first.get(c) is None else sign * first[c], -order.index(c)))
+        shown = max(
+            order,
+            key=lambda c: (
+                c in chosen,
+                len(configs[c]),
+                -np.inf if first.get(c) is None else sign * first[c],
+                -order.index(c),
+            ),
+        )
         for config_id, keys in configs.items():
             for key in keys:
                 if config_id == shown:
                     keep[key] = ok[key]
                 elif not selection.several:
-                    dropped.append(f"{key}: ok but configuration {config_id} is not the arm's reported "
-                                   f"one ({shown}" + (", the one its selection picks)" if shown in chosen
-                                                      else ", most seeds)"))
+                    dropped.append(
+                        f"{key}: ok but configuration {config_id} is not the arm's reported "
+                        f"one ({shown}" + (", the one its selection picks)" if shown in chosen else ", most seeds)")
+                    )
     return keep, dropped

@@ -14,20 +14,24 @@ def provenance_summary(trials) -> dict:
         return "; ".join(values) if values else "not recorded"
 
     machines = [(p.get("machine") or {}) for p in provenance]
-    packages = sorted({f"{name} {version}" for p in provenance for name, version in (p.get("packages") or {}).items()
-                       if version})
+    packages = sorted(
+        {f"{name} {version}" for p in provenance for name, version in (p.get("packages") or {}).items() if version}
+    )
     dates = sorted(p.get("date_utc") for p in provenance if p.get("date_utc"))
     return {
         "experiment": trials.experiment,
         "records reported": f"{len(trials.records)} ok (excluded: {len(trials.excluded)})",
         # the sweep's command line and search-space files (records made since commit 023908e name them)
         "commands": distinct(r.job.command for r in trials.records.values()),
-        "search-space files": distinct(", ".join(r.job.space) if r.job.space else None
-                                       for r in trials.records.values()),
+        "search-space files": distinct(
+            ", ".join(r.job.space) if r.job.space else None for r in trials.records.values()
+        ),
         "backbones": distinct(r.job.backbone for r in trials.records.values()),
         "git commits": distinct(p.get("git_commit") for p in provenance),
-        "machines": distinct(m.get("cpu_model") or (f"{m['processor']} (CPU model not recorded)"
-                                                    if m.get("processor") else None) for m in machines),
+        "machines": distinct(
+            m.get("cpu_model") or (f"{m['processor']} (CPU model not recorded)" if m.get("processor") else None)
+            for m in machines
+        ),
         "torch CPU capability": distinct(m.get("torch_cpu_capability") for m in machines),
         "devices": distinct(r.device for r in trials.records.values()),
         "dates (UTC)": f"{dates[0]} to {dates[-1]}" if dates else "not recorded",

@@ -19,19 +19,26 @@ from harness.metrics import rate_cut, setting_metrics
 from harness.records import TrialRecord
 from harness.report.collect import LABELS, ReportError, Trials
 
-LIKED = "liked"      # a decision rate: each seed's share of liked test pairs
+LIKED = "liked"  # a decision rate: each seed's share of liked test pairs
 
 
 def test_split(scores: pd.DataFrame):
     """A prepared-like view of one record's test pairs (one prompt setting's rows): what
     ``setting_metrics`` reads, and the pairs' labels."""
     pairs = scores[scores.setting == scores.setting.iloc[0]].sort_values("sample")
-    groups = tuple(c.removeprefix("target_in_") for c in pairs.columns
-                   if c.startswith("target_in_") and c != "target_in_own_group")
-    samples = SimpleNamespace(label=pairs["label"].to_numpy(), user=pairs["user"].to_numpy(), groups=groups,
-                              user_group=pd.Categorical(pairs["user_group"], categories=groups).codes)
-    measurement = SimpleNamespace(h=pairs["h"].to_numpy(dtype=float),
-                                  target_in_group=pairs[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool))
+    groups = tuple(
+        c.removeprefix("target_in_") for c in pairs.columns if c.startswith("target_in_") and c != "target_in_own_group"
+    )
+    samples = SimpleNamespace(
+        label=pairs["label"].to_numpy(),
+        user=pairs["user"].to_numpy(),
+        groups=groups,
+        user_group=pd.Categorical(pairs["user_group"], categories=groups).codes,
+    )
+    measurement = SimpleNamespace(
+        h=pairs["h"].to_numpy(dtype=float),
+        target_in_group=pairs[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
+    )
     return SimpleNamespace(samples=samples, measurement=measurement), np.arange(len(pairs))
 
 
@@ -75,24 +82,38 @@ def with_sf_reading(trials: Trials, relations, reading: str) -> Trials:
     values, reasons = trials.values.copy(), dict[str, Any]()
     for key, record in trials.records.items():
         frame = trials.scores(key)
-        groups = tuple(c.removeprefix("target_in_") for c in frame.columns
-                       if c.startswith("target_in_") and c != "target_in_own_group")
+        groups = tuple(
+            c.removeprefix("target_in_")
+            for c in frame.columns
+            if c.startswith("target_in_") and c != "target_in_own_group"
+        )
         for setting, part in frame.groupby("setting"):
             results = metrics.stereotype_fairness_by_relation(
-                part["score"].to_numpy() > 0, pd.Categorical(part["user_group"], categories=groups).codes,
-                part["h"].to_numpy(dtype=float), part[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
-                groups, reading)
+                part["score"].to_numpy() > 0,
+                pd.Categorical(part["user_group"], categories=groups).codes,
+                part["h"].to_numpy(dtype=float),
+                part[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
+                groups,
+                reading,
+            )
             for relation in relations:
                 row = (values.key == key) & (values.relation == relation)
                 value = results[relation].value
                 values.loc[row, f"sf_{setting}"] = np.nan if np.isnan(value) else 100.0 * value
                 if np.isnan(value):
                     reasons.setdefault((record.job.arm, relation, f"sf_{setting}"), []).append(
-                        results[relation].reasons.get("overall", ""))
+                        results[relation].reasons.get("overall", "")
+                    )
     seeds = Counter(r.job.arm for r in trials.records.values())
-    undefined = [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
-                  f"undefined on {len(why)} of {seeds[arm]} seed(s): {sorted(set(why))[0]}")
-                 for (arm, relation, column), why in sorted(reasons.items(), key=lambda kv: (
-                     kv[0][0], kv[0][1], list(LABELS).index(kv[0][2])))]
+    undefined = [
+        (
+            relation,
+            f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
+            f"undefined on {len(why)} of {seeds[arm]} seed(s): {sorted(set(why))[0]}",
+        )
+        for (arm, relation, column), why in sorted(
+            reasons.items(), key=lambda kv: (kv[0][0], kv[0][1], list(LABELS).index(kv[0][2]))
+        )
+    ]
     undefined += [u for u in trials.undefined if not u[1].split(": ", 1)[1].startswith("SF ")]
     return dataclasses.replace(trials, values=values, undefined=undefined, _scores=trials._scores)

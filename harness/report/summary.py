@@ -27,9 +27,16 @@ def _means(values: pd.DataFrame, columns) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, relations,
-              table: paper.PaperTable | None, methods=None, sf_rank: str = "abs",
-              references: pd.DataFrame | None = None) -> pd.DataFrame:
+def summarize(
+    trials: Trials,
+    comparisons: pd.DataFrame,
+    tests: TestConfig,
+    relations,
+    table: paper.PaperTable | None,
+    methods=None,
+    sf_rank: str = "abs",
+    references: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Mean, std (ddof 1), n per (dataset, relation, method); ranks, markers, the
     reference's improvement; the reference recommenders' rows (``references``, from
     ``reference.reference_values``; first in each block, never ranked) and the paper's
@@ -41,12 +48,16 @@ def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, rela
     order = methods or sorted(set(summary.method) - {tests.reference}) + [tests.reference]
     unknown = set(order) - set(summary.method)
     if methods and unknown:
-        raise ValueError(f"--methods names {sorted(unknown)}, which have no records; "
-                         f"methods with records: {sorted(set(summary.method))}")
+        raise ValueError(
+            f"--methods names {sorted(unknown)}, which have no records; "
+            f"methods with records: {sorted(set(summary.method))}"
+        )
     summary = summary[summary.method.isin(order)]
     summary["_order"] = summary.method.map({m: i for i, m in enumerate(order)})
-    parts = [_annotate(part, comparisons, tests, columns, sf_rank)
-             for _, part in summary.groupby(["dataset", "relation"], sort=True)]
+    parts = [
+        _annotate(part, comparisons, tests, columns, sf_rank)
+        for _, part in summary.groupby(["dataset", "relation"], sort=True)
+    ]
     summary = pd.concat(parts, ignore_index=True) if parts else summary
     if references is not None and len(references):
         rows = _means(references[references.relation.isin(relations)], columns)
@@ -62,8 +73,9 @@ def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, rela
     return summary.drop(columns=["_order", "_relation", "_source"])
 
 
-def _annotate(part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, columns,
-              sf_rank: str = "abs") -> pd.DataFrame:
+def _annotate(
+    part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, columns, sf_rank: str = "abs"
+) -> pd.DataFrame:
     """Ranks (1 bold, 2 underline, 0 none), the reference's improvement over the best other
     method, and the test markers, for one (dataset, relation) block of rows.
 
@@ -82,9 +94,11 @@ def _annotate(part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, 
         values = np.abs(values) if magnitude else values
         complete = (part[f"{c}_n"] == part["n"]).to_numpy()
         key = np.where(complete, values if HIGHER_IS_BETTER[c] else -values, np.nan)
-        distinct = np.unique(key[~np.isnan(key)])[::-1]           # ties share a rank
-        part[f"{c}_rank"] = [int(np.flatnonzero(distinct == k)[0]) + 1 if not np.isnan(k) and
-                             np.flatnonzero(distinct == k)[0] < 2 else 0 for k in key]
+        distinct = np.unique(key[~np.isnan(key)])[::-1]  # ties share a rank
+        part[f"{c}_rank"] = [
+            int(np.flatnonzero(distinct == k)[0]) + 1 if not np.isnan(k) and np.flatnonzero(distinct == k)[0] < 2 else 0
+            for k in key
+        ]
         part[f"{c}_improvement"] = np.nan
         is_ref = (part.method == tests.reference).to_numpy()
         others = ~is_ref & ~np.isnan(key)
@@ -105,20 +119,36 @@ def _marks(comparisons: pd.DataFrame, dataset: str, relation: str, column: str, 
     if not len(comparisons):
         return {}, {}
     c = comparisons
-    tested = c[(c.dataset == dataset) & (c.relation == relation) & (c.metric == column) & (c.family != "")
-               & (c.alternative == "two-sided") & ((c.method_a == reference) | (c.method_b == reference))]
+    tested = c[
+        (c.dataset == dataset)
+        & (c.relation == relation)
+        & (c.metric == column)
+        & (c.family != "")
+        & (c.alternative == "two-sided")
+        & ((c.method_a == reference) | (c.method_b == reference))
+    ]
     other = np.where(tested.method_a == reference, tested.method_b, tested.method_a)
     return dict(zip(other, tested.significant, strict=True)), dict(zip(other, tested.p_adjusted, strict=True))
 
 
 def _paper_rows(summary: pd.DataFrame, table: paper.PaperTable, columns) -> pd.DataFrame:
     rows = []
-    for (dataset, relation, method), order in summary.groupby(["dataset", "relation", "method"])["_order"].first()\
-            .items():
+    for (dataset, relation, method), order in (
+        summary.groupby(["dataset", "relation", "method"])["_order"].first().items()
+    ):
         published = paper.published(table, dataset, method, relation)
         if published is None:
             continue
-        rows.append({"dataset": dataset, "relation": relation, "method": method, "source": "paper", "n": 3,
-                     "_order": order, **{f"{c}_mean": published.get(c, np.nan) for c in columns},
-                     **{f"{c}_std": np.nan for c in columns}})
+        rows.append(
+            {
+                "dataset": dataset,
+                "relation": relation,
+                "method": method,
+                "source": "paper",
+                "n": 3,
+                "_order": order,
+                **{f"{c}_mean": published.get(c, np.nan) for c in columns},
+                **{f"{c}_std": np.nan for c in columns},
+            }
+        )
     return pd.DataFrame(rows)

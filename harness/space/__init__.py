@@ -20,5 +20,15 @@ from harness.space.parse import load_spec
 from harness.space.schema import DATA_FIELDS, TRAIN_FIELDS, Arm, Distribution, Method
 from harness.space.spec import SweepSpec
 
-__all__ = ["DATA_FIELDS", "DEFAULTS_FILE", "TRAIN_FIELDS", "Arm", "Distribution", "Method", "SpaceError", "SweepSpec",
-           "list_files", "load_spec"]
+__all__ = [
+    "DATA_FIELDS",
+    "DEFAULTS_FILE",
+    "TRAIN_FIELDS",
+    "Arm",
+    "Distribution",
+    "Method",
+    "SpaceError",
+    "SweepSpec",
+    "list_files",
+    "load_spec",
+]

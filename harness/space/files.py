@@ -27,8 +27,9 @@ class SpaceError(ValueError):
         valid = f"; valid: {', '.join(map(str, choices))}" if choices else ""
         super().__init__(f"{file}: {key}: {problem}{valid}")
 
-    def __reduce__(self):   # survives pickling (Ray ships a trial's exception to the driver)
+    def __reduce__(self):  # survives pickling (Ray ships a trial's exception to the driver)
         return type(self), (self.file, self.key, self.problem, self.choices)
+
 
 class _Mismatch(Exception):
     pass
@@ -74,10 +75,20 @@ def _describe(hint) -> str:
     if origin is Literal:
         return "one of " + ", ".join(map(repr, args))
     if origin is tuple:
-        return f"a list, each {_describe(args[0])}" if args[-1] is Ellipsis else \
-            f"a list of {len(args)} ({', '.join(_describe(a) for a in args)})"
-    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "a mapping",
-             list: "a list", NoneType: "null"}
+        return (
+            f"a list, each {_describe(args[0])}"
+            if args[-1] is Ellipsis
+            else f"a list of {len(args)} ({', '.join(_describe(a) for a in args)})"
+        )
+    names = {
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        dict: "a mapping",
+        list: "a list",
+        NoneType: "null",
+    }
     return names.get(hint, names.get(origin, str(hint)))
 
 
@@ -89,7 +100,7 @@ class _Origins:
         self.at: dict[tuple, tuple[Path, bool]] = {}
 
     def set(self, path: tuple, origin: tuple[Path, bool]) -> None:
-        for known in [p for p in self.at if p[:len(path)] == path]:
+        for known in [p for p in self.at if p[: len(path)] == path]:
             del self.at[known]
         self.at[path] = origin
 
@@ -97,7 +108,7 @@ class _Origins:
         for i in range(len(path), 0, -1):
             if path[:i] in self.at:
                 return self.at[path[:i]]
-        below = [o for p, o in self.at.items() if p[:len(path)] == path]
+        below = [o for p, o in self.at.items() if p[: len(path)] == path]
         return max(below, key=lambda o: self.files.index(o[0])) if below else (self.source, False)
 
     def file(self, path: tuple) -> Path:
@@ -127,8 +138,11 @@ class _Origins:
         try:
             return make(**fixed, **values)
         except (ValueError, TypeError, KeyError) as error:
-            culprit = next((k for k in values if not _builds(make, {**fixed, k: values[k]})), None) \
-                if _builds(make, fixed) else None       # the fixed values alone fail: no one value to blame
+            culprit = (
+                next((k for k in values if not _builds(make, {**fixed, k: values[k]})), None)
+                if _builds(make, fixed)
+                else None
+            )  # the fixed values alone fail: no one value to blame
             self.fail(owner(culprit) if culprit else whole, error.args[0] if error.args else str(error))
 
 
@@ -153,8 +167,10 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
-    r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
 
 def read(path: Path, top: dict, smoke_keys) -> dict:
     try:
@@ -173,6 +189,7 @@ def read(path: Path, top: dict, smoke_keys) -> dict:
         if key not in smoke_keys:
             raise SpaceError(path, f"smoke.{key}", "not something smoke can override", smoke_keys)
     return raw
+
 
 def chain(path: Path, top: dict, smoke_keys, seen: tuple = ()) -> list[tuple[Path, dict]]:
     """The files ``path`` extends, root first, each with its raw mapping."""

@@ -20,10 +20,10 @@ MODES = ("max", "min")
 SCHEDULERS = ("asha",)
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
 SEARCH_SECTIONS = ("data.<field>", "train.<field>", "head_options.<field>", "objectives.<name>.<option>")
-_IDENTITY = ("name", "description", "paper")   # describe one file; never inherited
+_IDENTITY = ("name", "description", "paper")  # describe one file; never inherited
 _MAPPINGS = ("data", "train", "search", "smoke", "resources")  # null here means {}
 _ARM_KEYS = ("name", "head", "head_options", "objectives", "data", "train")
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")   # names that become folder names
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # names that become folder names
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -50,7 +50,7 @@ class Method:
     name: str
     head: str
     head_options: dict = field(default_factory=dict)
-    objectives: dict | None = None   # None: the head's paper objectives
+    objectives: dict | None = None  # None: the head's paper objectives
     data: dict = field(default_factory=dict)
     train: dict = field(default_factory=dict)
 
@@ -58,7 +58,7 @@ class Method:
 @dataclass(frozen=True)
 class Arm:
     dataset: str
-    name: str                                               # the method's name
+    name: str  # the method's name
     method: Method = field(compare=False, repr=False)
 
     @property
@@ -78,17 +78,58 @@ def _hints(cls, drop=()) -> dict:
 
 
 _SAMPLE_FIELDS = _hints(SampleConfig, drop=("seed",))
-DATA_FIELDS = {**_SAMPLE_FIELDS, "z": float, "threshold_scope": get_type_hints(StereotypeConfig)["scope"],
-               "max_tokens": int}
-TRAIN_FIELDS = {**_hints(TrainConfig, drop=("head", "head_options", "objectives", "seed")),
-                "train_setting": Literal[SETTINGS]}
-_TOP = {"name": str, "description": str, "paper": str, "datasets": list, "data_dir": str | None, "backbone": str,
-        "data": dict, "train": dict, "methods": list, "search": dict, "seeds": list, "metric": str | list,
-        "mode": str | list, "select": dict | None, "budget": int, "resources": dict, "concurrency": int | None, "max_failures": int,
-        "scheduler": dict | None, "searcher_seed": int, "smoke": dict}
+DATA_FIELDS = {
+    **_SAMPLE_FIELDS,
+    "z": float,
+    "threshold_scope": get_type_hints(StereotypeConfig)["scope"],
+    "max_tokens": int,
+}
+TRAIN_FIELDS = {
+    **_hints(TrainConfig, drop=("head", "head_options", "objectives", "seed")),
+    "train_setting": Literal[SETTINGS],
+}
+_TOP = {
+    "name": str,
+    "description": str,
+    "paper": str,
+    "datasets": list,
+    "data_dir": str | None,
+    "backbone": str,
+    "data": dict,
+    "train": dict,
+    "methods": list,
+    "search": dict,
+    "seeds": list,
+    "metric": str | list,
+    "mode": str | list,
+    "select": dict | None,
+    "budget": int,
+    "resources": dict,
+    "concurrency": int | None,
+    "max_failures": int,
+    "scheduler": dict | None,
+    "searcher_seed": int,
+    "smoke": dict,
+}
 _SMOKE_KEYS = sorted(set(_TOP) - {*_IDENTITY, "smoke"})
 # what a key is when no file sets it; the folder's defaults.yaml overrides these
-_SPEC_DEFAULTS: dict[str, Any] = {"description": "", "paper": "", "data_dir": None, "backbone": RunConfig.backbone, "data": {},
-                  "train": {}, "search": {}, "seeds": [0], "metric": "valid_auc", "mode": "max", "select": None, "budget": 1,
-                  "resources": {}, "concurrency": None, "max_failures": 0, "scheduler": None, "searcher_seed": 0,
-                  "smoke": {}}
+_SPEC_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "paper": "",
+    "data_dir": None,
+    "backbone": RunConfig.backbone,
+    "data": {},
+    "train": {},
+    "search": {},
+    "seeds": [0],
+    "metric": "valid_auc",
+    "mode": "max",
+    "select": None,
+    "budget": 1,
+    "resources": {},
+    "concurrency": None,
+    "max_failures": 0,
+    "scheduler": None,
+    "searcher_seed": 0,
+    "smoke": {},
+}

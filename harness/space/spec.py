@@ -51,31 +51,31 @@ class SweepSpec:
 
     name: str
     description: str
-    paper: str                        # the table or figure it reproduces
+    paper: str  # the table or figure it reproduces
     datasets: tuple[str, ...]
     data_dir: str | None
-    backbone: str                     # a registered name, tiny-t5/tiny-llama, a path or a hub id
-    data: dict                        # DATA_FIELDS, shared by every arm
-    train: dict                       # TRAIN_FIELDS, shared by every arm
+    backbone: str  # a registered name, tiny-t5/tiny-llama, a path or a hub id
+    data: dict  # DATA_FIELDS, shared by every arm
+    train: dict  # TRAIN_FIELDS, shared by every arm
     methods: tuple[Method, ...]
     search: dict[str, Distribution]
     seeds: tuple[int, ...]
-    metric: str                       # the primary selection metric (the first of ``metric``): epochs report it
+    metric: str  # the primary selection metric (the first of ``metric``): epochs report it
     mode: str
-    selection: Selection              # every selection metric, and which configurations replicate
-    budget: int                       # configurations tried per arm in the search phase
+    selection: Selection  # every selection metric, and which configurations replicate
+    budget: int  # configurations tried per arm in the search phase
     resources: Resources
-    concurrency: int | None           # None: see max_concurrent
+    concurrency: int | None  # None: see max_concurrent
     max_failures: int
     scheduler: ASHA | None
     searcher_seed: int
     source: Path
     smoke: bool
-    files: tuple[Path, ...] = ()      # the extends chain, root first
+    files: tuple[Path, ...] = ()  # the extends chain, root first
     _origins: _Origins | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        if self._origins is None:   # built by hand, not by load_spec: blame the source file
+        if self._origins is None:  # built by hand, not by load_spec: blame the source file
             object.__setattr__(self, "_origins", _Origins([Path(self.source)], Path(self.source)))
 
     @property
@@ -102,8 +102,9 @@ class SweepSpec:
         if self.concurrency is not None:
             return self.concurrency
         r = self.resources
-        fits = [cpus // (r.workers * r.cpus_per_worker)] + ([gpus // (r.workers * r.gpus_per_worker)]
-                                                            if r.gpus_per_worker else [])
+        fits = [cpus // (r.workers * r.cpus_per_worker)] + (
+            [gpus // (r.workers * r.gpus_per_worker)] if r.gpus_per_worker else []
+        )
         return max(1, int(min(fits)))
 
     def run_config(self, arm: Arm, params: dict, seed: int) -> RunConfig:
@@ -120,11 +121,17 @@ class SweepSpec:
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
-        out.update(source=str(self.source), files=[str(p) for p in self.files], experiment=self.experiment,
-                   methods=[dataclasses.asdict(m) for m in self.methods], arms=[a.key for a in self.arms()],
-                   search={p: d.to_dict() for p, d in self.search.items()},
-                   resources=dataclasses.asdict(self.resources), selection=dataclasses.asdict(self.selection),
-                   scheduler=self.scheduler and {"asha": dataclasses.asdict(self.scheduler)})
+        out.update(
+            source=str(self.source),
+            files=[str(p) for p in self.files],
+            experiment=self.experiment,
+            methods=[dataclasses.asdict(m) for m in self.methods],
+            arms=[a.key for a in self.arms()],
+            search={p: d.to_dict() for p, d in self.search.items()},
+            resources=dataclasses.asdict(self.resources),
+            selection=dataclasses.asdict(self.selection),
+            scheduler=self.scheduler and {"asha": dataclasses.asdict(self.scheduler)},
+        )
         return json.loads(json.dumps(out))
 
     # -- internals --------------------------------------------------------------------------------
@@ -133,8 +140,11 @@ class SweepSpec:
         """The type a searched path takes for ``method``; None when it does not apply."""
         section, _, rest = path.partition(".")
         if section in ("data", "train"):
-            return None if rest in getattr(method, section) else (DATA_FIELDS if section == "data" else
-                                                                   TRAIN_FIELDS).get(rest)
+            return (
+                None
+                if rest in getattr(method, section)
+                else (DATA_FIELDS if section == "data" else TRAIN_FIELDS).get(rest)
+            )
         if section == "head_options":
             spec = get_head(method.head)
             hints = _hints(spec.config_cls, drop=(*spec.preset, *method.head_options))
@@ -168,8 +178,12 @@ class SweepSpec:
         if section in ("data", "train"):
             return f"every arm sets {section}.{rest} itself, so no arm searches it", None
         if section == "head_options":
-            free = {k for m in self.methods for k in _hints(get_head(m.head).config_cls)
-                    if self._hint(m, f"head_options.{k}") is not None}
+            free = {
+                k
+                for m in self.methods
+                for k in _hints(get_head(m.head).config_cls)
+                if self._hint(m, f"head_options.{k}") is not None
+            }
             return f"no arm's head has option {rest!r} left free (a preset or the arm may fix it)", sorted(free)
         name = rest.partition(".")[0]
         used = {n for m in self.methods for n in (m.objectives or get_head(m.head).objectives)}
@@ -188,8 +202,10 @@ class SweepSpec:
             for params in trials:
                 config = self._config(arm.dataset, arm.method, params, self.seeds[0])
             if self.scheduler and self.scheduler.grace_period > config.train.epochs:
-                self._origins.fail(("scheduler", "asha", "grace_period"), f"{self.scheduler.grace_period} is more "
-                                   f"than train.epochs = {config.train.epochs} of arm {arm.key}")
+                self._origins.fail(
+                    ("scheduler", "asha", "grace_period"),
+                    f"{self.scheduler.grace_period} is more than train.epochs = {config.train.epochs} of arm {arm.key}",
+                )
 
     def _config(self, dataset: str, m: Method, params: dict, seed: int) -> RunConfig:
         o, i = self._origins, [x.name for x in self.methods].index(m.name)
@@ -197,26 +213,50 @@ class SweepSpec:
 
         def layer(section: str, base: dict, own: dict) -> tuple[dict, Callable]:
             """defaults < the arm's own < searched values, and who set each key (for errors)."""
-            found = {p[len(section) + 1:]: v for p, v in values.items() if p.startswith(section + ".")}
+            found = {p[len(section) + 1 :]: v for p, v in values.items() if p.startswith(section + ".")}
 
             def owner(k):
-                return ("search", f"{section}.{k}") if k in found else \
-                    ("methods", i, *section.split("."), k) if k in own else (section, k)
+                return (
+                    ("search", f"{section}.{k}")
+                    if k in found
+                    else ("methods", i, *section.split("."), k)
+                    if k in own
+                    else (section, k)
+                )
+
             return {**base, **own, **found}, owner
 
         data, data_owner = layer("data", self.data, m.data)
-        sample = o.build(SampleConfig, {k: v for k, v in data.items() if k in _SAMPLE_FIELDS}, data_owner,
-                         ("data",), seed=seed)
-        o.build(DATASETS[dataset].check_like_threshold,     # a threshold no rating of the data set reaches
-                {k: getattr(sample, k) for k in ("like_threshold", "like_comparison")}, data_owner, ("data",))
+        sample = o.build(
+            SampleConfig, {k: v for k, v in data.items() if k in _SAMPLE_FIELDS}, data_owner, ("data",), seed=seed
+        )
+        o.build(
+            DATASETS[dataset].check_like_threshold,  # a threshold no rating of the data set reaches
+            {k: getattr(sample, k) for k in ("like_threshold", "like_comparison")},
+            data_owner,
+            ("data",),
+        )
         renamed = {"z": "z", "scope": "threshold_scope"}
-        stereotype = o.build(StereotypeConfig, {k: data[v] for k, v in renamed.items() if v in data},
-                             lambda k: data_owner(renamed[k]), ("data",))
+        stereotype = o.build(
+            StereotypeConfig,
+            {k: data[v] for k, v in renamed.items() if v in data},
+            lambda k: data_owner(renamed[k]),
+            ("data",),
+        )
         searched = any(p.startswith("objectives.") for p in values)
         train = self._train(m, i, layer, searched, seed)
-        return o.build(RunConfig, {"max_tokens": data.get("max_tokens", RunConfig.max_tokens)}, data_owner,
-                       ("data",), dataset=dataset, data_dir=self.data_dir, backbone=self.backbone, sample=sample,
-                       stereotype=stereotype, train=train)
+        return o.build(
+            RunConfig,
+            {"max_tokens": data.get("max_tokens", RunConfig.max_tokens)},
+            data_owner,
+            ("data",),
+            dataset=dataset,
+            data_dir=self.data_dir,
+            backbone=self.backbone,
+            sample=sample,
+            stereotype=stereotype,
+            train=train,
+        )
 
     def _train(self, m: Method, i: int, layer: Callable, searched: bool, seed: int) -> TrainConfig:
         """The arm's ``TrainConfig``, parsed once. Where it fails, its parts are built one by one to
@@ -236,6 +276,7 @@ class SweepSpec:
             pass
         o.build(lambda **kw: validate_config(spec, kw), options, options_owner, ("methods", i, "head_options"))
         for name, owner in owners.items():
-            o.build(functools.partial(objective_options, name), objectives[name], owner,
-                    ("methods", i, "objectives", name))
+            o.build(
+                functools.partial(objective_options, name), objectives[name], owner, ("methods", i, "objectives", name)
+            )
         return o.build(TrainConfig, train, train_owner, ("train",), **fixed)

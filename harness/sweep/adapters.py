@@ -52,8 +52,21 @@ def grid(values: list):
     return tune.grid_search(values)
 
 
-def tuner(trainable, resources: dict, param_space: dict, num_samples: int, spec, *, name: str, storage: str,
-          concurrency: int, verbose: int, callbacks: list, search_alg=None, scheduler=None):
+def tuner(
+    trainable,
+    resources: dict,
+    param_space: dict,
+    num_samples: int,
+    spec,
+    *,
+    name: str,
+    storage: str,
+    concurrency: int,
+    verbose: int,
+    callbacks: list,
+    search_alg=None,
+    scheduler=None,
+):
     """One phase's ``Tuner`` over ``trainable`` (a function of Tune's config) asking ``resources``, on
     ``spec``'s metric and failure budget."""
     from ray import tune
@@ -61,20 +74,29 @@ def tuner(trainable, resources: dict, param_space: dict, num_samples: int, spec,
     metric, mode, max_failures = spec.metric, spec.mode, spec.max_failures
 
     return tune.Tuner(
-        tune.with_resources(trainable, resources), param_space=param_space,
+        tune.with_resources(trainable, resources),
+        param_space=param_space,
         # reuse_actors: the trial actor (which imports the harness, ~5 s here) is kept
         # for the next trial; with executor torch_trainer each trial still gets its own Train
         # controller and workers, with tune_trial the trial trains in this kept process.
         # HARNESS_REUSE_ACTORS=0 turns it off (benchmarks/ray_overhead.py measures both).
-        tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=num_samples,
-                                    max_concurrent_trials=concurrency,
-                                    reuse_actors=os.environ.get("HARNESS_REUSE_ACTORS", "1") != "0",
-                                    **({} if search_alg or scheduler else {"metric": metric, "mode": mode})),
+        tune_config=tune.TuneConfig(
+            search_alg=search_alg,
+            scheduler=scheduler,
+            num_samples=num_samples,
+            max_concurrent_trials=concurrency,
+            reuse_actors=os.environ.get("HARNESS_REUSE_ACTORS", "1") != "0",
+            **({} if search_alg or scheduler else {"metric": metric, "mode": mode}),
+        ),
         # verbose 0: no status box, "Current best trial" lines or TensorBoard hint from Tune;
         # --verbose brings them back
-        run_config=tune.RunConfig(name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}", storage_path=storage,
-                                  verbose=verbose, failure_config=tune.FailureConfig(max_failures=max_failures),
-                                  callbacks=callbacks),
+        run_config=tune.RunConfig(
+            name=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}",
+            storage_path=storage,
+            verbose=verbose,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            callbacks=callbacks,
+        ),
     )
 
 
@@ -84,8 +106,13 @@ def asha(spec, epochs: int):
     stops a trial early, never at its last report."""
     from ray.tune.schedulers import ASHAScheduler
 
-    return ASHAScheduler(metric=spec.metric, mode=spec.mode, max_t=epochs + 1,
-                         grace_period=spec.scheduler.grace_period, reduction_factor=spec.scheduler.reduction_factor)
+    return ASHAScheduler(
+        metric=spec.metric,
+        mode=spec.mode,
+        max_t=epochs + 1,
+        grace_period=spec.scheduler.grace_period,
+        reduction_factor=spec.scheduler.reduction_factor,
+    )
 
 
 def searcher(spec, finished: list, quiet: bool = True):
@@ -98,7 +125,7 @@ def searcher(spec, finished: list, quiet: bool = True):
     first configurations at random from its seed alone, so a resumed search seeded as the
     first run would suggest the configurations that run already tried (their records would be
     reused, and the budget never reached)."""
-    if quiet:     # "A new study created in memory": the status line says what runs
+    if quiet:  # "A new study created in memory": the status line says what runs
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -113,7 +140,9 @@ def searcher(spec, finished: list, quiet: bool = True):
         seed=spec.searcher_seed + len(finished),
         points_to_evaluate=[p for p, _ in known] or None,
         evaluated_rewards=[row if several else row[0] for _, row in known] or None,
-        selection=selection, failed_points=failed)
+        selection=selection,
+        failed_points=failed,
+    )
     return search, len(known), len(failed)
 
 
@@ -146,18 +175,24 @@ def optuna_search():
 
         def _setup_study(self, mode):
             super()._setup_study(mode)
-            for params in self._failed_points:      # as the live study told them: failed, no value
-                self._ot_study.add_trial(optuna.trial.create_trial(
-                    state=optuna.trial.TrialState.FAIL, params=params, distributions=self._space))
+            for params in self._failed_points:  # as the live study told them: failed, no value
+                self._ot_study.add_trial(
+                    optuna.trial.create_trial(
+                        state=optuna.trial.TrialState.FAIL, params=params, distributions=self._space
+                    )
+                )
 
         def add_evaluated_point(self, parameters, value, error=False, pruned=False, intermediate_values=None):
-            if not isinstance(value, list):      # patch 1: several rewards go in as values
+            if not isinstance(value, list):  # patch 1: several rewards go in as values
                 return super().add_evaluated_point(parameters, value, error, pruned, intermediate_values)
-            self._ot_study.add_trial(optuna.trial.create_trial(
-                state=optuna.trial.TrialState.COMPLETE, values=value, params=parameters, distributions=self._space))
+            self._ot_study.add_trial(
+                optuna.trial.create_trial(
+                    state=optuna.trial.TrialState.COMPLETE, values=value, params=parameters, distributions=self._space
+                )
+            )
 
         def on_trial_complete(self, trial_id, result=None, error=False):
-            if result and self._selection is not None:   # patch 2: an undefined metric is a failed trial
+            if result and self._selection is not None:  # patch 2: an undefined metric is a failed trial
                 values = self._selection.values(result)
                 if None in values or any(isinstance(v, float) and v != v for v in values):
                     result, error = None, True

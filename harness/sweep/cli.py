@@ -21,46 +21,72 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness.sweep",
         description="Run a search space (search on the first seed with Optuna, then replicate the best "
-                    "configuration of each arm on every seed) with Ray Tune and Ray Train. Running the same "
-                    "command again resumes: finished trials are kept, unfinished ones continue.")
+        "configuration of each arm on every seed) with Ray Tune and Ray Train. Running the same "
+        "command again resumes: finished trials are kept, unfinished ones continue.",
+    )
     parser.add_argument("space", nargs="?", help="a search-space YAML, e.g. search_spaces/mos.yaml")
-    parser.add_argument("--address", help="Ray cluster to join ('auto' for the running one); default: start "
-                                          "Ray on this machine")
-    parser.add_argument("--storage", help="where records and checkpoints go: a folder or a URI (s3://, gs://); "
-                                          "default: results/")
+    parser.add_argument(
+        "--address", help="Ray cluster to join ('auto' for the running one); default: start Ray on this machine"
+    )
+    parser.add_argument(
+        "--storage", help="where records and checkpoints go: a folder or a URI (s3://, gs://); default: results/"
+    )
     parser.add_argument("--name", help="experiment name (default: the YAML's name)")
-    parser.add_argument("--concurrency", type=int, help="trials at once (default: the YAML's concurrency, else "
-                                                          "as many as fit in the cluster's resources at start; "
-                                                          "set it on an autoscaling cluster)")
-    parser.add_argument("--smoke", action="store_true", help="tiny random backbone and a few dozen samples: checks "
-                                                             "the set-up in minutes; records are stamped smoke")
-    parser.add_argument("--list", action="store_true", help="list search spaces, data sets, backbones, heads, "
-                                                            "objectives")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="trials at once (default: the YAML's concurrency, else "
+        "as many as fit in the cluster's resources at start; "
+        "set it on an autoscaling cluster)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny random backbone and a few dozen samples: checks the set-up in minutes; records are stamped smoke",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list search spaces, data sets, backbones, heads, objectives"
+    )
     _dry_run_arguments(parser)
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
-                             "per-result detail); by default one status line for the whole sweep, and the "
-                             "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="also show Ray Tune's status box and the trials' own output (-vv: Tune's "
+        "per-result detail); by default one status line for the whole sweep, and the "
+        "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)",
+    )
     return parser
-
 
 
 def _dry_run_arguments(parser: argparse.ArgumentParser) -> None:
     """--dry-run and what goes with it (--json, --pilot, --benchmarks)."""
-    parser.add_argument("--dry-run", action="store_true",
-                        help="start nothing: print each arm's phases (search on the first seed, replication on "
-                             "every seed), their trials, how many the storage already holds and the projected "
-                             "machine hours of the rest (from this storage's records of the arm, else --pilot's, "
-                             "else none; and on a GPU where results/benchmarks holds its rates for the backbone); "
-                             "respects --smoke, --storage and --name")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="start nothing: print each arm's phases (search on the first seed, replication on "
+        "every seed), their trials, how many the storage already holds and the projected "
+        "machine hours of the rest (from this storage's records of the arm, else --pilot's, "
+        "else none; and on a GPU where results/benchmarks holds its rates for the backbone); "
+        "respects --smoke, --storage and --name",
+    )
     parser.add_argument("--json", action="store_true", help="with --dry-run: print it as JSON")
-    parser.add_argument("--pilot", metavar="DIR",
-                        help="with --dry-run: another experiment's folder (e.g. results/study-smollm2-ml100k) whose "
-                             "ok records of the same arm, method or head, scaled to each arm's work, project an "
-                             "arm without records of its own")
-    parser.add_argument("--benchmarks", type=Path, default=Path("results/benchmarks"), metavar="DIR",
-                        help="with --dry-run: where benchmarks/train_step.py's GPU rates are (default: "
-                             "results/benchmarks)")
+    parser.add_argument(
+        "--pilot",
+        metavar="DIR",
+        help="with --dry-run: another experiment's folder (e.g. results/study-smollm2-ml100k) whose "
+        "ok records of the same arm, method or head, scaled to each arm's work, project an "
+        "arm without records of its own",
+    )
+    parser.add_argument(
+        "--benchmarks",
+        type=Path,
+        default=Path("results/benchmarks"),
+        metavar="DIR",
+        help="with --dry-run: where benchmarks/train_step.py's GPU rates are (default: results/benchmarks)",
+    )
+
 
 def _list(folder: Path) -> None:
     from harness.config import registered
@@ -78,7 +104,7 @@ def main(argv=None) -> int:
         _list(Path(args.space).parent if args.space else Path("search_spaces"))
         return 0
     try:
-        spec = _spec(args)                  # everything validated before Ray starts
+        spec = _spec(args)  # everything validated before Ray starts
     except (SpaceError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -89,11 +115,17 @@ def main(argv=None) -> int:
         print("error: --json and --pilot go with --dry-run", file=sys.stderr)
         return 2
     if args.address and "://" not in results:
-        print(f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
-              "them; on a cluster give a folder every node shares, or s3://… / gs://…", file=sys.stderr)
+        print(
+            f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
+            "them; on a cluster give a folder every node shares, or s3://… / gs://…",
+            file=sys.stderr,
+        )
     if args.smoke:
-        print("WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
-              "smoke and are not results.", file=sys.stderr)
+        print(
+            "WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
+            "smoke and are not results.",
+            file=sys.stderr,
+        )
     return _sweep(args, argv, spec, results)
 
 
@@ -105,8 +137,13 @@ def _sweep(args, argv, spec, results: str) -> int:
     def start_ray():
         # log_to_driver off by default: the trials' own lines go to Ray's log files
         # (/tmp/ray/session_latest/logs), and the console shows the sweep's status line
-        ray.init(address=args.address, include_dashboard=False, ignore_reinit_error=True,
-                 log_to_driver=bool(args.verbose), logging_level="WARNING" if not args.verbose else "INFO")
+        ray.init(
+            address=args.address,
+            include_dashboard=False,
+            ignore_reinit_error=True,
+            log_to_driver=bool(args.verbose),
+            logging_level="WARNING" if not args.verbose else "INFO",
+        )
 
     def restart_local_ray():
         # Measured here (Ray 2.60, 2 cores): a second Tuner in the same local Ray session
@@ -119,8 +156,15 @@ def _sweep(args, argv, spec, results: str) -> int:
     start_ray()
     started = time.time()
     command = " ".join(["python -m harness.sweep", *(argv if argv is not None else sys.argv[1:])])
-    sweep = Sweep(spec, results, f"{results}/ray", between_phases=restart_local_ray, console=Console(),
-                  verbose=args.verbose, command=command)
+    sweep = Sweep(
+        spec,
+        results,
+        f"{results}/ray",
+        between_phases=restart_local_ray,
+        console=Console(),
+        verbose=args.verbose,
+        command=command,
+    )
     sweep.run()
     print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
     return 130 if sweep.interrupted else 0

@@ -21,41 +21,76 @@ class SweepInterrupted(Exception):
 
 
 class Sweep:
-    def __init__(self, spec: SweepSpec, results: str, storage: str, log=None, between_phases=None,
-                 console: Console | None = None, verbose: int = 0, command: str | None = None):
+    def __init__(
+        self,
+        spec: SweepSpec,
+        results: str,
+        storage: str,
+        log=None,
+        between_phases=None,
+        console: Console | None = None,
+        verbose: int = 0,
+        command: str | None = None,
+    ):
         """command: the command line that started the sweep; every record names it (provenance)."""
         self.command = command
         self.console = console or Console()
         self.spec, self.results, self.log, self.verbose = spec, results, log or self.console.log, min(verbose, 2)
         if not self.verbose:
-            adapters.quiet()          # the sweep's own status line takes the place of Tune's output
+            adapters.quiet()  # the sweep's own status line takes the place of Tune's output
         self.between_phases = between_phases or (lambda: None)
         self.train_storage = storage
         self.store = Store(results)
         self.arms = {arm.key: arm for arm in spec.arms()}
-        self.executor = executor_for(spec.resources, storage)     # chosen once: where every trial trains
-        self.interrupted: str | None = None      # why the sweep stopped before its end, if it did
+        self.executor = executor_for(spec.resources, storage)  # chosen once: where every trial trains
+        self.interrupted: str | None = None  # why the sweep stopped before its end, if it did
 
     # ---- phases --------------------------------------------------------------------------
-    def _tuner(self, name: str, param_space: dict, num_samples: int, search_alg=None, arm=None,
-               total: int = 1, arms=(), plan=None):
+    def _tuner(
+        self,
+        name: str,
+        param_space: dict,
+        num_samples: int,
+        search_alg=None,
+        arm=None,
+        total: int = 1,
+        arms=(),
+        plan=None,
+    ):
         """A Tuner for one phase; ``total`` trials of ``arm`` (or of ``arms``; ``plan``: how many of
         each) are expected (for the status line)."""
         import ray.tune
 
-        trainable = ray.tune.with_parameters(trial, spec=self.spec, results=self.results, executor=self.executor,
-                                             command=self.command, space=[shown(path) for path in self.spec.files])
+        trainable = ray.tune.with_parameters(
+            trial,
+            spec=self.spec,
+            results=self.results,
+            executor=self.executor,
+            command=self.command,
+            space=[shown(path) for path in self.spec.files],
+        )
         keys = [arm.key] if arm is not None else list(arms) or list(self.arms)
         asha = self.spec.scheduler is not None and search_alg is not None
-        status = phase_status(self.spec, self.arms, keys, name, total, self.concurrency, plan,
-                              arm.key if asha else None)
+        status = phase_status(
+            self.spec, self.arms, keys, name, total, self.concurrency, plan, arm.key if asha else None
+        )
         scheduler = adapters.asha(self.spec, status.epochs) if asha else None
         # kept for _finish: which trials Tune ended (done, failed, or stopped by ASHA)
         self.progress = Progress(status, self.console, self.results)
-        return adapters.tuner(trainable, self.executor.trial_resources(), param_space, num_samples, self.spec,
-                              name=name, storage=self.train_storage, concurrency=self.concurrency,
-                              verbose=self.verbose, callbacks=[self.progress], search_alg=search_alg,
-                              scheduler=scheduler)
+        return adapters.tuner(
+            trainable,
+            self.executor.trial_resources(),
+            param_space,
+            num_samples,
+            self.spec,
+            name=name,
+            storage=self.train_storage,
+            concurrency=self.concurrency,
+            verbose=self.verbose,
+            callbacks=[self.progress],
+            search_alg=search_alg,
+            scheduler=scheduler,
+        )
 
     def _finish(self, phase: str, total: int) -> None:
         """After a phase's ``Tuner.fit()``: record the trials the scheduler (ASHA) stopped, then
@@ -78,8 +113,7 @@ class Sweep:
             raise SweepInterrupted(f"{phase} was interrupted after {self.progress.ended} of its {total} trial(s) ended")
 
     def _records(self, arm_key: str, phase: str | None = None) -> list[TrialRecord]:
-        return [r for r in self.store.records()
-                if r.job.arm == arm_key and (phase is None or r.job.phase == phase)]
+        return [r for r in self.store.records() if r.job.arm == arm_key and (phase is None or r.job.phase == phase)]
 
     def search(self, arm) -> list[dict] | None:
         """Phase 1 for one arm; returns the parameters of the configurations the search space's
@@ -94,8 +128,15 @@ class Sweep:
         pending = [job.params for job in self.store.running() if job.arm == arm.key and job.phase == "search"]
         if pending:
             self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
-            adapters.fit(self._tuner(f"{safe(arm.key)}-resume", {**base, "params": adapters.grid(pending)}, 1, arm=arm,
-                                  total=len(pending)))
+            adapters.fit(
+                self._tuner(
+                    f"{safe(arm.key)}-resume",
+                    {**base, "params": adapters.grid(pending)},
+                    1,
+                    arm=arm,
+                    total=len(pending),
+                )
+            )
             self._finish(f"{arm.key} search", len(pending))
         finished = self._records(arm.key, "search")
         remaining = self.spec.budget - len(finished)
@@ -103,8 +144,9 @@ class Sweep:
             searcher = self._searcher(arm, finished)
             self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
             param_space = {**base, **{path: adapters.distribution(d) for path, d in space.items()}}
-            adapters.fit(self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher, arm=arm,
-                                  total=remaining))
+            adapters.fit(
+                self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher, arm=arm, total=remaining)
+            )
             self._finish(f"{arm.key} search", remaining)
         return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
 
@@ -112,24 +154,33 @@ class Sweep:
         """Optuna through Tune, warm-started with the arm's finished search trials (``adapters.searcher``)."""
         searcher, known, failed = adapters.searcher(self.spec, finished, quiet=not self.verbose)
         if known or failed:
-            self.log(f"[{arm.key}] Optuna warm-started with {known + failed} finished search trial(s)"
-                     + (f" ({failed} failed or without a defined selection metric)" if failed else ""))
+            self.log(
+                f"[{arm.key}] Optuna warm-started with {known + failed} finished search trial(s)"
+                + (f" ({failed} failed or without a defined selection metric)" if failed else "")
+            )
         return searcher
 
     def _selected(self, arm, ok: list[TrialRecord]) -> list[dict] | None:
         selection = self.spec.selection
         chosen = [ok[i] for i in selection.choose([r.metrics for r in ok])]
         if not chosen:
-            why = ("every search trial failed" if not ok else
-                   f"no search trial has every selection metric defined ({', '.join(selection.metrics)}; an SF "
-                   f"needs {selection.min_support} recommended targets per group)" if selection.rule != "constrained"
-                   else f"no search trial is within the bounds {selection.bounds}")
-            self.log(f"[{arm.key}] {why}, so this arm is not replicated; the search records are in "
-                     f"{self.results}/trials")
+            why = (
+                "every search trial failed"
+                if not ok
+                else f"no search trial has every selection metric defined ({', '.join(selection.metrics)}; an SF "
+                f"needs {selection.min_support} recommended targets per group)"
+                if selection.rule != "constrained"
+                else f"no search trial is within the bounds {selection.bounds}"
+            )
+            self.log(
+                f"[{arm.key}] {why}, so this arm is not replicated; the search records are in {self.results}/trials"
+            )
             return None
         for r in chosen:
-            values = ", ".join(f"{m} {r.metrics.get(m)}" if r.metrics.get(m) is None else f"{m} {r.metrics[m]:.4f}"
-                               for m in selection.metrics)
+            values = ", ".join(
+                f"{m} {r.metrics.get(m)}" if r.metrics.get(m) is None else f"{m} {r.metrics[m]:.4f}"
+                for m in selection.metrics
+            )
             label = "best" if selection.rule == "best" else f"{selection.rule} ({len(chosen)} of {len(ok)})"
             self.log(f"[{arm.key}] {label}: {values} with {r.job.params}")
         return [r.job.params for r in chosen]
@@ -145,12 +196,15 @@ class Sweep:
                     if record is None or not record.ok:
                         jobs.append(job)
         count = sum(len(c) for c in selected.values())
-        self.log(f"replication: {len(jobs)} trial(s) to run "
-                 f"({count} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)")
+        self.log(
+            f"replication: {len(jobs)} trial(s) to run "
+            f"({count} configuration(s) x {len(self.spec.seeds)} seed(s), finished ones reused)"
+        )
         if jobs:
             plan = collections.Counter(job["arm"] for job in jobs)
-            adapters.fit(self._tuner("replicate", {"job": adapters.grid(jobs)}, 1, total=len(jobs), arms=sorted(plan),
-                                  plan=plan))
+            adapters.fit(
+                self._tuner("replicate", {"job": adapters.grid(jobs)}, 1, total=len(jobs), arms=sorted(plan), plan=plan)
+            )
             self._finish("replication", len(jobs))
 
     def _stop_if_unfinished(self, phase: str) -> None:
@@ -161,41 +215,50 @@ class Sweep:
         if unfinished:
             raise SweepInterrupted(
                 f"{phase} ended with {len(unfinished)} trial(s) that wrote no record (interrupted, or their "
-                f"process died): " + ", ".join(f"{job.arm} seed {job.seed}" for job in unfinished[:4])
-                + (" …" if len(unfinished) > 4 else ""))
+                f"process died): "
+                + ", ".join(f"{job.arm} seed {job.seed}" for job in unfinished[:4])
+                + (" …" if len(unfinished) > 4 else "")
+            )
 
     def run(self) -> None:
         import ray
 
-        self.store.drop_stale_markers()      # a run killed between a record and its marker's deletion
+        self.store.drop_stale_markers()  # a run killed between a record and its marker's deletion
         cluster = ray.cluster_resources()
         self.concurrency = self.spec.max_concurrent(cluster.get("CPU", 1.0), cluster.get("GPU", 0.0))
-        self.log(f"experiment {self.spec.name}: {len(self.arms)} arm(s), seeds {self.spec.seeds}, "
-                 f"concurrency {self.concurrency}; records in {self.results}/trials")
+        self.log(
+            f"experiment {self.spec.name}: {len(self.arms)} arm(s), seeds {self.spec.seeds}, "
+            f"concurrency {self.concurrency}; records in {self.results}/trials"
+        )
         r = self.spec.resources
-        if self.spec.concurrency is None and (cluster.get("CPU", 0) < r.workers * r.cpus_per_worker
-                                              or cluster.get("GPU", 0) < r.workers * r.gpus_per_worker):
-            self.log(f"note: the cluster holds {cluster.get('CPU', 0):g} CPU and {cluster.get('GPU', 0):g} GPU now, "
-                     "less than one trial asks for; an autoscaling cluster adds nodes on demand, but concurrency "
-                     "is sized now: pass --concurrency N (python -m harness.cluster SPACE CLUSTER.yaml says "
-                     "how many trials fit at full size)")
+        if self.spec.concurrency is None and (
+            cluster.get("CPU", 0) < r.workers * r.cpus_per_worker
+            or cluster.get("GPU", 0) < r.workers * r.gpus_per_worker
+        ):
+            self.log(
+                f"note: the cluster holds {cluster.get('CPU', 0):g} CPU and {cluster.get('GPU', 0):g} GPU now, "
+                "less than one trial asks for; an autoscaling cluster adds nodes on demand, but concurrency "
+                "is sized now: pass --concurrency N (python -m harness.cluster SPACE CLUSTER.yaml says "
+                "how many trials fit at full size)"
+            )
         selected = {}
         try:
             for key, arm in self.arms.items():
                 found = self.search(arm)
                 if found is not None:
                     selected[key] = found
-                if self.spec.search_space(arm):   # a Tuner may have run: restart before the next one
+                if self.spec.search_space(arm):  # a Tuner may have run: restart before the next one
                     self.between_phases()
             self.replicate(selected)
         except SweepInterrupted as stop:
             self.interrupted = str(stop)
-        except KeyboardInterrupt:     # a Ctrl-C outside Tune's fit (between phases), or a second one
+        except KeyboardInterrupt:  # a Ctrl-C outside Tune's fit (between phases), or a second one
             unfinished = self.store.running()
             self.interrupted = "interrupted (Ctrl-C)" + (
-                f" with {len(unfinished)} trial(s) that wrote no record" if unfinished else "")
+                f" with {len(unfinished)} trial(s) that wrote no record" if unfinished else ""
+            )
         finally:
-            self.console.close()              # end the live line, so what follows starts on its own
+            self.console.close()  # end the live line, so what follows starts on its own
 
     def summary(self, minutes: float) -> list[str]:
         """The closing block (``harness.sweep.progress.summary``)."""

@@ -8,8 +8,9 @@ from harness.console import Console, SweepStatus
 from harness.sweep.trial import _work
 
 
-def phase_status(spec, arms: dict, keys: list[str], name: str, total: int, concurrency: int, plan=None,
-                 asha_arm: str | None = None) -> SweepStatus:
+def phase_status(
+    spec, arms: dict, keys: list[str], name: str, total: int, concurrency: int, plan=None, asha_arm: str | None = None
+) -> SweepStatus:
     """The status of a phase of ``total`` trials of the arms ``keys`` (``plan``: how many of each):
     each arm's epochs (0 for an arm with no objective, the frozen LLM, which is only scored) and
     work; a trial's epochs are the longest arm's, or under ASHA the searched arm's."""
@@ -17,8 +18,15 @@ def phase_status(spec, arms: dict, keys: list[str], name: str, total: int, concu
     trains = {key: config.train for key, config in configs.items()}
     arm_epochs = {key: (t.epochs if t.resolved_objectives() else 0) for key, t in trains.items()}
     epochs = trains[asha_arm].epochs if asha_arm is not None else max(t.epochs for t in trains.values())
-    return SweepStatus(name, total, epochs, concurrency, arm_epochs=arm_epochs, plan=dict(plan or {}),
-                       costs={key: _work(config) for key, config in configs.items()})
+    return SweepStatus(
+        name,
+        total,
+        epochs,
+        concurrency,
+        arm_epochs=arm_epochs,
+        plan=dict(plan or {}),
+        costs={key: _work(config) for key, config in configs.items()},
+    )
 
 
 def summary(spec, store, arms: dict, results: str, interrupted: str | None, minutes: float) -> list[str]:
@@ -30,14 +38,21 @@ def summary(spec, store, arms: dict, results: str, interrupted: str | None, minu
     lines = [f"sweep {spec.name} {how} after {minutes:.1f} min"]
     if interrupted:
         lines.append(f"  {interrupted}; run the same command again to resume (finished trials are kept)")
-    lines += [f"  trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped "
-              f"({len(replicated)} replication, {len(records) - len(replicated)} search records)",
-              f"  records: {results}/trials"]
+    lines += [
+        f"  trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped "
+        f"({len(replicated)} replication, {len(records) - len(replicated)} search records)",
+        f"  records: {results}/trials",
+    ]
     if counts["failed"]:
-        lines.append("  failed trials keep their error in their record; fix the cause and run the same "
-                     "command again: finished trials are kept")
-    lines.append(f"  report: python -m harness.report {results}"
-                 + (" --allow-smoke" if spec.smoke else "") + f"   (writes {results}/report/index.html)")
+        lines.append(
+            "  failed trials keep their error in their record; fix the cause and run the same "
+            "command again: finished trials are kept"
+        )
+    lines.append(
+        f"  report: python -m harness.report {results}"
+        + (" --allow-smoke" if spec.smoke else "")
+        + f"   (writes {results}/report/index.html)"
+    )
     return lines
 
 
@@ -49,9 +64,9 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
 
     class _Progress(Callback):
         def __init__(self):
-            self.finished = set()        # trials whose last report said their record was written
-            self.ended = 0               # trials Tune completed or ended with an error
-            self.early = {}              # trial id -> (config, last result): completed without a record
+            self.finished = set()  # trials whose last report said their record was written
+            self.ended = 0  # trials Tune completed or ended with an error
+            self.early = {}  # trial id -> (config, last result): completed without a record
 
         def on_trial_start(self, iteration, trials, trial, **info):
             job = trial.config.get("job", trial.config)
@@ -60,7 +75,7 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
             status.result(trial.trial_id, result)
-            if result.get("finished"):   # the record is written; the trial ends next (an event then)
+            if result.get("finished"):  # the record is written; the trial ends next (an event then)
                 self.finished.add(trial.trial_id)
             console.status(status.render(), event=not result.get("finished") or bool(result.get("reused")))
 
@@ -77,8 +92,10 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
             job = trial.config.get("job", trial.config)
             self.ended += 1
             status.end(trial.trial_id, "failed")
-            console.log(f"[{status.phase}] {job['arm']} seed {job['seed']} failed; its record in {results}/trials "
-                        "holds the error (--verbose shows the trial's output)")
+            console.log(
+                f"[{status.phase}] {job['arm']} seed {job['seed']} failed; its record in {results}/trials "
+                "holds the error (--verbose shows the trial's output)"
+            )
             console.status(status.render(), event=True)
 
         def on_step_end(self, iteration, trials, **info):

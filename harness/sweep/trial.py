@@ -20,13 +20,14 @@ def _work(config) -> tuple[float, float]:
     records: 192 samples in 124 s at 3.8 scored pairs a second), a validation pair one, a test
     pair three (one per prompt setting). Split sizes: ``cost.work``'s."""
     w = work(config)
-    if not w.trains:                         # nothing to train: validation and test are its work
+    if not w.trains:  # nothing to train: validation and test are its work
         return 0.0, w.valid + 3.0 * w.test
     return 2.5 * w.train + w.valid, 3.0 * w.test
 
 
-def trial(config: dict, spec: SweepSpec, results: str, executor, command: str | None = None,
-          space: list[str] | None = None) -> None:
+def trial(
+    config: dict, spec: SweepSpec, results: str, executor, command: str | None = None, space: list[str] | None = None
+) -> None:
     """One Tune trial (it runs in a Ray actor): reuse the finished record of its key, or mark it
     running and train it with the sweep's executor, which writes the record. ``command`` and
     ``space`` (the sweep's command line and search-space files, as the driver names them)
@@ -52,8 +53,9 @@ def shown(path) -> str:
         return str(path)
 
 
-def resolve(spec: SweepSpec, config: dict, command: str | None = None,
-            space: list[str] | None = None) -> tuple[TrialJob, RunConfig]:
+def resolve(
+    spec: SweepSpec, config: dict, command: str | None = None, space: list[str] | None = None
+) -> tuple[TrialJob, RunConfig]:
     """A Tune trial's job and run configuration, resolved once from Tune's config: replication and
     resumed trials carry the job as one grid value ({phase, arm, seed, params}); search trials carry
     the searched paths as keys. The job's config id hashes this run configuration."""
@@ -61,9 +63,20 @@ def resolve(spec: SweepSpec, config: dict, command: str | None = None,
     arm = spec.arm(config["arm"])
     params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
     run_config = spec.run_config(arm, params, config["seed"])
-    job = TrialJob(experiment=spec.name, phase=config["phase"], arm=arm.key, config_id=config_id_of(arm.key, run_config),
-                   params=params, seed=config["seed"], dataset=arm.dataset, backbone=spec.backbone,
-                   head=run_config.train.head, objectives=run_config.train.resolved_objectives(),
-                   smoke=spec.smoke, command=command, space=space,
-                   selection=json.loads(json.dumps(dataclasses.asdict(spec.selection))))
+    job = TrialJob(
+        experiment=spec.name,
+        phase=config["phase"],
+        arm=arm.key,
+        config_id=config_id_of(arm.key, run_config),
+        params=params,
+        seed=config["seed"],
+        dataset=arm.dataset,
+        backbone=spec.backbone,
+        head=run_config.train.head,
+        objectives=run_config.train.resolved_objectives(),
+        smoke=spec.smoke,
+        command=command,
+        space=space,
+        selection=json.loads(json.dumps(dataclasses.asdict(spec.selection))),
+    )
     return job, run_config

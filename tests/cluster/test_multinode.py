@@ -32,8 +32,10 @@ def _space(folder: Path, arms: int, train: str = "{}") -> Path:
     path = folder / "two-nodes.yaml"
     path.write_text(
         f"extends: {DEFAULTS}\n"
-        "methods:\n" + "".join(f"  - {{name: arm{i}, head: prompt_tuning}}\n" for i in range(arms)) +
-        f"smoke: {{datasets: [synthetic-movielens], seeds: [0], max_failures: 2, train: {train}}}\n")
+        "methods:\n"
+        + "".join(f"  - {{name: arm{i}, head: prompt_tuning}}\n" for i in range(arms))
+        + f"smoke: {{datasets: [synthetic-movielens], seeds: [0], max_failures: 2, train: {train}}}\n"
+    )
     return path
 
 
@@ -50,9 +52,23 @@ def cluster(train_data, tmp_path):
 
 def _sweep(cluster: LocalCluster, space: Path, storage: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--address", cluster.address,
-         "--storage", str(storage)],
-        cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "harness.sweep",
+            str(space),
+            "--smoke",
+            "--address",
+            cluster.address,
+            "--storage",
+            str(storage),
+        ],
+        cwd=ROOT,
+        env=cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _finish(sweep: subprocess.Popen) -> str:
@@ -67,13 +83,15 @@ def _records(trials: Path) -> dict[str, dict]:
 
 
 def _statuses(records: dict[str, dict]) -> str:
-    return "\n".join(f"  {key}: {r.get('arm')} seed {r.get('seed')} on node {(r.get('node') or {}).get('id')}: "
-                     f"{r.get('status')}" + (f" ({r['error']})" if r.get("error") else "")
-                     for key, r in sorted(records.items()))
+    return "\n".join(
+        f"  {key}: {r.get('arm')} seed {r.get('seed')} on node {(r.get('node') or {}).get('id')}: "
+        f"{r.get('status')}" + (f" ({r['error']})" if r.get("error") else "")
+        for key, r in sorted(records.items())
+    )
 
 
 def _running(trials: Path) -> set[str]:
-    return {p.name[:-len(".running.json")] for p in trials.glob("*.running.json")}
+    return {p.name[: -len(".running.json")] for p in trials.glob("*.running.json")}
 
 
 def test_trials_run_on_both_nodes_and_records_land_in_the_shared_storage(cluster, tmp_path):
@@ -108,8 +126,11 @@ def test_killing_the_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
     def training_on_the_worker():
         """A Train worker on the worker node, and every unfinished trial past its first epoch."""
         in_flight = _running(trials) - set(_records(trials))
-        return (cluster.running(worker, "ray::RayTrainWorker") and in_flight
-                and all(list(checkpoints.glob(f"train-{key}/checkpoint_*")) for key in in_flight))
+        return (
+            cluster.running(worker, "ray::RayTrainWorker")
+            and in_flight
+            and all(list(checkpoints.glob(f"train-{key}/checkpoint_*")) for key in in_flight)
+        )
 
     wait_for(lambda: training_on_the_worker() or sweep.poll() is not None, 240, "training on the worker node")
     cluster.kill(worker)
@@ -118,8 +139,9 @@ def test_killing_the_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
     assert all(r["node"]["id"] != worker_id for r in done.values()), "the worker's trial ended before the kill"
     out = _finish(sweep)
     records = _records(trials)
-    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), \
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), (
         _statuses(records) + "\n" + out[-3000:]
+    )
     assert not _running(trials)
     # the trial training on the killed node (and anything after it) finished on the head
     assert len(done) < 2 and all(records[key]["node"]["id"] == head for key in set(records) - set(done))

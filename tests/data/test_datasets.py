@@ -12,7 +12,7 @@ def test_every_registered_loader_part_resolves(name):
     spec = DATASETS[name]
     load, fetch = resolve(spec.load), resolve(spec.fetch)
     assert callable(load) and callable(fetch), name
-    assert resolve(spec.load.partition(":")[0] + ":NAME") == name      # the loader's own name for it
+    assert resolve(spec.load.partition(":")[0] + ":NAME") == name  # the loader's own name for it
     if spec.generated is None:
         assert resolve(spec.markers) and resolve(spec.data_files), name
     else:

@@ -13,8 +13,9 @@ WORDS = ("male", "female")
 
 @pytest.fixture(scope="module")
 def small(movielens_dir, tmp_path_factory):
-    return prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=300),
-                   cache_dir=tmp_path_factory.mktemp("prep"))
+    return prepare(
+        "movielens-100k", movielens_dir, SampleConfig(n_sequences=300), cache_dir=tmp_path_factory.mktemp("prep")
+    )
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,10 @@ from harness.data import movielens, movielens_fetch
 from harness.data.schema import DataError
 
 ATOMIC = Path(__file__).resolve().parents[3] / "shared" / "data" / "movielens-100k"
-GENRES = ("unknown Action Adventure Animation Children's Comedy Crime Documentary Drama Fantasy "
-          "Film-Noir Horror Musical Mystery Romance Sci-Fi Thriller War Western").split()
+GENRES = (
+    "unknown Action Adventure Animation Children's Comedy Crime Documentary Drama Fantasy "
+    "Film-Noir Horror Musical Mystery Romance Sci-Fi Thriller War Western"
+).split()
 TRAILING_SPACE = {"1128", "1201", "1635"}  # titles that end in a space in the official u.item
 
 pytestmark = pytest.mark.skipif(not ATOMIC.is_dir(), reason=f"real MovieLens-100K data not found at {ATOMIC}")
@@ -36,8 +38,9 @@ def _write_grouplens(folder: Path) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "u.data").write_text("\n".join(_body("ml-100k.inter")) + "\n", encoding="latin-1")
-    (folder / "u.user").write_text("\n".join(line.replace("\t", "|") for line in _body("ml-100k.user")) + "\n",
-                                   encoding="latin-1")
+    (folder / "u.user").write_text(
+        "\n".join(line.replace("\t", "|") for line in _body("ml-100k.user")) + "\n", encoding="latin-1"
+    )
     lines = []
     for line in _body("ml-100k.item"):
         item_id, title, year, classes = line.split("\t")
@@ -136,7 +139,9 @@ def test_short_row_is_counted(tmp_path):
 def test_atomic_checksum_mismatch_names_the_file(tmp_path):
     source = _copy_atomic(tmp_path / "src")
     _replace_line(source / "ml-100k.user", "1\t24\tM\ttechnician", "1\t25\tM\ttechnician")
-    with pytest.raises(DataError, match=r"ml-100k\.user: SHA-256 \w+, expected " + movielens.ATOMIC_SHA256["ml-100k.user"]):
+    with pytest.raises(
+        DataError, match=r"ml-100k\.user: SHA-256 \w+, expected " + movielens.ATOMIC_SHA256["ml-100k.user"]
+    ):
         movielens_fetch.fetch(tmp_path / "cache", source=source, log=lambda _: None)
     with pytest.raises(DataError, match=r"ml-100k\.user"):  # load checks content too
         movielens.load(source)

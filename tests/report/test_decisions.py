@@ -31,7 +31,7 @@ def test_yes_rates_are_the_share_of_pairs_scored_above_zero(trials):
 def test_at_every_pair_the_rate_matched_reference_is_all_yes(trials):
     key = next(iter(trials.records))
     frame = trials.scores(key)
-    shifted = frame.assign(score=frame.score.abs() + 1.0)       # every pair recommended
+    shifted = frame.assign(score=frame.score.abs() + 1.0)  # every pair recommended
     trials._scores[key] = shifted
     try:
         table = decisions(trials, ("all",), draws=3)
