@@ -56,7 +56,7 @@ LAYERS = [
         "harness.device",
     ),
     ("harness.batching", "harness.checkpoint", "harness.train", "harness.evaluate", "harness.metrics", "harness.run"),
-    ("harness.records", "harness.provenance", "harness.rates", "harness.cost"),
+    ("harness.records", "harness.provenance", "harness.rates", "harness.cost", "harness.tracking"),
     ("harness.worker", "harness.executors", "harness.sweep", "harness.cluster", "harness.console"),
     ("harness.report", "harness.stats", "harness.two_level", "harness.seed_stats", "harness.plan"),
 ]

@@ -141,8 +141,9 @@ def support_table(report) -> str:
     return small_table(heads, rows, len(heads) - sum(h in LABELS.values() for h in heads))
 
 
-def small_table(heads: list[str], rows: list[list[str]], lead: int) -> str:
-    """A plain table of text cells, its first ``lead`` columns the row's labels; "" without rows."""
+def small_table(heads: list[str], rows: list[list[str]], lead: int, kind: str = "") -> str:
+    """A plain table of text cells, its first ``lead`` columns the row's labels; "" without rows. ``kind``
+    names the table in its class (``support decisions``), so that a reader or a test can find it."""
     if not rows:
         return ""
     head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>" for i, h in enumerate(heads))
@@ -152,7 +153,11 @@ def small_table(heads: list[str], rows: list[list[str]], lead: int) -> str:
         + "</tr>"
         for row in rows
     ]
-    return f'<table class="support"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body) + "\n</tbody></table>"
+    return (
+        f'<table class="{" ".join(("support", kind)).strip()}"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(body)
+        + "\n</tbody></table>"
+    )
 
 
 def comparisons_table(comparisons: pd.DataFrame, columns=COMPARISON_COLUMNS) -> str:
@@ -201,7 +206,7 @@ def _routing(report) -> str:
     return (
         "<h2>Routing</h2><p>Per MoS row: the separation of the groups' expert usage on the test split (0: the "
         "same experts as often, 1: no expert serves both groups), each group's most used expert, and the "
-        "router's gradient norm over training.</p>" + small_table(heads, rows, 2)
+        "router's gradient norm over training.</p>" + small_table(heads, rows, 2, "routing")
     )
 
 
@@ -242,7 +247,7 @@ def render(report) -> str:
         else "",
         (
             f"<h2>Decisions</h2><p>{_e(decisions.CAPTION[0].upper() + decisions.CAPTION[1:])}</p>"
-            + small_table(*choices, len(choices[0]) - 3 * sum(h.startswith("Yes %") for h in choices[0]))
+            + small_table(*choices, len(choices[0]) - 3 * sum(h.startswith("Yes %") for h in choices[0]), "decisions")
         )
         if choices[1]
         else "",

@@ -120,11 +120,11 @@ def test_the_page_is_self_contained_and_has_every_part(report):
     assert not page.external and "<link" not in text
     assert page.images and all(src.startswith("data:image/png;base64,") for src in page.images)
     classes = [t["class"] for t in page.tables]
-    assert classes == ["main", "support", "comparisons sortable"]
+    assert classes == ["main", "support", "support decisions", "comparisons sortable"]
     comparisons = next(t for t in page.tables if "comparisons" in t["class"])["rows"][1:]
     assert len(comparisons) == len(report.comparisons)
     assert not {c["text"] for r in comparisons for c in r["cells"]} & {"None", "nan", "NaN"}  # missing: "–"
-    for part in ("Comparisons", "Notes", "Figures", "Provenance", report.caption[:60]):
+    for part in ("Decisions", "Comparisons", "Notes", "Figures", "Provenance", report.caption[:60]):
         assert part in text.replace("&#x27;", "'")
     assert "git commits" in text and "machines" in text and "commands" in text and "search-space files" in text
 
