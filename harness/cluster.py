@@ -133,7 +133,8 @@ def check_files(space, cluster, smoke: bool = False) -> Fit:
         raise FitError(f"{space} on {cluster}: {error}") from None
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser (tests/test_docs.py parses the docs' commands with it)."""
     parser = argparse.ArgumentParser(
         prog="python -m harness.cluster",
         description="Check that a search space's per-trial resources fit the node types of cluster files "
@@ -142,7 +143,11 @@ def main(argv=None) -> int:
     parser.add_argument("space", help="a search-space YAML, e.g. search_spaces/mos.yaml")
     parser.add_argument("clusters", nargs="+", help="cluster files, e.g. cluster/aws.yaml")
     parser.add_argument("--smoke", action="store_true", help="check the space's --smoke resources")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     failed = 0
     for cluster in args.clusters:
         try:
