@@ -1,10 +1,10 @@
-# Two commands for a fresh machine (see README):
+# Two commands for a fresh machine (see README.md):
 #   make quickstart   set up, fetch MovieLens-100K and run the main job
 #   make test         set up, lint, type-check and run the test suite (make test-all: with the extended Ray runs too)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN = $(VENV)/bin
-# CPU build of torch (lies on local disk on the project's machines); GPU users: see README.
+# CPU build of torch (lies on local disk on the project's machines); GPU users: see docs/sweeps-and-clusters.md.
 TORCH ?= torch==2.13.0
 # where make quickstart writes its records and report (results/quickstart holds the committed
 # reference run; writing there would find its finished records and train nothing)
@@ -41,7 +41,7 @@ browser:
 
 # tests run in TEST_WORKERS processes (pytest-xdist; worksteal hands a finished worker the next
 # test): the slow tests mostly wait on Ray starting, so two workers on two cores cut the suite's
-# wall time by a third (README, "Two commands"). TEST_WORKERS=0 runs them in this process.
+# wall time by a third (docs/testing.md). TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
 PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
