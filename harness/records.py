@@ -29,6 +29,7 @@ from pyarrow import fs as pafs
 
 RECORD_FORMAT = 2  # 2: scores carry user, h and target_in_<group> (the report resamples users)
 STATUSES = ("ok", "failed", "stopped")  # stopped: ended early by the scheduler (ASHA)
+_MISSING = ".missing-data."  # a flag file in trials/ (a dot: never read as a record)
 
 
 def safe(text: str) -> str:
@@ -263,6 +264,24 @@ class Store:
                 k[: -len(".running")] for k in names if k.endswith(".running") and k[: -len(".running")] not in names
             )
         )
+
+    # A data set a trial found missing where it ran (a cluster's nodes keep their own data): the trials
+    # of it that start later are not run (harness.sweep.trial); the next run of the sweep clears the flags.
+    def mark_missing(self, dataset: str, error: str) -> None:
+        self._write(f"{_MISSING}{safe(dataset)}.json", json.dumps({"dataset": dataset, "error": error}).encode())
+
+    def missing(self) -> dict[str, str]:
+        """Data set -> the error of the first trial that found it missing."""
+        flags = [self._read(name) for name in self._flags()]
+        return {f["dataset"]: f["error"] for f in (json.loads(d) for d in flags if d is not None)}
+
+    def clear_missing(self) -> None:
+        for name in self._flags():
+            self._delete(name)
+
+    def _flags(self) -> list[str]:
+        selector = pafs.FileSelector(self.trials, allow_not_found=True)
+        return sorted(i.base_name for i in self.filesystem.get_file_info(selector) if i.base_name.startswith(_MISSING))
 
     def _markers(self, keys: list[str]) -> list[TrialJob]:
         return [TrialJob.from_json(json.loads(cast(bytes, self._read(f"{k}.running.json")))) for k in keys]
