@@ -13,7 +13,7 @@ EXIT_CODES = {
     "arm's search selected nothing to replicate; the other trials still ran to their end and kept their "
     "records (--allow-failures: 0, and the summary says so)",
     REFUSED: "input refused before Ray started: a search space, an option, a data set that is not there or "
-    "not readable, tracking without MLflow",
+    "not readable, tracking without MLflow or with a store it cannot use",
     INTERRUPTED: "interrupted (Ctrl-C): running the same command again resumes",
 }
 

@@ -56,6 +56,7 @@ class Sweep:
         self.feed = tracked.Feed(tracker, spec, self.store, self.log) if tracker is not None else None
         self.not_run: collections.Counter = collections.Counter()  # data set -> trials not run: found missing
         self.unreplicated: list[str] = []  # arms whose search selected nothing
+        self.found_missing: dict[str, str] = {}  # data set -> its error: the flags, read when the sweep ends
 
     # ---- phases --------------------------------------------------------------------------
     def _tuner(
@@ -118,9 +119,10 @@ class Sweep:
         record or a marker was not run: an earlier trial found its data set missing."""
         running = {job.key for job in self.store.running()}
         for config, last in self.progress.early.values():
-            job, _ = resolve(self.spec, config)
+            job, run_config = resolve(self.spec, config)
             if job.key in running and self.store.read(job.key) is None:
-                self.store.write(TrialRecord(job, "stopped", metrics={self.spec.metric: last.get(self.spec.metric)}))
+                metrics = {self.spec.metric: last.get(self.spec.metric)}
+                self.store.write(TrialRecord(job, "stopped", metrics=metrics, config=run_config.to_dict()))
             elif self.store.read(job.key) is None:
                 self.not_run[job.dataset] += 1
         if self.feed is not None:
@@ -275,6 +277,8 @@ class Sweep:
                 f" with {len(unfinished)} trial(s) that wrote no record" if unfinished else ""
             )
         finally:
+            self.found_missing = self.store.missing()
+            self.store.clear_missing()  # the flags last while the sweep runs; its summary names them
             if self.feed is not None:
                 self.feed.sync(self.arms)
             self.console.close()  # end the live line, so what follows starts on its own
@@ -285,7 +289,7 @@ class Sweep:
         return Outcome(
             failed=sum(r.status == "failed" for r in records) + (len(self.store.running()) if self.lost else 0),
             not_run=dict(self.not_run),
-            missing=self.store.missing(),
+            missing={**self.store.missing(), **self.found_missing},
             unreplicated=tuple(self.unreplicated),
             interrupted=self.interrupted is not None and not self.lost,
         )

@@ -95,14 +95,14 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
             console.status(status.render(), event=not result.get("finished") or bool(result.get("reused")))
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            # a trial that ends before its record is written was stopped early (ASHA), or, having
-            # reported no epoch, not run (its data set was found missing); a trial cut off by
-            # Ctrl-C does not come here (Tune stops it in its clean-up, without callbacks)
+            # a trial that ends before its record is written was stopped early (ASHA), or not run
+            # (its data set was found missing); a trial cut off by Ctrl-C does not come here (Tune
+            # stops it in its clean-up, without callbacks)
             self.ended += 1
             last = dict(trial.last_result or {})
             if trial.trial_id not in self.finished:
                 self.early[trial.trial_id] = (trial.config, last)
-            if trial.trial_id not in self.finished and last.get("epoch") is None:
+            if last.get("not_run"):
                 job = trial.config.get("job", trial.config)
                 console.log(f"[{status.phase}] {job['arm']} seed {job['seed']} not run: its data set is missing")
             status.end(trial.trial_id, "done" if trial.trial_id in self.finished else "stopped")

@@ -32,8 +32,9 @@ def trial(
     running and train it with the sweep's executor, which writes the record. ``command`` and
     ``space`` (the sweep's command line and search-space files, as the driver names them)
     go into the record. A trial whose data set an earlier trial found missing where it ran
-    (``worker.flag_missing_data``) returns at once, reporting nothing and writing nothing: the
-    sweep counts it as not run and its summary says why."""
+    (``worker.flag_missing_data``) is not run: it writes nothing and reports ``not_run`` (its
+    selection metrics NaN, which Tune requires, ASHA ignores and Optuna takes as a failed trial);
+    the sweep counts it and its summary says why."""
     from ray import tune
 
     job, run_config = resolve(spec, config, command, space)
@@ -43,6 +44,7 @@ def trial(
         tune.report({**{k: v for k, v in done.metrics.items() if k != "test"}, "finished": 1, "reused": 1})
         return
     if job.dataset in store.missing():
+        tune.report({**dict.fromkeys(spec.selection.metrics, float("nan")), "not_run": 1})
         return
     store.mark_running(job)
     executor.run(job, run_config, results)
