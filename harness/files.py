@@ -41,6 +41,12 @@ def read_text(path: Path, encoding: str) -> str:
     return raw.decode(encoding)
 
 
+def read_head(path: Path, size: int = 1 << 16) -> bytes:
+    """The first ``size`` bytes of the file (gunzipped for ``*.gz``): that it can be read at all."""
+    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as handle:
+        return handle.read(size)
+
+
 def atomic_write(dst: Path, write) -> None:
     """Call ``write(tmp_path)`` then move the result onto ``dst``, so that a killed
     process never leaves a half-written ``dst``. The temporary file keeps ``dst``'s

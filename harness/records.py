@@ -181,27 +181,28 @@ class Store:
         self.filesystem, base = pafs.FileSystem.from_uri(root) if "://" in root else (pafs.LocalFileSystem(), str(root))
         self.root = root
         self.trials = f"{base.rstrip('/')}/trials"
+        self.flags = f"{base.rstrip('/')}/.missing-data"  # data sets found missing where trials ran
         if create:
             self.filesystem.create_dir(self.trials, recursive=True)
 
-    def _write(self, name: str, data: bytes) -> None:
-        final = f"{self.trials}/{name}"
-        temporary = f"{self.trials}/.{name}.{uuid.uuid4().hex}"
+    def _write(self, name: str, data: bytes, folder: str | None = None) -> None:
+        folder = folder or self.trials
+        final, temporary = f"{folder}/{name}", f"{folder}/.{name}.{uuid.uuid4().hex}"
         with self.filesystem.open_output_stream(temporary) as stream:
             stream.write(data)
         self.filesystem.move(temporary, final)
 
-    def _read(self, name: str) -> bytes | None:
+    def _read(self, name: str, folder: str | None = None) -> bytes | None:
         try:
-            with self.filesystem.open_input_stream(f"{self.trials}/{name}") as stream:
+            with self.filesystem.open_input_stream(f"{folder or self.trials}/{name}") as stream:
                 data: bytes = stream.read()
                 return data
         except (FileNotFoundError, OSError):
             return None
 
-    def _delete(self, name: str) -> None:
+    def _delete(self, name: str, folder: str | None = None) -> None:
         try:
-            self.filesystem.delete_file(f"{self.trials}/{name}")
+            self.filesystem.delete_file(f"{folder or self.trials}/{name}")
         except (FileNotFoundError, OSError):
             pass
 
@@ -263,6 +264,26 @@ class Store:
                 k[: -len(".running")] for k in names if k.endswith(".running") and k[: -len(".running")] not in names
             )
         )
+
+    # A data set a trial found missing where it ran (a cluster's nodes keep their own data), flagged in
+    # <results>/.missing-data/ while the sweep runs: its trials that start later are not run
+    # (harness.sweep.trial); the sweep clears the flags when it ends and when it starts.
+    def mark_missing(self, dataset: str, error: str) -> None:
+        self.filesystem.create_dir(self.flags, recursive=True)
+        self._write(f"{safe(dataset)}.json", json.dumps({"dataset": dataset, "error": error}).encode(), self.flags)
+
+    def missing(self) -> dict[str, str]:
+        """Data set -> the error of the first trial that found it missing."""
+        flags = [self._read(name, self.flags) for name in self._flags()]
+        return {f["dataset"]: f["error"] for f in (json.loads(d) for d in flags if d is not None)}
+
+    def clear_missing(self) -> None:
+        for name in self._flags():
+            self._delete(name, self.flags)
+
+    def _flags(self) -> list[str]:
+        selector = pafs.FileSelector(self.flags, allow_not_found=True)
+        return sorted(i.base_name for i in self.filesystem.get_file_info(selector) if not i.base_name.startswith("."))
 
     def _markers(self, keys: list[str]) -> list[TrialJob]:
         return [TrialJob.from_json(json.loads(cast(bytes, self._read(f"{k}.running.json")))) for k in keys]

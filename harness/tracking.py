@@ -17,19 +17,25 @@ Why not Ray Tune's ``MLflowLoggerCallback``: it starts one run per Tune trial, a
 trial for every job again on a resume, reused or not, so a resumed sweep would log each finished
 trial a second time; it also names runs by Tune's trial id, which changes between resumes, where
 the harness's identity of a trial is its key. The record, not Tune's result stream, holds the
-test metrics and the provenance, so the run is completed from the record.
+test metrics and the provenance, so the run is completed from the record. What the sweep keeps of
+Tune's integration is its place: a ``tune.Callback`` on the driver (``harness.sweep.tracked``).
+
+The local default (``default_store``): MLflow 3's file store (``mlruns/``) refuses to start unless
+told to (it is in maintenance mode), so the default is its SQLite store, one file beside the
+experiment's records, with the runs' artifacts in a folder beside it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 from harness.prompts import SETTINGS
 from harness.records import TrialJob, TrialRecord
 
 KEY_TAG = "harness.trial_key"
-DEFAULT_URI = "mlruns"  # a file store in the working directory, when no URI is given
+DEFAULT_STORE = ("mlflow.db", "mlartifacts")  # the local default's store and artifacts, in the storage folder
 EPOCH_KEYS = ("train_loss", "valid_auc", "valid_sf", "valid_abs_sf")  # what a live epoch logs (and train_*)
 MAX_PARAM = 6000  # MLflow's limit on a parameter's value
 
@@ -89,14 +95,43 @@ def final_metrics(record: TrialRecord) -> dict[str, float]:
     return out
 
 
-class Tracker:
-    """The MLflow side of one harness experiment (``uri``: a tracking server or a store)."""
+def default_store(folder: str | Path) -> tuple[str, str]:
+    """The tracking URI and artifact folder when none is given: SQLite in ``folder`` (the storage root)."""
+    store, artifacts = (Path(folder).absolute() / name for name in DEFAULT_STORE)
+    return f"sqlite:///{store}", str(artifacts)
 
-    def __init__(self, uri: str, experiment: str):
+
+def end_status(record: TrialRecord) -> str:
+    """The MLflow status a trial's run ends with: FINISHED (ok, or stopped by ASHA) or FAILED."""
+    return "FAILED" if record.status == "failed" else "FINISHED"
+
+
+class Tracker:
+    """The MLflow side of one harness experiment (``uri``: a tracking server or a store; ``artifacts``:
+    where a new experiment keeps its runs' artifacts, None for the server's own choice)."""
+
+    def __init__(self, uri: str, experiment: str, artifacts: str | None = None):
         self.uri, self.client = uri, _client(uri)
+        if uri.startswith("sqlite:///"):
+            Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         found = self.client.get_experiment_by_name(experiment)
-        self.experiment_id = found.experiment_id if found else self.client.create_experiment(experiment)
+        self.experiment_id = (
+            found.experiment_id if found else self.client.create_experiment(experiment, artifact_location=artifacts)
+        )
         self._epochs: dict[str, set[int]] = {}  # run id -> epochs logged
+
+    def ended(self) -> dict[str, str]:
+        """Trial key -> the status of its run, for every run that has ended (one query, page by page)."""
+        ended: dict[str, str] = {}
+        token = None
+        while True:
+            page = self.client.search_runs(
+                [self.experiment_id], "attributes.status != 'RUNNING'", max_results=1000, page_token=token
+            )
+            ended.update((run.data.tags[KEY_TAG], run.info.status) for run in page if KEY_TAG in run.data.tags)
+            token = page.token
+            if not token:
+                return ended
 
     def run_of(self, key: str):
         """The run of trial ``key``, or None."""
@@ -159,7 +194,7 @@ class Tracker:
             if value:
                 self.client.set_tag(run_id, key, str(value))
         self.client.log_text(run_id, json.dumps(record.to_json(), indent=1), "record.json")
-        self.client.set_terminated(run_id, "FINISHED" if record.ok or record.status == "stopped" else "FAILED")
+        self.client.set_terminated(run_id, end_status(record))
         return run_id
 
     def _metrics(self, run_id: str, values: dict[str, float], step: int) -> None:

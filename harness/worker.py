@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 
 from harness.config.train import VALID_METRICS
+from harness.data.paths import check_present
+from harness.data.schema import DataError
 from harness.provenance import provenance
 from harness.records import Store, TrialJob, TrialRecord
 from harness.registry import resolve
@@ -166,10 +168,21 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
                     provenance=stamp,
                 )
             )
+            flag_missing_data(store, run_config)
         raise
     if reporter.rank == 0:
         store.write(record, scores)
     reporter.report({**{k: v for k, v in record.metrics.items() if k != "test"}, "finished": 1})
+
+
+def flag_missing_data(store: Store, run_config) -> None:
+    """After a trial failed: when its data set is not there, or not readable, where it ran (a cluster's
+    nodes keep their own data), flag it in the store, so the sweep's later trials of that data set
+    are not run to fail one by one (``harness.sweep.trial``); the summary names it."""
+    try:
+        check_present(run_config.dataset, run_config.data_dir)
+    except DataError as error:
+        store.mark_missing(run_config.dataset, f"DataError: {error}")
 
 
 def make_loop_config(run_config, job: TrialJob, results: str) -> dict:
@@ -179,12 +192,17 @@ def make_loop_config(run_config, job: TrialJob, results: str) -> dict:
     return {"run_config": pickle.dumps(run_config), "job": job.to_json(), "results": results}
 
 
+def _epoch_metrics(epoch: dict) -> dict:
+    """What one epoch reports to Tune: its validation metrics, its training loss and the loss's parts."""
+    return {**{k: epoch.get(k) for k in VALID_METRICS}, **{k: v for k, v in epoch.items() if k.startswith("train_")}}
+
+
 def _run(run_config, reporter: Reporter, backbone_name: str):
     """harness.run.run with the worker's checkpoints, gradient averaging and data shard."""
     from harness.run import run
 
-    on_epoch = lambda state: reporter.report(  # noqa: E731
-        {**{k: state["history"][-1].get(k) for k in VALID_METRICS}, "epoch": state["epoch"]}, state
+    on_epoch = lambda state: reporter.report(  # noqa: E731  validation and the training loss (tracking logs it)
+        {**_epoch_metrics(state["history"][-1]), "epoch": state["epoch"]}, state
     )
     out = run(
         run_config,

@@ -23,6 +23,7 @@ RAY_AT_THE_EDGE = {
     "harness.sweep.adapters",
     "harness.sweep.progress",
     "harness.sweep.trial",
+    "harness.sweep.tracked",
     "harness.sweep.cli",
     "harness.cluster",
 }

@@ -71,9 +71,11 @@ def _command(space: Path, storage: Path) -> list[str]:
     return [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(storage)]
 
 
-def _sweep(space: Path, storage: Path) -> str:
+def _sweep(space: Path, storage: Path, status: int = 0) -> str:
+    """The sweep's console output; it must exit with ``status`` (0: every trial ok or stopped by ASHA)."""
     done = subprocess.run(_command(space, storage), cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"the sweep exited {done.returncode}:\n" + done.stdout[-2000:] + done.stderr[-3000:]
+    output = done.stdout[-2000:] + done.stderr[-3000:]
+    assert done.returncode == status, f"the sweep exited {done.returncode}, not {status}:\n{output}"
     return done.stdout
 
 
@@ -240,7 +242,8 @@ OWN_PROCESS = "resources: {workers: 1, cpus_per_worker: 1, gpus_per_worker: 0, e
 def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path):
     """executor: tune_trial. mos is searched (TPE, ASHA after epoch 1) and replicated; fine
     runs on both seeds; broken asks for 4 sequences, which leave validation and test empty,
-    so each of its trials fails in the trial (a data error) and is recorded as failed."""
+    so each of its trials fails in the trial (a data error) and is recorded as failed: the other
+    trials still run to their end, and the sweep exits 1 (issue 34), as its summary says."""
     space = _space(
         tmp_path,
         SPACES / "defaults.yaml",
@@ -259,7 +262,7 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
         ),
     )
     spec = load_spec(space, smoke=True)
-    console = _sweep(space, tmp_path)
+    console = _sweep(space, tmp_path, status=1)
     folder = tmp_path / "own-smoke"
     records = _records(folder)
     table = _statuses(records)
@@ -272,6 +275,7 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
     counts = {s: sum(r["status"] == s for r in records.values()) for s in ("ok", "failed", "stopped")}
     assert f"trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped" in console
     assert f"report: python -m harness.report {folder} --allow-smoke" in console
+    assert "exit status 1: a trial failed" in console, console[-3000:]
     by_arm = {}
     for record in records.values():
         by_arm.setdefault(record["arm"].split("/")[1], []).append(record)

@@ -227,6 +227,8 @@ def test_only_a_trial_tune_ended_early_is_recorded_stopped(tmp_path):
         sweep._finish("search", 2)
     stopped = store.read(jobs[0].key)
     assert stopped.status == "stopped" and stopped.metrics == {"valid_auc": 0.6}
+    resolved = spec.run_config(arm, corners[0], spec.seeds[0]).to_dict()  # as JSON holds it
+    assert stopped.config == json.loads(json.dumps(resolved))
     assert store.read(jobs[1].key) is None and [j.key for j in store.running()] == [jobs[1].key]
 
     store.write(TrialRecord(jobs[1], "ok", metrics={"valid_auc": 0.7}))

@@ -24,6 +24,9 @@ class DatasetSpec:
     source_hint: str  # where a user gets the data
     markers: str | None = None  # "module:attr": files whose presence says a folder holds it (None: generated)
     data_files: str | None = None  # "module:attr": every file any layout of it may have (hashed into the cache key)
+    # "module:function": a data folder -> the files a load reads from it, found (DataError saying how to get them
+    # otherwise); checked before a sweep starts (harness.data.paths.check_present)
+    files: str | None = None
     generated: str | None = None  # "module:attr": a generated data set's version, standing in for the file hashes
 
     def resolve_like_threshold(self, like_threshold: float | None) -> float:
@@ -50,8 +53,8 @@ class DatasetSpec:
 
 
 def _check(name: str, spec: DatasetSpec) -> None:
-    if (spec.generated is None) == (spec.markers is None or spec.data_files is None):
-        raise ValueError(f"data set {name!r} needs markers and data_files (files on disk) or generated, not both")
+    if (spec.generated is None) == (spec.markers is None or spec.data_files is None or spec.files is None):
+        raise ValueError(f"data set {name!r} needs markers, data_files and files (on disk) or generated, not both")
 
 
 DATASETS: Registry[DatasetSpec] = Registry("data set", check=_check)
@@ -78,6 +81,7 @@ register(
         source_hint="python -m harness.data fetch movielens-100k [--source DIR]",
         markers="harness.data.movielens:MARKERS",
         data_files="harness.data.movielens:DATA_FILES",
+        files="harness.data.movielens:files",
     )
 )
 register(
@@ -93,6 +97,7 @@ register(
         source_hint="python -m harness.data fetch bookcrossing --source DIR (either BX layout)",
         markers="harness.data.bookcrossing_files:MARKERS",
         data_files="harness.data.bookcrossing_files:MARKERS",
+        files="harness.data.bookcrossing:files",
     )
 )
 register(

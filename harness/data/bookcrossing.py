@@ -26,6 +26,7 @@ import pandas as pd
 from harness.data.bookcrossing_files import (
     LAYOUTS,
     MARKERS,
+    RATINGS,
     Layout,
     count_bad,
     detect_layout,
@@ -149,12 +150,19 @@ def _keep_ratings(
     return kept
 
 
+def files(data_dir: Path) -> list[Path]:
+    """The files ``load`` reads (ratings, books, users) from ``data_dir``: its own folder, one
+    holding ``bookcrossing/``, or one holding ``bookcrossing/<one layout's folder>/``."""
+    return detect_layout(dataset_dir(Path(data_dir), NAME, MARKERS, RATINGS))[1]
+
+
 def load(data_dir: Path, keep_implicit: bool = False) -> RatingsTable:
-    """Book-Crossing from ``data_dir`` (its own folder, or one holding ``bookcrossing/``).
+    """Book-Crossing from ``data_dir`` (its own folder, one holding ``bookcrossing/``, or one
+    holding ``bookcrossing/<one layout's folder>/``).
 
     Implicit interactions (rating 0) are dropped unless ``keep_implicit``.
     """
-    folder = dataset_dir(Path(data_dir), NAME, MARKERS)
+    folder = dataset_dir(Path(data_dir), NAME, MARKERS, RATINGS)
     layout, paths = detect_layout(folder)
     report = LoadReport(layout=layout.name)
     report.notes.append(f"{layout.name} layout in {folder} ({layout.encoding}, {layout.delimiter!r}-separated)")

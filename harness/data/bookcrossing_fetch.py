@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.data.bookcrossing import NAME
-from harness.data.bookcrossing_files import LAYOUTS, MARKERS, WHERE_TO_GET, detect_layout
+from harness.data.bookcrossing_files import LAYOUTS, MARKERS, RATINGS, WHERE_TO_GET, detect_layout
 from harness.data.paths import dataset_dir
 from harness.data.schema import DataError
 from harness.files import atomic_copy, atomic_write_bytes, sha256_file
@@ -25,7 +25,7 @@ def fetch(data_dir: Path, source: Path | None, log: Callable[[str], object] = pr
             f"BookCrossing cannot be downloaded automatically (no stable, checksummed source); "
             f"pass --source DIR.\n{WHERE_TO_GET}"
         )
-    origin = dataset_dir(Path(source), NAME, MARKERS)
+    origin = dataset_dir(Path(source), NAME, MARKERS, RATINGS)
     layout, paths = detect_layout(origin)
     target = Path(data_dir) / NAME
     (target / "MANIFEST.json").unlink(missing_ok=True)

@@ -47,6 +47,8 @@ LAYOUTS = {layout.name: layout for layout in (ORIGINAL, COMP20008)}
 # Any of these marks a folder as holding the data set, so an incomplete folder
 # gets an error naming what is missing rather than a search one level down.
 MARKERS = ("BX-Book-Ratings.csv", "BX-Ratings.csv", "BX-Books.csv", "BX-Users.csv")
+# A folder inside bookcrossing/ holds a copy when it holds a layout's ratings file (a folder of users alone does not).
+RATINGS = tuple(layout.files[0] for layout in LAYOUTS.values())
 
 WHERE_TO_GET = (
     "Accepted layouts (each file may also be gzipped, *.gz):\n"

@@ -213,12 +213,18 @@ def read_folder(folder: Path) -> tuple[str, dict[str, pd.DataFrame], LoadReport]
     return layout, frames, report
 
 
-def load(data_dir: Path) -> RatingsTable:
-    """MovieLens-100K in the normal form; ``data_dir`` is the cache root or the data folder."""
+def files(data_dir: Path) -> list[Path]:
+    """The files ``load`` reads from ``data_dir`` (the cache root or the data folder): ratings, users,
+    items of the layout found; a DataError with the fetch hint when they are not all there."""
     folder = dataset_dir(Path(data_dir), NAME, MARKERS)
     if not folder.is_dir():
         raise DataError(f"MovieLens-100K not found in {data_dir} (looked in {folder}); {FETCH_HINT}")
-    _, frames, report = read_folder(folder)
+    return [find_file(folder, spec.file) for spec in LAYOUTS[layout_of(folder)].values()]
+
+
+def load(data_dir: Path) -> RatingsTable:
+    """MovieLens-100K in the normal form; ``data_dir`` is the cache root or the data folder."""
+    _, frames, report = read_folder(files(data_dir)[0].parent)
     ratings, users = frames["ratings"], frames["users"]
     interactions = pd.DataFrame(
         {

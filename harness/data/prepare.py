@@ -17,9 +17,9 @@ import numpy as np
 from harness import stereotype
 from harness.config.data import SampleConfig, StereotypeConfig
 from harness.config.datasets import get_dataset
-from harness.data.paths import dataset_dir, default_prepared_dir
+from harness.data.paths import default_prepared_dir
 from harness.data.samples import Samples, build_samples
-from harness.data.schema import RatingsTable
+from harness.data.schema import DataError, RatingsTable
 from harness.files import atomic_write, find_file, sha256_file
 from harness.registry import resolve
 
@@ -99,7 +99,10 @@ def source_files(dataset: str, data_dir: Path) -> dict[str, str]:
     spec = get_dataset(dataset)
     if spec.generated:
         return {"generator": f"{spec.name} version {resolve(spec.generated)}"}
-    folder = dataset_dir(data_dir, spec.name, resolve(spec.markers))
+    try:
+        folder = resolve(spec.files)(data_dir)[0].parent  # where the load reads (one copy's folder)
+    except DataError:
+        return {}  # the load says what is missing
     found = (find_file(folder, name) for name in resolve(spec.data_files))
     return {path.name: sha256_file(path) for path in found if path is not None}
 

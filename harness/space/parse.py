@@ -89,6 +89,7 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
         source=source,
         smoke=smoke,
         files=tuple(origins.files),
+        tracking=top["tracking"],
         _origins=origins,
     )
     spec._validate()

@@ -72,6 +72,7 @@ class SweepSpec:
     source: Path
     smoke: bool
     files: tuple[Path, ...] = ()  # the extends chain, root first
+    tracking: str | None = None  # an MLflow tracking URI: every trial logged there (harness.tracking); None: off
     _origins: _Origins | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):

@@ -29,7 +29,9 @@ new run of the command starts it over.
   and the Tune 2.60 behaviours the sweep works around, each named)
 - ``progress``: the status line's feed from Tune's callbacks
 - ``trial``: the Tune trial function and a trial's resolution (its job and run config, once)
-- ``cli``: ``python -m harness.sweep``
+- ``cli``: ``python -m harness.sweep``; ``preflight``: what it checks before Ray starts (the data
+  folder, every data set an arm reads, the tracking store); ``outcome``: its exit status
+- ``tracked``: every trial logged to MLflow (``harness.tracking``) from a Tune callback on the driver
 - ``dryrun``: ``--dry-run``: each phase's trials, those the storage holds, the cost of the rest (no Ray)
 """
 

@@ -1,5 +1,6 @@
-"""``python -m harness.sweep SPACE.yaml``: validate the space before Ray starts, start (or
-join) Ray, run the sweep, print its summary; with ``--dry-run``, print what it would run and
+"""``python -m harness.sweep SPACE.yaml``: validate the space, the data it reads and its tracking
+before Ray starts, start (or join) Ray, run the sweep, print its summary and exit with a status
+that says how it ended (``harness.sweep.outcome``); with ``--dry-run``, print what it would run and
 cost instead, without Ray."""
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ import time
 from pathlib import Path
 
 from harness.console import Console
+from harness.data.paths import ENV_VAR
+from harness.data.schema import DataError
 from harness.space import SpaceError, list_files, load_spec
+from harness.sweep import outcome
 from harness.sweep.phases import Sweep
+from harness.sweep.preflight import checked, with_data_dir
+from harness.tracking import TrackingError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a search space (search on the first seed with Optuna, then replicate the best "
         "configuration of each arm on every seed) with Ray Tune and Ray Train. Running the same "
         "command again resumes: finished trials are kept, unfinished ones continue.",
+        epilog=outcome.help_text(),
     )
     parser.add_argument("space", nargs="?", help="a search-space YAML, e.g. search_spaces/mos.yaml")
     parser.add_argument(
@@ -47,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--list", action="store_true", help="list search spaces, data sets, backbones, heads, objectives"
     )
+    _run_arguments(parser)
     _dry_run_arguments(parser)
     parser.add_argument(
         "-v",
@@ -58,6 +66,30 @@ def _parser() -> argparse.ArgumentParser:
         "trials' output goes to Ray's log files (/tmp/ray/session_latest/logs)",
     )
     return parser
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    """--data-dir, --tracking-uri and --allow-failures."""
+    parser.add_argument(
+        "--data-dir",
+        help=f"where the data sets are (default: the search space's data_dir, else ${ENV_VAR}, else the user "
+        "cache); made absolute here and given to every trial. Without --address every data set an arm reads "
+        "is checked before Ray starts",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        nargs="?",
+        const="",
+        metavar="URI",
+        help="log every trial to MLflow as one run (pip install -e '.[tracking]'): a tracking server "
+        "(http://host:5000) or a store (sqlite:///mlflow.db); without URI, a SQLite store beside the "
+        "experiments: STORAGE/mlflow.db (default: the search space's tracking:, else off)",
+    )
+    parser.add_argument(
+        "--allow-failures",
+        action="store_true",
+        help="exit 0 even when trials failed or were not run (a sweep expected to lose some); the summary says so",
+    )
 
 
 def _dry_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,30 +139,39 @@ def main(argv=None) -> int:
         spec = _spec(args)  # everything validated before Ray starts
     except (SpaceError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return outcome.REFUSED
     results = _results(args, spec)
     if args.dry_run:
         return _dry_run(args, spec, results)
     if args.json or args.pilot:
         print("error: --json and --pilot go with --dry-run", file=sys.stderr)
-        return 2
+        return outcome.REFUSED
     if args.address and "://" not in results:
         print(
             f"WARNING: --address with a local --storage: records go to {results} on whichever node writes "
             "them; on a cluster give a folder every node shares, or s3://… / gs://…",
             file=sys.stderr,
         )
+    try:
+        spec = with_data_dir(spec, args.data_dir)
+        tracker = checked(spec, results, local=args.address is None, tracking_uri=args.tracking_uri)
+    except (DataError, OSError, ValueError, TrackingError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return outcome.REFUSED
     if args.smoke:
         print(
             "WARNING: --smoke runs a tiny random model on a few dozen samples; its records are stamped "
             "smoke and are not results.",
             file=sys.stderr,
         )
-    return _sweep(args, argv, spec, results)
+    try:
+        return _sweep(args, argv, spec, results, tracker)
+    except KeyboardInterrupt:  # while Ray starts: the sweep itself catches its own
+        return outcome.INTERRUPTED
 
 
-def _sweep(args, argv, spec, results: str) -> int:
-    """Start (or join) Ray, run the sweep and print its summary; 130 when it stopped before its end."""
+def _sweep(args, argv, spec, results: str, tracker=None) -> int:
+    """Start (or join) Ray, run the sweep, print its summary; the exit status says how it ended."""
     _ray_environment(args)
     import ray
 
@@ -164,10 +205,13 @@ def _sweep(args, argv, spec, results: str) -> int:
         console=Console(),
         verbose=args.verbose,
         command=command,
+        tracker=tracker,
     )
     sweep.run()
-    print("\n".join(sweep.summary((time.time() - started) / 60)), flush=True)
-    return 130 if sweep.interrupted else 0
+    ended = sweep.outcome()
+    closing = sweep.summary((time.time() - started) / 60) + outcome.describe(ended, args.allow_failures)
+    print("\n".join(closing), flush=True)
+    return outcome.exit_status(ended, args.allow_failures)
 
 
 def _dry_run(args, spec, results: str) -> int:

@@ -1,6 +1,7 @@
 """The two phases of a sweep (search per arm with Optuna, then replication on every seed), run
-with Ray Tune through ``harness.sweep.tune``, their status fed by ``harness.sweep.progress``;
-the closing summary."""
+with Ray Tune through ``harness.sweep.adapters``, their status fed by ``harness.sweep.progress``
+(and, with tracking, MLflow by ``harness.sweep.tracked``); the closing summary and the outcome
+the exit status is read from (``harness.sweep.outcome``)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ from harness.console import Console
 from harness.executors import executor_for
 from harness.records import Store, TrialRecord, safe
 from harness.space import SweepSpec
-from harness.sweep import adapters
-from harness.sweep.progress import Progress, phase_status, summary
+from harness.sweep import adapters, tracked
+from harness.sweep.outcome import Outcome
+from harness.sweep.progress import Progress, capacity_note, phase_status, summary
 from harness.sweep.trial import resolve, shown, trial
 
 
 class SweepInterrupted(Exception):
-    """A phase ended before all its trials did (Ctrl-C, or a lost process); the sweep stops (and
-    resumes when run again)."""
+    """A phase ended before all its trials did (Ctrl-C); the sweep stops (and resumes when run again)."""
+
+
+class TrialsLost(SweepInterrupted):
+    """Tune ended every trial of a phase, but some wrote no record (their process died, retries spent):
+    the sweep stops as for an interrupt (the next run continues them), and counts them as failed."""
 
 
 class Sweep:
@@ -31,8 +37,10 @@ class Sweep:
         console: Console | None = None,
         verbose: int = 0,
         command: str | None = None,
+        tracker=None,
     ):
-        """command: the command line that started the sweep; every record names it (provenance)."""
+        """command: the command line that started the sweep; every record names it (provenance).
+        tracker: a ``harness.tracking.Tracker`` that logs every trial to MLflow, or None."""
         self.command = command
         self.console = console or Console()
         self.spec, self.results, self.log, self.verbose = spec, results, log or self.console.log, min(verbose, 2)
@@ -44,6 +52,11 @@ class Sweep:
         self.arms = {arm.key: arm for arm in spec.arms()}
         self.executor = executor_for(spec.resources, storage)  # chosen once: where every trial trains
         self.interrupted: str | None = None  # why the sweep stopped before its end, if it did
+        self.lost = False  # it stopped because trials' processes died (a failure), not on Ctrl-C
+        self.feed = tracked.Feed(tracker, spec, self.store, self.log) if tracker is not None else None
+        self.not_run: collections.Counter = collections.Counter()  # data set -> trials not run: found missing
+        self.unreplicated: list[str] = []  # arms whose search selected nothing
+        self.found_missing: dict[str, str] = {}  # data set -> its error: the flags, read when the sweep ends
 
     # ---- phases --------------------------------------------------------------------------
     def _tuner(
@@ -87,7 +100,7 @@ class Sweep:
             storage=self.train_storage,
             concurrency=self.concurrency,
             verbose=self.verbose,
-            callbacks=[self.progress],
+            callbacks=[self.progress, *([tracked.callback(self.feed)] if self.feed else [])],
             search_alg=search_alg,
             scheduler=scheduler,
         )
@@ -102,13 +115,19 @@ class Sweep:
         the running trials are cut off (Tune calls no ``on_trial_complete`` for them) and the
         trials not yet started never run. Such trials get no record, only their marker stays
         (the next run continues them from their checkpoints), and the sweep stops here rather
-        than select on a partial search or go on to the next phase."""
+        than select on a partial search or go on to the next phase. A trial Tune ended without a
+        record or a marker was not run: an earlier trial found its data set missing."""
         running = {job.key for job in self.store.running()}
         for config, last in self.progress.early.values():
-            job, _ = resolve(self.spec, config)
+            job, run_config = resolve(self.spec, config)
             if job.key in running and self.store.read(job.key) is None:
-                self.store.write(TrialRecord(job, "stopped", metrics={self.spec.metric: last.get(self.spec.metric)}))
-        self._stop_if_unfinished(phase)
+                metrics = {self.spec.metric: last.get(self.spec.metric)}
+                self.store.write(TrialRecord(job, "stopped", metrics=metrics, config=run_config.to_dict()))
+            elif self.store.read(job.key) is None:
+                self.not_run[job.dataset] += 1
+        if self.feed is not None:
+            self.feed.sync(self.arms)
+        self._stop_if_unfinished(phase, lost=self.progress.ended >= total)
         if self.progress.ended < total:
             raise SweepInterrupted(f"{phase} was interrupted after {self.progress.ended} of its {total} trial(s) ended")
 
@@ -123,6 +142,11 @@ class Sweep:
         space = self.spec.search_space(arm)
         if not space:
             return [{}]
+        if arm.dataset in self.store.missing():
+            left = max(0, self.spec.budget - len(self._records(arm.key, "search")))
+            self.not_run[arm.dataset] += left
+            self.log(f"[{arm.key}] not searched ({left} trial(s)): {arm.dataset} was found missing where trials run")
+            return None
         seed = self.spec.seeds[0]
         base = {"phase": "search", "arm": arm.key, "seed": seed}
         pending = [job.params for job in self.store.running() if job.arm == arm.key and job.phase == "search"]
@@ -175,6 +199,7 @@ class Sweep:
             self.log(
                 f"[{arm.key}] {why}, so this arm is not replicated; the search records are in {self.results}/trials"
             )
+            self.unreplicated.append(arm.key)
             return None
         for r in chosen:
             values = ", ".join(
@@ -187,13 +212,15 @@ class Sweep:
 
     def replicate(self, selected: dict[str, list[dict]]) -> None:
         """Phase 2: every selected configuration of every arm on every seed."""
-        jobs = []
+        jobs, missing = [], self.store.missing()
         for arm_key, configurations in selected.items():
             for params in configurations:
                 for seed in self.spec.seeds:
                     job = {"phase": "replicate", "arm": arm_key, "seed": seed, "params": params}
                     record = self.store.read(resolve(self.spec, job)[0].key)
-                    if record is None or not record.ok:
+                    if self.arms[arm_key].dataset in missing:
+                        self.not_run[self.arms[arm_key].dataset] += record is None or not record.ok
+                    elif record is None or not record.ok:
                         jobs.append(job)
         count = sum(len(c) for c in selected.values())
         self.log(
@@ -207,13 +234,13 @@ class Sweep:
             )
             self._finish("replication", len(jobs))
 
-    def _stop_if_unfinished(self, phase: str) -> None:
+    def _stop_if_unfinished(self, phase: str, lost: bool = False) -> None:
         """A phase that ends with trials holding no record (ok, failed or stopped) was interrupted
-        (Ctrl-C: Tune ends the phase and returns) or lost their process: the sweep stops here
-        rather than go on to the next phase, and says how to resume."""
+        (Ctrl-C: Tune ends the phase and returns) or, ``lost``, Tune ended them all and their processes
+        died: the sweep stops here rather than go on to the next phase, and says how to resume."""
         unfinished = self.store.running()
         if unfinished:
-            raise SweepInterrupted(
+            raise (TrialsLost if lost else SweepInterrupted)(
                 f"{phase} ended with {len(unfinished)} trial(s) that wrote no record (interrupted, or their "
                 f"process died): "
                 + ", ".join(f"{job.arm} seed {job.seed}" for job in unfinished[:4])
@@ -224,23 +251,15 @@ class Sweep:
         import ray
 
         self.store.drop_stale_markers()  # a run killed between a record and its marker's deletion
+        self.store.clear_missing()  # a data set found missing by the last run may be there now
         cluster = ray.cluster_resources()
         self.concurrency = self.spec.max_concurrent(cluster.get("CPU", 1.0), cluster.get("GPU", 0.0))
         self.log(
             f"experiment {self.spec.name}: {len(self.arms)} arm(s), seeds {self.spec.seeds}, "
             f"concurrency {self.concurrency}; records in {self.results}/trials"
         )
-        r = self.spec.resources
-        if self.spec.concurrency is None and (
-            cluster.get("CPU", 0) < r.workers * r.cpus_per_worker
-            or cluster.get("GPU", 0) < r.workers * r.gpus_per_worker
-        ):
-            self.log(
-                f"note: the cluster holds {cluster.get('CPU', 0):g} CPU and {cluster.get('GPU', 0):g} GPU now, "
-                "less than one trial asks for; an autoscaling cluster adds nodes on demand, but concurrency "
-                "is sized now: pass --concurrency N (python -m harness.cluster SPACE CLUSTER.yaml says "
-                "how many trials fit at full size)"
-            )
+        if note := capacity_note(self.spec, cluster):
+            self.log(note)
         selected = {}
         try:
             for key, arm in self.arms.items():
@@ -251,14 +270,29 @@ class Sweep:
                     self.between_phases()
             self.replicate(selected)
         except SweepInterrupted as stop:
-            self.interrupted = str(stop)
+            self.interrupted, self.lost = str(stop), isinstance(stop, TrialsLost)
         except KeyboardInterrupt:  # a Ctrl-C outside Tune's fit (between phases), or a second one
             unfinished = self.store.running()
             self.interrupted = "interrupted (Ctrl-C)" + (
                 f" with {len(unfinished)} trial(s) that wrote no record" if unfinished else ""
             )
         finally:
+            self.found_missing = self.store.missing()
+            self.store.clear_missing()  # the flags last while the sweep runs; its summary names them
+            if self.feed is not None:
+                self.feed.sync(self.arms)
             self.console.close()  # end the live line, so what follows starts on its own
+
+    def outcome(self) -> Outcome:
+        """How the sweep ended, from its records (``harness.sweep.outcome``)."""
+        records = [r for r in self.store.records() if r.job.arm in self.arms]
+        return Outcome(
+            failed=sum(r.status == "failed" for r in records) + (len(self.store.running()) if self.lost else 0),
+            not_run=dict(self.not_run),
+            missing={**self.store.missing(), **self.found_missing},
+            unreplicated=tuple(self.unreplicated),
+            interrupted=self.interrupted is not None and not self.lost,
+        )
 
     def summary(self, minutes: float) -> list[str]:
         """The closing block (``harness.sweep.progress.summary``)."""

@@ -29,6 +29,21 @@ def phase_status(
     )
 
 
+def capacity_note(spec, cluster: dict) -> str | None:
+    """A note when the cluster (Ray's resources now) holds less than one trial asks for and the
+    search space leaves concurrency to be sized from it."""
+    r, cpus, gpus = spec.resources, cluster.get("CPU", 0), cluster.get("GPU", 0)
+    fits = cpus >= r.workers * r.cpus_per_worker and gpus >= r.workers * r.gpus_per_worker
+    if spec.concurrency is not None or fits:
+        return None
+    return (
+        f"note: the cluster holds {cpus:g} CPU and {gpus:g} GPU now, "
+        "less than one trial asks for; an autoscaling cluster adds nodes on demand, but concurrency "
+        "is sized now: pass --concurrency N (python -m harness.cluster SPACE CLUSTER.yaml says "
+        "how many trials fit at full size)"
+    )
+
+
 def summary(spec, store, arms: dict, results: str, interrupted: str | None, minutes: float) -> list[str]:
     """The closing block: what the records now hold, where they are, how to report them."""
     records = [r for r in store.records() if r.job.arm in arms]
@@ -80,11 +95,16 @@ def Progress(status: SweepStatus, console: Console, results: str):  # noqa: N802
             console.status(status.render(), event=not result.get("finished") or bool(result.get("reused")))
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            # a trial that ends before its record is written was stopped early (ASHA); a trial cut
-            # off by Ctrl-C does not come here (Tune stops it in its clean-up, without callbacks)
+            # a trial that ends before its record is written was stopped early (ASHA), or not run
+            # (its data set was found missing); a trial cut off by Ctrl-C does not come here (Tune
+            # stops it in its clean-up, without callbacks)
             self.ended += 1
+            last = dict(trial.last_result or {})
             if trial.trial_id not in self.finished:
-                self.early[trial.trial_id] = (trial.config, dict(trial.last_result or {}))
+                self.early[trial.trial_id] = (trial.config, last)
+            if last.get("not_run"):
+                job = trial.config.get("job", trial.config)
+                console.log(f"[{status.phase}] {job['arm']} seed {job['seed']} not run: its data set is missing")
             status.end(trial.trial_id, "done" if trial.trial_id in self.finished else "stopped")
             console.status(status.render(), event=True)
 

@@ -31,7 +31,10 @@ def trial(
     """One Tune trial (it runs in a Ray actor): reuse the finished record of its key, or mark it
     running and train it with the sweep's executor, which writes the record. ``command`` and
     ``space`` (the sweep's command line and search-space files, as the driver names them)
-    go into the record."""
+    go into the record. A trial whose data set an earlier trial found missing where it ran
+    (``worker.flag_missing_data``) is not run: it writes nothing and reports ``not_run`` (its
+    selection metrics NaN, which Tune requires, ASHA ignores and Optuna takes as a failed trial);
+    the sweep counts it and its summary says why."""
     from ray import tune
 
     job, run_config = resolve(spec, config, command, space)
@@ -39,6 +42,9 @@ def trial(
     done = store.read(job.key)
     if done is not None and done.ok:
         tune.report({**{k: v for k, v in done.metrics.items() if k != "test"}, "finished": 1, "reused": 1})
+        return
+    if job.dataset in store.missing():
+        tune.report({**dict.fromkeys(spec.selection.metrics, float("nan")), "not_run": 1})
         return
     store.mark_running(job)
     executor.run(job, run_config, results)

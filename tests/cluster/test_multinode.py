@@ -5,9 +5,10 @@ nodes share; then the worker node is killed mid-sweep and no trial is lost.
 
 On one machine the shared storage is a local folder both nodes see; on a cloud
 cluster it is the ``--storage s3://…`` / ``gs://…`` URI (cluster/README.md).
-The trials train on the generated synthetic-movielens data set, which every node has.
-Slow (one to two minutes each): the first runs in ``make test``; the node kill is
-``extended`` (``make test-all``).
+The trials train on the generated synthetic-movielens data set, which every node has; a data set
+the nodes lack (MovieLens, their data folder empty) stops its remaining trials after the first one
+fails (issue 34). Slow (one to two minutes each): the first and the missing data set run in
+``make test``; the node kill is ``extended`` (``make test-all``).
 """
 
 from __future__ import annotations
@@ -145,3 +146,28 @@ def test_killing_the_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
     assert not _running(trials)
     # the trial training on the killed node (and anything after it) finished on the head
     assert len(done) < 2 and all(records[key]["node"]["id"] == head for key in set(records) - set(done))
+
+
+def test_a_data_set_missing_on_the_workers_stops_its_remaining_trials(cluster, tmp_path):
+    """Issue 34: with --address the driver checks no data (it lives on the workers). MovieLens is
+    not on the node (its data folder is empty): the first trial of it fails with the fetch hint and
+    flags it, the other is not run, the generated data set's trials all run, and the sweep exits 1
+    with a summary that names the data set."""
+    space = tmp_path / "missing.yaml"
+    space.write_text(
+        f"extends: {DEFAULTS}\n"
+        "methods: [{name: pt, head: prompt_tuning}]\n"
+        "smoke: {datasets: [movielens-100k, synthetic-movielens], seeds: [0, 1], concurrency: 1}\n"
+    )
+    sweep = _sweep(cluster, space, tmp_path / "out")
+    out, _ = sweep.communicate(timeout=300)
+    records = _records(tmp_path / "out" / "missing-smoke" / "trials")
+    table = _statuses(records) + "\n" + out[-3000:]
+    assert sweep.returncode == 1, table
+    by_data = {d: [r for r in records.values() if r["dataset"] == d] for d in ("movielens-100k", "synthetic-movielens")}
+    assert len(by_data["movielens-100k"]) == 1, table
+    [failed] = by_data["movielens-100k"]
+    assert failed["status"] == "failed" and "python -m harness.data fetch movielens-100k" in failed["error"], table
+    assert [r["status"] for r in by_data["synthetic-movielens"]] == ["ok", "ok"], table
+    assert "movielens-100k: 1 trial(s) not run, its data is missing where they run: DataError" in out, table
+    assert "exit status 1" in out, table

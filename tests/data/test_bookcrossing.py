@@ -296,3 +296,61 @@ def test_half_a_layout_names_missing_files(original_dir):
     (original_dir / "BX-Books.csv").unlink()
     with pytest.raises(DataError, match="incomplete for the bx-csv-dump layout: missing BX-Books.csv"):
         bx.load(original_dir)
+
+
+# --- where users keep it: a data folder holding bookcrossing/<one layout's folder>/ (issue 34) --------
+
+
+def _copy_in(data_dir: Path, folder: str, source: Path) -> Path:
+    copy = data_dir / "bookcrossing" / folder
+    copy.mkdir(parents=True)
+    for path in source.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    return copy
+
+
+def test_a_data_folder_holding_one_layouts_folder_finds_it(original_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    copy = _copy_in(data_dir, "original-dump", original_dir)
+    users_only = data_dir / "bookcrossing" / "original-users"  # users alone: not a copy (as ../shared/data has)
+    users_only.mkdir()
+    _write(users_only / "BX-Users.csv.gz", USERS)
+    assert len(bx.load(data_dir).interactions) == 3
+    assert bx.files(data_dir) == [copy / "BX-Book-Ratings.csv", copy / "BX-Books.csv", copy / "BX-Users.csv.gz"]
+    assert len(bx.load(data_dir / "bookcrossing").interactions) == 3  # the data set's own folder, too
+
+
+def test_several_layouts_folders_are_listed_with_how_to_pick_one(original_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    first = _copy_in(data_dir, "a-dump", original_dir)
+    second = data_dir / "bookcrossing" / "b-subset"
+    second.mkdir()
+    _write(second / "BX-Ratings.csv", ["User-ID,ISBN,Book-Rating"])
+    with pytest.raises(DataError) as err:
+        bx.load(data_dir)
+    message = str(err.value)
+    assert f"{first} (holds BX-Book-Ratings.csv)" in message and f"{second} (holds BX-Ratings.csv)" in message
+    assert f"--data-dir {first}" in message and "HARNESS_DATA_DIR" in message
+    assert len(bx.load(first).interactions) == 3  # picking one works
+
+
+@needs_subset
+def test_describe_finds_the_shared_copy_from_the_project_root(tmp_path):
+    """``HARNESS_DATA_DIR=../shared/data python -m harness.data describe bookcrossing``, as issue 34 runs it:
+    a relative data folder whose bookcrossing/ holds comp20008-subset/ and a users-only folder."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "HARNESS_DATA_DIR": "../shared/data", "HARNESS_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.data", "describe", "bookcrossing", "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"comp20008 layout in {SUBSET}" in done.stdout, done.stdout[-2000:]
