@@ -109,6 +109,7 @@ _TOP = {
     "max_failures": int,
     "scheduler": dict | None,
     "searcher_seed": int,
+    "searcher_draws": str,
     "smoke": dict,
 }
 _SMOKE_KEYS = sorted(set(_TOP) - {*_IDENTITY, "smoke"})
@@ -131,5 +132,6 @@ _SPEC_DEFAULTS: dict[str, Any] = {
     "max_failures": 0,
     "scheduler": None,
     "searcher_seed": 0,
+    "searcher_draws": "per_arm",
     "smoke": {},
 }
