@@ -156,7 +156,8 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
         record = TrialRecord(job, "ok", **measured, seconds=time.time() - started, provenance=stamp)
     except Exception as error:  # recorded as failed, then raised so Ray retries it
         if reporter.rank == 0:
-            store.write(
+            _write(
+                store,
                 TrialRecord(
                     job,
                     "failed",
@@ -164,11 +165,11 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
                     traceback=traceback.format_exc(),
                     seconds=time.time() - started,
                     provenance=stamp,
-                )
+                ),
             )
         raise
     if reporter.rank == 0:
-        store.write(record, scores)
+        _write(store, record, scores)
     reporter.report({**{k: v for k, v in record.metrics.items() if k != "test"}, "finished": 1})
 
 
@@ -179,19 +180,39 @@ def make_loop_config(run_config, job: TrialJob, results: str) -> dict:
     return {"run_config": pickle.dumps(run_config), "job": job.to_json(), "results": results}
 
 
+def epoch_report(state: dict) -> dict:
+    """What a trial reports after an epoch (``state``: fit's snapshot): that epoch's validation
+    metrics, its number, and the validation AUC of every epoch so far (a stopped trial's record
+    keeps them: ``harness.sweep.searcher``)."""
+    return {
+        **{k: state["history"][-1].get(k) for k in VALID_METRICS},
+        "epoch": state["epoch"],
+        "valid_auc_by_epoch": [h.get("valid_auc") for h in state["history"]],
+    }
+
+
+def _write(store: Store, record: TrialRecord, scores=None) -> None:
+    """The trial's record, unless the sweep has recorded it stopped (ASHA judged an epoch while the
+    trial went on: the stop, written first, stands)."""
+    done = store.read(record.key)
+    if done is None or done.status != "stopped":
+        store.write(record, scores)
+
+
 def _run(run_config, reporter: Reporter, backbone_name: str):
     """harness.run.run with the worker's checkpoints, gradient averaging and data shard."""
     from harness.run import run
 
-    on_epoch = lambda state: reporter.report(  # noqa: E731
-        {**{k: state["history"][-1].get(k) for k in VALID_METRICS}, "epoch": state["epoch"]}, state
-    )
+    on_epoch = lambda state: reporter.report(epoch_report(state), state)  # noqa: E731
+    resume = reporter.resume_state()
+    if resume is not None:  # the epoch it continues after, told again: a scheduler judges it as it did before
+        reporter.report(epoch_report(resume))
     out = run(
         run_config,
         backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
         log=lambda message: None,
         fit_hooks={
-            "resume": reporter.resume_state(),
+            "resume": resume,
             "on_epoch_end": on_epoch,
             "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
             "shard": (reporter.rank, reporter.world_size),
