@@ -213,8 +213,11 @@ class Store:
         self._write(f"{job.key}.running.json", json.dumps(job.to_json(), default=str).encode())
 
     def write(self, record: TrialRecord, scores: pd.DataFrame | None = None) -> None:
-        """The final record (and scores first, so a record never points at missing scores)."""
+        """The final record (and scores first, so a record never points at missing scores); a
+        stopped trial has none (the sweep may record a stop over a trial that had just finished)."""
         key = record.key
+        if record.status == "stopped":
+            self._delete(f"{key}.parquet")
         if scores is not None:
             buffer = io.BytesIO()
             scores.to_parquet(buffer, index=False)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from harness.records import Store, TrialRecord
@@ -176,12 +177,26 @@ def test_asha_stops_against_the_window_and_records_the_stop_with_its_epochs(tmp_
     search.ended(first)
     second = search.next()[0]
     assert not search.judge(second, {"epoch": 1, "valid_auc": 0.75})
+    # a Train worker that finished its last epoch before the stop was judged: the stop stands
+    store.write(TrialRecord(search.job(second), "ok", metrics={"valid_auc": 0.6}), pd.DataFrame({"score": [0.1]}))
     assert search.judge(second, {"epoch": 1, "valid_auc": 0.6, "valid_auc_by_epoch": [0.6]})
     stopped = store.read(search.job(second).key)
     assert stopped.status == "stopped" and stopped.metrics == {"valid_auc": 0.6}
-    assert stopped.fit == {"epochs": [{"epoch": 1, "valid_auc": 0.6}]}
+    assert stopped.fit == {"epochs": [{"epoch": 1, "valid_auc": 0.6}]} and store.scores(stopped.key) is None
     two = ArmSearch(spec, arm, store, Ledger(str(tmp_path)), 2, log=lambda m: None)
     assert not two.judge(1, {"epoch": 1, "valid_auc": 0.1})  # with two in flight, proposal 1 sees none
+
+
+def test_the_worker_writes_no_record_over_a_stop(tmp_path):
+    from harness.worker import _write
+
+    spec, arm, _ = _space()
+    store = Store(str(tmp_path))
+    search = ArmSearch(spec, arm, store, Ledger(str(tmp_path)), 1, log=lambda m: None)
+    job = search.job(search.next()[0])
+    store.write(TrialRecord(job, "stopped", metrics={"valid_auc": 0.5}))
+    _write(store, TrialRecord(job, "ok", metrics={"valid_auc": 0.5}), pd.DataFrame({"score": [0.1]}))
+    assert store.read(job.key).status == "stopped" and store.scores(job.key) is None
 
 
 def test_the_rungs_and_cutoff_are_tunes():

@@ -144,7 +144,7 @@ class ArmSearch:
     # ---- ASHA -----------------------------------------------------------------------------------
     def judge(self, index: int, result: dict[str, Any]) -> bool:
         """Whether ASHA stops proposal ``index`` on this epoch's ``result``; a stopped trial's record
-        is written here, before Tune stops it."""
+        is written here, before Tune stops it (the worker then writes none: ``harness.worker``)."""
         epoch, value = result.get("epoch"), result.get(self.spec.metric)
         if epoch not in self.decisions or value is None or self.spec.scheduler is None:
             return False
@@ -153,10 +153,11 @@ class ArmSearch:
             return False
         series = result.get(EPOCHS_KEY) or [value]
         epochs = [{"epoch": epoch - len(series) + 1 + i, self.spec.metric: v} for i, v in enumerate(series)]
-        record = TrialRecord(self.job(index), "stopped", metrics={self.spec.metric: value}, fit={"epochs": epochs})
-        finished = self.store.read(record.key)
-        if finished is None or finished.status != "ok":  # an ok record came first: the trial had finished
-            self.store.write(record)
+        # written even over an ok record: a Train worker goes on while its epoch is judged, and may
+        # finish first when the epoch judged is its last; the stop stands, whichever came first
+        self.store.write(
+            TrialRecord(self.job(index), "stopped", metrics={self.spec.metric: value}, fit={"epochs": epochs})
+        )
         return True
 
     def _value_at(self, index: int, epoch: int) -> float | None:
