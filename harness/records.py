@@ -36,6 +36,9 @@ def safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
+_OPTIONAL = ("command", "space", "selection", "proposal")  # written only when set: older records lack them
+
+
 def trial_key(arm_key: str, config_id: str, seed: int) -> str:
     return f"{safe(arm_key)}__{config_id}__seed{seed}"
 
@@ -60,6 +63,7 @@ class TrialJob:
     selection: dict[str, Any] | None = (
         None  # the sweep's Selection (metrics, rule, min_support): why it replicated what it did
     )
+    proposal: int | None = None  # a search trial's index in its arm's proposals (issue 36); not in the key
 
     @property
     def key(self) -> str:
@@ -70,9 +74,9 @@ class TrialJob:
         return self.arm.split("/", 1)[1]
 
     def to_json(self) -> dict[str, Any]:
-        """The record's leading fields; the sweep's command, files and selection only when it named them."""
+        """The record's leading fields; the sweep's command, files, selection and proposal only when it named them."""
         out = dataclasses.asdict(self)
-        return {k: v for k, v in out.items() if v is not None or k not in ("command", "space", "selection")}
+        return {k: v for k, v in out.items() if v is not None or k not in _OPTIONAL}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrialJob:
@@ -210,8 +214,11 @@ class Store:
         self._write(f"{job.key}.running.json", json.dumps(job.to_json(), default=str).encode())
 
     def write(self, record: TrialRecord, scores: pd.DataFrame | None = None) -> None:
-        """The final record (and scores first, so a record never points at missing scores)."""
+        """The final record (and scores first, so a record never points at missing scores); a
+        stopped trial has none (the sweep may record a stop over a trial that had just finished)."""
         key = record.key
+        if record.status == "stopped":
+            self._delete(f"{key}.parquet")
         if scores is not None:
             buffer = io.BytesIO()
             scores.to_parquet(buffer, index=False)

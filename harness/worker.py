@@ -158,7 +158,8 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
         record = TrialRecord(job, "ok", **measured, seconds=time.time() - started, provenance=stamp)
     except Exception as error:  # recorded as failed, then raised so Ray retries it
         if reporter.rank == 0:
-            store.write(
+            _write(
+                store,
                 TrialRecord(
                     job,
                     "failed",
@@ -166,12 +167,12 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
                     traceback=traceback.format_exc(),
                     seconds=time.time() - started,
                     provenance=stamp,
-                )
+                ),
             )
             flag_missing_data(store, run_config)
         raise
     if reporter.rank == 0:
-        store.write(record, scores)
+        _write(store, record, scores)
     reporter.report({**{k: v for k, v in record.metrics.items() if k != "test"}, "finished": 1})
 
 
@@ -197,19 +198,39 @@ def _epoch_metrics(epoch: dict) -> dict:
     return {**{k: epoch.get(k) for k in VALID_METRICS}, **{k: v for k, v in epoch.items() if k.startswith("train_")}}
 
 
+def epoch_report(state: dict) -> dict:
+    """What a trial reports after an epoch (``state``: fit's snapshot): that epoch's validation
+    metrics and training loss (tracking logs it), its number, and the validation AUC of every epoch
+    so far (a stopped trial's record keeps them: ``harness.sweep.searcher``)."""
+    return {
+        **_epoch_metrics(state["history"][-1]),
+        "epoch": state["epoch"],
+        "valid_auc_by_epoch": [h.get("valid_auc") for h in state["history"]],
+    }
+
+
+def _write(store: Store, record: TrialRecord, scores=None) -> None:
+    """The trial's record, unless the sweep has recorded it stopped (ASHA judged an epoch while the
+    trial went on: the stop, written first, stands)."""
+    done = store.read(record.key)
+    if done is None or done.status != "stopped":
+        store.write(record, scores)
+
+
 def _run(run_config, reporter: Reporter, backbone_name: str):
     """harness.run.run with the worker's checkpoints, gradient averaging and data shard."""
     from harness.run import run
 
-    on_epoch = lambda state: reporter.report(  # noqa: E731  validation and the training loss (tracking logs it)
-        {**_epoch_metrics(state["history"][-1]), "epoch": state["epoch"]}, state
-    )
+    on_epoch = lambda state: reporter.report(epoch_report(state), state)  # noqa: E731
+    resume = reporter.resume_state()
+    if resume is not None:  # the epoch it continues after, told again: a scheduler judges it as it did before
+        reporter.report(epoch_report(resume))
     out = run(
         run_config,
         backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
         log=lambda message: None,
         fit_hooks={
-            "resume": reporter.resume_state(),
+            "resume": resume,
             "on_epoch_end": on_epoch,
             "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
             "shard": (reporter.rank, reporter.world_size),

@@ -335,6 +335,15 @@ def test_empty_or_repeated_seeds(folder):
     assert error.key == "seeds" and "distinct" in str(error)
 
 
+def test_searcher_draws_are_per_arm_unless_a_file_shares_them(folder):
+    assert load_spec(_write(folder, "exp.yaml", "methods: [{head: mos}]\n")).searcher_draws == "per_arm"
+    shared = _write(folder, "shared.yaml", "methods: [{head: mos}]\nsearcher_draws: shared\n")
+    assert load_spec(shared).searcher_draws == "shared"
+    error = _error(folder, "methods: [{head: mos}]\nsearcher_draws: same\n")
+    assert (error.file.name, error.key) == ("exp.yaml", "searcher_draws")
+    assert "'same'" in str(error) and "per_arm" in str(error) and "shared" in str(error)
+
+
 def test_error_names_the_file_that_set_the_key(folder):
     _write(folder, "defaults.yaml", "datasets: [movielens-100k]\ndata: {window: 1}\nsmoke: {train: {epochs: 0}}\n")
     error = _error(folder, "methods: [{head: mos}]\ndata: {n_sequences: 50}\n")

@@ -1,6 +1,8 @@
-"""The searcher's state after a restart: Optuna is warm-started from the records of
-finished search trials (whatever Tune keeps), and only the rest of the budget runs;
-an arm whose every search trial failed is reported and left out of replication."""
+"""The searcher's state after a restart: the search goes on from the records of finished
+search trials and its proposals ledger (whatever Tune keeps), and only the rest of the budget
+runs; an arm whose every search trial failed is reported and left out of replication. Proposals
+as a function of the history: tests/test_proposals.py; killed and resumed end to end:
+tests/test_sweep_reproducible.py."""
 
 import dataclasses
 import json
@@ -28,10 +30,12 @@ def _stub_tuner(sweep, calls: list, call=lambda name, param_space, num_samples, 
     sweep._tuner = tuner
 
 
-def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
-    spec = load_spec(SPACE, smoke=True)
-    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
-    sweep.concurrency = 1
+def test_a_search_goes_on_from_finished_search_records(tmp_path):
+    """A record without a ledger (a sweep before issue 36) is adopted as proposal 0, said so,
+    and the next proposal is asked on it; only the rest of the budget runs."""
+    spec = dataclasses.replace(load_spec(SPACE, smoke=True), budget=3)
+    logs = []
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=logs.append)
     [arm] = spec.arms()
     space = spec.search_space(arm)
     params = {path: d.corners()[0] for path, d in space.items()}
@@ -45,10 +49,14 @@ def test_optuna_is_warm_started_from_finished_search_records(tmp_path):
     assert selected == [params]
     [(name, param_space, num_samples, searcher)] = calls
     assert "search" in name and num_samples == spec.budget - 1  # only the rest of the budget
-    searcher.set_search_properties("valid_auc", spec.mode, param_space)
-    finished = [t for t in searcher._ot_study.trials if t.state.name == "COMPLETE"]
-    assert len(finished) == 1 and finished[0].value == 0.71  # the study knows the earlier trial
-    assert finished[0].params == params
+    assert param_space == {"phase": "search", "arm": arm.key, "seed": spec.seeds[0]}
+    assert any("1 search trial(s) predate the proposals ledger" in m for m in logs), logs
+    assert searcher.search.history(1) == [(params, [0.71])]  # the next proposal knows the earlier trial
+    config = searcher.suggest("t1")
+    assert config["proposal"] == 1 and set(config) == {*space, "proposal"}
+    assert searcher.suggest("t2") is None  # one trial at a time: proposal 2 waits for proposal 1
+    searcher.on_trial_complete("t1", {"valid_auc": 0.6})
+    assert searcher.suggest("t2") == "FINISHED"  # proposal 1 ended without a record: not asked on
 
 
 def test_an_arm_whose_every_search_trial_failed_is_reported_and_not_replicated(tmp_path):
@@ -79,9 +87,9 @@ def test_a_marker_beside_its_final_record_is_stale_and_dropped(tmp_path):
     assert sorted(p.name for p in (tmp_path / "trials").glob("*.running.json")) == ["d_b__c__seed0.running.json"]
 
 
-def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thin_sf(tmp_path):
-    """With metric [valid_auc, valid_abs_sf], finished search trials reach Optuna with both values;
-    one whose SF rests on too few targets is left out, and a new trial like it is told as failed."""
+def test_a_multi_metric_search_is_asked_on_both_values_and_fails_thin_sf(tmp_path):
+    """With metric [valid_auc, valid_abs_sf], finished search trials reach the sampler with both
+    values; one whose SF rests on too few targets is a failed trial to it."""
     space = tmp_path / "pareto.yaml"
     space.write_text(
         f"extends: {SPACE}\nname: pareto\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
@@ -89,7 +97,6 @@ def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thi
     )
     spec = load_spec(space)
     sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
-    sweep.concurrency = 1
     arm = spec.arms()[0]
     corners = [
         {path: d.corners()[i % len(d.corners())] for path, d in spec.search_space(arm).items()} for i in range(2)
@@ -102,15 +109,12 @@ def test_a_multi_metric_search_warm_starts_optuna_with_both_values_and_fails_thi
         job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
         Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics=metrics))
     calls = []
-    _stub_tuner(sweep, calls, lambda name, param_space, num_samples, search_alg: (param_space, search_alg))
+    _stub_tuner(sweep, calls, lambda name, param_space, num_samples, search_alg: search_alg)
     assert sweep.search(arm) == [corners[0]]  # the thin one cannot be selected on SF
-    [(param_space, searcher)] = calls
-    searcher.set_search_properties(None, None, param_space)
-    [known] = [t for t in searcher._ot_study.trials if t.state.name == "COMPLETE"]
-    assert known.values == [0.71, 0.2] and known.params == corners[0]
-    searcher.suggest("t1")
-    searcher.on_trial_complete("t1", {"valid_auc": 0.8, "valid_abs_sf": 0.05, "valid_sf_support": 1})
-    assert searcher._ot_study.trials[-1].state.name == "FAIL"
+    [searcher] = calls
+    key = lambda params: json.dumps(params, sort_keys=True)  # noqa: E731
+    history = {key(p): v for p, v in searcher.search.history(2)}
+    assert history == {key(corners[0]): [0.71, 0.2], key(corners[1]): None}
 
 
 @pytest.mark.parametrize(
@@ -161,47 +165,18 @@ def test_the_replication_phase_runs_exactly_what_the_rule_selects_on_the_other_s
     )
 
 
-def _first_suggestion(searcher, spec, arm) -> dict:
-    from harness.sweep.adapters import distribution
-
-    param_space = {path: distribution(d) for path, d in spec.search_space(arm).items()}
-    searcher.set_search_properties(spec.metric, spec.mode, param_space)
-    return searcher.suggest("t0")
-
-
-def test_a_resumed_search_suggests_configurations_it_has_not_tried(tmp_path):
-    """TPE draws its first configurations from its seed alone: a resumed search seeded as the
-    first run would suggest what that run already tried, reuse those records and never reach its
-    budget. The sweep seeds it with searcher_seed + the finished trials."""
-    from harness.sweep.adapters import optuna_search
-
+def test_a_failed_search_trial_is_a_failed_trial_to_the_sampler(tmp_path):
     spec = load_spec(SPACE, smoke=True)
     sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda message: None)
     [arm] = spec.arms()
-    first = _first_suggestion(sweep._searcher(arm, []), spec, arm)
-    job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, first), first, spec.seeds[0])
-    record = TrialRecord(job, "ok", metrics={"valid_auc": 0.6})
-    resumed = _first_suggestion(sweep._searcher(arm, [record]), spec, arm)
-    assert resumed != first
-    # what the first run's seed would have done on resume: the same configuration again
-    again = optuna_search()(
-        metric=spec.metric, mode=spec.mode, seed=spec.searcher_seed, points_to_evaluate=[first], evaluated_rewards=[0.6]
-    )
-    assert _first_suggestion(again, spec, arm) == first
-
-
-def test_a_failed_search_trial_is_a_failed_trial_of_the_resumed_study(tmp_path):
-    spec = load_spec(SPACE, smoke=True)
-    logs = []
-    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=logs.append)
-    [arm] = spec.arms()
     params = {path: d.corners()[0] for path, d in spec.search_space(arm).items()}
     job = TrialJob(spec.name, "search", arm.key, spec.config_id(arm, params), params, spec.seeds[0])
-    searcher = sweep._searcher(arm, [TrialRecord(job, "failed", error="RuntimeError: boom", metrics={})])
-    _first_suggestion(searcher, spec, arm)
-    [failed] = [t for t in searcher._ot_study.trials if t.state.name == "FAIL"]
-    assert failed.params == params and failed.values is None
-    assert any("1 failed or without a defined selection metric" in m for m in logs)
+    Store(str(tmp_path)).write(TrialRecord(job, "failed", error="RuntimeError: boom", metrics={}))
+    calls = []
+    _stub_tuner(sweep, calls, lambda name, param_space, num_samples, search_alg: search_alg)
+    assert sweep.search(arm) is None
+    [searcher] = calls
+    assert searcher.search.history(1) == [(params, None)]
 
 
 def test_only_a_trial_tune_ended_early_is_recorded_stopped(tmp_path):

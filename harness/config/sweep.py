@@ -59,6 +59,12 @@ class ASHA:
 
 SELECTION_RULES = ("best", "pareto", "knee", "ideal", "constrained")
 
+# How each arm's search draws its random numbers (``searcher_draws``; harness.sweep.proposals):
+# per_arm, the default: a stream per arm, seeded from (searcher_seed, arm), so arms searching
+# spaces of the same shape do not try the same draws in different places; shared: one stream
+# for every arm, as sweeps before issue 36 drew them.
+SEARCHER_DRAWS = ("per_arm", "shared")
+
 
 def _finite(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)

@@ -13,7 +13,7 @@ from harness.config.backbones import BACKBONES
 from harness.config.datasets import DATASETS
 from harness.config.heads import HEADS, get_head, validate_config
 from harness.config.objectives import OBJECTIVES, check_head, objective_options
-from harness.config.sweep import ASHA, Resources, Selection
+from harness.config.sweep import ASHA, SEARCHER_DRAWS, Resources, Selection
 from harness.space.files import SpaceError, _Origins, chain, merge
 from harness.space.schema import (
     _ARM_KEYS,
@@ -86,6 +86,7 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
         max_failures=top["max_failures"],
         scheduler=_scheduler(origins, top["scheduler"]),
         searcher_seed=top["searcher_seed"],
+        searcher_draws=_draws(origins, top["searcher_draws"]),
         source=source,
         smoke=smoke,
         files=tuple(origins.files),
@@ -111,6 +112,17 @@ def _check_scheduler(origins, scheduler, selection: Selection) -> None:
             "SF can be undefined, and it does not check SF's support (min_support): "
             "search SF with scheduler: null, or select on valid_auc",
         )
+
+
+def _draws(origins, draws: str) -> str:
+    if draws not in SEARCHER_DRAWS:
+        origins.fail(
+            ("searcher_draws",),
+            f"{draws!r} is not a way to draw: per_arm (each arm its own random stream, the default) "
+            "or shared (every arm the same stream, as before issue 36)",
+            SEARCHER_DRAWS,
+        )
+    return draws
 
 
 def _names(origins, path, raw, valid, what) -> tuple[str, ...]:

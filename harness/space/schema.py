@@ -110,6 +110,7 @@ _TOP = {
     "scheduler": dict | None,
     "searcher_seed": int,
     "tracking": str | None,
+    "searcher_draws": str,
     "smoke": dict,
 }
 _SMOKE_KEYS = sorted(set(_TOP) - {*_IDENTITY, "smoke"})
@@ -133,5 +134,6 @@ _SPEC_DEFAULTS: dict[str, Any] = {
     "scheduler": None,
     "searcher_seed": 0,
     "tracking": None,
+    "searcher_draws": "per_arm",
     "smoke": {},
 }

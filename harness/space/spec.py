@@ -69,6 +69,7 @@ class SweepSpec:
     max_failures: int
     scheduler: ASHA | None
     searcher_seed: int
+    searcher_draws: str  # SEARCHER_DRAWS: a random stream per arm, or one shared by every arm
     source: Path
     smoke: bool
     files: tuple[Path, ...] = ()  # the extends chain, root first

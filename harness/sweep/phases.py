@@ -12,8 +12,10 @@ from harness.executors import executor_for
 from harness.records import Store, TrialRecord, safe
 from harness.space import SweepSpec
 from harness.sweep import adapters, tracked
+from harness.sweep.ledger import Ledger
 from harness.sweep.outcome import Outcome
 from harness.sweep.progress import Progress, capacity_note, phase_status, summary
+from harness.sweep.searcher import ArmSearch
 from harness.sweep.trial import resolve, shown, trial
 
 
@@ -57,6 +59,7 @@ class Sweep:
         self.not_run: collections.Counter = collections.Counter()  # data set -> trials not run: found missing
         self.unreplicated: list[str] = []  # arms whose search selected nothing
         self.found_missing: dict[str, str] = {}  # data set -> its error: the flags, read when the sweep ends
+        self.concurrency = spec.concurrency or 1  # run() sizes it from the cluster
 
     # ---- phases --------------------------------------------------------------------------
     def _tuner(
@@ -87,7 +90,7 @@ class Sweep:
         status = phase_status(
             self.spec, self.arms, keys, name, total, self.concurrency, plan, arm.key if asha else None
         )
-        scheduler = adapters.asha(self.spec, status.epochs) if asha else None
+        scheduler = adapters.asha(search_alg) if asha else None
         # kept for _finish: which trials Tune ended (done, failed, or stopped by ASHA)
         self.progress = Progress(status, self.console, self.results)
         return adapters.tuner(
@@ -138,51 +141,28 @@ class Sweep:
         """Phase 1 for one arm; returns the parameters of the configurations the search space's
         selection picks on validation (the best one, or with several metrics its rule's: every
         Pareto-optimal one, the knee, ...), [{}] when nothing is searched, or None when no search
-        trial qualifies (every one failed: their records say why)."""
-        space = self.spec.search_space(arm)
-        if not space:
+        trial qualifies (every one failed: their records say why). Its proposals and ASHA's stops
+        are a function of the arm's ledger and records (``harness.sweep.searcher``, issue 36)."""
+        if not self.spec.search_space(arm):
             return [{}]
         if arm.dataset in self.store.missing():
             left = max(0, self.spec.budget - len(self._records(arm.key, "search")))
             self.not_run[arm.dataset] += left
             self.log(f"[{arm.key}] not searched ({left} trial(s)): {arm.dataset} was found missing where trials run")
             return None
-        seed = self.spec.seeds[0]
-        base = {"phase": "search", "arm": arm.key, "seed": seed}
-        pending = [job.params for job in self.store.running() if job.arm == arm.key and job.phase == "search"]
-        if pending:
-            self.log(f"[{arm.key}] continuing {len(pending)} unfinished search trial(s) from their checkpoints")
-            adapters.fit(
-                self._tuner(
-                    f"{safe(arm.key)}-resume",
-                    {**base, "params": adapters.grid(pending)},
-                    1,
-                    arm=arm,
-                    total=len(pending),
-                )
-            )
-            self._finish(f"{arm.key} search", len(pending))
-        finished = self._records(arm.key, "search")
-        remaining = self.spec.budget - len(finished)
-        if remaining > 0:
-            searcher = self._searcher(arm, finished)
-            self.log(f"[{arm.key}] search: {remaining} of {self.spec.budget} configuration(s) to try")
-            param_space = {**base, **{path: adapters.distribution(d) for path, d in space.items()}}
-            adapters.fit(
-                self._tuner(f"{safe(arm.key)}-search", param_space, remaining, searcher, arm=arm, total=remaining)
-            )
-            self._finish(f"{arm.key} search", remaining)
-        return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
-
-    def _searcher(self, arm, finished: list[TrialRecord]):
-        """Optuna through Tune, warm-started with the arm's finished search trials (``adapters.searcher``)."""
-        searcher, known, failed = adapters.searcher(self.spec, finished, quiet=not self.verbose)
-        if known or failed:
+        search = ArmSearch(self.spec, arm, self.store, Ledger(self.results), self.concurrency, self.log)
+        if search.queue:
+            new = len(search.queue) - search.rerun
             self.log(
-                f"[{arm.key}] Optuna warm-started with {known + failed} finished search trial(s)"
-                + (f" ({failed} failed or without a defined selection metric)" if failed else "")
+                f"[{arm.key}] search: {new} of {self.spec.budget} configuration(s) to propose"
+                + (f", {search.rerun} proposed but unfinished to re-run as they were" if search.rerun else "")
             )
-        return searcher
+            base = {"phase": "search", "arm": arm.key, "seed": self.spec.seeds[0]}
+            total = len(search.queue)
+            searcher = adapters.searcher(search)
+            adapters.fit(self._tuner(f"{safe(arm.key)}-search", base, total, searcher, arm=arm, total=total))
+            self._finish(f"{arm.key} search", total)
+        return self._selected(arm, [r for r in self._records(arm.key, "search") if r.ok])
 
     def _selected(self, arm, ok: list[TrialRecord]) -> list[dict] | None:
         selection = self.spec.selection

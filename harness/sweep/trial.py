@@ -64,7 +64,8 @@ def resolve(
 ) -> tuple[TrialJob, RunConfig]:
     """A Tune trial's job and run configuration, resolved once from Tune's config: replication and
     resumed trials carry the job as one grid value ({phase, arm, seed, params}); search trials carry
-    the searched paths as keys. The job's config id hashes this run configuration."""
+    the searched paths as keys (and their index in the arm's proposals). The job's config id
+    hashes this run configuration."""
     config = config.get("job", config)
     arm = spec.arm(config["arm"])
     params = config.get("params") or {k: config[k] for k in spec.search_space(arm) if k in config}
@@ -84,5 +85,6 @@ def resolve(
         command=command,
         space=space,
         selection=json.loads(json.dumps(dataclasses.asdict(spec.selection))),
+        proposal=config.get("proposal"),
     )
     return job, run_config
