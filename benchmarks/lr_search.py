@@ -32,33 +32,39 @@ import time
 from pathlib import Path
 
 import numpy as np
+from measure import frozen_loss, quickstart_arguments, save_figure
 
 from harness.backbones import load_backbone
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.datasets import get_dataset
+from harness.config.train import TrainConfig
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
-from harness.data.prepare import StereotypeConfig, prepare
-from harness.data.registry import get_dataset
-from harness.data.samples import SampleConfig
+from harness.data.prepare import prepare
+from harness.data.samples import capped
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.data.samples import capped
-from harness.train import TrainConfig, fit, set_seed
-
-from measure import frozen_loss, quickstart_arguments, save_figure
+from harness.train import fit, set_seed
 
 # the prompt-based heads of the quickstart and of Table 5: TALLRec-- (prompt tuning on
 # L_rec), p-tuning and MoS (L = L_rec + L_fair - L_div)
 HEADS = ("tallrec_pt", "p_tuning", "mos")
-LRS = (0.5, 0.1, 0.02, 0.004)      # factors of 5 below the paper's 0.5
+LRS = (0.5, 0.1, 0.02, 0.004)  # factors of 5 below the paper's 0.5
 
 
 def _data(args, seed: int, backbone):
     sample = SampleConfig(n_sequences=args.n_sequences, seed=seed)
     prepared = prepare("movielens-100k", resolve_data_dir(None), sample, StereotypeConfig(), log=lambda m: None)
-    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset("movielens-100k").group_words, 512,
-                            prepared.cache_folder, template=PromptTemplate(answer_cue=backbone.answer_cue))
+    encoded = encode_cached(
+        prepared,
+        backbone.tokenizer,
+        get_dataset("movielens-100k").group_words,
+        512,
+        prepared.cache_folder,
+        template=PromptTemplate(answer_cue=backbone.answer_cue),
+    )
     return prepared, encoded
 
 
@@ -92,34 +98,62 @@ def select(result: dict) -> dict:
             runs = [r for r in result["runs"] if r["head"] == head and r["lr"] == lr]
             if runs:
                 best = [_best(r) for r in runs]
-                by_head[head][f"{lr:g}"] = {"seeds": [r["seed"] for r in runs], "best_valid_auc": best,
-                                            "mean": float(np.nanmean(best)) if np.isfinite(best).any() else None,
-                                            "last_train_rec": [r["epochs"][-1]["train_rec"] for r in runs]}
+                by_head[head][f"{lr:g}"] = {
+                    "seeds": [r["seed"] for r in runs],
+                    "best_valid_auc": best,
+                    "mean": float(np.nanmean(best)) if np.isfinite(best).any() else None,
+                    "last_train_rec": [r["epochs"][-1]["train_rec"] for r in runs],
+                }
     pooled = {}
     for lr in lrs:
         values = [b for head in by_head.values() if lr in head for b in head[lr]["best_valid_auc"]]
         pooled[lr] = {"runs": len(values), "mean": float(np.nanmean(values)) if np.isfinite(values).any() else None}
     defined = {lr: v["mean"] for lr, v in pooled.items() if v["mean"] is not None}
-    return {"rule": "the lr with the highest mean best validation AUC over heads and seeds",
-            "family_lr": float(max(defined, key=defined.get)) if defined else None, "pooled": pooled,
-            "by_head": {head: {"lr": float(max((k for k in v if v[k]["mean"] is not None),
-                                               key=lambda k: v[k]["mean"], default="nan")), "by_lr": v}
-                        for head, v in by_head.items()}}
+    return {
+        "rule": "the lr with the highest mean best validation AUC over heads and seeds",
+        "family_lr": float(max(defined, key=defined.get)) if defined else None,
+        "pooled": pooled,
+        "by_head": {
+            head: {
+                "lr": float(max((k for k in v if v[k]["mean"] is not None), key=lambda k: v[k]["mean"], default="nan")),
+                "by_lr": v,
+            }
+            for head, v in by_head.items()
+        },
+    }
 
 
 def measure(args) -> dict:
-    result = {"settings": {"backbone": args.backbone, "n_sequences": args.n_sequences,
-                           "train_samples": args.train_samples, "eval_samples": args.eval_samples,
-                           "epochs": args.epochs, "seeds": args.seeds, "heads": args.heads, "lrs": args.lrs},
-              "frozen_loss": {}, "label_prior_loss": {}, "runs": [], "provenance": provenance()}
+    result = {
+        "settings": {
+            "backbone": args.backbone,
+            "n_sequences": args.n_sequences,
+            "train_samples": args.train_samples,
+            "eval_samples": args.eval_samples,
+            "epochs": args.epochs,
+            "seeds": args.seeds,
+            "heads": args.heads,
+            "lrs": args.lrs,
+        },
+        "frozen_loss": {},
+        "label_prior_loss": {},
+        "runs": [],
+        "provenance": provenance(),
+    }
     if args.out.exists():
         old = json.loads(args.out.read_text())
         if old["settings"] != result["settings"]:
-            sys.exit(f"{args.out} holds a search with other settings ({old['settings']}); "
-                     "choose another --out or delete it")
-        resumed = old.get("resumed", []) + [result["provenance"]]     # every session that added runs
-        result.update(frozen_loss=old["frozen_loss"], label_prior_loss=old.get("label_prior_loss", {}),
-                      runs=old["runs"], provenance=old["provenance"], resumed=resumed)
+            sys.exit(
+                f"{args.out} holds a search with other settings ({old['settings']}); choose another --out or delete it"
+            )
+        resumed = old.get("resumed", []) + [result["provenance"]]  # every session that added runs
+        result.update(
+            frozen_loss=old["frozen_loss"],
+            label_prior_loss=old.get("label_prior_loss", {}),
+            runs=old["runs"],
+            provenance=old["provenance"],
+            resumed=resumed,
+        )
         print(f"resuming: {len(result['runs'])} runs already in {args.out}", flush=True)
     done = {_key(r["head"], r["lr"], r["seed"]) for r in result["runs"]}
     backbone = load_backbone(args.backbone)
@@ -127,14 +161,22 @@ def measure(args) -> dict:
     total = len(args.seeds) * len(args.heads) * len(args.lrs)
     for seed in args.seeds:
         prepared, encoded = _data(args, seed, backbone)
-        base = TrainConfig(epochs=args.epochs, patience=args.epochs, max_train_samples=args.train_samples,
-                           max_eval_samples=args.eval_samples, seed=seed)
+        base = TrainConfig(
+            epochs=args.epochs,
+            patience=args.epochs,
+            max_train_samples=args.train_samples,
+            max_eval_samples=args.eval_samples,
+            seed=seed,
+        )
         if str(seed) not in result["frozen_loss"]:
             result["frozen_loss"][str(seed)] = frozen_loss(prepared, encoded, backbone, base)
         result["label_prior_loss"][str(seed)] = label_prior_loss(prepared, base)
         frozen = result["frozen_loss"][str(seed)]
-        print(f"seed {seed}: frozen model's mean L_rec {frozen:.4f} on the training samples; the label "
-              f"prior's {result['label_prior_loss'][str(seed)]:.4f}", flush=True)
+        print(
+            f"seed {seed}: frozen model's mean L_rec {frozen:.4f} on the training samples; the label "
+            f"prior's {result['label_prior_loss'][str(seed)]:.4f}",
+            flush=True,
+        )
         for head in args.heads:
             for lr in args.lrs:
                 if _key(head, lr, seed) in done:
@@ -144,14 +186,20 @@ def measure(args) -> dict:
                 set_seed(seed)
                 model = Recommender(backbone, build_head(head))
                 fitted = fit(model, prepared, encoded, config, pad_id)
-                epochs = [{k: v for k, v in e.items() if k == "epoch" or k.startswith("train_") or k == "valid_auc"}
-                          for e in fitted.epochs]
-                result["runs"].append({"head": head, "lr": lr, "seed": seed, "epochs": epochs,
-                                       "seconds": time.time() - started})
+                epochs = [
+                    {k: v for k, v in e.items() if k == "epoch" or k.startswith("train_") or k == "valid_auc"}
+                    for e in fitted.epochs
+                ]
+                result["runs"].append(
+                    {"head": head, "lr": lr, "seed": seed, "epochs": epochs, "seconds": time.time() - started}
+                )
                 _write(result, args.out)
-                print(f"[{len(result['runs'])}/{total}] seed {seed} {head:10s} lr {lr:<6g}: L_rec per epoch "
-                      f"{[round(e['train_rec'], 3) for e in epochs]} (frozen {frozen:.3f}), valid AUC "
-                      f"{[round(e['valid_auc'], 3) for e in epochs]} ({time.time() - started:.0f} s)", flush=True)
+                print(
+                    f"[{len(result['runs'])}/{total}] seed {seed} {head:10s} lr {lr:<6g}: L_rec per epoch "
+                    f"{[round(e['train_rec'], 3) for e in epochs]} (frozen {frozen:.3f}), valid AUC "
+                    f"{[round(e['valid_auc'], 3) for e in epochs]} ({time.time() - started:.0f} s)",
+                    flush=True,
+                )
     result["selected"] = select(result)
     result["provenance"]["finished_utc"] = provenance()["date_utc"]
     _write(result, args.out)
@@ -167,31 +215,45 @@ def _write(result: dict, path: Path) -> None:
 
 def figure(result: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     heads, lrs = result["settings"]["heads"], result["settings"]["lrs"]
     fig, axes = plt.subplots(2, len(heads), figsize=(3.6 * len(heads), 6), squeeze=False)
-    colours = dict(zip(lrs, plt.cm.viridis(np.linspace(0, 0.9, len(lrs)))))
+    colours = dict(zip(lrs, plt.cm.viridis(np.linspace(0, 0.9, len(lrs))), strict=True))
     frozen = np.mean(list(result["frozen_loss"].values()))
     for col, head in enumerate(heads):
         loss, auc = axes[0][col], axes[1][col]
         for run in (r for r in result["runs"] if r["head"] == head):
             x = [e["epoch"] for e in run["epochs"]]
-            style = dict(color=colours[run["lr"]], marker="o", linestyle="-" if run["seed"] == min(
-                result["settings"]["seeds"]) else "--", label=f"lr {run['lr']:g}, seed {run['seed']}")
+            style = dict(
+                color=colours[run["lr"]],
+                marker="o",
+                linestyle="-" if run["seed"] == min(result["settings"]["seeds"]) else "--",
+                label=f"lr {run['lr']:g}, seed {run['seed']}",
+            )
             loss.plot(x, [e["train_rec"] for e in run["epochs"]], **style)
             auc.plot(x, [e["valid_auc"] for e in run["epochs"]], **style)
         loss.axhline(frozen, color="black", linestyle=":", label="frozen model")
         if result.get("label_prior_loss"):
-            loss.axhline(np.mean(list(result["label_prior_loss"].values())), color="grey", linestyle="-.",
-                         label="label prior (constant predictor)")
+            loss.axhline(
+                np.mean(list(result["label_prior_loss"].values())),
+                color="grey",
+                linestyle="-.",
+                label="label prior (constant predictor)",
+            )
         auc.axhline(0.5, color="grey", linestyle=":")
         loss.set(title=head, xlabel="epoch", ylabel="epoch-mean L_rec (nats)", yscale="log")
         auc.set(xlabel="epoch", ylabel="validation AUC")
         loss.legend(fontsize=6)
-    save_figure(fig, path, f"Adafactor lr search, {result['settings']['backbone']}, MovieLens-100K "
-                           f"({result['settings']['train_samples']} training samples)", result)
+    save_figure(
+        fig,
+        path,
+        f"Adafactor lr search, {result['settings']['backbone']}, MovieLens-100K "
+        f"({result['settings']['train_samples']} training samples)",
+        result,
+    )
 
 
 def main(argv=None) -> int:
@@ -207,11 +269,15 @@ def main(argv=None) -> int:
     if args.figure:
         figure(result, args.figure)
     chosen = result["selected"]
-    print(f"family lr {chosen['family_lr']:g}: mean best validation AUC per lr over every head and seed "
-          f"{ {lr: v['mean'] and round(v['mean'], 4) for lr, v in chosen['pooled'].items()} }")
+    print(
+        f"family lr {chosen['family_lr']:g}: mean best validation AUC per lr over every head and seed "
+        f"{ {lr: v['mean'] and round(v['mean'], 4) for lr, v in chosen['pooled'].items()} }"
+    )
     for head, per in chosen["by_head"].items():
-        print(f"  {head}: best alone at lr {per['lr']:g} "
-              f"{ {lr: v['mean'] and round(v['mean'], 4) for lr, v in per['by_lr'].items()} }")
+        print(
+            f"  {head}: best alone at lr {per['lr']:g} "
+            f"{ {lr: v['mean'] and round(v['mean'], 4) for lr, v in per['by_lr'].items()} }"
+        )
     return 0
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 
 from harness.batching import batches
+from harness.config.train import TrainConfig
+from harness.data.samples import capped
 from harness.heads import build_head
 from harness.model import Recommender
-from harness.data.samples import capped
-from harness.train import TrainConfig
 
 
 def quickstart_arguments(parser: argparse.ArgumentParser, train_samples: int = 192) -> None:
@@ -40,7 +40,16 @@ def frozen_loss(prepared, encoded, backbone, config: TrainConfig) -> float:
     model = Recommender(backbone, build_head("llm")).eval()
     train = capped(np.flatnonzero(prepared.samples.mask("train")), config.max_train_samples, config.seed)
     with torch.inference_mode():
-        losses = [model(batch).nll for batch in batches(prepared, encoded, train, config.train_setting,
-                                                        config.eval_batch_size, backbone.tokenizer.pad_token_id,
-                                                        False)]
+        losses = [
+            model(batch).nll
+            for batch in batches(
+                prepared,
+                encoded,
+                train,
+                config.train_setting,
+                config.eval_batch_size,
+                backbone.tokenizer.pad_token_id,
+                False,
+            )
+        ]
     return float(torch.cat(losses).mean())

@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.backbones import load_backbone  # noqa: E402
+from harness.config.data import SampleConfig, StereotypeConfig  # noqa: E402
+from harness.config.datasets import get_dataset  # noqa: E402
 from harness.data.encode import encode_cached  # noqa: E402
 from harness.data.paths import resolve_data_dir  # noqa: E402
-from harness.data.prepare import StereotypeConfig, prepare  # noqa: E402
-from harness.data.registry import get_dataset  # noqa: E402
-from harness.data.samples import SampleConfig  # noqa: E402
+from harness.data.prepare import prepare  # noqa: E402
 from harness.evaluate import score  # noqa: E402
 from harness.heads import build_head  # noqa: E402
 from harness.model import Recommender  # noqa: E402
@@ -46,8 +46,12 @@ from harness.train import set_seed  # noqa: E402
 
 def padded_tokens(encoded, indices: np.ndarray, batch_size: int) -> int:
     lengths = np.diff(encoded.offsets)[indices]
-    return int(sum(lengths[s:s + batch_size].max() * len(lengths[s:s + batch_size])
-                   for s in range(0, len(lengths), batch_size)))
+    return int(
+        sum(
+            lengths[s : s + batch_size].max() * len(lengths[s : s + batch_size])
+            for s in range(0, len(lengths), batch_size)
+        )
+    )
 
 
 def eval_by_length(model, prepared, encoded, indices, batch_size, pad_id, groups, repeats) -> dict:
@@ -56,19 +60,26 @@ def eval_by_length(model, prepared, encoded, indices, batch_size, pad_id, groups
     for _ in range(repeats):
         for by_length in (False, True):
             started = time.perf_counter()
-            scores[by_length] = score(model, prepared, encoded, indices, "implicit", batch_size, pad_id, groups,
-                                      by_length=by_length)
+            scores[by_length] = score(
+                model, prepared, encoded, indices, "implicit", batch_size, pad_id, groups, by_length=by_length
+            )
             times[by_length].append(time.perf_counter() - started)
     lengths = np.diff(encoded["implicit"].offsets)[indices]
     order = np.argsort(lengths, kind="stable")
     before, after = (len(indices) / statistics.median(times[k]) for k in (False, True))
-    return {"samples": len(indices), "batch_size": batch_size, "real_tokens": int(lengths.sum()),
-            "padded_tokens_before": padded_tokens(encoded["implicit"], indices, batch_size),
-            "padded_tokens_after": padded_tokens(encoded["implicit"], indices[order], batch_size),
-            "samples_per_s_before": before, "samples_per_s_after": after, "speedup": after / before,
-            "max_abs_score_difference": float(np.abs(scores[True] - scores[False]).max()),
-            "max_abs_score": float(np.abs(scores[False]).max()),
-            "same_recommendations": bool(((scores[True] > 0) == (scores[False] > 0)).all())}
+    return {
+        "samples": len(indices),
+        "batch_size": batch_size,
+        "real_tokens": int(lengths.sum()),
+        "padded_tokens_before": padded_tokens(encoded["implicit"], indices, batch_size),
+        "padded_tokens_after": padded_tokens(encoded["implicit"], indices[order], batch_size),
+        "samples_per_s_before": before,
+        "samples_per_s_after": after,
+        "speedup": after / before,
+        "max_abs_score_difference": float(np.abs(scores[True] - scores[False]).max()),
+        "max_abs_score": float(np.abs(scores[False]).max()),
+        "same_recommendations": bool(((scores[True] > 0) == (scores[False] > 0)).all()),
+    }
 
 
 @torch.inference_mode()
@@ -89,25 +100,36 @@ def vocabulary_projection(backbone, prepared, encoded, indices, batch_size, pad_
             head(hidden[:, -1] if where == "last" else hidden)
             times[where].append(time.perf_counter() - started)
     last, every = (statistics.median(times[k]) for k in ("last", "all"))
-    return {"batch_size": batch_size, "tokens": int(batch.input_ids.shape[1]), "vocabulary": head.out_features,
-            "seconds_last_position": last, "seconds_every_position": every, "speedup": every / last}
+    return {
+        "batch_size": batch_size,
+        "tokens": int(batch.input_ids.shape[1]),
+        "vocabulary": head.out_features,
+        "seconds_last_position": last,
+        "seconds_every_position": every,
+        "speedup": every / last,
+    }
 
 
 def profile_step(model, prepared, encoded, indices, batch_size, pad_id, groups, config) -> str:
     """torch.profiler's table of one training step (forward, losses, backward, Adafactor)."""
     from torch.profiler import ProfilerActivity, profile
+    from transformers.optimization import Adafactor
 
     from harness.batching import collate
     from harness.train import build_objectives, training_step
-    from transformers.optimization import Adafactor
 
     objectives = build_objectives(config, prepared, indices)
-    optimizer = Adafactor(model.trainable_parameters(), lr=config.learning_rate, relative_step=False,
-                          scale_parameter=False, warmup_init=False)
+    optimizer = Adafactor(
+        model.trainable_parameters(),
+        lr=config.learning_rate,
+        relative_step=False,
+        scale_parameter=False,
+        warmup_init=False,
+    )
     batch = collate(prepared, encoded, indices[:batch_size], config.train_setting, pad_id, groups)
     model.train()
     step = training_step(model, objectives, optimizer)
-    step(batch, 1, 0)                                                    # warm-up
+    step(batch, 1, 0)  # warm-up
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         step(batch, 1, 1)
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
@@ -123,32 +145,52 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", type=Path, help="write torch.profiler's table of one training step here")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    prepared = prepare("movielens-100k", resolve_data_dir(None), SampleConfig(n_sequences=2000), StereotypeConfig(),
-                       log=lambda *_: None)
+    prepared = prepare(
+        "movielens-100k",
+        resolve_data_dir(None),
+        SampleConfig(n_sequences=2000),
+        StereotypeConfig(),
+        log=lambda *_: None,
+    )
     backbone = load_backbone(args.model)
-    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset("movielens-100k").group_words, 512,
-                            prepared.cache_folder, template=PromptTemplate(answer_cue=backbone.answer_cue),
-                            log=lambda *_: None)
+    encoded = encode_cached(
+        prepared,
+        backbone.tokenizer,
+        get_dataset("movielens-100k").group_words,
+        512,
+        prepared.cache_folder,
+        template=PromptTemplate(answer_cue=backbone.answer_cue),
+        log=lambda *_: None,
+    )
     set_seed(0)
     model = Recommender(backbone, build_head(args.head))
-    indices = np.flatnonzero(prepared.samples.mask("test"))[:args.samples]
+    indices = np.flatnonzero(prepared.samples.mask("test"))[: args.samples]
     groups = args.head == "mos"
-    out = {"model": args.model, "head": args.head, "threads": torch.get_num_threads(),
-           "eval_by_length": eval_by_length(model, prepared, encoded, indices, args.batch_size,
-                                            backbone.tokenizer.pad_token_id, groups, args.repeats)}
+    out = {
+        "model": args.model,
+        "head": args.head,
+        "threads": torch.get_num_threads(),
+        "eval_by_length": eval_by_length(
+            model, prepared, encoded, indices, args.batch_size, backbone.tokenizer.pad_token_id, groups, args.repeats
+        ),
+    }
     if args.profile:
-        from harness.train import TrainConfig
+        from harness.config import RunConfig, TrainConfig
 
         train = np.flatnonzero(prepared.samples.mask("train"))
-        table = profile_step(model, prepared, encoded, train, 8, backbone.tokenizer.pad_token_id, groups,
-                             TrainConfig(head=args.head))
+        # the lr a run of this head on this backbone takes (a bare TrainConfig has none: default_lr needs the
+        # backbone); before issue 33 this took the paper's 0.5, which changes no timing
+        config = RunConfig(backbone=args.model, train=TrainConfig(head=args.head)).train
+        table = profile_step(model, prepared, encoded, train, 8, backbone.tokenizer.pad_token_id, groups, config)
         args.profile.parent.mkdir(parents=True, exist_ok=True)
-        args.profile.write_text(f"# one training step, {args.model} + {args.head}, batch 8, "
-                                f"{torch.get_num_threads()} threads\n{table}\n")
+        args.profile.write_text(
+            f"# one training step, {args.model} + {args.head}, batch 8, {torch.get_num_threads()} threads\n{table}\n"
+        )
         print(table)
     if backbone.kind == "causal":
-        out["vocabulary_projection"] = vocabulary_projection(backbone, prepared, encoded, indices, 8,
-                                                             backbone.tokenizer.pad_token_id, args.repeats)
+        out["vocabulary_projection"] = vocabulary_projection(
+            backbone, prepared, encoded, indices, 8, backbone.tokenizer.pad_token_id, args.repeats
+        )
     print(json.dumps(out, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

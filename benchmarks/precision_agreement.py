@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.config.data import StereotypeConfig
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 from harness.provenance import provenance
-from harness.run import RunConfig, run
-from harness.train import TrainConfig
+from harness.run import run
 
 HEADS = ("llm", "tallrec", "tallrec_pt", "prompt_tuning", "mos")
 PRECISIONS = ("fp32", "bf16")
@@ -39,12 +39,22 @@ PRECISIONS = ("fp32", "bf16")
 
 def config(args, head: str, precision: str) -> RunConfig:
     return RunConfig(
-        dataset="movielens-100k", backbone=args.backbone,
+        dataset="movielens-100k",
+        backbone=args.backbone,
         sample=SampleConfig(n_sequences=args.n_sequences, seed=args.seed),
         stereotype=StereotypeConfig(args.z, args.threshold_scope),
-        train=TrainConfig(head=head, epochs=args.epochs, patience=args.epochs, max_train_samples=args.train_samples,
-                          max_valid_samples=args.valid_samples, max_eval_samples=args.eval_samples,
-                          seed=args.seed, precision=precision, force_precision=precision != "fp32"))
+        train=TrainConfig(
+            head=head,
+            epochs=args.epochs,
+            patience=args.epochs,
+            max_train_samples=args.train_samples,
+            max_valid_samples=args.valid_samples,
+            max_eval_samples=args.eval_samples,
+            seed=args.seed,
+            precision=precision,
+            force_precision=precision != "fp32",
+        ),
+    )
 
 
 def _value(entry) -> float:
@@ -64,12 +74,15 @@ def agreement(fp32: dict, bf16: dict) -> dict:
         x, y = sa["score"].to_numpy(), sb["score"].to_numpy()
         ta, tb = fp32["test"][setting], bf16["test"][setting]
         out[setting] = {
-            "pairs": int(len(x)), "max_abs_score": float(np.abs(x).max()),
+            "pairs": int(len(x)),
+            "max_abs_score": float(np.abs(x).max()),
             "max_score_difference": float(np.abs(x - y).max()),
             "mean_score_difference": float(np.abs(x - y).mean()),
             "answers_flipped": float(np.mean((x > 0) != (y > 0))),
-            "auc_fp32": _value(ta["performance"]["all"]["auc"]), "auc_bf16": _value(tb["performance"]["all"]["auc"]),
-            "sf_fp32": _value(ta["sf"]["all"]), "sf_bf16": _value(tb["sf"]["all"]),
+            "auc_fp32": _value(ta["performance"]["all"]["auc"]),
+            "auc_bf16": _value(tb["performance"]["all"]["auc"]),
+            "sf_fp32": _value(ta["sf"]["all"]),
+            "sf_bf16": _value(tb["sf"]["all"]),
         }
     return out
 
@@ -86,7 +99,7 @@ def measure(args) -> dict:
     rows = []
     if args.out.is_file():
         done = json.loads(args.out.read_text())
-        if done.get("settings") == _settings(args):      # every head it holds stays, asked for or not
+        if done.get("settings") == _settings(args):  # every head it holds stays, asked for or not
             rows, stamp = done["heads"], done["provenance"]
             print(f"kept from {args.out}: {', '.join(r['head'] for r in rows)}", flush=True)
     for head in args.heads:
@@ -95,19 +108,30 @@ def measure(args) -> dict:
         runs, seconds = {}, {}
         for precision in PRECISIONS:
             started = time.time()
-            runs[precision] = run(config(args, head, precision), device="cpu",
-                                  log=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
+            runs[precision] = run(
+                config(args, head, precision), device="cpu", log=lambda m: print(f"  {m}", file=sys.stderr, flush=True)
+            )
             seconds[precision] = time.time() - started
         per_setting = agreement(runs["fp32"], runs["bf16"])
-        rows.append({"head": head, "seconds": seconds, "settings": per_setting,
-                     "git_commit": provenance()["git_commit"], "date_utc": provenance()["date_utc"],
-                     "train_loss": {p: [e["train_loss"] for e in r["fit"]["epochs"]] for p, r in runs.items()}})
+        rows.append(
+            {
+                "head": head,
+                "seconds": seconds,
+                "settings": per_setting,
+                "git_commit": provenance()["git_commit"],
+                "date_utc": provenance()["date_utc"],
+                "train_loss": {p: [e["train_loss"] for e in r["fit"]["epochs"]] for p, r in runs.items()},
+            }
+        )
         worst = max(per_setting.values(), key=lambda s: s["max_score_difference"])
-        print(f"{head:14s} largest |score difference| {worst['max_score_difference']:.4f} (largest |score| "
-              f"{worst['max_abs_score']:.2f}); AUC difference up to "
-              f"{max(abs(s['auc_bf16'] - s['auc_fp32']) for s in per_setting.values()):.4f}; answers flipped up to "
-              f"{max(s['answers_flipped'] for s in per_setting.values()):.1%}; fp32 {seconds['fp32']:.0f} s, "
-              f"bf16 {seconds['bf16']:.0f} s", flush=True)
+        print(
+            f"{head:14s} largest |score difference| {worst['max_score_difference']:.4f} (largest |score| "
+            f"{worst['max_abs_score']:.2f}); AUC difference up to "
+            f"{max(abs(s['auc_bf16'] - s['auc_fp32']) for s in per_setting.values()):.4f}; answers flipped up to "
+            f"{max(s['answers_flipped'] for s in per_setting.values()):.1%}; fp32 {seconds['fp32']:.0f} s, "
+            f"bf16 {seconds['bf16']:.0f} s",
+            flush=True,
+        )
         _write(args.out, {"settings": _settings(args), "heads": rows, "provenance": stamp})
     return {"settings": _settings(args), "heads": rows, "provenance": stamp}
 
@@ -119,7 +143,9 @@ def _write(path: Path, result: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--heads", nargs="+", default=list(HEADS), help=f"heads to compare (default: {' '.join(HEADS)})")
+    parser.add_argument(
+        "--heads", nargs="+", default=list(HEADS), help=f"heads to compare (default: {' '.join(HEADS)})"
+    )
     parser.add_argument("--backbone", default="smollm2-135m")
     parser.add_argument("--n-sequences", type=int, default=2000)
     parser.add_argument("--train-samples", type=int, default=64)

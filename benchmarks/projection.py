@@ -49,10 +49,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from harness.cost import rate, sharing_gain, trial_seconds, work  # noqa: E402  the one home of the formula
+from harness.cost import trial_seconds, work  # noqa: E402  the one home of the formula
+from harness.rates import rate, sharing_gain  # noqa: E402
 
-SPACES = ("table1_preliminary", "table2_llm_vs_llmrs", "table4_fairness_methods", "table5_paradigms",
-          "table6_ablation")
+SPACES = ("table1_preliminary", "table2_llm_vs_llmrs", "table4_fairness_methods", "table5_paradigms", "table6_ablation")
 LORA_HEADS = ("tallrec", "lora")
 
 
@@ -79,48 +79,80 @@ def project(args) -> dict:
         for key, head, config, count in trials(space):
             factor, w = args.lora_factor if head in LORA_HEADS else 1.0, work(config)
             low, high = (trial_seconds(w, train_rate, eval_rate, epochs, factor) for epochs in (w.min_epochs, w.epochs))
-            rows.append({"space": space, "arm": key, "head": head, "trials": count,
-                         "seconds_per_trial": [low, high], "seconds": [low * count, high * count]})
+            rows.append(
+                {
+                    "space": space,
+                    "arm": key,
+                    "head": head,
+                    "trials": count,
+                    "seconds_per_trial": [low, high],
+                    "seconds": [low * count, high * count],
+                }
+            )
     total = [sum(r["seconds"][i] for r in rows) for i in (0, 1)]
     return {
-        "model": args.model, "train_rate": train_source, "eval_rate": eval_source,
+        "model": args.model,
+        "train_rate": train_source,
+        "eval_rate": eval_source,
         "sharing": {"file": str(args.sharing) if args.sharing else None, "processes": args.processes, "gain": gain},
-        "lora_factor": args.lora_factor, "spaces": list(args.spaces), "arms": rows,
+        "lora_factor": args.lora_factor,
+        "spaces": list(args.spaces),
+        "arms": rows,
         "trials": sum(r["trials"] for r in rows),
         "hours_one_gpu_one_trial_at_a_time": [s / 3600 for s in total],
         "hours_one_gpu_shared": [s / 3600 / gain for s in total],
-        "hours_per_space": {s: [sum(r["seconds"][i] for r in rows if r["space"] == s) / 3600 for i in (0, 1)]
-                            for s in args.spaces},
+        "hours_per_space": {
+            s: [sum(r["seconds"][i] for r in rows if r["space"] == s) / 3600 for i in (0, 1)] for s in args.spaces
+        },
         # N GPUs at this rate, one trial each: no sooner than the work spread evenly, nor than the longest trial
         "gpus": args.gpus,
-        "hours_n_gpus": [max(s / args.gpus, max(r["seconds_per_trial"][i] for r in rows)) / 3600
-                         for i, s in enumerate(total)],
+        "hours_n_gpus": [
+            max(s / args.gpus, max(r["seconds_per_trial"][i] for r in rows)) / 3600 for i, s in enumerate(total)
+        ],
     }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--train-rate", type=Path, required=True,
-                        help="train_step.py JSON at the training batch (8): its harness training samples/s")
-    parser.add_argument("--eval-rate", type=Path, required=True,
-                        help="train_step.py JSON at the scoring batch (32): its harness scoring samples/s")
+    parser.add_argument(
+        "--train-rate",
+        type=Path,
+        required=True,
+        help="train_step.py JSON at the training batch (8): its harness training samples/s",
+    )
+    parser.add_argument(
+        "--eval-rate",
+        type=Path,
+        required=True,
+        help="train_step.py JSON at the scoring batch (32): its harness scoring samples/s",
+    )
     parser.add_argument("--sharing", type=Path, help="gpu_sharing.py JSON: the gain of N trials on one GPU")
     parser.add_argument("--processes", type=int, default=4, help="trials sharing one GPU (default 4)")
     parser.add_argument("--model", default="t5-base-shape")
     parser.add_argument("--spaces", nargs="+", default=list(SPACES))
-    parser.add_argument("--lora-factor", type=float, default=1.0,
-                        help="a LoRA head's per-sample cost over prompt tuning's (default 1: not measured on a GPU)")
-    parser.add_argument("--gpus", type=int, default=8,
-                        help="GPUs of a cluster running one trial each (default 8: cluster/aws.yaml, gcp.yaml)")
+    parser.add_argument(
+        "--lora-factor",
+        type=float,
+        default=1.0,
+        help="a LoRA head's per-sample cost over prompt tuning's (default 1: not measured on a GPU)",
+    )
+    parser.add_argument(
+        "--gpus",
+        type=int,
+        default=8,
+        help="GPUs of a cluster running one trial each (default 8: cluster/aws.yaml, gcp.yaml)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     result = project(args)
     for space, (low, high) in result["hours_per_space"].items():
         print(f"{space:26s} {low:6.2f}-{high:6.2f} h (one trial at a time)")
     low, high = result["hours_one_gpu_one_trial_at_a_time"]
-    print(f"{result['trials']} trials: {low:.2f}-{high:.2f} h on one {result['train_rate']['device']}, one trial at "
-          f"a time; {low / result['sharing']['gain']:.2f}-{high / result['sharing']['gain']:.2f} h with "
-          f"{args.processes} sharing it (gain {result['sharing']['gain']:.2f}x)")
+    print(
+        f"{result['trials']} trials: {low:.2f}-{high:.2f} h on one {result['train_rate']['device']}, one trial at "
+        f"a time; {low / result['sharing']['gain']:.2f}-{high / result['sharing']['gain']:.2f} h with "
+        f"{args.processes} sharing it (gain {result['sharing']['gain']:.2f}x)"
+    )
     low, high = result["hours_n_gpus"]
     print(f"on {args.gpus} GPUs as fast as this one, one trial each: at least {low:.2f}-{high:.2f} h")
     if args.out:

@@ -40,29 +40,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.config.datasets import get_dataset  # noqa: E402
 from harness.data.encode import encode_cached  # noqa: E402
 from harness.data.paths import resolve_data_dir  # noqa: E402
 from harness.data.prepare import prepare  # noqa: E402
-from harness.data.registry import get_dataset  # noqa: E402
 from harness.provenance import provenance  # noqa: E402
 from harness.space import load_spec  # noqa: E402
 
-
 # Ray's own values of what harness.sweep sets for a sweep on one machine (see its main)
-RAY_DEFAULTS = {"RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "2", "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "1",
-                "RAY_worker_niceness": "15"}
+RAY_DEFAULTS = {
+    "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "2",
+    "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "1",
+    "RAY_worker_niceness": "15",
+}
 
 
-def variant(space: Path, folder: Path, name: str, train: int, evaluate: int, concurrency: int, cpus: float,
-            seeds: int | None = None, executor: str = "torch_trainer") -> Path:
+def variant(
+    space: Path,
+    folder: Path,
+    name: str,
+    train: int,
+    evaluate: int,
+    concurrency: int,
+    cpus: float,
+    seeds: int | None = None,
+    executor: str = "torch_trainer",
+) -> Path:
     """A YAML that extends ``space`` with smaller caps, the given concurrency and executor
     and the first ``seeds`` seeds."""
     path = folder / f"{name}.yaml"
     first = load_spec(space).seeds[:seeds] if seeds else None
-    path.write_text(f"extends: {space.resolve()}\nname: {name}\n" + (f"seeds: {list(first)}\n" if first else "")
-                    + f"train: {{max_train_samples: {train}, max_eval_samples: {evaluate}}}\n"
-                    f"resources: {{workers: 1, cpus_per_worker: {cpus}, gpus_per_worker: 0, executor: {executor}}}\n"
-                    f"concurrency: {concurrency}\n")
+    path.write_text(
+        f"extends: {space.resolve()}\nname: {name}\n"
+        + (f"seeds: {list(first)}\n" if first else "")
+        + f"train: {{max_train_samples: {train}, max_eval_samples: {evaluate}}}\n"
+        f"resources: {{workers: 1, cpus_per_worker: {cpus}, gpus_per_worker: 0, executor: {executor}}}\n"
+        f"concurrency: {concurrency}\n"
+    )
     return path
 
 
@@ -75,11 +89,19 @@ def warm(config) -> None:
     from harness.backbones import load_backbone
     from harness.prompts import PromptTemplate
 
-    prepared = prepare(config.dataset, resolve_data_dir(config.data_dir), config.sample, config.stereotype,
-                       log=lambda *_: None)
+    prepared = prepare(
+        config.dataset, resolve_data_dir(config.data_dir), config.sample, config.stereotype, log=lambda *_: None
+    )
     backbone = load_backbone(config.backbone)
-    encode_cached(prepared, backbone.tokenizer, get_dataset(config.dataset).group_words, config.max_tokens,
-                  prepared.cache_folder, template=PromptTemplate(answer_cue=backbone.answer_cue), log=lambda *_: None)
+    encode_cached(
+        prepared,
+        backbone.tokenizer,
+        get_dataset(config.dataset).group_words,
+        config.max_tokens,
+        prepared.cache_folder,
+        template=PromptTemplate(answer_cue=backbone.answer_cue),
+        log=lambda *_: None,
+    )
 
 
 def sequential(path: Path) -> dict:
@@ -99,18 +121,28 @@ def sequential(path: Path) -> dict:
 
 def sweep(path: Path, storage: Path, address: str | None = None, env: dict | None = None) -> dict:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "harness.sweep", str(path), "--storage", str(storage)]
-                          + (["--address", address] if address else []), cwd=ROOT, capture_output=True, text=True,
-                          env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.sweep", str(path), "--storage", str(storage)]
+        + (["--address", address] if address else []),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"sweep failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    records = [json.loads(p.read_text()) for p in storage.glob("*/trials/*.json")
-               if not p.name.endswith(".running.json")]
-    return {"trials": len(records), "seconds": wall, "statuses": sorted({r["status"] for r in records}),
-            "in_trial_seconds": [r["seconds"] for r in records],
-            "nodes": len({(r.get("node") or {}).get("id") for r in records}),
-            "peak_memory_mb": max(r["peak_memory_mb"] for r in records)}
+    records = [
+        json.loads(p.read_text()) for p in storage.glob("*/trials/*.json") if not p.name.endswith(".running.json")
+    ]
+    return {
+        "trials": len(records),
+        "seconds": wall,
+        "statuses": sorted({r["status"] for r in records}),
+        "in_trial_seconds": [r["seconds"] for r in records],
+        "nodes": len({(r.get("node") or {}).get("id") for r in records}),
+        "peak_memory_mb": max(r["peak_memory_mb"] for r in records),
+    }
 
 
 def two_nodes(path: Path, storage: Path, folder: Path) -> dict:
@@ -141,37 +173,60 @@ def main(argv=None) -> int:
     parser.add_argument("--train-samples", type=int, default=48)
     parser.add_argument("--eval-samples", type=int, default=32)
     parser.add_argument("--seeds", type=int, help="only the first N seeds of the space (fewer trials)")
-    parser.add_argument("--executor", choices=["torch_trainer", "tune_trial"], default="torch_trainer",
-                        help="where the sweep's trials train (resources.executor)")
-    parser.add_argument("--compare-executors", action="store_true",
-                        help="also run the concurrency-1 sweep with the other executor")
-    parser.add_argument("--compare-reuse", action="store_true",
-                        help="also run the concurrency-1 sweep with Tune's actor reuse off (HARNESS_REUSE_ACTORS=0)")
-    parser.add_argument("--compare-ray-defaults", action="store_true",
-                        help="also run the concurrency-1 sweep with Ray's own settings for what harness.sweep "
-                             f"changes on one machine: {RAY_DEFAULTS}")
-    parser.add_argument("--scaling", action="store_true", help="also run the sweep at concurrency 2, on this "
-                                                                "machine's Ray and on a local two-node cluster")
+    parser.add_argument(
+        "--executor",
+        choices=["torch_trainer", "tune_trial"],
+        default="torch_trainer",
+        help="where the sweep's trials train (resources.executor)",
+    )
+    parser.add_argument(
+        "--compare-executors", action="store_true", help="also run the concurrency-1 sweep with the other executor"
+    )
+    parser.add_argument(
+        "--compare-reuse",
+        action="store_true",
+        help="also run the concurrency-1 sweep with Tune's actor reuse off (HARNESS_REUSE_ACTORS=0)",
+    )
+    parser.add_argument(
+        "--compare-ray-defaults",
+        action="store_true",
+        help="also run the concurrency-1 sweep with Ray's own settings for what harness.sweep "
+        f"changes on one machine: {RAY_DEFAULTS}",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="also run the sweep at concurrency 2, on this machine's Ray and on a local two-node cluster",
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     cores = os.cpu_count()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        one = variant(args.space, tmp, "bench-c1", args.train_samples, args.eval_samples, 1, cores, args.seeds,
-                      args.executor)
+        one = variant(
+            args.space, tmp, "bench-c1", args.train_samples, args.eval_samples, 1, cores, args.seeds, args.executor
+        )
         for config in configs(one)[:1]:
             warm(config)
         print("(a) sequential, in this process", flush=True)
         seq = sequential(one)
         print("(b) sweep, concurrency 1", flush=True)
         swept = sweep(one, tmp / "c1")
-        out = {"space": str(args.space), "train_samples": args.train_samples, "eval_samples": args.eval_samples,
-               "cores": cores, "executor": args.executor, "sequential": seq, "sweep_c1": swept}
+        out = {
+            "space": str(args.space),
+            "train_samples": args.train_samples,
+            "eval_samples": args.eval_samples,
+            "cores": cores,
+            "executor": args.executor,
+            "sequential": seq,
+            "sweep_c1": swept,
+        }
         if args.compare_executors:
             other = "tune_trial" if args.executor == "torch_trainer" else "torch_trainer"
             print(f"(b*) sweep, concurrency 1, executor {other}", flush=True)
-            path = variant(args.space, tmp, "bench-c1-other", args.train_samples, args.eval_samples, 1, cores,
-                           args.seeds, other)
+            path = variant(
+                args.space, tmp, "bench-c1-other", args.train_samples, args.eval_samples, 1, cores, args.seeds, other
+            )
             out[f"sweep_c1_{other}"] = sweep(path, tmp / "c1-other")
             wall = out[f"sweep_c1_{other}"]["seconds"]
             out[f"overhead_per_trial_seconds_{other}"] = (wall - seq["seconds"]) / seq["trials"]
@@ -179,12 +234,15 @@ def main(argv=None) -> int:
         if args.compare_reuse:
             print("(b') sweep, concurrency 1, Tune actor reuse off", flush=True)
             out["sweep_c1_no_reuse"] = sweep(one, tmp / "c1-no-reuse", env={**os.environ, "HARNESS_REUSE_ACTORS": "0"})
-            out["reuse_saves_seconds_per_trial"] = (out["sweep_c1_no_reuse"]["seconds"] - swept["seconds"]) / seq["trials"]
+            out["reuse_saves_seconds_per_trial"] = (out["sweep_c1_no_reuse"]["seconds"] - swept["seconds"]) / seq[
+                "trials"
+            ]
         if args.compare_ray_defaults:
             print("(b'') sweep, concurrency 1, Ray's default settings", flush=True)
             out["sweep_c1_ray_defaults"] = sweep(one, tmp / "c1-ray-defaults", env={**os.environ, **RAY_DEFAULTS})
             out["ray_settings_save_seconds_per_trial"] = (
-                out["sweep_c1_ray_defaults"]["seconds"] - swept["seconds"]) / seq["trials"]
+                out["sweep_c1_ray_defaults"]["seconds"] - swept["seconds"]
+            ) / seq["trials"]
         overhead = swept["seconds"] - seq["seconds"]
         out["overhead_seconds"] = overhead
         out["overhead_per_trial_seconds"] = overhead / seq["trials"]
@@ -193,11 +251,21 @@ def main(argv=None) -> int:
         if reference:
             out["quickstart_trial_seconds"] = reference
             out["overhead_fraction_of_a_quickstart_trial"] = out["overhead_per_trial_seconds"] / (
-                reference + out["overhead_per_trial_seconds"])
+                reference + out["overhead_per_trial_seconds"]
+            )
         if args.scaling:
             print("(c) sweep, concurrency 2", flush=True)
-            two = variant(args.space, tmp, "bench-c2", args.train_samples, args.eval_samples, 2, cores / 2, args.seeds,
-                          args.executor)
+            two = variant(
+                args.space,
+                tmp,
+                "bench-c2",
+                args.train_samples,
+                args.eval_samples,
+                2,
+                cores / 2,
+                args.seeds,
+                args.executor,
+            )
             out["sweep_c2"] = sweep(two, tmp / "c2")
             out["speedup_c2_over_c1"] = swept["seconds"] / out["sweep_c2"]["seconds"]
             print("(d) sweep, concurrency 2, two-node cluster (one CPU per node)", flush=True)

@@ -34,32 +34,41 @@ from transformers.optimization import Adafactor
 
 from harness.backbones import load_backbone
 from harness.batching import batches
+from harness.config.data import SampleConfig
+from harness.config.datasets import get_dataset
 from harness.data.encode import encode_cached
 from harness.data.paths import resolve_data_dir
 from harness.data.prepare import prepare
-from harness.data.registry import get_dataset
-from harness.data.samples import SampleConfig
+from harness.data.samples import capped
 from harness.heads import build_head
 from harness.model import Recommender
 from harness.objectives import build_objective
 from harness.prompts import PromptTemplate
 from harness.provenance import provenance
-from harness.data.samples import capped
 from harness.train import set_seed, training_step
 
 INPUTS = ("prompt", "hidden", "hidden_last")
-TIMED = ("prompt", "hidden")          # hidden_last: the same forward as hidden, pooled otherwise
-OBJECTIVES = ("rec", "sf", "div")     # MoS's paper objectives (Table 5)
+TIMED = ("prompt", "hidden")  # hidden_last: the same forward as hidden, pooled otherwise
+OBJECTIVES = ("rec", "sf", "div")  # MoS's paper objectives (Table 5)
 
 
 def _data(args):
     prepared = prepare("movielens-100k", resolve_data_dir(None), SampleConfig(n_sequences=args.n_sequences))
     backbone = load_backbone(args.backbone)
-    encoded = encode_cached(prepared, backbone.tokenizer, get_dataset("movielens-100k").group_words, 512,
-                            prepared.cache_folder, template=PromptTemplate(answer_cue=backbone.answer_cue))
+    encoded = encode_cached(
+        prepared,
+        backbone.tokenizer,
+        get_dataset("movielens-100k").group_words,
+        512,
+        prepared.cache_folder,
+        template=PromptTemplate(answer_cue=backbone.answer_cue),
+    )
     train = capped(np.flatnonzero(prepared.samples.mask("train")), args.steps * args.batch_size, 0)
-    return prepared, backbone, list(batches(prepared, encoded, train, "implicit", args.batch_size,
-                                            backbone.tokenizer.pad_token_id, True))
+    return (
+        prepared,
+        backbone,
+        list(batches(prepared, encoded, train, "implicit", args.batch_size, backbone.tokenizer.pad_token_id, True)),
+    )
 
 
 def _arm(backbone, router_input: str, prepared):
@@ -83,9 +92,14 @@ def step_seconds(backbone, prepared, train_batches, warmup: int) -> dict:
             step(batch, 1, i)
             if i >= warmup:
                 times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
-    return {name: {"median_wall_s": statistics.median(w for w, _ in t),
-                   "median_cpu_s": statistics.median(c for _, c in t), "steps": len(t)}
-            for name, t in times.items()}
+    return {
+        name: {
+            "median_wall_s": statistics.median(w for w, _ in t),
+            "median_cpu_s": statistics.median(c for _, c in t),
+            "steps": len(t),
+        }
+        for name, t in times.items()
+    }
 
 
 def group_signal(features: torch.Tensor) -> float:
@@ -94,7 +108,7 @@ def group_signal(features: torch.Tensor) -> float:
     difference = (features[0] - features[1]).double()
     direction = difference.mean(dim=0)
     direction = direction / direction.norm()
-    along = features.double() @ direction                                    # (2, M)
+    along = features.double() @ direction  # (2, M)
     return float((difference @ direction).mean() / along.var(dim=1).mean().sqrt())
 
 
@@ -105,7 +119,7 @@ def router_inputs(backbone, train_batches) -> dict:
     for name in INPUTS:
         head = build_head("mos", router_input=name)
         head.attach(backbone)
-        features = torch.cat([head._router_input(b, backbone) for b in train_batches], dim=1)   # (G, M, d)
+        features = torch.cat([head._router_input(b, backbone) for b in train_batches], dim=1)  # (G, M, d)
         row = {"group_signal": group_signal(features), "rms": float(features.pow(2).mean().sqrt())}
         if name != "prompt":
             batch = train_batches[0]
@@ -118,8 +132,13 @@ def router_inputs(backbone, train_batches) -> dict:
 def _one(batch, i: int):
     """Sample ``i`` of ``batch`` alone, its group prompts cut to their own length."""
     width = int(batch.group_attention_mask[:, i].sum(dim=-1).max())
-    return type(batch)(**{**vars(batch), "group_input_ids": batch.group_input_ids[:, i:i + 1, :width],
-                          "group_attention_mask": batch.group_attention_mask[:, i:i + 1, :width]})
+    return type(batch)(
+        **{
+            **vars(batch),
+            "group_input_ids": batch.group_input_ids[:, i : i + 1, :width],
+            "group_attention_mask": batch.group_attention_mask[:, i : i + 1, :width],
+        }
+    )
 
 
 def main(argv=None) -> int:
@@ -134,10 +153,14 @@ def main(argv=None) -> int:
     stamp = provenance()
     prepared, backbone, train_batches = _data(args)
     tokens = [int(b.group_attention_mask.sum(dim=-1).float().mean()) for b in train_batches]
-    result = {"settings": {k: str(v) for k, v in vars(args).items()}, "group_prompt_tokens_mean": tokens,
-              "step": step_seconds(backbone, prepared, train_batches, args.warmup),
-              "inputs": router_inputs(backbone, train_batches), "provenance": stamp}
-    for name, row in result["step"].items():
+    result = {
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "group_prompt_tokens_mean": tokens,
+        "step": step_seconds(backbone, prepared, train_batches, args.warmup),
+        "inputs": router_inputs(backbone, train_batches),
+        "provenance": stamp,
+    }
+    for row in result["step"].values():
         for clock in ("wall", "cpu"):
             row[f"{clock}_ratio_to_prompt"] = row[f"median_{clock}_s"] / result["step"]["prompt"][f"median_{clock}_s"]
     print(json.dumps({k: result[k] for k in ("group_prompt_tokens_mean", "step", "inputs")}, indent=2))

@@ -23,48 +23,72 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from harness.data.samples import SampleConfig
-from harness.provenance import provenance
 from measure import quickstart_arguments, save_figure
-from harness.run import RunConfig, run
-from harness.train import TrainConfig
+
+from harness.config.data import SampleConfig
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
+from harness.provenance import provenance
+from harness.run import run
 
 GATES = ("eq7", "switch")
 ROUTER_INPUTS = ("prompt", "prompt+stereotype")
 
 
 def measure(args) -> dict:
-    stamp = provenance()             # at the start: the code that runs is the code loaded now
+    stamp = provenance()  # at the start: the code that runs is the code loaded now
     rows = []
     for gate in GATES:
         for router_input in ROUTER_INPUTS:
             config = RunConfig(
-                dataset="movielens-100k", backbone=args.backbone, max_tokens=args.max_tokens,
+                dataset="movielens-100k",
+                backbone=args.backbone,
+                max_tokens=args.max_tokens,
                 sample=SampleConfig(n_sequences=args.n_sequences, seed=args.seed),
-                train=TrainConfig(head="mos", head_options={"top_k": 1, "gate": gate, "router_input": router_input},
-                                  epochs=args.epochs, patience=args.epochs, max_train_samples=args.train_samples,
-                                  max_eval_samples=args.eval_samples, seed=args.seed))
+                train=TrainConfig(
+                    head="mos",
+                    head_options={"top_k": 1, "gate": gate, "router_input": router_input},
+                    epochs=args.epochs,
+                    patience=args.epochs,
+                    max_train_samples=args.train_samples,
+                    max_eval_samples=args.eval_samples,
+                    seed=args.seed,
+                ),
+            )
             started = time.time()
             out = run(config, log=lambda message: print(f"  {message}", file=sys.stderr, flush=True), device="cpu")
             test = out["test_diagnostics"]
-            row = {"gate": gate, "router_input": router_input, "seconds": time.time() - started,
-                   "epochs": [{"epoch": e["epoch"], "train_loss": e.get("train_loss"), "valid_auc": e["valid_auc"],
-                               **e["diagnostics"]} for e in out["fit"]["epochs"]],
-                   "test": test, "test_separation": test["routing_separation"],
-                   "test_auc": out["test"]["implicit"]["performance"]["all"]["auc"]["value"]}
+            row = {
+                "gate": gate,
+                "router_input": router_input,
+                "seconds": time.time() - started,
+                "epochs": [
+                    {
+                        "epoch": e["epoch"],
+                        "train_loss": e.get("train_loss"),
+                        "valid_auc": e["valid_auc"],
+                        **e["diagnostics"],
+                    }
+                    for e in out["fit"]["epochs"]
+                ],
+                "test": test,
+                "test_separation": test["routing_separation"],
+                "test_auc": out["test"]["implicit"]["performance"]["all"]["auc"]["value"],
+            }
             rows.append(row)
             grads = ", ".join(f"{e['router_grad_norm']:.3g}" for e in row["epochs"])
-            print(f"gate {gate:6s} router_input {router_input:17s}: router grad norm per epoch [{grads}], "
-                  f"test usage {np.round(test['expert_usage'], 2).tolist()}, separation "
-                  f"{row['test_separation']:.3f}, test AUC {row['test_auc']:.4f} ({row['seconds']:.0f} s)",
-                  flush=True)
-    return {"settings": vars(args), "groups": ["male", "female"], "configurations": rows,
-            "provenance": stamp}
+            print(
+                f"gate {gate:6s} router_input {router_input:17s}: router grad norm per epoch [{grads}], "
+                f"test usage {np.round(test['expert_usage'], 2).tolist()}, separation "
+                f"{row['test_separation']:.3f}, test AUC {row['test_auc']:.4f} ({row['seconds']:.0f} s)",
+                flush=True,
+            )
+    return {"settings": vars(args), "groups": ["male", "female"], "configurations": rows, "provenance": stamp}
 
 
 def figure(result: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -72,18 +96,23 @@ def figure(result: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, len(rows) + 1, figsize=(3.2 * (len(rows) + 1), 3.2))
     for row in rows:
         grads = [e["router_grad_norm"] for e in row["epochs"]]
-        axes[0].plot([e["epoch"] for e in row["epochs"]], grads, marker="o",
-                     label=f"{row['gate']}, {row['router_input']}")
+        axes[0].plot(
+            [e["epoch"] for e in row["epochs"]], grads, marker="o", label=f"{row['gate']}, {row['router_input']}"
+        )
     axes[0].set(xlabel="epoch", ylabel="router gradient norm (mean per step)", title="Does the router learn?")
     axes[0].legend(fontsize=6)
-    for ax, row in zip(axes[1:], rows):
+    for ax, row in zip(axes[1:], rows, strict=True):
         usage = np.asarray(row["test"]["expert_usage"])
         ax.imshow(usage, vmin=0, vmax=1, cmap="Blues")
         for (g, n), value in np.ndenumerate(usage):
             ax.text(n, g, f"{value:.2f}", ha="center", va="center", fontsize=7)
-        ax.set(xticks=range(usage.shape[1]), yticks=range(usage.shape[0]), yticklabels=result["groups"],
-               xlabel="expert", title=f"{row['gate']}, {row['router_input']}\nseparation "
-                                      f"{row['test_separation']:.2f}")
+        ax.set(
+            xticks=range(usage.shape[1]),
+            yticks=range(usage.shape[0]),
+            yticklabels=result["groups"],
+            xlabel="expert",
+            title=f"{row['gate']}, {row['router_input']}\nseparation {row['test_separation']:.2f}",
+        )
         ax.title.set_fontsize(8)
     save_figure(fig, path, "MoS top-1 routing on MovieLens-100K test pairs (SmolLM2-135M)", result)
 

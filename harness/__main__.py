@@ -1,7 +1,7 @@
 """``python -m harness``: one training run from the command line (no Ray).
 
-    python -m harness --head mos --dataset movielens-100k --backbone smollm2-135m
-    python -m harness --list
+python -m harness --head mos --dataset movielens-100k --backbone smollm2-135m
+python -m harness --list
 """
 
 from __future__ import annotations
@@ -15,54 +15,57 @@ SMOKE_CAPS = {"max_train_samples": 64, "max_eval_samples": 64, "epochs": 1}
 
 
 def _parser() -> argparse.ArgumentParser:
-    from harness.config import RunConfig, SampleConfig, TrainConfig   # torch-free: the defaults' one home
+    from harness.config import RunConfig, SampleConfig, TrainConfig  # torch-free: the defaults' one home
 
     parser = argparse.ArgumentParser(
-        prog="python -m harness", description="Train one head on a frozen LM and test it under the "
-        "implicit, explicit and counterfactual prompt settings (the paper's metrics).")
+        prog="python -m harness",
+        description="Train one head on a frozen LM and test it under the "
+        "implicit, explicit and counterfactual prompt settings (the paper's metrics).",
+    )
     parser.add_argument("--list", action="store_true", help="list data sets, backbones, heads and objectives")
     parser.add_argument("--dataset", help=f"default {RunConfig.dataset}")
     parser.add_argument("--data-dir", help="data directory (default $HARNESS_DATA_DIR or the user cache)")
     parser.add_argument("--backbone", help=f"registered name, local directory or hub id (default {RunConfig.backbone})")
     parser.add_argument("--head", help=f"default {TrainConfig.head}")
-    parser.add_argument("--head-options", default="{}", help='JSON, e.g. \'{"top_k": 2}\'')
-    parser.add_argument("--objectives", help='JSON name -> options, e.g. \'{"rec": {}, "sf": {"weight": 0.5}}\' '
-                                             "(default: the head's objectives in the paper)")
-    parser.add_argument("--lr", type=float, help="Adafactor lr; default: the backbone's (python -m harness.backbones "
-                                                 "list), else the paper's 0.5 prompt-based, 0.005 adapter-based (§4.1.4)")
+    parser.add_argument("--head-options", default="{}", help="JSON, e.g. '{\"top_k\": 2}'")
+    parser.add_argument(
+        "--objectives",
+        help='JSON name -> options, e.g. \'{"rec": {}, "sf": {"weight": 0.5}}\' '
+        "(default: the head's objectives in the paper)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        help="Adafactor lr; default: the backbone's (python -m harness.backbones "
+        "list), else the paper's 0.5 prompt-based, 0.005 adapter-based (§4.1.4)",
+    )
     parser.add_argument("--epochs", type=int, help=f"default {TrainConfig.epochs}")
     parser.add_argument("--batch-size", type=int, help=f"default {TrainConfig.batch_size}")
     parser.add_argument("--seed", type=int, default=0, help="sampling and training seed (default 0)")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: the GPU when torch sees one, else the CPU)")
-    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
-                        help="the frozen backbone's compute (autocast); the head and optimizer stay fp32 "
-                             "(default fp32; refused where the device runs it slowly, see --force-precision)")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16", "fp16"),
+        help="the frozen backbone's compute (autocast); the head and optimizer stay fp32 "
+        "(default fp32; refused where the device runs it slowly, see --force-precision)",
+    )
     parser.add_argument("--force-precision", action="store_true", help="run --precision even where it is slow")
     parser.add_argument("--n-sequences", type=int, help=f"default {SampleConfig.n_sequences:,}")
     parser.add_argument("--max-tokens", type=int, help=f"default {RunConfig.max_tokens}")
     parser.add_argument("--max-train-samples", type=int)
     parser.add_argument("--max-eval-samples", type=int, help="cap on validation and test samples")
     parser.add_argument("--max-valid-samples", type=int, help="cap on validation alone (over --max-eval-samples)")
-    parser.add_argument("--smoke", action="store_true", help=f"tiny run to check the set-up: {SMOKE_CAPS}; "
-                                                             "its numbers are NOT results")
+    parser.add_argument(
+        "--smoke", action="store_true", help=f"tiny run to check the set-up: {SMOKE_CAPS}; its numbers are NOT results"
+    )
     parser.add_argument("--out", type=Path, help="write the run's JSON record here (scores beside it as .parquet)")
     return parser
 
 
 def _list() -> int:
-    from harness.backbones import list_backbones
-    from harness.data.registry import DATASETS
-    from harness.heads import list_heads
-    from harness.objectives import OBJECTIVES
+    from harness.config import registered
 
-    print("data sets:  " + ", ".join(DATASETS))
-    print("backbones:  " + ", ".join(spec.name for spec in list_backbones()) + " (or a local directory / hub id)")
-    print("heads:")
-    for spec in list_heads():
-        print(f"  {spec.name:14s} {spec.description} [objectives: {', '.join(spec.objectives) or 'none'}]")
-    print("objectives:")
-    for name, spec in sorted(OBJECTIVES.items()):
-        print(f"  {name:14s} {spec.description}")
+    print("\n".join(registered()))
     return 0
 
 
@@ -74,17 +77,29 @@ def _given(**values) -> dict:
 def _config(args):
     from harness.config import RunConfig, SampleConfig, TrainConfig
 
-    caps = {"max_train_samples": args.max_train_samples, "max_eval_samples": args.max_eval_samples,
-            "max_valid_samples": args.max_valid_samples, "epochs": args.epochs}
+    caps = {
+        "max_train_samples": args.max_train_samples,
+        "max_eval_samples": args.max_eval_samples,
+        "max_valid_samples": args.max_valid_samples,
+        "epochs": args.epochs,
+    }
     if args.smoke:
         caps = SMOKE_CAPS
-    train = TrainConfig(head_options=json.loads(args.head_options),
-                        objectives=json.loads(args.objectives) if args.objectives else None, lr=args.lr,
-                        seed=args.seed, force_precision=args.force_precision,
-                        **_given(head=args.head, batch_size=args.batch_size, precision=args.precision, **caps))
+    train = TrainConfig(
+        head_options=json.loads(args.head_options),
+        objectives=json.loads(args.objectives) if args.objectives else None,
+        lr=args.lr,
+        seed=args.seed,
+        force_precision=args.force_precision,
+        **_given(head=args.head, batch_size=args.batch_size, precision=args.precision, **caps),
+    )
     sample = SampleConfig(seed=args.seed, **_given(n_sequences=args.n_sequences))
-    return RunConfig(data_dir=args.data_dir, sample=sample, train=train,
-                     **_given(dataset=args.dataset, backbone=args.backbone, max_tokens=args.max_tokens))
+    return RunConfig(
+        data_dir=args.data_dir,
+        sample=sample,
+        train=train,
+        **_given(dataset=args.dataset, backbone=args.backbone, max_tokens=args.max_tokens),
+    )
 
 
 def _summary(record: dict) -> str:
@@ -92,8 +107,10 @@ def _summary(record: dict) -> str:
     fmt = lambda v: "   n/a" if v is None else f"{100 * v:8.2f}"  # noqa: E731  x100 as in the paper
     for setting, result in record["test"].items():
         perf = result["performance"]["all"]
-        lines.append(f"{setting:15s} {fmt(result['sf']['all']['value'])} {fmt(perf['auc']['value'])} "
-                     f"{fmt(perf['precision']['value'])} {fmt(perf['recall']['value'])}")
+        lines.append(
+            f"{setting:15s} {fmt(result['sf']['all']['value'])} {fmt(perf['auc']['value'])} "
+            f"{fmt(perf['precision']['value'])} {fmt(perf['recall']['value'])}"
+        )
     p = record["parameters"]
     lines.append(f"trainable parameters: {p['trainable']:,} ({p['percent']:.4f}%)")
     return "\n".join(lines)
@@ -120,7 +137,7 @@ def main(argv=None) -> int:
     record["smoke"] = args.smoke
     print(_summary(record))
     if args.out:
-        from harness.data.paths import atomic_write
+        from harness.files import atomic_write
         from harness.provenance import provenance
 
         record["provenance"] = provenance(["-m", "harness", *(argv if argv is not None else sys.argv[1:])])

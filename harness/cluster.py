@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from harness.space import Resources, SpaceError, load_spec
+from harness.config.sweep import Resources
+from harness.space import SpaceError, load_spec
 
 KUBERAY_KINDS = ("RayCluster", "RayJob")
 
@@ -27,14 +28,14 @@ class FitError(ValueError):
 @dataclass(frozen=True)
 class NodeType:
     name: str
-    resources: dict       # Ray resources one node of this type offers, e.g. {"CPU": 8, "GPU": 1}
-    max_count: int        # nodes of this type the cluster can hold at full size
+    resources: dict  # Ray resources one node of this type offers, e.g. {"CPU": 8, "GPU": 1}
+    max_count: int  # nodes of this type the cluster can hold at full size
 
 
 @dataclass(frozen=True)
 class Fit:
-    holds: dict           # node type -> Train workers one node of it holds (only types that hold one)
-    trials_at_once: int   # trials the cluster runs at once at full size
+    holds: dict  # node type -> Train workers one node of it holds (only types that hold one)
+    trials_at_once: int  # trials the cluster runs at once at full size
 
 
 def load_cluster(path) -> dict:
@@ -48,16 +49,20 @@ def node_types(config: dict) -> list[NodeType]:
         return _kuberay_node_types(config)
     if "available_node_types" in config:
         return _launcher_node_types(config)
-    raise FitError(f"not a cluster file: expected a launcher YAML (available_node_types) or a KubeRay "
-                   f"{' or '.join(KUBERAY_KINDS)}, got kind {config.get('kind')!r}")
+    raise FitError(
+        f"not a cluster file: expected a launcher YAML (available_node_types) or a KubeRay "
+        f"{' or '.join(KUBERAY_KINDS)}, got kind {config.get('kind')!r}"
+    )
 
 
 def _launcher_node_types(config: dict) -> list[NodeType]:
-    types, cap = [], config.get("max_workers", 0)      # the cluster-wide cap on worker nodes
+    types, cap = [], config.get("max_workers", 0)  # the cluster-wide cap on worker nodes
     for name, node in config["available_node_types"].items():
         if "CPU" not in (node.get("resources") or {}):
-            raise FitError(f"node type {name!r} declares no resources: write them (e.g. {{CPU: 8, GPU: 1}}) "
-                           "so the fit can be checked from the file")
+            raise FitError(
+                f"node type {name!r} declares no resources: write them (e.g. {{CPU: 8, GPU: 1}}) "
+                "so the fit can be checked from the file"
+            )
         count = 1 if name == config["head_node_type"] else min(node.get("max_workers", cap), cap)
         types.append(NodeType(name, dict(node["resources"]), count))
     return types
@@ -72,13 +77,17 @@ def _kuberay_node_types(manifest: dict) -> list[NodeType]:
 
     spec = manifest["spec"] if manifest["kind"] == "RayCluster" else manifest["spec"].get("rayClusterSpec")
     if spec is None:
-        raise FitError(f"RayJob {manifest['metadata']['name']!r} runs on an existing RayCluster "
-                       "(clusterSelector): check that RayCluster's manifest instead")
+        raise FitError(
+            f"RayJob {manifest['metadata']['name']!r} runs on an existing RayCluster "
+            "(clusterSelector): check that RayCluster's manifest instead"
+        )
     metadata = {"namespace": "default", **manifest["metadata"]}
     config = _derive_autoscaling_config_from_ray_cr({"metadata": metadata, "spec": spec})
     head = config["head_node_type"]
-    return [NodeType(name, node["resources"], 1 if name == head else node["max_workers"])
-            for name, node in config["available_node_types"].items()]
+    return [
+        NodeType(name, node["resources"], 1 if name == head else node["max_workers"])
+        for name, node in config["available_node_types"].items()
+    ]
 
 
 def _text(resources: dict) -> str:
@@ -94,13 +103,17 @@ def check_fit(resources: Resources, types: list[NodeType]) -> Fit:
     usable = [t for t in types if holds[t.name] > 0 and t.max_count > 0]
     if not usable:
         why = "; ".join(_shortfall(t, need) for t in types)
-        raise FitError(f"no node type holds one Train worker of {_text(need)} (the search space's resources: "
-                       f"cpus_per_worker, gpus_per_worker): {why}")
-    capacity = sum(holds[t.name] * t.max_count for t in usable)      # Train workers at once, at full size
+        raise FitError(
+            f"no node type holds one Train worker of {_text(need)} (the search space's resources: "
+            f"cpus_per_worker, gpus_per_worker): {why}"
+        )
+    capacity = sum(holds[t.name] * t.max_count for t in usable)  # Train workers at once, at full size
     if capacity < resources.workers:
         where = ", ".join(f"{t.name}: {holds[t.name]} per node x {t.max_count} node(s)" for t in usable)
-        raise FitError(f"a trial needs {resources.workers} Train workers of {_text(need)} at once, but at full "
-                       f"size the cluster holds {capacity} ({where}); short {resources.workers - capacity}")
+        raise FitError(
+            f"a trial needs {resources.workers} Train workers of {_text(need)} at once, but at full "
+            f"size the cluster holds {capacity} ({where}); short {resources.workers - capacity}"
+        )
     return Fit({t.name: holds[t.name] for t in usable}, capacity // resources.workers)
 
 
@@ -120,15 +133,21 @@ def check_files(space, cluster, smoke: bool = False) -> Fit:
         raise FitError(f"{space} on {cluster}: {error}") from None
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser (tests/test_docs.py parses the docs' commands with it)."""
     parser = argparse.ArgumentParser(
         prog="python -m harness.cluster",
         description="Check that a search space's per-trial resources fit the node types of cluster files "
-                    "(Ray cluster-launcher YAML or KubeRay RayCluster), and how many trials run at once.")
+        "(Ray cluster-launcher YAML or KubeRay RayCluster), and how many trials run at once.",
+    )
     parser.add_argument("space", help="a search-space YAML, e.g. search_spaces/mos.yaml")
     parser.add_argument("clusters", nargs="+", help="cluster files, e.g. cluster/aws.yaml")
     parser.add_argument("--smoke", action="store_true", help="check the space's --smoke resources")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     failed = 0
     for cluster in args.clusters:
         try:
@@ -138,8 +157,7 @@ def main(argv=None) -> int:
             failed = 1
             continue
         holds = ", ".join(f"{name} holds {n}" for name, n in fit.holds.items())
-        print(f"{cluster}: fits ({holds} Train worker(s) per node); {fit.trials_at_once} trial(s) at once "
-              "at full size")
+        print(f"{cluster}: fits ({holds} Train worker(s) per node); {fit.trials_at_once} trial(s) at once at full size")
     return failed
 
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ERASE = "\r\033[K"
 
 
 class Console:
-    def __init__(self, stream=None, tty: bool | None = None, refresh_s: float = 2.0, heartbeat_s: float = 60.0,
-                 clock=time.time):
+    def __init__(
+        self, stream=None, tty: bool | None = None, refresh_s: float = 2.0, heartbeat_s: float = 60.0, clock=time.time
+    ):
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.refresh_s, self.heartbeat_s, self.clock = refresh_s, heartbeat_s, clock
@@ -71,7 +73,7 @@ class _Trial:
     arm: str
     seed: int
     started: float
-    number: int = 0                  # the order it started in, this phase (told apart when arm and seed repeat)
+    number: int = 0  # the order it started in, this phase (told apart when arm and seed repeat)
     epoch: int = 0
     valid_auc: float | None = None
     valid_abs_sf: float | None = None  # a multi-metric search's second objective, shown beside AUC
@@ -92,19 +94,19 @@ class SweepStatus:
     total: int
     epochs: int
     concurrency: int
-    clock: object = time.time
+    clock: Callable[[], float] = time.time
     arm_epochs: dict = field(default_factory=dict)
     plan: dict = field(default_factory=dict)
     costs: dict = field(default_factory=dict)
-    started: float = field(default=None)
-    running: dict = field(default_factory=dict)       # trial id -> _Trial
+    started: float | None = field(default=None)
+    running: dict = field(default_factory=dict)  # trial id -> _Trial
     done: int = 0
     failed: int = 0
     stopped: int = 0
-    reused: int = 0                                    # finished records found, nothing trained
-    best: dict = field(default_factory=dict)           # arm -> best validation AUC so far
-    _units: float = 0.0                                # work finished (epochs and tests, by their costs)
-    _begun: dict = field(default_factory=dict)         # arm -> trials of it started so far
+    reused: int = 0  # finished records found, nothing trained
+    best: dict = field(default_factory=dict)  # arm -> best validation AUC so far
+    _units: float = 0.0  # work finished (epochs and tests, by their costs)
+    _begun: dict = field(default_factory=dict)  # arm -> trials of it started so far
 
     def __post_init__(self):
         if self.started is None:
@@ -122,7 +124,7 @@ class SweepStatus:
         return (self.epochs_of(arm) - epochs_done) * epoch + test
 
     def start(self, trial_id: str, arm: str, seed: int) -> None:
-        if trial_id not in self.running:      # a retried trial keeps the epochs it restores
+        if trial_id not in self.running:  # a retried trial keeps the epochs it restores
             self._begun[arm] = self._begun.get(arm, 0) + 1
             self.running[trial_id] = _Trial(arm, seed, self.clock(), number=sum(self._begun.values()))
 
@@ -131,7 +133,7 @@ class SweepStatus:
         if trial is None:
             return
         auc = metrics.get("valid_auc")
-        if auc is not None and auc == auc:              # NaN (an undefined AUC) is not a best
+        if auc is not None and auc == auc:  # NaN (an undefined AUC) is not a best
             trial.valid_auc = auc
             self.best[trial.arm] = max(self.best.get(trial.arm, -float("inf")), auc)
         sf = metrics.get("valid_abs_sf")
@@ -149,7 +151,7 @@ class SweepStatus:
         if how == "done" and trial is not None and trial.epoch == -1:
             self.reused += 1
         elif how == "done" and trial is not None:
-            self._units += self._cost(trial.arm)[1]   # its test; epochs early stopping skipped are not counted
+            self._units += self._cost(trial.arm)[1]  # its test; epochs early stopping skipped are not counted
         setattr(self, how, getattr(self, how) + 1)
 
     def left_s(self) -> float | None:
@@ -162,8 +164,9 @@ class SweepStatus:
         ahead = sum(self._trial_work(t.arm, max(t.epoch, 0)) for t in self.running.values() if t.epoch >= 0)
         waiting = max(0, self.total - self.done - self.failed - self.stopped - len(self.running))
         if self.plan:
-            waiting_work = sum(max(0, n - self._begun.get(arm, 0)) * self._trial_work(arm)
-                               for arm, n in self.plan.items())
+            waiting_work = sum(
+                max(0, n - self._begun.get(arm, 0)) * self._trial_work(arm) for arm, n in self.plan.items()
+            )
         else:
             waiting_work = waiting * (self.epochs + 1.0)
         return (self.clock() - self.started) / self._units * (ahead + waiting_work)
@@ -174,25 +177,35 @@ class SweepStatus:
         (the one best there is: with several metrics the front has many)."""
         waiting = max(0, self.total - self.done - self.failed - self.stopped - len(self.running))
         left = self.left_s()
-        parts = [f"[{self.phase}] {self.done}/{self.total} done, {len(self.running)} running, {waiting} waiting, "
-                 f"{self.failed} failed, {self.stopped} stopped",
-                 f"{_minutes(self.clock() - self.started)} elapsed, "
-                 + (f"about {_minutes(left)} left" if left is not None else "time left after the first epoch")]
+        parts = [
+            f"[{self.phase}] {self.done}/{self.total} done, {len(self.running)} running, {waiting} waiting, "
+            f"{self.failed} failed, {self.stopped} stopped",
+            f"{_minutes(self.clock() - self.started)} elapsed, "
+            + (f"about {_minutes(left)} left" if left is not None else "time left after the first epoch"),
+        ]
         shown = list(self.running.values())[:2]
         for trial in shown:
             epochs = self.epochs_of(trial.arm)
-            now = ("reusing its record" if trial.epoch < 0 else
-                   "scoring validation and test (nothing to train)" if epochs == 0 else
-                   "first epoch" if trial.epoch == 0 else
-                   f"epoch {trial.epoch}/{epochs} done" + (", testing" if trial.epoch >= epochs else ""))
-            auc = (f", valid AUC {trial.valid_auc:.3f}" if trial.valid_auc is not None else "") + \
-                (f", |SF| {trial.valid_abs_sf:.3f}" if trial.valid_abs_sf is not None else "")
+            now = (
+                "reusing its record"
+                if trial.epoch < 0
+                else "scoring validation and test (nothing to train)"
+                if epochs == 0
+                else "first epoch"
+                if trial.epoch == 0
+                else f"epoch {trial.epoch}/{epochs} done" + (", testing" if trial.epoch >= epochs else "")
+            )
+            auc = (f", valid AUC {trial.valid_auc:.3f}" if trial.valid_auc is not None else "") + (
+                f", |SF| {trial.valid_abs_sf:.3f}" if trial.valid_abs_sf is not None else ""
+            )
             # search trials share their arm and seed: their start order tells them apart
             twin = sum((t.arm, t.seed) == (trial.arm, trial.seed) for t in self.running.values()) > 1
             label = f"{trial.arm} seed {trial.seed}" + (f" (trial {trial.number})" if twin else "")
             parts.append(f"{label}: {now}{auc} ({_minutes(self.clock() - trial.started)})")
         if self.best:
-            parts.append("best valid AUC " + ", ".join(f"{arm.split('/')[-1]} {auc:.3f}" for arm, auc in self.best.items()))
+            parts.append(
+                "best valid AUC " + ", ".join(f"{arm.split('/')[-1]} {auc:.3f}" for arm, auc in self.best.items())
+            )
         return " | ".join(parts)
 
 

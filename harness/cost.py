@@ -15,22 +15,26 @@ SPACE --dry-run`` prints ``project``'s result; ``benchmarks/projection.py`` uses
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config.run import RunConfig
 from harness.prompts import SETTINGS
+from harness.rates import gpu_rates
 from harness.records import TrialRecord
 from harness.space import Arm, SweepSpec
 
 # what --dry-run says of every seconds figure it shows
-TIMED = "seconds as the records time a trial: data, model load, training, validation and test; Ray's start-up " \
-        "and the scheduling between trials are not in them"
-PILOT_FORMULA = ("s = other + E x (N_train / r_train + N_valid / r_score) + 3 x N_test / r_score, the pilot "
-                 "record's rates: r_score = 3 x its test pairs / test_s, r_train = its E x N_train / (train_s - "
-                 "its validation at r_score), other = seconds - train_s - test_s")
+TIMED = (
+    "seconds as the records time a trial: data, model load, training, validation and test; Ray's start-up "
+    "and the scheduling between trials are not in them"
+)
+PILOT_FORMULA = (
+    "s = other + E x (N_train / r_train + N_valid / r_score) + 3 x N_test / r_score, the pilot "
+    "record's rates: r_score = 3 x its test pairs / test_s, r_train = its E x N_train / (train_s - "
+    "its validation at r_score), other = seconds - train_s - test_s"
+)
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,13 @@ def work(config: RunConfig, splits: tuple[int, int, int] | None = None) -> Work:
     t, sample = config.train, config.sample
     sizes = splits or tuple(round(sample.n_sequences * r) for r in sample.ratios)
     caps = (t.max_train_samples, t.valid_cap, t.max_eval_samples)
-    train, valid, test = (n if cap is None else min(n, cap) for n, cap in zip(sizes, caps))
+    train, valid, test = (n if cap is None else min(n, cap) for n, cap in zip(sizes, caps, strict=True))
     return Work(train, valid, test, t.epochs, min(t.epochs, t.patience + 1), bool(t.resolved_objectives()))
 
 
-def trial_seconds(w: Work, train_rate: float | None, eval_rate: float, epochs: int, factor: float = 1.0,
-                  other: float = 0.0) -> float:
+def trial_seconds(
+    w: Work, train_rate: float | None, eval_rate: float, epochs: int, factor: float = 1.0, other: float = 0.0
+) -> float:
     """Seconds of one trial of ``w`` run for ``epochs`` at ``train_rate`` training samples/s
     and ``eval_rate`` scored pairs/s; ``factor`` scales its training epochs (a head costlier per
     sample than the timed one), ``other``: seconds outside training and scoring."""
@@ -68,50 +73,6 @@ def trial_seconds(w: Work, train_rate: float | None, eval_rate: float, epochs: i
     if not w.trains:
         return other + w.valid / eval_rate + scoring
     return other + epochs * factor * (w.train / train_rate + w.valid / eval_rate) + scoring
-
-
-# ---- rates --------------------------------------------------------------------------------
-
-def rate(path: Path, phase: str, model: str) -> tuple[float, dict]:
-    """The harness path's samples/s of ``phase`` ("train" or "eval") for ``model`` in a
-    ``benchmarks/train_step.py`` JSON, and what it was measured on. ValueError if the file has
-    no such model."""
-    data = json.loads(Path(path).read_text())
-    if model not in data["models"]:
-        raise ValueError(f"{path} has no {model!r} (it has {', '.join(data['models'])})")
-    samples = float(data["models"][model][phase]["harness_samples_per_s"])
-    return samples, {"file": str(path), "device": data.get("device"), "model": model,
-                     "batch_size": data["settings"]["batch_size"], "date_utc": data["provenance"]["date_utc"],
-                     "samples_per_s": samples}
-
-
-def sharing_gain(path: Path, processes: int) -> float:
-    """How much more ``processes`` trials sharing one GPU train in total than one alone
-    (``benchmarks/gpu_sharing.py`` JSON). ValueError if either count was not measured."""
-    data = json.loads(Path(path).read_text())
-    totals = {r["processes"]: float(r["total_samples_per_s"]) for r in data["results"]}
-    if processes not in totals or 1 not in totals:
-        raise ValueError(f"{path} has no measurement at {processes} and 1 process(es): {sorted(totals)}")
-    return totals[processes] / totals[1]
-
-
-def gpu_rates(folder: Path, backbone: str, batch_size: int, eval_batch_size: int) -> dict | None:
-    """{"train": source, "eval": source} (``rate``'s sources): the newest GPU rates in ``folder``'s
-    train_step.py JSONs (any depth) for ``backbone`` or its random-init ``<backbone>-shape``, the
-    training rate at ``batch_size`` and the scoring rate at ``eval_batch_size``; None if either is
-    missing."""
-    found = {}
-    for path in sorted(Path(folder).rglob("train_step*.json")):
-        data = json.loads(path.read_text())
-        if "cuda" not in str(data.get("device")) or not isinstance(data.get("models"), dict):
-            continue
-        for model in (backbone, f"{backbone}-shape"):
-            for phase, batch in (("train", batch_size), ("eval", eval_batch_size)):
-                if model in data["models"] and data["settings"]["batch_size"] == batch:
-                    source = rate(path, phase, model)[1]
-                    if phase not in found or source["date_utc"] > found[phase]["date_utc"]:
-                        found[phase] = source
-    return found if len(found) == 2 else None
 
 
 @dataclass(frozen=True)
@@ -150,6 +111,7 @@ def measured_rates(record: TrialRecord) -> Rates | None:
 
 # ---- per-arm statistics -------------------------------------------------------------------
 
+
 def machine(record: TrialRecord) -> str:
     """The machine a record's seconds come from: its GPU, else its CPU model."""
     m = (record.provenance or {}).get("machine") or {}
@@ -157,8 +119,13 @@ def machine(record: TrialRecord) -> str:
 
 
 def _stats(seconds: list[float], machines: list[str]) -> dict:
-    return {"trials": len(seconds), "mean": statistics.fmean(seconds), "min": min(seconds), "max": max(seconds),
-            "machines": {m: machines.count(m) for m in sorted(set(machines))}}
+    return {
+        "trials": len(seconds),
+        "mean": statistics.fmean(seconds),
+        "min": min(seconds),
+        "max": max(seconds),
+        "machines": {m: machines.count(m) for m in sorted(set(machines))},
+    }
 
 
 def seconds_per_trial(records: list[TrialRecord]) -> dict[str, dict]:
@@ -175,9 +142,11 @@ def pilot_match(arm: Arm, head: str, records: list[TrialRecord]) -> tuple[str, l
     """The pilot's ok records that stand for ``arm`` (whose head is ``head``), and how they match:
     the same arm, else the same method name and head on any data set, else the same head."""
     usable = [r for r in records if r.ok and r.job.head == head and measured_rates(r) is not None]
-    for how, keep in ((f"arm {arm.key}", lambda r: r.job.arm == arm.key),
-                      (f"method {arm.name} (head {head})", lambda r: r.job.method == arm.name),
-                      (f"head {head}", lambda r: True)):
+    for how, keep in (
+        (f"arm {arm.key}", lambda r: r.job.arm == arm.key),
+        (f"method {arm.name} (head {head})", lambda r: r.job.method == arm.name),
+        (f"head {head}", lambda r: True),
+    ):
         matched = [r for r in usable if keep(r)]
         if matched:
             return how, matched
@@ -193,18 +162,24 @@ def _pilot_basis(spec: SweepSpec, arm: Arm, head: str, w: Work, pilot: list[Tria
         rates = measured_rates(r)
         if rates.train is None and w.trains:
             continue
-        scaled.append((r, [trial_seconds(w, rates.train, rates.eval, e, other=rates.other)
-                           for e in (w.min_epochs, w.epochs)]))
+        scaled.append(
+            (r, [trial_seconds(w, rates.train, rates.eval, e, other=rates.other) for e in (w.min_epochs, w.epochs)])
+        )
     if not scaled:
         return None
     experiments = sorted({r.job.experiment for r, _ in scaled})
     backbones = sorted({str(r.job.backbone) for r, _ in scaled} - {spec.backbone})
-    return {**_stats([high for _, (_, high) in scaled], [machine(r) for r, _ in scaled]),
-            "min": min(low for _, (low, _) in scaled), "kind": "pilot",
-            "from": f"pilot {', '.join(experiments)}: {how}, {len(scaled)} record(s) scaled to this arm's work",
-            "formula": PILOT_FORMULA,
-            "note": f"the pilot ran backbone {', '.join(backbones)}, this space {spec.backbone}: not scaled for the "
-                    "model's size" if backbones else None}
+    return {
+        **_stats([high for _, (_, high) in scaled], [machine(r) for r, _ in scaled]),
+        "min": min(low for _, (low, _) in scaled),
+        "kind": "pilot",
+        "from": f"pilot {', '.join(experiments)}: {how}, {len(scaled)} record(s) scaled to this arm's work",
+        "formula": PILOT_FORMULA,
+        "note": f"the pilot ran backbone {', '.join(backbones)}, this space {spec.backbone}: not scaled for the "
+        "model's size"
+        if backbones
+        else None,
+    }
 
 
 def _hours(per_trial: list[float], trials: tuple[int, int]) -> list[float]:
@@ -214,14 +189,25 @@ def _hours(per_trial: list[float], trials: tuple[int, int]) -> list[float]:
 def _gpu(w: Work, rates: dict | None, trials: tuple[int, int]) -> dict | None:
     if not rates:
         return None
-    per_trial = [trial_seconds(w, rates["train"]["samples_per_s"], rates["eval"]["samples_per_s"], e)
-                 for e in (w.min_epochs, w.epochs)]
-    return {"device": rates["train"]["device"], "rates": rates, "seconds_per_trial": per_trial,
-            "hours": _hours(per_trial, trials)}
+    per_trial = [
+        trial_seconds(w, rates["train"]["samples_per_s"], rates["eval"]["samples_per_s"], e)
+        for e in (w.min_epochs, w.epochs)
+    ]
+    return {
+        "device": rates["train"]["device"],
+        "rates": rates,
+        "seconds_per_trial": per_trial,
+        "hours": _hours(per_trial, trials),
+    }
 
 
-def project(spec: SweepSpec, remaining: dict[str, tuple[int, int]], records: list[TrialRecord] = (),
-            pilot: list[TrialRecord] = (), benchmarks: Path | None = None) -> dict:
+def project(
+    spec: SweepSpec,
+    remaining: dict[str, tuple[int, int]],
+    records: list[TrialRecord] = (),
+    pilot: list[TrialRecord] = (),
+    benchmarks: Path | None = None,
+) -> dict:
     """Projected machine time of the ``remaining`` trials of ``spec``'s arms.
 
     remaining: arm key -> (low, high) trials still to run (a range where the selection is not
@@ -240,26 +226,54 @@ def project(spec: SweepSpec, remaining: dict[str, tuple[int, int]], records: lis
     "total": {"hours": {"mean", "range"}, "without_basis": [arm keys]}, "gpu_hours": [low,
     high] or None (over the arms with GPU rates), "timed": TIMED, "backbone", "benchmarks"}.
     """
-    own, rows, rates = seconds_per_trial(list(records)), [], {}
-    for arm in spec.arms():
-        trials = tuple(remaining.get(arm.key, (0, 0)))
-        config = spec.run_config(arm, {}, spec.seeds[0])
-        w, t = work(config), config.train
-        if arm.key in own:
-            basis = {**own[arm.key], "kind": "records", "from": f"{own[arm.key]['trials']} ok record(s) of this arm "
-                     "here", "formula": None, "note": None}
-        else:
-            basis = _pilot_basis(spec, arm, t.head, w, list(pilot)) if pilot else None
-        batches = (t.batch_size, t.eval_batch_size)
-        if benchmarks and batches not in rates:
-            rates[batches] = gpu_rates(benchmarks, spec.backbone, *batches)
-        rows.append({"arm": arm.key, "trials": list(trials), "basis": basis,
-                     "hours": basis and {"mean": _hours([basis["mean"]] * 2, trials),
-                                         "range": _hours([basis["min"], basis["max"]], trials)},
-                     "gpu": _gpu(w, rates.get(batches), trials)})
+    own, rates = seconds_per_trial(list(records)), dict[tuple[int, int], dict | None]()
+    rows = [
+        _arm_row(spec, arm, tuple(remaining.get(arm.key, (0, 0))), own, list(pilot), benchmarks, rates)
+        for arm in spec.arms()
+    ]
     based = [r for r in rows if r["hours"]]
     total = {k: [sum(r["hours"][k][i] for r in based) for i in (0, 1)] for k in ("mean", "range")}
     gpus = [r["gpu"] for r in rows if r["gpu"]]
-    return {"arms": rows, "total": {"hours": total, "without_basis": [r["arm"] for r in rows if not r["hours"]]},
-            "gpu_hours": [sum(g["hours"][i] for g in gpus) for i in (0, 1)] if gpus else None, "timed": TIMED,
-            "backbone": spec.backbone, "benchmarks": benchmarks and str(benchmarks)}
+    return {
+        "arms": rows,
+        "total": {"hours": total, "without_basis": [r["arm"] for r in rows if not r["hours"]]},
+        "gpu_hours": [sum(g["hours"][i] for g in gpus) for i in (0, 1)] if gpus else None,
+        "timed": TIMED,
+        "backbone": spec.backbone,
+        "benchmarks": benchmarks and str(benchmarks),
+    }
+
+
+def _arm_row(
+    spec: SweepSpec,
+    arm: Arm,
+    trials: tuple[int, int],
+    own: dict,
+    pilot: list[TrialRecord],
+    benchmarks: Path | None,
+    rates: dict,
+) -> dict:
+    """``project``'s row of one arm; ``rates`` caches the GPU rates per batch sizes."""
+    config = spec.run_config(arm, {}, spec.seeds[0])
+    w, t = work(config), config.train
+    if arm.key in own:
+        basis = {
+            **own[arm.key],
+            "kind": "records",
+            "from": f"{own[arm.key]['trials']} ok record(s) of this arm here",
+            "formula": None,
+            "note": None,
+        }
+    else:
+        basis = _pilot_basis(spec, arm, t.head, w, pilot) if pilot else None
+    batches = (t.batch_size, t.eval_batch_size)
+    if benchmarks and batches not in rates:
+        rates[batches] = gpu_rates(benchmarks, spec.backbone, *batches)
+    return {
+        "arm": arm.key,
+        "trials": list(trials),
+        "basis": basis,
+        "hours": basis
+        and {"mean": _hours([basis["mean"]] * 2, trials), "range": _hours([basis["min"], basis["max"]], trials)},
+        "gpu": _gpu(w, rates.get(batches), trials),
+    }

@@ -24,7 +24,7 @@ SF choices (the paper is ambiguous; each has an option):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ class Value:
     value: float
     reason: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"value": None if np.isnan(self.value) else float(self.value), "reason": self.reason}
 
 
@@ -53,10 +53,17 @@ class SFResult:
     per_group: dict[str, float] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        clean = lambda v: None if np.isnan(v) else float(v)  # noqa: E731  JSON has no NaN
-        return {"value": clean(self.value), "per_group": {g: clean(v) for g, v in self.per_group.items()},
-                "reasons": dict(self.reasons)}
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": _clean(self.value),
+            "per_group": {g: _clean(v) for g, v in self.per_group.items()},
+            "reasons": dict(self.reasons),
+        }
+
+
+def _clean(value: float) -> float | None:
+    """A value as JSON holds it: JSON has no NaN."""
+    return None if np.isnan(value) else float(value)
 
 
 def rate_cut(scores: np.ndarray, k: int) -> float:
@@ -121,7 +128,7 @@ def pair_relation_mask(user_group: np.ndarray, target_in_group: np.ndarray, rela
     (paper Table 1's two rows: ``u in G, v in G`` and ``u in G, v not in G``).
     "outside" includes targets stereotyped to no group at all, as the paper's
     ``v not in G`` reads literally."""
-    inside = target_in_group[np.arange(len(user_group)), user_group]
+    inside: np.ndarray = target_in_group[np.arange(len(user_group)), user_group]
     if relation == "all":
         return np.ones(len(user_group), dtype=bool)
     if relation == "inside":
@@ -186,7 +193,10 @@ def performance(labels: np.ndarray, scores: np.ndarray, decision_threshold: floa
 
 
 def performance_by_group(
-    labels: np.ndarray, scores: np.ndarray, user_group: np.ndarray, groups: tuple[str, ...],
+    labels: np.ndarray,
+    scores: np.ndarray,
+    user_group: np.ndarray,
+    groups: tuple[str, ...],
     decision_threshold: float = 0.0,
 ) -> dict[str, dict[str, Value]]:
     """``performance`` overall (key "all") and for each user group's pairs."""
@@ -200,14 +210,20 @@ def performance_by_group(
 # ---- one prompt setting's metrics and per-example scores, as a trial record holds them ------------
 # (here, not in harness.evaluate, so the report reads and recomputes them without loading torch)
 
+
 @dataclass(frozen=True)
 class SettingResult:
-    sf: dict                  # relation -> SFResult.to_dict()
-    performance: dict         # "all" | group | "inside" | "outside" -> metric -> Value.to_dict()
+    sf: dict[str, Any]  # relation -> SFResult.to_dict()
+    performance: dict[str, Any]  # "all" | group | "inside" | "outside" -> metric -> Value.to_dict()
 
 
-def setting_metrics(prepared, indices: np.ndarray, scores: np.ndarray, decision_threshold: float = 0.0,
-                    sf_denominator: str = "all") -> SettingResult:
+def setting_metrics(
+    prepared: Any,
+    indices: np.ndarray,
+    scores: np.ndarray,
+    decision_threshold: float = 0.0,
+    sf_denominator: SFDenominator = "all",
+) -> SettingResult:
     """SF (all pairs and Table 1's inside/outside rows) and AUC/Precision/Recall (overall, per
     user group, per relation) of ``scores`` on the pairs ``indices`` of ``prepared``."""
     s, m = prepared.samples, prepared.measurement
@@ -219,11 +235,13 @@ def setting_metrics(prepared, indices: np.ndarray, scores: np.ndarray, decision_
     for relation in ("inside", "outside"):
         keep = pair_relation_mask(ug, tig, relation)
         perf[relation] = performance(labels[keep], scores[keep], decision_threshold)
-    return SettingResult(sf={k: v.to_dict() for k, v in sf.items()},
-                         performance={k: {n: v.to_dict() for n, v in d.items()} for k, d in perf.items()})
+    return SettingResult(
+        sf={k: v.to_dict() for k, v in sf.items()},
+        performance={k: {n: v.to_dict() for n, v in d.items()} for k, d in perf.items()},
+    )
 
 
-def scores_frame(prepared, indices: np.ndarray, setting: str, scores: np.ndarray) -> pd.DataFrame:
+def scores_frame(prepared: Any, indices: np.ndarray, setting: str, scores: np.ndarray) -> pd.DataFrame:
     """One row per evaluated pair with everything Eq. 4 and the performance metrics
     need, so the report can recompute any metric on resampled users: the user
     (the resampling unit: SF is a ratio over a group), its group and h (Eq. 2),
@@ -231,12 +249,18 @@ def scores_frame(prepared, indices: np.ndarray, setting: str, scores: np.ndarray
     the target's degree towards each group (Eq. 1, ``degree_<group>``), so that the
     report can re-threshold at another z (Eq. 3) without retraining (Figure 5)."""
     s, m = prepared.samples, prepared.measurement
-    frame = pd.DataFrame({
-        "sample": indices, "setting": setting, "score": scores, "label": s.label[indices],
-        "user": s.user[indices], "user_group": np.asarray(s.groups)[s.user_group[indices]],
-        "h": np.nan_to_num(m.h[indices]),
-        "target_in_own_group": m.target_in_group[indices, s.user_group[indices]],
-    })
+    frame = pd.DataFrame(
+        {
+            "sample": indices,
+            "setting": setting,
+            "score": scores,
+            "label": s.label[indices],
+            "user": s.user[indices],
+            "user_group": np.asarray(s.groups)[s.user_group[indices]],
+            "h": np.nan_to_num(m.h[indices]),
+            "target_in_own_group": m.target_in_group[indices, s.user_group[indices]],
+        }
+    )
     for g, name in enumerate(s.groups):
         frame[f"target_in_{name}"] = m.target_in_group[indices, g]
     for g, name in enumerate(s.groups):

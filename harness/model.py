@@ -53,8 +53,12 @@ class Batch:
         """The same batch with every tensor on ``device`` (itself when already there)."""
         if self.input_ids.device == device:
             return self
-        return Batch(**{f.name: None if (value := getattr(self, f.name)) is None else value.to(device)
-                        for f in dataclasses.fields(self)})
+        return Batch(
+            **{
+                f.name: None if (value := getattr(self, f.name)) is None else value.to(device)
+                for f in dataclasses.fields(self)
+            }
+        )
 
 
 @dataclass
@@ -89,7 +93,7 @@ class Recommender(nn.Module):
     def __init__(self, backbone: Backbone, head: nn.Module):
         super().__init__()
         self.backbone = backbone
-        self.lm = backbone.model          # registered so injected adapters are parameters of this module
+        self.lm = backbone.model  # registered so injected adapters are parameters of this module
         self.head = head
         head.attach(backbone)
         # a buffer, so that it moves with the model: no host-to-device copy per forward
@@ -106,8 +110,8 @@ class Recommender(nn.Module):
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.lm.eval()                   # frozen layers never drop out ...
-        self.head.injected_train(mode)   # ... but what a head injected into them may (LoRA's dropout)
+        self.lm.eval()  # frozen layers never drop out ...
+        self.head.injected_train(mode)  # ... but what a head injected into them may (LoRA's dropout)
         return self
 
     @property
@@ -122,19 +126,20 @@ class Recommender(nn.Module):
         keep = {name for name, p in self.named_parameters() if p.requires_grad}
         return {k: v.detach().clone() for k, v in self.state_dict().items() if k in keep or k.startswith("head.")}
 
-    def forward(self, batch: Batch, input_ids: torch.Tensor | None = None,
-                attention_mask: torch.Tensor | None = None) -> Output:
+    def forward(
+        self, batch: Batch, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None
+    ) -> Output:
         """Score ``batch`` (or other input ids for the same samples, e.g. another prompt setting)."""
         ids = batch.input_ids if input_ids is None else input_ids
         mask = batch.attention_mask if attention_mask is None else attention_mask
-        prefix, aux = self.head.prefix(batch, self.backbone)      # the head's own compute: fp32
-        with autocast(self.precision, self.device):               # the frozen backbone's: train.precision
+        prefix, aux = self.head.prefix(batch, self.backbone)  # the head's own compute: fp32
+        with autocast(self.precision, self.device):  # the frozen backbone's: train.precision
             embeds = self.backbone.embed(ids)
             if self.backbone.kind == "seq2seq":
                 hidden, pooled = self._seq2seq(embeds, mask, prefix)
             else:
                 hidden, pooled = self._causal(embeds, mask, prefix)
-            logits = self.lm.get_output_embeddings()(hidden)      # (B, V): one position only
+            logits = self.lm.get_output_embeddings()(hidden)  # (B, V): one position only
         logits, pooled = logits.float(), pooled.float()
         log_probs = torch.log_softmax(logits, dim=-1)
         yes_no = self._yes_no
@@ -151,10 +156,11 @@ class Recommender(nn.Module):
         decoder_embeds = self.backbone.embed(start)
         if prefix.decoder is not None:
             decoder_embeds = torch.cat([prefix.decoder, decoder_embeds], dim=1)
-        decoded = self.lm.get_decoder()(inputs_embeds=decoder_embeds, encoder_hidden_states=encoded,
-                                        encoder_attention_mask=mask, use_cache=False).last_hidden_state[:, -1]
+        decoded = self.lm.get_decoder()(
+            inputs_embeds=decoder_embeds, encoder_hidden_states=encoded, encoder_attention_mask=mask, use_cache=False
+        ).last_hidden_state[:, -1]
         if getattr(self.lm.config, "scale_decoder_outputs", self.lm.config.tie_word_embeddings):
-            decoded = decoded * self.lm.config.d_model ** -0.5   # as T5ForConditionalGeneration does
+            decoded = decoded * self.lm.config.d_model**-0.5  # as T5ForConditionalGeneration does
         return decoded, _masked_mean(encoded, mask)
 
     def _causal(self, embeds, mask, prefix: Prefix):
@@ -173,7 +179,8 @@ def _causal_states(lm: nn.Module, embeds: torch.Tensor, mask: torch.Tensor):
     embeds = embeds.gather(1, order[..., None].expand_as(embeds))
     positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
     hidden = getattr(lm, lm.base_model_prefix)(
-        inputs_embeds=embeds, attention_mask=mask, position_ids=positions, use_cache=False).last_hidden_state
+        inputs_embeds=embeds, attention_mask=mask, position_ids=positions, use_cache=False
+    ).last_hidden_state
     return hidden, mask
 
 
@@ -193,8 +200,13 @@ def pooled_embeddings(backbone: Backbone, input_ids: torch.Tensor, attention_mas
         return _masked_mean(backbone.embed(input_ids), attention_mask)
 
 
-def pooled_states(backbone: Backbone, input_ids: torch.Tensor, attention_mask: torch.Tensor, pool: str = "mean",
-                  precision: str = "fp32") -> torch.Tensor:
+def pooled_states(
+    backbone: Backbone,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    pool: str = "mean",
+    precision: str = "fp32",
+) -> torch.Tensor:
     """The frozen backbone's last hidden states over prompts (the encoder's for seq2seq), with no
     soft prompt and no gradient, pooled over each prompt's real tokens: "mean", or "last" (the
     last real token's state). (..., T) -> (..., d) fp32. The forward runs under ``precision``'s
@@ -211,7 +223,7 @@ def pooled_states(backbone: Backbone, input_ids: torch.Tensor, attention_mask: t
             hidden, mask = _causal_states(backbone.model, embeds, mask)
         if pool == "mean":
             pooled = _masked_mean(hidden, mask)
-        else:   # the last real position, wherever the padding is (left for causal, right for seq2seq)
+        else:  # the last real position, wherever the padding is (left for causal, right for seq2seq)
             last = (mask * torch.arange(mask.shape[-1], device=mask.device)).argmax(dim=-1)
             pooled = hidden[torch.arange(len(hidden), device=hidden.device), last]
     return pooled.float().reshape(*shape[:-1], -1)

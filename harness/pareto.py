@@ -11,24 +11,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 RULES = ("pareto", "knee", "ideal", "constrained")
 
 
-def _oriented(points, maximize: Sequence[bool]) -> np.ndarray:
+def _oriented(points: ArrayLike, maximize: Sequence[bool]) -> np.ndarray:
     """The points with every metric turned into one to maximize."""
     points = np.asarray(points, dtype=float)
     if points.ndim != 2 or points.shape[1] != len(maximize):
         raise ValueError(f"points must be (N, {len(maximize)}), got shape {points.shape}")
-    return np.where(np.asarray(maximize, dtype=bool), points, -points)
+    oriented: np.ndarray = np.where(np.asarray(maximize, dtype=bool), points, -points)
+    return oriented
 
 
-def pareto_mask(points, maximize: Sequence[bool]) -> np.ndarray:
+def pareto_mask(points: ArrayLike, maximize: Sequence[bool]) -> np.ndarray:
     """(N,) bool: the rows no other row dominates (at least as good on every metric and better
     on one). Equal rows are all kept."""
     x = _oriented(points, maximize)
     defined = ~np.isnan(x).any(axis=1)
-    optimal = defined.copy()
+    optimal: np.ndarray = defined.copy()
     for i in np.flatnonzero(defined):
         others = x[defined]
         dominated = ((others >= x[i]).all(axis=1) & (others > x[i]).any(axis=1)).any()
@@ -36,7 +38,7 @@ def pareto_mask(points, maximize: Sequence[bool]) -> np.ndarray:
     return optimal
 
 
-def _normalized_front(points, maximize: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
+def _normalized_front(points: ArrayLike, maximize: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
     """The Pareto rows' indices and their metrics scaled to [0, 1] over the front (1 = the
     front's best value of that metric; a metric equal on the whole front scales to 1)."""
     front = np.flatnonzero(pareto_mask(points, maximize))
@@ -48,7 +50,7 @@ def _normalized_front(points, maximize: Sequence[bool]) -> tuple[np.ndarray, np.
     return front, np.where(high > low, (x - low) / span, 1.0)
 
 
-def closest_to_ideal(points, maximize: Sequence[bool]) -> int | None:
+def closest_to_ideal(points: ArrayLike, maximize: Sequence[bool]) -> int | None:
     """The Pareto row nearest (Euclidean, on the front-normalized scale) to the ideal point
     that is best on every metric at once; None when no row is defined."""
     front, scaled = _normalized_front(points, maximize)
@@ -57,7 +59,7 @@ def closest_to_ideal(points, maximize: Sequence[bool]) -> int | None:
     return int(front[np.argmin(np.linalg.norm(1.0 - scaled, axis=1))])
 
 
-def knee(points, maximize: Sequence[bool]) -> int | None:
+def knee(points: ArrayLike, maximize: Sequence[bool]) -> int | None:
     """Two metrics: the Pareto row farthest from the line through the front's two extremes
     (on the front-normalized scale), i.e. where trading one metric for the other turns
     expensive. With two or fewer Pareto rows, the one closest to the ideal point."""
@@ -73,13 +75,13 @@ def knee(points, maximize: Sequence[bool]) -> int | None:
     return int(front[np.argmax(distance)])
 
 
-def constrained(points, maximize: Sequence[bool], best: int, bounds: dict[int, float]) -> int | None:
+def constrained(points: ArrayLike, maximize: Sequence[bool], best: int, bounds: dict[int, float]) -> int | None:
     """The row best on metric ``best`` among those within ``bounds`` (metric index -> bound:
     at least the bound for a metric to maximize, at most it for one to minimize). A tie on
     ``best`` goes to the row better on the other metrics, in their order (so the choice is never
     dominated), then to the earliest row. None when no defined row is within bounds."""
     points = np.asarray(points, dtype=float)
-    x = _oriented(points, maximize)                   # checks the shape
+    x = _oriented(points, maximize)  # checks the shape
     keep = ~np.isnan(points).any(axis=1)
     for metric, bound in bounds.items():
         keep &= points[:, metric] >= bound if maximize[metric] else points[:, metric] <= bound
@@ -92,8 +94,9 @@ def constrained(points, maximize: Sequence[bool], best: int, bounds: dict[int, f
     return int(rows[ranked[-1]])
 
 
-def select(points, maximize: Sequence[bool], rule: str, best: int = 0,
-           bounds: dict[int, float] | None = None) -> list[int]:
+def select(
+    points: ArrayLike, maximize: Sequence[bool], rule: str, best: int = 0, bounds: dict[int, float] | None = None
+) -> list[int]:
     """The rows ``rule`` selects for replication: every Pareto row ("pareto"), or one row
     ("knee", "ideal", "constrained"); [] when none qualifies."""
     if rule == "pareto":

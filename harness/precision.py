@@ -43,7 +43,7 @@ def cpu_runs_bf16_fast(flags: set[str] | None = None) -> bool:
 
 
 def _cpu_name() -> str:
-    for line in (Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []):
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return platform.processor() or "this CPU"
@@ -60,15 +60,21 @@ def check(precision: str, device: torch.device, force: bool = False, flags: set[
     if device.type == "cpu":
         name = _cpu_name()
         if precision == "fp16":
-            raise PrecisionError(f"precision fp16 on the CPU ({name}): CPUs have no fast fp16 kernels and loss "
-                                 f"scaling is a GPU tool; use fp32, or bf16 on a CPU with AMX or AVX-512-BF16; {hint}")
+            raise PrecisionError(
+                f"precision fp16 on the CPU ({name}): CPUs have no fast fp16 kernels and loss "
+                f"scaling is a GPU tool; use fp32, or bf16 on a CPU with AMX or AVX-512-BF16; {hint}"
+            )
         if not cpu_runs_bf16_fast(flags):
-            raise PrecisionError(f"precision bf16 on the CPU ({name}), which has neither AMX nor AVX-512-BF16: bf16 "
-                                 f"would be emulated, slower than fp32 (benchmarks/README.md: measured); use fp32 "
-                                 f"here; {hint}")
+            raise PrecisionError(
+                f"precision bf16 on the CPU ({name}), which has neither AMX nor AVX-512-BF16: bf16 "
+                f"would be emulated, slower than fp32 (benchmarks/README.md: measured); use fp32 "
+                f"here; {hint}"
+            )
     elif device.type == "cuda" and precision == "bf16" and not torch.cuda.is_bf16_supported():
-        raise PrecisionError(f"precision bf16 on {torch.cuda.get_device_name(device)}, which has no bf16 "
-                             f"(before Ampere): use fp16 (with loss scaling) or fp32; {hint}")
+        raise PrecisionError(
+            f"precision bf16 on {torch.cuda.get_device_name(device)}, which has no bf16 "
+            f"(before Ampere): use fp16 (with loss scaling) or fp32; {hint}"
+        )
 
 
 def autocast(precision: str, device: torch.device):

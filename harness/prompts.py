@@ -20,8 +20,9 @@ dropped first (likes and dislikes alike); the target is never dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 Setting = Literal["implicit", "explicit", "counterfactual"]
 SETTINGS: tuple[str, ...] = ("implicit", "explicit", "counterfactual")
@@ -34,12 +35,13 @@ def _article(word: str) -> str:
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    instruction: str = ("[Instruction] Given {a_user}'s interaction history, "
-                        "identify whether this {user} will like the target item.")
+    instruction: str = (
+        "[Instruction] Given {a_user}'s interaction history, identify whether this {user} will like the target item."
+    )
     body: str = "[Input]\nUser likes: {likes}\nUser dislikes: {dislikes}\nTarget item: {target}"
-    empty: str = "none"           # shown when a history holds no liked (or disliked) item
+    empty: str = "none"  # shown when a history holds no liked (or disliked) item
     separator: str = ", "
-    answer_cue: str = ""          # appended after the target, e.g. "\nAnswer:" for causal LMs
+    answer_cue: str = ""  # appended after the target, e.g. "\nAnswer:" for causal LMs
 
     def instruction_for(self, group_word: str | None) -> str:
         user = f"{group_word} user" if group_word else "user"
@@ -78,8 +80,9 @@ def build_prompt(
     """
     for dropped in range(len(titles) + 1):
         kept = range(dropped, len(titles))
-        text = template.render([titles[i] for i in kept if liked[i]],
-                               [titles[i] for i in kept if not liked[i]], target, group_word)
+        text = template.render(
+            [titles[i] for i in kept if liked[i]], [titles[i] for i in kept if not liked[i]], target, group_word
+        )
         if count_tokens is None or max_tokens is None or count_tokens(text) <= max_tokens:
             return text, dropped
     raise ValueError(

@@ -11,7 +11,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -25,17 +25,24 @@ VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx51
 def machine() -> dict:
     """The machine a number came from, enough to tell why two runs of one seed differ: the CPU
     model and its vector extensions, torch's CPU kernel level and the GPU (when torch is loaded)."""
-    out = {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
-           "python": platform.python_version(), "cpu_model": platform.processor() or None, "cpu_flags": None}
+    out = {
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "cpu_model": platform.processor() or None,
+        "cpu_flags": None,
+    }
     try:
         info = Path("/proc/cpuinfo").read_text()
-        model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                     None)
+        model = next(
+            (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), None
+        )
         flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
         out.update(cpu_model=model or out["cpu_model"], cpu_flags=[f for f in VECTOR_FLAGS if f in flags])
     except OSError:
         pass
-    torch = sys.modules.get("torch")         # only when the run used it: importing torch costs seconds
+    torch = sys.modules.get("torch")  # only when the run used it: importing torch costs seconds
     if torch is not None:
         out["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
         out["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
@@ -51,10 +58,16 @@ def git_commit() -> str | None:
     (a long study beside other work), so later commits would misname what ran."""
     root = Path(harness.__file__).resolve().parents[1]
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("+dirty" if dirty else "")
@@ -75,7 +88,7 @@ def provenance(argv: list[str] | None = None) -> dict:
     argv = sys.argv if argv is None else argv
     return {
         "command": " ".join(["python", *argv]),
-        "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "harness": harness.__version__,
         "git_commit": git_commit(),

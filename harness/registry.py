@@ -1,4 +1,5 @@
-"""One registry for every kind of named component: heads, objectives, data sets, backbones.
+"""One registry for every kind of named component: heads, objectives, data sets, backbones,
+executors; and ``resolve``, the one way a registered spec's code is imported when it is used.
 
 A ``Registry`` maps names to specs. Registering a name twice is refused; asking for an
 unknown name raises a ``KeyError`` that lists the registered ones (and the closest
@@ -9,16 +10,29 @@ No torch here: the specs it holds are plain dataclasses, so configs validate wit
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Generic, Iterator, TypeVar
+import importlib
+from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def resolve(target: str) -> Any:
+    """The object that ``target`` ("module:attr", e.g. "harness.heads.mos:MoSHead") names, its module
+    imported now: how a torch-free spec names code (a head's class, a loader, a fetcher, an
+    executor) that only the layer using it imports."""
+    module, _, attr = target.partition(":")
+    if not module or not attr:
+        raise ValueError(f"expected 'module:attr', got {target!r}")
+    return getattr(importlib.import_module(module), attr)
 
 
 class Registry(Generic[T]):
     def __init__(self, kind: str, check: Callable[[str, T], None] | None = None):
         """kind: what the names name, for messages ("head", "data set"). check(name, spec):
         raises ValueError for a spec that cannot be registered."""
-        self.kind, self._check, self._items = kind, check, {}
+        self.kind, self._check = kind, check
+        self._items: dict[str, T] = {}
 
     def register(self, name: str, spec: T) -> T:
         if name in self._items:
@@ -34,7 +48,7 @@ class Registry(Generic[T]):
         except (KeyError, TypeError):
             raise KeyError(self.unknown(name)) from None
 
-    def unknown(self, name) -> str:
+    def unknown(self, name: object) -> str:
         """The message for an unknown ``name``: the registered names and the closest one."""
         close = difflib.get_close_matches(str(name), list(self._items), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -42,7 +56,7 @@ class Registry(Generic[T]):
 
     __getitem__ = get
 
-    def __contains__(self, name) -> bool:
+    def __contains__(self, name: object) -> bool:
         return name in self._items
 
     def __iter__(self) -> Iterator[str]:
@@ -51,13 +65,13 @@ class Registry(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._items.keys()
 
-    def values(self):
+    def values(self) -> ValuesView[T]:
         return self._items.values()
 
-    def items(self):
+    def items(self) -> ItemsView[str, T]:
         return self._items.items()
 
     def __repr__(self) -> str:

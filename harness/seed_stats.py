@@ -21,7 +21,7 @@ so they are paired by seed, and the data of a comparison is the vector of per-se
   3-10 seeds cannot reach past the observed seeds).
 - ``holm_levels``: the α each hypothesis is compared with in Holm's step-down.
 
-Why not the two-level bootstrap (seeds, then users within seeds; ``harness.stats.two_level_test``):
+Why not the two-level bootstrap (seeds, then users within seeds; ``harness.two_level.two_level_test``):
 with 3 seeds it has 10 distinct seed draws, shrinks the between-seed variance by (S - 1) / S, and
 its percentile interval cannot reach beyond the observed seeds; the user-level resampling then
 adds a precision the training runs do not have. ``tests/report/test_calibration.py`` measures its
@@ -33,31 +33,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize
 from scipy import stats as sps
 
 ALTERNATIVES = ("two-sided", "greater", "less")
-POWER = 0.8          # the power an MDE and a seeds-needed figure are quoted at
+POWER = 0.8  # the power an MDE and a seeds-needed figure are quoted at
 
 
 @dataclass(frozen=True)
 class SeedTest:
     """A paired comparison over seeds: per-seed effects ``d`` (S,), A - B."""
 
-    n: int                      # seeds with both values defined
-    mean: float                 # mean of d: the effect
-    sd: float                   # SD of d (ddof 1): the between-seed SD of the effect
-    ci_low: float               # t-interval of the mean at ``confidence`` (two-sided)
+    n: int  # seeds with both values defined
+    mean: float  # mean of d: the effect
+    sd: float  # SD of d (ddof 1): the between-seed SD of the effect
+    ci_low: float  # t-interval of the mean at ``confidence`` (two-sided)
     ci_high: float
-    p: float                    # paired t-test, against ``null`` on the side ``alternative``
-    p_signflip: float           # exact sign-flip permutation test, same null and side
-    signflip_floor: float       # the smallest p the sign-flip test can give at this n
+    p: float  # paired t-test, against ``null`` on the side ``alternative``
+    p_signflip: float  # exact sign-flip permutation test, same null and side
+    signflip_floor: float  # the smallest p the sign-flip test can give at this n
     null: float = 0.0
     alternative: str = "two-sided"
-    reason: str = ""            # why p is NaN, when it is
+    reason: str = ""  # why p is NaN, when it is
 
 
-def t_test(effects, null: float = 0.0, alternative: str = "two-sided", confidence: float = 0.95) -> SeedTest:
+def t_test(effects: ArrayLike, null: float = 0.0, alternative: str = "two-sided", confidence: float = 0.95) -> SeedTest:
     """Paired t-test and exact sign-flip test of per-seed effects ``effects`` (S,) against ``null``.
 
     ``alternative``: "two-sided", "greater" (H1: mean > null) or "less". NaN entries (a seed where
@@ -72,19 +73,58 @@ def t_test(effects, null: float = 0.0, alternative: str = "two-sided", confidenc
     mean = float(d.mean()) if n else np.nan
     sd = float(d.std(ddof=1)) if n > 1 else np.nan
     floor = signflip_floor(n, alternative)
-    if n < 2:
-        return SeedTest(n, mean, sd, np.nan, np.nan, np.nan, np.nan, floor, null, alternative,
-                        f"needs at least 2 seeds with both values, got {n}")
-    if sd == 0:
-        same = mean == null
-        return SeedTest(n, mean, sd, mean, mean, 1.0 if same else np.nan, 1.0 if same else np.nan, floor, null,
-                        alternative, "" if same else "the per-seed effects have no spread")
+    if n < 2 or sd == 0:
+        return _untested(n, mean, sd, floor, null, alternative)
     result = sps.ttest_1samp(d, null, alternative=alternative)
     interval = sps.ttest_1samp(d, null).confidence_interval(confidence)
-    flips = sps.permutation_test((d - null,), np.mean, permutation_type="samples", vectorized=True,
-                                 n_resamples=np.inf, alternative=alternative)
-    return SeedTest(n, mean, sd, float(interval.low), float(interval.high), float(result.pvalue),
-                    float(flips.pvalue), floor, null, alternative)
+    flips = sps.permutation_test(
+        (d - null,), np.mean, permutation_type="samples", vectorized=True, n_resamples=np.inf, alternative=alternative
+    )
+    return SeedTest(
+        n,
+        mean,
+        sd,
+        float(interval.low),
+        float(interval.high),
+        float(result.pvalue),
+        float(flips.pvalue),
+        floor,
+        null,
+        alternative,
+    )
+
+
+def _untested(n: int, mean: float, sd: float, floor: float, null: float, alternative: str) -> SeedTest:
+    """Fewer than 2 seeds, or effects with no spread: p NaN with the reason (no spread and a mean
+    exactly at the null: p = 1)."""
+    if n < 2:
+        return SeedTest(
+            n,
+            mean,
+            sd,
+            np.nan,
+            np.nan,
+            np.nan,
+            np.nan,
+            floor,
+            null,
+            alternative,
+            f"needs at least 2 seeds with both values, got {n}",
+        )
+    same = mean == null
+    return SeedTest(
+        n,
+        mean,
+        sd,
+        mean,
+        mean,
+        1.0 if same else np.nan,
+        1.0 if same else np.nan,
+        floor,
+        null,
+        alternative,
+        "" if same else "the per-seed effects have no spread",
+    )
 
 
 def signflip_floor(n: int, alternative: str = "two-sided") -> float:
@@ -92,7 +132,7 @@ def signflip_floor(n: int, alternative: str = "two-sided") -> float:
     1 / 2^n one-sided (all effects on one side)."""
     if n < 1:
         return np.nan
-    return min(1.0, (2.0 if alternative == "two-sided" else 1.0) / 2.0 ** n)
+    return min(1.0, (2.0 if alternative == "two-sided" else 1.0) / 2.0**n)
 
 
 def power(effect: float, sd: float, n: int, alpha: float, alternative: str = "two-sided") -> float:
@@ -135,8 +175,9 @@ def mde(sd: float, n: int, alpha: float, target: float = POWER, alternative: str
     return float(optimize.brentq(lambda e: power(e, sd, n, alpha, side) - target, 0.0, high, xtol=1e-10 * sd))
 
 
-def seeds_needed(effect: float, sd: float, alpha: float, target: float = POWER, alternative: str = "two-sided",
-                 most: int = 10_000) -> int | None:
+def seeds_needed(
+    effect: float, sd: float, alpha: float, target: float = POWER, alternative: str = "two-sided", most: int = 10_000
+) -> int | None:
     """The fewest seeds (at least 2) whose paired t-test at ``alpha`` detects a true effect
     ``effect`` (distance from the null) with probability ``target``, when the per-seed effects
     have SD ``sd``; None when the effect or SD is unknown, the effect is 0, or more than ``most``
@@ -152,7 +193,7 @@ def seeds_needed(effect: float, sd: float, alpha: float, target: float = POWER, 
     low, high = 2, 2
     while power(effect, sd, high, alpha, side) < target:
         low, high = high, min(most, high * 2)
-    while low < high:                       # power grows with n: bisect for the first n that reaches it
+    while low < high:  # power grows with n: bisect for the first n that reaches it
         middle = (low + high) // 2
         if power(effect, sd, middle, alpha, side) >= target:
             high = middle
@@ -169,7 +210,9 @@ def sd_upper(sd: float, n: int, confidence: float = 0.8) -> float:
     return float(sd * np.sqrt((n - 1) / sps.chi2.ppf(1 - confidence, n - 1)))
 
 
-def probability_of_improvement(effects, higher_is_better: bool, confidence: float = 0.95) -> tuple[float, float, float]:
+def probability_of_improvement(
+    effects: ArrayLike, higher_is_better: bool, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """P(A > B) over paired seeds: the share of ``effects`` (S,) on which A is better than B (an
     effect of 0 counts one half), and its Clopper-Pearson interval at ``confidence``. NaN effects
     are left out. Returns (share, low, high)."""
@@ -186,7 +229,7 @@ def probability_of_improvement(effects, higher_is_better: bool, confidence: floa
     return k / n, low, high
 
 
-def holm_levels(p_values, alpha: float) -> np.ndarray:
+def holm_levels(p_values: ArrayLike, alpha: float) -> np.ndarray:
     """(M,) the α each p is compared with in Holm's step-down: alpha / (m - j) at its rank j
     (0-based, ascending p, ties in input order); NaN entries (untested) stay NaN and do not count.
     A p that ``stats.holm`` leaves significant is below its level, and so are all smaller ones."""

@@ -69,8 +69,9 @@ def stereotype_threshold(
     return mean + z * std
 
 
-def threshold_moments(degree: np.ndarray, scope: ThresholdScope = "global",
-                      items: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def threshold_moments(
+    degree: np.ndarray, scope: ThresholdScope = "global", items: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The mean and standard deviation (each (G,)) that Eq. 3's Z-score threshold is made of:
     with them, the threshold at any z is ``mean + z * std``, with no retraining (Figure 5)."""
     rows = degree if items is None else degree[items]

@@ -17,21 +17,27 @@ Why not Ray Tune's ``MLflowLoggerCallback``: it starts one run per Tune trial, a
 trial for every job again on a resume, reused or not, so a resumed sweep would log each finished
 trial a second time; it also names runs by Tune's trial id, which changes between resumes, where
 the harness's identity of a trial is its key. The record, not Tune's result stream, holds the
-test metrics and the provenance, so the run is completed from the record.
+test metrics and the provenance, so the run is completed from the record. What the sweep keeps of
+Tune's integration is its place: a ``tune.Callback`` on the driver (``harness.sweep.tracked``).
+
+The local default (``default_store``): MLflow 3's file store (``mlruns/``) refuses to start unless
+told to (it is in maintenance mode), so the default is its SQLite store, one file beside the
+experiment's records, with the runs' artifacts in a folder beside it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
-from harness.records import TrialJob, TrialRecord
 from harness.prompts import SETTINGS
+from harness.records import TrialJob, TrialRecord
 
 KEY_TAG = "harness.trial_key"
-DEFAULT_URI = "mlruns"            # a file store in the working directory, when no URI is given
-EPOCH_KEYS = ("train_loss", "valid_auc", "valid_sf", "valid_abs_sf")   # what a live epoch logs (and train_*)
-MAX_PARAM = 6000                  # MLflow's limit on a parameter's value
+DEFAULT_STORE = ("mlflow.db", "mlartifacts")  # the local default's store and artifacts, in the storage folder
+EPOCH_KEYS = ("train_loss", "valid_auc", "valid_sf", "valid_abs_sf")  # what a live epoch logs (and train_*)
+MAX_PARAM = 6000  # MLflow's limit on a parameter's value
 
 
 class TrackingError(RuntimeError):
@@ -42,8 +48,10 @@ def _client(uri: str):
     try:
         from mlflow.tracking import MlflowClient
     except ImportError as error:
-        raise TrackingError("experiment tracking needs MLflow: pip install -e \".[tracking]\" (or drop "
-                            "--tracking-uri / tracking: from the search space)") from error
+        raise TrackingError(
+            'experiment tracking needs MLflow: pip install -e ".[tracking]" (or drop '
+            "--tracking-uri / tracking: from the search space)"
+        ) from error
     return MlflowClient(tracking_uri=uri)
 
 
@@ -63,9 +71,14 @@ def flatten(values: dict, prefix: str = "") -> dict[str, str]:
 def epoch_metrics(epoch: dict) -> dict[str, float]:
     """The loggable numbers of one epoch of a fit: the training loss and its parts (``train_*``),
     the validation AUC and SF (and every other ``valid_*`` number the record has)."""
-    return {k: float(v) for k, v in epoch.items()
-            if (k.startswith("train_") or k.startswith("valid_")) and isinstance(v, (int, float))
-            and not isinstance(v, bool) and math.isfinite(v)}
+    return {
+        k: float(v)
+        for k, v in epoch.items()
+        if (k.startswith("train_") or k.startswith("valid_"))
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+    }
 
 
 def final_metrics(record: TrialRecord) -> dict[str, float]:
@@ -82,28 +95,62 @@ def final_metrics(record: TrialRecord) -> dict[str, float]:
     return out
 
 
-class Tracker:
-    """The MLflow side of one harness experiment (``uri``: a tracking server or a store)."""
+def default_store(folder: str | Path) -> tuple[str, str]:
+    """The tracking URI and artifact folder when none is given: SQLite in ``folder`` (the storage root)."""
+    store, artifacts = (Path(folder).absolute() / name for name in DEFAULT_STORE)
+    return f"sqlite:///{store}", str(artifacts)
 
-    def __init__(self, uri: str, experiment: str):
+
+def end_status(record: TrialRecord) -> str:
+    """The MLflow status a trial's run ends with: FINISHED (ok, or stopped by ASHA) or FAILED."""
+    return "FAILED" if record.status == "failed" else "FINISHED"
+
+
+class Tracker:
+    """The MLflow side of one harness experiment (``uri``: a tracking server or a store; ``artifacts``:
+    where a new experiment keeps its runs' artifacts, None for the server's own choice)."""
+
+    def __init__(self, uri: str, experiment: str, artifacts: str | None = None):
         self.uri, self.client = uri, _client(uri)
+        if uri.startswith("sqlite:///"):
+            Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         found = self.client.get_experiment_by_name(experiment)
-        self.experiment_id = found.experiment_id if found else self.client.create_experiment(experiment)
-        self._epochs: dict[str, set[int]] = {}      # run id -> epochs logged
+        self.experiment_id = (
+            found.experiment_id if found else self.client.create_experiment(experiment, artifact_location=artifacts)
+        )
+        self._epochs: dict[str, set[int]] = {}  # run id -> epochs logged
+
+    def ended(self) -> dict[str, str]:
+        """Trial key -> the status of its run, for every run that has ended (one query, page by page)."""
+        ended: dict[str, str] = {}
+        token = None
+        while True:
+            page = self.client.search_runs(
+                [self.experiment_id], "attributes.status != 'RUNNING'", max_results=1000, page_token=token
+            )
+            ended.update((run.data.tags[KEY_TAG], run.info.status) for run in page if KEY_TAG in run.data.tags)
+            token = page.token
+            if not token:
+                return ended
 
     def run_of(self, key: str):
         """The run of trial ``key``, or None."""
-        runs = self.client.search_runs([self.experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'",
-                                       max_results=1)
+        runs = self.client.search_runs([self.experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=1)
         return runs[0] if runs else None
 
     def _run_id(self, job: TrialJob) -> str:
         run = self.run_of(job.key)
         if run is not None:
             return run.info.run_id
-        tags = {KEY_TAG: job.key, "harness.experiment": job.experiment, "harness.phase": job.phase,
-                "harness.arm": job.arm, "harness.seed": str(job.seed), "harness.config_id": job.config_id,
-                **({"harness.smoke": "true"} if job.smoke else {})}
+        tags = {
+            KEY_TAG: job.key,
+            "harness.experiment": job.experiment,
+            "harness.phase": job.phase,
+            "harness.arm": job.arm,
+            "harness.seed": str(job.seed),
+            "harness.config_id": job.config_id,
+            **({"harness.smoke": "true"} if job.smoke else {}),
+        }
         return self.client.create_run(self.experiment_id, tags=tags, run_name=job.key).info.run_id
 
     def _logged(self, run_id: str) -> set[int]:
@@ -137,21 +184,24 @@ class Tracker:
         if record.ok:
             self._metrics(run_id, final_metrics(record), 0)
         provenance = record.provenance or {}
-        machine = (provenance.get("machine") or {})
-        for key, value in (("harness.status", record.status), ("harness.commit", provenance.get("git_commit")),
-                           ("harness.machine", machine.get("gpu") or machine.get("cpu_model")),
-                           ("harness.device", record.device)):
+        machine = provenance.get("machine") or {}
+        for key, value in (
+            ("harness.status", record.status),
+            ("harness.commit", provenance.get("git_commit")),
+            ("harness.machine", machine.get("gpu") or machine.get("cpu_model")),
+            ("harness.device", record.device),
+        ):
             if value:
                 self.client.set_tag(run_id, key, str(value))
         self.client.log_text(run_id, json.dumps(record.to_json(), indent=1), "record.json")
-        self.client.set_terminated(run_id, "FINISHED" if record.ok or record.status == "stopped" else "FAILED")
+        self.client.set_terminated(run_id, end_status(record))
         return run_id
 
     def _metrics(self, run_id: str, values: dict[str, float], step: int) -> None:
         from mlflow.entities import Metric
 
         if values:
-            stamp = 0        # the step orders them; a fixed timestamp keeps a re-run's log identical
+            stamp = 0  # the step orders them; a fixed timestamp keeps a re-run's log identical
             self.client.log_batch(run_id, metrics=[Metric(k, v, stamp, step) for k, v in sorted(values.items())])
 
     def _params(self, run_id: str, values: dict[str, str]) -> None:
@@ -159,5 +209,5 @@ class Tracker:
 
         have = self.client.get_run(run_id).data.params
         fresh = [Param(k, v) for k, v in sorted(values.items()) if k not in have]
-        for start in range(0, len(fresh), 100):      # MLflow takes at most 100 parameters a batch
-            self.client.log_batch(run_id, params=fresh[start:start + 100])
+        for start in range(0, len(fresh), 100):  # MLflow takes at most 100 parameters a batch
+            self.client.log_batch(run_id, params=fresh[start : start + 100])

@@ -6,22 +6,25 @@ No Ray here: this runs and is tested on its own; the sweep calls ``fit``.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import time
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 from transformers.optimization import Adafactor
 
-from harness import metrics, precision
+from harness import precision
 from harness.batching import batches
-from harness.config.train import VALID_METRICS, TrainConfig, default_lr  # noqa: F401  (home: harness.config.train)
+from harness.checkpoint import FitState, restore, snapshot
+from harness.config.objectives import get_objective
+from harness.config.train import VALID_METRICS, TrainConfig
 from harness.data.samples import capped
-from harness.evaluate import score
-from harness.objectives import build_objective, get_objective
+from harness.evaluate import score, validate
+from harness.objectives import make_objective
 
 
 class TrainingError(RuntimeError):
@@ -35,49 +38,20 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def resolve_device(name: str | None = None) -> torch.device:
-    """The device a run trains on: ``name`` ("cpu", "cuda", "cuda:1", ...), or None for
-    the GPU when torch sees one, else the CPU. The model is built on the CPU and then
-    moved, so a seed initialises the head alike on either; results still differ between
-    devices in the last digits (other kernels, other summation order)."""
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as error:
-        raise ValueError(f"unknown device {name!r} ({error}); use cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; "
-                         "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"device {name!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
-    return device
-
-
-def describe_device(device: torch.device) -> str:
-    """For the record: "cpu", or the GPU's index and name."""
-    if device.type != "cuda":
-        return str(device)
-    index = device.index if device.index is not None else torch.cuda.current_device()
-    return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
-
-
 @dataclass
 class FitResult:
-    epochs: list[dict]                   # per epoch: train loss (and its parts), validation metrics, seconds
+    epochs: list[dict]  # per epoch: train loss (and its parts), validation metrics, seconds
     best_epoch: int
     best_valid_auc: float
     steps: int
     seconds: float
-    train_samples: int | None = None     # this worker's training samples per epoch (None: not recorded)
-    valid_samples: int | None = None     # the validation samples selection read
-    best_valid: dict = field(default_factory=dict)   # the best epoch's validation metrics (``VALID_METRICS``)
-
-
+    train_samples: int | None = None  # this worker's training samples per epoch (None: not recorded)
+    valid_samples: int | None = None  # the validation samples selection read
+    best_valid: dict = field(default_factory=dict)  # the best epoch's validation metrics (``VALID_METRICS``)
 
 
 def build_objectives(config: TrainConfig, prepared, train_idx):
-    objectives = {name: build_objective(name, **options) for name, options in config.resolved_objectives().items()}
+    objectives = {name: make_objective(name, options) for name, options in config.objective_configs.items()}
     train_mask = np.zeros(len(prepared.samples), dtype=bool)
     train_mask[train_idx] = True
     for objective in objectives.values():
@@ -88,7 +62,8 @@ def build_objectives(config: TrainConfig, prepared, train_idx):
 def needs_group_prompts(model, config: TrainConfig) -> bool:
     """Whether batches must carry the multi-stereotype prompts (for the head or an objective)."""
     return model.head.needs_group_prompts or any(
-        get_objective(name).cls.needs_group_prompts for name in config.resolved_objectives())
+        get_objective(name).cls.needs_group_prompts for name in config.objective_configs
+    )
 
 
 @dataclass(frozen=True)
@@ -97,52 +72,49 @@ class TrainingData:
     call: the prepared samples, their encoded prompts, the tokenizer's pad id, and whether
     batches carry the multi-stereotype prompts (for the head or an objective)."""
 
-    prepared: object          # harness.data.prepare.Prepared
-    encoded: dict             # prompt key -> harness.data.encode.Encoded
+    prepared: object  # harness.data.prepare.Prepared
+    encoded: dict  # prompt key -> harness.data.encode.Encoded
     pad_id: int
     group_prompts: bool
 
     def batches(self, indices: np.ndarray, setting: str, batch_size: int, generator: torch.Generator | None = None):
-        return batches(self.prepared, self.encoded, indices, setting, batch_size, self.pad_id, self.group_prompts,
-                       generator)
+        return batches(
+            self.prepared, self.encoded, indices, setting, batch_size, self.pad_id, self.group_prompts, generator
+        )
 
     def scores(self, model, indices: np.ndarray, setting: str, batch_size: int) -> np.ndarray:
-        return score(model, self.prepared, self.encoded, indices, setting, batch_size, self.pad_id,
-                     self.group_prompts)
-
-
-@dataclass
-class FitState:
-    """Where training stands after an epoch: what early stopping and a resumed run need."""
-
-    epoch: int = 0
-    history: list = field(default_factory=list)      # one record per epoch
-    best: float = -math.inf                          # the best validation AUC so far
-    best_state: dict | None = None                   # the head's weights at that epoch
-    steps: int = 0
-    stale: int = 0                                   # epochs since the best one
-    stopped: bool = False                            # early stopping said so
+        return score(model, self.prepared, self.encoded, indices, setting, batch_size, self.pad_id, self.group_prompts)
 
 
 @dataclass
 class _Run:
     """One ``fit``'s working parts, so the epoch and step functions take one argument."""
 
-    model: object
-    data: TrainingData
-    config: TrainConfig
-    objectives: dict
-    optimizer: object
-    generator: torch.Generator
-    train_idx: np.ndarray
-    valid_idx: np.ndarray
-    after_backward: object = None
-    scaler: object = None                # fp16's torch.amp.GradScaler, else None
+    # Any: training_step builds one of the step's parts alone (the rest None)
+    model: Any  # the Recommender
+    data: Any  # TrainingData
+    config: Any  # TrainConfig
+    objectives: dict[str, Any]
+    optimizer: Any  # Adafactor
+    generator: Any  # torch.Generator
+    train_idx: Any  # np.ndarray
+    valid_idx: Any
+    after_backward: Callable[[Any], None] | None = None
+    scaler: Any = None  # fp16's torch.amp.GradScaler, else None
 
 
-def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda message: None,
-        resume: dict | None = None, on_epoch_end=None, after_backward=None,
-        shard: tuple[int, int] = (0, 1)) -> FitResult:
+def fit(
+    model,
+    prepared,
+    encoded,
+    config: TrainConfig,
+    pad_id: int,
+    log=lambda message: None,
+    resume: dict | None = None,
+    on_epoch_end=None,
+    after_backward=None,
+    shard: tuple[int, int] = (0, 1),
+) -> FitResult:
     """Train ``model``'s head; on return it holds the weights of the best validation epoch.
 
     ``on_epoch_end(state)`` receives everything needed to continue after that epoch
@@ -153,16 +125,10 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
     trains on that worker's equal share of the training samples.
     """
     set_seed(config.seed)
-    precision.check(config.precision, model.device, config.force_precision)   # before any work: a clear refusal
+    precision.check(config.precision, model.device, config.force_precision)  # before any work: a clear refusal
     precision.set_tf32(config.tf32)
-    model.precision = config.precision               # the backbone's forwards from here on (and the test's)
-    s = prepared.samples
-    train_idx = capped(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
-    valid_idx = capped(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
-    objectives = build_objectives(config, prepared, train_idx)
-    rank, world = shard
-    # equal shares, so every worker takes the same number of steps (all-reduce needs it)
-    train_idx = train_idx[: len(train_idx) // world * world][rank::world]
+    model.precision = config.precision  # the backbone's forwards from here on (and the test's)
+    train_idx, valid_idx, objectives = _samples_and_objectives(prepared, config, shard)
     data = TrainingData(prepared, encoded, pad_id, needs_group_prompts(model, config))
     parameters = model.trainable_parameters()
     started = time.perf_counter()
@@ -170,28 +136,71 @@ def fit(model, prepared, encoded, config: TrainConfig, pad_id: int, log=lambda m
         log(f"head {config.head!r} has nothing to train; evaluating the frozen model")
         valid = validate(model, data, valid_idx, config)
         return FitResult([], 0, valid["valid_auc"], 0, 0.0, len(train_idx), len(valid_idx), valid)
-    optimizer = Adafactor(parameters, lr=config.learning_rate, relative_step=False,
-                          scale_parameter=config.scale_parameter, warmup_init=False)
-    run = _Run(model, data, config, objectives, optimizer, torch.Generator().manual_seed(config.seed), train_idx,
-               valid_idx, after_backward, precision.grad_scaler(config.precision, model.device))
+    optimizer, generator = _optimizer(parameters, config), torch.Generator().manual_seed(config.seed)
+    scaler = precision.grad_scaler(config.precision, model.device)
+    run = _Run(model, data, config, objectives, optimizer, generator, train_idx, valid_idx, after_backward, scaler)
     state = FitState()
     if resume is not None:
-        state = _restore(resume, run)
+        state = restore(resume, run)
         log(f"resuming after epoch {state.epoch}")
+    _epochs(run, state, log, on_epoch_end)
+    model.load_state_dict(state.best_state, strict=False)
+    return _result(state, time.perf_counter() - started, len(train_idx), len(valid_idx))
+
+
+def _optimizer(parameters, config: TrainConfig) -> Adafactor:
+    """Adafactor as the paper's T5 setting has it: lr an absolute step unless ``scale_parameter``."""
+    return Adafactor(
+        parameters,
+        lr=config.learning_rate,
+        relative_step=False,
+        scale_parameter=config.scale_parameter,
+        warmup_init=False,
+    )
+
+
+def _result(state: FitState, seconds: float, train_samples: int, valid_samples: int) -> FitResult:
+    """What ``fit`` returns: the history and the best epoch (the earliest of equal validation AUCs)."""
+    best = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))
+    return FitResult(
+        state.history,
+        best["epoch"],
+        state.best,
+        state.steps,
+        seconds,
+        train_samples,
+        valid_samples,
+        {k: best.get(k) for k in VALID_METRICS},
+    )
+
+
+def _samples_and_objectives(prepared, config: TrainConfig, shard: tuple[int, int]):
+    """The training samples (capped, then this worker's equal share), the validation samples, and
+    the objectives, fitted to the whole (capped) training split."""
+    s = prepared.samples
+    train_idx = capped(np.flatnonzero(s.mask("train")), config.max_train_samples, config.seed)
+    valid_idx = capped(np.flatnonzero(s.mask("valid")), config.valid_cap, config.seed)
+    objectives = build_objectives(config, prepared, train_idx)
+    rank, world = shard
+    # equal shares, so every worker takes the same number of steps (all-reduce needs it)
+    return train_idx[: len(train_idx) // world * world][rank::world], valid_idx, objectives
+
+
+def _epochs(run: _Run, state: FitState, log, on_epoch_end) -> None:
+    """The epochs from ``state``'s next one until the last or early stopping."""
+    config = run.config
     for epoch in range(state.epoch + 1, config.epochs + 1):
         if state.stopped:
             break
         record = _epoch(run, epoch, state)
-        log(f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
-            f"valid AUC {record['valid_auc']:.4f} ({record['seconds']:.1f} s)")
+        log(
+            f"epoch {epoch}/{config.epochs}: loss {record.get('train_loss', float('nan')):.4f}, "
+            f"valid AUC {record['valid_auc']:.4f} ({record['seconds']:.1f} s)"
+        )
         if state.stopped:
             log(f"early stop: no better validation AUC for {state.stale} epoch(s)")
         if on_epoch_end is not None:
-            on_epoch_end(_snapshot(state, run))
-    model.load_state_dict(state.best_state, strict=False)
-    best = max(state.history, key=lambda r: (r["valid_auc"], -r["epoch"]))
-    return FitResult(state.history, best["epoch"], state.best, state.steps, time.perf_counter() - started,
-                     len(train_idx), len(valid_idx), {k: best.get(k) for k in VALID_METRICS})
+            on_epoch_end(snapshot(state, run))
 
 
 def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
@@ -208,12 +217,16 @@ def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
         n_batches += 1
         for name, value in parts.items():
             totals[name] = totals.get(name, 0.0) + value
-    diagnostics = model.head.diagnostics()            # the training steps' (MoS: routing), before validation
+    diagnostics = model.head.diagnostics()  # the training steps' (MoS: routing), before validation
     valid = validate(model, run.data, run.valid_idx, config)
     auc = valid["valid_auc"]
-    record = {"epoch": epoch, **valid, "seconds": time.perf_counter() - started,
-              **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()},
-              **({"diagnostics": diagnostics} if diagnostics else {})}
+    record = {
+        "epoch": epoch,
+        **valid,
+        "seconds": time.perf_counter() - started,
+        **{f"train_{k}": v / max(n_batches, 1) for k, v in totals.items()},
+        **({"diagnostics": diagnostics} if diagnostics else {}),
+    }
     state.history.append(record)
     state.epoch = epoch
     if auc > state.best or state.best_state is None:
@@ -222,32 +235,6 @@ def _epoch(run: _Run, epoch: int, state: FitState) -> dict:
         state.stale += 1
         state.stopped = state.stale > config.patience
     return record
-
-
-def _snapshot(state: FitState, run: _Run) -> dict:
-    """A copy that later training cannot change (optimizer.state_dict() aliases live tensors)."""
-    model = run.model
-    return copy.deepcopy({**{f.name: getattr(state, f.name) for f in fields(FitState)},
-                          "model": model.trainable_state_dict(), "optimizer": run.optimizer.state_dict(),
-                          "generator": run.generator.get_state(), "torch_rng": torch.get_rng_state(),
-                          # a GPU run's dropout (LoRA's) draws from the GPU's generator
-                          "cuda_rng": torch.cuda.get_rng_state_all() if model.device.type == "cuda" else None,
-                          "objectives": {name: o.state_dict() for name, o in run.objectives.items()},
-                          **({"scaler": run.scaler.state_dict()} if run.scaler is not None else {})})
-
-
-def _restore(snapshot: dict, run: _Run) -> FitState:
-    run.model.load_state_dict(snapshot["model"], strict=False)
-    run.optimizer.load_state_dict(snapshot["optimizer"])
-    run.generator.set_state(snapshot["generator"])
-    torch.set_rng_state(snapshot["torch_rng"])
-    if snapshot.get("cuda_rng") is not None and run.model.device.type == "cuda":
-        torch.cuda.set_rng_state_all(snapshot["cuda_rng"])
-    for name, objective in run.objectives.items():
-        objective.load_state_dict(snapshot["objectives"].get(name, {}))
-    if run.scaler is not None and "scaler" in snapshot:
-        run.scaler.load_state_dict(snapshot["scaler"])
-    return FitState(**{f.name: snapshot[f.name] for f in fields(FitState)})
 
 
 def training_step(model, objectives: dict, optimizer, scaler=None, after_backward=None):
@@ -269,46 +256,20 @@ def _step(run: _Run, batch, epoch: int, step: int) -> dict[str, float]:
     optimizer.zero_grad(set_to_none=True)
     (loss if run.scaler is None else run.scaler.scale(loss)).backward()
     if run.scaler is not None:
-        run.scaler.unscale_(optimizer)           # the gradients as they are, for all-reduce and the step
+        run.scaler.unscale_(optimizer)  # the gradients as they are, for all-reduce and the step
     if run.after_backward is not None:
         run.after_backward(model)
     # The loss and its parts reach the host in one copy: on a GPU each .item() waits for
     # the queued kernels. Checked before the optimizer step, so a NaN never reaches the weights.
-    values = dict(zip(["loss", *parts], torch.stack([loss, *parts.values()]).detach().tolist()))
+    values = dict(zip(["loss", *parts], torch.stack([loss, *parts.values()]).detach().tolist(), strict=True))
     if not math.isfinite(values["loss"]):
         detail = ", ".join(f"{k}={values[k]:.4g}" for k in parts)
-        raise TrainingError(f"loss is {values['loss']} at epoch {epoch}, step {step + 1} ({detail}); "
-                            f"try a lower learning rate")
+        raise TrainingError(
+            f"loss is {values['loss']} at epoch {epoch}, step {step + 1} ({detail}); try a lower learning rate"
+        )
     if run.scaler is None:
         optimizer.step()
-    else:                                        # skips the step if a gradient overflowed in fp16
+    else:  # skips the step if a gradient overflowed in fp16
         run.scaler.step(optimizer)
         run.scaler.update()
     return values
-
-
-def validate(model, data: TrainingData, valid_idx: np.ndarray, config: TrainConfig) -> dict:
-    """The validation metrics of one epoch, under the training prompt setting: AUC (early stopping
-    and the best epoch are chosen on it; -inf when undefined) and Eq. 4's SF over the recommended
-    pairs (score > 0, as the test tables), its absolute value and its support: the fewest
-    recommended validation targets stereotyped to one group (the count SF's denominator rests on;
-    SF is None when a group has none). The same three with S the top-scored pairs, as many as
-    are liked (``_liked``: what the model ranks, whatever it answers). A multi-metric search
-    selects on these."""
-    scores = data.scores(model, valid_idx, config.train_setting, config.eval_batch_size)
-    s, m = data.prepared.samples, data.prepared.measurement
-    auc = metrics.auc(s.label[valid_idx], scores).value
-    stereotyped = m.target_in_group[valid_idx]
-    out = {"valid_auc": float("-inf") if np.isnan(auc) else float(auc)}
-    finite = bool(len(scores)) and bool(np.isfinite(scores).all())   # a rate needs every score (rate_cut)
-    liked = metrics.top_scored(scores, float(np.mean(s.label[valid_idx] == 1))) if finite else None
-    for suffix, recommended in (("", scores > 0), ("_liked", liked)):
-        if recommended is None:
-            out |= {f"valid_sf{suffix}": None, f"valid_abs_sf{suffix}": None, f"valid_sf{suffix}_support": 0}
-            continue
-        sf = metrics.stereotype_fairness(recommended, s.user_group[valid_idx], np.nan_to_num(m.h[valid_idx]),
-                                         stereotyped, s.groups).value
-        out |= {f"valid_sf{suffix}": None if np.isnan(sf) else float(sf),
-                f"valid_abs_sf{suffix}": None if np.isnan(sf) else abs(float(sf)),
-                f"valid_sf{suffix}_support": int(stereotyped[recommended].sum(axis=0).min())}
-    return out

@@ -22,8 +22,11 @@ from pathlib import Path
 import torch
 
 from harness.config.train import VALID_METRICS
+from harness.data.paths import check_present
+from harness.data.schema import DataError
 from harness.provenance import provenance
 from harness.records import Store, TrialJob, TrialRecord
+from harness.registry import resolve
 
 CHECKPOINT_FILE = "state.pt"
 
@@ -63,7 +66,7 @@ class Reporter:
         checkpoint = self._train.get_checkpoint()
         if checkpoint is None:
             return None
-        with checkpoint.as_directory() as folder:   # onto the CPU: fit moves it to the model's device
+        with checkpoint.as_directory() as folder:  # onto the CPU: fit moves it to the model's device
             return torch.load(Path(folder) / CHECKPOINT_FILE, weights_only=False, map_location="cpu")
 
     def report(self, metrics: dict, state: dict | None = None) -> None:
@@ -83,7 +86,7 @@ class TrialReporter(Reporter):
         from ray import tune
 
         self._train = tune
-        torch.set_num_threads(threads)      # the trial's CPUs (a reused process keeps its setting)
+        torch.set_num_threads(threads)  # the trial's CPUs (a reused process keeps its setting)
 
     rank, world_size = 0, 1
 
@@ -105,7 +108,7 @@ def release_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    trim = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None)   # glibc only
+    trim = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None)  # glibc only
     if trim is not None:
         trim(0)
 
@@ -113,18 +116,15 @@ def release_memory() -> None:
 def load_backbone_for(name: str, prepared, seed: int = 0):
     """A registered/local/hub backbone, or for smoke runs a tiny random test-fixture model
     whose word-level vocabulary covers the prepared data."""
-    from harness.backbones.registry import BACKBONES
+    from harness.config.backbones import BACKBONES
 
     if name in BACKBONES and BACKBONES[name].fixture is not None:
-        import importlib
-
+        from harness.config.datasets import get_dataset
         from harness.data.encode import prompt_keys, render_prompts
-        from harness.data.registry import get_dataset
 
         words = get_dataset(prepared.samples.dataset).group_words
         texts = [render_prompts(prepared.samples, key, words)[0][0] for key in prompt_keys(prepared.samples.groups)]
-        module, function = BACKBONES[name].fixture.split(":")
-        make = getattr(importlib.import_module(module), function)
+        make = resolve(BACKBONES[name].fixture)
         return make(texts + [str(t) for t in prepared.samples.titles], seed=seed)
     from harness.backbones import load_backbone
 
@@ -158,13 +158,32 @@ def train_loop(loop_config: dict, reporter: Reporter | None = None) -> None:
         record = TrialRecord(job, "ok", **measured, seconds=time.time() - started, provenance=stamp)
     except Exception as error:  # recorded as failed, then raised so Ray retries it
         if reporter.rank == 0:
-            store.write(TrialRecord(job, "failed", error=f"{type(error).__name__}: {error}",
-                                    traceback=traceback.format_exc(), seconds=time.time() - started,
-                                    provenance=stamp))
+            _write(
+                store,
+                TrialRecord(
+                    job,
+                    "failed",
+                    error=f"{type(error).__name__}: {error}",
+                    traceback=traceback.format_exc(),
+                    seconds=time.time() - started,
+                    provenance=stamp,
+                ),
+            )
+            flag_missing_data(store, run_config)
         raise
     if reporter.rank == 0:
-        store.write(record, scores)
+        _write(store, record, scores)
     reporter.report({**{k: v for k, v in record.metrics.items() if k != "test"}, "finished": 1})
+
+
+def flag_missing_data(store: Store, run_config) -> None:
+    """After a trial failed: when its data set is not there, or not readable, where it ran (a cluster's
+    nodes keep their own data), flag it in the store, so the sweep's later trials of that data set
+    are not run to fail one by one (``harness.sweep.trial``); the summary names it."""
+    try:
+        check_present(run_config.dataset, run_config.data_dir)
+    except DataError as error:
+        store.mark_missing(run_config.dataset, f"DataError: {error}")
 
 
 def make_loop_config(run_config, job: TrialJob, results: str) -> dict:
@@ -174,24 +193,61 @@ def make_loop_config(run_config, job: TrialJob, results: str) -> dict:
     return {"run_config": pickle.dumps(run_config), "job": job.to_json(), "results": results}
 
 
+def _epoch_metrics(epoch: dict) -> dict:
+    """What one epoch reports to Tune: its validation metrics, its training loss and the loss's parts."""
+    return {**{k: epoch.get(k) for k in VALID_METRICS}, **{k: v for k, v in epoch.items() if k.startswith("train_")}}
+
+
+def epoch_report(state: dict) -> dict:
+    """What a trial reports after an epoch (``state``: fit's snapshot): that epoch's validation
+    metrics and training loss (tracking logs it), its number, and the validation AUC of every epoch
+    so far (a stopped trial's record keeps them: ``harness.sweep.searcher``)."""
+    return {
+        **_epoch_metrics(state["history"][-1]),
+        "epoch": state["epoch"],
+        "valid_auc_by_epoch": [h.get("valid_auc") for h in state["history"]],
+    }
+
+
+def _write(store: Store, record: TrialRecord, scores=None) -> None:
+    """The trial's record, unless the sweep has recorded it stopped (ASHA judged an epoch while the
+    trial went on: the stop, written first, stands)."""
+    done = store.read(record.key)
+    if done is None or done.status != "stopped":
+        store.write(record, scores)
+
+
 def _run(run_config, reporter: Reporter, backbone_name: str):
     """harness.run.run with the worker's checkpoints, gradient averaging and data shard."""
     from harness.run import run
 
-    on_epoch = lambda state: reporter.report(  # noqa: E731
-        {**{k: state["history"][-1].get(k) for k in VALID_METRICS}, "epoch": state["epoch"]}, state)
-    out = run(run_config, backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
-              log=lambda message: None,
-              fit_hooks={"resume": reporter.resume_state(), "on_epoch_end": on_epoch,
-                         "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
-                         "shard": (reporter.rank, reporter.world_size)},
-              device=reporter.device)
+    on_epoch = lambda state: reporter.report(epoch_report(state), state)  # noqa: E731
+    resume = reporter.resume_state()
+    if resume is not None:  # the epoch it continues after, told again: a scheduler judges it as it did before
+        reporter.report(epoch_report(resume))
+    out = run(
+        run_config,
+        backbone=lambda prepared: load_backbone_for(backbone_name, prepared, run_config.train.seed),
+        log=lambda message: None,
+        fit_hooks={
+            "resume": resume,
+            "on_epoch_end": on_epoch,
+            "after_backward": all_reduce_gradients if reporter.world_size > 1 else None,
+            "shard": (reporter.rank, reporter.world_size),
+        },
+        device=reporter.device,
+    )
     scores = out.pop("scores")
-    out["backbone_kind"] = out.pop("backbone")["kind"]    # the record's job names the backbone asked for
+    out["backbone_kind"] = out.pop("backbone")["kind"]  # the record's job names the backbone asked for
     test = out.pop("test")
     valid = {"valid_auc": out["fit"]["best_valid_auc"], **out["fit"].get("best_valid", {})}  # the best epoch's
-    measured = {**out, "metrics": {**valid, "test": test},
-                # the process's peak so far: with tune_trial, earlier trials in the same process count too
-                "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "pid": os.getpid(), "node": reporter.node, "workers": reporter.world_size}
+    measured = {
+        **out,
+        "metrics": {**valid, "test": test},
+        # the process's peak so far: with tune_trial, earlier trials in the same process count too
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pid": os.getpid(),
+        "node": reporter.node,
+        "workers": reporter.world_size,
+    }
     return measured, scores

@@ -8,15 +8,19 @@ import pytest
 
 from harness.__main__ import main
 from harness.backbones.tiny import tiny_t5
+from harness.config.data import SampleConfig
 from harness.data.encode import prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
 
 
 @pytest.fixture(scope="module")
 def tiny_dir(train_data, tmp_path_factory):
-    p = prepare(train_data.dataset, train_data.data_dir, SampleConfig(n_sequences=300),
-                cache_dir=tmp_path_factory.mktemp("prep"))
+    p = prepare(
+        train_data.dataset,
+        train_data.data_dir,
+        SampleConfig(n_sequences=300),
+        cache_dir=tmp_path_factory.mktemp("prep"),
+    )
     texts = [t for k in prompt_keys(p.samples.groups) for t in render_prompts(p.samples, k, ("male", "female"))[0]]
     backbone = tiny_t5(texts + list(p.samples.titles))
     folder = tmp_path_factory.mktemp("tiny-t5")
@@ -31,8 +35,22 @@ def _data(data) -> list[str]:
 
 def test_smoke_run_writes_a_record_and_scores(tiny_dir, train_data, tmp_path, capsys):
     out = tmp_path / "run.json"
-    rc = main(["--backbone", str(tiny_dir), *_data(train_data), "--head", "mos", "--smoke",
-               "--n-sequences", "300", "--max-tokens", "256", "--out", str(out)])
+    rc = main(
+        [
+            "--backbone",
+            str(tiny_dir),
+            *_data(train_data),
+            "--head",
+            "mos",
+            "--smoke",
+            "--n-sequences",
+            "300",
+            "--max-tokens",
+            "256",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     captured = capsys.readouterr()
     assert "not results" in captured.err and "implicit" in captured.out

@@ -5,8 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from harness.cost import (Work, gpu_rates, machine, measured_rates, project, record_work, seconds_per_trial,
-                          trial_seconds, work)
+from harness.cost import (
+    Work,
+    machine,
+    measured_rates,
+    project,
+    record_work,
+    seconds_per_trial,
+    trial_seconds,
+    work,
+)
+from harness.rates import gpu_rates
 from harness.records import TrialJob, TrialRecord
 from harness.space import load_spec
 
@@ -14,17 +23,29 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "search_spaces" / "quickstart.yaml"
 
 
-def a_record(arm="movielens-100k/mos", seconds=170.0, status="ok", cpu="Test CPU @ 1.00GHz", head="mos",
-             experiment="pilot", backbone="smollm2-135m") -> TrialRecord:
+def a_record(
+    arm="movielens-100k/mos",
+    seconds=170.0,
+    status="ok",
+    cpu="Test CPU @ 1.00GHz",
+    head="mos",
+    experiment="pilot",
+    backbone="smollm2-135m",
+) -> TrialRecord:
     """A pilot trial: 2 epochs of 100 training samples and 50 validation pairs (train_s 130), 100
     test pairs in 3 settings (test_s 30), 10 s besides: scoring 300 / 30 = 10 pairs/s, validation
     2 x 50 / 10 = 10 s, training 200 / (130 - 10) = 5/3 samples/s."""
     job = TrialJob(experiment, "replicate", arm, "cfg", {}, 0, head=head, backbone=backbone)
-    return TrialRecord(job, status, seconds=seconds, provenance={"machine": {"cpu_model": cpu}},
-                       fit={"epochs": [{"epoch": 1}, {"epoch": 2}], "train_samples": 100, "valid_samples": 50},
-                       timings={"data_s": 1.0, "train_s": 130.0, "test_s": 30.0},
-                       data={"splits": {"train": 800, "valid": 100, "test": 100}},
-                       config={"train": {"max_eval_samples": None}})
+    return TrialRecord(
+        job,
+        status,
+        seconds=seconds,
+        provenance={"machine": {"cpu_model": cpu}},
+        fit={"epochs": [{"epoch": 1}, {"epoch": 2}], "train_samples": 100, "valid_samples": 50},
+        timings={"data_s": 1.0, "train_s": 130.0, "test_s": 30.0},
+        data={"splits": {"train": 800, "valid": 100, "test": 100}},
+        config={"train": {"max_eval_samples": None}},
+    )
 
 
 def test_a_trials_work_is_its_capped_nominal_splits_and_its_epochs():
@@ -40,7 +61,7 @@ def test_trial_seconds_is_the_stated_formula():
     w = Work(train=800, valid=100, test=100, epochs=5, min_epochs=2, trains=True)
     assert trial_seconds(w, 8.0, 20.0, 2) == pytest.approx(2 * (800 / 8 + 100 / 20) + 3 * 100 / 20)
     assert trial_seconds(w, 8.0, 20.0, 5, factor=2.0, other=7.0) == pytest.approx(7 + 5 * 2 * (100 + 5) + 15)
-    frozen = Work(800, 100, 100, 5, 2, trains=False)          # validated once, then scored
+    frozen = Work(800, 100, 100, 5, 2, trains=False)  # validated once, then scored
     assert trial_seconds(frozen, None, 20.0, 5) == pytest.approx(100 / 20 + 300 / 20)
 
 
@@ -55,11 +76,20 @@ def test_the_rates_a_record_ran_at():
 
 
 def test_seconds_per_trial_counts_ok_records_per_arm_and_names_their_machines():
-    records = [a_record(seconds=100.0), a_record(seconds=300.0, cpu="Other CPU"), a_record(status="failed"),
-               a_record(arm="movielens-100k/llm", seconds=50.0)]
+    records = [
+        a_record(seconds=100.0),
+        a_record(seconds=300.0, cpu="Other CPU"),
+        a_record(status="failed"),
+        a_record(arm="movielens-100k/llm", seconds=50.0),
+    ]
     stats = seconds_per_trial(records)
-    assert stats["movielens-100k/mos"] == {"trials": 2, "mean": 200.0, "min": 100.0, "max": 300.0,
-                                           "machines": {"Other CPU": 1, "Test CPU @ 1.00GHz": 1}}
+    assert stats["movielens-100k/mos"] == {
+        "trials": 2,
+        "mean": 200.0,
+        "min": 100.0,
+        "max": 300.0,
+        "machines": {"Other CPU": 1, "Test CPU @ 1.00GHz": 1},
+    }
     assert stats["movielens-100k/llm"]["trials"] == 1
     assert machine(TrialRecord(TrialJob("e", "search", "d/m", "c", {}, 0), "ok")) == "unknown machine"
 
@@ -68,22 +98,24 @@ def test_gpu_rates_come_from_the_committed_h200_benchmarks():
     rates = gpu_rates(ROOT / "results" / "benchmarks", "smollm2-135m", 8, 32)
     assert rates["train"]["model"] == "smollm2-135m-shape" and rates["train"]["batch_size"] == 8
     assert rates["eval"]["batch_size"] == 32 and "H200" in rates["eval"]["device"]
-    assert gpu_rates(ROOT / "results" / "benchmarks", "tiny-t5", 8, 32) is None       # never timed
+    assert gpu_rates(ROOT / "results" / "benchmarks", "tiny-t5", 8, 32) is None  # never timed
     assert gpu_rates(ROOT / "results" / "benchmarks", "smollm2-135m", 16, 32) is None  # not at batch 16
 
 
 def test_the_projection_takes_the_arms_records_else_the_pilot_else_none():
-    spec = load_spec(QUICKSTART)             # llm and mos, 64 / 32 / 90, one epoch
+    spec = load_spec(QUICKSTART)  # llm and mos, 64 / 32 / 90, one epoch
     remaining = {"movielens-100k/llm": (2, 2), "movielens-100k/mos": (1, 1)}
-    own = [a_record(arm="movielens-100k/llm", seconds=60.0, head="llm"),
-           a_record(arm="movielens-100k/llm", seconds=120.0, head="llm")]
+    own = [
+        a_record(arm="movielens-100k/llm", seconds=60.0, head="llm"),
+        a_record(arm="movielens-100k/llm", seconds=120.0, head="llm"),
+    ]
     result = project(spec, remaining, records=own)
     llm, mos = result["arms"]
     assert llm["basis"]["kind"] == "records" and llm["hours"]["mean"] == pytest.approx([180 / 3600] * 2)
     assert llm["hours"]["range"] == pytest.approx([120 / 3600, 240 / 3600])
-    assert mos["basis"] is None and mos["hours"] is None                      # no basis, no number
+    assert mos["basis"] is None and mos["hours"] is None  # no basis, no number
     assert result["total"]["without_basis"] == ["movielens-100k/mos"]
-    assert result["gpu_hours"] is None                                        # no benchmarks folder given
+    assert result["gpu_hours"] is None  # no benchmarks folder given
 
     # the pilot's mos record (rates 5/3 and 10 a second, 10 s besides) scaled to 64 / 32 / 90, one epoch
     scaled = 10 + (64 * 3 / 5 + 32 / 10) + 3 * 90 / 10

@@ -26,8 +26,9 @@ def test_every_shipped_search_space_resolves_as_recorded():
         for mode in ("spec", "smoke"):
             assert now[name][mode]["spec"] == GOLDEN[name][mode]["spec"], f"{name} ({mode}): the resolved spec changed"
             for arm, expected in GOLDEN[name][mode]["arms"].items():
-                assert now[name][mode]["arms"][arm] == expected, \
+                assert now[name][mode]["arms"][arm] == expected, (
                     f"{name} ({mode}) {arm}: config id or run config changed"
+                )
 
 
 @functools.cache
@@ -50,7 +51,8 @@ def test_every_committed_record_keeps_its_key_and_config_id(path):
     config_id = spec.config_id(arm, record["params"])
     assert config_id == record["config_id"], (
         f"{path}: the search space now gives config id {config_id}, the record says {record['config_id']}: "
-        "its settings changed since the trial ran (rerun it, or restore the settings)")
+        "its settings changed since the trial ran (rerun it, or restore the settings)"
+    )
     assert trial_key(record["arm"], config_id, record["seed"]) == record["key"] == path.stem
 
 

@@ -19,8 +19,9 @@ def _brute_force(points, maximize):
         for j, q in enumerate(points):
             if j == i or np.isnan(q).any():
                 continue
-            if all(sign[m] * q[m] >= sign[m] * p[m] for m in range(len(p))) and \
-                    any(sign[m] * q[m] > sign[m] * p[m] for m in range(len(p))):
+            if all(sign[m] * q[m] >= sign[m] * p[m] for m in range(len(p))) and any(
+                sign[m] * q[m] > sign[m] * p[m] for m in range(len(p))
+            ):
                 beaten = True
         out.append(not beaten)
     return np.array(out)
@@ -30,8 +31,8 @@ def _brute_force(points, maximize):
 @pytest.mark.parametrize("maximize", [(True, False), (True, True), (False, True, True)])
 def test_the_pareto_set_equals_a_brute_force_computation(seed, maximize):
     rng = np.random.default_rng(seed)
-    points = rng.integers(0, 6, size=(25, len(maximize))).astype(float)   # small integers: ties happen
-    points[rng.random(25) < 0.1, 0] = np.nan                              # and undefined rows
+    points = rng.integers(0, 6, size=(25, len(maximize))).astype(float)  # small integers: ties happen
+    points[rng.random(25) < 0.1, 0] = np.nan  # and undefined rows
     assert (pareto_mask(points, maximize) == _brute_force(points, maximize)).all()
 
 
@@ -75,7 +76,7 @@ def test_every_rule_picks_from_the_pareto_set():
         for rule in ("knee", "ideal"):
             assert set(select(points, (True, False), rule)) <= front
         [chosen] = select(points, (True, False), "constrained", best=0, bounds={1: 0.5})
-        assert chosen in front          # the best AUC within the bound is dominated by nothing
+        assert chosen in front  # the best AUC within the bound is dominated by nothing
 
 
 def test_a_search_spaces_selection_reads_records_metrics_and_drops_thin_sf():
@@ -83,16 +84,19 @@ def test_a_search_spaces_selection_reads_records_metrics_and_drops_thin_sf():
     targets counts as undefined, so that configuration cannot be selected on SF."""
     from harness.config.sweep import Selection
 
-    rows = [{"valid_auc": 0.80, "valid_abs_sf": 0.30, "valid_sf_support": 20},
-            {"valid_auc": 0.70, "valid_abs_sf": 0.01, "valid_sf_support": 3},     # thin: not selectable
-            {"valid_auc": 0.75, "valid_abs_sf": 0.20, "valid_sf_support": 12},
-            {"valid_auc": 0.90, "valid_abs_sf": None, "valid_sf_support": 0}]     # SF undefined
+    rows = [
+        {"valid_auc": 0.80, "valid_abs_sf": 0.30, "valid_sf_support": 20},
+        {"valid_auc": 0.70, "valid_abs_sf": 0.01, "valid_sf_support": 3},  # thin: not selectable
+        {"valid_auc": 0.75, "valid_abs_sf": 0.20, "valid_sf_support": 12},
+        {"valid_auc": 0.90, "valid_abs_sf": None, "valid_sf_support": 0},
+    ]  # SF undefined
     two = Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "pareto")
     assert two.choose(rows) == [0, 2]
     assert Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "pareto", min_support=3).choose(rows) == [0, 1, 2]
-    assert Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), "constrained", best="valid_auc",
-                     bounds={"valid_abs_sf": 0.25}).choose(rows) == [2]
-    assert Selection().choose(rows) == [3]              # one metric, as always: the best validation AUC
+    assert Selection(
+        ("valid_auc", "valid_abs_sf"), ("max", "min"), "constrained", best="valid_auc", bounds={"valid_abs_sf": 0.25}
+    ).choose(rows) == [2]
+    assert Selection().choose(rows) == [3]  # one metric, as always: the best validation AUC
 
 
 def test_sf_at_the_liked_rate_is_selected_on_its_own_support():
@@ -100,10 +104,22 @@ def test_sf_at_the_liked_rate_is_selected_on_its_own_support():
     Yes answers' support: a model answering Yes to every pair has the one and may lack the other."""
     from harness.config.sweep import Selection
 
-    rows = [{"valid_auc": 0.80, "valid_abs_sf": 0.30, "valid_sf_support": 2,
-             "valid_abs_sf_liked": 0.10, "valid_sf_liked_support": 20},
-            {"valid_auc": 0.85, "valid_abs_sf": 0.01, "valid_sf_support": 50,
-             "valid_abs_sf_liked": 0.20, "valid_sf_liked_support": 3}]             # thin at the rate
+    rows = [
+        {
+            "valid_auc": 0.80,
+            "valid_abs_sf": 0.30,
+            "valid_sf_support": 2,
+            "valid_abs_sf_liked": 0.10,
+            "valid_sf_liked_support": 20,
+        },
+        {
+            "valid_auc": 0.85,
+            "valid_abs_sf": 0.01,
+            "valid_sf_support": 50,
+            "valid_abs_sf_liked": 0.20,
+            "valid_sf_liked_support": 3,
+        },
+    ]  # thin at the rate
     liked = Selection(("valid_auc", "valid_abs_sf_liked"), ("max", "min"), "pareto")
     assert liked.values(rows[0]) == [0.80, 0.10] and liked.values(rows[1]) == [0.85, None]
     assert liked.choose(rows) == [0]
@@ -122,7 +138,7 @@ def test_a_tie_on_the_best_metric_goes_to_the_row_better_on_the_others():
     # equal AUC: the lower |SF| wins, whatever the rows' order (which follows the records' keys)
     assert constrained([[0.8, 0.3], [0.8, 0.1]], (True, False), best=0, bounds={}) == 1
     assert constrained([[0.8, 0.1], [0.8, 0.3]], (True, False), best=0, bounds={}) == 0
-    assert constrained([[0.8, 0.1], [0.8, 0.1]], (True, False), best=0, bounds={}) == 0   # equal: the earliest
+    assert constrained([[0.8, 0.1], [0.8, 0.1]], (True, False), best=0, bounds={}) == 0  # equal: the earliest
     assert constrained([[0.3, 0.8], [0.1, 0.8], [0.2, 0.7]], (False, True), best=1, bounds={}) == 1
 
 
@@ -130,9 +146,11 @@ def test_a_metric_that_is_not_finite_is_undefined_for_the_selection():
     from harness.config.sweep import Selection
 
     selection = Selection(("valid_auc", "valid_abs_sf"), ("max", "min"), rule="pareto", min_support=1)
-    rows = [{"valid_auc": float("-inf"), "valid_abs_sf": 0.0, "valid_sf_support": 5},   # AUC undefined
-            {"valid_auc": 0.7, "valid_abs_sf": float("nan"), "valid_sf_support": 5},
-            {"valid_auc": 0.6, "valid_abs_sf": 0.2, "valid_sf_support": 5}]
+    rows = [
+        {"valid_auc": float("-inf"), "valid_abs_sf": 0.0, "valid_sf_support": 5},  # AUC undefined
+        {"valid_auc": 0.7, "valid_abs_sf": float("nan"), "valid_sf_support": 5},
+        {"valid_auc": 0.6, "valid_abs_sf": 0.2, "valid_sf_support": 5},
+    ]
     assert selection.values(rows[0]) == [None, 0.0] and selection.values(rows[1]) == [0.7, None]
     assert selection.choose(rows) == [2]
     assert Selection().choose([{"valid_auc": float("-inf")}, {"valid_auc": 0.55}]) == [1]

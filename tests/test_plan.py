@@ -28,8 +28,16 @@ def pilot(tmp_path):
     store = Store(str(tmp_path / "pilot"))
     for method, shift in (("mos", 1.5), ("weak", 1.2), ("twin", 1.5)):
         for seed in (0, 1, 2):
-            write_record(store, "table4_fairness_methods", "movielens-100k", method, seed, shift,
-                         noise_of="mos" if method == "twin" else None, seconds=SECONDS[method] + seed)
+            write_record(
+                store,
+                "table4_fairness_methods",
+                "movielens-100k",
+                method,
+                seed,
+                shift,
+                noise_of="mos" if method == "twin" else None,
+                seconds=SECONDS[method] + seed,
+            )
     (tmp_path / "pilot" / "report.yaml").write_text(yaml.safe_dump({"claims": CLAIMS}))
     return tmp_path / "pilot"
 
@@ -41,11 +49,11 @@ def test_each_claim_gets_the_seeds_the_noncentral_t_gives_and_their_hours(pilot)
     up = by["auc-up"]
     assert up.seeds == seed_stats.seeds_needed(5.0, up.sd, 0.05 / 4) and up.seeds >= 2
     assert up.seeds_at_upper >= up.seeds and up.sd_upper > up.sd
-    assert up.hours == pytest.approx(up.seeds * (101.0 + 51.0) / 3600)          # mean seconds: 101 and 51
-    margin = by["auc-margin"]                      # no paper number: planned at A = B, 2 points from the margin
+    assert up.hours == pytest.approx(up.seeds * (101.0 + 51.0) / 3600)  # mean seconds: 101 and 51
+    margin = by["auc-margin"]  # no paper number: planned at A = B, 2 points from the margin
     assert margin.planned_effect == 0.0 and margin.alternative == "greater"
     assert margin.seeds == seed_stats.seeds_needed(2.0, margin.sd, 0.05 / 4, alternative="greater")
-    assert by["sf-twin"].not_testable and by["sf-twin"].seeds is None        # the twin decides alike
+    assert by["sf-twin"].not_testable and by["sf-twin"].seeds is None  # the twin decides alike
     assert by["router"].planned_effect is None and by["router"].seeds is None
     assert plan.methods["movielens-100k/mos"]["seeds"] == max(up.seeds, margin.seeds)
     assert plan.machines == "Test CPU"
@@ -85,7 +93,8 @@ def test_the_gpu_projection_costs_the_pilot_records_own_work():
     costs, device = arm_costs(trials, root / "results" / "benchmarks")
     assert "H200" in device
     tallrec = costs["movielens-100k/tallrec"]
-    assert tallrec["seconds"] == pytest.approx(np.mean([r.seconds for r in trials.records.values()
-                                                        if r.job.method == "tallrec"]))
+    assert tallrec["seconds"] == pytest.approx(
+        np.mean([r.seconds for r in trials.records.values() if r.job.method == "tallrec"])
+    )
     assert 0 < tallrec["gpu_seconds"] < tallrec["seconds"]
     assert arm_costs(trials, None)[1] is None

@@ -15,9 +15,21 @@ from projection import main  # noqa: E402
 
 def test_the_projection_counts_every_trial_and_divides_its_samples_by_the_measured_rates(tmp_path):
     out = tmp_path / "projection.json"
-    assert main(["--train-rate", str(H200 / "train_step_t5base_b8.json"),
-                 "--eval-rate", str(H200 / "train_step_t5base_b32.json"),
-                 "--sharing", str(H200 / "gpu_sharing_t5base.json"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--train-rate",
+                str(H200 / "train_step_t5base_b8.json"),
+                "--eval-rate",
+                str(H200 / "train_step_t5base_b32.json"),
+                "--sharing",
+                str(H200 / "gpu_sharing_t5base.json"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     train = json.loads((H200 / "train_step_t5base_b8.json").read_text())["models"]["t5-base-shape"]
     score = json.loads((H200 / "train_step_t5base_b32.json").read_text())["models"]["t5-base-shape"]
@@ -29,7 +41,10 @@ def test_the_projection_counts_every_trial_and_divides_its_samples_by_the_measur
     assert mos == pytest.approx([2 * (8000 / tr + 1000 / ev) + 3000 / ev, 5 * (8000 / tr + 1000 / ev) + 3000 / ev])
     # the frozen LLM: validated once (as train.fit does for a head with nothing to train), then scored
     assert arms[("table2_llm_vs_llmrs", "movielens-100k/llm")]["seconds_per_trial"] == pytest.approx(
-        [1000 / ev + 3000 / ev] * 2)
+        [1000 / ev + 3000 / ev] * 2
+    )
     gain = result["sharing"]["gain"]
     assert gain == pytest.approx(292.0 / 131.0)
-    assert result["hours_one_gpu_shared"] == pytest.approx([h / gain for h in result["hours_one_gpu_one_trial_at_a_time"]])
+    assert result["hours_one_gpu_shared"] == pytest.approx(
+        [h / gain for h in result["hours_one_gpu_one_trial_at_a_time"]]
+    )

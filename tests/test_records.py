@@ -8,9 +8,20 @@ import pytest
 
 from harness.records import RECORD_FORMAT, Store, TrialJob, TrialRecord, trial_key
 
-JOB = TrialJob(experiment="e", phase="replicate", arm="movielens-100k/mos", config_id="abc123", params={"x": 1},
-               seed=2, dataset="movielens-100k", backbone="smollm2-135m", head="mos", objectives={"rec": {}},
-               command="python -m harness.sweep s.yaml", space=["s.yaml"])
+JOB = TrialJob(
+    experiment="e",
+    phase="replicate",
+    arm="movielens-100k/mos",
+    config_id="abc123",
+    params={"x": 1},
+    seed=2,
+    dataset="movielens-100k",
+    backbone="smollm2-135m",
+    head="mos",
+    objectives={"rec": {}},
+    command="python -m harness.sweep s.yaml",
+    space=["s.yaml"],
+)
 
 
 def test_a_job_has_one_key_and_method():
@@ -26,17 +37,28 @@ def test_a_job_without_the_sweeps_command_writes_no_command_key():
     assert job.to_json()["smoke"] is False
 
 
-@pytest.mark.parametrize("record", [
-    TrialRecord(JOB, "ok", metrics={"valid_auc": 0.7, "test": {"implicit": {"sf": {}}}}, config={"train": {}},
-                parameters={"percent": 0.1}, seconds=3.0, provenance={"git_commit": "x"}),
-    TrialRecord(JOB, "failed", error="RuntimeError: boom", traceback="Traceback …", seconds=1.0, provenance={}),
-    TrialRecord(JOB, "stopped", metrics={"valid_auc": 0.6}),
-], ids=["ok", "failed", "stopped"])
+@pytest.mark.parametrize(
+    "record",
+    [
+        TrialRecord(
+            JOB,
+            "ok",
+            metrics={"valid_auc": 0.7, "test": {"implicit": {"sf": {}}}},
+            config={"train": {}},
+            parameters={"percent": 0.1},
+            seconds=3.0,
+            provenance={"git_commit": "x"},
+        ),
+        TrialRecord(JOB, "failed", error="RuntimeError: boom", traceback="Traceback …", seconds=1.0, provenance={}),
+        TrialRecord(JOB, "stopped", metrics={"valid_auc": 0.6}),
+    ],
+    ids=["ok", "failed", "stopped"],
+)
 def test_each_kind_of_record_round_trips_through_json_and_the_store(tmp_path, record):
     data = json.loads(json.dumps(record.to_json()))
     assert TrialRecord.from_json(data) == record
     assert data["format"] == RECORD_FORMAT and data["key"] == JOB.key and data["error"] == record.error
-    assert ("test" in data) == (record.status == "ok")     # the test metrics also at the top level, as always
+    assert ("test" in data) == (record.status == "ok")  # the test metrics also at the top level, as always
     store = Store(str(tmp_path))
     store.mark_running(JOB)
     assert store.running() == [JOB]

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 from harness.backbones.tiny import tiny_llama
-from harness.config.data import StereotypeConfig
-from harness.data.samples import SampleConfig
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.run import RunConfig
+from harness.config.train import TrainConfig
 from harness.records import TrialJob, TrialRecord
 from harness.report import ReportError, build_report
 from harness.report.__main__ import main as report_main
 from harness.report.remeasure import _measurement, _relabelled, _with_test
-from harness.run import RunConfig, run
-from harness.train import TrainConfig
+from harness.run import run
 from tests.conftest import MOVIELENS
 from tests.report.fixtures import write_experiment
 from tests.test_train import _texts
@@ -29,10 +29,16 @@ WORKING = StereotypeConfig(1.0, "per_group")
 
 
 def _record(result: dict, key: str = "t") -> TrialRecord:
-    job = TrialJob(experiment="e", phase="replicate", arm=f"{result['config']['dataset']}/m", config_id=key,
-                   params={}, seed=0)
-    return TrialRecord(job, "ok", metrics={"test": result["test"]}, config=result["config"],
-                       threshold_moments=result["threshold_moments"])
+    job = TrialJob(
+        experiment="e", phase="replicate", arm=f"{result['config']['dataset']}/m", config_id=key, params={}, seed=0
+    )
+    return TrialRecord(
+        job,
+        "ok",
+        metrics={"test": result["test"]},
+        config=result["config"],
+        threshold_moments=result["threshold_moments"],
+    )
 
 
 def _remeasured(record: TrialRecord, frame: pd.DataFrame, threshold: StereotypeConfig):
@@ -58,15 +64,26 @@ def test_an_lrec_model_measured_at_another_z_is_the_trial_run_there(train_data, 
     texts = _texts(train_data, tmp_path)
     runs = {}
     for threshold in (PAPER, WORKING):
-        config = RunConfig(dataset=train_data.dataset, data_dir=str(train_data.data_dir), sample=SAMPLE,
-                           stereotype=threshold, max_tokens=256,
-                           train=TrainConfig(head="tallrec_pt", objectives={"rec": None}, epochs=2, batch_size=16,
-                                             max_train_samples=64, max_eval_samples=64))
+        config = RunConfig(
+            dataset=train_data.dataset,
+            data_dir=str(train_data.data_dir),
+            sample=SAMPLE,
+            stereotype=threshold,
+            max_tokens=256,
+            train=TrainConfig(
+                head="tallrec_pt",
+                objectives={"rec": None},
+                epochs=2,
+                batch_size=16,
+                max_train_samples=64,
+                max_eval_samples=64,
+            ),
+        )
         runs[threshold] = run(config, backbone=tiny_llama(texts), log=lambda message: None)
     paper, working = runs[PAPER], runs[WORKING]
     assert np.array_equal(paper["scores"]["score"].to_numpy(), working["scores"]["score"].to_numpy())
     columns = ["h", "target_in_own_group", "target_in_male", "target_in_female"]
-    assert not paper["scores"][columns].equals(working["scores"][columns])   # the thresholds do differ here
+    assert not paper["scores"][columns].equals(working["scores"][columns])  # the thresholds do differ here
     frame, record = _remeasured(_record(paper), paper["scores"], WORKING)
     pd.testing.assert_frame_equal(frame, working["scores"])
     _same_metrics(record.test, working["test"])
@@ -94,16 +111,30 @@ def test_a_split_that_cannot_be_rebuilt_is_refused_with_what_to_do(train_data, t
     """No data where the trial found it, or a split that is not the trial's: a clear error,
     never a table measured on other pairs."""
     texts = _texts(train_data, tmp_path)
-    config = RunConfig(dataset="movielens-100k", data_dir=str(tmp_path / "no-data"), sample=SAMPLE, max_tokens=256,
-                       train=TrainConfig(head="llm", max_eval_samples=16))
+    config = RunConfig(
+        dataset="movielens-100k",
+        data_dir=str(tmp_path / "no-data"),
+        sample=SAMPLE,
+        max_tokens=256,
+        train=TrainConfig(head="llm", max_eval_samples=16),
+    )
     record = _record({"config": config.to_dict(), "test": {}, "threshold_moments": None})
     with pytest.raises(ReportError, match="rebuilds its split of movielens-100k from .*no-data.*HARNESS_DATA_DIR"):
         _remeasured(record, pd.DataFrame(), WORKING)
-    result = run(RunConfig(dataset=train_data.dataset, data_dir=str(train_data.data_dir), sample=SAMPLE,
-                           max_tokens=256, train=TrainConfig(head="llm", max_eval_samples=16)),
-                 backbone=tiny_llama(texts), log=lambda message: None)
-    other = dataclasses.replace(_record(result), config={**result["config"], "sample": {
-        **result["config"]["sample"], "seed": 1}})                 # another seed: another split
+    result = run(
+        RunConfig(
+            dataset=train_data.dataset,
+            data_dir=str(train_data.data_dir),
+            sample=SAMPLE,
+            max_tokens=256,
+            train=TrainConfig(head="llm", max_eval_samples=16),
+        ),
+        backbone=tiny_llama(texts),
+        log=lambda message: None,
+    )
+    other = dataclasses.replace(
+        _record(result), config={**result["config"], "sample": {**result["config"]["sample"], "seed": 1}}
+    )  # another seed: another split
     with pytest.raises(ReportError, match="is not the one its trial scored"):
         _remeasured(other, result["scores"], WORKING)
     with pytest.raises(ReportError, match="predate the targets' degree columns"):
@@ -114,9 +145,11 @@ def test_rows_at_different_thresholds_are_said_and_one_threshold_needs_both_opti
     write_experiment(tmp_path, {"mos": 1.0}, experiment="fig5_zscore")
     write_experiment(tmp_path, {"z1.0": 0.5}, experiment="fig5_zscore", z=1.0)
     caption = build_report(tmp_path, significance=False, figures=False).caption
-    assert "each trial's own threshold, which differ between rows: z = 1, one global Z-score, as the paper: " \
-           "z1.0; z = 3, one global Z-score, as the paper: mos" in caption
-    with pytest.raises(ReportError, match="pass both --z Z and --threshold-scope"):   # scope alone: z still differs
+    assert (
+        "each trial's own threshold, which differ between rows: z = 1, one global Z-score, as the paper: "
+        "z1.0; z = 3, one global Z-score, as the paper: mos" in caption
+    )
+    with pytest.raises(ReportError, match="pass both --z Z and --threshold-scope"):  # scope alone: z still differs
         build_report(tmp_path, significance=False, figures=False, threshold_scope="per_group")
     with pytest.raises(ReportError, match="threshold scope must be one of global, per_group"):
         build_report(tmp_path, significance=False, figures=False, z=3.0, threshold_scope="all")

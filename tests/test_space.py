@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.heads import HEADS
-from harness.run import RunConfig
+from harness.config.heads import HEADS
+from harness.config.run import RunConfig
 from harness.space import SpaceError, list_files, load_spec
 
 SHIPPED = Path(__file__).resolve().parents[1] / "search_spaces"
@@ -27,7 +27,10 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 @pytest.fixture
 def folder(tmp_path) -> Path:
-    _write(tmp_path, "defaults.yaml", """
+    _write(
+        tmp_path,
+        "defaults.yaml",
+        """
         datasets: [movielens-100k]
         backbone: tiny-t5
         data: {n_sequences: 300, window: 11}
@@ -36,7 +39,8 @@ def folder(tmp_path) -> Path:
         smoke:
           data: {n_sequences: 100}
           seeds: [7]
-    """)
+    """,
+    )
     return tmp_path
 
 
@@ -49,10 +53,19 @@ def _error(folder: Path, text: str, smoke: bool = False) -> SpaceError:
 
 # -- the shipped files ------------------------------------------------------------------------------
 
+
 def test_every_experiment_of_the_paper_ships():
     names = {p.stem for p in FILES}
-    assert {"mos", "table1_preliminary", "table2_llm_vs_llmrs", "table4_fairness_methods", "table5_paradigms",
-            "table6_ablation", "fig5_zscore", "quickstart"} <= names
+    assert {
+        "mos",
+        "table1_preliminary",
+        "table2_llm_vs_llmrs",
+        "table4_fairness_methods",
+        "table5_paradigms",
+        "table6_ablation",
+        "fig5_zscore",
+        "quickstart",
+    } <= names
     assert "defaults" not in names
 
 
@@ -81,24 +94,33 @@ def test_shipped_paper_settings():
     assert spec.backbone == "t5-base" and spec.seeds == (0, 1, 2) and config.sample.n_sequences == 10_000
     assert (config.stereotype.z, config.train.epochs, config.max_tokens) == (3.0, 5, 512)
     assert {p: d.kind for p, d in spec.search.items()} == {
-        "head_options.top_k": "choice", "head_options.n_experts": "int", "train.lr": "loguniform"}
+        "head_options.top_k": "choice",
+        "head_options.n_experts": "int",
+        "train.lr": "loguniform",
+    }
     quick = load_spec(SHIPPED / "quickstart.yaml")
     assert quick.backbone == "smollm2-135m" and quick.datasets == ("movielens-100k",) and quick.seeds == (0, 1)
     assert [m.head for m in quick.methods] == ["llm", "mos"] and not quick.search
     # the same split, z and test pairs for every row (the table compares them)
     configs = [quick.run_config(arm, {}, 0) for arm in quick.arms()]
-    assert {(c.stereotype.z, c.stereotype.scope, c.train.max_eval_samples, c.sample.n_sequences)
-            for c in configs} == {(1.0, "per_group", 90, 2000)}
+    assert {(c.stereotype.z, c.stereotype.scope, c.train.max_eval_samples, c.sample.n_sequences) for c in configs} == {
+        (1.0, "per_group", 90, 2000)
+    }
     assert (quick.resources.gpus_per_worker, quick.concurrency) == (0, 1)
     table4 = load_spec(SHIPPED / "table4_fairness_methods.yaml")
     objectives = {m.name: list(m.objectives or ["paper"]) for m in table4.methods}
-    assert objectives == {"ifairlrs": ["rec", "ifairlrs", "div"], "up5": ["rec", "up5", "div"],
-                          "fairllm": ["rec", "fairllm", "div"], "mos": ["paper"]}
+    assert objectives == {
+        "ifairlrs": ["rec", "ifairlrs", "div"],
+        "up5": ["rec", "up5", "div"],
+        "fairllm": ["rec", "fairllm", "div"],
+        "mos": ["paper"],
+    }
     fig5 = load_spec(SHIPPED / "fig5_zscore.yaml")
     assert [fig5.run_config(a, {}, 0).stereotype.z for a in fig5.arms()][:6] == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
 
 
 # -- merging ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", [p for p in FILES if p.stem != "fig5_zscore"], ids=lambda p: p.stem)
 def test_rows_of_a_shipped_table_are_measured_at_one_z(path):
@@ -121,16 +143,21 @@ def test_rows_of_a_shipped_table_are_measured_at_one_z(path):
     measured = (float(measured["z"]), measured["threshold_scope"])
     for key, config in configs.items():
         if (config.stereotype.z, config.stereotype.scope) != measured:
-            assert set(config.train.to_dict()["resolved_objectives"]) <= {"rec"}, \
+            assert set(config.train.to_dict()["resolved_objectives"]) <= {"rec"}, (
                 f"{key} trains on stereotype labels at another threshold than its report measures"
+            )
 
 
 def test_defaults_merge_mappings_and_replace_lists(folder):
-    path = _write(folder, "exp.yaml", """
+    path = _write(
+        folder,
+        "exp.yaml",
+        """
         data: {window: 6}
         seeds: [3]
         methods: [{head: mos}]
-    """)
+    """,
+    )
     spec = load_spec(path)
     assert spec.data == {"n_sequences": 300, "window": 6} and spec.train == {"epochs": 2, "batch_size": 8}
     assert spec.seeds == (3,) and spec.name == "exp"
@@ -139,26 +166,37 @@ def test_defaults_merge_mappings_and_replace_lists(folder):
 
 
 def test_explicit_extends_chains_and_identity_keys_are_not_inherited(folder):
-    _write(folder, "base.yaml", """
+    _write(
+        folder,
+        "base.yaml",
+        """
         name: base
         paper: Table 9
         methods: [{head: mos}]
         train: {lr: 1e-2}
-    """)
-    path = _write(folder, "child.yaml", """
+    """,
+    )
+    path = _write(
+        folder,
+        "child.yaml",
+        """
         extends: base.yaml
         train: {epochs: 1}
-    """)
+    """,
+    )
     spec = load_spec(path)
     assert spec.name == "child" and spec.paper == ""
-    assert spec.train == {"epochs": 1, "batch_size": 8, "lr": 0.01}   # 1e-2 is a number
+    assert spec.train == {"epochs": 1, "batch_size": 8, "lr": 0.01}  # 1e-2 is a number
     assert [p.name for p in spec.files] == ["defaults.yaml", "base.yaml", "child.yaml"]
     alone = _write(folder, "alone.yaml", "extends: null\ndatasets: [bookcrossing]\nmethods: [{head: llm}]\n")
     assert load_spec(alone).seeds == (0,) and load_spec(alone).backbone == RunConfig.backbone
 
 
 def test_arm_overrides_and_searched_values_take_precedence(folder):
-    path = _write(folder, "exp.yaml", """
+    path = _write(
+        folder,
+        "exp.yaml",
+        """
         methods:
           - {name: plain, head: mos}
           - {name: pinned, head: mos, head_options: {top_k: 2}, data: {z: 1.5}, train: {lr: 0.1}}
@@ -166,11 +204,12 @@ def test_arm_overrides_and_searched_values_take_precedence(folder):
           head_options.top_k: {choice: [1, 2]}
           train.lr: {loguniform: [0.01, 1.0]}
           objectives.sf.weight: {uniform: [0.5, 2.0]}
-    """)
+    """,
+    )
     spec = load_spec(path)
     plain, pinned = spec.arms()
     assert set(spec.search_space(plain)) == {"head_options.top_k", "train.lr", "objectives.sf.weight"}
-    assert set(spec.search_space(pinned)) == {"objectives.sf.weight"}   # what an arm sets is never searched
+    assert set(spec.search_space(pinned)) == {"objectives.sf.weight"}  # what an arm sets is never searched
     config = spec.run_config(pinned, {"objectives.sf.weight": 0.7}, seed=4)
     assert (config.train.head_options, config.train.lr, config.stereotype.z) == ({"top_k": 2}, 0.1, 1.5)
     assert config.train.objectives == {"rec": {}, "sf": {"weight": 0.7}, "div": {}}
@@ -181,10 +220,14 @@ def test_arm_overrides_and_searched_values_take_precedence(folder):
 
 
 def test_config_id_ignores_the_seed_and_follows_params(folder):
-    path = _write(folder, "exp.yaml", """
+    path = _write(
+        folder,
+        "exp.yaml",
+        """
         methods: [{head: mos}, {name: other, head: tallrec_pt}]
         search: {train.lr: {loguniform: [0.01, 1.0]}}
-    """)
+    """,
+    )
     spec = load_spec(path)
     mos, other = spec.arms()
     a = spec.config_id(mos, {"train.lr": 0.1})
@@ -195,14 +238,22 @@ def test_config_id_ignores_the_seed_and_follows_params(folder):
 
 
 def test_arms_and_concurrency(folder):
-    path = _write(folder, "exp.yaml", """
+    path = _write(
+        folder,
+        "exp.yaml",
+        """
         datasets: [movielens-100k, bookcrossing]
         methods: [{head: mos}, {name: tp, head: tallrec_pt}]
         resources: {workers: 2, cpus_per_worker: 2, gpus_per_worker: 1}
-    """)
+    """,
+    )
     spec = load_spec(path)
-    assert [a.key for a in spec.arms()] == ["movielens-100k/mos", "movielens-100k/tp", "bookcrossing/mos",
-                                            "bookcrossing/tp"]
+    assert [a.key for a in spec.arms()] == [
+        "movielens-100k/mos",
+        "movielens-100k/tp",
+        "bookcrossing/mos",
+        "bookcrossing/tp",
+    ]
     assert spec.arms()[0].slug == "movielens-100k__mos" and spec.arm("bookcrossing/tp").method.head == "tallrec_pt"
     assert spec.max_concurrent(cpus=16, gpus=2) == 1 and spec.max_concurrent(cpus=16, gpus=8) == 4
 
@@ -210,7 +261,7 @@ def test_arms_and_concurrency(folder):
 def test_spec_and_errors_survive_pickling_and_paths_become_absolute(folder):
     path = _write(folder, "exp.yaml", "methods: [{head: mos}]\ndata_dir: some/data\n")
     spec = load_spec(path)
-    assert spec.data_dir == os.path.join(os.getcwd(), "some", "data")   # Ray trials run in another directory
+    assert spec.data_dir == os.path.join(os.getcwd(), "some", "data")  # Ray trials run in another directory
     arm = spec.arms()[0]
     assert pickle.loads(pickle.dumps(spec)).run_config(arm, {}, 3) == spec.run_config(arm, {}, 3)
     error = _error(folder, "methods: [{head: moss}]\n")
@@ -219,6 +270,7 @@ def test_spec_and_errors_survive_pickling_and_paths_become_absolute(folder):
 
 
 # -- errors name the file, the key and the choices ---------------------------------------------------
+
 
 def test_unknown_top_level_key(folder):
     error = _error(folder, "methods: [{head: mos}]\nbudgett: 3\n")
@@ -239,10 +291,17 @@ def test_wrong_type(folder):
     assert error.key == "data.split" and "'user', 'random'" in str(error)
 
 
-@pytest.mark.parametrize("distribution, problem", [
-    ("{loguniform: [0, 1]}", "0 < low < high"), ("{uniform: [2, 1]}", "low < high"), ("{int: [1.5, 3]}", "integer"),
-    ("{choice: []}", "non-empty"), ("{normal: [0, 1]}", "one distribution"), ("{choice: [1, 1]}", "distinct"),
-])
+@pytest.mark.parametrize(
+    "distribution, problem",
+    [
+        ("{loguniform: [0, 1]}", "0 < low < high"),
+        ("{uniform: [2, 1]}", "low < high"),
+        ("{int: [1.5, 3]}", "integer"),
+        ("{choice: []}", "non-empty"),
+        ("{normal: [0, 1]}", "one distribution"),
+        ("{choice: [1, 1]}", "distinct"),
+    ],
+)
 def test_bad_distribution(folder, distribution, problem):
     error = _error(folder, f"methods: [{{head: mos}}]\nsearch: {{train.lr: {distribution}}}\n")
     assert error.file.name == "exp.yaml" and error.key.startswith("search.train.lr") and problem in str(error)
@@ -276,6 +335,15 @@ def test_empty_or_repeated_seeds(folder):
     assert error.key == "seeds" and "distinct" in str(error)
 
 
+def test_searcher_draws_are_per_arm_unless_a_file_shares_them(folder):
+    assert load_spec(_write(folder, "exp.yaml", "methods: [{head: mos}]\n")).searcher_draws == "per_arm"
+    shared = _write(folder, "shared.yaml", "methods: [{head: mos}]\nsearcher_draws: shared\n")
+    assert load_spec(shared).searcher_draws == "shared"
+    error = _error(folder, "methods: [{head: mos}]\nsearcher_draws: same\n")
+    assert (error.file.name, error.key) == ("exp.yaml", "searcher_draws")
+    assert "'same'" in str(error) and "per_arm" in str(error) and "shared" in str(error)
+
+
 def test_error_names_the_file_that_set_the_key(folder):
     _write(folder, "defaults.yaml", "datasets: [movielens-100k]\ndata: {window: 1}\nsmoke: {train: {epochs: 0}}\n")
     error = _error(folder, "methods: [{head: mos}]\ndata: {n_sequences: 50}\n")
@@ -284,64 +352,114 @@ def test_error_names_the_file_that_set_the_key(folder):
     assert (error.file.name, error.key) == ("defaults.yaml", "smoke.train.epochs")
 
 
-@pytest.mark.parametrize("text, key, fragment", [
-    ("methods: [{head: mos, head_options: {experts: 3}}]\n", "methods[0].head_options.experts", "n_experts"),
-    ("methods: [{head: tallrec, head_options: {r: 4}}]\n", "methods[0].head_options.r", "preset"),
-    ("methods: [{head: mos, objectives: {fair: null}}]\n", "methods[0].objectives.fair", "ifairlrs"),
-    ("methods: [{head: mos, objectives: {}}]\n", "methods[0].objectives", "null"),
-    # refused here, before Ray, not in the trial: div reads the experts that only MoS has
-    ("methods: [{head: prompt_tuning, objectives: {rec: null, div: null}}]\n", "methods[0].objectives.div",
-     "needs the head's experts, which head 'prompt_tuning' does not have (heads that do: mos)"),
-    ("methods: [{head: mos}]\ndata: {like_threshold: 11}\n", "data.like_threshold",
-     "every label of movielens-100k negative (disliked): its ratings run from 1 to 5"),
-    ("methods: [{head: mos}]\ndata: {like_threshold: 5}\n", "data.like_threshold",
-     "like_threshold 5 with 'rating > threshold' makes every label of movielens-100k negative (disliked)"),
-    ("methods: [{head: mos}]\ndata: {like_threshold: 0.5}\n", "data.like_threshold", "positive (liked)"),
-    ("methods: [{head: mos}]\ndata: {like_threshold: 5.5, like_comparison: ge}\n", "data.like_threshold",
-     "like_threshold 5.5 with 'rating >= threshold' makes every label of movielens-100k negative (disliked)"),
-    # 1 is refused only with ge (>= 1: every rating liked): the pair is to blame, not one key
-    ("methods: [{head: mos}]\ndata: {like_threshold: 1, like_comparison: ge}\n", "data", "positive (liked)"),
-    ("methods: [{head: mos, data: {z: -0.5}}]\n", "methods[0].data.z", "z must be a Z-score >= 0"),
-    ("methods: [{head: mos, epochs: 3}]\n", "methods[0].epochs", "head_options"),
-    ("methods: []\n", "methods", "non-empty"),
-    ("methods: [{head: mos}]\ndatasets: [movielens]\n", "datasets[0]", "bookcrossing"),
-    ("methods: [{head: mos}]\nbackbone: t5base\n", "backbone", "t5-base"),
-    ("methods: [{head: mos}]\nmetric: auc\n", "metric", "valid_auc"),
-    # several selection metrics (a multi-objective search): directions, rules and ASHA checked
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, max]\n", "mode",
-     "valid_abs_sf is better when lower: its mode is min"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: max\n", "metric",
-     "give mode as a list beside metric's"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: best}\n",
-     "select.rule", "choose select: {rule: pareto} (or knee, ideal, constrained), or name one metric"),
-    ("methods: [{head: mos}]\nselect: {rule: knee}\n", "select.rule", "add one to metric and mode"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_sf]\nmode: [max, min]\n", "metric",
-     "valid_sf is signed, and an SF below 0 is not fairer: select on valid_abs_sf"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
-     "select: {rule: constrained, best: valid_auc, bounds: {valid_abs_sf: abc}}\n", "select.bounds",
-     "a number in [0, 1], as the records hold it (a fraction, not the report's ×100)"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
-     "select: {rule: constrained, best: valid_auc, bounds: {valid_abs_sf: 5}}\n", "select.bounds", "got 5"),
-    ("methods: [{head: mos}]\nmetric: valid_abs_sf\nmode: min\nscheduler: {asha: {}}\n", "scheduler",
-     "search SF with scheduler: null, or select on valid_auc"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
-     "select: {rule: constrained, best: valid_auc, bounds: {valid_auc: 0.7}}\n", "select.bounds", "bounds on the others"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: knee, best: valid_auc}\n",
-     "select.best", "belong to rule constrained"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rules: knee}\n",
-     "select.rules", "unknown key"),
-    ("methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nscheduler: {asha: {}}\n",
-     "scheduler", "set scheduler: null"),
-    ("methods: [{head: mos}]\nresources: {workers: 0}\n", "resources.workers", "workers >= 1"),
-    ("methods: [{head: mos}]\nresources: {executor: ray}\n", "resources.executor", "tune_trial"),
-    ("methods: [{head: mos}]\nresources: {workers: 2, executor: tune_trial}\n", "resources",
-     "workers: 1"),
-    ("methods: [{head: mos}]\nscheduler: {hyperband: {}}\n", "scheduler", "asha"),
-    ("methods: [{head: mos}]\nscheduler: {asha: {grace_period: 5}}\n", "scheduler.asha.grace_period", "epochs"),
-    ("methods: [{head: mos}]\nsmoke: {name: x}\n", "smoke.name", "seeds"),
-    ("methods: [{head: mos}]\nmethods: [{head: llm}]\n", "(yaml)", "twice"),
-    ("extends: missing.yaml\n", "extends", "missing.yaml"),
-])
+@pytest.mark.parametrize(
+    "text, key, fragment",
+    [
+        ("methods: [{head: mos, head_options: {experts: 3}}]\n", "methods[0].head_options.experts", "n_experts"),
+        ("methods: [{head: tallrec, head_options: {r: 4}}]\n", "methods[0].head_options.r", "preset"),
+        ("methods: [{head: mos, objectives: {fair: null}}]\n", "methods[0].objectives.fair", "ifairlrs"),
+        ("methods: [{head: mos, objectives: {}}]\n", "methods[0].objectives", "null"),
+        # refused here, before Ray, not in the trial: div reads the experts that only MoS has
+        (
+            "methods: [{head: prompt_tuning, objectives: {rec: null, div: null}}]\n",
+            "methods[0].objectives.div",
+            "needs the head's experts, which head 'prompt_tuning' does not have (heads that do: mos)",
+        ),
+        (
+            "methods: [{head: mos}]\ndata: {like_threshold: 11}\n",
+            "data.like_threshold",
+            "every label of movielens-100k negative (disliked): its ratings run from 1 to 5",
+        ),
+        (
+            "methods: [{head: mos}]\ndata: {like_threshold: 5}\n",
+            "data.like_threshold",
+            "like_threshold 5 with 'rating > threshold' makes every label of movielens-100k negative (disliked)",
+        ),
+        ("methods: [{head: mos}]\ndata: {like_threshold: 0.5}\n", "data.like_threshold", "positive (liked)"),
+        (
+            "methods: [{head: mos}]\ndata: {like_threshold: 5.5, like_comparison: ge}\n",
+            "data.like_threshold",
+            "like_threshold 5.5 with 'rating >= threshold' makes every label of movielens-100k negative (disliked)",
+        ),
+        # 1 is refused only with ge (>= 1: every rating liked): the pair is to blame, not one key
+        ("methods: [{head: mos}]\ndata: {like_threshold: 1, like_comparison: ge}\n", "data", "positive (liked)"),
+        ("methods: [{head: mos, data: {z: -0.5}}]\n", "methods[0].data.z", "z must be a Z-score >= 0"),
+        ("methods: [{head: mos, epochs: 3}]\n", "methods[0].epochs", "head_options"),
+        ("methods: []\n", "methods", "non-empty"),
+        ("methods: [{head: mos}]\ndatasets: [movielens]\n", "datasets[0]", "bookcrossing"),
+        ("methods: [{head: mos}]\nbackbone: t5base\n", "backbone", "t5-base"),
+        ("methods: [{head: mos}]\nmetric: auc\n", "metric", "valid_auc"),
+        # several selection metrics (a multi-objective search): directions, rules and ASHA checked
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, max]\n",
+            "mode",
+            "valid_abs_sf is better when lower: its mode is min",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: max\n",
+            "metric",
+            "give mode as a list beside metric's",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rule: best}\n",
+            "select.rule",
+            "choose select: {rule: pareto} (or knee, ideal, constrained), or name one metric",
+        ),
+        ("methods: [{head: mos}]\nselect: {rule: knee}\n", "select.rule", "add one to metric and mode"),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_sf]\nmode: [max, min]\n",
+            "metric",
+            "valid_sf is signed, and an SF below 0 is not fairer: select on valid_abs_sf",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+            "select: {rule: constrained, best: valid_auc, bounds: {valid_abs_sf: abc}}\n",
+            "select.bounds",
+            "a number in [0, 1], as the records hold it (a fraction, not the report's ×100)",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+            "select: {rule: constrained, best: valid_auc, bounds: {valid_abs_sf: 5}}\n",
+            "select.bounds",
+            "got 5",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: valid_abs_sf\nmode: min\nscheduler: {asha: {}}\n",
+            "scheduler",
+            "search SF with scheduler: null, or select on valid_auc",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+            "select: {rule: constrained, best: valid_auc, bounds: {valid_auc: 0.7}}\n",
+            "select.bounds",
+            "bounds on the others",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+            "select: {rule: knee, best: valid_auc}\n",
+            "select.best",
+            "belong to rule constrained",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nselect: {rules: knee}\n",
+            "select.rules",
+            "unknown key",
+        ),
+        (
+            "methods: [{head: mos}]\nmetric: [valid_auc, valid_abs_sf]\nmode: [max, min]\nscheduler: {asha: {}}\n",
+            "scheduler",
+            "set scheduler: null",
+        ),
+        ("methods: [{head: mos}]\nresources: {workers: 0}\n", "resources.workers", "workers >= 1"),
+        ("methods: [{head: mos}]\nresources: {executor: ray}\n", "resources.executor", "tune_trial"),
+        ("methods: [{head: mos}]\nresources: {workers: 2, executor: tune_trial}\n", "resources", "workers: 1"),
+        ("methods: [{head: mos}]\nscheduler: {hyperband: {}}\n", "scheduler", "asha"),
+        ("methods: [{head: mos}]\nscheduler: {asha: {grace_period: 5}}\n", "scheduler.asha.grace_period", "epochs"),
+        ("methods: [{head: mos}]\nsmoke: {name: x}\n", "smoke.name", "seeds"),
+        ("methods: [{head: mos}]\nmethods: [{head: llm}]\n", "(yaml)", "twice"),
+        ("extends: missing.yaml\n", "extends", "missing.yaml"),
+    ],
+)
 def test_other_errors_name_the_key(folder, text, key, fragment):
     error = _error(folder, text)
     assert error.file.name == "exp.yaml" and error.key == key and fragment in str(error)
@@ -349,20 +467,23 @@ def test_other_errors_name_the_key(folder, text, key, fragment):
 
 def test_the_same_refusals_outside_a_sweep(tmp_path):
     """``python -m harness`` and ``run()`` build the same configs: the same errors, before any data is read."""
-    from harness.data.prepare import StereotypeConfig, prepare
-    from harness.data.samples import SampleConfig
-    from harness.train import TrainConfig
+    from harness.config.data import SampleConfig, StereotypeConfig
+    from harness.config.train import TrainConfig
+    from harness.data.prepare import prepare
 
     with pytest.raises(ValueError, match="objective 'div' needs the head's experts"):
         TrainConfig(head="tallrec_pt", objectives={"rec": None, "div": {"weight": 0.5}})
     with pytest.raises(ValueError, match="z must be a Z-score >= 0"):
         StereotypeConfig(z=-1.0)
-    refused = [("bookcrossing", 10, "gt", "1 to 10"), ("movielens-100k", 5, "gt", "1 to 5"),
-               ("movielens-100k", 0.5, "ge", "1 to 5")]
+    refused = [
+        ("bookcrossing", 10, "gt", "1 to 10"),
+        ("movielens-100k", 5, "gt", "1 to 5"),
+        ("movielens-100k", 0.5, "ge", "1 to 5"),
+    ]
     for dataset, threshold, comparison, scale in refused:
-        with pytest.raises(ValueError, match=f"ratings run from {scale}"):   # no data there: refused before loading
+        with pytest.raises(ValueError, match=f"ratings run from {scale}"):  # no data there: refused before loading
             prepare(dataset, tmp_path / "absent", SampleConfig(like_threshold=threshold, like_comparison=comparison))
-    TrainConfig(head="mos", objectives={"rec": None, "div": {"target": "routing"}})   # MoS has both
+    TrainConfig(head="mos", objectives={"rec": None, "div": {"target": "routing"}})  # MoS has both
 
 
 def test_extends_cycle(folder):
@@ -374,9 +495,11 @@ def test_extends_cycle(folder):
 
 def test_several_selection_metrics_default_to_every_pareto_configuration(folder):
     path = folder / "exp.yaml"
-    path.write_text(f"extends: {folder / 'defaults.yaml'}\nmethods: [{{head: mos}}]\n"
-                    "metric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n")
+    path.write_text(
+        f"extends: {folder / 'defaults.yaml'}\nmethods: [{{head: mos}}]\n"
+        "metric: [valid_auc, valid_abs_sf]\nmode: [max, min]\n"
+    )
     spec = load_spec(path)
-    assert (spec.metric, spec.mode) == ("valid_auc", "max")                 # the primary: epochs report it
+    assert (spec.metric, spec.mode) == ("valid_auc", "max")  # the primary: epochs report it
     assert spec.selection.metrics == ("valid_auc", "valid_abs_sf") and spec.selection.rule == "pareto"
     assert spec.to_dict()["selection"]["modes"] == ["max", "min"]

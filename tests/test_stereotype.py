@@ -11,7 +11,7 @@ def _paper_example():
     # 3 of G1 (30%) and 1 of G2 (10%) -> the paper's d_{v in G1} = 0.2 (§2.1.2).
     user_group = np.array([0] * 10 + [1] * 10)
     users = np.r_[np.arange(20), [0, 1, 2, 10]]
-    items = np.r_[np.full(20, 1), [0, 0, 0, 0]]    # every user also has item 1
+    items = np.r_[np.full(20, 1), [0, 0, 0, 0]]  # every user also has item 1
     return users, items, user_group
 
 
@@ -25,7 +25,7 @@ def test_paper_example_degree_is_0_2():
 
 
 def test_duplicate_interactions_count_once_and_group_size_counts_present_users():
-    user_group = np.array([0, 0, 1, 1, 1])   # user 4 has no interaction: not in |G2|
+    user_group = np.array([0, 0, 1, 1, 1])  # user 4 has no interaction: not in |G2|
     users = np.array([0, 0, 1, 2, 3])
     items = np.array([0, 0, 1, 0, 1])
     rates = stereotype.group_interaction_rates(users, items, user_group, 2, 2)

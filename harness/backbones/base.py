@@ -63,8 +63,10 @@ def answer_ids(tokenizer, answers=ANSWERS) -> tuple[int, int]:
     for word in answers:
         tokens = tokenizer(word, add_special_tokens=False)["input_ids"]
         if len(tokens) != 1:
-            raise BackboneError(f"the answer {word!r} is {len(tokens)} tokens {tokens} for this tokenizer; "
-                                f"the score needs it to be one token")
+            raise BackboneError(
+                f"the answer {word!r} is {len(tokens)} tokens {tokens} for this tokenizer; "
+                f"the score needs it to be one token"
+            )
         ids.append(tokens[0])
     if ids[0] == ids[1]:
         raise BackboneError(f"'Yes' and 'No' map to the same token id {ids[0]}")

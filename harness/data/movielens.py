@@ -1,4 +1,4 @@
-"""MovieLens-100K (Harper & Konstan 2015): fetch, verify and load.
+"""MovieLens-100K (Harper & Konstan 2015): verify and load (fetching it: ``harness.data.movielens_fetch``).
 
 Two layouts hold the same data: GroupLens's original (``u.data``, ``u.user``,
 ``u.item``) and RecBole's atomic files (``ml-100k.inter/.user/.item``). Whichever is
@@ -20,39 +20,28 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-import os
-import subprocess
-import sys
-import tempfile
-import urllib.request
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from harness.data.paths import atomic_copy, atomic_write_bytes, dataset_dir, find_file, read_text, sha256_file
+from harness.data.paths import dataset_dir
 from harness.data.schema import DataError, LoadReport, RatingsTable
+from harness.files import find_file, read_text, sha256_file
 
 NAME = "movielens-100k"
 GROUPS = ("male", "female")  # paper Table 3: G1, G2
 MARKERS = ("u.data", "ml-100k.inter")
 MANIFEST = "MANIFEST.json"
-FETCH_HINT = (f"run `python -m harness.data fetch {NAME}` (or `--source DIR`), or pass --data-dir "
-              "to a folder holding u.data/u.user/u.item or ml-100k.inter/.user/.item")
+FETCH_HINT = (
+    f"run `python -m harness.data fetch {NAME}` (or `--source DIR`), or pass --data-dir "
+    "to a folder holding u.data/u.user/u.item or ml-100k.inter/.user/.item"
+)
 
-ZIP_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-URL_ENV, WHEEL_ENV = "HARNESS_MOVIELENS_URL", "HARNESS_RECBOLE_WHEEL"
-WHEEL_REQ = "recbole==1.2.1"
-WHEEL_MEMBER = "recbole/dataset_example/ml-100k/"
-
-# Byte pins. Atomic: the recbole-1.2.1 wheel's files. Wheel: PyPI's listed sha256.
-# GroupLens: the official files' published hashes (u.data and u.user are the atomic
-# bodies, header dropped, "|" for tab in u.user); a mismatch is only noted, as copies
-# circulate re-encoded, and the content fingerprints decide. Zip: published by many
-# users beside GroupLens's MD5 0e33842e24a9c977be4e0107933c0723 (not recomputed here).
+# Byte pins. Atomic: the recbole-1.2.1 wheel's files. GroupLens: the official files' published
+# hashes (u.data and u.user are the atomic bodies, header dropped, "|" for tab in u.user); a
+# mismatch is only noted, as copies circulate re-encoded, and the content fingerprints decide.
+# The sources' own pins (the zip, the wheel) are harness.data.movielens_fetch's.
 ATOMIC_SHA256 = {
     "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
     "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
@@ -63,8 +52,6 @@ GROUPLENS_SHA256 = {
     "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
     "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
 }
-ZIP_SHA256 = "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
-WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
 CONTENT_SHA256 = {
     "ratings": GROUPLENS_SHA256["u.data"],
     "users": GROUPLENS_SHA256["u.user"],
@@ -81,20 +68,29 @@ class _Spec:
     encoding: str
     header: tuple[str, ...]  # expected header names; () when the file has none
     width: int
-    keep: dict[int, str]     # column index -> our name
-    ints: tuple[str, ...]    # kept columns that must parse as integers
+    keep: dict[int, str]  # column index -> our name
+    ints: tuple[str, ...]  # kept columns that must parse as integers
 
 
 _RATINGS = {0: "user_id", 1: "item_id", 2: "rating", 3: "timestamp"}
 _USERS = {0: "user_id", 1: "age", 2: "gender", 3: "occupation", 4: "zip"}
 LAYOUTS = {
     "atomic": {
-        "ratings": _Spec("ml-100k.inter", "\t", "utf-8", tuple(_RATINGS.values()), 4, _RATINGS,
-                         ("rating", "timestamp")),
-        "users": _Spec("ml-100k.user", "\t", "utf-8", ("user_id", "age", "gender", "occupation", "zip_code"),
-                       5, _USERS, ("age",)),
-        "items": _Spec("ml-100k.item", "\t", "utf-8", ("item_id", "movie_title", "release_year", "class"),
-                       4, {0: "item_id", 1: "title", 2: "year"}, ()),
+        "ratings": _Spec(
+            "ml-100k.inter", "\t", "utf-8", tuple(_RATINGS.values()), 4, _RATINGS, ("rating", "timestamp")
+        ),
+        "users": _Spec(
+            "ml-100k.user", "\t", "utf-8", ("user_id", "age", "gender", "occupation", "zip_code"), 5, _USERS, ("age",)
+        ),
+        "items": _Spec(
+            "ml-100k.item",
+            "\t",
+            "utf-8",
+            ("item_id", "movie_title", "release_year", "class"),
+            4,
+            {0: "item_id", 1: "title", 2: "year"},
+            (),
+        ),
     },
     "grouplens": {
         "ratings": _Spec("u.data", "\t", "latin-1", (), 4, _RATINGS, ("rating", "timestamp")),
@@ -105,11 +101,23 @@ LAYOUTS = {
 _RECBOLE_UNKNOWN = "unkonwn"  # RecBole's spelling for item 267's missing title and year
 
 
+# every file any layout may hold: the prepared-data cache key hashes those present
+DATA_FILES = tuple(spec.file for layout in LAYOUTS.values() for spec in layout.values())
+
+
 def _parse_fast(text: str, spec: _Spec) -> pd.DataFrame:
-    frame = pd.read_csv(io.StringIO(text), sep=spec.sep, header=None, skiprows=1 if spec.header else 0,
-                        names=list(range(spec.width)), usecols=list(spec.keep), quoting=csv.QUOTE_NONE,
-                        dtype={i: "int64" if name in spec.ints else str for i, name in spec.keep.items()},
-                        na_filter=False, engine="c")
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=spec.sep,
+        header=None,
+        skiprows=1 if spec.header else 0,
+        names=list(range(spec.width)),
+        usecols=list(spec.keep),
+        quoting=csv.QUOTE_NONE,
+        dtype={i: "int64" if name in spec.ints else str for i, name in spec.keep.items()},
+        na_filter=False,
+        engine="c",
+    )
     # Long rows raise above; short ones are padded with "" unless the separators don't add up.
     if text.count(spec.sep) != (spec.width - 1) * (len(frame) + bool(spec.header)):
         raise ValueError("a row has too few fields")
@@ -124,8 +132,9 @@ def _parse_slow(text: str, spec: _Spec, report: LoadReport) -> pd.DataFrame:
         if (number == 1 and spec.header) or (number == len(lines) and not line):
             continue  # the header; the empty string after the final newline
         fields = line.rstrip("\r").split(spec.sep)
-        if len(fields) == spec.width and all(fields[i].lstrip("-").isdigit()
-                                             for i, name in spec.keep.items() if name in spec.ints):
+        if len(fields) == spec.width and all(
+            fields[i].lstrip("-").isdigit() for i, name in spec.keep.items() if name in spec.ints
+        ):
             rows.append([fields[i] for i in spec.keep])
         else:
             bad.append(f"line {number}: {line[:80]}")
@@ -163,7 +172,7 @@ def _titles(items: pd.DataFrame, layout: str) -> pd.Series:
     return (items["title"] + " (" + items["year"] + ")").where(~unknown, "unknown")
 
 
-def _layout(folder: Path) -> str:
+def layout_of(folder: Path) -> str:
     for layout, specs in LAYOUTS.items():
         if find_file(folder, specs["ratings"].file):
             missing = [s.file for s in specs.values() if not find_file(folder, s.file)]
@@ -176,13 +185,15 @@ def _layout(folder: Path) -> str:
 def _verify(name: str, actual: str, file: str, report: LoadReport) -> None:
     if actual != CONTENT_SHA256[name]:
         bad = f"; malformed rows: {report.malformed}, e.g. {report.malformed_examples}" if report.malformed else ""
-        raise DataError(f"{file}: content SHA-256 of the {name} is {actual}, expected {CONTENT_SHA256[name]} "
-                        f"(not the MovieLens-100K release){bad}; re-fetch: {FETCH_HINT}")
+        raise DataError(
+            f"{file}: content SHA-256 of the {name} is {actual}, expected {CONTENT_SHA256[name]} "
+            f"(not the MovieLens-100K release){bad}; re-fetch: {FETCH_HINT}"
+        )
 
 
-def _read_folder(folder: Path) -> tuple[str, dict[str, pd.DataFrame], LoadReport]:
+def read_folder(folder: Path) -> tuple[str, dict[str, pd.DataFrame], LoadReport]:
     """Parse and content-check one folder; raises DataError unless it is the real data."""
-    layout = _layout(folder)
+    layout = layout_of(folder)
     report = LoadReport(layout=layout, notes=["titles in GroupLens 'Title (Year)' form"])
     pins = ATOMIC_SHA256 if layout == "atomic" else GROUPLENS_SHA256
     frames = {}
@@ -193,130 +204,40 @@ def _read_folder(folder: Path) -> tuple[str, dict[str, pd.DataFrame], LoadReport
             report.notes.append(f"{spec.file}: bytes differ from the official release (content checked below)")
         frames[kind] = _read(path, spec, report)
     frames["items"]["title"] = _titles(frames["items"], layout)
-    for kind, columns, sep in (("ratings", list(_RATINGS.values()), "\t"),
-                               ("users", list(_USERS.values()), "|"), ("items", ["item_id", "title"], "\t")):
+    for kind, columns, sep in (
+        ("ratings", list(_RATINGS.values()), "\t"),
+        ("users", list(_USERS.values()), "|"),
+        ("items", ["item_id", "title"], "\t"),
+    ):
         _verify(kind, _fingerprint(frames[kind], columns, sep), LAYOUTS[layout][kind].file, report)
     return layout, frames, report
 
 
-def load(data_dir: Path) -> RatingsTable:
-    """MovieLens-100K in the normal form; ``data_dir`` is the cache root or the data folder."""
+def files(data_dir: Path) -> list[Path]:
+    """The files ``load`` reads from ``data_dir`` (the cache root or the data folder): ratings, users,
+    items of the layout found; a DataError with the fetch hint when they are not all there."""
     folder = dataset_dir(Path(data_dir), NAME, MARKERS)
     if not folder.is_dir():
         raise DataError(f"MovieLens-100K not found in {data_dir} (looked in {folder}); {FETCH_HINT}")
-    _, frames, report = _read_folder(folder)
+    return [find_file(folder, spec.file) for spec in LAYOUTS[layout_of(folder)].values()]
+
+
+def load(data_dir: Path) -> RatingsTable:
+    """MovieLens-100K in the normal form; ``data_dir`` is the cache root or the data folder."""
+    _, frames, report = read_folder(files(data_dir)[0].parent)
     ratings, users = frames["ratings"], frames["users"]
-    interactions = pd.DataFrame({
-        "user_id": ratings["user_id"], "item_id": ratings["item_id"],
-        "rating": ratings["rating"].astype("float64"), "timestamp": ratings["timestamp"].astype("float64")})
+    interactions = pd.DataFrame(
+        {
+            "user_id": ratings["user_id"],
+            "item_id": ratings["item_id"],
+            "rating": ratings["rating"].astype("float64"),
+            "timestamp": ratings["timestamp"].astype("float64"),
+        }
+    )
     group = users["gender"].map({"M": "male", "F": "female"})
     if group.isna().any():
         report.users_without_group["gender not M/F"] = int(group.isna().sum())
-    users_out = pd.DataFrame({"user_id": users["user_id"], "group": group, "gender": users["gender"],
-                              "age": users["age"]})
+    users_out = pd.DataFrame(
+        {"user_id": users["user_id"], "group": group, "gender": users["gender"], "age": users["age"]}
+    )
     return RatingsTable(NAME, interactions, users_out, frames["items"][["item_id", "title"]], GROUPS, report)
-
-
-# ---- fetch ---------------------------------------------------------------------------
-
-def _check_bytes(path: Path, expected: str) -> None:
-    actual = sha256_file(path)
-    if actual != expected:
-        raise DataError(f"{path.name}: SHA-256 {actual}, expected {expected}")
-
-
-def _stage_directory(source: Path, _tmp: Path) -> Path:
-    if not source.is_dir():
-        raise DataError(f"--source {source} is not a directory")
-    if _layout(source) == "atomic":  # the atomic files are pinned byte for byte
-        for name, expected in ATOMIC_SHA256.items():
-            path = find_file(source, name)
-            if path.suffix != ".gz":
-                _check_bytes(path, expected)
-    return source
-
-
-def _extract(archive: Path, members: dict[str, str], tmp: Path) -> Path:
-    """Write only ``members`` (archive name -> our file name) into ``tmp``."""
-    with zipfile.ZipFile(archive) as zipped:
-        names = set(zipped.namelist())
-        for member, target in members.items():
-            if member not in names:
-                raise DataError(f"{archive.name} lacks {member}")
-            atomic_write_bytes(tmp / target, zipped.read(member))
-    return tmp
-
-
-def _stage_zip(url: str, tmp: Path) -> Path:
-    archive = tmp / "ml-100k.zip"
-    with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (URL is ours or the user's)
-        archive.write_bytes(response.read())
-    _check_bytes(archive, ZIP_SHA256)
-    return _extract(archive, {f"ml-100k/{n}": n for n in GROUPLENS_SHA256}, tmp / "files")
-
-
-def _stage_wheel(tmp: Path) -> Path:
-    wheel = os.environ.get(WHEEL_ENV)
-    if not wheel:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                               WHEEL_REQ, "-d", str(tmp)], capture_output=True, text=True, timeout=600)
-        wheels = sorted(tmp.glob("recbole-*.whl"))
-        if done.returncode != 0 or not wheels:
-            raise DataError(f"pip download {WHEEL_REQ} failed: {done.stderr.strip()[-400:]}")
-        wheel = wheels[0]
-    _check_bytes(Path(wheel), WHEEL_SHA256)
-    return _extract(Path(wheel), {WHEEL_MEMBER + n: n for n in ATOMIC_SHA256}, tmp / "files")
-
-
-def _install(staged: Path, target: Path, kind: str, origin: str) -> None:
-    """Copy verified files into the cache, drop the other layout's, write the manifest last."""
-    layout, _, report = _read_folder(staged)
-    (target / MANIFEST).unlink(missing_ok=True)
-    for other in LAYOUTS.keys() - {layout}:  # a layout switch must not leave two copies
-        for spec in LAYOUTS[other].values():
-            (target / spec.file).unlink(missing_ok=True)
-            (target / f"{spec.file}.gz").unlink(missing_ok=True)
-    files = {}
-    for spec in LAYOUTS[layout].values():
-        path = find_file(staged, spec.file)
-        atomic_copy(path, target / path.name)
-        files[path.name] = report.files[str(path)]
-    manifest = {"dataset": NAME, "source": {"kind": kind, "origin": origin}, "layout": layout, "files": files,
-                "content_sha256": CONTENT_SHA256, "fetched_utc": datetime.now(timezone.utc).isoformat()}
-    atomic_write_bytes(target / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
-
-
-def fetch(data_dir: Path, source: Path | None = None, log=print, force: bool = False) -> Path:
-    """Fill ``data_dir/movielens-100k`` from ``source``, else GroupLens, else the RecBole wheel.
-
-    A copy already there that passes every check is kept unless ``force``.
-    """
-    target = Path(data_dir) / NAME
-    if (target / MANIFEST).is_file() and source is None and not force:
-        try:
-            _read_folder(target)
-            log(f"{NAME}: already in {target} and verified (pass --force to fetch again)")
-            return target
-        except DataError as err:
-            log(f"{NAME}: the copy in {target} fails its checks, fetching again: {err}")
-    url = os.environ.get(URL_ENV) or ZIP_URL
-    if source is not None:
-        attempts = [("directory", str(source), lambda tmp: _stage_directory(Path(source), tmp))]
-    else:
-        attempts = [("grouplens-zip", url, lambda tmp: _stage_zip(url, tmp)),
-                    ("recbole-wheel", os.environ.get(WHEEL_ENV) or f"pip download {WHEEL_REQ}", _stage_wheel)]
-    failures = []
-    for kind, origin, stage in attempts:
-        log(f"{NAME}: trying {kind} ({origin})")
-        try:
-            with tempfile.TemporaryDirectory(prefix="movielens-") as tmp:
-                _install(stage(Path(tmp)), target, kind, origin)
-        except (DataError, OSError, ValueError, zipfile.BadZipFile, subprocess.SubprocessError) as err:
-            log(f"{NAME}: {kind} failed: {err}")
-            failures.append(f"{kind} ({origin}): {err}")
-            continue
-        log(f"{NAME}: fetched from {kind} into {target}")
-        return target
-    raise DataError(f"could not fetch {NAME}; tried:\n  " + "\n  ".join(failures) +
-                    f"\nFix: get ml-100k.zip from {ZIP_URL} yourself and pass --source DIR (u.data/u.user/u.item "
-                    f"or ml-100k.inter/.user/.item), or set {WHEEL_ENV}=PATH to a downloaded {WHEEL_REQ} wheel")

@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from harness import stereotype
-from harness.config.data import StereotypeConfig  # noqa: F401  (its home: harness.config.data)
-from harness.data.registry import get_dataset
-from harness.data.samples import SampleConfig, Samples, build_samples  # noqa: F401
-from harness.data.paths import atomic_write, default_prepared_dir, find_file, sha256_file
-from harness.data.schema import RatingsTable
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.datasets import get_dataset
+from harness.data.paths import default_prepared_dir
+from harness.data.samples import Samples, build_samples
+from harness.data.schema import DataError, RatingsTable
+from harness.files import atomic_write, find_file, sha256_file
+from harness.registry import resolve
 
+DEFAULT_SAMPLE, DEFAULT_STEREOTYPE = SampleConfig(), StereotypeConfig()  # frozen: shared defaults
 CACHE_FORMAT = 2  # bump when what is cached, or how it is computed, changes
 
 
@@ -45,10 +48,10 @@ class Measurement:
 class Prepared:
     samples: Samples
     measurement: Measurement
-    report: dict = field(default_factory=dict)   # the loader's LoadReport and data set facts
+    report: dict = field(default_factory=dict)  # the loader's LoadReport and data set facts
     timings: dict = field(default_factory=dict)
     from_cache: bool = False
-    cache_folder: Path | None = None   # where it is cached; encoded prompts go there too
+    cache_folder: Path | None = None  # where it is cached; encoded prompts go there too
 
 
 def measure(samples: Samples, config: StereotypeConfig) -> Measurement:
@@ -67,15 +70,26 @@ def measure(samples: Samples, config: StereotypeConfig) -> Measurement:
     threshold = stereotype.stereotype_threshold(degree, config.z, config.scope, items=measured)
     in_group = stereotype.stereotyped(degree, threshold)
     return Measurement(
-        degree=degree, threshold=threshold, item_in_group=in_group,
+        degree=degree,
+        threshold=threshold,
+        item_in_group=in_group,
         h=stereotype.user_proportion(samples.history, samples.user_group, in_group),
-        target_in_group=in_group[samples.target], items_measured=measured,
+        target_in_group=in_group[samples.target],
+        items_measured=measured,
     )
 
 
 def cache_key(dataset: str, source_hashes: dict, sample: SampleConfig, stereo: StereotypeConfig) -> str:
-    blob = json.dumps({"format": CACHE_FORMAT, "dataset": dataset, "files": sorted(source_hashes.values()),
-                       "sample": sample.to_dict(), "stereotype": asdict(stereo)}, sort_keys=True)
+    blob = json.dumps(
+        {
+            "format": CACHE_FORMAT,
+            "dataset": dataset,
+            "files": sorted(source_hashes.values()),
+            "sample": sample.to_dict(),
+            "stereotype": asdict(stereo),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -84,17 +98,20 @@ def source_files(dataset: str, data_dir: Path) -> dict[str, str]:
     part that changes when the data does); empty when the data set is absent."""
     spec = get_dataset(dataset)
     if spec.generated:
-        return {"generator": f"{spec.name} version {spec.generated}"}
-    folder = spec.locate(data_dir)
-    found = (find_file(folder, name) for name in spec.data_files)
+        return {"generator": f"{spec.name} version {resolve(spec.generated)}"}
+    try:
+        folder = resolve(spec.files)(data_dir)[0].parent  # where the load reads (one copy's folder)
+    except DataError:
+        return {}  # the load says what is missing
+    found = (find_file(folder, name) for name in resolve(spec.data_files))
     return {path.name: sha256_file(path) for path in found if path is not None}
 
 
 def prepare(
     dataset: str,
     data_dir: Path,
-    sample: SampleConfig = SampleConfig(),
-    stereo: StereotypeConfig = StereotypeConfig(),
+    sample: SampleConfig = DEFAULT_SAMPLE,
+    stereo: StereotypeConfig = DEFAULT_STEREOTYPE,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     log=lambda message: None,
@@ -105,7 +122,7 @@ def prepare(
     use_cache=False computes everything and neither reads nor writes the cache.
     """
     spec = get_dataset(dataset)
-    spec.check_like_threshold(sample.like_threshold, sample.like_comparison)   # before any loading
+    spec.check_like_threshold(sample.like_threshold, sample.like_comparison)  # before any loading
     hashes = source_files(dataset, data_dir)
     key = cache_key(dataset, hashes, sample, stereo)
     folder = Path(cache_dir or default_prepared_dir()) / f"{dataset}-{key}" if use_cache else None
@@ -115,25 +132,39 @@ def prepare(
         prepared = replace(prepared, cache_folder=folder)
         log(f"read prepared {dataset} from cache {folder} in {time.perf_counter() - started:.2f} s")
         return prepared
+    prepared = _build(spec, data_dir, sample, stereo, key, folder, log)
+    if folder is not None:
+        _write_cache(folder, prepared)
+        log(f"cached prepared {dataset} in {folder}")
+    return prepared
+
+
+def _build(
+    spec, data_dir: Path, sample: SampleConfig, stereo: StereotypeConfig, key: str, folder: Path | None, log
+) -> Prepared:
+    """Load, sample, split and measure the data set of ``spec`` (``prepare`` without its cache)."""
     timings = {}
     started = time.perf_counter()
-    table: RatingsTable = spec.load(data_dir)
+    table: RatingsTable = resolve(spec.load)(data_dir)
     timings["load_s"] = time.perf_counter() - started
-    log(f"loaded {dataset}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
-        f"{len(table.items):,} items in {timings['load_s']:.2f} s")
+    log(
+        f"loaded {spec.name}: {len(table.interactions):,} ratings, {len(table.users):,} users, "
+        f"{len(table.items):,} items in {timings['load_s']:.2f} s"
+    )
     started = time.perf_counter()
     samples = build_samples(table, sample, spec.resolve_like_threshold(sample.like_threshold), spec.time_order)
     timings["sample_s"] = time.perf_counter() - started
     started = time.perf_counter()
     measurement = measure(samples, stereo)
     timings["measure_s"] = time.perf_counter() - started
-    report = {"load": table.report.to_dict(), "dataset": dataset_facts(table), "cache_key": key,
-              "sample_config": sample.to_dict(), "stereotype_config": asdict(stereo)}
-    prepared = Prepared(samples, measurement, report, timings, from_cache=False, cache_folder=folder)
-    if folder is not None:
-        _write_cache(folder, prepared)
-        log(f"cached prepared {dataset} in {folder}")
-    return prepared
+    report = {
+        "load": table.report.to_dict(),
+        "dataset": dataset_facts(table),
+        "cache_key": key,
+        "sample_config": sample.to_dict(),
+        "stereotype_config": asdict(stereo),
+    }
+    return Prepared(samples, measurement, report, timings, from_cache=False, cache_folder=folder)
 
 
 def dataset_facts(table: RatingsTable) -> dict:
@@ -159,22 +190,32 @@ def _write_cache(folder: Path, prepared: Prepared) -> None:
     s, m = prepared.samples, prepared.measurement
     arrays = {f"s_{n}": getattr(s, n) for n in _ARRAYS} | {f"m_{n}": getattr(m, n) for n in _MEASURED}
     atomic_write(folder / "arrays.npz", lambda path: np.savez(path, **arrays))
-    meta = {"dataset": s.dataset, "groups": list(s.groups), "user_ids": [str(u) for u in s.user_ids],
-            "titles": [str(t) for t in s.titles], "like_threshold": s.like_threshold,
-            "like_comparison": s.like_comparison, "notes": s.notes,
-            "report": prepared.report, "timings": prepared.timings}
+    meta = {
+        "dataset": s.dataset,
+        "groups": list(s.groups),
+        "user_ids": [str(u) for u in s.user_ids],
+        "titles": [str(t) for t in s.titles],
+        "like_threshold": s.like_threshold,
+        "like_comparison": s.like_comparison,
+        "notes": s.notes,
+        "report": prepared.report,
+        "timings": prepared.timings,
+    }
     atomic_write(folder / "meta.json", lambda path: Path(path).write_text(json.dumps(meta)))
 
 
 def _read_cache(folder: Path) -> Prepared:
     meta = json.loads((folder / "meta.json").read_text())
     with np.load(folder / "arrays.npz") as arrays:
-        samples = Samples(dataset=meta["dataset"], groups=tuple(meta["groups"]),
-                          user_ids=np.array(meta["user_ids"], dtype=object),
-                          titles=np.array(meta["titles"], dtype=object),
-                          like_threshold=meta["like_threshold"], like_comparison=meta["like_comparison"],
-                          notes=meta["notes"],
-                          **{n: arrays[f"s_{n}"] for n in _ARRAYS})
+        samples = Samples(
+            dataset=meta["dataset"],
+            groups=tuple(meta["groups"]),
+            user_ids=np.array(meta["user_ids"], dtype=object),
+            titles=np.array(meta["titles"], dtype=object),
+            like_threshold=meta["like_threshold"],
+            like_comparison=meta["like_comparison"],
+            notes=meta["notes"],
+            **{n: arrays[f"s_{n}"] for n in _ARRAYS},
+        )
         measurement = Measurement(**{n: arrays[f"m_{n}"] for n in _MEASURED})
     return Prepared(samples, measurement, meta["report"], meta["timings"], from_cache=True)
-

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness.config.data import SampleConfig, is_liked  # noqa: F401  (their home: harness.config.data)
+from harness.config.data import SampleConfig, is_liked
 from harness.data.schema import DataError, RatingsTable
 
 SPLITS = ("train", "valid", "test")
@@ -84,7 +84,9 @@ def _window_starts(user_codes: np.ndarray, window: int, stride: int) -> np.ndarr
     """Row offsets where a full window of one user's interactions starts."""
     starts_of_user = np.flatnonzero(np.r_[True, user_codes[1:] != user_codes[:-1]])
     lengths = np.diff(np.r_[starts_of_user, len(user_codes)])
-    out = [s + np.arange(0, n - window + 1, stride) for s, n in zip(starts_of_user, lengths) if n >= window]
+    out = [
+        s + np.arange(0, n - window + 1, stride) for s, n in zip(starts_of_user, lengths, strict=True) if n >= window
+    ]
     return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
@@ -109,19 +111,24 @@ def _check_splits(name: str, split: np.ndarray, user: np.ndarray, config: Sample
     """Refuse a split that leaves train, validation or test (with a share > 0) empty: a
     sweep would select on an empty validation set, or report on an empty test set."""
     sizes = {s: int((split == i).sum()) for i, s in enumerate(SPLITS)}
-    empty = [s for s, ratio in zip(SPLITS, config.ratios) if ratio > 0 and sizes[s] == 0]
+    empty = [s for s, ratio in zip(SPLITS, config.ratios, strict=True) if ratio > 0 and sizes[s] == 0]
     if empty:
         counts = " / ".join(f"{s} {n:,}" for s, n in sizes.items())
-        found = f"the {config.split} split left {' and '.join(empty)} empty ({counts} of {len(split):,} sequences " \
-                f"from {len(np.unique(user)):,} users)"
+        found = (
+            f"the {config.split} split left {' and '.join(empty)} empty ({counts} of {len(split):,} sequences "
+            f"from {len(np.unique(user)):,} users)"
+        )
         if config.split == "random":
-            raise DataError(f"{name}: {found}: too few sequences for data.ratios {list(config.ratios)}; use more "
-                            "sequences (data.n_sequences, a shorter data.window) or other ratios")
+            raise DataError(
+                f"{name}: {found}: too few sequences for data.ratios {list(config.ratios)}; use more "
+                "sequences (data.n_sequences, a shorter data.window) or other ratios"
+            )
         raise DataError(
             f"{name}: {found}. A user's sequences all go to one split, so with few users, some of whom have many "
             "sequences, one user can take a whole split's share. Fix: more users (a larger data set, a larger "
             "data.n_sequences when not every window is used, or a shorter data.window), other data.ratios, or "
-            "data.split: random (exact 8:1:1, but overlapping windows of a user leak across splits)")
+            "data.split: random (exact 8:1:1, but overlapping windows of a user leak across splits)"
+        )
 
 
 def build_samples(table: RatingsTable, config: SampleConfig, like_threshold: float, time_order: bool) -> Samples:
@@ -133,26 +140,37 @@ def build_samples(table: RatingsTable, config: SampleConfig, like_threshold: flo
     starts = _window_starts(user_codes, config.window, config.stride)
     notes = []
     if len(starts) < config.n_sequences:
-        notes.append(f"only {len(starts)} windows of {config.window} exist; all are used "
-                     f"instead of the {config.n_sequences} asked for")
+        notes.append(
+            f"only {len(starts)} windows of {config.window} exist; all are used "
+            f"instead of the {config.n_sequences} asked for"
+        )
         chosen = np.sort(starts)
     else:
         chosen = np.sort(rng.choice(starts, size=config.n_sequences, replace=False))
     rows = chosen[:, None] + np.arange(config.window)[None, :]
     ratings = df["rating"].to_numpy(dtype=np.float64)
-    likes = is_liked(ratings, like_threshold, config.like_comparison)   # one rule: history and target
+    likes = is_liked(ratings, like_threshold, config.like_comparison)  # one rule: history and target
     groups = table.groups
     group_codes = pd.Categorical(df["group"], categories=list(groups)).codes
     user = user_codes[chosen]
     split = _split(user, config, rng)
     _check_splits(table.name, split, user, config)
     return Samples(
-        dataset=table.name, groups=groups, user_ids=np.asarray(user_ids, dtype=object),
-        titles=titles, user=user, user_group=group_codes[chosen].astype(np.int64),
-        history=item_codes[rows[:, :-1]], history_liked=likes[rows[:, :-1]],
-        target=item_codes[rows[:, -1]], label=likes[rows[:, -1]].astype(np.int64),
-        target_rating=ratings[rows[:, -1]], split=split, like_threshold=like_threshold,
-        like_comparison=config.like_comparison, notes=notes,
+        dataset=table.name,
+        groups=groups,
+        user_ids=np.asarray(user_ids, dtype=object),
+        titles=titles,
+        user=user,
+        user_group=group_codes[chosen].astype(np.int64),
+        history=item_codes[rows[:, :-1]],
+        history_liked=likes[rows[:, :-1]],
+        target=item_codes[rows[:, -1]],
+        label=likes[rows[:, -1]].astype(np.int64),
+        target_rating=ratings[rows[:, -1]],
+        split=split,
+        like_threshold=like_threshold,
+        like_comparison=config.like_comparison,
+        notes=notes,
     )
 
 

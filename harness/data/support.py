@@ -22,7 +22,7 @@ from harness.data.samples import capped
 
 
 def parse_threshold(text: str) -> StereotypeConfig:
-    """"Z:SCOPE" (e.g. "1:per_group", "2:global") -> the StereotypeConfig it names."""
+    """ "Z:SCOPE" (e.g. "1:per_group", "2:global") -> the StereotypeConfig it names."""
     z, _, scope = text.partition(":")
     try:
         return StereotypeConfig(z=float(z), scope=scope or "global")
@@ -30,26 +30,53 @@ def parse_threshold(text: str) -> StereotypeConfig:
         raise ValueError(f"--threshold {text!r}: give Z:SCOPE, e.g. 1:per_group or 2:global ({error})") from error
 
 
-def test_support(dataset: str, data_dir: Path | None, seeds, thresholds: list[StereotypeConfig], sample: SampleConfig,
-                 max_eval: int | None = None, log=lambda *_: None) -> list[dict]:
+def test_support(
+    dataset: str,
+    data_dir: Path | None,
+    seeds,
+    thresholds: list[StereotypeConfig],
+    sample: SampleConfig,
+    max_eval: int | None = None,
+    log=lambda *_: None,
+) -> list[dict]:
     """One row per (threshold, seed): z, scope, seed, test pairs, and per group the test targets
     stereotyped to it (``targets``) and the liked ones among them (``liked``)."""
     rows = []
     for threshold in thresholds:
         for seed in seeds:
-            prepared = prepare(dataset, data_dir, SampleConfig(**{**sample.to_dict(), "seed": seed}), threshold, log=log)
+            prepared = prepare(
+                dataset, data_dir, SampleConfig(**{**sample.to_dict(), "seed": seed}), threshold, log=log
+            )
             s, m = prepared.samples, prepared.measurement
             test = capped(np.flatnonzero(s.mask("test")), max_eval, seed)
-            rows.append({"z": threshold.z, "scope": threshold.scope, "seed": seed, "test_pairs": int(len(test)),
-                         "targets": {g: int(m.target_in_group[test, i].sum()) for i, g in enumerate(s.groups)},
-                         "liked": {g: int((m.target_in_group[test, i] & (s.label[test] == 1)).sum())
-                                   for i, g in enumerate(s.groups)}})
+            rows.append(
+                {
+                    "z": threshold.z,
+                    "scope": threshold.scope,
+                    "seed": seed,
+                    "test_pairs": int(len(test)),
+                    "targets": {g: int(m.target_in_group[test, i].sum()) for i, g in enumerate(s.groups)},
+                    "liked": {
+                        g: int((m.target_in_group[test, i] & (s.label[test] == 1)).sum())
+                        for i, g in enumerate(s.groups)
+                    },
+                }
+            )
     return rows
 
 
 def to_text(rows: list[dict]) -> str:
     groups = list(rows[0]["targets"]) if rows else []
-    table = [[f"z = {r['z']:g}, {r['scope'].replace('_', ' ')}", r["seed"], r["test_pairs"],
-              *[f"{r['targets'][g]} ({r['liked'][g]} liked)" for g in groups]] for r in rows]
-    return ("Test targets stereotyped to each group (the most any row's SF can rest on), per threshold and seed\n"
-            + tabulate(table, headers=["threshold", "seed", "test pairs", *groups], disable_numparse=True))
+    table = [
+        [
+            f"z = {r['z']:g}, {r['scope'].replace('_', ' ')}",
+            r["seed"],
+            r["test_pairs"],
+            *[f"{r['targets'][g]} ({r['liked'][g]} liked)" for g in groups],
+        ]
+        for r in rows
+    ]
+    return (
+        "Test targets stereotyped to each group (the most any row's SF can rest on), per threshold and seed\n"
+        + tabulate(table, headers=["threshold", "seed", "test pairs", *groups], disable_numparse=True)
+    )

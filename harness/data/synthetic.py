@@ -25,10 +25,10 @@ from harness.data.schema import LoadReport, RatingsTable
 
 NAME = "synthetic-movielens"
 GROUPS = ("male", "female")
-VERSION = "1"             # stands in for the file hashes in the prepared-data cache key: bump on any change
+VERSION = "1"  # stands in for the file hashes in the prepared-data cache key: bump on any change
 SEED = 20261201
-USERS, ITEMS = (170, 70), 160    # male, female users; films
-PLANTED = 10                     # films per group watched mostly by that group
+USERS, ITEMS = (170, 70), 160  # male, female users; films
+PLANTED = 10  # films per group watched mostly by that group
 
 
 def load(data_dir: Path | None = None) -> RatingsTable:
@@ -36,11 +36,11 @@ def load(data_dir: Path | None = None) -> RatingsTable:
     rng = np.random.default_rng(SEED)
     n_users = sum(USERS)
     gender = np.repeat(["M", "F"], USERS)
-    quality = rng.normal(0.0, 0.8, ITEMS)                       # some films are better liked
+    quality = rng.normal(0.0, 0.8, ITEMS)  # some films are better liked
     popularity = rng.dirichlet(np.full(ITEMS, 0.7))
     own = np.full((2, ITEMS), 1.0)
-    own[0, :PLANTED] = own[1, PLANTED:2 * PLANTED] = 12.0       # the planted stereotype
-    own[1, :PLANTED] = own[0, PLANTED:2 * PLANTED] = 0.2
+    own[0, :PLANTED] = own[1, PLANTED : 2 * PLANTED] = 12.0  # the planted stereotype
+    own[1, :PLANTED] = own[0, PLANTED : 2 * PLANTED] = 0.2
     rows = []
     for user in range(n_users):
         group = int(gender[user] == "F")
@@ -51,16 +51,35 @@ def load(data_dir: Path | None = None) -> RatingsTable:
         stars = 3.2 + quality[items] + 0.8 * in_own + rng.normal(0.0, 1.0, count)
         start = 880_000_000 + int(rng.integers(0, 10_000_000))
         times = start + np.sort(rng.integers(0, 5_000_000, count))
-        rows.append(pd.DataFrame({"user_id": str(user + 1), "item_id": (items + 1).astype(str),
-                                  "rating": np.clip(np.rint(stars), 1, 5), "timestamp": times.astype(float)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "user_id": str(user + 1),
+                    "item_id": (items + 1).astype(str),
+                    "rating": np.clip(np.rint(stars), 1, 5),
+                    "timestamp": times.astype(float),
+                }
+            )
+        )
     interactions = pd.concat(rows, ignore_index=True)
-    users = pd.DataFrame({"user_id": [str(u + 1) for u in range(n_users)],
-                          "group": pd.Series(gender).map({"M": "male", "F": "female"}), "gender": gender,
-                          "age": rng.integers(18, 70, n_users).astype(str)})
-    items = pd.DataFrame({"item_id": [str(i + 1) for i in range(ITEMS)],
-                          "title": [f"Synthetic Film {i + 1:03d} ({1970 + i % 30})" for i in range(ITEMS)]})
-    report = LoadReport(layout="generated", notes=[f"{NAME}: generated in memory (harness.data.synthetic, "
-                                                   f"version {VERSION}), not real data"])
+    users = pd.DataFrame(
+        {
+            "user_id": [str(u + 1) for u in range(n_users)],
+            "group": pd.Series(gender).map({"M": "male", "F": "female"}),
+            "gender": gender,
+            "age": rng.integers(18, 70, n_users).astype(str),
+        }
+    )
+    items = pd.DataFrame(
+        {
+            "item_id": [str(i + 1) for i in range(ITEMS)],
+            "title": [f"Synthetic Film {i + 1:03d} ({1970 + i % 30})" for i in range(ITEMS)],
+        }
+    )
+    report = LoadReport(
+        layout="generated",
+        notes=[f"{NAME}: generated in memory (harness.data.synthetic, version {VERSION}), not real data"],
+    )
     return RatingsTable(NAME, interactions, users, items, GROUPS, report)
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 from torch import nn
 
 from harness.backbones.base import Backbone
-from harness.config.heads import DEFAULT_LR, HEADS, HeadSpec, get_head, list_heads, validate_config  # noqa: F401
+from harness.config.heads import get_head, validate_config
 from harness.model import Batch, Prefix
 
 
 class Head(nn.Module):
     """Base class. Subclasses set ``config`` and override ``attach`` / ``prefix``."""
 
-    needs_group_prompts = False   # True when the head reads the multi-stereotype prompts
-    precision = "fp32"            # autocast of frozen forwards the head runs itself (the Recommender sets it)
+    needs_group_prompts = False  # True when the head reads the multi-stereotype prompts
+    precision = "fp32"  # autocast of frozen forwards the head runs itself (the Recommender sets it)
 
     def __init__(self, config):
         super().__init__()
@@ -48,6 +48,10 @@ class Head(nn.Module):
 
 
 def build_head(name: str, **options) -> Head:
-    """A fresh head of registered ``name`` with config ``options`` (validated)."""
-    spec = get_head(name)
-    return spec.head_cls(validate_config(spec, options))
+    """A fresh head of registered ``name`` with config ``options`` (parsed and validated here)."""
+    return make_head(name, validate_config(get_head(name), options))
+
+
+def make_head(name: str, config) -> Head:
+    """A fresh head of registered ``name`` from its parsed options (``TrainConfig.head_config``)."""
+    return get_head(name).head_cls(config)

@@ -21,8 +21,9 @@ class LoraHead(Head):
             raise BackboneError("this backbone already carries LoRA adapters; load a fresh backbone per LoRA head")
         c = self.config
         targets = list(c.target_modules or DEFAULT_TARGETS[backbone.kind])
-        inject_adapter_in_model(LoraConfig(r=c.r, lora_alpha=c.alpha, lora_dropout=c.dropout,
-                                           target_modules=targets), backbone.model)
+        inject_adapter_in_model(
+            LoraConfig(r=c.r, lora_alpha=c.alpha, lora_dropout=c.dropout, target_modules=targets), backbone.model
+        )
         if not any("lora_" in name for name, _ in backbone.model.named_parameters()):
             raise BackboneError(f"LoRA target modules {targets} matched nothing in {backbone.name}")
         # the adapters' own dropout (a plain list: they are the backbone's submodules, not the head's)

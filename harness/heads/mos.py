@@ -71,7 +71,7 @@ from harness.heads.base import Head
 from harness.model import Batch, Prefix, pooled_embeddings, pooled_states
 from harness.stereotype import routing_separation
 
-HIDDEN_POOLS = {"hidden": "mean", "hidden_last": "last"}   # router_input -> how its hidden states are pooled
+HIDDEN_POOLS = {"hidden": "mean", "hidden_last": "last"}  # router_input -> how its hidden states are pooled
 
 
 def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torch.Tensor:
@@ -88,8 +88,9 @@ def route(logits: torch.Tensor, top_k: int, stochastic: bool, gate: str) -> torc
         raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
     renormalised = torch.softmax(logits.gather(-1, chosen), dim=-1)
     full = torch.softmax(logits, dim=-1).gather(-1, chosen)
-    weights = {"eq7": renormalised, "switch": full,
-               "straight_through": renormalised.detach() + full - full.detach()}[gate]
+    weights = {"eq7": renormalised, "switch": full, "straight_through": renormalised.detach() + full - full.detach()}[
+        gate
+    ]
     return torch.zeros_like(logits).scatter(-1, chosen, weights)
 
 
@@ -100,16 +101,16 @@ class MoSHead(Head):
         c, d = self.config, backbone.hidden_size
         self.n_submodules = 2 if backbone.kind == "seq2seq" and c.decoder_prompt else 1
         tokens = c.expert_tokens * self.n_submodules
-        self.router = nn.Linear(2 * d if c.router_input == "prompt+stereotype" else d, c.n_experts)   # Q, Eq. 6
+        self.router = nn.Linear(2 * d if c.router_input == "prompt+stereotype" else d, c.n_experts)  # Q, Eq. 6
         self.router.weight.register_hook(self._observe_router_gradient)
-        if c.reweighting:                                                          # R, Eq. 8
+        if c.reweighting:  # R, Eq. 8
             self.reweight = nn.Linear(c.n_experts, c.n_experts)
             with torch.no_grad():
                 self.reweight.weight.copy_(torch.eye(c.n_experts))
                 self.reweight.bias.zero_()
         self.experts = nn.Parameter(self._init_experts(backbone, c.n_experts * tokens).view(c.n_experts, tokens, d))
         if c.expert == "conditioned":
-            self.condition_in = nn.Parameter(torch.randn(c.n_experts, d, c.expert_rank) * d ** -0.5)
+            self.condition_in = nn.Parameter(torch.randn(c.n_experts, d, c.expert_rank) * d**-0.5)
             self.condition_out = nn.Parameter(torch.zeros(c.n_experts, c.expert_rank, tokens * d))
 
     def _init_experts(self, backbone: Backbone, n: int) -> torch.Tensor:
@@ -120,30 +121,40 @@ class MoSHead(Head):
 
     def prefix(self, batch: Batch, backbone: Backbone) -> tuple[Prefix, dict]:
         if batch.group_input_ids is None:
-            raise ValueError("MoS needs the multi-stereotype prompts (batch.group_input_ids); "
-                             "build batches with group prompts for this head")
+            raise ValueError(
+                "MoS needs the multi-stereotype prompts (batch.group_input_ids); "
+                "build batches with group prompts for this head"
+            )
         c = self.config
-        logits = self.router(self._router_input(batch, backbone))                               # (G, B, N)
-        routing = route(logits, c.top_k, c.routing == "stochastic", c.gate)                     # (G, B, N)
-        mean_p = routing.mean(dim=0)                                                              # (B, N)
+        logits = self.router(self._router_input(batch, backbone))  # (G, B, N)
+        routing = route(logits, c.top_k, c.routing == "stochastic", c.gate)  # (G, B, N)
+        mean_p = routing.mean(dim=0)  # (B, N)
         weights = self.reweight(mean_p) if c.reweighting else mean_p
         if c.reweight_activation == "softmax":
             weights = torch.softmax(weights, dim=-1)
         if self._seen is not None:
             self._observe(logits, routing, weights)
-        experts = self._experts(batch, backbone)                                                  # (N|B,N, P, d)
+        experts = self._experts(batch, backbone)  # (N|B,N, P, d)
         equation = "bn,npd->bpd" if experts.dim() == 3 else "bn,bnpd->bpd"
-        mixed = torch.einsum(equation, weights, experts)                                          # Eq. 9
-        prefix = (Prefix(encoder=mixed) if self.n_submodules == 1 else
-                  Prefix(encoder=mixed[:, :c.expert_tokens], decoder=mixed[:, c.expert_tokens:]))
+        mixed = torch.einsum(equation, weights, experts)  # Eq. 9
+        prefix = (
+            Prefix(encoder=mixed)
+            if self.n_submodules == 1
+            else Prefix(encoder=mixed[:, : c.expert_tokens], decoder=mixed[:, c.expert_tokens :])
+        )
         return prefix, {"routing": routing, "weights": weights, "experts": self.experts, "router_logits": logits}
 
     def _router_input(self, batch: Batch, backbone: Backbone) -> torch.Tensor:
         """(G, B, d) pooled group prompts (input embeddings or hidden states), or (G, B, 2d) with
         c_stereotype beside the pooled input embeddings."""
         if self.config.router_input in HIDDEN_POOLS:
-            return pooled_states(backbone, batch.group_input_ids, batch.group_attention_mask,
-                                 HIDDEN_POOLS[self.config.router_input], self.precision)
+            return pooled_states(
+                backbone,
+                batch.group_input_ids,
+                batch.group_attention_mask,
+                HIDDEN_POOLS[self.config.router_input],
+                self.precision,
+            )
         pooled = pooled_embeddings(backbone, batch.group_input_ids, batch.group_attention_mask).float()
         if self.config.router_input == "prompt":
             return pooled
@@ -162,10 +173,10 @@ class MoSHead(Head):
         probabilities = torch.softmax(logits.detach(), dim=-1)
         seen = self._seen
         seen["samples"] += logits.shape[1]
-        seen["chosen"] = seen["chosen"] + (routing.detach() > 0).float().sum(dim=1)            # (G, N)
-        entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(-1)              # (G, B)
+        seen["chosen"] = seen["chosen"] + (routing.detach() > 0).float().sum(dim=1)  # (G, N)
+        entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(-1)  # (G, B)
         seen["entropy"] = seen["entropy"] + entropy.sum(dim=1)
-        seen["weights"] = seen["weights"] + weights.detach().sum(dim=0)                        # (N,)
+        seen["weights"] = seen["weights"] + weights.detach().sum(dim=0)  # (N,)
 
     def _observe_router_gradient(self, gradient: torch.Tensor) -> None:
         if self._seen is not None:
@@ -183,13 +194,18 @@ class MoSHead(Head):
             return {}
         n = seen["samples"]
         usage = seen["chosen"] / n
-        return {"samples": n, "expert_usage": usage.tolist(), "routing_separation": routing_separation(usage.tolist()),
-                "routing_entropy": (seen["entropy"] / n).tolist(), "mean_w": (seen["weights"] / n).tolist(),
-                "router_grad_norm": float(seen["grad_norm"] / seen["steps"]) if seen["steps"] else None}
+        return {
+            "samples": n,
+            "expert_usage": usage.tolist(),
+            "routing_separation": routing_separation(usage.tolist()),
+            "routing_entropy": (seen["entropy"] / n).tolist(),
+            "mean_w": (seen["weights"] / n).tolist(),
+            "router_grad_norm": float(seen["grad_norm"] / seen["steps"]) if seen["steps"] else None,
+        }
 
     def _experts(self, batch: Batch, backbone: Backbone) -> torch.Tensor:
         if self.config.expert == "prompt":
             return self.experts
-        context = pooled_embeddings(backbone, batch.input_ids, batch.attention_mask).float()    # (B, d)
+        context = pooled_embeddings(backbone, batch.input_ids, batch.attention_mask).float()  # (B, d)
         shift = torch.einsum("bd,ndr,nrk->bnk", context, self.condition_in, self.condition_out)
         return self.experts[None] + shift.view(len(batch), *self.experts.shape)

@@ -21,12 +21,16 @@ class PTuningHead(Head):
     def attach(self, backbone: Backbone) -> None:
         c = self.config
         self.n_submodules = submodules(backbone, c.decoder_prompt)
-        self.encoder = PromptEncoder(PromptEncoderConfig(
-            task_type=TaskType.SEQ_2_SEQ_LM if backbone.kind == "seq2seq" else TaskType.CAUSAL_LM,
-            num_virtual_tokens=c.num_virtual_tokens, token_dim=backbone.hidden_size,
-            num_transformer_submodules=self.n_submodules, encoder_hidden_size=c.encoder_hidden_size,
-            encoder_reparameterization_type=c.encoder,
-        ))
+        self.encoder = PromptEncoder(
+            PromptEncoderConfig(
+                task_type=TaskType.SEQ_2_SEQ_LM if backbone.kind == "seq2seq" else TaskType.CAUSAL_LM,
+                num_virtual_tokens=c.num_virtual_tokens,
+                token_dim=backbone.hidden_size,
+                num_transformer_submodules=self.n_submodules,
+                encoder_hidden_size=c.encoder_hidden_size,
+                encoder_reparameterization_type=c.encoder,
+            )
+        )
         self.register_buffer("indices", torch.arange(c.num_virtual_tokens * self.n_submodules), persistent=False)
 
     def prefix(self, batch: Batch, backbone: Backbone) -> tuple[Prefix, dict]:

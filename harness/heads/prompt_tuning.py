@@ -34,7 +34,8 @@ class PromptTuningHead(Head):
         self.n_submodules = submodules(backbone, c.decoder_prompt)
         peft_config = PromptTuningConfig(
             task_type=TaskType.SEQ_2_SEQ_LM if backbone.kind == "seq2seq" else TaskType.CAUSAL_LM,
-            num_virtual_tokens=c.num_virtual_tokens, token_dim=backbone.hidden_size,
+            num_virtual_tokens=c.num_virtual_tokens,
+            token_dim=backbone.hidden_size,
             num_transformer_submodules=self.n_submodules,
             prompt_tuning_init=PromptTuningInit.SAMPLE_VOCAB if c.init == "sample_vocab" else PromptTuningInit.RANDOM,
         )

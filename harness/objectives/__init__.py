@@ -1,5 +1,5 @@
 """The objectives' losses. Their options and registry: ``harness.config.objectives``."""
 
-from harness.objectives.base import OBJECTIVES, Objective, build_objective, get_objective
+from harness.objectives.base import Objective, build_objective, make_objective
 
-__all__ = ["OBJECTIVES", "Objective", "build_objective", "get_objective"]
+__all__ = ["Objective", "build_objective", "make_objective"]

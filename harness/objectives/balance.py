@@ -34,7 +34,7 @@ def load_balance(logits: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
     experts each slot was routed to -> N * sum_n f_n * P_n (a scalar; gradient through P only)."""
     n = logits.shape[-1]
     counts = chosen.reshape(-1, n).to(logits.dtype).sum(dim=0)
-    usage = counts / counts.sum().clamp_min(1.0)                          # f, sums to 1
+    usage = counts / counts.sum().clamp_min(1.0)  # f, sums to 1
     probability = torch.softmax(logits.reshape(-1, n), dim=-1).mean(dim=0)  # P
     return n * (usage.detach() * probability).sum()
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.config.objectives import (  # noqa: F401  (their home: harness.config.objectives)
-    OBJECTIVES,
-    ObjectiveSpec,
-    check_head,
+from harness.config.objectives import (
     get_objective,
     objective_options,
     requires,
@@ -24,7 +21,7 @@ from harness.model import Batch, Output, Recommender
 class Objective:
     """Base class; subclasses set ``config`` (a frozen dataclass with a ``weight``)."""
 
-    needs_group_prompts = False   # True when it reads the multi-stereotype prompts
+    needs_group_prompts = False  # True when it reads the multi-stereotype prompts
 
     @property
     def needs_aux(self) -> tuple[str, ...]:
@@ -53,5 +50,10 @@ class Objective:
 
 
 def build_objective(name: str, **options) -> Objective:
-    """A fresh objective of registered ``name`` with options (validated)."""
-    return get_objective(name).cls(objective_options(name, **options))
+    """A fresh objective of registered ``name`` with options (parsed and validated here)."""
+    return make_objective(name, objective_options(name, **options))
+
+
+def make_objective(name: str, config) -> Objective:
+    """A fresh objective of registered ``name`` from its parsed options (``TrainConfig.objective_configs``)."""
+    return get_objective(name).cls(config)

@@ -12,7 +12,6 @@ The loss returned is ``-min_{i != j} ||a_i - a_j||^2``.
 
 from __future__ import annotations
 
-
 import torch
 
 from harness.objectives.base import Objective

@@ -27,11 +27,9 @@ Cost: G extra forward (and backward) passes per batch.
 
 from __future__ import annotations
 
-
 import torch
 
 from harness.objectives.base import Objective
-
 
 
 def neutral_divergence(p_neutral: torch.Tensor, p_groups: torch.Tensor, pairing: str = "sample") -> torch.Tensor:
@@ -41,8 +39,9 @@ def neutral_divergence(p_neutral: torch.Tensor, p_groups: torch.Tensor, pairing:
     return (p_groups.mean(dim=1) - p_neutral.mean()).abs()
 
 
-def fairllm_term(p_neutral: torch.Tensor, p_groups: torch.Tensor, form: str = "divergence",
-                 pairing: str = "sample") -> torch.Tensor:
+def fairllm_term(
+    p_neutral: torch.Tensor, p_groups: torch.Tensor, form: str = "divergence", pairing: str = "sample"
+) -> torch.Tensor:
     """The penalty from (B,) neutral and (G, B) group-prompt probabilities; a scalar."""
     divergence = neutral_divergence(p_neutral, p_groups, pairing)
     if form == "divergence":
@@ -58,10 +57,14 @@ class FaiRLLM(Objective):
 
     def loss(self, model, batch, out, training):
         if batch.group_input_ids is None or batch.group_attention_mask is None:
-            raise ValueError("objective 'fairllm' needs the multi-stereotype prompts (batch.group_input_ids); "
-                             "build batches with group prompts")
-        p_groups = torch.stack([
-            torch.sigmoid(model(batch, input_ids=ids, attention_mask=mask).score)
-            for ids, mask in zip(batch.group_input_ids, batch.group_attention_mask)
-        ])
+            raise ValueError(
+                "objective 'fairllm' needs the multi-stereotype prompts (batch.group_input_ids); "
+                "build batches with group prompts"
+            )
+        p_groups = torch.stack(
+            [
+                torch.sigmoid(model(batch, input_ids=ids, attention_mask=mask).score)
+                for ids, mask in zip(batch.group_input_ids, batch.group_attention_mask, strict=True)
+            ]
+        )
         return fairllm_term(torch.sigmoid(out.score), p_groups, self.config.form, self.config.pairing)

@@ -26,7 +26,6 @@ Choices:
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 
@@ -41,8 +40,9 @@ def item_groups(item_in_group: np.ndarray, degree: np.ndarray) -> np.ndarray:
     return np.where(item_in_group.any(axis=1), masked.argmax(axis=1), n_groups)
 
 
-def group_ratio(history: np.ndarray, target: np.ndarray, group_of_item: np.ndarray,
-                n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def group_ratio(
+    history: np.ndarray, target: np.ndarray, group_of_item: np.ndarray, n_classes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """history: (N, L) item indices (-1 pads); target: (N,); group_of_item: (V,).
     Returns (C,) history share, (C,) target share and the ratio r (1 where no target)."""
     items = history[history >= 0]
@@ -56,7 +56,7 @@ def group_ratio(history: np.ndarray, target: np.ndarray, group_of_item: np.ndarr
 class IFairLRS(Objective):
     def __init__(self, config):
         super().__init__(config)
-        self.weights: torch.Tensor | None = None   # (N,) over every sample of the prepared data
+        self.weights: torch.Tensor | None = None  # (N,) over every sample of the prepared data
 
     def fit(self, prepared, train_mask) -> None:
         s, m = prepared.samples, prepared.measurement
@@ -64,9 +64,10 @@ class IFairLRS(Objective):
         n_classes = m.item_in_group.shape[1] + 1
         train_mask = np.asarray(train_mask, dtype=bool)
         self.history_share, self.target_share, self.ratio = group_ratio(
-            s.history[train_mask], s.target[train_mask], group_of_item, n_classes)
+            s.history[train_mask], s.target[train_mask], group_of_item, n_classes
+        )
         per_sample = np.minimum(self.ratio, self.config.max_weight)[group_of_item[s.target]]
-        per_sample = per_sample ** self.config.weight
+        per_sample = per_sample**self.config.weight
         if self.config.normalize and train_mask.any():
             mean = per_sample[train_mask].mean()
             per_sample = per_sample / mean if mean > 0 else np.ones_like(per_sample)

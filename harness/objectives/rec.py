@@ -1,7 +1,6 @@
 """L_rec (Eq. 11): negative log-likelihood of the label's answer token, averaged
 over the batch (weighted per sample when a reweighting objective asks for it)."""
 
-
 from harness.objectives.base import Objective
 
 

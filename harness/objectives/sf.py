@@ -12,7 +12,6 @@ and under-recommended cannot cancel.
 
 from __future__ import annotations
 
-
 import torch
 
 from harness.objectives.base import Objective
@@ -20,8 +19,14 @@ from harness.objectives.base import Objective
 EPS = 1e-6
 
 
-def soft_sf(p: torch.Tensor, user_group: torch.Tensor, h: torch.Tensor, target_in_group: torch.Tensor,
-            n_groups: int, denominator: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
+def soft_sf(
+    p: torch.Tensor,
+    user_group: torch.Tensor,
+    h: torch.Tensor,
+    target_in_group: torch.Tensor,
+    n_groups: int,
+    denominator: str = "all",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-group soft SF and which groups are defined. p, user_group, h: (B,);
     target_in_group: (B, G). Returns (G,) values and (G,) bool."""
     values, defined = [], []
@@ -38,8 +43,14 @@ def soft_sf(p: torch.Tensor, user_group: torch.Tensor, h: torch.Tensor, target_i
 class SFLoss(Objective):
     def loss(self, model, batch, out, training):
         n_groups = batch.target_in_group.shape[1]
-        values, defined = soft_sf(torch.sigmoid(out.score), batch.user_group, batch.h.to(out.score.dtype),
-                                  batch.target_in_group, n_groups, self.config.denominator)
+        values, defined = soft_sf(
+            torch.sigmoid(out.score),
+            batch.user_group,
+            batch.h.to(out.score.dtype),
+            batch.target_in_group,
+            n_groups,
+            self.config.denominator,
+        )
         if not defined.any():
             return out.score.sum() * 0.0
         values = values[defined]

@@ -33,14 +33,13 @@ from torch import nn
 from harness.objectives.base import Objective
 
 
-
 class UP5(Objective):
     def __init__(self, config):
         super().__init__(config)
         self.discriminator: nn.Module | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self.prior: torch.Tensor | None = None
-        self._pending: dict | None = None     # a loaded state, applied once sizes and device are known
+        self._pending: dict | None = None  # a loaded state, applied once sizes and device are known
 
     def fit(self, prepared, train_mask) -> None:
         n_groups = len(prepared.samples.groups)
@@ -52,8 +51,10 @@ class UP5(Objective):
             return
         state, hidden = self._pending, self.config.disc_hidden
         if state is not None and tuple(state["shape"]) != (d, n_groups):
-            raise ValueError(f"up5: saved discriminator is for (pooled, groups) = {tuple(state['shape'])}, "
-                             f"this model gives {(d, n_groups)}")
+            raise ValueError(
+                f"up5: saved discriminator is for (pooled, groups) = {tuple(state['shape'])}, "
+                f"this model gives {(d, n_groups)}"
+            )
         # a resumed run re-creates the discriminator only to overwrite it: keep torch's RNG untouched
         with torch.random.fork_rng(devices=[]) if state is not None else nullcontext():
             self.discriminator = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, n_groups))
@@ -71,7 +72,7 @@ class UP5(Objective):
                 self.optimizer.zero_grad(set_to_none=True)
                 F.cross_entropy(self.discriminator(pooled), user_group).backward()
                 self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)   # nothing stale for the head's backward to add to
+            self.optimizer.zero_grad(set_to_none=True)  # nothing stale for the head's backward to add to
 
     def _adversarial(self, logits: torch.Tensor, user_group: torch.Tensor) -> torch.Tensor:
         if self.config.adversary == "negative_ce":
@@ -84,7 +85,7 @@ class UP5(Objective):
             target = self.prior.to(logits.device)
         entropy = -(target * target.clamp(min=1e-12).log()).sum()
         cross_entropy = -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
-        return cross_entropy - entropy   # KL(target || p), averaged over the batch
+        return cross_entropy - entropy  # KL(target || p), averaged over the batch
 
     def loss(self, model, batch, out, training):
         pooled = out.pooled.float()
@@ -93,7 +94,7 @@ class UP5(Objective):
         if training:
             self._update_discriminator(pooled.detach(), labels)
         parameters = list(self.discriminator.parameters())
-        for p in parameters:          # the head's term must not train the discriminator
+        for p in parameters:  # the head's term must not train the discriminator
             p.requires_grad_(False)
         try:
             logits = self.discriminator(pooled)
@@ -106,9 +107,13 @@ class UP5(Objective):
         if self.discriminator is None:
             return copy.deepcopy(self._pending) if self._pending is not None else {}
         first = self.discriminator[0]
-        return copy.deepcopy({"shape": [first.in_features, self.discriminator[2].out_features],
-                              "discriminator": self.discriminator.state_dict(),
-                              "optimizer": self.optimizer.state_dict()})
+        return copy.deepcopy(
+            {
+                "shape": [first.in_features, self.discriminator[2].out_features],
+                "discriminator": self.discriminator.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+            }
+        )
 
     def load_state_dict(self, state: dict) -> None:
         self.discriminator = self.optimizer = None

@@ -18,8 +18,9 @@ detect the planned effect with the asked power, and the machine hours those seed
   machine its records name), times the seeds; a plan's total runs every method at the most
   seeds any of its claims needs. Where ``results/benchmarks/`` holds GPU rates for the pilot's
   backbone at its batch sizes, the same work on that GPU beside it (``cost.trial_seconds`` on
-  the pilot records' own work: every head costed as the timed prompt-tuning head). Claims that are not testable at the pilot's reading (the rows decide alike, or a row is
-  undefined on a seed) are listed with the reason and no size: more seeds cannot help them.
+  the pilot records' own work: every head costed as the timed prompt-tuning head). Claims that
+  are not testable at the pilot's reading (the rows decide alike, or a row is undefined on a seed)
+  are listed with the reason and no size: more seeds cannot help them.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from harness import cost, seed_stats
-from harness.report import measured_trials
+from harness.rates import gpu_rates
+from harness.report.build import measured_trials
 from harness.report.claims import Claim
-from harness.report.compare import TestConfig, compare
+from harness.report.compare import compare
+from harness.report.comparison import TestConfig
 from harness.report.decision import parse_rate
 from harness.report.remeasure import describe
 
-UPPER = 0.8     # the confidence of the SD's upper bound a plan is also sized on
-BENCHMARKS = Path("results/benchmarks")    # where GPU rates are looked for
+UPPER = 0.8  # the confidence of the SD's upper bound a plan is also sized on
+BENCHMARKS = Path("results/benchmarks")  # where GPU rates are looked for
 
 
 @dataclass(frozen=True)
@@ -51,32 +54,32 @@ class ClaimPlan:
     metric: str
     expect: str
     pilot_seeds: int
-    pilot_effect: float        # the pilot's mean A - B
-    pilot_null: float          # the primary test's null: 0, or -margin for a noninferiority claim
-    sd: float                  # the SD of the pilot's per-seed effects
-    sd_upper: float            # its upper confidence bound at UPPER
+    pilot_effect: float  # the pilot's mean A - B
+    pilot_null: float  # the primary test's null: 0, or -margin for a noninferiority claim
+    sd: float  # the SD of the pilot's per-seed effects
+    sd_upper: float  # its upper confidence bound at UPPER
     planned_effect: float | None
-    effect_source: str         # "the paper's (report.yaml)", "--effect", "A = B (margin)", or why none
-    alpha: float               # the level it is sized at (Holm's first step)
+    effect_source: str  # "the paper's (report.yaml)", "--effect", "A = B (margin)", or why none
+    alpha: float  # the level it is sized at (Holm's first step)
     alternative: str
     power: float
-    seeds: int | None          # the fewest seeds reaching ``power`` at ``sd``
+    seeds: int | None  # the fewest seeds reaching ``power`` at ``sd``
     seeds_at_upper: int | None  # ... at ``sd_upper``
-    not_testable: str          # why no number, when the claim is not testable at this reading
-    seconds: dict              # method -> mean seconds of one trial in the pilot
-    hours: float | None        # ``seeds`` x the two methods' seconds, in hours
-    gpu_hours: float | None    # the same on the benchmarked GPU, where it has rates
+    not_testable: str  # why no number, when the claim is not testable at this reading
+    seconds: dict  # method -> mean seconds of one trial in the pilot
+    hours: float | None  # ``seeds`` x the two methods' seconds, in hours
+    gpu_hours: float | None  # the same on the benchmarked GPU, where it has rates
 
 
 @dataclass(frozen=True)
 class Plan:
     experiment: str
     claims: tuple[ClaimPlan, ...]
-    family: int                # m: the tests Holm adjusts over
-    methods: dict              # arm -> {"seeds": most needed, "seconds", "hours", "gpu_seconds", "gpu_hours"}
-    machines: str              # the CPU models the pilot's seconds come from
-    gpu: str | None            # the benchmarked GPU the gpu figures are for
-    reading: str               # how the claims were measured
+    family: int  # m: the tests Holm adjusts over
+    methods: dict  # arm -> {"seeds": most needed, "seconds", "hours", "gpu_seconds", "gpu_hours"}
+    machines: str  # the CPU models the pilot's seconds come from
+    gpu: str | None  # the benchmarked GPU the gpu figures are for
+    reading: str  # how the claims were measured
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,18 +93,32 @@ def arm_costs(trials, benchmarks: Path | None = BENCHMARKS) -> tuple[dict[str, d
     for arm, stats in cost.seconds_per_trial(records).items():
         record = next(r for r in records if r.job.arm == arm and r.seconds is not None)
         train = (record.config or {}).get("train") or {}
-        rates = cost.gpu_rates(benchmarks, record.job.backbone, train.get("batch_size"),
-                               train.get("eval_batch_size")) if benchmarks and Path(benchmarks).is_dir() else None
+        rates = (
+            gpu_rates(benchmarks, record.job.backbone, train.get("batch_size"), train.get("eval_batch_size"))
+            if benchmarks and Path(benchmarks).is_dir()
+            else None
+        )
         w = cost.record_work(record)
-        gpu = cost.trial_seconds(w, rates["train"]["samples_per_s"], rates["eval"]["samples_per_s"], w.epochs) \
-            if rates and w else None
+        gpu = (
+            cost.trial_seconds(w, rates["train"]["samples_per_s"], rates["eval"]["samples_per_s"], w.epochs)
+            if rates and w
+            else None
+        )
         device = device or (rates["train"]["device"] if rates else None)
         costs[arm] = {"seconds": stats["mean"], "machines": stats["machines"], "gpu_seconds": gpu}
     return costs, device
 
 
-def make_plan(folder, claims: tuple[Claim, ...], options: dict, effect: float | None = None, power: float = 0.8,
-              alpha: float = 0.05, benchmarks: Path | None = BENCHMARKS, log=lambda *_: None) -> Plan:
+def make_plan(
+    folder,
+    claims: tuple[Claim, ...],
+    options: dict,
+    effect: float | None = None,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    benchmarks: Path | None = BENCHMARKS,
+    log=lambda *_: None,
+) -> Plan:
     """The plan for the experiment under ``folder`` (module docstring). ``options``: the report's
     reading (report.yaml's keys: reference, z, threshold_scope, decision_rate, sf_reading,
     sf_effect). Without claims, the reference against every other method on every column is the
@@ -111,13 +128,13 @@ def make_plan(folder, claims: tuple[Claim, ...], options: dict, effect: float | 
     reference = options.get("reference", "mos")
     rate = parse_rate(options.get("decision_rate"))
     sf_reading = options.get("sf_reading", "all")
-    trials, _, threshold, _ = measured_trials(folder, None, reference, claims, options.get("z"),
-                                              options.get("threshold_scope"), rate, sf_reading, log=log)
+    trials, _, threshold, _ = measured_trials(
+        folder, None, reference, claims, options.get("z"), options.get("threshold_scope"), rate, sf_reading, log=log
+    )
     tests = TestConfig(reference, alpha, 200, 0, sf_reading, options.get("sf_effect", "signed"), tuple(claims))
     from harness.report import paper
 
-    rows = compare(trials, tests, ("all",), log, paper.table_for(trials.experiment),
-                   methods=set() if claims else None)
+    rows = compare(trials, tests, ("all",), log, paper.table_for(trials.experiment), methods=set() if claims else None)
     rows = rows[rows.family != ""]
     level = alpha / max(1, len(rows))
     costs, device = arm_costs(trials, benchmarks)
@@ -134,39 +151,69 @@ def make_plan(folder, claims: tuple[Claim, ...], options: dict, effect: float | 
         m["hours"] = m["seeds"] * m["seconds"] / 3600 if m["seeds"] and m["seconds"] else None
         m["gpu_hours"] = m["seeds"] * m["gpu_seconds"] / 3600 if m["seeds"] and m["gpu_seconds"] else None
     machines = sorted({machine for c in costs.values() for machine in c["machines"]})
-    reading = (f"stereotyped items at {describe(threshold)}" if threshold is not None
-               else "each record's own stereotype threshold") + \
-        ("; S = the Yes answers" if rate is None else f"; S = each row's top-scored pairs at rate {rate}")
-    return Plan(trials.experiment, tuple(plans), len(rows), methods, "; ".join(machines) or "not recorded", device,
-                reading)
+    reading = (
+        f"stereotyped items at {describe(threshold)}"
+        if threshold is not None
+        else "each record's own stereotype threshold"
+    ) + ("; S = the Yes answers" if rate is None else f"; S = each row's top-scored pairs at rate {rate}")
+    return Plan(
+        trials.experiment, tuple(plans), len(rows), methods, "; ".join(machines) or "not recorded", device, reading
+    )
+
+
+def _planned_effect(row, claim: Claim | None, effect) -> tuple[float | None, str]:
+    """The effect a claim is sized for, and where it comes from: --effect, the claim's (the paper's),
+    A = B for a noninferiority claim, the paper's gap in its table; none otherwise."""
+    if effect is not None:
+        return effect, "--effect"
+    if claim is not None and claim.effect is not None:
+        return claim.effect, "the paper's (report.yaml)"
+    if claim is not None and claim.expect == "noninferior":
+        return 0.0, "A = B (the distance from the margin is the margin)"
+    if claim is None and not np.isnan(row.paper_gap):
+        return float(row.paper_gap), "the paper's gap (its table)"
+    return None, "none: name an effect in report.yaml or pass --effect"
 
 
 def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, costs: dict) -> ClaimPlan:
     alternative = claim.primary[1] if claim else "two-sided"
-    if effect is not None:
-        planned, source = effect, "--effect"
-    elif claim is not None and claim.effect is not None:
-        planned, source = claim.effect, "the paper's (report.yaml)"
-    elif claim is not None and claim.expect == "noninferior":
-        planned, source = 0.0, "A = B (the distance from the margin is the margin)"
-    elif claim is None and not np.isnan(row.paper_gap):
-        planned, source = float(row.paper_gap), "the paper's gap (its table)"
-    else:
-        planned, source = None, "none: name an effect in report.yaml or pass --effect"
+    planned, source = _planned_effect(row, claim, effect)
     distance = None if planned is None else (claim.power_distance(planned) if claim else abs(planned))
     sd, n = float(row.sd), int(row.seeds)
     upper = seed_stats.sd_upper(sd, n, UPPER)
-    size = (lambda s: seed_stats.seeds_needed(distance, s, level, power, alternative)) \
-        if distance is not None and not row.not_testable else (lambda s: None)
+    size = (
+        (lambda s: seed_stats.seeds_needed(distance, s, level, power, alternative))
+        if distance is not None and not row.not_testable
+        else (lambda s: None)
+    )
     seeds = size(sd)
     arms = [costs.get(f"{row.dataset}/{m}", {}) for m in dict.fromkeys((row.method_a, row.method_b))]
 
     def hours(key: str) -> float | None:
         each = [a.get(key) for a in arms]
         return seeds * sum(each) / 3600 if seeds and all(e is not None for e in each) else None
-    return ClaimPlan(row.claim or f"{row.method_a} vs {row.method_b}", row.dataset, row.method_a, row.method_b,
-                     row.metric, claim.expect if claim else "differs", n, float(row.effect), float(row.null), sd,
-                     upper, planned,
-                     source, level, alternative, power, seeds, size(upper), row.not_testable,
-                     {m: costs.get(f"{row.dataset}/{m}", {}).get("seconds") for m in (row.method_a, row.method_b)},
-                     hours("seconds"), hours("gpu_seconds"))
+
+    return ClaimPlan(
+        row.claim or f"{row.method_a} vs {row.method_b}",
+        row.dataset,
+        row.method_a,
+        row.method_b,
+        row.metric,
+        claim.expect if claim else "differs",
+        n,
+        float(row.effect),
+        float(row.null),
+        sd,
+        upper,
+        planned,
+        source,
+        level,
+        alternative,
+        power,
+        seeds,
+        size(upper),
+        row.not_testable,
+        {m: costs.get(f"{row.dataset}/{m}", {}).get("seconds") for m in (row.method_a, row.method_b)},
+        hours("seconds"),
+        hours("gpu_seconds"),
+    )

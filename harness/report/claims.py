@@ -45,10 +45,15 @@ from harness.report.collect import ReportError
 EXPECTS = ("lower", "higher", "noninferior", "differs")
 RELATIONS = ("all", "inside", "outside", "inside-outside")
 METRICS = ("sf_implicit", "sf_explicit", "sf_counterfactual", "auc", "precision", "recall")
-DECIDED = ("sf_implicit", "sf_explicit", "sf_counterfactual", "precision", "recall")   # read from Yes/No decisions
-SAME_DECISIONS = 0.99     # rows deciding alike on this share of pairs cannot differ on a decision metric
-AGREES, DISAGREES, INCONCLUSIVE, UNTESTABLE, DIFFERS = ("agrees", "disagrees", "inconclusive at this size",
-                                                       "not testable", "differs")
+DECIDED = ("sf_implicit", "sf_explicit", "sf_counterfactual", "precision", "recall")  # read from Yes/No decisions
+SAME_DECISIONS = 0.99  # rows deciding alike on this share of pairs cannot differ on a decision metric
+AGREES, DISAGREES, INCONCLUSIVE, UNTESTABLE, DIFFERS = (
+    "agrees",
+    "disagrees",
+    "inconclusive at this size",
+    "not testable",
+    "differs",
+)
 
 
 class ClaimError(ReportError):
@@ -58,16 +63,16 @@ class ClaimError(ReportError):
 @dataclass(frozen=True)
 class Claim:
     name: str
-    a: str                          # method A (a row of the table, by method name)
-    b: str                          # method B; = A for the inside-outside contrast
-    metric: str                     # a column: sf_implicit, ..., auc, precision, recall
-    expect: str                     # lower, higher, noninferior, differs
-    effect: float | None = None     # the paper's A - B (×100), or the smallest difference that matters
-    margin: float | None = None     # noninferior: A - B > -margin (×100 points)
+    a: str  # method A (a row of the table, by method name)
+    b: str  # method B; = A for the inside-outside contrast
+    metric: str  # a column: sf_implicit, ..., auc, precision, recall
+    expect: str  # lower, higher, noninferior, differs
+    effect: float | None = None  # the paper's A - B (×100), or the smallest difference that matters
+    margin: float | None = None  # noninferior: A - B > -margin (×100 points)
     relation: str = "all"
-    dataset: str | None = None      # None: every data set holding both rows (one test each)
-    sf_effect: str | None = None    # "abs" or "signed"; None: the report's
-    statement: str = ""             # the claim in words, as the paper makes it
+    dataset: str | None = None  # None: every data set holding both rows (one test each)
+    sf_effect: str | None = None  # "abs" or "signed"; None: the report's
+    statement: str = ""  # the claim in words, as the paper makes it
 
     def __post_init__(self):
         where = f"claim {self.name!r}"
@@ -78,19 +83,26 @@ class Claim:
         if self.relation not in RELATIONS:
             raise ClaimError(f"{where}: relation must be one of {', '.join(RELATIONS)}, got {self.relation!r}")
         if (self.relation == "inside-outside") != (self.a == self.b):
-            raise ClaimError(f"{where}: a and b name the same method exactly when relation is inside-outside "
-                             f"(one model's inside pairs against its outside pairs); got a={self.a!r}, "
-                             f"b={self.b!r}, relation={self.relation!r}")
+            raise ClaimError(
+                f"{where}: a and b name the same method exactly when relation is inside-outside "
+                f"(one model's inside pairs against its outside pairs); got a={self.a!r}, "
+                f"b={self.b!r}, relation={self.relation!r}"
+            )
         if self.sf_effect not in (None, "abs", "signed"):
             raise ClaimError(f"{where}: sf_effect must be abs or signed, got {self.sf_effect!r}")
         if self.expect == "noninferior" and (self.margin is None or not self.margin > 0):
             raise ClaimError(f"{where}: a noninferior claim needs margin > 0 (A - B > -margin), got {self.margin}")
         if self.expect != "noninferior" and self.margin is not None:
             raise ClaimError(f"{where}: margin applies to expect: noninferior only")
-        if self.expect in ("lower", "higher") and self.effect is not None and \
-                (self.effect < 0) != (self.expect == "lower"):
-            raise ClaimError(f"{where}: expect {self.expect} with the paper's effect {self.effect:+g}: "
-                             "the sign of effect (A - B) must match")
+        if (
+            self.expect in ("lower", "higher")
+            and self.effect is not None
+            and (self.effect < 0) != (self.expect == "lower")
+        ):
+            raise ClaimError(
+                f"{where}: expect {self.expect} with the paper's effect {self.effect:+g}: "
+                "the sign of effect (A - B) must match"
+            )
 
     # ---- the tests a claim makes, as (null, alternative) of harness.seed_stats.t_test
     @property
@@ -118,8 +130,12 @@ class Claim:
         return effect + self.margin if self.expect == "noninferior" else abs(effect)
 
     def describe(self) -> str:
-        what = {"lower": "lower than", "higher": "higher than", "differs": "different from",
-                "noninferior": f"within {self.margin:g} points of (not below)"}[self.expect]
+        what = {
+            "lower": "lower than",
+            "higher": "higher than",
+            "differs": "different from",
+            "noninferior": f"within {self.margin:g} points of (not below)",
+        }[self.expect]
         subset = "" if self.relation == "all" else f" ({self.relation} pairs)"
         if self.relation == "inside-outside":
             return f"{self.a}'s {self.metric} inside the user's group {what} outside"
@@ -143,23 +159,29 @@ def parse_claims(values, where: str = "report.yaml") -> tuple[Claim, ...]:
         unknown = sorted(set(entry) - FIELDS)
         missing = sorted({"a", "b", "metric", "expect"} - set(entry))
         if unknown or missing:
-            raise ClaimError(f"{where}: claim {entry['name']!r}: " + "; ".join(
-                ([f"unknown key(s) {unknown} (known: {', '.join(sorted(FIELDS))})"] if unknown else [])
-                + ([f"missing {', '.join(missing)}"] if missing else [])))
+            raise ClaimError(
+                f"{where}: claim {entry['name']!r}: "
+                + "; ".join(
+                    ([f"unknown key(s) {unknown} (known: {', '.join(sorted(FIELDS))})"] if unknown else [])
+                    + ([f"missing {', '.join(missing)}"] if missing else [])
+                )
+            )
         try:
-            claims.append(Claim(**{k: (float(v) if k in ("effect", "margin") and v is not None else v)
-                                   for k, v in entry.items()}))
+            claims.append(
+                Claim(**{k: (float(v) if k in ("effect", "margin") and v is not None else v) for k, v in entry.items()})
+            )
         except (TypeError, ValueError) as error:
             raise ClaimError(f"{where}: {error}") from error
     names = [c.name for c in claims]
     if len(set(names)) < len(names):
-        raise ClaimError(f"{where}: claim names must be unique; repeated: "
-                         f"{sorted({n for n in names if names.count(n) > 1})}")
+        raise ClaimError(
+            f"{where}: claim names must be unique; repeated: {sorted({n for n in names if names.count(n) > 1})}"
+        )
     return tuple(claims)
 
 
 def verdict(claim: Claim, row: dict, alpha: float) -> tuple[str, str]:
-    """(verdict, why) of one claim from its comparison row (``compare.FIELDS``), by the rule in
+    """(verdict, why) of one claim from its comparison row (``comparison.FIELDS``), by the rule in
     the module docstring."""
     if row.get("untestable"):
         return UNTESTABLE, row["untestable"]
@@ -169,8 +191,11 @@ def verdict(claim: Claim, row: dict, alpha: float) -> tuple[str, str]:
     rejects = p_adjusted < alpha
     against = row.get("p_paper_adjusted", np.nan)
     needs = row.get("seeds_for_paper_gap")
-    more = (f"; at the effect of {claim.effect:+.1f} about {int(needs)} seeds would detect it (80% power)"
-            if claim.effect is not None and needs is not None and not np.isnan(needs) else "")
+    more = (
+        f"; at the effect of {claim.effect:+.1f} about {int(needs)} seeds would detect it (80% power)"
+        if claim.effect is not None and needs is not None and not np.isnan(needs)
+        else ""
+    )
     if claim.expect == "differs":
         if rejects:
             return DIFFERS, f"{'A above B' if effect > 0 else 'A below B'}, p = {p_adjusted:.3g} after Holm"
@@ -180,12 +205,17 @@ def verdict(claim: Claim, row: dict, alpha: float) -> tuple[str, str]:
             return AGREES, f"A - B > -{claim.margin:g} (one-sided p = {p_adjusted:.3g} after Holm)"
         if against < alpha:
             return DISAGREES, f"A - B < -{claim.margin:g} (one-sided p = {against:.3g} after Holm)"
-        return INCONCLUSIVE, f"neither side of the margin is shown (p = {p_adjusted:.3g} and {against:.3g} " \
-                             f"after Holm){more}"
+        return (
+            INCONCLUSIVE,
+            f"neither side of the margin is shown (p = {p_adjusted:.3g} and {against:.3g} after Holm){more}",
+        )
     expected = -1 if claim.expect == "lower" else 1
     if rejects and np.sign(effect) == expected:
-        smaller = (f"; smaller than the paper's {claim.effect:+.1f} (one-sided p = {against:.3g} after Holm)"
-                   if against < alpha else "")
+        smaller = (
+            f"; smaller than the paper's {claim.effect:+.1f} (one-sided p = {against:.3g} after Holm)"
+            if against < alpha
+            else ""
+        )
         return AGREES, f"p = {p_adjusted:.3g} after Holm{smaller}"
     if rejects:
         return DISAGREES, f"significant in the other direction (p = {p_adjusted:.3g} after Holm)"
@@ -193,4 +223,6 @@ def verdict(claim: Claim, row: dict, alpha: float) -> tuple[str, str]:
         return DISAGREES, f"the paper's {claim.effect:+.1f} is rejected (one-sided p = {against:.3g} after Holm)"
     return INCONCLUSIVE, f"p = {p_adjusted:.3g} after Holm" + (
         f"; the paper's {claim.effect:+.1f} is not rejected (one-sided p = {against:.3g})"
-        if not np.isnan(against) else "") + more
+        if not np.isnan(against)
+        else ""
+    ) + more

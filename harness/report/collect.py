@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness import metrics
-from harness.config.sweep import Selection
 from harness.prompts import SETTINGS
 from harness.records import Store, TrialRecord
+from harness.report.configs import one_config_per_arm
 
 # (column, label, higher is better). Values are ×100 as in the paper, except the
 # trainable-parameter share, which the paper already prints in percent.
@@ -47,17 +46,17 @@ class Trials:
     """One experiment's usable records, and what was left out and why."""
 
     experiment: str
-    values: pd.DataFrame     # one row per (record, relation): dataset, method, relation, seed, key, columns
-    records: dict            # key -> TrialRecord (ok replication records)
-    search: pd.DataFrame     # search-phase records: dataset, method, key, valid_auc, date, status
-    excluded: list           # "key: status (first line of the error)"
-    undefined: list          # (relation, "dataset/method: column undefined on k of n seeds: reason")
+    values: pd.DataFrame  # one row per (record, relation): dataset, method, relation, seed, key, columns
+    records: dict  # key -> TrialRecord (ok replication records)
+    search: pd.DataFrame  # search-phase records: dataset, method, key, valid_auc, date, status
+    excluded: list  # "key: status (first line of the error)"
+    undefined: list  # (relation, "dataset/method: column undefined on k of n seeds: reason")
     smoke: bool
     store: Store
-    searched: tuple = ()     # every search-phase TrialRecord (a multi-metric search's validation points)
-    replicated: dict = field(default_factory=dict)   # key -> TrialRecord: ok records of every replicated
-                                                     # configuration (``records`` keeps one per arm)
-    _scores: dict = field(default_factory=dict, repr=False, compare=False)   # key -> frame, read once
+    searched: tuple = ()  # every search-phase TrialRecord (a multi-metric search's validation points)
+    replicated: dict = field(default_factory=dict)  # key -> TrialRecord: ok records of every replicated
+    # configuration (``records`` keeps one per arm)
+    _scores: dict = field(default_factory=dict, repr=False, compare=False)  # key -> frame, read once
 
     def scores(self, key: str) -> pd.DataFrame:
         """A record's per-example scores, read once (the tests and the figures both need them)."""
@@ -65,12 +64,16 @@ class Trials:
             return self._scores[key]
         frame = self.store.scores(key)
         if frame is None:
-            raise ReportError(f"record {key} has no per-example scores ({key}.parquet is missing); "
-                              "rerun its trial, or pass --no-significance for the table alone")
+            raise ReportError(
+                f"record {key} has no per-example scores ({key}.parquet is missing); "
+                "rerun its trial, or pass --no-significance for the table alone"
+            )
         missing = {"user", "h"} - set(frame.columns)
         if missing or not any(c.startswith("target_in_") and c != "target_in_own_group" for c in frame.columns):
-            raise ReportError(f"the scores of {key} predate record format 2 (no user, h or target_in_<group> "
-                              "columns); rerun the sweep with this version, or pass --no-significance")
+            raise ReportError(
+                f"the scores of {key} predate record format 2 (no user, h or target_in_<group> "
+                "columns); rerun the sweep with this version, or pass --no-significance"
+            )
         self._scores[key] = frame
         return frame
 
@@ -101,8 +104,7 @@ def undefined(record: TrialRecord, relation: str) -> dict[str, str]:
         if entry is None or entry.get("value") is None:
             out[f"sf_{setting}"] = _reason(entry)
     performance = test[performance_setting(record)]["performance"].get(relation, {})
-    out.update({m: _reason(performance.get(m)) for m in PERFORMANCE
-                if (performance.get(m) or {}).get("value") is None})
+    out.update({m: _reason(performance.get(m)) for m in PERFORMANCE if (performance.get(m) or {}).get("value") is None})
     return out
 
 
@@ -123,48 +125,96 @@ def method_of(record: TrialRecord) -> str:
 def load(folder: str | Path, relations=("all",), allow_smoke: bool = False) -> Trials:
     """Read ``folder``'s trial records (a local path or a pyarrow URI)."""
     root = str(folder)
-    if "://" not in root and not (Path(root) / "trials").is_dir():
-        raise ReportError(f"{root} has no trials/ folder: pass an experiment's results folder, "
-                          "e.g. results/quickstart (the sweep writes <storage>/<experiment>/trials)")
-    store = Store(root)
-    try:
-        records = store.records()
-    except ValueError as error:       # a file in trials/ that is not a record of this version
-        raise ReportError(str(error)) from error
-    if not records:
-        raise ReportError(f"{root}/trials holds no finished trial record yet")
-    smoke = any(r.job.smoke for r in records)
-    if smoke and not allow_smoke:
-        raise ReportError(f"{root} holds smoke records (tiny untrained models, not results); pass --allow-smoke "
-                          "to report them anyway: every output is then stamped SMOKE")
+    store, records = _records(root, allow_smoke)
     experiments = sorted({r.job.experiment for r in records})
     if len(experiments) > 1:
         raise ReportError(f"{root} mixes records of experiments {experiments}; report one experiment folder")
     replicated = {(r.job.arm, r.job.config_id) for r in records if r.job.phase == "replicate"}
     replicate = [r for r in records if (r.job.arm, r.job.config_id) in replicated]
     ok = {r.key: r for r in replicate if r.ok}
-    excluded = [f"{r.key}: {r.status}" + (f" ({str(r.error).splitlines()[0][:160]})" if r.error else "")
-                for r in records if not r.ok]
+    excluded = [
+        f"{r.key}: {r.status}" + (f" ({str(r.error).splitlines()[0][:160]})" if r.error else "")
+        for r in records
+        if not r.ok
+    ]
     replicated_ok = dict(ok)
-    ok, dropped = _one_config_per_arm(ok, records)
+    ok, dropped = one_config_per_arm(ok, records)
     excluded += dropped
     values = values_of(ok, relations)
     if values.empty:
-        raise ReportError(f"{root} has no finished replication record with status ok; "
-                          f"{len(excluded)} trial(s) failed or stopped: {excluded[:3]}")
-    search = pd.DataFrame([{"dataset": r.job.dataset, "method": method_of(r), "key": r.key,
-                            "valid_auc": (r.metrics or {}).get("valid_auc"), "status": r.status,
-                            "date": (r.provenance or {}).get("date_utc", "")}
-                           for r in records if r.job.phase == "search"],
-                          columns=["dataset", "method", "key", "valid_auc", "status", "date"])
-    return Trials(experiments[0], values, ok, search, sorted(excluded), undefined_notes(ok, relations), smoke, store,
-                  tuple(r for r in records if r.job.phase == "search"), replicated_ok)
+        raise ReportError(
+            f"{root} has no finished replication record with status ok; "
+            f"{len(excluded)} trial(s) failed or stopped: {excluded[:3]}"
+        )
+    searched = tuple(r for r in records if r.job.phase == "search")
+    return Trials(
+        experiments[0],
+        values,
+        ok,
+        _search_history(searched),
+        sorted(excluded),
+        undefined_notes(ok, relations),
+        any(r.job.smoke for r in records),
+        store,
+        searched,
+        replicated_ok,
+    )
+
+
+def _search_history(searched: tuple[TrialRecord, ...]) -> pd.DataFrame:
+    """One row per search record: its arm, validation AUC, status and date (the search figure)."""
+    return pd.DataFrame(
+        [
+            {
+                "dataset": r.job.dataset,
+                "method": method_of(r),
+                "key": r.key,
+                "valid_auc": (r.metrics or {}).get("valid_auc"),
+                "status": r.status,
+                "date": (r.provenance or {}).get("date_utc", ""),
+            }
+            for r in searched
+        ],
+        columns=["dataset", "method", "key", "valid_auc", "status", "date"],
+    )
+
+
+def _records(root: str, allow_smoke: bool) -> tuple[Store, list[TrialRecord]]:
+    """The store at ``root`` and its finished records; smoke records only when allowed."""
+    if "://" not in root and not (Path(root) / "trials").is_dir():
+        raise ReportError(
+            f"{root} has no trials/ folder: pass an experiment's results folder, "
+            "e.g. results/quickstart (the sweep writes <storage>/<experiment>/trials)"
+        )
+    store = Store(root)
+    try:
+        records = store.records()
+    except ValueError as error:  # a file in trials/ that is not a record of this version
+        raise ReportError(str(error)) from error
+    if not records:
+        raise ReportError(f"{root}/trials holds no finished trial record yet")
+    if any(r.job.smoke for r in records) and not allow_smoke:
+        raise ReportError(
+            f"{root} holds smoke records (tiny untrained models, not results); pass --allow-smoke "
+            "to report them anyway: every output is then stamped SMOKE"
+        )
+    return store, records
 
 
 def values_of(ok: dict, relations) -> pd.DataFrame:
     """The table's values: one row per (record, relation), sorted."""
-    rows = [{"dataset": r.job.dataset, "method": method_of(r), "relation": rel, "seed": r.job.seed, "key": key,
-             **row_values(r, rel)} for key, r in ok.items() for rel in relations]
+    rows = [
+        {
+            "dataset": r.job.dataset,
+            "method": method_of(r),
+            "relation": rel,
+            "seed": r.job.seed,
+            "key": key,
+            **row_values(r, rel),
+        }
+        for key, r in ok.items()
+        for rel in relations
+    ]
     if not rows:
         return pd.DataFrame(rows)
     return pd.DataFrame(rows).sort_values(["dataset", "method", "relation", "seed"], ignore_index=True)
@@ -178,101 +228,27 @@ def undefined_notes(ok: dict, relations) -> list[tuple[str, str]]:
             for column, reason in undefined(r, relation).items():
                 counts.setdefault((r.job.arm, relation, column), []).append(reason)
     seeds = Counter(r.job.arm for r in ok.values())
-    return [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
-             f"undefined on {len(reasons)} of {seeds[arm]} seed(s): {sorted(set(reasons))[0]}")
-            for (arm, relation, column), reasons in sorted(counts.items(), key=lambda kv: (
-                kv[0][0], kv[0][1], list(LABELS).index(kv[0][2])))]
-
-
-def recorded_selection(records, default: Selection) -> Selection:
-    """The sweep's selection for one arm, as its records carry it: the newest replication
-    record's (the rule the arm was last replicated under), else the newest search record's;
-    ``default`` for records from before the sweep wrote it, or one this version refuses."""
-    carrying = sorted((r for r in records if r.job.selection),
-                      key=lambda r: (r.job.phase == "replicate", (r.provenance or {}).get("date_utc", ""), r.key))
-    if not carrying:
-        return default
-    s = carrying[-1].job.selection
-    try:
-        return Selection(tuple(s["metrics"]), tuple(s["modes"]), s.get("rule") or default.rule, s.get("best"),
-                         dict(s.get("bounds") or {}), int(s.get("min_support") or default.min_support))
-    except (KeyError, TypeError, ValueError):
-        return default
-
-
-def chosen_configs(search: list, selection: Selection) -> set:
-    """The configuration ids ``selection`` picks from an arm's ok search records."""
-    return {search[i].job.config_id for i in selection.choose([r.metrics for r in search])}
-
-
-def _one_config_per_arm(ok: dict, records: list) -> tuple[dict, list]:
-    """Keep, per arm, one configuration: one the sweep's recorded rule selects from the arm's
-    search records before one it does not (a YAML edited between runs leaves older replication
-    records beside the new ones), then the most seeds, then the best on the rule's first metric
-    (validation AUC unless the YAML chose another; an SF on too little support is undefined),
-    then the first by id. List the others, except the configurations a multi-metric search
-    replicated as its trade-off (pareto.md shows those)."""
-    by_arm: dict[str, dict[str, list]] = {}
-    for key, r in ok.items():
-        by_arm.setdefault(r.job.arm, {}).setdefault(r.job.config_id, []).append(key)
-    keep, dropped = {}, []
-    for arm, configs in by_arm.items():
-        mine = [r for r in records if r.job.arm == arm]
-        search = [r for r in mine if r.job.phase == "search" and r.ok]
-        selection = recorded_selection(mine, Selection())
-        chosen = chosen_configs(search, selection)
-        first = {r.job.config_id: selection.values(r.metrics)[0] for r in search}
-        sign = 1.0 if selection.modes[0] == "max" else -1.0
-        order = sorted(configs)
-        shown = max(order, key=lambda c: (c in chosen, len(configs[c]),
-                                          -np.inf if first.get(c) is None else sign * first[c], -order.index(c)))
-        for config_id, keys in configs.items():
-            for key in keys:
-                if config_id == shown:
-                    keep[key] = ok[key]
-                elif not selection.several:
-                    dropped.append(f"{key}: ok but configuration {config_id} is not the arm's reported "
-                                   f"one ({shown}" + (", the one its selection picks)" if shown in chosen
-                                                      else ", most seeds)"))
-    return keep, dropped
+    return [
+        (
+            relation,
+            f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
+            f"undefined on {len(reasons)} of {seeds[arm]} seed(s): {sorted(set(reasons))[0]}",
+        )
+        for (arm, relation, column), reasons in sorted(
+            counts.items(), key=lambda kv: (kv[0][0], kv[0][1], list(LABELS).index(kv[0][2]))
+        )
+    ]
 
 
 def restrict(trials: Trials, methods: set) -> Trials:
     """``trials`` with the records of ``methods`` alone (a table of some methods tests only them)."""
     keep = {key: r for key, r in trials.records.items() if method_of(r) in methods}
     relations = tuple(dict.fromkeys(trials.values.relation))
-    return dataclasses.replace(trials, records=keep, values=values_of(keep, relations),
-                               undefined=undefined_notes(keep, relations), _scores=trials._scores,
-                               replicated={k: r for k, r in trials.replicated.items() if method_of(r) in methods})
-
-
-def with_sf_reading(trials: Trials, relations, reading: str) -> Trials:
-    """``trials`` with the SF columns recomputed from the per-example scores under Eq. 4's
-    other denominator (``reading="group_users"``: G's users' recommended pairs only), and
-    their undefined-value notes with them; ``"all"`` (as the records hold it) returns ``trials``."""
-    if reading == "all":
-        return trials
-    values, reasons = trials.values.copy(), {}
-    for key, record in trials.records.items():
-        frame = trials.scores(key)
-        groups = tuple(c.removeprefix("target_in_") for c in frame.columns
-                       if c.startswith("target_in_") and c != "target_in_own_group")
-        for setting, part in frame.groupby("setting"):
-            results = metrics.stereotype_fairness_by_relation(
-                part["score"].to_numpy() > 0, pd.Categorical(part["user_group"], categories=groups).codes,
-                part["h"].to_numpy(dtype=float), part[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
-                groups, reading)
-            for relation in relations:
-                row = (values.key == key) & (values.relation == relation)
-                value = results[relation].value
-                values.loc[row, f"sf_{setting}"] = np.nan if np.isnan(value) else 100.0 * value
-                if np.isnan(value):
-                    reasons.setdefault((record.job.arm, relation, f"sf_{setting}"), []).append(
-                        results[relation].reasons.get("overall", ""))
-    seeds = Counter(r.job.arm for r in trials.records.values())
-    undefined = [(relation, f"{arm}" + ("" if relation == "all" else f" ({relation})") + f": {LABELS[column]} "
-                  f"undefined on {len(why)} of {seeds[arm]} seed(s): {sorted(set(why))[0]}")
-                 for (arm, relation, column), why in sorted(reasons.items(), key=lambda kv: (
-                     kv[0][0], kv[0][1], list(LABELS).index(kv[0][2])))]
-    undefined += [u for u in trials.undefined if not u[1].split(": ", 1)[1].startswith("SF ")]
-    return dataclasses.replace(trials, values=values, undefined=undefined, _scores=trials._scores)
+    return dataclasses.replace(
+        trials,
+        records=keep,
+        values=values_of(keep, relations),
+        undefined=undefined_notes(keep, relations),
+        _scores=trials._scores,
+        replicated={k: r for k, r in trials.replicated.items() if method_of(r) in methods},
+    )

@@ -36,12 +36,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from harness.metrics import rate_cut
 from harness.report.collect import ReportError, Trials, undefined_notes, values_of
-from harness.report.remeasure import measured_test
+from harness.report.rescore import LIKED, at_share, measured_test, share
 
-LIKED = "liked"
-YES = "yes"          # the pairs answered Yes: the default, and how a command line undoes a report.yaml's rate
+YES = "yes"  # the pairs answered Yes: the default, and how a command line undoes a report.yaml's rate
 
 
 def parse_rate(rate) -> str | float | None:
@@ -54,38 +52,23 @@ def parse_rate(rate) -> str | float | None:
     try:
         value = float(rate)
     except (TypeError, ValueError):
-        raise ReportError(f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], "
-                          f"got {rate!r}")
+        raise ReportError(
+            f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], got {rate!r}"
+        ) from None  # the message says all; float's error would add nothing
     if not 0 < value <= 1:
-        raise ReportError(f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], "
-                          f"got {value:g}")
+        raise ReportError(
+            f"--decision-rate must be {YES!r}, {LIKED!r} or a share of the test pairs in (0, 1], got {value:g}"
+        )
     return value
-
-
-def share(rate: str | float, labels: np.ndarray) -> float:
-    """The share of test pairs recommended: the liked share of ``labels``, or ``rate`` itself."""
-    return float(np.mean(labels == 1)) if rate == LIKED else float(rate)
-
-
-def cut(scores: np.ndarray, k: int) -> float:
-    """The threshold whose exceedances are the top ``k`` scores, all of a tie at the cut left out
-    (``harness.metrics.rate_cut``, which the selectable ``valid_abs_sf_liked`` uses too)."""
-    try:
-        return rate_cut(scores, k)
-    except ValueError as error:
-        raise ReportError(f"--decision-rate: {error}") from error
-
-
-def at_share(scores: np.ndarray, fraction: float) -> np.ndarray:
-    """``scores`` shifted so that the top ``round(fraction * n)`` of them (less a tie at the cut) exceed 0."""
-    scores = np.asarray(scores, dtype=float)
-    return scores - cut(scores, int(round(fraction * len(scores))))
 
 
 def describe(rate: str | float) -> str:
     """How many pairs S holds, as a caption says it."""
-    return ("as many as its seed's test pairs hold liked ones" if rate == LIKED
-            else f"{100 * float(rate):g}% of its test pairs")
+    return (
+        "as many as its seed's test pairs hold liked ones"
+        if rate == LIKED
+        else f"{100 * float(rate):g}% of its test pairs"
+    )
 
 
 def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tuple[Trials, list[str]]:
@@ -101,23 +84,34 @@ def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tu
         try:
             frame = trials.scores(key)
         except ReportError as error:
-            raise ReportError(f"--decision-rate measures every replicated record from its per-example scores: "
-                              f"{str(error).split(';')[0]}; rerun its trial, or drop --decision-rate") from error
+            raise ReportError(
+                f"--decision-rate measures every replicated record from its per-example scores: "
+                f"{str(error).split(';')[0]}; rerun its trial, or drop --decision-rate"
+            ) from error
         for setting, part in frame.groupby("setting", sort=False):
             part = part.sort_values("sample")
             fraction = share(rate, part["label"].to_numpy())
             shifted = at_share(part["score"].to_numpy(dtype=float), fraction)
             wanted, got = int(round(fraction * len(part))), int(np.sum(shifted > 0))
             if got < wanted or wanted == 0:
-                short.append(f"{record.job.arm} (configuration {record.job.config_id}) seed {record.job.seed} "
-                             f"{setting}: {got} of the {wanted} pairs asked for, of {len(part)}"
-                             + (" (ties at the cut are left out)" if got < wanted else ""))
+                short.append(
+                    f"{record.job.arm} (configuration {record.job.config_id}) seed {record.job.seed} "
+                    f"{setting}: {got} of the {wanted} pairs asked for, of {len(part)}"
+                    + (" (ties at the cut are left out)" if got < wanted else "")
+                )
             parts.append(part.assign(score=shifted))
         frames[key] = pd.concat(parts).sort_index()
-        records[key] = dataclasses.replace(record, metrics={**(record.metrics or {}),
-                                                            "test": measured_test(record, frames[key])})
+        records[key] = dataclasses.replace(
+            record, metrics={**(record.metrics or {}), "test": measured_test(record, frames[key])}
+        )
     ok = {key: records[key] for key in trials.records}
     relations = tuple(dict.fromkeys(trials.values.relation))
     notes = [f"S smaller than the decision rate asks, or empty: {'; '.join(short)}"] if short else []
-    return dataclasses.replace(trials, records=ok, replicated=records, values=values_of(ok, relations),
-                               undefined=undefined_notes(ok, relations), _scores=frames), notes
+    return dataclasses.replace(
+        trials,
+        records=ok,
+        replicated=records,
+        values=values_of(ok, relations),
+        undefined=undefined_notes(ok, relations),
+        _scores=frames,
+    ), notes

@@ -25,14 +25,16 @@ import pandas as pd
 from harness.metrics import setting_metrics
 from harness.prompts import SETTINGS
 from harness.report.collect import Trials, performance_setting
-from harness.report.reference import DRAWS, test_split
+from harness.report.reference import DRAWS
+from harness.report.rescore import test_split
 
-ALL_YES = 0.99      # a Yes rate at or above this decides like all-yes
+ALL_YES = 0.99  # a Yes rate at or above this decides like all-yes
 FIELDS = ("key", "dataset", "method", "seed", "relation", "setting", "yes", "sf_random")
 
 
-def decisions(trials: Trials, relations, sf_reading: str = "all", draws: int = DRAWS,
-              random_seed: int = 0) -> pd.DataFrame:
+def decisions(
+    trials: Trials, relations, sf_reading: str = "all", draws: int = DRAWS, random_seed: int = 0
+) -> pd.DataFrame:
     """One row per (record, relation, setting): ``FIELDS``, ``yes`` and ``sf_random`` ×100
     (``sf_random`` NaN where no draw defines SF)."""
     rows = []
@@ -45,16 +47,26 @@ def decisions(trials: Trials, relations, sf_reading: str = "all", draws: int = D
             own = part["target_in_own_group"].to_numpy(dtype=bool)
             count = int(recommended.sum())
             rng = np.random.default_rng([random_seed, record.job.seed, count, len(part)])
-            runs = [setting_metrics(prepared, indices, _random_at(count, len(part), rng), sf_denominator=sf_reading)
-                    for _ in range(draws)]
+            runs = [
+                setting_metrics(prepared, indices, _random_at(count, len(part), rng), sf_denominator=sf_reading)
+                for _ in range(draws)
+            ]
             for relation in relations:
                 pairs = {"all": np.ones_like(own), "inside": own, "outside": ~own}[relation]
                 values = [r.sf[relation].get("value") for r in runs]
                 defined = [v for v in values if v is not None]
-                rows.append({"key": key, "dataset": record.job.dataset, "method": record.job.method,
-                             "seed": record.job.seed, "relation": relation, "setting": setting,
-                             "yes": 100.0 * float(recommended[pairs].mean()) if pairs.any() else np.nan,
-                             "sf_random": 100.0 * float(np.mean(defined)) if defined else np.nan})
+                rows.append(
+                    {
+                        "key": key,
+                        "dataset": record.job.dataset,
+                        "method": record.job.method,
+                        "seed": record.job.seed,
+                        "relation": relation,
+                        "setting": setting,
+                        "yes": 100.0 * float(recommended[pairs].mean()) if pairs.any() else np.nan,
+                        "sf_random": 100.0 * float(np.mean(defined)) if defined else np.nan,
+                    }
+                )
     return pd.DataFrame(rows, columns=FIELDS)
 
 
@@ -68,8 +80,9 @@ def _random_at(count: int, n: int, rng: np.random.Generator) -> np.ndarray:
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, relation, method): the mean over seeds of ``yes_<setting>`` and
     ``sf_random_<setting>``."""
-    wide = table.pivot_table(index=["dataset", "relation", "method", "seed"], columns="setting",
-                             values=["yes", "sf_random"], dropna=False)
+    wide = table.pivot_table(
+        index=["dataset", "relation", "method", "seed"], columns="setting", values=["yes", "sf_random"], dropna=False
+    )
     wide.columns = [f"{value}_{setting}" for value, setting in wide.columns]
     return wide.groupby(level=["dataset", "relation", "method"]).mean().reset_index()
 
@@ -83,15 +96,19 @@ def all_yes_notes(trials: Trials, table: pd.DataFrame) -> list[str]:
         high = part[part.yes >= 100.0 * ALL_YES].sort_values("seed")
         if len(high):
             seeds = ", ".join(f"seed {r.seed}: {r.yes:.1f}%" for r in high.itertuples())
-            notes.append(f"{dataset}/{method} answers Yes to at least {100 * ALL_YES:g}% of the test pairs under its "
-                         f"training prompt on {len(high)} of {part.seed.nunique()} seed(s) ({seeds}): there it "
-                         "decides like all-yes, and its SF, Precision and Recall are all-yes's")
+            notes.append(
+                f"{dataset}/{method} answers Yes to at least {100 * ALL_YES:g}% of the test pairs under its "
+                f"training prompt on {len(high)} of {part.seed.nunique()} seed(s) ({seeds}): there it "
+                "decides like all-yes, and its SF, Precision and Recall are all-yes's"
+            )
     return notes
 
 
-CAPTION = ("per row and prompt setting, the share of test pairs it recommends (Yes %), its SF, and the SF of a "
-           f"recommender that recommends as many of the same pairs at random (mean of {DRAWS} seeded draws): SF minus "
-           "that is what the row's choice of pairs adds beyond how often it says Yes; all-yes: every pair.")
+CAPTION = (
+    "per row and prompt setting, the share of test pairs it recommends (Yes %), its SF, and the SF of a "
+    f"recommender that recommends as many of the same pairs at random (mean of {DRAWS} seeded draws): SF minus "
+    "that is what the row's choice of pairs adds beyond how often it says Yes; all-yes: every pair."
+)
 
 
 def rows(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -108,13 +125,24 @@ def rows(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
         cells = []
         for s in settings:
             ours = r.source == "ours"
-            yes, sf, rand = (getattr(r, f"yes_{s}_mean") if ours else 100.0, getattr(r, f"sf_{s}_mean"),
-                             getattr(r, f"sf_random_{s}_mean") if ours else getattr(r, f"sf_{s}_mean"))
+            yes, sf, rand = (
+                getattr(r, f"yes_{s}_mean") if ours else 100.0,
+                getattr(r, f"sf_{s}_mean"),
+                getattr(r, f"sf_random_{s}_mean") if ours else getattr(r, f"sf_{s}_mean"),
+            )
             cells += [_fmt(yes), _fmt(sf), _fmt(rand)]
-        out.append([r.dataset] + ([r.relation] if relations else [])
-                   + [r.method + (" (reference)" if r.source == "reference" else "")] + cells)
-    heads = (["Dataset"] + (["Target items"] if relations else []) + ["Method"]
-             + [f"{label} {s}" for s in settings for label in ("Yes %", "SF", "random at its rate, SF")])
+        out.append(
+            [r.dataset]
+            + ([r.relation] if relations else [])
+            + [r.method + (" (reference)" if r.source == "reference" else "")]
+            + cells
+        )
+    heads = (
+        ["Dataset"]
+        + (["Target items"] if relations else [])
+        + ["Method"]
+        + [f"{label} {s}" for s in settings for label in ("Yes %", "SF", "random at its rate, SF")]
+    )
     return heads, out
 
 

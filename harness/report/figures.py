@@ -65,12 +65,19 @@ def tradeoff(ours: pd.DataFrame, sf_rank: str = "abs"):
     datasets = sorted(set(ours.dataset))
     figure = Figure(figsize=(4.2 * len(datasets), 3.6))
     axes = figure.subplots(1, len(datasets), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    for ax, dataset in zip(axes[0], datasets, strict=True):
         part = ours[ours.dataset == dataset].dropna(subset=["sf_implicit_mean", "auc_mean"])
         sf, auc = part["sf_implicit_mean"].to_numpy(), part["auc_mean"].to_numpy()
-        ax.errorbar(sf, auc, xerr=part["sf_implicit_std"].fillna(0), yerr=part["auc_std"].fillna(0), fmt="o",
-                    capsize=2, color="tab:blue")
-        for x, y, name in zip(sf, auc, part.method):
+        ax.errorbar(
+            sf,
+            auc,
+            xerr=part["sf_implicit_std"].fillna(0),
+            yerr=part["auc_std"].fillna(0),
+            fmt="o",
+            capsize=2,
+            color="tab:blue",
+        )
+        for x, y, name in zip(sf, auc, part.method, strict=True):
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4))
         front = pareto_mask(np.column_stack([np.abs(sf) if sf_rank == "abs" else sf, auc]), (False, True))
         order = np.argsort(sf[front])
@@ -94,7 +101,7 @@ def groups(trials, records: list[TrialRecord]):
     datasets = sorted({r.job.dataset for r in records})
     figure = Figure(figsize=(5.0 * len(datasets), 3.4))
     axes = figure.subplots(1, len(datasets), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    for ax, dataset in zip(axes[0], datasets, strict=True):
         runs = [r for r in records if r.job.dataset == dataset]
         names = list(runs[0].test["implicit"]["sf"]["all"]["per_group"])
         bars = {}
@@ -106,8 +113,13 @@ def groups(trials, records: list[TrialRecord]):
             bars[f"AUC, item ∈ {g}"] = _mean_std([_item_auc(trials, r, g) for r in runs])
         labels = list(bars)
         means = [bars[k][0] for k in labels]
-        ax.bar(range(len(labels)), means, yerr=[bars[k][1] for k in labels], capsize=2,
-               color=["tab:red", "tab:orange", "tab:olive", "tab:blue", "tab:green", "tab:cyan"][:len(labels)])
+        ax.bar(
+            range(len(labels)),
+            means,
+            yerr=[bars[k][1] for k in labels],
+            capsize=2,
+            color=["tab:red", "tab:orange", "tab:olive", "tab:blue", "tab:green", "tab:cyan"][: len(labels)],
+        )
         for i, mean in enumerate(means):
             if np.isnan(mean):
                 ax.text(i, 2, "undefined", rotation=90, ha="center", va="bottom", color="gray")
@@ -128,14 +140,17 @@ def _item_auc(trials, record: TrialRecord, group: str, above: bool | None = None
     if above is None:
         keep = frame[f"target_in_{group}"].to_numpy(dtype=bool)
     else:
-        stereotyped = frame[[c for c in frame.columns if c.startswith("target_in_")
-                             and c != "target_in_own_group"]].any(axis=1).to_numpy()
+        stereotyped = (
+            frame[[c for c in frame.columns if c.startswith("target_in_") and c != "target_in_own_group"]]
+            .any(axis=1)
+            .to_numpy()
+        )
         keep = stereotyped if above else ~stereotyped
     value = metrics.auc(frame["label"].to_numpy()[keep], frame["score"].to_numpy()[keep]).value
     return 100 * value
 
 
-Z_GRID = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5)    # Figure 5's Z-scores
+Z_GRID = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5)  # Figure 5's Z-scores
 
 
 def _rethresholded_auc(frame: pd.DataFrame, moments: dict, z: float) -> tuple[float, float]:
@@ -173,9 +188,15 @@ def zscore(trials, reference: list[TrialRecord]):
 
 def zscore_retrained(trials):
     """Figure 5 as the paper ran it: a model trained at each z (an arm per z, fig5_zscore.yaml)."""
-    rows = [{"dataset": r.job.dataset, "z": r.config["stereotype"]["z"],
-             "below": _item_auc(trials, r, "", above=False), "above": _item_auc(trials, r, "", above=True)}
-            for r in trials.records.values()]
+    rows = [
+        {
+            "dataset": r.job.dataset,
+            "z": r.config["stereotype"]["z"],
+            "below": _item_auc(trials, r, "", above=False),
+            "above": _item_auc(trials, r, "", above=True),
+        }
+        for r in trials.records.values()
+    ]
     return _zscore_figure(pd.DataFrame(rows), "a model trained at each z")
 
 
@@ -183,37 +204,61 @@ def _zscore_figure(frame: pd.DataFrame, how: str):
     datasets = sorted(set(frame.dataset))
     figure = Figure(figsize=(4.2 * len(datasets), 3.4))
     axes = figure.subplots(1, len(datasets), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    for ax, dataset in zip(axes[0], datasets, strict=True):
         part = frame[frame.dataset == dataset].groupby("z")[["below", "above"]]
         mean, std = part.mean(), part.std(ddof=1).fillna(0)
         for side, color in (("below", "tab:blue"), ("above", "tab:red")):
-            ax.errorbar(mean.index, mean[side], yerr=std[side], marker="o", capsize=2, color=color,
-                        label=f"target items {side} the threshold")
-        ax.set(title=f"{dataset}: {how}", xlabel="Z-score of the stereotype threshold (Eq. 3)",
-               ylabel="AUC ×100 (↑ better)")
+            ax.errorbar(
+                mean.index,
+                mean[side],
+                yerr=std[side],
+                marker="o",
+                capsize=2,
+                color=color,
+                label=f"target items {side} the threshold",
+            )
+        ax.set(
+            title=f"{dataset}: {how}",
+            xlabel="Z-score of the stereotype threshold (Eq. 3)",
+            ylabel="AUC ×100 (↑ better)",
+        )
         ax.legend(loc="best")
     figure.tight_layout()
     return figure
 
 
 def search(history: pd.DataFrame):
-    arms = sorted({(d, m) for d, m in zip(history.dataset, history.method)})
+    arms = sorted({(d, m) for d, m in zip(history.dataset, history.method, strict=True)})
     figure = Figure(figsize=(4.2 * len(arms), 3.2))
     axes = figure.subplots(1, len(arms), squeeze=False)
-    for ax, (dataset, method) in zip(axes[0], arms):
+    for ax, (dataset, method) in zip(axes[0], arms, strict=True):
         part = history[(history.dataset == dataset) & (history.method == method)].sort_values(["date", "key"])
         values = part["valid_auc"].astype(float).to_numpy() * 100
         order = np.arange(1, len(values) + 1)
         failed = np.isnan(values)
         ax.plot(order[~failed], values[~failed], "o", color="tab:blue", label="trial")
-        ax.plot(order, np.fmax.accumulate(np.where(failed, -np.inf, values)), "-", color="tab:red",
-                label="best so far", drawstyle="steps-post")
+        ax.plot(
+            order,
+            np.fmax.accumulate(np.where(failed, -np.inf, values)),
+            "-",
+            color="tab:red",
+            label="best so far",
+            drawstyle="steps-post",
+        )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if failed.any():
-            ax.plot(order[failed], np.full(failed.sum(), np.nanmin(values) if (~failed).any() else 0), "x",
-                    color="black", label="failed")
-        ax.set(title=f"{dataset}/{method}", xlabel="search trial (in finishing order)",
-               ylabel="validation AUC ×100 (↑ better)")
+            ax.plot(
+                order[failed],
+                np.full(failed.sum(), np.nanmin(values) if (~failed).any() else 0),
+                "x",
+                color="black",
+                label="failed",
+            )
+        ax.set(
+            title=f"{dataset}/{method}",
+            xlabel="search trial (in finishing order)",
+            ylabel="validation AUC ×100 (↑ better)",
+        )
         ax.legend(loc="best")
     figure.tight_layout()
     return figure

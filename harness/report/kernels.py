@@ -26,8 +26,8 @@ class Block:
     score_b: np.ndarray
     user_group: np.ndarray
     h: np.ndarray
-    target_in_group: np.ndarray   # (n, G)
-    unit: np.ndarray              # (n,) local unit index in [0, units.stop - units.start)
+    target_in_group: np.ndarray  # (n, G)
+    unit: np.ndarray  # (n,) local unit index in [0, units.stop - units.start)
     units: slice
 
 
@@ -35,19 +35,30 @@ def block(a: pd.DataFrame, b: pd.DataFrame, setting: str, offset: int) -> Block:
     """The rows of one prompt ``setting`` of two score frames of one seed, paired on the sample."""
     a, b = a[a.setting == setting], b[b.setting == setting]
     merged = a.merge(b[["sample", "score"]], on="sample", suffixes=("_a", "_b"), validate="one_to_one")
-    groups = [c.removeprefix("target_in_") for c in a.columns if c.startswith("target_in_")
-              and c != "target_in_own_group"]
+    groups = [
+        c.removeprefix("target_in_") for c in a.columns if c.startswith("target_in_") and c != "target_in_own_group"
+    ]
     users, unit = np.unique(merged["user"].to_numpy(), return_inverse=True)
     return Block(
-        label=merged["label"].to_numpy(), score_a=merged["score_a"].to_numpy(), score_b=merged["score_b"].to_numpy(),
+        label=merged["label"].to_numpy(),
+        score_a=merged["score_a"].to_numpy(),
+        score_b=merged["score_b"].to_numpy(),
         user_group=pd.Categorical(merged["user_group"], categories=groups).codes.astype(np.int64),
         h=merged["h"].to_numpy(dtype=float),
         target_in_group=merged[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
-        unit=unit, units=slice(offset, offset + len(users)))
+        unit=unit,
+        units=slice(offset, offset + len(users)),
+    )
 
 
-def kernel(bl: Block, metric: str, relation: str, sf_reading: str = "all", relation_b: str | None = None,
-           absolute: bool = False):
+def kernel(
+    bl: Block,
+    metric: str,
+    relation: str,
+    sf_reading: str = "all",
+    relation_b: str | None = None,
+    absolute: bool = False,
+):
     """(weights_a (B, u), weights_b (B, u)) -> (B,): the metric of this seed's rows of
     both methods pooled, each row weighted by its unit's weight for its method.
     The pooled rows are A's then B's; B's units are numbered after A's. ``relation_b``:
@@ -71,6 +82,7 @@ def kernel(bl: Block, metric: str, relation: str, sf_reading: str = "all", relat
             num_a, den_a = stats.sf_sums(rec_a, *rows, wa, bl.unit, sf_reading)
             num_b, den_b = stats.sf_sums(rec_b, *rows, wb, bl.unit, sf_reading)
             return stats.sf_from_sums(num_a + num_b, den_a + den_b)
+
         return (lambda wa, wb: np.abs(sf(wa, wb))) if absolute else sf
     scores, label, unit = scores[keep], label[keep], unit[keep]
     if metric == "auc":
@@ -79,13 +91,22 @@ def kernel(bl: Block, metric: str, relation: str, sf_reading: str = "all", relat
     return lambda wa, wb: function(label, scores > 0, np.hstack([wa, wb]), unit)
 
 
-def pooled_metric(blocks: list[Block], metric: str, relation: str, sf_reading: str = "all",
-                  relation_b: str | None = None, absolute: bool = False) -> stats.PooledMetric:
+def pooled_metric(
+    blocks: list[Block],
+    metric: str,
+    relation: str,
+    sf_reading: str = "all",
+    relation_b: str | None = None,
+    absolute: bool = False,
+) -> stats.PooledMetric:
     """``stats.PooledMetric`` of one table column (×100): the mean over seeds of the
     metric of both methods' rows pooled (scores > 0 are the recommended pairs)."""
     kernels = [kernel(b, metric, relation, sf_reading, relation_b, absolute) for b in blocks]
 
     def value(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
         wa, wb = np.atleast_2d(wa), np.atleast_2d(wb)
-        return 100.0 * np.mean([k(wa[:, b.units], wb[:, b.units]) for b, k in zip(blocks, kernels)], axis=0)
+        return 100.0 * np.mean(
+            [k(wa[:, b.units], wb[:, b.units]) for b, k in zip(blocks, kernels, strict=True)], axis=0
+        )
+
     return value

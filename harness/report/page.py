@@ -19,59 +19,50 @@ import numpy as np
 import pandas as pd
 
 from harness.report import decisions
+from harness.report.assets import SORT_SCRIPT, STYLE
 from harness.report.collect import LABELS
 
-STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1500px;
- padding:0 1em;color:#1b1b1b}
-h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
-.smoke{background:#b00020;color:#fff;padding:.4em .8em;font-weight:bold}
-table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums;font-size:13px}
-th,td{border-bottom:1px solid #e3e3e3;padding:.25em .45em;text-align:right;white-space:nowrap}
-th{background:#f3f4f6;border-bottom:2px solid #999}
-td.lead,th.lead{text-align:left}
-tr.reference td{color:#555;background:#fafafa;font-style:italic}
-tr.paper td{color:#555;background:#f6f8ff}
-tr.first-method td{border-top:2px solid #999}
-tr.block td{border-top:3px double #666}
-td[title]{cursor:help}
-table.main td{white-space:normal}table.main td.lead{white-space:nowrap}
-table.comparisons th{white-space:normal;vertical-align:bottom}
-.wide{overflow-x:auto;max-width:100%}
-.caption,.notes{max-width:75em;color:#333}
-.figure{margin:1em 0}.figure img{max-width:100%;border:1px solid #eee}
-dl.provenance{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
-dl.provenance dt{font-weight:bold}dl.provenance dd{margin:0;font-family:ui-monospace,monospace;font-size:.9em}
-th.sortable{cursor:pointer}th.sortable:after{content:" ⇅";color:#888}
-"""
-
-SORT_SCRIPT = """
-document.querySelectorAll("table.sortable").forEach(function(table){
- table.querySelectorAll("th").forEach(function(th, col){
-  th.classList.add("sortable");
-  th.addEventListener("click", function(){
-   var body = table.tBodies[0], rows = Array.from(body.rows), up = th.dataset.up !== "1";
-   rows.sort(function(a, b){
-    var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
-    if (x === "" || y === "") return (x === "") - (y === "");       // undefined values last, both ways
-    var nx = parseFloat(x), ny = parseFloat(y);
-    var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-    return up ? c : -c;});
-   rows.forEach(function(r){body.appendChild(r);}); th.dataset.up = up ? "1" : "0";});});});
-"""
-
-COMPARISON_COLUMNS = (("dataset", "Dataset"), ("relation", "Target items"), ("method_a", "A"), ("method_b", "B"),
-                      ("metric", "Column"), ("claim", "Claim"), ("seeds", "Seeds"), ("effect", "Effect (A − B)"),
-                      ("ci_low", "t-interval low"), ("ci_high", "t-interval high"), ("p", "p (seeds, t-test)"),
-                      ("p_adjusted", "p (Holm)"), ("significant", "†"), ("p_signflip", "p (sign-flip)"),
-                      ("poi", "P(A better), seeds"), ("mde", "MDE"), ("paper_gap", "Paper's gap"),
-                      ("seeds_for_paper_gap", "Seeds for the paper's gap"), ("agreement", "Same decisions"),
-                      ("p_users", "p (users, models fixed)"), ("poi_users", "P(A better), users"))
-CLAIM_COLUMNS = (("claim", "Claim"), ("dataset", "Dataset"), ("method_a", "A"), ("method_b", "B"),
-                 ("metric", "Column"), ("seeds", "Seeds"), ("effect", "Effect (A − B)"), ("ci_low", "t-interval low"),
-                 ("ci_high", "t-interval high"), ("p_adjusted", "p (Holm)"), ("mde", "MDE"),
-                 ("paper_gap", "Paper's effect"), ("seeds_for_paper_gap", "Seeds for it"),
-                 ("poi", "P(A better), seeds"), ("verdict", "Verdict"), ("why", "Why"))
+COMPARISON_COLUMNS = (
+    ("dataset", "Dataset"),
+    ("relation", "Target items"),
+    ("method_a", "A"),
+    ("method_b", "B"),
+    ("metric", "Column"),
+    ("claim", "Claim"),
+    ("seeds", "Seeds"),
+    ("effect", "Effect (A − B)"),
+    ("ci_low", "t-interval low"),
+    ("ci_high", "t-interval high"),
+    ("p", "p (seeds, t-test)"),
+    ("p_adjusted", "p (Holm)"),
+    ("significant", "†"),
+    ("p_signflip", "p (sign-flip)"),
+    ("poi", "P(A better), seeds"),
+    ("mde", "MDE"),
+    ("paper_gap", "Paper's gap"),
+    ("seeds_for_paper_gap", "Seeds for the paper's gap"),
+    ("agreement", "Same decisions"),
+    ("p_users", "p (users, models fixed)"),
+    ("poi_users", "P(A better), users"),
+)
+CLAIM_COLUMNS = (
+    ("claim", "Claim"),
+    ("dataset", "Dataset"),
+    ("method_a", "A"),
+    ("method_b", "B"),
+    ("metric", "Column"),
+    ("seeds", "Seeds"),
+    ("effect", "Effect (A − B)"),
+    ("ci_low", "t-interval low"),
+    ("ci_high", "t-interval high"),
+    ("p_adjusted", "p (Holm)"),
+    ("mde", "MDE"),
+    ("paper_gap", "Paper's effect"),
+    ("seeds_for_paper_gap", "Seeds for it"),
+    ("poi", "P(A better), seeds"),
+    ("verdict", "Verdict"),
+    ("why", "Why"),
+)
 LEAD = ("dataset", "relation", "method_a", "method_b", "metric", "claim")
 
 
@@ -98,13 +89,21 @@ def _seed_tooltips(report) -> list[list[str]]:
         if per_seed is None or r["source"] not in ("ours", "reference"):
             out.append([""] * len(report.columns))
             continue
-        rows = per_seed[(per_seed.dataset == r["dataset"]) & (per_seed.relation == r["relation"])
-                        & (per_seed.method == r["method"]) & (per_seed.source == r["source"])].sort_values("seed")
+        rows = per_seed[
+            (per_seed.dataset == r["dataset"])
+            & (per_seed.relation == r["relation"])
+            & (per_seed.method == r["method"])
+            & (per_seed.source == r["source"])
+        ].sort_values("seed")
         tips = []
         for c in report.columns:
             digits = 4 if c == "params" else 2
-            tips.append("; ".join(f"seed {int(s)}: " + ("–" if np.isnan(v) else f"{v:.{digits}f}")
-                                  for s, v in zip(rows["seed"], rows[c].astype(float))))
+            tips.append(
+                "; ".join(
+                    f"seed {int(s)}: " + ("–" if np.isnan(v) else f"{v:.{digits}f}")
+                    for s, v in zip(rows["seed"], rows[c].astype(float), strict=True)
+                )
+            )
         out.append(tips)
     return out
 
@@ -116,10 +115,9 @@ def main_table(report) -> str:
     lead = len(headers) - len(report.columns)
     cells = report._cells(_mark)
     tips = _seed_tooltips(report)
-    head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>"
-                   for i, h in enumerate(headers))
+    head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>" for i, h in enumerate(headers))
     body, previous = [], None
-    for (_, r), row, tip in zip(report.summary.iterrows(), cells, tips):
+    for (_, r), row, tip in zip(report.summary.iterrows(), cells, tips, strict=True):
         classes = [r["source"]]
         block = (r["dataset"], r["relation"])
         if previous is not None and block != previous[0]:
@@ -128,10 +126,13 @@ def main_table(report) -> str:
             classes.append("first-method")
         previous = (block, r["source"])
         tds = [f'<td class="lead">{_e(x)}</td>' for x in row[:lead]]
-        tds += [f'<td title="{_e(t)}">{x}</td>' if t else f"<td>{x}</td>" for x, t in zip(row[lead:], tip)]
+        tds += [f'<td title="{_e(t)}">{x}</td>' if t else f"<td>{x}</td>" for x, t in zip(row[lead:], tip, strict=True)]
         body.append(f'<tr class="{" ".join(classes)}">{"".join(tds)}</tr>')
-    return (f'<div class="wide"><table class="main"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body)
-            + "\n</tbody></table></div>")
+    return (
+        f'<div class="wide"><table class="main"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(body)
+        + "\n</tbody></table></div>"
+    )
 
 
 def support_table(report) -> str:
@@ -146,18 +147,26 @@ def small_table(heads: list[str], rows: list[list[str]], lead: int, kind: str = 
     if not rows:
         return ""
     head = "".join(f'<th class="lead">{_e(h)}</th>' if i < lead else f"<th>{_e(h)}</th>" for i, h in enumerate(heads))
-    body = ["<tr>" + "".join(f'<td class="lead">{_e(x)}</td>' if i < lead else f"<td>{_e(x)}</td>"
-                             for i, x in enumerate(row)) + "</tr>" for row in rows]
-    return (f'<table class="{" ".join(("support", kind)).strip()}"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body)
-            + "\n</tbody></table>")
+    body = [
+        "<tr>"
+        + "".join(f'<td class="lead">{_e(x)}</td>' if i < lead else f"<td>{_e(x)}</td>" for i, x in enumerate(row))
+        + "</tr>"
+        for row in rows
+    ]
+    return (
+        f'<table class="{" ".join(("support", kind)).strip()}"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(body)
+        + "\n</tbody></table>"
+    )
 
 
 def comparisons_table(comparisons: pd.DataFrame, columns=COMPARISON_COLUMNS) -> str:
     if comparisons is None or comparisons.empty:
         return "<p>No comparisons (one method, or --no-significance).</p>"
     columns = [(k, label) for k, label in columns if k in comparisons.columns]
-    head = "".join(f'<th class="lead">{_e(label)}</th>' if key in LEAD else f"<th>{_e(label)}</th>"
-                   for key, label in columns)
+    head = "".join(
+        f'<th class="lead">{_e(label)}</th>' if key in LEAD else f"<th>{_e(label)}</th>" for key, label in columns
+    )
     ordered = comparisons.sort_values(["dataset", "relation", "method_b", "metric"], kind="stable")
     body = []
     for _, r in ordered.iterrows():
@@ -178,8 +187,11 @@ def comparisons_table(comparisons: pd.DataFrame, columns=COMPARISON_COLUMNS) -> 
             lead = ' class="lead"' if key in LEAD else ""
             tds.append(f'<td{lead} data-v="{_e(sort)}">{_e(text)}</td>')
         body.append(f"<tr>{''.join(tds)}</tr>")
-    return (f'<div class="wide"><table class="comparisons sortable"><thead><tr>{head}</tr></thead>\n<tbody>\n'
-            + "\n".join(body) + "\n</tbody></table></div>")
+    return (
+        f'<div class="wide"><table class="comparisons sortable"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(body)
+        + "\n</tbody></table></div>"
+    )
 
 
 def _routing(report) -> str:
@@ -191,9 +203,11 @@ def _routing(report) -> str:
     lines = [line for line in to_markdown(report.routing, report.groups).splitlines() if line.startswith("|")]
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
     heads, rows = cells[0], [r for r in cells[2:]]
-    return ("<h2>Routing</h2><p>Per MoS row: the separation of the groups' expert usage on the test split (0: the "
-            "same experts as often, 1: no expert serves both groups), each group's most used expert, and the "
-            "router's gradient norm over training.</p>" + small_table(heads, rows, 2, "routing"))
+    return (
+        "<h2>Routing</h2><p>Per MoS row: the separation of the groups' expert usage on the test split (0: the "
+        "same experts as often, 1: no expert serves both groups), each group's most used expert, and the "
+        "router's gradient norm over training.</p>" + small_table(heads, rows, 2, "routing")
+    )
 
 
 def _figure(name: str, figure) -> str:
@@ -219,7 +233,8 @@ def render(report) -> str:
     support_caption = report.support_caption()
     choices = decisions.rows(report.summary)
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
         '<p class="smoke">SMOKE: tiny untrained models, not results</p>' if report.smoke else "",
@@ -227,17 +242,23 @@ def render(report) -> str:
         main_table(report),
         f'<p class="caption">{_e(report.caption)}</p>',
         "<p>Hover a cell for its value on each seed.</p>",
-        (f"<h2>SF support</h2><p>{_e(support_caption[0].upper() + support_caption[1:])}</p>"
-         + support)
-        if support else "",
-        (f"<h2>Decisions</h2><p>{_e(decisions.CAPTION[0].upper() + decisions.CAPTION[1:])}</p>"
-         + small_table(*choices, len(choices[0]) - 3 * sum(h.startswith("Yes %") for h in choices[0]),
-                     "decisions"))
-        if choices[1] else "",
+        (f"<h2>SF support</h2><p>{_e(support_caption[0].upper() + support_caption[1:])}</p>" + support)
+        if support
+        else "",
+        (
+            f"<h2>Decisions</h2><p>{_e(decisions.CAPTION[0].upper() + decisions.CAPTION[1:])}</p>"
+            + small_table(*choices, len(choices[0]) - 3 * sum(h.startswith("Yes %") for h in choices[0]), "decisions")
+        )
+        if choices[1]
+        else "",
         _routing(report),
-        ("<h2>Claims</h2><p>The claims the experiment named before its records (report.yaml), each tested at "
-         "the seed level with Holm over them; the verdict rule is in the notes.</p>"
-         + comparisons_table(report.claims(), CLAIM_COLUMNS)) if len(report.claims()) else "",
+        (
+            "<h2>Claims</h2><p>The claims the experiment named before its records (report.yaml), each tested at "
+            "the seed level with Holm over them; the verdict rule is in the notes.</p>"
+            + comparisons_table(report.claims(), CLAIM_COLUMNS)
+        )
+        if len(report.claims())
+        else "",
         "<h2>Comparisons</h2><p>Each method against the reference, and each claim (an effect is A's value minus "
         "B's, the mean over seeds; in a Table 1 contrast, relation inside-outside, a method's inside pairs minus "
         "its outside pairs); † and p (Holm) only for the family; p (users, models fixed) and P(A better), users "
@@ -245,7 +266,9 @@ def render(report) -> str:
         comparisons_table(report.comparisons),
         f'<h2>Notes</h2><ul class="notes">{notes}</ul>' if notes else "<h2>Notes</h2><p>None.</p>",
         f"<h2>Figures</h2>{figures}" if figures else "",
-        "<h2>Provenance</h2>", _provenance(report.provenance),
-        f"<script>{SORT_SCRIPT}</script>", "</body></html>",
+        "<h2>Provenance</h2>",
+        _provenance(report.provenance),
+        f"<script>{SORT_SCRIPT}</script>",
+        "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"

@@ -23,13 +23,28 @@ from matplotlib.figure import Figure
 from harness.config.sweep import Selection
 from harness.config.train import SUPPORT
 from harness.pareto import pareto_mask
-from harness.report.collect import (Trials, chosen_configs, performance_setting, recorded_selection, values_of,
-                                    with_sf_reading)
+from harness.report.collect import Trials, performance_setting, values_of
+from harness.report.configs import chosen_configs, recorded_selection
+from harness.report.rescore import with_sf_reading
 from harness.report.support import FLAG, MIN_SUPPORT, sf_support
 
-COLUMNS = ["dataset", "method", "config_id", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds",
-           "test_auc_mean", "test_auc_std", "test_abs_sf_mean", "test_abs_sf_std", "sf_seeds", "test_sf_support",
-           "test_sf_thin"]
+COLUMNS = [
+    "dataset",
+    "method",
+    "config_id",
+    "params",
+    "valid_auc",
+    "valid_abs_sf",
+    "valid_sf_support",
+    "seeds",
+    "test_auc_mean",
+    "test_auc_std",
+    "test_abs_sf_mean",
+    "test_abs_sf_std",
+    "sf_seeds",
+    "test_sf_support",
+    "test_sf_thin",
+]
 
 
 def _default(min_support: int) -> Selection:
@@ -60,9 +75,12 @@ def arms(trials: Trials) -> dict[tuple, list]:
 
 
 def arm_selection(trials: Trials, dataset: str, method: str, min_support: int) -> Selection:
-    """The selection the sweep last replicated this arm under (``collect.recorded_selection``)."""
-    mine = [r for r in (*trials.searched, *trials.replicated.values())
-            if r.job.dataset == dataset and r.job.method == method]
+    """The selection the sweep last replicated this arm under (``configs.recorded_selection``)."""
+    mine = [
+        r
+        for r in (*trials.searched, *trials.replicated.values())
+        if r.job.dataset == dataset and r.job.method == method
+    ]
     return recorded_selection(mine, _default(min_support))
 
 
@@ -83,20 +101,30 @@ def search_points(trials: Trials, min_support: int) -> pd.DataFrame:
         metric = next((m for m in selection.metrics if m in SUPPORT), None)
         for i, r in enumerate(records):
             sf = values[i][selection.metrics.index(metric)] if metric else None
-            rows.append({"dataset": dataset, "method": method, "config_id": r.job.config_id,
-                         "valid_auc": _percent(r.metrics.get("valid_auc")), "valid_abs_sf": _percent(sf),
-                         "front": bool(front[i]), "selected": r.job.config_id in chosen})
-    return pd.DataFrame(rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf", "front",
-                                       "selected"])
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "method": method,
+                    "config_id": r.job.config_id,
+                    "valid_auc": _percent(r.metrics.get("valid_auc")),
+                    "valid_abs_sf": _percent(sf),
+                    "front": bool(front[i]),
+                    "selected": r.job.config_id in chosen,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["dataset", "method", "config_id", "valid_auc", "valid_abs_sf", "front", "selected"]
+    )
 
 
 def _kept(trials: Trials, min_support: int) -> tuple[dict, list[str]]:
     """The replicated records of the configurations the recorded rule selects (every one of an
     arm that searched nothing), and '<arm> <config_id>' of those it does not."""
     points = search_points(trials, min_support)
-    chosen = {(d, m, c) for d, m, c, s in points[["dataset", "method", "config_id", "selected"]]
-              .itertuples(index=False) if s}
-    searched = {(d, m) for d, m in zip(points.dataset, points.method)}
+    chosen = {
+        (d, m, c) for d, m, c, s in points[["dataset", "method", "config_id", "selected"]].itertuples(index=False) if s
+    }
+    searched = {(d, m) for d, m in zip(points.dataset, points.method, strict=True)}
     keep, left = {}, set()
     for key, r in trials.replicated.items():
         arm = (r.job.dataset, r.job.method)
@@ -107,8 +135,9 @@ def _kept(trials: Trials, min_support: int) -> tuple[dict, list[str]]:
     return keep, sorted(left)
 
 
-def replicated_points(trials: Trials, min_support: int = MIN_SUPPORT, sf_reading: str = "all",
-                      support: bool = True) -> pd.DataFrame:
+def replicated_points(
+    trials: Trials, min_support: int = MIN_SUPPORT, sf_reading: str = "all", support: bool = True
+) -> pd.DataFrame:
     """One row per replicated configuration that the sweep's recorded rule selects from its arm's
     search records: its parameters, its search trial's validation metrics, and its test AUC and
     |SF| (×100, under the setting it was trained on, with Eq. 4's ``sf_reading`` as the main
@@ -128,27 +157,44 @@ def replicated_points(trials: Trials, min_support: int = MIN_SUPPORT, sf_reading
     by_config: dict[tuple, list] = {}
     for r in keep.values():
         by_config.setdefault((r.job.dataset, r.job.method, r.job.config_id), []).append(r)
-    rows = []
-    for (dataset, method, config_id), records in sorted(by_config.items()):
-        records.sort(key=lambda r: r.job.seed)
-        auc = [values.loc[r.key, "auc"] for r in records]
-        sf = [abs(values.loc[r.key, f"sf_{performance_setting(r)}"]) for r in records]
-        first = search.get((records[0].job.arm, config_id), records[0])
-        metric = sf_metric(first)
-        fewest = np.nan
-        if counts is not None:
-            mine = counts[counts.key.isin([r.key for r in records]) & counts.defined
-                          & (counts.column == counts.key.map({r.key: f"sf_{performance_setting(r)}" for r in records}))]
-            fewest = float(mine.targets.min()) if len(mine) else np.nan
-        rows.append({"dataset": dataset, "method": method, "config_id": config_id,
-                     "params": json.dumps(records[0].job.params, sort_keys=True),
-                     "valid_auc": _percent(first.metrics.get("valid_auc")),
-                     "valid_abs_sf": _percent(first.metrics.get(metric)),
-                     "valid_sf_support": first.metrics.get(SUPPORT[metric]), "seeds": len(records),
-                     **_spread("test_auc", auc), **_spread("test_abs_sf", sf),
-                     "sf_seeds": int(np.sum(~np.isnan(sf))), "test_sf_support": fewest,
-                     "test_sf_thin": bool(fewest < min_support)})
+    rows = [
+        _point(key, sorted(records, key=lambda r: r.job.seed), values, search, counts, min_support)
+        for key, records in sorted(by_config.items())
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _point(key: tuple, records: list, values: pd.DataFrame, search: dict, counts, min_support: int) -> dict:
+    """``replicated_points``' row of one configuration, ``key`` (data set, method, config id), from its
+    records in seed order."""
+    dataset, method, config_id = key
+    auc = [values.loc[r.key, "auc"] for r in records]
+    sf = [abs(values.loc[r.key, f"sf_{performance_setting(r)}"]) for r in records]
+    first = search.get((records[0].job.arm, config_id), records[0])
+    metric = sf_metric(first)
+    fewest = np.nan
+    if counts is not None:
+        mine = counts[
+            counts.key.isin([r.key for r in records])
+            & counts.defined
+            & (counts.column == counts.key.map({r.key: f"sf_{performance_setting(r)}" for r in records}))
+        ]
+        fewest = float(mine.targets.min()) if len(mine) else np.nan
+    return {
+        "dataset": dataset,
+        "method": method,
+        "config_id": config_id,
+        "params": json.dumps(records[0].job.params, sort_keys=True),
+        "valid_auc": _percent(first.metrics.get("valid_auc")),
+        "valid_abs_sf": _percent(first.metrics.get(metric)),
+        "valid_sf_support": first.metrics.get(SUPPORT[metric]),
+        "seeds": len(records),
+        **_spread("test_auc", auc),
+        **_spread("test_abs_sf", sf),
+        "sf_seeds": int(np.sum(~np.isnan(sf))),
+        "test_sf_support": fewest,
+        "test_sf_thin": bool(fewest < min_support),
+    }
 
 
 def unselected(trials: Trials, min_support: int = MIN_SUPPORT) -> list[str]:
@@ -160,40 +206,73 @@ def unselected(trials: Trials, min_support: int = MIN_SUPPORT) -> list[str]:
 def has_tradeoff(trials: Trials) -> bool:
     """Whether these records come from a search on validation AUC and |SF|: by the selection the
     records carry, or, for records without it, by their metrics holding validation |SF|."""
-    return any(len(r.job.selection["metrics"]) > 1 if r.job.selection else "valid_abs_sf" in (r.metrics or {})
-               for r in trials.searched)
+    return any(
+        len(r.job.selection["metrics"]) > 1 if r.job.selection else "valid_abs_sf" in (r.metrics or {})
+        for r in trials.searched
+    )
 
 
 def to_markdown(points: pd.DataFrame) -> str:
     """The trade-off table; ``FLAG`` marks a thin test |SF| (``test_sf_thin``)."""
     shown = points.assign(
-        params=[", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in json.loads(p).items())
-                for p in points.params],
-        test_auc=[_cell(m, s) for m, s in zip(points.test_auc_mean, points.test_auc_std)],
-        test_abs_sf=[_cell(m, s) + ("" if k == n else f" [{k}/{n} seeds]") + (f" {FLAG}" if thin else "")
-                     for m, s, k, n, thin in zip(points.test_abs_sf_mean, points.test_abs_sf_std, points.sf_seeds,
-                                                 points.seeds, points.test_sf_thin)],
-        test_sf_support=["–" if pd.isna(t) else str(int(t)) for t in points.test_sf_support])
-    keep = ["dataset", "method", "params", "valid_auc", "valid_abs_sf", "valid_sf_support", "seeds", "test_auc",
-            "test_abs_sf", "test_sf_support"]
+        params=[
+            ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in json.loads(p).items())
+            for p in points.params
+        ],
+        test_auc=[_cell(m, s) for m, s in zip(points.test_auc_mean, points.test_auc_std, strict=True)],
+        test_abs_sf=[
+            _cell(m, s) + ("" if k == n else f" [{k}/{n} seeds]") + (f" {FLAG}" if thin else "")
+            for m, s, k, n, thin in zip(
+                points.test_abs_sf_mean,
+                points.test_abs_sf_std,
+                points.sf_seeds,
+                points.seeds,
+                points.test_sf_thin,
+                strict=True,
+            )
+        ],
+        test_sf_support=["–" if pd.isna(t) else str(int(t)) for t in points.test_sf_support],
+    )
+    keep = [
+        "dataset",
+        "method",
+        "params",
+        "valid_auc",
+        "valid_abs_sf",
+        "valid_sf_support",
+        "seeds",
+        "test_auc",
+        "test_abs_sf",
+        "test_sf_support",
+    ]
     return shown[keep].to_markdown(index=False, floatfmt=".2f")
 
 
 def figure(search: pd.DataFrame, replicated: pd.DataFrame):
-    arms = sorted({(d, m) for d, m in zip(search.dataset, search.method)} |
-                  {(d, m) for d, m in zip(replicated.dataset, replicated.method)})
+    arms = sorted(
+        {(d, m) for d, m in zip(search.dataset, search.method, strict=True)}
+        | {(d, m) for d, m in zip(replicated.dataset, replicated.method, strict=True)}
+    )
     fig = Figure(figsize=(4.4 * max(len(arms), 1), 3.6))
     axes = fig.subplots(1, max(len(arms), 1), squeeze=False)
-    for ax, (dataset, method) in zip(axes[0], arms):
+    for ax, (dataset, method) in zip(axes[0], arms, strict=False):  # no arm: one empty panel
         part = search[(search.dataset == dataset) & (search.method == method)].dropna(subset=["valid_abs_sf"])
         ax.plot(part.valid_abs_sf, part.valid_auc, "o", color="lightgray", label="search trial (validation)")
         front = part[part.front].sort_values("valid_abs_sf")
-        ax.plot(front.valid_abs_sf, front.valid_auc, "-o", color="tab:red", drawstyle="steps-post",
-                label="validation front")
+        ax.plot(
+            front.valid_abs_sf, front.valid_auc, "-o", color="tab:red", drawstyle="steps-post", label="validation front"
+        )
         points = replicated[(replicated.dataset == dataset) & (replicated.method == method)]
-        ax.errorbar(points.test_abs_sf_mean, points.test_auc_mean, xerr=points.test_abs_sf_std.fillna(0),
-                    yerr=points.test_auc_std.fillna(0), fmt="s", capsize=2, color="black",
-                    label="replicated (test, mean ± sd over seeds)")
+        ax.errorbar(
+            points.test_abs_sf_mean,
+            points.test_auc_mean,
+            xerr=points.test_abs_sf_std.fillna(0),
+            yerr=points.test_auc_std.fillna(0),
+            fmt="s",
+            capsize=2,
+            color="black",
+            label="replicated (test, mean ± sd over seeds)",
+        )
         ax.set(title=f"{dataset}/{method}", xlabel="|SF| ×100 (← fairer)", ylabel="AUC ×100 (↑ better)")
         ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
@@ -207,8 +286,10 @@ def _percent(value) -> float:
 def _spread(name: str, values: list) -> dict:
     values = np.asarray(values, dtype=float)
     defined = values[~np.isnan(values)]
-    return {f"{name}_mean": float(defined.mean()) if len(defined) else np.nan,
-            f"{name}_std": float(defined.std(ddof=1)) if len(defined) > 1 else np.nan}
+    return {
+        f"{name}_mean": float(defined.mean()) if len(defined) else np.nan,
+        f"{name}_std": float(defined.std(ddof=1)) if len(defined) > 1 else np.nan,
+    }
 
 
 def _cell(mean: float, std: float) -> str:

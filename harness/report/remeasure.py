@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from harness import stereotype
 from harness.config.data import StereotypeConfig
-from harness.metrics import setting_metrics
 from harness.records import TrialRecord
 from harness.report.collect import ReportError, Trials, undefined_notes, values_of
-from harness.report.reference import test_split
+from harness.report.rescore import measured_test
 
 SCOPES = ("global", "per_group")
 
@@ -57,18 +57,23 @@ def target_threshold(trials: Trials, z: float | None, scope: str | None) -> Ster
     if scope is not None and scope not in SCOPES:
         raise ReportError(f"threshold scope must be one of {', '.join(SCOPES)}, got {scope!r}")
     try:
-        wanted = {dataclasses.replace(threshold_of(r), **({} if z is None else {"z": float(z)}),
-                                      **({} if scope is None else {"scope": scope}))
-                  for r in trials.records.values()}
+        wanted = {
+            dataclasses.replace(
+                threshold_of(r), **({} if z is None else {"z": float(z)}), **({} if scope is None else {"scope": scope})
+            )
+            for r in trials.records.values()
+        }
     except ValueError as error:
         raise ReportError(f"--z: {error}") from error
     if len(wanted) == 1:
         return wanted.pop()
     if z is None and scope is None:
         return None
-    raise ReportError("the rows' trials measured stereotypes at different thresholds ("
-                      + "; ".join(f"{t}: {', '.join(m)}" for t, m in by_threshold(trials.records.values()).items())
-                      + "): pass both --z Z and --threshold-scope global|per_group to measure every row at one")
+    raise ReportError(
+        "the rows' trials measured stereotypes at different thresholds ("
+        + "; ".join(f"{t}: {', '.join(m)}" for t, m in by_threshold(trials.records.values()).items())
+        + "): pass both --z Z and --threshold-scope global|per_group to measure every row at one"
+    )
 
 
 def by_threshold(records) -> dict[str, list[str]]:
@@ -86,7 +91,7 @@ def remeasure(trials: Trials, threshold: StereotypeConfig | None, log=lambda *_:
     if not todo:
         return trials
     log(f"measuring {len(todo)} record(s) at {describe(threshold)} (rebuilding their splits from the data)")
-    measured, frames, records = {}, dict(trials._scores), dict(trials.replicated)
+    measured, frames, records = dict[tuple, Any](), dict(trials._scores), dict(trials.replicated)
     for key in todo:
         record = trials.replicated[key]
         samples, measurement = _measurement(record, threshold, measured)
@@ -94,21 +99,29 @@ def remeasure(trials: Trials, threshold: StereotypeConfig | None, log=lambda *_:
         records[key] = _with_test(record, frames[key], measurement, threshold, samples.groups)
     ok = {key: records[key] for key in trials.records}
     relations = tuple(dict.fromkeys(trials.values.relation))
-    return dataclasses.replace(trials, records=ok, replicated=records, values=values_of(ok, relations),
-                               undefined=undefined_notes(ok, relations), _scores=frames)
+    return dataclasses.replace(
+        trials,
+        records=ok,
+        replicated=records,
+        values=values_of(ok, relations),
+        undefined=undefined_notes(ok, relations),
+        _scores=frames,
+    )
 
 
 def _measurement(record: TrialRecord, threshold: StereotypeConfig, memo: dict):
     """The record's split (rebuilt from its sample configuration) measured at ``threshold``."""
+    from harness.config.data import SampleConfig
     from harness.data.paths import resolve_data_dir
     from harness.data.prepare import prepare
-    from harness.data.samples import SampleConfig
     from harness.data.schema import DataError
 
     config = record.config or {}
     if "sample" not in config or "dataset" not in config:
-        raise ReportError(f"{record.key} does not record its data configuration, so its split cannot be rebuilt "
-                          "at another threshold; drop --z/--threshold-scope")
+        raise ReportError(
+            f"{record.key} does not record its data configuration, so its split cannot be rebuilt "
+            "at another threshold; drop --z/--threshold-scope"
+        )
     sample = dict(config["sample"], ratios=tuple(config["sample"]["ratios"]))
     key = (config["dataset"], config.get("data_dir"), repr(sorted(sample.items())))
     if key not in memo:
@@ -116,10 +129,12 @@ def _measurement(record: TrialRecord, threshold: StereotypeConfig, memo: dict):
         try:
             prepared = prepare(config["dataset"], Path(data_dir), SampleConfig(**sample), threshold)
         except (DataError, OSError, ValueError) as error:
-            raise ReportError(f"measuring {record.key} at {describe(threshold)} rebuilds its split of "
-                              f"{config['dataset']} from {data_dir}, which failed: {error}. Put the data set "
-                              "there (HARNESS_DATA_DIR), or drop --z/--threshold-scope for the records' own "
-                              "threshold") from error
+            raise ReportError(
+                f"measuring {record.key} at {describe(threshold)} rebuilds its split of "
+                f"{config['dataset']} from {data_dir}, which failed: {error}. Put the data set "
+                "there (HARNESS_DATA_DIR), or drop --z/--threshold-scope for the records' own "
+                "threshold"
+            ) from error
         memo[key] = (prepared.samples, prepared.measurement)
     return memo[key]
 
@@ -129,14 +144,18 @@ def _relabelled(frame: pd.DataFrame, samples, measurement, key: str) -> pd.DataF
     groups = samples.groups
     columns = [f"degree_{g}" for g in groups]
     if set(columns) - set(frame.columns):
-        raise ReportError(f"the scores of {key} predate the targets' degree columns ({', '.join(columns)}), which "
-                          "check that a rebuilt split is the trial's; measure it at its own threshold")
+        raise ReportError(
+            f"the scores of {key} predate the targets' degree columns ({', '.join(columns)}), which "
+            "check that a rebuilt split is the trial's; measure it at its own threshold"
+        )
     degree = measurement.degree[samples.target[index]]
     stored = frame[columns].to_numpy(dtype=float)
     if not np.allclose(degree, stored, rtol=0, atol=1e-9):
-        raise ReportError(f"the split rebuilt for {key} is not the one its trial scored: its test targets' "
-                          "stereotype degrees (Eq. 1) differ from the record's. The data set changed since; "
-                          "measure it at its own threshold (drop --z/--threshold-scope)")
+        raise ReportError(
+            f"the split rebuilt for {key} is not the one its trial scored: its test targets' "
+            "stereotype degrees (Eq. 1) differ from the record's. The data set changed since; "
+            "measure it at its own threshold (drop --z/--threshold-scope)"
+        )
     out = frame.copy()
     own = samples.user_group[index]
     out["h"] = np.nan_to_num(measurement.h[index])
@@ -146,19 +165,9 @@ def _relabelled(frame: pd.DataFrame, samples, measurement, key: str) -> pd.DataF
     return out
 
 
-def measured_test(record: TrialRecord, frame: pd.DataFrame) -> dict:
-    """The record's test metrics per prompt setting, recomputed from its per-example ``frame`` by
-    ``harness.metrics.setting_metrics``, the code that scored the trial (its other test keys kept)."""
-    test = {}
-    for setting, part in frame.groupby("setting", sort=False):
-        prepared, indices = test_split(part)
-        result = setting_metrics(prepared, indices, part.sort_values("sample")["score"].to_numpy(dtype=float))
-        test[setting] = {**record.test.get(setting, {}), "sf": result.sf, "performance": result.performance}
-    return test
-
-
-def _with_test(record: TrialRecord, frame: pd.DataFrame, measurement, threshold: StereotypeConfig,
-               groups) -> TrialRecord:
+def _with_test(
+    record: TrialRecord, frame: pd.DataFrame, measurement, threshold: StereotypeConfig, groups
+) -> TrialRecord:
     test = measured_test(record, frame)
     mean, std = stereotype.threshold_moments(measurement.degree, threshold.scope, measurement.items_measured)
     moments = {"scope": threshold.scope, "mean": mean.tolist(), "std": std.tolist(), "groups": list(groups)}

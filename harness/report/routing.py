@@ -18,7 +18,7 @@ from tabulate import tabulate
 from harness.report.collect import Trials
 from harness.stereotype import routing_separation
 
-SEPARATED = 0.5     # issue 30's criterion: a seed whose groups route apart by at least this much
+SEPARATED = 0.5  # issue 30's criterion: a seed whose groups route apart by at least this much
 FIELDS = ("dataset", "method", "seed", "separation", "usage", "grad_norm")
 
 
@@ -35,9 +35,16 @@ def routing(trials: Trials) -> pd.DataFrame:
         separation = test.get("routing_separation")
         norms = [(e.get("diagnostics") or {}).get("router_grad_norm") for e in (record.fit or {}).get("epochs", [])]
         norms = [n for n in norms if n is not None]
-        rows.append({"dataset": record.job.dataset, "method": record.job.method, "seed": record.job.seed,
-                     "separation": routing_separation(usage) if separation is None else separation,
-                     "usage": usage, "grad_norm": float(np.mean(norms)) if norms else np.nan})
+        rows.append(
+            {
+                "dataset": record.job.dataset,
+                "method": record.job.method,
+                "seed": record.job.seed,
+                "separation": routing_separation(usage) if separation is None else separation,
+                "usage": usage,
+                "grad_norm": float(np.mean(norms)) if norms else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=FIELDS).sort_values(["dataset", "method", "seed"], ignore_index=True)
 
 
@@ -48,14 +55,28 @@ def to_markdown(table: pd.DataFrame, groups: tuple[str, ...]) -> str:
     for (dataset, method), part in table.groupby(["dataset", "method"], sort=True):
         separations = ", ".join(f"{s:.2f}" if s is not None else "–" for s in part.separation)
         apart = sum(s is not None and s >= SEPARATED for s in part.separation)
-        usage = "; ".join(f"seed {r.seed}: " + ", ".join(
-            f"{g} → {int(np.argmax(u))} ({100 * max(u) / max(sum(u), 1e-12):.0f}%)" for g, u in zip(groups, r.usage))
-            for r in part.itertuples())
+        usage = "; ".join(
+            f"seed {r.seed}: "
+            + ", ".join(
+                f"{g} → {int(np.argmax(u))} ({100 * max(u) / max(sum(u), 1e-12):.0f}%)"
+                for g, u in zip(groups, r.usage, strict=True)
+            )
+            for r in part.itertuples()
+        )
         norm = part.grad_norm.mean()
-        rows.append([dataset, method, separations, f"{apart} of {len(part)}", usage,
-                     "–" if np.isnan(norm) else f"{norm:.3g}"])
-    heads = ["Dataset", "Method", "Separation per seed (test)", f"Seeds ≥ {SEPARATED}",
-             "Most used expert per group (share of its test samples)", "Router grad norm (mean over epochs)"]
-    return ("### Routing (MoS rows)\n\nSeparation: the total variation distance between the groups' expert usage on "
-            "the test split (0: the groups use the same experts as often; 1: no expert serves both). Experts are "
-            "numbered from 0.\n\n" + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n")
+        rows.append(
+            [dataset, method, separations, f"{apart} of {len(part)}", usage, "–" if np.isnan(norm) else f"{norm:.3g}"]
+        )
+    heads = [
+        "Dataset",
+        "Method",
+        "Separation per seed (test)",
+        f"Seeds ≥ {SEPARATED}",
+        "Most used expert per group (share of its test samples)",
+        "Router grad norm (mean over epochs)",
+    ]
+    return (
+        "### Routing (MoS rows)\n\nSeparation: the total variation distance between the groups' expert usage on "
+        "the test split (0: the groups use the same experts as often; 1: no expert serves both). Experts are "
+        "numbered from 0.\n\n" + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n"
+    )

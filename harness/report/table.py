@@ -15,34 +15,35 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from harness.report import decisions, paper
-from harness.report.collect import COLUMNS, HIGHER_IS_BETTER, LABELS, Trials
-from harness.report.compare import TestConfig
-from harness.report.reference import REFERENCES
+from harness.report import decisions, write
+from harness.report.collect import HIGHER_IS_BETTER, LABELS
+from harness.report.comparison import TestConfig
 from harness.report.support import FLAG
 
 MARK = "†"
-SUPPORT_CAPTION = ("per row, the fewest recommended targets stereotyped to a group on any seed where its SF is "
-                   "defined (Eq. 4's denominator); all-yes: how many the test pairs hold.")
+SUPPORT_CAPTION = (
+    "per row, the fewest recommended targets stereotyped to a group on any seed where its SF is "
+    "defined (Eq. 4's denominator); all-yes: how many the test pairs hold."
+)
 
 
 @dataclass(frozen=True)
 class Report:
     experiment: str
-    summary: pd.DataFrame        # dataset, relation, method, source, n, <col>_mean, <col>_std, <col>_rank, ...
-    comparisons: pd.DataFrame    # harness.report.compare.FIELDS
+    summary: pd.DataFrame  # dataset, relation, method, source, n, <col>_mean, <col>_std, <col>_rank, ...
+    comparisons: pd.DataFrame  # harness.report.comparison.FIELDS
     tests: TestConfig
     columns: tuple[str, ...]
     caption: str
     notes: tuple[str, ...] = ()
     smoke: bool = False
-    figures: dict = field(default_factory=dict)   # name -> matplotlib Figure
-    sf_rank: str = "abs"              # how SF was ranked (table.SF_RANKS)
-    per_seed: pd.DataFrame | None = None   # dataset, relation, method, source, seed, <col>: each cell's seeds
-    provenance: dict = field(default_factory=dict)   # what made the records: commits, machines, dates, packages
-    tradeoff: pd.DataFrame | None = None   # a multi-metric search's replicated configurations (report.pareto)
-    routing: pd.DataFrame | None = None    # MoS rows' routing per seed (report.routing); None without MoS records
-    groups: tuple[str, ...] = ()           # the stereotype groups, in the records' order
+    figures: dict = field(default_factory=dict)  # name -> matplotlib Figure
+    sf_rank: str = "abs"  # how SF was ranked (table.SF_RANKS)
+    per_seed: pd.DataFrame | None = None  # dataset, relation, method, source, seed, <col>: each cell's seeds
+    provenance: dict = field(default_factory=dict)  # what made the records: commits, machines, dates, packages
+    tradeoff: pd.DataFrame | None = None  # a multi-metric search's replicated configurations (report.pareto)
+    routing: pd.DataFrame | None = None  # MoS rows' routing per seed (report.routing); None without MoS records
+    groups: tuple[str, ...] = ()  # the stereotype groups, in the records' order
 
     # ---- numbers ----------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
@@ -54,27 +55,14 @@ class Report:
         return c[c.claim != ""].reset_index(drop=True) if len(c) and "claim" in c else c.iloc[0:0]
 
     def claims_markdown(self) -> str:
-        """claims.md: one line per claim (and data set): effect, t-interval, p after Holm, MDE, the
-        paper's effect and the seeds it needs, P(A better) over seeds, agreement, verdict."""
-        rows = []
-        for r in self.claims().itertuples():
-            rows.append([r.claim, r.dataset, f"{r.method_a} − {r.method_b}" if r.method_a != r.method_b else
-                         f"{r.method_a} inside − outside", LABELS[r.metric] + (r" (\|SF\|)" if r.sf_effect == "abs"
-                                                                              else ""),
-                         str(r.seeds), _num(r.effect, "+.2f") + f" [{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]",
-                         _num(r.p_adjusted, ".3g"), _num(r.mde, ".2f"), _num(r.paper_gap, "+.1f"),
-                         _num(r.seeds_for_paper_gap, ".0f"), f"{_num(r.poi, '.2f')} [{_num(r.poi_low, '.2f')}, "
-                         f"{_num(r.poi_high, '.2f')}]", _num(r.agreement, ".3f"), f"**{r.verdict}**: {r.why}"])
-        heads = ["Claim", "Dataset", "A − B", "Column", "Seeds", "Effect [t-interval]", "p (Holm)", "MDE",
-                 "Paper's effect", "Seeds for it", "P(A better) [CP]", "Same decisions", "Verdict"]
-        return (f"### {self._title()}: claims\n\n" + tabulate(rows, headers=heads, tablefmt="pipe",
-                                                              disable_numparse=True) + "\n")
+        """claims.md (``harness.report.write.claims_markdown``)."""
+        return write.claims_markdown(self)
 
     def _cells(self, markup) -> list[list[str]]:
         rows = []
         for _, r in self.summary.iterrows():
             ours = r["source"] == "ours"
-            measured = r["source"] in ("ours", "reference")     # ours or a reference's, per seed
+            measured = r["source"] in ("ours", "reference")  # ours or a reference's, per seed
             cells = []
             for c in self.columns:
                 mean, std = r[f"{c}_mean"], r[f"{c}_std"]
@@ -96,16 +84,22 @@ class Report:
             label = r["method"] + {"ours": "", "reference": " (reference)", "paper": " (paper)"}[r["source"]]
             if r["source"] == "paper" and r.get("comparable") is False:
                 label = label.replace("(paper)", "(paper, not comparable)")
-            rows.append([r["dataset"]] + ([r["relation"]] if self._relations() else []) + [label]
-                        + ([str(int(r["n"]))] if measured else ["paper"]) + cells)
+            rows.append(
+                [r["dataset"]]
+                + ([r["relation"]] if self._relations() else [])
+                + [label]
+                + ([str(int(r["n"]))] if measured else ["paper"])
+                + cells
+            )
         return rows
 
     def _relations(self) -> bool:
         return set(self.summary["relation"]) != {"all"}
 
     def _headers(self, arrows=True) -> list[str]:
-        def arrow(c):    # SF under |SF| ranking: closer to 0 is better
+        def arrow(c):  # SF under |SF| ranking: closer to 0 is better
             return "→0" if c.startswith("sf_") and self.sf_rank == "abs" else "↑" if HIGHER_IS_BETTER[c] else "↓"
+
         heads = [f"{LABELS[c]} {arrow(c)}" if arrows else LABELS[c] for c in self.columns]
         return ["Dataset"] + (["Target items"] if self._relations() else []) + ["Method", "n"] + heads
 
@@ -117,16 +111,23 @@ class Report:
         columns = [c for c in self.columns if c.startswith("sf_") and f"{c}_support" in self.summary]
         if not columns:
             return [], []
-        keep = self.summary[(self.summary.source == "ours") | ((self.summary.source == "reference")
-                                                               & (self.summary.method == "all-yes"))]
+        keep = self.summary[
+            (self.summary.source == "ours")
+            | ((self.summary.source == "reference") & (self.summary.method == "all-yes"))
+        ]
         rows = []
         for _, r in keep.iterrows():
             label = r["method"] + (" (reference: the test pairs hold)" if r["source"] == "reference" else "")
-            cells = ["–" if pd.isna(r[f"{c}_support"]) else
-                     f"{int(r[f'{c}_support'])}" + (f" {FLAG}" if r.get(f"{c}_thin") is True else "") for c in columns]
+            cells = [
+                "–"
+                if pd.isna(r[f"{c}_support"])
+                else f"{int(r[f'{c}_support'])}" + (f" {FLAG}" if r.get(f"{c}_thin") is True else "")
+                for c in columns
+            ]
             rows.append([r["dataset"]] + ([r["relation"]] if self._relations() else []) + [label] + cells)
-        heads = (["Dataset"] + (["Target items"] if self._relations() else []) + ["Method"]
-                 + [LABELS[c] for c in columns])
+        heads = (
+            ["Dataset"] + (["Target items"] if self._relations() else []) + ["Method"] + [LABELS[c] for c in columns]
+        )
         return (heads, rows) if rows else ([], [])
 
     def support_caption(self) -> str:
@@ -142,38 +143,69 @@ class Report:
         body = tabulate(self._cells(mark), headers=self._headers(), tablefmt="pipe", disable_numparse=True)
         notes = "".join(f"\n- {n}" for n in self.notes)
         heads, rows = self.support_rows()
-        support = (f"\nSF support: {self.support_caption()}\n\n"
-                   + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n") if rows else ""
+        support = (
+            (
+                f"\nSF support: {self.support_caption()}\n\n"
+                + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True)
+                + "\n"
+            )
+            if rows
+            else ""
+        )
         heads, rows = decisions.rows(self.summary)
-        choices = (f"\nDecisions: {decisions.CAPTION}\n\n"
-                   + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n") if rows else ""
-        return (f"### {self._title()}\n\n{body}\n\n{self.caption}\n" + support + choices
-                + (f"\nNotes:{notes}\n" if notes else ""))
+        choices = (
+            (
+                f"\nDecisions: {decisions.CAPTION}\n\n"
+                + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True)
+                + "\n"
+            )
+            if rows
+            else ""
+        )
+        return (
+            f"### {self._title()}\n\n{body}\n\n{self.caption}\n"
+            + support
+            + choices
+            + (f"\nNotes:{notes}\n" if notes else "")
+        )
 
     def to_latex(self) -> str:
         """A booktabs table (written here: tabulate's LaTeX escapes the markup)."""
+
         def mark(text, rank):
             text = _latex_escape(text)
             return rf"\textbf{{{text}}}" if rank == 1 else rf"\underline{{{text}}}" if rank == 2 else text
+
         cells = self._cells(mark)
         lead = len(self._headers()) - len(self.columns)
         rows = [" & ".join([_latex_escape(x) for x in row[:lead]] + row[lead:]) + r" \\" for row in cells]
         head = " & ".join(_latex_escape(h) for h in self._headers()) + r" \\"
-        body = "\n".join([rf"\begin{{tabular}}{{{'l' * lead}{'r' * len(self.columns)}}}", r"\toprule", head,
-                          r"\midrule", *rows, r"\bottomrule", r"\end{tabular}"])
-        return (f"% {self._title()}\n\\begin{{table}}[t]\n\\centering\n\\small\n{body}\n"
-                f"\\caption{{{_latex_escape(self.caption)}}}\n\\end{{table}}\n")
+        body = "\n".join(
+            [
+                rf"\begin{{tabular}}{{{'l' * lead}{'r' * len(self.columns)}}}",
+                r"\toprule",
+                head,
+                r"\midrule",
+                *rows,
+                r"\bottomrule",
+                r"\end{tabular}",
+            ]
+        )
+        return (
+            f"% {self._title()}\n\\begin{{table}}[t]\n\\centering\n\\small\n{body}\n"
+            f"\\caption{{{_latex_escape(self.caption)}}}\n\\end{{table}}\n"
+        )
 
     def to_html(self) -> str:
         mark = lambda t, rank: f"<b>{t}</b>" if rank == 1 else f"<u>{t}</u>" if rank == 2 else t  # noqa: E731
         body = tabulate(self._cells(mark), headers=self._headers(), tablefmt="unsafe_html", disable_numparse=True)
         notes = "".join(f"<li>{n}</li>" for n in self.notes)
-        return (f"<h3>{self._title()}</h3>\n{body}\n<p>{self.caption}</p>\n"
-                + (f"<ul>{notes}</ul>\n" if notes else ""))
+        return f"<h3>{self._title()}</h3>\n{body}\n<p>{self.caption}</p>\n" + (f"<ul>{notes}</ul>\n" if notes else "")
 
     def to_page(self) -> str:
         """``index.html``: the whole report as one self-contained page (``harness.report.page``)."""
         from harness.report.page import render
+
         return render(self)
 
     def to_csv(self) -> str:
@@ -181,191 +213,60 @@ class Report:
 
     def to_json(self) -> str:
         summary = json.loads(self.summary.to_json(orient="records", double_precision=10))
-        return json.dumps({"experiment": self.experiment, "smoke": self.smoke, "caption": self.caption,
-                           "notes": list(self.notes), "tests": dataclasses.asdict(self.tests), "rows": summary},
-                          indent=2, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(
+                {
+                    "experiment": self.experiment,
+                    "smoke": self.smoke,
+                    "caption": self.caption,
+                    "notes": list(self.notes),
+                    "tests": dataclasses.asdict(self.tests),
+                    "rows": summary,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
 
     def render(self, fmt: str) -> str:
-        renderers = {"md": self.to_markdown, "latex": self.to_latex, "html": self.to_html, "csv": self.to_csv,
-                     "json": self.to_json, "page": self.to_page}
+        renderers = {
+            "md": self.to_markdown,
+            "latex": self.to_latex,
+            "html": self.to_html,
+            "csv": self.to_csv,
+            "json": self.to_json,
+            "page": self.to_page,
+        }
         if fmt not in renderers:
             raise ValueError(f"unknown format {fmt!r}; choose one of {sorted(renderers)}")
         return renderers[fmt]()
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write every format, the comparisons and the figures under ``folder``, and remove the
-        trade-off files and figures an earlier report left there that this one does not write;
-        returns the paths written."""
-        from harness.report.figures import save_figure
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, text in (("table.md", self.to_markdown()), ("table.tex", self.to_latex()),
-                           ("table.html", self.to_html()), ("index.html", self.to_page()),
-                           ("table.csv", self.to_csv()),
-                           ("table.json", self.to_json()),
-                           ("comparisons.csv", self.comparisons.to_csv(index=False, float_format="%.6g",
-                                                                       lineterminator="\n")),
-                           ("comparisons.json", self.comparisons.to_json(orient="records", indent=2,
-                                                                         double_precision=10) + "\n")):
-            (folder / name).write_text(text)
-            written.append(folder / name)
-        claims = self.claims()
-        if len(claims):
-            for name, text in (("claims.md", self.claims_markdown()),
-                               ("claims.csv", claims.to_csv(index=False, float_format="%.6g", lineterminator="\n"))):
-                (folder / name).write_text(text)
-                written.append(folder / name)
-        if self.routing is not None and len(self.routing):
-            from harness.report.routing import to_markdown as routing_markdown
-
-            table = self.routing.assign(usage=[json.dumps(u) for u in self.routing.usage])
-            for name, text in (("routing.md", routing_markdown(self.routing, self.groups)),
-                               ("routing.csv", table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))):
-                (folder / name).write_text(text)
-                written.append(folder / name)
-        if self.tradeoff is not None:
-            from harness.report.pareto import to_markdown
-
-            for name, text in (("pareto.md", to_markdown(self.tradeoff) + "\n"),
-                               ("pareto.csv", self.tradeoff.to_csv(index=False, float_format="%.6g",
-                                                                   lineterminator="\n"))):
-                (folder / name).write_text(text)
-                written.append(folder / name)
-        for name, figure in sorted(self.figures.items()):
-            written += save_figure(figure, folder / "figures" / name)
-        # what an earlier report wrote here and this one does not (a trade-off, a figure) would
-        # be read beside this one's files as if it were current
-        figures = folder / "figures"
-        for stale in (folder / "pareto.md", folder / "pareto.csv", folder / "claims.md", folder / "claims.csv",
-                      folder / "routing.md", folder / "routing.csv",
-                      *(sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg")) if figures.is_dir() else ())):
-            if stale.exists() and stale not in written:
-                stale.unlink()
-        return written
-
-
-def _num(value, spec: str) -> str:
-    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else format(value, spec)
+        """Every file of the report under ``folder`` (``harness.report.write.save``); the paths written."""
+        return write.save(self, folder)
 
 
 def _latex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                 ("{", r"\{"), ("}", r"\}"), ("$", r"\$"), ("±", r"$\pm$"), ("†", r"$^\dagger$"),
-                 ("‡", r"$^\ddagger$"), ("→", r"$\rightarrow$"), ("–", "--"),
-                 ("×", r"$\times$"), ("↓", r"$\downarrow$"), ("↑", r"$\uparrow$"), ("α", r"$\alpha$"),
-                 ("∈", r"$\in$")):
+    for a, b in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("_", r"\_"),
+        ("#", r"\#"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("$", r"\$"),
+        ("±", r"$\pm$"),
+        ("†", r"$^\dagger$"),
+        ("‡", r"$^\ddagger$"),
+        ("→", r"$\rightarrow$"),
+        ("–", "--"),
+        ("×", r"$\times$"),
+        ("↓", r"$\downarrow$"),
+        ("↑", r"$\uparrow$"),
+        ("α", r"$\alpha$"),
+        ("∈", r"$\in$"),
+    ):
         text = text.replace(a, b)
     return text
-
-
-SF_RANKS = ("abs", "signed")
-
-
-def _means(values: pd.DataFrame, columns) -> pd.DataFrame:
-    """Mean, std (ddof 1), the count of defined values per column, and n per (dataset, relation, method)."""
-    grouped = values.groupby(["dataset", "relation", "method"], sort=True)
-    summary = grouped[columns].agg(["mean", "std"])
-    summary.columns = [f"{c}_{s}" for c, s in summary.columns]
-    counts = grouped[columns].count()
-    summary[[f"{c}_n" for c in columns]] = counts.to_numpy()
-    summary["n"] = grouped.size()
-    return summary.reset_index()
-
-
-def summarize(trials: Trials, comparisons: pd.DataFrame, tests: TestConfig, relations,
-              table: paper.PaperTable | None, methods=None, sf_rank: str = "abs",
-              references: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Mean, std (ddof 1), n per (dataset, relation, method); ranks, markers, the
-    reference's improvement; the reference recommenders' rows (``references``, from
-    ``reference.reference_values``; first in each block, never ranked) and the paper's
-    rows beside ours when ``table`` is given. ``sf_rank``: see ``_annotate``."""
-    values = trials.values[trials.values.relation.isin(relations)]
-    columns = [c for c, _, _ in COLUMNS]
-    summary = _means(values, columns)
-    summary["source"] = "ours"
-    order = methods or sorted(set(summary.method) - {tests.reference}) + [tests.reference]
-    unknown = set(order) - set(summary.method)
-    if methods and unknown:
-        raise ValueError(f"--methods names {sorted(unknown)}, which have no records; "
-                         f"methods with records: {sorted(set(summary.method))}")
-    summary = summary[summary.method.isin(order)]
-    summary["_order"] = summary.method.map({m: i for i, m in enumerate(order)})
-    parts = [_annotate(part, comparisons, tests, columns, sf_rank)
-             for _, part in summary.groupby(["dataset", "relation"], sort=True)]
-    summary = pd.concat(parts, ignore_index=True) if parts else summary
-    if references is not None and len(references):
-        rows = _means(references[references.relation.isin(relations)], columns)
-        rows["source"] = "reference"
-        rows["_order"] = rows.method.map({m: i - len(REFERENCES) for i, m in enumerate(REFERENCES)})
-        summary = pd.concat([summary, rows], ignore_index=True)
-    if table is not None:
-        summary = pd.concat([summary, _paper_rows(summary, table, columns)], ignore_index=True)
-    relation_order = {r: i for i, r in enumerate(relations)}
-    summary["_relation"] = summary.relation.map(relation_order)
-    summary["_source"] = summary.source.map({"reference": 0, "ours": 0, "paper": 1})
-    summary = summary.sort_values(["dataset", "_relation", "_order", "_source"], ignore_index=True)
-    return summary.drop(columns=["_order", "_relation", "_source"])
-
-
-def _annotate(part: pd.DataFrame, comparisons: pd.DataFrame, tests: TestConfig, columns,
-              sf_rank: str = "abs") -> pd.DataFrame:
-    """Ranks (1 bold, 2 underline, 0 none), the reference's improvement over the best other
-    method, and the test markers, for one (dataset, relation) block of rows.
-
-    Only a mean over every seed of its row is ranked or taken as the best other method: a
-    ``[k/n seeds]`` mean is shown, never ranked. SF is ranked by |SF| (``sf_rank="abs"``,
-    default): SF < 0 is under-recommendation, as far from fair as SF > 0; ``"signed"``
-    ranks lower as better, as the paper bolds. The improvement compares the same ranked
-    quantity (|SF| under "abs")."""
-    if sf_rank not in SF_RANKS:
-        raise ValueError(f"sf_rank must be one of {SF_RANKS}, got {sf_rank!r}")
-    part = part.copy()
-    dataset, relation = part.dataset.iloc[0], part.relation.iloc[0]
-    for c in columns:
-        magnitude = c.startswith("sf_") and sf_rank == "abs"
-        values = part[f"{c}_mean"].to_numpy(dtype=float)
-        values = np.abs(values) if magnitude else values
-        complete = (part[f"{c}_n"] == part["n"]).to_numpy()
-        key = np.where(complete, values if HIGHER_IS_BETTER[c] else -values, np.nan)
-        distinct = np.unique(key[~np.isnan(key)])[::-1]           # ties share a rank
-        part[f"{c}_rank"] = [int(np.flatnonzero(distinct == k)[0]) + 1 if not np.isnan(k) and
-                             np.flatnonzero(distinct == k)[0] < 2 else 0 for k in key]
-        part[f"{c}_improvement"] = np.nan
-        is_ref = (part.method == tests.reference).to_numpy()
-        others = ~is_ref & ~np.isnan(key)
-        if is_ref.any() and not np.isnan(key[is_ref][0]) and others.any():
-            best = values[others][np.argmax(key[others])]
-            if best != 0:
-                part.loc[is_ref, f"{c}_improvement"] = 100.0 * (values[is_ref][0] - best) / abs(best)
-        significant, adjusted = _marks(comparisons, dataset, relation, c, tests.reference)
-        part[f"{c}_significant"] = [bool(significant[m]) if m in significant else None for m in part.method]
-        part[f"{c}_p_adjusted"] = [adjusted.get(m, np.nan) for m in part.method]
-    return part
-
-
-def _marks(comparisons: pd.DataFrame, dataset: str, relation: str, column: str, reference: str) -> tuple[dict, dict]:
-    """method -> significant and -> Holm-adjusted p of its cell: the two-sided tests of the family
-    between the reference and that method on this column (either way round); a cell the family
-    does not test has none."""
-    if not len(comparisons):
-        return {}, {}
-    c = comparisons
-    tested = c[(c.dataset == dataset) & (c.relation == relation) & (c.metric == column) & (c.family != "")
-               & (c.alternative == "two-sided") & ((c.method_a == reference) | (c.method_b == reference))]
-    other = np.where(tested.method_a == reference, tested.method_b, tested.method_a)
-    return dict(zip(other, tested.significant)), dict(zip(other, tested.p_adjusted))
-
-
-def _paper_rows(summary: pd.DataFrame, table: paper.PaperTable, columns) -> pd.DataFrame:
-    rows = []
-    for (dataset, relation, method), order in summary.groupby(["dataset", "relation", "method"])["_order"].first()\
-            .items():
-        published = paper.published(table, dataset, method, relation)
-        if published is None:
-            continue
-        rows.append({"dataset": dataset, "relation": relation, "method": method, "source": "paper", "n": 3,
-                     "_order": order, **{f"{c}_mean": published.get(c, np.nan) for c in columns},
-                     **{f"{c}_std": np.nan for c in columns}})
-    return pd.DataFrame(rows)

@@ -10,14 +10,25 @@ that set the bad key, the dotted key, what is wrong and the valid choices.
 See search_spaces/README.md for the schema.
 
 - ``files``: reading, the ``extends`` chain, the merge with origins, type coercion
-- ``spec``: the schema and the ``SweepSpec`` model (arms, search spaces, run configs, config ids)
+- ``schema``: what a file may hold (top-level keys, data and train fields, arms, distributions)
+- ``spec``: the ``SweepSpec`` model (arms, search spaces, run configs, config ids)
 - ``parse``: a merged file -> a ``SweepSpec`` (``load_spec``)
 """
 
-from harness.config.sweep import ASHA, Resources, Selection
 from harness.space.files import DEFAULTS_FILE, SpaceError, list_files
 from harness.space.parse import load_spec
-from harness.space.spec import DATA_FIELDS, TRAIN_FIELDS, Arm, Distribution, Method, SweepSpec
+from harness.space.schema import DATA_FIELDS, TRAIN_FIELDS, Arm, Distribution, Method
+from harness.space.spec import SweepSpec
 
-__all__ = ["ASHA", "DATA_FIELDS", "DEFAULTS_FILE", "TRAIN_FIELDS", "Arm", "Distribution", "Method",
-           "Resources", "Selection", "SpaceError", "SweepSpec", "list_files", "load_spec"]
+__all__ = [
+    "DATA_FIELDS",
+    "DEFAULTS_FILE",
+    "TRAIN_FIELDS",
+    "Arm",
+    "Distribution",
+    "Method",
+    "SpaceError",
+    "SweepSpec",
+    "list_files",
+    "load_spec",
+]

@@ -11,7 +11,7 @@ import numbers
 import re
 from pathlib import Path
 from types import NoneType, UnionType
-from typing import Literal, Union, get_args, get_origin
+from typing import Literal, NoReturn, Union, get_args, get_origin
 
 import yaml
 
@@ -27,8 +27,9 @@ class SpaceError(ValueError):
         valid = f"; valid: {', '.join(map(str, choices))}" if choices else ""
         super().__init__(f"{file}: {key}: {problem}{valid}")
 
-    def __reduce__(self):   # survives pickling (Ray ships a trial's exception to the driver)
+    def __reduce__(self):  # survives pickling (Ray ships a trial's exception to the driver)
         return type(self), (self.file, self.key, self.problem, self.choices)
+
 
 class _Mismatch(Exception):
     pass
@@ -61,7 +62,7 @@ def _coerce(value, hint):
         if args[-1] is Ellipsis:
             return tuple(_coerce(v, args[0]) for v in value)
         if len(value) == len(args):
-            return tuple(_coerce(v, a) for v, a in zip(value, args))
+            return tuple(_coerce(v, a) for v, a in zip(value, args, strict=True))
     elif origin is dict and isinstance(value, dict):
         return value
     raise _Mismatch
@@ -74,10 +75,20 @@ def _describe(hint) -> str:
     if origin is Literal:
         return "one of " + ", ".join(map(repr, args))
     if origin is tuple:
-        return f"a list, each {_describe(args[0])}" if args[-1] is Ellipsis else \
-            f"a list of {len(args)} ({', '.join(_describe(a) for a in args)})"
-    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "a mapping",
-             list: "a list", NoneType: "null"}
+        return (
+            f"a list, each {_describe(args[0])}"
+            if args[-1] is Ellipsis
+            else f"a list of {len(args)} ({', '.join(_describe(a) for a in args)})"
+        )
+    names = {
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        dict: "a mapping",
+        list: "a list",
+        NoneType: "null",
+    }
     return names.get(hint, names.get(origin, str(hint)))
 
 
@@ -85,10 +96,11 @@ class _Origins:
     """Which file set each key (dotted path as a tuple); a replaced mapping forgets its children."""
 
     def __init__(self, files: list[Path], source: Path):
-        self.files, self.source, self.at = files, source, {}
+        self.files, self.source = files, source
+        self.at: dict[tuple, tuple[Path, bool]] = {}
 
     def set(self, path: tuple, origin: tuple[Path, bool]) -> None:
-        for known in [p for p in self.at if p[:len(path)] == path]:
+        for known in [p for p in self.at if p[: len(path)] == path]:
             del self.at[known]
         self.at[path] = origin
 
@@ -96,13 +108,13 @@ class _Origins:
         for i in range(len(path), 0, -1):
             if path[:i] in self.at:
                 return self.at[path[:i]]
-        below = [o for p, o in self.at.items() if p[:len(path)] == path]
+        below = [o for p, o in self.at.items() if p[: len(path)] == path]
         return max(below, key=lambda o: self.files.index(o[0])) if below else (self.source, False)
 
     def file(self, path: tuple) -> Path:
         return self._origin(path)[0]
 
-    def fail(self, path: tuple, problem: str, choices=None):
+    def fail(self, path: tuple, problem: str, choices=None) -> NoReturn:
         file, via_smoke = self._origin(path)
         key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         raise SpaceError(file, ("smoke." if via_smoke else "") + key, problem, choices)
@@ -126,8 +138,11 @@ class _Origins:
         try:
             return make(**fixed, **values)
         except (ValueError, TypeError, KeyError) as error:
-            culprit = next((k for k in values if not _builds(make, {**fixed, k: values[k]})), None) \
-                if _builds(make, fixed) else None       # the fixed values alone fail: no one value to blame
+            culprit = (
+                next((k for k in values if not _builds(make, {**fixed, k: values[k]})), None)
+                if _builds(make, fixed)
+                else None
+            )  # the fixed values alone fail: no one value to blame
             self.fail(owner(culprit) if culprit else whole, error.args[0] if error.args else str(error))
 
 
@@ -152,8 +167,10 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
-    r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
 
 def read(path: Path, top: dict, smoke_keys) -> dict:
     try:
@@ -172,6 +189,7 @@ def read(path: Path, top: dict, smoke_keys) -> dict:
         if key not in smoke_keys:
             raise SpaceError(path, f"smoke.{key}", "not something smoke can override", smoke_keys)
     return raw
+
 
 def chain(path: Path, top: dict, smoke_keys, seen: tuple = ()) -> list[tuple[Path, dict]]:
     """The files ``path`` extends, root first, each with its raw mapping."""

@@ -5,18 +5,34 @@ built at every corner of its search space before any trial starts."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 
-from harness.backbones.registry import BACKBONES
+from harness.config.backbones import BACKBONES
+from harness.config.datasets import DATASETS
 from harness.config.heads import HEADS, get_head, validate_config
 from harness.config.objectives import OBJECTIVES, check_head, objective_options
-from harness.config.sweep import ASHA, Resources, Selection
-from harness.data.registry import DATASETS
+from harness.config.sweep import ASHA, SEARCHER_DRAWS, Resources, Selection
 from harness.space.files import SpaceError, _Origins, chain, merge
-from harness.space.spec import (_ARM_KEYS, _HUB_ID, _IDENTITY, _MAPPINGS, _SAFE, _SMOKE_KEYS, _SPEC_DEFAULTS, _TOP,
-                                DATA_FIELDS, DISTRIBUTIONS, SCHEDULERS, TRAIN_FIELDS, Distribution, Method, SweepSpec,
-                                _hints)
+from harness.space.schema import (
+    _ARM_KEYS,
+    _HUB_ID,
+    _IDENTITY,
+    _MAPPINGS,
+    _SAFE,
+    _SMOKE_KEYS,
+    _SPEC_DEFAULTS,
+    _TOP,
+    DATA_FIELDS,
+    DISTRIBUTIONS,
+    SCHEDULERS,
+    TRAIN_FIELDS,
+    Distribution,
+    Method,
+    _hints,
+)
+from harness.space.spec import SweepSpec
 
 
 def load_spec(path, smoke: bool = False) -> SweepSpec:
@@ -48,29 +64,65 @@ def _parse(merged: dict, origins: _Origins, source: Path, smoke: bool) -> SweepS
     methods = _methods(origins, merged.get("methods"))
     resources = origins.fields(("resources",), top["resources"], _hints(Resources))
     selection = _selection(origins, top["metric"], top["mode"], top["select"])
-    if selection.several and top["scheduler"]:
-        origins.fail(("scheduler",), "ASHA stops trials on one metric; a search on several metrics runs every "
-                                     "trial to its end: set scheduler: null")
-    if top["scheduler"] and selection.metrics[0] != "valid_auc":
-        origins.fail(("scheduler",), f"ASHA compares trials on {selection.metrics[0]} after every epoch, where an "
-                                     "SF can be undefined, and it does not check SF's support (min_support): "
-                                     "search SF with scheduler: null, or select on valid_auc")
+    _check_scheduler(origins, top["scheduler"], selection)
     spec = SweepSpec(
-        name=name, description=top["description"], paper=top["paper"],
+        name=name,
+        description=top["description"],
+        paper=top["paper"],
         datasets=_names(origins, ("datasets",), merged.get("datasets"), sorted(DATASETS), "data set"),
         data_dir=top["data_dir"] and str(Path(top["data_dir"]).expanduser().resolve()),
         backbone=_backbone(origins, top["backbone"]),
         data=origins.fields(("data",), top["data"], DATA_FIELDS),
-        train=origins.fields(("train",), top["train"], TRAIN_FIELDS), methods=methods,
+        train=origins.fields(("train",), top["train"], TRAIN_FIELDS),
+        methods=methods,
         search={p: _distribution(origins, ("search", p), d) for p, d in top["search"].items() if d is not None},
-        seeds=_seeds(origins, top["seeds"]), metric=selection.metrics[0], mode=selection.modes[0],
-        selection=selection, budget=top["budget"],
+        seeds=_seeds(origins, top["seeds"]),
+        metric=selection.metrics[0],
+        mode=selection.modes[0],
+        selection=selection,
+        budget=top["budget"],
         resources=origins.build(Resources, resources, lambda k: ("resources", k), ("resources",)),
-        concurrency=top["concurrency"], max_failures=top["max_failures"],
-        scheduler=_scheduler(origins, top["scheduler"]), searcher_seed=top["searcher_seed"],
-        source=source, smoke=smoke, files=tuple(origins.files), _origins=origins)
+        concurrency=top["concurrency"],
+        max_failures=top["max_failures"],
+        scheduler=_scheduler(origins, top["scheduler"]),
+        searcher_seed=top["searcher_seed"],
+        searcher_draws=_draws(origins, top["searcher_draws"]),
+        source=source,
+        smoke=smoke,
+        files=tuple(origins.files),
+        tracking=top["tracking"],
+        _origins=origins,
+    )
     spec._validate()
     return spec
+
+
+def _check_scheduler(origins, scheduler, selection: Selection) -> None:
+    """ASHA compares trials on the first selection metric, on one metric only."""
+    if selection.several and scheduler:
+        origins.fail(
+            ("scheduler",),
+            "ASHA stops trials on one metric; a search on several metrics runs every "
+            "trial to its end: set scheduler: null",
+        )
+    if scheduler and selection.metrics[0] != "valid_auc":
+        origins.fail(
+            ("scheduler",),
+            f"ASHA compares trials on {selection.metrics[0]} after every epoch, where an "
+            "SF can be undefined, and it does not check SF's support (min_support): "
+            "search SF with scheduler: null, or select on valid_auc",
+        )
+
+
+def _draws(origins, draws: str) -> str:
+    if draws not in SEARCHER_DRAWS:
+        origins.fail(
+            ("searcher_draws",),
+            f"{draws!r} is not a way to draw: per_arm (each arm its own random stream, the default) "
+            "or shared (every arm the same stream, as before issue 36)",
+            SEARCHER_DRAWS,
+        )
+    return draws
 
 
 def _names(origins, path, raw, valid, what) -> tuple[str, ...]:
@@ -128,9 +180,8 @@ def _scheduler(origins, raw) -> ASHA | None:
 
 def _distribution(origins, path, raw) -> Distribution:
     if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in DISTRIBUTIONS:
-        origins.fail(path, f"expected one distribution such as {{loguniform: [0.01, 1.0]}}, got {raw!r}",
-                     DISTRIBUTIONS)
-    (kind, args), = raw.items()
+        origins.fail(path, f"expected one distribution such as {{loguniform: [0.01, 1.0]}}, got {raw!r}", DISTRIBUTIONS)
+    ((kind, args),) = raw.items()
     at = path + (kind,)
     if not isinstance(args, list) or not args:
         origins.fail(at, f"expected a non-empty list, got {args!r}")
@@ -140,7 +191,7 @@ def _distribution(origins, path, raw) -> Distribution:
         if len({json.dumps(a) for a in args}) != len(args):
             origins.fail(at, f"choices must be distinct, got {args!r}")
         return Distribution(kind, tuple(args))
-    low, high = (origins.check(at, args, tuple[int, int] if kind == "int" else tuple[float, float]))
+    low, high = origins.check(at, args, tuple[int, int] if kind == "int" else tuple[float, float])
     if kind == "loguniform" and not 0 < low < high:
         origins.fail(at, f"needs 0 < low < high, got [{low}, {high}]")
     if (kind == "uniform" and not low < high) or (kind == "int" and not low <= high):
@@ -172,19 +223,35 @@ def _method(origins, path, raw) -> Method:
     if not _SAFE.match(name):
         origins.fail(path + ("name",), f"{name!r} must be letters, digits, '.', '_' or '-' (it names a folder)")
     options = origins.fields(path + ("head_options",), raw.get("head_options") or {}, _hints(spec.config_cls))
-    origins.build(lambda **kw: validate_config(spec, kw), options, lambda k: path + ("head_options", k),
-                  path + ("head_options",))
+    origins.build(
+        lambda **kw: validate_config(spec, kw), options, lambda k: path + ("head_options", k), path + ("head_options",)
+    )
     objectives = raw.get("objectives")
     if objectives is not None:
         objectives = origins.check(path + ("objectives",), objectives, dict)
         if not objectives:
             origins.fail(path + ("objectives",), "empty; write null for the head's paper objectives")
         objectives = {n: _objective(origins, path + ("objectives", n), n, o) for n, o in objectives.items()}
-        for n, o in objectives.items():    # div on a head without experts: refused here, not in the trial
-            origins.build(lambda **kw: check_head(n, objective_options(n, **kw), head),  # noqa: B023
-                          o, lambda k: path + ("objectives", n, k), path + ("objectives", n))
-    return Method(name, head, options, objectives, origins.fields(path + ("data",), raw.get("data") or {}, DATA_FIELDS),
-                  origins.fields(path + ("train",), raw.get("train") or {}, TRAIN_FIELDS))
+        for n, o in objectives.items():  # div on a head without experts: refused here, not in the trial
+            at = path + ("objectives", n)
+            origins.build(functools.partial(_fits_head, n, head), o, functools.partial(_under, at), at)
+    return Method(
+        name,
+        head,
+        options,
+        objectives,
+        origins.fields(path + ("data",), raw.get("data") or {}, DATA_FIELDS),
+        origins.fields(path + ("train",), raw.get("train") or {}, TRAIN_FIELDS),
+    )
+
+
+def _fits_head(name: str, head: str, **options) -> None:
+    """Objective ``name`` with ``options`` on ``head``: its options valid, and what it requires the head provides."""
+    check_head(name, objective_options(name, **options), head)
+
+
+def _under(path: tuple, key: str) -> tuple:
+    return path + (key,)
 
 
 def _objective(origins, path, name, raw) -> dict:

@@ -1,101 +1,48 @@
 """The ``SweepSpec`` model: arms (data sets x methods), their searched parameters, and the
-``RunConfig`` of every trial, built and checked through the configs (``harness.config``).
-The schema of a search-space file lives here; ``harness.space.parse`` reads one into a spec.
+``RunConfig`` of every trial, built and checked through the configs (``harness.config``), with
+its config id. The schema of a search-space file is ``harness.space.schema``;
+``harness.space.parse`` reads a file into a spec.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_type_hints
+from typing import Any
 
 from harness.config.data import SampleConfig, StereotypeConfig
+from harness.config.datasets import DATASETS
 from harness.config.heads import get_head, validate_config
 from harness.config.objectives import OBJECTIVES, objective_options
 from harness.config.run import RunConfig
 from harness.config.sweep import ASHA, Resources, Selection
 from harness.config.train import TrainConfig
-from harness.data.registry import DATASETS
-from harness.prompts import SETTINGS
 from harness.space.files import SpaceError, _Origins
-
-MODES = ("max", "min")
-SCHEDULERS = ("asha",)
-DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice")
-SEARCH_SECTIONS = ("data.<field>", "train.<field>", "head_options.<field>", "objectives.<name>.<option>")
-_IDENTITY = ("name", "description", "paper")   # describe one file; never inherited
-_MAPPINGS = ("data", "train", "search", "smoke", "resources")  # null here means {}
-_ARM_KEYS = ("name", "head", "head_options", "objectives", "data", "train")
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")   # names that become folder names
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One searched parameter: kind in DISTRIBUTIONS; args (low, high) or the choices.
-    ``int`` bounds are inclusive at both ends (Optuna's suggest_int, not tune.randint)."""
-
-    kind: str
-    args: tuple
-
-    def corners(self) -> tuple:
-        """Values that bound what a search can draw (checked at load time)."""
-        return tuple(map(float, self.args)) if self.kind in ("uniform", "loguniform") else self.args
-
-    def to_dict(self) -> dict:
-        return {self.kind: list(self.args)}
+from harness.space.schema import (
+    _SAMPLE_FIELDS,
+    DATA_FIELDS,
+    SEARCH_SECTIONS,
+    TRAIN_FIELDS,
+    Arm,
+    Distribution,
+    Method,
+    _hints,
+)
 
 
-@dataclass(frozen=True)
-class Method:
-    """One arm of the comparison: a head, its options and objectives, and its own overrides."""
+def config_id_of(arm_key: str, config: RunConfig) -> str:
+    """A short stable hash of an arm and its resolved config, seeds and data_dir left out (so every
+    seed of a configuration shares it)."""
+    values = config.to_dict()
+    del values["data_dir"], values["sample"]["seed"], values["train"]["seed"]
+    payload = json.dumps({"arm": arm_key, "config": values}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
-    name: str
-    head: str
-    head_options: dict = field(default_factory=dict)
-    objectives: dict | None = None   # None: the head's paper objectives
-    data: dict = field(default_factory=dict)
-    train: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Arm:
-    dataset: str
-    name: str                                               # the method's name
-    method: Method = field(compare=False, repr=False)
-
-    @property
-    def key(self) -> str:
-        return f"{self.dataset}/{self.name}"
-
-    @property
-    def slug(self) -> str:
-        """``key`` as one folder name."""
-        return f"{self.dataset}__{self.name}"
-
-def _hints(cls, drop=()) -> dict:
-    return {k: v for k, v in get_type_hints(cls).items() if k not in drop}
-
-
-_SAMPLE_FIELDS = _hints(SampleConfig, drop=("seed",))
-DATA_FIELDS = {**_SAMPLE_FIELDS, "z": float, "threshold_scope": get_type_hints(StereotypeConfig)["scope"],
-               "max_tokens": int}
-TRAIN_FIELDS = {**_hints(TrainConfig, drop=("head", "head_options", "objectives", "seed")),
-                "train_setting": Literal[SETTINGS]}
-_TOP = {"name": str, "description": str, "paper": str, "datasets": list, "data_dir": str | None, "backbone": str,
-        "data": dict, "train": dict, "methods": list, "search": dict, "seeds": list, "metric": str | list,
-        "mode": str | list, "select": dict | None, "budget": int, "resources": dict, "concurrency": int | None, "max_failures": int,
-        "scheduler": dict | None, "searcher_seed": int, "smoke": dict}
-_SMOKE_KEYS = sorted(set(_TOP) - {*_IDENTITY, "smoke"})
-# what a key is when no file sets it; the folder's defaults.yaml overrides these
-_SPEC_DEFAULTS = {"description": "", "paper": "", "data_dir": None, "backbone": RunConfig.backbone, "data": {},
-                  "train": {}, "search": {}, "seeds": [0], "metric": "valid_auc", "mode": "max", "select": None, "budget": 1,
-                  "resources": {}, "concurrency": None, "max_failures": 0, "scheduler": None, "searcher_seed": 0,
-                  "smoke": {}}
 
 @dataclass(frozen=True)
 class SweepSpec:
@@ -104,31 +51,33 @@ class SweepSpec:
 
     name: str
     description: str
-    paper: str                        # the table or figure it reproduces
+    paper: str  # the table or figure it reproduces
     datasets: tuple[str, ...]
     data_dir: str | None
-    backbone: str                     # a registered name, tiny-t5/tiny-llama, a path or a hub id
-    data: dict                        # DATA_FIELDS, shared by every arm
-    train: dict                       # TRAIN_FIELDS, shared by every arm
+    backbone: str  # a registered name, tiny-t5/tiny-llama, a path or a hub id
+    data: dict  # DATA_FIELDS, shared by every arm
+    train: dict  # TRAIN_FIELDS, shared by every arm
     methods: tuple[Method, ...]
     search: dict[str, Distribution]
     seeds: tuple[int, ...]
-    metric: str                       # the primary selection metric (the first of ``metric``): epochs report it
+    metric: str  # the primary selection metric (the first of ``metric``): epochs report it
     mode: str
-    selection: Selection              # every selection metric, and which configurations replicate
-    budget: int                       # configurations tried per arm in the search phase
+    selection: Selection  # every selection metric, and which configurations replicate
+    budget: int  # configurations tried per arm in the search phase
     resources: Resources
-    concurrency: int | None           # None: see max_concurrent
+    concurrency: int | None  # None: see max_concurrent
     max_failures: int
     scheduler: ASHA | None
     searcher_seed: int
+    searcher_draws: str  # SEARCHER_DRAWS: a random stream per arm, or one shared by every arm
     source: Path
     smoke: bool
-    files: tuple[Path, ...] = ()      # the extends chain, root first
+    files: tuple[Path, ...] = ()  # the extends chain, root first
+    tracking: str | None = None  # an MLflow tracking URI: every trial logged there (harness.tracking); None: off
     _origins: _Origins | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        if self._origins is None:   # built by hand, not by load_spec: blame the source file
+        if self._origins is None:  # built by hand, not by load_spec: blame the source file
             object.__setattr__(self, "_origins", _Origins([Path(self.source)], Path(self.source)))
 
     @property
@@ -155,8 +104,9 @@ class SweepSpec:
         if self.concurrency is not None:
             return self.concurrency
         r = self.resources
-        fits = [cpus // (r.workers * r.cpus_per_worker)] + ([gpus // (r.workers * r.gpus_per_worker)]
-                                                            if r.gpus_per_worker else [])
+        fits = [cpus // (r.workers * r.cpus_per_worker)] + (
+            [gpus // (r.workers * r.gpus_per_worker)] if r.gpus_per_worker else []
+        )
         return max(1, int(min(fits)))
 
     def run_config(self, arm: Arm, params: dict, seed: int) -> RunConfig:
@@ -168,19 +118,22 @@ class SweepSpec:
         return self._config(arm.dataset, arm.method, params, seed)
 
     def config_id(self, arm: Arm, params: dict) -> str:
-        """A short stable hash of the arm and its resolved config, seeds and data_dir left out."""
-        config = self.run_config(arm, params, seed=0).to_dict()
-        del config["data_dir"], config["sample"]["seed"], config["train"]["seed"]
-        payload = json.dumps({"arm": arm.key, "config": config}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+        """The config id of ``arm`` with ``params`` (``config_id_of`` its run config)."""
+        return config_id_of(arm.key, self.run_config(arm, params, seed=0))
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
-        out.update(source=str(self.source), files=[str(p) for p in self.files], experiment=self.experiment,
-                   methods=[dataclasses.asdict(m) for m in self.methods], arms=[a.key for a in self.arms()],
-                   search={p: d.to_dict() for p, d in self.search.items()},
-                   resources=dataclasses.asdict(self.resources), selection=dataclasses.asdict(self.selection),
-                   scheduler=self.scheduler and {"asha": dataclasses.asdict(self.scheduler)})
+        out.update(
+            source=str(self.source),
+            files=[str(p) for p in self.files],
+            experiment=self.experiment,
+            methods=[dataclasses.asdict(m) for m in self.methods],
+            arms=[a.key for a in self.arms()],
+            search={p: d.to_dict() for p, d in self.search.items()},
+            resources=dataclasses.asdict(self.resources),
+            selection=dataclasses.asdict(self.selection),
+            scheduler=self.scheduler and {"asha": dataclasses.asdict(self.scheduler)},
+        )
         return json.loads(json.dumps(out))
 
     # -- internals --------------------------------------------------------------------------------
@@ -189,8 +142,11 @@ class SweepSpec:
         """The type a searched path takes for ``method``; None when it does not apply."""
         section, _, rest = path.partition(".")
         if section in ("data", "train"):
-            return None if rest in getattr(method, section) else (DATA_FIELDS if section == "data" else
-                                                                   TRAIN_FIELDS).get(rest)
+            return (
+                None
+                if rest in getattr(method, section)
+                else (DATA_FIELDS if section == "data" else TRAIN_FIELDS).get(rest)
+            )
         if section == "head_options":
             spec = get_head(method.head)
             hints = _hints(spec.config_cls, drop=(*spec.preset, *method.head_options))
@@ -224,8 +180,12 @@ class SweepSpec:
         if section in ("data", "train"):
             return f"every arm sets {section}.{rest} itself, so no arm searches it", None
         if section == "head_options":
-            free = {k for m in self.methods for k in _hints(get_head(m.head).config_cls)
-                    if self._hint(m, f"head_options.{k}") is not None}
+            free = {
+                k
+                for m in self.methods
+                for k in _hints(get_head(m.head).config_cls)
+                if self._hint(m, f"head_options.{k}") is not None
+            }
             return f"no arm's head has option {rest!r} left free (a preset or the arm may fix it)", sorted(free)
         name = rest.partition(".")[0]
         used = {n for m in self.methods for n in (m.objectives or get_head(m.head).objectives)}
@@ -239,48 +199,86 @@ class SweepSpec:
             self._check_path(path)
         for arm in self.arms():
             space = self.search_space(arm)
-            trials = [{}] + [{p: c} for p, d in space.items() for c in d.corners()]
+            trials: list[dict[str, Any]] = [{}] + [{p: c} for p, d in space.items() for c in d.corners()]
             trials += [{p: d.corners()[0] for p, d in space.items()}, {p: d.corners()[-1] for p, d in space.items()}]
             for params in trials:
                 config = self._config(arm.dataset, arm.method, params, self.seeds[0])
             if self.scheduler and self.scheduler.grace_period > config.train.epochs:
-                self._origins.fail(("scheduler", "asha", "grace_period"), f"{self.scheduler.grace_period} is more "
-                                   f"than train.epochs = {config.train.epochs} of arm {arm.key}")
+                self._origins.fail(
+                    ("scheduler", "asha", "grace_period"),
+                    f"{self.scheduler.grace_period} is more than train.epochs = {config.train.epochs} of arm {arm.key}",
+                )
 
     def _config(self, dataset: str, m: Method, params: dict, seed: int) -> RunConfig:
         o, i = self._origins, [x.name for x in self.methods].index(m.name)
         values = {p: o.check(("search", p), v, self._hint(m, p)) for p, v in params.items()}
 
-        def layer(section: str, base: dict, own: dict) -> tuple[dict, callable]:
+        def layer(section: str, base: dict, own: dict) -> tuple[dict, Callable]:
             """defaults < the arm's own < searched values, and who set each key (for errors)."""
-            found = {p[len(section) + 1:]: v for p, v in values.items() if p.startswith(section + ".")}
+            found = {p[len(section) + 1 :]: v for p, v in values.items() if p.startswith(section + ".")}
 
             def owner(k):
-                return ("search", f"{section}.{k}") if k in found else \
-                    ("methods", i, *section.split("."), k) if k in own else (section, k)
+                return (
+                    ("search", f"{section}.{k}")
+                    if k in found
+                    else ("methods", i, *section.split("."), k)
+                    if k in own
+                    else (section, k)
+                )
+
             return {**base, **own, **found}, owner
 
         data, data_owner = layer("data", self.data, m.data)
-        sample = o.build(SampleConfig, {k: v for k, v in data.items() if k in _SAMPLE_FIELDS}, data_owner,
-                         ("data",), seed=seed)
-        o.build(DATASETS[dataset].check_like_threshold,     # a threshold no rating of the data set reaches
-                {k: getattr(sample, k) for k in ("like_threshold", "like_comparison")}, data_owner, ("data",))
+        sample = o.build(
+            SampleConfig, {k: v for k, v in data.items() if k in _SAMPLE_FIELDS}, data_owner, ("data",), seed=seed
+        )
+        o.build(
+            DATASETS[dataset].check_like_threshold,  # a threshold no rating of the data set reaches
+            {k: getattr(sample, k) for k in ("like_threshold", "like_comparison")},
+            data_owner,
+            ("data",),
+        )
         renamed = {"z": "z", "scope": "threshold_scope"}
-        stereotype = o.build(StereotypeConfig, {k: data[v] for k, v in renamed.items() if v in data},
-                             lambda k: data_owner(renamed[k]), ("data",))
+        stereotype = o.build(
+            StereotypeConfig,
+            {k: data[v] for k, v in renamed.items() if v in data},
+            lambda k: data_owner(renamed[k]),
+            ("data",),
+        )
+        searched = any(p.startswith("objectives.") for p in values)
+        train = self._train(m, i, layer, searched, seed)
+        return o.build(
+            RunConfig,
+            {"max_tokens": data.get("max_tokens", RunConfig.max_tokens)},
+            data_owner,
+            ("data",),
+            dataset=dataset,
+            data_dir=self.data_dir,
+            backbone=self.backbone,
+            sample=sample,
+            stereotype=stereotype,
+            train=train,
+        )
+
+    def _train(self, m: Method, i: int, layer: Callable, searched: bool, seed: int) -> TrainConfig:
+        """The arm's ``TrainConfig``, parsed once. Where it fails, its parts are built one by one to
+        name the key to blame: the head's options, then (when searched) each objective's, then train's."""
+        o, spec = self._origins, get_head(m.head)
         options, options_owner = layer("head_options", {}, m.head_options)
-        spec = get_head(m.head)
-        o.build(lambda **kw: validate_config(spec, kw), options, options_owner, ("methods", i, "head_options"))
-        objectives = m.objectives
-        if any(p.startswith("objectives.") for p in values):
+        objectives, owners = m.objectives, {}
+        if searched:
             objectives = {}
             for name, own in (m.objectives or dict.fromkeys(spec.objectives)).items():
-                objectives[name], owner = layer(f"objectives.{name}", {}, own or {})
-                o.build(lambda **kw: objective_options(name, **kw), objectives[name], owner,  # noqa: B023
-                        ("methods", i, "objectives", name))
+                objectives[name], owners[name] = layer(f"objectives.{name}", {}, own or {})
         train, train_owner = layer("train", self.train, m.train)
-        train = o.build(TrainConfig, train, train_owner, ("train",), head=m.head, head_options=options,
-                        objectives=objectives, seed=seed)
-        return o.build(RunConfig, {"max_tokens": data.get("max_tokens", RunConfig.max_tokens)}, data_owner,
-                       ("data",), dataset=dataset, data_dir=self.data_dir, backbone=self.backbone, sample=sample,
-                       stereotype=stereotype, train=train)
+        fixed = {"head": m.head, "head_options": options, "objectives": objectives, "seed": seed}
+        try:
+            return TrainConfig(**fixed, **train)
+        except (ValueError, TypeError, KeyError):
+            pass
+        o.build(lambda **kw: validate_config(spec, kw), options, options_owner, ("methods", i, "head_options"))
+        for name, owner in owners.items():
+            o.build(
+                functools.partial(objective_options, name), objectives[name], owner, ("methods", i, "objectives", name)
+            )
+        return o.build(TrainConfig, train, train_owner, ("train",), **fixed)

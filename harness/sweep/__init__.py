@@ -24,10 +24,14 @@ controller, worker process or imports per trial. Its epoch checkpoints are Tune'
 so an unfinished trial continues from one when Tune retries it within the sweep; a
 new run of the command starts it over.
 
-- ``phases``: ``Sweep`` (the search and replication phases with Tune and Optuna, the
-  status line's feed, the closing summary)
-- ``trial``: the Tune trial function and a trial's identity (its job and key)
-- ``cli``: ``python -m harness.sweep``
+- ``phases``: ``Sweep`` (the search and replication phases, the closing summary)
+- ``adapters``: Tune and Optuna for the phases (distributions, grids, one phase's Tuner, ASHA,
+  and the Tune 2.60 behaviours the sweep works around, each named)
+- ``progress``: the status line's feed from Tune's callbacks
+- ``trial``: the Tune trial function and a trial's resolution (its job and run config, once)
+- ``cli``: ``python -m harness.sweep``; ``preflight``: what it checks before Ray starts (the data
+  folder, every data set an arm reads, the tracking store); ``outcome``: its exit status
+- ``tracked``: every trial logged to MLflow (``harness.tracking``) from a Tune callback on the driver
 - ``dryrun``: ``--dry-run``: each phase's trials, those the storage holds, the cost of the rest (no Ray)
 """
 

@@ -14,16 +14,18 @@ picks (and for a Pareto selection how many) is unknown: the counts are then a ra
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.cost import project
 from harness.records import Store, TrialJob, TrialRecord, trial_key
 from harness.space import Arm, SweepSpec
 
-ONE_PICK = ("best", "knee", "ideal", "constrained")     # the rules that replicate one configuration at most
+ONE_PICK = ("best", "knee", "ideal", "constrained")  # the rules that replicate one configuration at most
 
 
-def phase_counts(spec: SweepSpec, records: list[TrialRecord], unfinished: list[TrialJob] = ()) -> list[dict]:
+def phase_counts(spec: SweepSpec, records: list[TrialRecord], unfinished: Sequence[TrialJob] = ()) -> list[dict]:
     """Per arm and phase, what ``Sweep.run`` would run with the storage holding ``records`` and
     ``unfinished`` (jobs with a marker and no record). One row each: {"arm", "phase" ("search" or
     "replicate"), "seeds": [seeds], "configurations", "trials", "finished" (records reused),
@@ -34,7 +36,7 @@ def phase_counts(spec: SweepSpec, records: list[TrialRecord], unfinished: list[T
     for arm in spec.arms():
         mine = [r for r in records if r.job.arm == arm.key]
         pending = [job for job in unfinished if job.arm == arm.key]
-        chosen = [{}]
+        chosen: list[dict[str, Any]] = [{}]
         if spec.search_space(arm):
             row, chosen = _search(spec, arm, mine, pending)
             rows.append(row)
@@ -46,10 +48,18 @@ def _row(arm: Arm, phase: str, seeds, configurations, trials, finished, to_run, 
     def span(v) -> list[int]:
         return [v, v] if isinstance(v, int) else list(v)
 
-    return {"arm": arm.key, "phase": phase, "seeds": list(seeds), "configurations": span(configurations),
-            "trials": span(trials), "finished": span(finished), "to_run": span(to_run),
-            "statuses": dict(collections.Counter(r.status for r in done)),
-            "unfinished": sum(job.phase == phase for job in pending), "note": note}
+    return {
+        "arm": arm.key,
+        "phase": phase,
+        "seeds": list(seeds),
+        "configurations": span(configurations),
+        "trials": span(trials),
+        "finished": span(finished),
+        "to_run": span(to_run),
+        "statuses": dict(collections.Counter(r.status for r in done)),
+        "unfinished": sum(job.phase == phase for job in pending),
+        "note": note,
+    }
 
 
 def _search(spec: SweepSpec, arm: Arm, mine: list[TrialRecord], pending: list[TrialJob]):
@@ -57,9 +67,11 @@ def _search(spec: SweepSpec, arm: Arm, mine: list[TrialRecord], pending: list[Tr
     done = [r for r in mine if r.job.phase == "search"]
     continued = sum(job.phase == "search" for job in pending)
     to_run = max(continued, spec.budget - len(done))
-    note = f"Optuna, {spec.budget} configuration(s) on seed {spec.seeds[0]}" + (
-        f"; ASHA may stop one after {spec.scheduler.grace_period} epoch(s)" if spec.scheduler else "") + (
-        f"; {continued} unfinished continue first" if continued else "")
+    note = (
+        f"Optuna, {spec.budget} configuration(s) on seed {spec.seeds[0]}"
+        + (f"; ASHA may stop one after {spec.scheduler.grace_period} epoch(s)" if spec.scheduler else "")
+        + (f"; {continued} unfinished continue first" if continued else "")
+    )
     row = _row(arm, "search", spec.seeds[:1], spec.budget, spec.budget, len(done), to_run, done, pending, note)
     if to_run:
         return row, None
@@ -79,17 +91,38 @@ def _replicate(spec, arm, chosen, mine, pending, by_key, search) -> dict:
     if chosen is not None:
         keys = [trial_key(arm.key, spec.config_id(arm, params), seed) for params in chosen for seed in seeds]
         finished = sum(k in by_key and by_key[k].ok for k in keys)
-        note = "" if not searched else (f"{rule}: {len(chosen)} configuration(s) of the finished search" + reused
-                                         if chosen else "no search trial qualifies: not replicated")
-        return _row(arm, "replicate", seeds, len(chosen), len(keys), finished, len(keys) - finished, done, pending,
-                    note + rerun)
+        note = (
+            ""
+            if not searched
+            else (
+                f"{rule}: {len(chosen)} configuration(s) of the finished search" + reused
+                if chosen
+                else "no search trial qualifies: not replicated"
+            )
+        )
+        return _row(
+            arm, "replicate", seeds, len(chosen), len(keys), finished, len(keys) - finished, done, pending, note + rerun
+        )
     low = int(rule != "constrained")
     high = 1 if rule in ONE_PICK else search["statuses"].get("ok", 0) + search["to_run"][1]
     trials = (low * len(seeds), high * len(seeds))
-    note = (f"{rule}: {_n([low, high])} configuration(s), known when the search ends" + reused
-            + (f"; {ok} ok record(s) here counted as reused" if ok else ""))
-    return _row(arm, "replicate", seeds, (low, high), trials, tuple(min(t, ok) for t in trials),
-                tuple(max(0, t - ok) for t in trials), done, pending, note + rerun)
+    note = (
+        f"{rule}: {_n([low, high])} configuration(s), known when the search ends"
+        + reused
+        + (f"; {ok} ok record(s) here counted as reused" if ok else "")
+    )
+    return _row(
+        arm,
+        "replicate",
+        seeds,
+        (low, high),
+        trials,
+        tuple(min(t, ok) for t in trials),
+        tuple(max(0, t - ok) for t in trials),
+        done,
+        pending,
+        note + rerun,
+    )
 
 
 def dry_run(spec: SweepSpec, results: str, pilot: str | None = None, benchmarks: Path | None = None) -> dict:
@@ -105,20 +138,32 @@ def dry_run(spec: SweepSpec, results: str, pilot: str | None = None, benchmarks:
     pilot_records = []
     if pilot:
         if "://" not in pilot and not (Path(pilot) / "trials").is_dir():
-            raise ValueError(f"--pilot {pilot}: no trials folder there (give an experiment's folder, e.g. "
-                             "results/study-smollm2-ml100k)")
+            raise ValueError(
+                f"--pilot {pilot}: no trials folder there (give an experiment's folder, e.g. "
+                "results/study-smollm2-ml100k)"
+            )
         pilot_records = Store(pilot, create=False).records()
     rows = phase_counts(spec, records, store.unfinished())
-    remaining = collections.defaultdict(lambda: [0, 0])
+    remaining: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     for row in rows:
-        remaining[row["arm"]] = [a + b for a, b in zip(remaining[row["arm"]], row["to_run"])]
-    return {"experiment": spec.experiment, "space": str(spec.source), "smoke": spec.smoke, "storage": store.trials,
-            "records": dict(collections.Counter(r.status for r in records)), "seeds": list(spec.seeds),
-            "budget": spec.budget, "selection": {"rule": spec.selection.rule, "metrics": list(spec.selection.metrics),
-                                                 "modes": list(spec.selection.modes)},
-            "phases": rows, "total": {k: [sum(r[k][i] for r in rows) for i in (0, 1)]
-                                      for k in ("trials", "finished", "to_run")},
-            "projection": project(spec, dict(remaining), records, pilot_records, benchmarks)}
+        remaining[row["arm"]] = [a + b for a, b in zip(remaining[row["arm"]], row["to_run"], strict=True)]
+    return {
+        "experiment": spec.experiment,
+        "space": str(spec.source),
+        "smoke": spec.smoke,
+        "storage": store.trials,
+        "records": dict(collections.Counter(r.status for r in records)),
+        "seeds": list(spec.seeds),
+        "budget": spec.budget,
+        "selection": {
+            "rule": spec.selection.rule,
+            "metrics": list(spec.selection.metrics),
+            "modes": list(spec.selection.modes),
+        },
+        "phases": rows,
+        "total": {k: [sum(r[k][i] for r in rows) for i in (0, 1)] for k in ("trials", "finished", "to_run")},
+        "projection": project(spec, dict(remaining), records, pilot_records, benchmarks),
+    }
 
 
 def _n(span: list, unit: str = "", digits: int = 2) -> str:
@@ -131,21 +176,30 @@ def render(plan: dict) -> list[str]:
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(plan["records"].items()))
     selection = plan["selection"]
     searched = any(row["phase"] == "search" for row in plan["phases"])
-    lines = [f"dry run of {plan['experiment']} ({plan['space']}): nothing started, nothing written"
-             + (" (smoke: a tiny random model, not results)" if plan["smoke"] else ""),
-             f"  records: {plan['storage']} ({statuses or 'none yet'})",
-             f"  seeds {plan['seeds']}; " + (
-                 f"a searched arm tries {plan['budget']} configuration(s) on seed {plan['seeds'][0]}, then its "
-                 f"{selection['rule']} on " + ", ".join(f"{m} ({d})" for m, d in zip(selection["metrics"],
-                                                                                    selection["modes"]))
-                 + " runs on every seed" if searched else "no arm searches: each runs on every seed"),
-             "", f"  {'arm':32} {'phase':10} {'seeds':9} {'trials':>7} {'finished':>9} {'to run':>7}"]
+    lines = [
+        f"dry run of {plan['experiment']} ({plan['space']}): nothing started, nothing written"
+        + (" (smoke: a tiny random model, not results)" if plan["smoke"] else ""),
+        f"  records: {plan['storage']} ({statuses or 'none yet'})",
+        f"  seeds {plan['seeds']}; "
+        + (
+            f"a searched arm tries {plan['budget']} configuration(s) on seed {plan['seeds'][0]}, then its "
+            f"{selection['rule']} on "
+            + ", ".join(f"{m} ({d})" for m, d in zip(selection["metrics"], selection["modes"], strict=True))
+            + " runs on every seed"
+            if searched
+            else "no arm searches: each runs on every seed"
+        ),
+        "",
+        f"  {'arm':32} {'phase':10} {'seeds':9} {'trials':>7} {'finished':>9} {'to run':>7}",
+    ]
     shown = None
     for row in plan["phases"]:
         arm = row["arm"] if row["arm"] != shown else ""
         shown = row["arm"]
-        lines.append(f"  {arm:32} {row['phase']:10} {','.join(map(str, row['seeds'])):9} {_n(row['trials']):>7} "
-                     f"{_n(row['finished']):>9} {_n(row['to_run']):>7}  {row['note']}".rstrip())
+        lines.append(
+            f"  {arm:32} {row['phase']:10} {','.join(map(str, row['seeds'])):9} {_n(row['trials']):>7} "
+            f"{_n(row['finished']):>9} {_n(row['to_run']):>7}  {row['note']}".rstrip()
+        )
     total = plan["total"]
     lines.append(f"  {'total':53} {_n(total['trials']):>7} {_n(total['finished']):>9} {_n(total['to_run']):>7}")
     return lines + [""] + _render_projection(plan["projection"])
@@ -162,40 +216,63 @@ def _render_projection(p: dict) -> list[str]:
         head = f"    {row['arm']:32} {_n(row['trials'], ' trial(s)'):>14}"
         b = row["basis"]
         if b is None:
-            lines.append(f"{head}  {'no basis':>11}  no finished record of this arm here (--pilot DIR takes another "
-                         "experiment's)")
+            lines.append(
+                f"{head}  {'no basis':>11}  no finished record of this arm here (--pilot DIR takes another "
+                "experiment's)"
+            )
             continue
         machines = ", ".join(f"{m} ({n})" for m, n in b["machines"].items())
-        per_trial = (f"mean {b['mean']:.0f} s a trial ({_seconds([b['min'], b['max']])})" if b["kind"] == "records"
-                     else f"{_seconds([b['min'], b['max']])} a trial (mean {b['mean']:.0f} s with every epoch)")
+        per_trial = (
+            f"mean {b['mean']:.0f} s a trial ({_seconds([b['min'], b['max']])})"
+            if b["kind"] == "records"
+            else f"{_seconds([b['min'], b['max']])} a trial (mean {b['mean']:.0f} s with every epoch)"
+        )
         lines.append(f"{head}  {_n(row['hours']['mean'], ' h'):>11}  {b['from']}: {per_trial}, on {machines}")
-        notes += [note for note in (b["note"], b["formula"] and f"pilot scaling: {b['formula']}; E from the earliest "
-                                    "early stop to every epoch") if note and note not in notes]
+        notes += [
+            note
+            for note in (
+                b["note"],
+                b["formula"] and f"pilot scaling: {b['formula']}; E from the earliest early stop to every epoch",
+            )
+            if note and note not in notes
+        ]
     total = p["total"]
     if len(total["without_basis"]) == len(p["arms"]):
         lines.append(f"    {'total':47} {'no basis':>11}")
     else:
-        lines.append(f"    {'total':47} {_n(total['hours']['mean'], ' h'):>11}  (range: "
-                     f"{_n(total['hours']['range'], ' h')})"
-                     + (f"; no basis for {', '.join(total['without_basis'])}" if total["without_basis"] else ""))
+        lines.append(
+            f"    {'total':47} {_n(total['hours']['mean'], ' h'):>11}  (range: "
+            f"{_n(total['hours']['range'], ' h')})"
+            + (f"; no basis for {', '.join(total['without_basis'])}" if total["without_basis"] else "")
+        )
     return lines + [f"    {note}" for note in notes] + _render_gpu(p)
 
 
 def _render_gpu(p: dict) -> list[str]:
     rows = [row for row in p["arms"] if row["gpu"]]
     if not rows:
-        return [f"  on a GPU: {p['benchmarks']} holds no benchmarks/train_step.py GPU rates for {p['backbone']} at "
-                "the arms' batch sizes"] if p["benchmarks"] else []
+        return (
+            [
+                f"  on a GPU: {p['benchmarks']} holds no benchmarks/train_step.py GPU rates for {p['backbone']} at "
+                "the arms' batch sizes"
+            ]
+            if p["benchmarks"]
+            else []
+        )
     train, score = rows[0]["gpu"]["rates"]["train"], rows[0]["gpu"]["rates"]["eval"]
-    lines = [f"  on one {rows[0]['gpu']['device']}, one trial at a time, from the earliest early stop to every "
-             "epoch, every head costed as the timed prompt-tuning head:",
-             f"    benchmarks/train_step.py's rates of {train['model']}"
-             + (" (random init)" if train["model"].endswith("-shape") else "")
-             + f": training {train['samples_per_s']:.1f} samples/s at batch {train['batch_size']} ({train['file']}), "
-               f"scoring {score['samples_per_s']:.1f} pairs/s at batch {score['batch_size']} ({score['file']})"]
+    lines = [
+        f"  on one {rows[0]['gpu']['device']}, one trial at a time, from the earliest early stop to every "
+        "epoch, every head costed as the timed prompt-tuning head:",
+        f"    benchmarks/train_step.py's rates of {train['model']}"
+        + (" (random init)" if train["model"].endswith("-shape") else "")
+        + f": training {train['samples_per_s']:.1f} samples/s at batch {train['batch_size']} ({train['file']}), "
+        f"scoring {score['samples_per_s']:.1f} pairs/s at batch {score['batch_size']} ({score['file']})",
+    ]
     for row in rows:
         g = row["gpu"]
-        lines.append(f"    {row['arm']:32} {_n(row['trials'], ' trial(s)'):>14}  {_n(g['hours'], ' h'):>11}  "
-                     f"{_seconds(g['seconds_per_trial'])} a trial")
+        lines.append(
+            f"    {row['arm']:32} {_n(row['trials'], ' trial(s)'):>14}  {_n(g['hours'], ' h'):>11}  "
+            f"{_seconds(g['seconds_per_trial'])} a trial"
+        )
     lines.append(f"    {'total':47} {_n(p['gpu_hours'], ' h'):>11}")
     return lines

@@ -9,16 +9,11 @@ import math
 import pytest
 import torch
 
-from harness.backbones import (
-    BackboneError,
-    default_models_dir,
-    list_backbones,
-    load_backbone,
-    smollm2,
-)
+from harness.backbones import BackboneError, default_models_dir, load_backbone, smollm2
 from harness.backbones.__main__ import main
 from harness.backbones.load import MODELS_ENV, probe
 from harness.backbones.tiny import tiny_llama, tiny_t5
+from harness.config.backbones import list_backbones
 
 FIXTURES = {"seq2seq": tiny_t5, "causal": tiny_llama}
 

@@ -22,9 +22,10 @@ import psutil
 
 RAY = str(Path(sys.executable).with_name("ray"))
 # Declare a dead node after ~3 s of missed health checks instead of Ray's ~30 s default.
-FAST_DEATH = json.dumps({"health_check_period_ms": 1000, "health_check_timeout_ms": 1000,
-                         "health_check_failure_threshold": 3})
-HEAD_RESOURCE = "node:__internal_head__"   # the resource Ray puts on the head node only
+FAST_DEATH = json.dumps(
+    {"health_check_period_ms": 1000, "health_check_timeout_ms": 1000, "health_check_failure_threshold": 3}
+)
+HEAD_RESOURCE = "node:__internal_head__"  # the resource Ray puts on the head node only
 
 
 def free_ports(n: int) -> list[int]:
@@ -51,20 +52,55 @@ class LocalCluster:
 
     def start_head(self) -> subprocess.Popen:
         client, dashboard = free_ports(2)
-        return self._start("head", ["--head", "--port", str(self.port), "--ray-client-server-port", str(client),
-                                    "--include-dashboard", "false", "--dashboard-port", str(dashboard),
-                                    "--system-config", FAST_DEATH])
+        return self._start(
+            "head",
+            [
+                "--head",
+                "--port",
+                str(self.port),
+                "--ray-client-server-port",
+                str(client),
+                "--include-dashboard",
+                "false",
+                "--dashboard-port",
+                str(dashboard),
+                "--system-config",
+                FAST_DEATH,
+            ],
+        )
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen:
         agent, grpc, runtime_env, metrics = free_ports(4)
         log = open(self.root / f"{name}.log", "w")  # noqa: SIM115  open for the node's lifetime
         self.logs.append(log)
         node = subprocess.Popen(
-            [RAY, "start", "--block", "--num-cpus", "1", "--num-gpus", "0", "--object-store-memory", str(10 ** 8),
-             "--temp-dir", str(self.temp / name), "--dashboard-agent-listen-port", str(agent),
-             "--dashboard-agent-grpc-port", str(grpc), "--runtime-env-agent-port", str(runtime_env),
-             "--metrics-export-port", str(metrics), *args],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                RAY,
+                "start",
+                "--block",
+                "--num-cpus",
+                "1",
+                "--num-gpus",
+                "0",
+                "--object-store-memory",
+                str(10**8),
+                "--temp-dir",
+                str(self.temp / name),
+                "--dashboard-agent-listen-port",
+                str(agent),
+                "--dashboard-agent-grpc-port",
+                str(grpc),
+                "--runtime-env-agent-port",
+                str(runtime_env),
+                "--metrics-export-port",
+                str(metrics),
+                *args,
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         node.name = name
         self.nodes.append(node)
         return node
@@ -82,11 +118,13 @@ class LocalCluster:
             "    alive = {n['NodeID']: %r in n['Resources'] for n in ray.nodes() if n['Alive']}\n"
             f"    if len(alive) == {expected} or time.time() > deadline: break\n"
             "    time.sleep(0.5)\n"
-            "print(json.dumps(alive))\n" % HEAD_RESOURCE)
+            "print(json.dumps(alive))\n" % HEAD_RESOURCE
+        )
         exited = [n.name for n in self.nodes if n.poll() is not None]
         assert not exited, f"a node exited: {exited}; see {self.root}/*.log"
-        out = subprocess.run([sys.executable, "-c", script], env=self.env, capture_output=True, text=True,
-                             timeout=timeout + 30)
+        out = subprocess.run(
+            [sys.executable, "-c", script], env=self.env, capture_output=True, text=True, timeout=timeout + 30
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         alive = json.loads(out.stdout.strip().splitlines()[-1])
         assert len(alive) == expected, f"expected {expected} alive nodes, got {alive}"

@@ -8,16 +8,23 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
-
 import ray
+import yaml
 
 CLUSTER = Path(__file__).resolve().parents[2] / "cluster"
 YAML_FILES = sorted(CLUSTER.rglob("*.yaml"))
 ALL_FILES = sorted(p for p in CLUSTER.rglob("*") if p.is_file())
-KEY_LINE = re.compile(r"^\s*(?:-\s+)?[\w.~/-]+:(?:\s|$)")     # a line that starts a mapping key
-CREDENTIAL_KEYS = {"ssh_private_key", "KeyName", "gcp_credentials", "aws_access_key_id", "aws_secret_access_key",
-                   "password", "secretKeyRef", "token"}
+KEY_LINE = re.compile(r"^\s*(?:-\s+)?[\w.~/-]+:(?:\s|$)")  # a line that starts a mapping key
+CREDENTIAL_KEYS = {
+    "ssh_private_key",
+    "KeyName",
+    "gcp_credentials",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "password",
+    "secretKeyRef",
+    "token",
+}
 SECRET_TEXT = re.compile(r"AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|\"private_key\"\s*:")
 
 
@@ -30,8 +37,11 @@ def test_cluster_files_exist():
 def test_every_field_has_a_comment(path):
     """On its own line, or on the comment line right above it (for lines too long to share)."""
     lines = path.read_text().splitlines()
-    bare = [f"{path.name}:{i + 1}: {line.strip()}" for i, line in enumerate(lines)
-            if KEY_LINE.match(line) and "#" not in line and not (i and lines[i - 1].strip().startswith("#"))]
+    bare = [
+        f"{path.name}:{i + 1}: {line.strip()}"
+        for i, line in enumerate(lines)
+        if KEY_LINE.match(line) and "#" not in line and not (i and lines[i - 1].strip().startswith("#"))
+    ]
     assert not bare, "fields without a comment:\n" + "\n".join(bare)
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.cluster import FitError, NodeType, check_files, check_fit, load_cluster, main, node_types
-from harness.space import Resources, list_files
+from harness.config.sweep import Resources
+from harness.space import list_files
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACES = list_files(ROOT / "search_spaces")
@@ -36,8 +37,10 @@ def test_the_paper_sweeps_get_one_gpu_node_per_trial(cluster):
 
 
 def test_both_launcher_files_and_the_raycluster_declare_the_same_gpu_node():
-    shapes = {c.name: {t.name: (t.resources.get("GPU", 0), t.max_count) for t in node_types(load_cluster(c))}
-              for c in CLUSTERS}
+    shapes = {
+        c.name: {t.name: (t.resources.get("GPU", 0), t.max_count) for t in node_types(load_cluster(c))}
+        for c in CLUSTERS
+    }
     assert {shape["gpu"] for shape in shapes.values()} == {(1, 8)}
 
 
@@ -57,8 +60,10 @@ def test_more_workers_than_the_cluster_holds_names_the_shortfall():
 
 def test_a_node_type_the_cluster_never_starts_does_not_count():
     with pytest.raises(FitError, match="gpu could hold one but the cluster never starts it"):
-        check_fit(Resources(workers=1, cpus_per_worker=4, gpus_per_worker=1),
-                  [TYPES[0], NodeType("gpu", {"CPU": 8, "GPU": 1}, 0)])
+        check_fit(
+            Resources(workers=1, cpus_per_worker=4, gpus_per_worker=1),
+            [TYPES[0], NodeType("gpu", {"CPU": 8, "GPU": 1}, 0)],
+        )
 
 
 def test_several_workers_per_trial_share_nodes():
@@ -67,8 +72,11 @@ def test_several_workers_per_trial_share_nodes():
 
 
 def test_launcher_node_types_without_resources_are_refused():
-    config = {"head_node_type": "head", "max_workers": 2,
-              "available_node_types": {"head": {"resources": {"CPU": 0}}, "gpu": {"resources": {}}}}
+    config = {
+        "head_node_type": "head",
+        "max_workers": 2,
+        "available_node_types": {"head": {"resources": {"CPU": 0}}, "gpu": {"resources": {}}},
+    }
     with pytest.raises(FitError, match="'gpu' declares no resources"):
         node_types(config)
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
-
 import ray
+import yaml
 from ray.scripts.scripts import start as ray_start
 
 from harness.cluster import node_types
@@ -82,7 +81,7 @@ def test_every_misspelled_field_fails(path):
         parent = bad
         for step in field[:-1]:
             parent = parent[step]
-        parent[field[-1] + "x"] = parent.pop(field[-1])        # e.g. minReplicas -> minReplicasx
+        parent[field[-1] + "x"] = parent.pop(field[-1])  # e.g. minReplicas -> minReplicasx
         with pytest.raises(jsonschema.ValidationError):
             _validate(bad)
 
@@ -97,7 +96,7 @@ def test_a_missing_required_field_fails(field):
 
 def test_ray_start_params_must_be_strings():
     cluster = _load("raycluster.yaml")
-    cluster["spec"]["headGroupSpec"]["rayStartParams"]["num-cpus"] = 0     # KubeRay wants "0"
+    cluster["spec"]["headGroupSpec"]["rayStartParams"]["num-cpus"] = 0  # KubeRay wants "0"
     with pytest.raises(jsonschema.ValidationError):
         _validate(cluster)
 
@@ -106,9 +105,12 @@ def test_raycluster_autoscales_a_gpu_group_from_zero():
     cluster = _load("raycluster.yaml")
     spec = cluster["spec"]
     assert spec["enableInTreeAutoscaling"] is True and spec["autoscalerOptions"]["idleTimeoutSeconds"] > 0
-    assert spec["rayVersion"] == ray.__version__                  # the Ray that submits must equal the cluster's
-    [gpu] = [g for g in spec["workerGroupSpecs"] if g["template"]["spec"]["containers"][0]["resources"]
-             ["limits"].get("nvidia.com/gpu", 0) >= 1]
+    assert spec["rayVersion"] == ray.__version__  # the Ray that submits must equal the cluster's
+    [gpu] = [
+        g
+        for g in spec["workerGroupSpecs"]
+        if g["template"]["spec"]["containers"][0]["resources"]["limits"].get("nvidia.com/gpu", 0) >= 1
+    ]
     assert gpu["minReplicas"] == 0 and gpu.get("replicas", 0) == 0 and gpu["maxReplicas"] >= 1
     tolerations = gpu["template"]["spec"]["tolerations"]
     assert any(t["key"] == "nvidia.com/gpu" and t["effect"] == "NoSchedule" for t in tolerations)
@@ -139,9 +141,9 @@ def test_rayjob_runs_the_sweep_on_the_raycluster():
     assert entrypoint.startswith(ENTRYPOINT)
     command = shlex.split(entrypoint)
     assert command[:3] == ["python", "-m", "harness.sweep"]
-    args = _parser().parse_args(command[3:])                        # the sweep's own argument parser
-    load_spec(ROOT / args.space)                                   # the search space exists and validates
-    assert args.address == "auto" and args.storage.split("://")[0] in ("s3", "gs")   # pods share no disk
+    args = _parser().parse_args(command[3:])  # the sweep's own argument parser
+    load_spec(ROOT / args.space)  # the search space exists and validates
+    assert args.address == "auto" and args.storage.split("://")[0] in ("s3", "gs")  # pods share no disk
     assert job["spec"]["clusterSelector"]["ray.io/cluster"] == cluster["metadata"]["name"]
 
 

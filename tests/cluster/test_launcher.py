@@ -12,9 +12,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
-
 import ray.autoscaler
+import yaml
 from ray.autoscaler._private.util import prepare_config, validate_config
 
 CLUSTER = Path(__file__).resolve().parents[2] / "cluster"
@@ -23,23 +22,78 @@ RAY_SCHEMA = json.loads((Path(ray.autoscaler.__file__).parent / "ray-schema.json
 
 # Top-level parameters of EC2 RunInstances (boto3 create_instances), plus Ray's own SubnetIds.
 EC2_RUN_INSTANCES = {
-    "AdditionalInfo", "BlockDeviceMappings", "CapacityReservationSpecification", "ClientToken", "CpuOptions",
-    "CreditSpecification", "DisableApiStop", "DisableApiTermination", "DryRun", "EbsOptimized",
-    "ElasticGpuSpecification", "ElasticInferenceAccelerators", "EnablePrimaryIpv6", "EnclaveOptions",
-    "HibernationOptions", "IamInstanceProfile", "ImageId", "InstanceInitiatedShutdownBehavior",
-    "InstanceMarketOptions", "InstanceType", "Ipv6AddressCount", "Ipv6Addresses", "KernelId", "KeyName",
-    "LaunchTemplate", "LicenseSpecifications", "MaintenanceOptions", "MaxCount", "MetadataOptions", "MinCount",
-    "Monitoring", "NetworkInterfaces", "NetworkPerformanceOptions", "Placement", "PrivateDnsNameOptions",
-    "PrivateIpAddress", "RamdiskId", "SecurityGroupIds", "SecurityGroups", "SubnetId", "SubnetIds",
-    "TagSpecifications", "UserData",
+    "AdditionalInfo",
+    "BlockDeviceMappings",
+    "CapacityReservationSpecification",
+    "ClientToken",
+    "CpuOptions",
+    "CreditSpecification",
+    "DisableApiStop",
+    "DisableApiTermination",
+    "DryRun",
+    "EbsOptimized",
+    "ElasticGpuSpecification",
+    "ElasticInferenceAccelerators",
+    "EnablePrimaryIpv6",
+    "EnclaveOptions",
+    "HibernationOptions",
+    "IamInstanceProfile",
+    "ImageId",
+    "InstanceInitiatedShutdownBehavior",
+    "InstanceMarketOptions",
+    "InstanceType",
+    "Ipv6AddressCount",
+    "Ipv6Addresses",
+    "KernelId",
+    "KeyName",
+    "LaunchTemplate",
+    "LicenseSpecifications",
+    "MaintenanceOptions",
+    "MaxCount",
+    "MetadataOptions",
+    "MinCount",
+    "Monitoring",
+    "NetworkInterfaces",
+    "NetworkPerformanceOptions",
+    "Placement",
+    "PrivateDnsNameOptions",
+    "PrivateIpAddress",
+    "RamdiskId",
+    "SecurityGroupIds",
+    "SecurityGroups",
+    "SubnetId",
+    "SubnetIds",
+    "TagSpecifications",
+    "UserData",
 }
 # Fields of a Compute Engine Instance (the instances.insert body).
 GCE_INSTANCE = {
-    "advancedMachineFeatures", "canIpForward", "confidentialInstanceConfig", "deletionProtection", "description",
-    "disks", "displayDevice", "guestAccelerators", "hostname", "keyRevocationActionType", "labels", "machineType",
-    "metadata", "minCpuPlatform", "name", "networkInterfaces", "networkPerformanceConfig", "params",
-    "privateIpv6GoogleAccessType", "reservationAffinity", "resourcePolicies", "scheduling", "serviceAccounts",
-    "shieldedInstanceConfig", "sourceMachineImage", "tags",
+    "advancedMachineFeatures",
+    "canIpForward",
+    "confidentialInstanceConfig",
+    "deletionProtection",
+    "description",
+    "disks",
+    "displayDevice",
+    "guestAccelerators",
+    "hostname",
+    "keyRevocationActionType",
+    "labels",
+    "machineType",
+    "metadata",
+    "minCpuPlatform",
+    "name",
+    "networkInterfaces",
+    "networkPerformanceConfig",
+    "params",
+    "privateIpv6GoogleAccessType",
+    "reservationAffinity",
+    "resourcePolicies",
+    "scheduling",
+    "serviceAccounts",
+    "shieldedInstanceConfig",
+    "sourceMachineImage",
+    "tags",
 }
 NODE_CONFIG_FIELDS = {"aws": EC2_RUN_INSTANCES, "gcp": GCE_INSTANCE}
 
@@ -58,8 +112,9 @@ def _check_keys(config: dict) -> None:
     allowed = NODE_CONFIG_FIELDS[config["provider"]["type"]]
     for name, node in config["available_node_types"].items():
         if set(node["node_config"]) - allowed:
-            raise ValueError(f"{name}.node_config: not {config['provider']['type']} API fields: "
-                             f"{set(node['node_config']) - allowed}")
+            raise ValueError(
+                f"{name}.node_config: not {config['provider']['type']} API fields: {set(node['node_config']) - allowed}"
+            )
 
 
 @pytest.mark.parametrize("path", LAUNCHER_FILES, ids=lambda p: p.name)
@@ -69,21 +124,23 @@ def test_launcher_yaml_validates_against_rays_schema(path):
 
 @pytest.mark.parametrize("path", LAUNCHER_FILES, ids=lambda p: p.name)
 def test_launcher_yaml_passes_rays_own_config_validation(path):
-    config = prepare_config(_load(path))            # merged with the provider's defaults, as `ray up` does
+    config = prepare_config(_load(path))  # merged with the provider's defaults, as `ray up` does
     validate_config(config)
     assert config["available_node_types"][config["head_node_type"]]["max_workers"] == 0
 
 
 @pytest.mark.parametrize("path", LAUNCHER_FILES, ids=lambda p: p.name)
-@pytest.mark.parametrize("where", [(), ("provider",), ("available_node_types", "gpu"),
-                                   ("available_node_types", "gpu", "node_config")],
-                         ids=["top", "provider", "node-type", "node-config"])
+@pytest.mark.parametrize(
+    "where",
+    [(), ("provider",), ("available_node_types", "gpu"), ("available_node_types", "gpu", "node_config")],
+    ids=["top", "provider", "node-type", "node-config"],
+)
 def test_a_misspelled_key_fails(path, where):
     config = _load(path)
     parent = config
     for key in where:
         parent = parent[key]
-    for key in [k for k in parent if k != "type"]:                 # each key in turn, e.g. max_workers -> max_workerz
+    for key in [k for k in parent if k != "type"]:  # each key in turn, e.g. max_workers -> max_workerz
         bad = copy.deepcopy(config)
         place = bad
         for step in where:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.data import bookcrossing as bx
+from harness.data.bookcrossing_fetch import fetch as bx_fetch
+from harness.data.bookcrossing_files import ORIGINAL
 from harness.data.schema import DataError
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "bookcrossing"
@@ -19,8 +21,9 @@ SUBSET = REAL / "comp20008-subset"
 ORIGINAL_USERS = REAL / "original-users" / "BX-Users.csv.gz"
 
 needs_subset = pytest.mark.skipif(not SUBSET.is_dir(), reason=f"real comp20008 subset not found at {SUBSET}")
-needs_original_users = pytest.mark.skipif(not ORIGINAL_USERS.is_file(),
-                                          reason=f"real original BX-Users.csv.gz not found at {ORIGINAL_USERS}")
+needs_original_users = pytest.mark.skipif(
+    not ORIGINAL_USERS.is_file(), reason=f"real original BX-Users.csv.gz not found at {ORIGINAL_USERS}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +34,7 @@ def subset():
 
 
 # --- real comp20008 subset ------------------------------------------------------------
+
 
 @needs_subset
 def test_subset_counts(subset):
@@ -49,8 +53,7 @@ def test_subset_counts(subset):
     assert len(subset.users) == 48_299
     assert subset.users["age"].notna().sum() == 29_347
     assert subset.users["group"].value_counts().to_dict() == {"adult": 27_502, "teen": 1_664}
-    assert report.users_without_group == {"missing age": 18_952, "unparseable age": 0, "age < 5": 129,
-                                          "age > 100": 52}
+    assert report.users_without_group == {"missing age": 18_952, "unparseable age": 0, "age < 5": 129, "age > 100": 52}
 
 
 @needs_subset
@@ -75,14 +78,19 @@ def test_subset_stray_quotes_stripped():
 
 # --- real original users table ------------------------------------------------------------
 
+
 @needs_original_users
 def test_original_users_file():
     users, report = bx.parse_users(ORIGINAL_USERS, "bx-csv-dump")
     assert len(users) == 278_858
     assert users["age"].notna().sum() == 168_096
     assert report.malformed == {}
-    assert report.users_without_group == {"missing age": 110_762, "unparseable age": 0, "age < 5": 882,
-                                          "age > 100": 366}
+    assert report.users_without_group == {
+        "missing age": 110_762,
+        "unparseable age": 0,
+        "age < 5": 882,
+        "age > 100": 366,
+    }
     assert users["group"].value_counts().to_dict() == {"adult": 155_420, "teen": 11_428}
     # User 275081's Location holds a bare line break inside its quotes.
     assert any("span several lines" in note for note in report.notes)
@@ -109,17 +117,17 @@ def test_original_and_subset_ages_agree():
 
 RATINGS = [
     '"User-ID";"ISBN";"Book-Rating"',
-    '"1";"0000000001";"5"',       # kept
-    '"2";"0000000001";"0"',       # implicit
-    '"2";"0000000002";"8"',       # kept
-    '"3";"0000000004";"9"',       # kept: user 3 has no age, but the rating stands
-    '"2";"0000000002";"3"',       # duplicate (user 2, ISBN 2)
-    '"9";"0000000001";"7"',       # user 9 not in the users file
-    '"1";"0000000003";"6"',       # ISBN 3's books line is malformed: no title
-    '"1";"0000000099";"6"',       # ISBN 99 not in the books file
-    '"x1";"0000000001";"4"',      # malformed: user id
-    '"1";"0000000004";"ten"',     # malformed: rating
-    '"1";"0000000004"',           # malformed: 2 fields
+    '"1";"0000000001";"5"',  # kept
+    '"2";"0000000001";"0"',  # implicit
+    '"2";"0000000002";"8"',  # kept
+    '"3";"0000000004";"9"',  # kept: user 3 has no age, but the rating stands
+    '"2";"0000000002";"3"',  # duplicate (user 2, ISBN 2)
+    '"9";"0000000001";"7"',  # user 9 not in the users file
+    '"1";"0000000003";"6"',  # ISBN 3's books line is malformed: no title
+    '"1";"0000000099";"6"',  # ISBN 99 not in the books file
+    '"x1";"0000000001";"4"',  # malformed: user id
+    '"1";"0000000004";"ten"',  # malformed: rating
+    '"1";"0000000004"',  # malformed: 2 fields
 ]
 URLS = '"http://s.jpg";"http://m.jpg";"http://l.jpg"'
 BOOKS = [
@@ -173,19 +181,26 @@ def test_original_layout_report(original_dir):
     assert report.malformed_examples["BX-Users.csv.gz"] == ["line 9: age 'abc' is not a number: 8;a, b, usa;abc"]
     assert report.dropped == {bx.DROP_IMPLICIT: 1, bx.DROP_DUPLICATE: 1, bx.DROP_NO_TITLE: 2, bx.DROP_NO_USER: 1}
     assert report.users_without_group == {"missing age": 1, "unparseable age": 1, "age < 5": 1, "age > 100": 1}
-    assert set(report.files) == {str(original_dir / n) for n in ("BX-Book-Ratings.csv", "BX-Books.csv",
-                                                                  "BX-Users.csv.gz")}
+    assert set(report.files) == {
+        str(original_dir / n) for n in ("BX-Book-Ratings.csv", "BX-Books.csv", "BX-Users.csv.gz")
+    }
 
 
 def test_original_layout_values(original_dir):
     table = bx.load(original_dir)
     inter = table.interactions
     assert inter[["user_id", "item_id", "rating"]].values.tolist() == [
-        ["1", "0000000001", 5.0], ["2", "0000000002", 8.0], ["3", "0000000004", 9.0]]
+        ["1", "0000000001", 5.0],
+        ["2", "0000000002", 8.0],
+        ["3", "0000000004", 9.0],
+    ]
     assert inter["timestamp"].isna().all() and inter["timestamp"].dtype == "float64"
-    titles = dict(zip(table.items["item_id"], table.items["title"]))
-    assert titles == {"0000000001": "Crème Brûlée & Other Desserts", "0000000002": 'The "Real" Story',
-                      "0000000004": "Plain Title"}
+    titles = dict(zip(table.items["item_id"], table.items["title"], strict=True))
+    assert titles == {
+        "0000000001": "Crème Brûlée & Other Desserts",
+        "0000000002": 'The "Real" Story',
+        "0000000004": "Plain Title",
+    }
     users = table.users.set_index("user_id")
     grouped = users["group"].dropna().to_dict()
     assert grouped == {"1": "adult", "2": "teen", "6": "teen", "7": "adult"}  # 17 is teen, 18 adult
@@ -202,16 +217,17 @@ def test_original_layout_keep_implicit(original_dir):
 
 
 def test_original_users_countries(original_dir):
-    users, _ = bx.parse_users(original_dir / "BX-Users.csv.gz", bx.ORIGINAL)
+    users, _ = bx.parse_users(original_dir / "BX-Users.csv.gz", ORIGINAL)
     assert users["country"].tolist()[:2] == ["usa", "switzerland"]
 
 
 # --- fetch and missing data -----------------------------------------------------------------
 
+
 def test_fetch_then_load_from_cache_root(original_dir, tmp_path):
     cache = tmp_path / "cache"
     logged = []
-    target = bx.fetch(cache, original_dir, log=logged.append)
+    target = bx_fetch(cache, original_dir, log=logged.append)
     assert target == cache / "bookcrossing"
     manifest = json.loads((target / "MANIFEST.json").read_text())
     assert manifest["layout"] == "bx-csv-dump" and manifest["origin"] == str(original_dir.resolve())
@@ -228,7 +244,7 @@ def test_refetch_replaces_stale_copies(original_dir, tmp_path):
     target.mkdir(parents=True)
     _write(target / "BX-Users.csv", USERS[:2])  # a plain copy would shadow the new .gz
     _write(target / "BX-Ratings.csv", RATINGS[:1])  # the other layout's ratings: ambiguous
-    bx.fetch(tmp_path / "cache", original_dir, log=lambda _: None)
+    bx_fetch(tmp_path / "cache", original_dir, log=lambda _: None)
     assert not (target / "BX-Users.csv").exists() and not (target / "BX-Ratings.csv").exists()
     assert len(bx.load(target).users) == 8
 
@@ -243,19 +259,30 @@ def test_missing_data_set_error_names_both_layouts(tmp_path):
     with pytest.raises(DataError) as err:
         bx.load(tmp_path)
     message = str(err.value)
-    for needed in ("BX-Book-Ratings.csv", "BX-Ratings.csv", "BX-Books.csv", "BX-Users.csv", str(tmp_path),
-                   "Ziegler", "Book-Crossing Dataset", "Kaggle", "--data-dir"):
+    for needed in (
+        "BX-Book-Ratings.csv",
+        "BX-Ratings.csv",
+        "BX-Books.csv",
+        "BX-Users.csv",
+        str(tmp_path),
+        "Ziegler",
+        "Book-Crossing Dataset",
+        "Kaggle",
+        "--data-dir",
+    ):
         assert needed in message
 
 
 def test_users_only_folder_is_incomplete(tmp_path):
     _write(tmp_path / "BX-Users.csv.gz", USERS)
-    expected = "found only BX-Users.csv.gz; missing BX-Book-Ratings.csv (original) or BX-Ratings.csv " \
-               "(comp20008), and BX-Books.csv"
+    expected = (
+        "found only BX-Users.csv.gz; missing BX-Book-Ratings.csv (original) or BX-Ratings.csv "
+        "(comp20008), and BX-Books.csv"
+    )
     with pytest.raises(DataError, match=re.escape(expected)):
         bx.load(tmp_path)
     with pytest.raises(DataError):
-        bx.fetch(tmp_path / "cache", tmp_path, log=lambda _: None)
+        bx_fetch(tmp_path / "cache", tmp_path, log=lambda _: None)
     assert not (tmp_path / "cache").exists()
 
 
@@ -269,3 +296,61 @@ def test_half_a_layout_names_missing_files(original_dir):
     (original_dir / "BX-Books.csv").unlink()
     with pytest.raises(DataError, match="incomplete for the bx-csv-dump layout: missing BX-Books.csv"):
         bx.load(original_dir)
+
+
+# --- where users keep it: a data folder holding bookcrossing/<one layout's folder>/ (issue 34) --------
+
+
+def _copy_in(data_dir: Path, folder: str, source: Path) -> Path:
+    copy = data_dir / "bookcrossing" / folder
+    copy.mkdir(parents=True)
+    for path in source.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    return copy
+
+
+def test_a_data_folder_holding_one_layouts_folder_finds_it(original_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    copy = _copy_in(data_dir, "original-dump", original_dir)
+    users_only = data_dir / "bookcrossing" / "original-users"  # users alone: not a copy (as ../shared/data has)
+    users_only.mkdir()
+    _write(users_only / "BX-Users.csv.gz", USERS)
+    assert len(bx.load(data_dir).interactions) == 3
+    assert bx.files(data_dir) == [copy / "BX-Book-Ratings.csv", copy / "BX-Books.csv", copy / "BX-Users.csv.gz"]
+    assert len(bx.load(data_dir / "bookcrossing").interactions) == 3  # the data set's own folder, too
+
+
+def test_several_layouts_folders_are_listed_with_how_to_pick_one(original_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    first = _copy_in(data_dir, "a-dump", original_dir)
+    second = data_dir / "bookcrossing" / "b-subset"
+    second.mkdir()
+    _write(second / "BX-Ratings.csv", ["User-ID,ISBN,Book-Rating"])
+    with pytest.raises(DataError) as err:
+        bx.load(data_dir)
+    message = str(err.value)
+    assert f"{first} (holds BX-Book-Ratings.csv)" in message and f"{second} (holds BX-Ratings.csv)" in message
+    assert f"--data-dir {first}" in message and "HARNESS_DATA_DIR" in message
+    assert len(bx.load(first).interactions) == 3  # picking one works
+
+
+@needs_subset
+def test_describe_finds_the_shared_copy_from_the_project_root(tmp_path):
+    """``HARNESS_DATA_DIR=../shared/data python -m harness.data describe bookcrossing``, as issue 34 runs it:
+    a relative data folder whose bookcrossing/ holds comp20008-subset/ and a users-only folder."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "HARNESS_DATA_DIR": "../shared/data", "HARNESS_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.data", "describe", "bookcrossing", "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"comp20008 layout in {SUBSET}" in done.stdout, done.stdout[-2000:]

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from harness.config.data import SampleConfig
 from harness.data.encode import encode_all, encode_cached, prompt_keys, render_prompts
 from harness.data.prepare import prepare
-from harness.data.samples import SampleConfig
 from tests.conftest import word_tokenizer
 
 WORDS = ("male", "female")
@@ -13,8 +13,9 @@ WORDS = ("male", "female")
 
 @pytest.fixture(scope="module")
 def small(movielens_dir, tmp_path_factory):
-    return prepare("movielens-100k", movielens_dir, SampleConfig(n_sequences=300),
-                   cache_dir=tmp_path_factory.mktemp("prep"))
+    return prepare(
+        "movielens-100k", movielens_dir, SampleConfig(n_sequences=300), cache_dir=tmp_path_factory.mktemp("prep")
+    )
 
 
 @pytest.fixture(scope="module")

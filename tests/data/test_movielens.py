@@ -11,12 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.data import movielens
+from harness.data import movielens, movielens_fetch
 from harness.data.schema import DataError
 
 ATOMIC = Path(__file__).resolve().parents[3] / "shared" / "data" / "movielens-100k"
-GENRES = ("unknown Action Adventure Animation Children's Comedy Crime Documentary Drama Fantasy "
-          "Film-Noir Horror Musical Mystery Romance Sci-Fi Thriller War Western").split()
+GENRES = (
+    "unknown Action Adventure Animation Children's Comedy Crime Documentary Drama Fantasy "
+    "Film-Noir Horror Musical Mystery Romance Sci-Fi Thriller War Western"
+).split()
 TRAILING_SPACE = {"1128", "1201", "1635"}  # titles that end in a space in the official u.item
 
 pytestmark = pytest.mark.skipif(not ATOMIC.is_dir(), reason=f"real MovieLens-100K data not found at {ATOMIC}")
@@ -36,8 +38,9 @@ def _write_grouplens(folder: Path) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "u.data").write_text("\n".join(_body("ml-100k.inter")) + "\n", encoding="latin-1")
-    (folder / "u.user").write_text("\n".join(line.replace("\t", "|") for line in _body("ml-100k.user")) + "\n",
-                                   encoding="latin-1")
+    (folder / "u.user").write_text(
+        "\n".join(line.replace("\t", "|") for line in _body("ml-100k.user")) + "\n", encoding="latin-1"
+    )
     lines = []
     for line in _body("ml-100k.item"):
         item_id, title, year, classes = line.split("\t")
@@ -84,7 +87,7 @@ def test_load_counts_groups_and_types(atomic_table):
 
 def test_fetch_from_atomic_dir_then_load_cache_root(tmp_path, atomic_table):
     logs = []
-    folder = movielens.fetch(tmp_path, source=ATOMIC, log=logs.append)
+    folder = movielens_fetch.fetch(tmp_path, source=ATOMIC, log=logs.append)
     assert folder == tmp_path / "movielens-100k" and any("directory" in line for line in logs)
     manifest = json.loads((folder / "MANIFEST.json").read_text())
     assert manifest["source"] == {"kind": "directory", "origin": str(ATOMIC)}
@@ -102,7 +105,7 @@ def test_grouplens_layout_gives_the_same_table(tmp_path, atomic_table):
     assert table.report.layout == "grouplens" and not table.report.malformed
     for part in ("interactions", "users", "items"):
         pd.testing.assert_frame_equal(getattr(table, part), getattr(atomic_table, part))
-    movielens.fetch(tmp_path / "cache", source=folder, log=lambda _: None)  # the content check passes
+    movielens_fetch.fetch(tmp_path / "cache", source=folder, log=lambda _: None)  # the content check passes
     assert (tmp_path / "cache" / "movielens-100k" / "u.item").is_file()
 
 
@@ -112,7 +115,7 @@ def test_grouplens_with_one_rating_changed_fails(tmp_path):
     with pytest.raises(DataError, match=r"u\.data.*" + movielens.CONTENT_SHA256["ratings"]):
         movielens.load(folder)
     with pytest.raises(DataError, match=r"u\.data"):
-        movielens.fetch(tmp_path / "cache", source=folder, log=lambda _: None)
+        movielens_fetch.fetch(tmp_path / "cache", source=folder, log=lambda _: None)
     assert not (tmp_path / "cache" / "movielens-100k" / "MANIFEST.json").exists()
 
 
@@ -136,8 +139,10 @@ def test_short_row_is_counted(tmp_path):
 def test_atomic_checksum_mismatch_names_the_file(tmp_path):
     source = _copy_atomic(tmp_path / "src")
     _replace_line(source / "ml-100k.user", "1\t24\tM\ttechnician", "1\t25\tM\ttechnician")
-    with pytest.raises(DataError, match=r"ml-100k\.user: SHA-256 \w+, expected " + movielens.ATOMIC_SHA256["ml-100k.user"]):
-        movielens.fetch(tmp_path / "cache", source=source, log=lambda _: None)
+    with pytest.raises(
+        DataError, match=r"ml-100k\.user: SHA-256 \w+, expected " + movielens.ATOMIC_SHA256["ml-100k.user"]
+    ):
+        movielens_fetch.fetch(tmp_path / "cache", source=source, log=lambda _: None)
     with pytest.raises(DataError, match=r"ml-100k\.user"):  # load checks content too
         movielens.load(source)
 
@@ -157,9 +162,9 @@ def test_zip_path_offline(tmp_path, monkeypatch):
     with zipfile.ZipFile(archive, "w") as zipped:
         for name in ("u.data", "u.user", "u.item", "README"):
             zipped.writestr(f"ml-100k/{name}", (folder / name).read_bytes() if name != "README" else b"x")
-    monkeypatch.setattr(movielens, "ZIP_SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
-    monkeypatch.setenv(movielens.URL_ENV, archive.as_uri())
-    target = movielens.fetch(tmp_path / "cache", log=lambda _: None)
+    monkeypatch.setattr(movielens_fetch, "ZIP_SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
+    monkeypatch.setenv(movielens_fetch.URL_ENV, archive.as_uri())
+    target = movielens_fetch.fetch(tmp_path / "cache", log=lambda _: None)
     assert sorted(p.name for p in target.iterdir()) == ["MANIFEST.json", "u.data", "u.item", "u.user"]
     assert json.loads((target / "MANIFEST.json").read_text())["source"]["kind"] == "grouplens-zip"
 
@@ -168,24 +173,24 @@ def test_every_source_failing_lists_what_was_tried(tmp_path, monkeypatch):
     fake = tmp_path / "recbole-1.2.1-py3-none-any.whl"
     with zipfile.ZipFile(fake, "w") as zipped:
         zipped.writestr("recbole/__init__.py", "")
-    monkeypatch.setenv(movielens.URL_ENV, "http://127.0.0.1:9/ml-100k.zip")
-    monkeypatch.setenv(movielens.WHEEL_ENV, str(fake))
+    monkeypatch.setenv(movielens_fetch.URL_ENV, "http://127.0.0.1:9/ml-100k.zip")
+    monkeypatch.setenv(movielens_fetch.WHEEL_ENV, str(fake))
     with pytest.raises(DataError, match=r"(?s)grouplens-zip.*recbole-wheel.*SHA-256.*--source DIR"):
-        movielens.fetch(tmp_path / "cache", log=lambda _: None)
+        movielens_fetch.fetch(tmp_path / "cache", log=lambda _: None)
     with pytest.raises(DataError, match="not a directory"):
-        movielens.fetch(tmp_path / "cache", source=tmp_path / "nowhere", log=lambda _: None)
+        movielens_fetch.fetch(tmp_path / "cache", source=tmp_path / "nowhere", log=lambda _: None)
 
 
 @pytest.mark.network
 def test_wheel_path_end_to_end(tmp_path, monkeypatch, atomic_table):
-    monkeypatch.setenv(movielens.URL_ENV, "http://127.0.0.1:9/ml-100k.zip")
-    monkeypatch.delenv(movielens.WHEEL_ENV, raising=False)
+    monkeypatch.setenv(movielens_fetch.URL_ENV, "http://127.0.0.1:9/ml-100k.zip")
+    monkeypatch.delenv(movielens_fetch.WHEEL_ENV, raising=False)
     logs = []
     try:
-        target = movielens.fetch(tmp_path, log=logs.append)
+        target = movielens_fetch.fetch(tmp_path, log=logs.append)
     except DataError as err:
         if "pip download" in str(err) and "recbole-wheel" in str(err):
-            pytest.skip(f"pip could not download {movielens.WHEEL_REQ} (no network?): {err}")
+            pytest.skip(f"pip could not download {movielens_fetch.WHEEL_REQ} (no network?): {err}")
         raise
     assert any("grouplens-zip failed" in line for line in logs)
     manifest = json.loads((target / "MANIFEST.json").read_text())

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.config.data import SampleConfig, StereotypeConfig
+from harness.data import movielens
 from harness.data.__main__ import main
 from harness.data.describe import describe, to_text
-from harness.data.prepare import StereotypeConfig, prepare
-from harness.data.samples import SampleConfig
-from harness.data import movielens
+from harness.data.prepare import prepare
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +31,14 @@ def test_movielens_samples_are_real_time_ordered_windows(ml, movielens_dir):
     table = movielens.load(movielens_dir)
     s = ml.samples
     by_user = table.interactions.groupby("user_id")
-    title_of = dict(zip(table.items["item_id"], table.items["title"]))
+    title_of = dict(zip(table.items["item_id"], table.items["title"], strict=True))
     for i in [0, 1234, 9999]:
         rows = by_user.get_group(s.user_ids[s.user[i]]).sort_values("timestamp", kind="stable")
         titles = [title_of[x] for x in rows["item_id"]]
         window = [s.titles[j] for j in s.history[i]] + [s.titles[s.target[i]]]
-        start = next(k for k in range(len(titles) - 10) if titles[k:k + 11] == window)
-        ratings = rows["rating"].to_numpy()[start:start + 11]
-        assert s.history_liked[i].tolist() == (ratings[:10] > 3).tolist()     # TALLRec's reading, the default
+        start = next(k for k in range(len(titles) - 10) if titles[k : k + 11] == window)
+        ratings = rows["rating"].to_numpy()[start : start + 11]
+        assert s.history_liked[i].tolist() == (ratings[:10] > 3).tolist()  # TALLRec's reading, the default
         assert s.label[i] == int(ratings[10] > 3) and s.target_rating[i] == ratings[10]
 
 
@@ -78,8 +78,7 @@ def test_h_and_threshold_follow_eq_2_and_3(ml):
 
 
 def test_per_group_scope_differs_from_global(ml, movielens_dir, tmp_path):
-    per_group = prepare("movielens-100k", movielens_dir, stereo=StereotypeConfig(scope="per_group"),
-                        cache_dir=tmp_path)
+    per_group = prepare("movielens-100k", movielens_dir, stereo=StereotypeConfig(scope="per_group"), cache_dir=tmp_path)
     assert per_group.measurement.threshold[0] != per_group.measurement.threshold[1]
     np.testing.assert_array_equal(per_group.measurement.degree, ml.measurement.degree)
 
@@ -107,8 +106,22 @@ def test_bookcrossing_subset_prepares_with_age_groups(bookcrossing_subset_dir, t
 
 
 def test_cli_describe_json(movielens_dir, tmp_path, capsys):
-    assert main(["describe", "movielens-100k", "--data-dir", str(movielens_dir), "--json",
-                 "--n-sequences", "2000", "--cache-dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "describe",
+                "movielens-100k",
+                "--data-dir",
+                str(movielens_dir),
+                "--json",
+                "--n-sequences",
+                "2000",
+                "--cache-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["samples"]["sequences"] == 2000
     assert set(out["stereotype"]["items_stereotyped"]) == {"male", "female"}
@@ -135,8 +148,10 @@ def test_describe_shows_the_liked_share_of_each_split_under_both_readings(ml, mo
 def test_cli_list_says_both_readings(capsys):
     assert main(["list"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
-    assert "liked when rating > 3 (TALLRec's; the paper's literal: >= 3, data.like_comparison: ge)" \
+    assert (
+        "liked when rating > 3 (TALLRec's; the paper's literal: >= 3, data.like_comparison: ge)"
         in lines["movielens-100k"]
+    )
     assert "liked when rating > 5" in lines["bookcrossing"]
 
 
@@ -157,13 +172,15 @@ def test_metrics_on_real_movielens_agree_with_direct_computation(ml):
     recommend_all = np.ones(test.sum(), dtype=bool)
     sf = metrics.stereotype_fairness(recommend_all, ug, h, tig, groups)
     for g, name in enumerate(groups):
-        users_h = sum(hv for hv, gv in zip(h, ug) if gv == g)
+        users_h = sum(hv for hv, gv in zip(h, ug, strict=True) if gv == g)
         targets = sum(1 for row in tig if row[g])
         assert sf.per_group[name] == pytest.approx(1 - users_h / targets)
     # a score the model never sees: how many of the history items were liked
     scores = s.history_liked[test].sum(axis=1).astype(float)
     labels = s.label[test]
     pos, neg = scores[labels == 1], scores[labels == 0]
-    longhand = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
+    longhand = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (
+        len(pos) * len(neg)
+    )
     assert metrics.auc(labels, scores).value == pytest.approx(longhand)
     assert 0.5 < longhand < 1.0

@@ -21,9 +21,13 @@ def resolved(path: Path) -> dict:
         spec = load_spec(path, smoke=smoke)
         out["smoke" if smoke else "spec"] = {
             "spec": {k: v for k, v in spec.to_dict().items() if k not in ("source", "files")},
-            "arms": {arm.key: {"config_id": spec.config_id(arm, {}),
-                               "run_config": spec.run_config(arm, {}, spec.seeds[0]).to_dict()}
-                     for arm in spec.arms()},
+            "arms": {
+                arm.key: {
+                    "config_id": spec.config_id(arm, {}),
+                    "run_config": spec.run_config(arm, {}, spec.seeds[0]).to_dict(),
+                }
+                for arm in spec.arms()
+            },
         }
     return out
 

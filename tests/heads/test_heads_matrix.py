@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from harness.backbones.tiny import tiny_llama, tiny_t5
-from harness.heads import build_head, list_heads
+from harness.config.heads import list_heads
+from harness.heads import build_head
 from harness.model import Recommender
 from tests.fixtures import EXTRA_TEXT, make_batch
 
@@ -27,7 +28,8 @@ def test_forward_backward_and_trainable_parameters(backbone_name, head):
     out = model(batch)
     assert out.score.shape == (3,) and torch.isfinite(out.score).all() and torch.isfinite(out.nll).all()
     # what the registry says a head provides to objectives is what it returns (config/heads.py)
-    from harness.heads import get_head
+    from harness.config.heads import get_head
+
     assert set(out.aux) == set(get_head(head).provides), head
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     assert all(name.startswith("head.") or "lora_" in name for name in trainable)
@@ -49,10 +51,10 @@ def test_state_dict_round_trip(backbone_name, head):
     model, backbone = _model(backbone_name, head, seed=0)
     with torch.no_grad():
         for p in model.trainable_parameters():
-            p.add_(torch.randn_like(p) * 0.1)   # move away from the initialisation
+            p.add_(torch.randn_like(p) * 0.1)  # move away from the initialisation
     state = model.trainable_state_dict()
     other, _ = _model(backbone_name, head, seed=1)
-    other.lm.load_state_dict(model.lm.state_dict())   # same frozen weights, different head init
+    other.lm.load_state_dict(model.lm.state_dict())  # same frozen weights, different head init
     other.load_state_dict(state, strict=False)
     batch = make_batch(backbone.tokenizer)
     torch.manual_seed(0)
@@ -72,11 +74,13 @@ def test_llm_head_score_matches_the_transformers_forward():
         with torch.no_grad():
             if backbone.kind == "seq2seq":
                 start = torch.zeros(3, 1, dtype=torch.long)
-                logits = backbone.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                                        decoder_input_ids=start).logits[:, 0]
+                logits = backbone.model(
+                    input_ids=batch.input_ids, attention_mask=batch.attention_mask, decoder_input_ids=start
+                ).logits[:, 0]
             else:
                 backbone.tokenizer.padding_side = "left"
                 from tests.fixtures import PROMPTS
+
                 enc = backbone.tokenizer(PROMPTS, padding=True, return_tensors="pt")
                 positions = (enc["attention_mask"].cumsum(1) - 1).clamp(min=0)
                 logits = backbone.model(**enc, position_ids=positions).logits[:, -1]

@@ -9,9 +9,9 @@ import torch
 from harness.backbones.tiny import tiny_llama, tiny_t5
 from harness.heads import build_head
 from harness.heads.mos import route
-from harness.stereotype import routing_separation
 from harness.model import Recommender
 from harness.objectives import build_objective
+from harness.stereotype import routing_separation
 from tests.fixtures import EXTRA_TEXT, make_batch
 
 
@@ -22,7 +22,7 @@ def test_top_k_zeroes_the_rest_and_sums_to_one():
     top2 = route(logits, 2, stochastic=False, gate="eq7")
     assert (top2 > 0).sum(dim=1).tolist() == [2, 2]
     torch.testing.assert_close(top2.sum(dim=1), torch.ones(2))
-    expected = torch.softmax(torch.tensor([2.0, 1.5]), dim=0)   # renormalised over the chosen two
+    expected = torch.softmax(torch.tensor([2.0, 1.5]), dim=0)  # renormalised over the chosen two
     torch.testing.assert_close(top2[0, [1, 3]], expected)
 
 
@@ -32,8 +32,8 @@ def test_gates_keep_the_choice_and_differ_in_value_and_gradient():
     eq7 = route(logits, 1, stochastic=False, gate="eq7")
     switch = route(logits, 1, stochastic=False, gate="switch")
     through = route(logits, 1, stochastic=False, gate="straight_through")
-    assert eq7.tolist() == through.tolist() == [[0, 1, 0, 0]]            # straight-through: Eq. 7's values
-    torch.testing.assert_close(switch, full * torch.tensor([[0, 1, 0, 0]]))   # p_1 of all four, not renormalised
+    assert eq7.tolist() == through.tolist() == [[0, 1, 0, 0]]  # straight-through: Eq. 7's values
+    torch.testing.assert_close(switch, full * torch.tensor([[0, 1, 0, 0]]))  # p_1 of all four, not renormalised
     top2 = route(logits, 2, stochastic=False, gate="switch")
     torch.testing.assert_close(top2[0, [1, 3]], full[0, [1, 3]])
     gradients = {}
@@ -41,7 +41,7 @@ def test_gates_keep_the_choice_and_differ_in_value_and_gradient():
         logits.grad = None
         route(logits, 1, stochastic=False, gate=gate)[0, 1].backward()
         gradients[gate] = logits.grad.clone()
-    assert (gradients["eq7"] == 0).all()                                 # top-1 Eq. 7: nothing to learn from
+    assert (gradients["eq7"] == 0).all()  # top-1 Eq. 7: nothing to learn from
     assert (gradients["switch"] != 0).all()
     torch.testing.assert_close(gradients["switch"], gradients["straight_through"])
     with pytest.raises(ValueError, match="gate must be one of"):
@@ -68,15 +68,16 @@ def test_router_parameters_change_after_one_step_at_top_1_unless_eq7(gate, learn
 def test_routing_diagnostics_count_what_the_router_did(gate):
     backbone = tiny_t5(EXTRA_TEXT)
     torch.manual_seed(0)
-    model = Recommender(backbone, build_head("mos", top_k=2, gate=gate) if gate == "switch" else
-                        build_head("mos", gate=gate))
-    assert model.head.diagnostics() == {}                               # nothing collected yet
+    model = Recommender(
+        backbone, build_head("mos", top_k=2, gate=gate) if gate == "switch" else build_head("mos", gate=gate)
+    )
+    assert model.head.diagnostics() == {}  # nothing collected yet
     model.head.reset_diagnostics()
     batch = make_batch(backbone.tokenizer)
     model(batch).nll.mean().backward()
     seen = model.head.diagnostics()
     k = model.head.config.top_k
-    assert seen["samples"] == 3 and len(seen["expert_usage"]) == 2        # two group prompts
+    assert seen["samples"] == 3 and len(seen["expert_usage"]) == 2  # two group prompts
     assert all(sum(row) == pytest.approx(k) for row in seen["expert_usage"])
     assert all(0 <= e <= torch.log(torch.tensor(4.0)).item() + 1e-6 for e in seen["routing_entropy"])
     assert len(seen["mean_w"]) == 4
@@ -91,11 +92,11 @@ def test_router_input_can_tell_the_groups_apart():
     both.attach(backbone)
     x, y = plain._router_input(batch, backbone), both._router_input(batch, backbone)
     assert x.shape[-1] * 2 == y.shape[-1] == both.router.in_features
-    torch.testing.assert_close(y[..., :x.shape[-1]], x)
+    torch.testing.assert_close(y[..., : x.shape[-1]], x)
     # the stereotype half is the two inserted words' embeddings: one group's differs from the other's
     words = backbone.embed(torch.tensor(backbone.tokenizer.convert_tokens_to_ids(["male", "female"])))
-    torch.testing.assert_close(y[0, 0, x.shape[-1]:], 2 * words[0].float())
-    torch.testing.assert_close(y[1, 0, x.shape[-1]:], 2 * words[1].float())
+    torch.testing.assert_close(y[0, 0, x.shape[-1] :], 2 * words[0].float())
+    torch.testing.assert_close(y[1, 0, x.shape[-1] :], 2 * words[1].float())
 
 
 def test_mos_gate_defaults_to_the_one_that_learns():
@@ -106,7 +107,7 @@ def test_stochastic_routing_differs_from_top_1():
     torch.manual_seed(0)
     logits = torch.tensor([[1.0, 0.5, 0.0, -0.5]]).repeat(200, 1)
     stochastic = route(logits, 1, stochastic=True, gate="eq7")
-    assert (stochastic.argmax(dim=1) != 0).any()     # sometimes not the top expert
+    assert (stochastic.argmax(dim=1) != 0).any()  # sometimes not the top expert
     torch.testing.assert_close(stochastic.sum(dim=1), torch.ones(200))
     assert ((stochastic > 0).sum(dim=1) == 1).all()
 
@@ -125,7 +126,7 @@ def test_stereotype_words_never_reach_the_language_model():
     torch.testing.assert_close(seen["inputs_embeds"], expected)
     group_ids = {backbone.tokenizer.convert_tokens_to_ids(w) for w in ("male", "female")}
     assert not group_ids & set(batch.input_ids.flatten().tolist())
-    assert group_ids & set(batch.group_input_ids.flatten().tolist())   # only the router reads them
+    assert group_ids & set(batch.group_input_ids.flatten().tolist())  # only the router reads them
 
 
 def test_reweighting_starts_at_identity_and_ablation_uses_mean_routing():
@@ -137,7 +138,7 @@ def test_reweighting_starts_at_identity_and_ablation_uses_mean_routing():
     assert aux["routing"].shape == (2, 3, 4)
     without = build_head("mos", reweighting=False)
     without.attach(backbone)
-    assert not hasattr(without, "reweight")   # no unused parameters counted as trainable
+    assert not hasattr(without, "reweight")  # no unused parameters counted as trainable
     _, aux = without.prefix(batch, backbone)
     torch.testing.assert_close(aux["weights"], aux["routing"].mean(dim=0))
 
@@ -176,7 +177,7 @@ def test_hidden_router_input_is_the_frozen_models_state_of_each_group_prompt(bac
         head.attach(backbone)
         inputs[name] = head._router_input(batch, backbone)
         assert inputs[name].shape == (2, 3, backbone.hidden_size) == (2, 3, head.router.in_features)
-        assert not inputs[name].requires_grad                              # the backbone is frozen
+        assert not inputs[name].requires_grad  # the backbone is frozen
     with torch.no_grad():
         for g in range(2):
             for b in range(3):
@@ -198,11 +199,11 @@ def test_hidden_router_input_carries_the_group_word_at_every_later_token(backbon
     head.attach(backbone)
     pooled = head._router_input(batch, backbone)
     with torch.no_grad():
-        for b in range(2):                                     # the prompts with a group word
+        for b in range(2):  # the prompts with a group word
             ids = [batch.group_input_ids[g, b][batch.group_attention_mask[g, b].bool()] for g in range(2)]
             assert len(ids[0]) == len(ids[1])
             words = (ids[0] != ids[1]).nonzero().flatten()
-            assert len(words) == 2                             # "a male user's" ... "this male user"
+            assert len(words) == 2  # "a male user's" ... "this male user"
             embedded = (backbone.embed(ids[0]) != backbone.embed(ids[1])).any(dim=-1)
             assert embedded.nonzero().flatten().tolist() == words.tolist()
             states = (_alone_states(backbone, ids[0]) - _alone_states(backbone, ids[1])).abs().amax(dim=-1)

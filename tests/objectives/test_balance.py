@@ -15,10 +15,10 @@ def _one_hot(choices: list[int], n: int = 4) -> torch.Tensor:
 
 
 def test_uniform_routing_gives_one():
-    logits = torch.zeros(2, 4, 4)                          # (G, B, N): P uniform
-    chosen = _one_hot([0, 1, 2, 3, 3, 2, 1, 0]).view(2, 4, 4)   # every expert chosen twice: f uniform
+    logits = torch.zeros(2, 4, 4)  # (G, B, N): P uniform
+    chosen = _one_hot([0, 1, 2, 3, 3, 2, 1, 0]).view(2, 4, 4)  # every expert chosen twice: f uniform
     assert load_balance(logits, chosen).item() == pytest.approx(1.0, abs=1e-6)
-    top2 = _one_hot([0, 1, 2, 3]).view(2, 2, 4) | _one_hot([1, 0, 3, 2]).view(2, 2, 4)   # K = 2, still uniform
+    top2 = _one_hot([0, 1, 2, 3]).view(2, 2, 4) | _one_hot([1, 0, 3, 2]).view(2, 2, 4)  # K = 2, still uniform
     assert load_balance(torch.zeros(2, 2, 4), top2).item() == pytest.approx(1.0, abs=1e-6)
 
 
@@ -55,13 +55,15 @@ def test_balance_weight_is_searchable_in_yaml(tmp_path):
 
     (tmp_path / "defaults.yaml").write_text("datasets: [movielens-100k]\nbackbone: tiny-t5\nseeds: [0]\n")
     path = tmp_path / "exp.yaml"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         methods:
           - {name: mos-balanced, head: mos, head_options: {router_input: hidden},
              objectives: {rec: null, sf: null, div: null, balance: null}}
         search:
           objectives.balance.weight: {loguniform: [0.001, 1.0]}
-    """))
+    """)
+    )
     spec = load_spec(path)
     [arm] = spec.arms()
     assert set(spec.search_space(arm)) == {"objectives.balance.weight"}

@@ -18,6 +18,7 @@ from harness.prompts import PromptTemplate
 
 # ---------------------------------------------------------------- IFairLRS
 
+
 def tiny_prepared() -> Prepared:
     """5 items, 2 groups. Item classes: 0 -> g0, 1 -> g1, 2 -> g1 (in both, higher
     degree to g1), 3, 4 -> no group (class 2). Samples 0-3 train, 4 test."""
@@ -26,23 +27,44 @@ def tiny_prepared() -> Prepared:
     history = np.array([[0, 0], [0, 3], [1, 4], [3, -1], [1, 1]])
     target = np.array([1, 2, 0, 4, 3])
     n = len(target)
-    samples = Samples(dataset="tiny", groups=("a", "b"), user_ids=np.arange(n).astype(object),
-                      titles=np.array([f"t{i}" for i in range(5)], dtype=object), user=np.arange(n),
-                      user_group=np.array([0, 1, 0, 1, 0]), history=history,
-                      history_liked=np.ones_like(history, dtype=bool), target=target,
-                      label=np.array([1, 0, 1, 0, 1]), target_rating=np.array([4.0, 2.0, 5.0, 1.0, 4.0]),
-                      split=np.array([0, 0, 0, 0, 2]), like_threshold=3.0, like_comparison="gt")
-    measurement = Measurement(degree=degree, threshold=np.array([0.3, 0.3]), item_in_group=in_group,
-                              h=np.zeros(n), target_in_group=in_group[target], items_measured=np.ones(5, bool))
+    samples = Samples(
+        dataset="tiny",
+        groups=("a", "b"),
+        user_ids=np.arange(n).astype(object),
+        titles=np.array([f"t{i}" for i in range(5)], dtype=object),
+        user=np.arange(n),
+        user_group=np.array([0, 1, 0, 1, 0]),
+        history=history,
+        history_liked=np.ones_like(history, dtype=bool),
+        target=target,
+        label=np.array([1, 0, 1, 0, 1]),
+        target_rating=np.array([4.0, 2.0, 5.0, 1.0, 4.0]),
+        split=np.array([0, 0, 0, 0, 2]),
+        like_threshold=3.0,
+        like_comparison="gt",
+    )
+    measurement = Measurement(
+        degree=degree,
+        threshold=np.array([0.3, 0.3]),
+        item_in_group=in_group,
+        h=np.zeros(n),
+        target_in_group=in_group[target],
+        items_measured=np.ones(5, bool),
+    )
     return Prepared(samples, measurement)
 
 
 def index_batch(indices) -> Batch:
     b = len(indices)
-    return Batch(input_ids=torch.zeros(b, 3, dtype=torch.long), attention_mask=torch.ones(b, 3, dtype=torch.long),
-                 labels=torch.zeros(b, dtype=torch.long), user_group=torch.zeros(b, dtype=torch.long),
-                 h=torch.zeros(b), target_in_group=torch.zeros(b, 2, dtype=torch.bool),
-                 index=torch.tensor(indices))
+    return Batch(
+        input_ids=torch.zeros(b, 3, dtype=torch.long),
+        attention_mask=torch.ones(b, 3, dtype=torch.long),
+        labels=torch.zeros(b, dtype=torch.long),
+        user_group=torch.zeros(b, dtype=torch.long),
+        h=torch.zeros(b),
+        target_in_group=torch.zeros(b, 2, dtype=torch.bool),
+        index=torch.tensor(indices),
+    )
 
 
 def fitted_ifairlrs(**options):
@@ -100,6 +122,7 @@ def test_ifairlrs_needs_fit():
 
 # ---------------------------------------------------------------- UP5
 
+
 def group_batch(user_group: torch.Tensor, n_groups: int = 2) -> Batch:
     b = len(user_group)
     batch = index_batch(list(range(b)))
@@ -128,7 +151,7 @@ def test_up5_discriminator_learns_separable_groups():
     torch.manual_seed(0)
     objective = build_objective("up5", disc_lr=1e-2, disc_hidden=16)
     batch, pooled = separable(seed=1)
-    objective.loss(None, batch, pooled_out(pooled), training=False)   # builds it, no update
+    objective.loss(None, batch, pooled_out(pooled), training=False)  # builds it, no update
     before = accuracy(objective, batch, pooled)
     for step in range(20):
         train_batch, train_pooled = separable(seed=100 + step)
@@ -147,7 +170,7 @@ def test_up5_adversarial_term_has_gradient_on_pooled_only(adversary):
     loss = objective.loss(None, batch, pooled_out(pooled), training=True)
     loss.backward()
     assert pooled.grad is not None and pooled.grad.abs().sum() > 0
-    assert all(p.grad is None for p in objective.discriminator.parameters())   # the head's term left it alone
+    assert all(p.grad is None for p in objective.discriminator.parameters())  # the head's term left it alone
     assert all(p.requires_grad for p in objective.discriminator.parameters())
     if adversary != "negative_ce":
         assert loss.item() >= -1e-6
@@ -172,8 +195,8 @@ def test_up5_state_dict_round_trip_continues_exactly():
         loss_a = a.loss(None, batch, pooled_out(pooled), training=True)
         loss_b = b.loss(None, batch, pooled_out(pooled), training=True)
         assert torch.equal(loss_a, loss_b)
-    assert torch.equal(rng, torch.get_rng_state())   # re-creating the loaded discriminator drew nothing
-    for pa, pb in zip(a.discriminator.parameters(), b.discriminator.parameters()):
+    assert torch.equal(rng, torch.get_rng_state())  # re-creating the loaded discriminator drew nothing
+    for pa, pb in zip(a.discriminator.parameters(), b.discriminator.parameters(), strict=True):
         assert torch.equal(pa, pb)
     assert a.state_dict()["optimizer"]["state"][0]["step"] == b.state_dict()["optimizer"]["state"][0]["step"]
 
@@ -189,6 +212,7 @@ def test_up5_rejects_a_state_of_another_size():
 
 
 # ---------------------------------------------------------------- FaiRLLM
+
 
 def test_fairllm_forms_by_hand():
     p_neutral = torch.tensor([0.5, 0.5])
@@ -220,8 +244,10 @@ def prompt_batch(tokenizer, group_words=("male", "female")) -> Batch:
     ids, mask = encode(tokenizer, [template.render(*row, None) for row in rows])
     groups = [encode(tokenizer, [template.render(*row, word) for row in rows]) for word in group_words]
     width = max(g[0].shape[1] for g in groups)
-    def pad(t):   # 0: the tiny pad id, and mask 0
+
+    def pad(t):  # 0: the tiny pad id, and mask 0
         return torch.nn.functional.pad(t, (0, width - t.shape[1]))
+
     batch = group_batch(torch.tensor([0, 1, 0]))
     batch.input_ids, batch.attention_mask = ids, mask
     batch.labels = torch.tensor([1, 0, 1])
@@ -265,16 +291,24 @@ def test_fairllm_needs_group_prompts(recommender):
 
 # ---------------------------------------------------------------- options
 
+
 @pytest.mark.parametrize("name", ["ifairlrs", "up5", "fairllm"])
 def test_unknown_option_names_the_key(name):
     with pytest.raises(ValueError, match="bogus_key"):
         build_objective(name, bogus_key=1)
 
 
-@pytest.mark.parametrize("name, key, value", [
-    ("ifairlrs", "weight", -1.0), ("ifairlrs", "max_weight", 0.0), ("up5", "adversary", "gan"),
-    ("up5", "disc_lr", 0.0), ("fairllm", "form", "range"), ("fairllm", "pairing", "user"),
-])
+@pytest.mark.parametrize(
+    "name, key, value",
+    [
+        ("ifairlrs", "weight", -1.0),
+        ("ifairlrs", "max_weight", 0.0),
+        ("up5", "adversary", "gan"),
+        ("up5", "disc_lr", 0.0),
+        ("fairllm", "form", "range"),
+        ("fairllm", "pairing", "user"),
+    ],
+)
 def test_bad_values_name_key_and_value(name, key, value):
     with pytest.raises(ValueError, match=str(value)) as error:
         build_objective(name, **{key: value})

@@ -20,8 +20,14 @@ def test_soft_sf_equals_hard_sf_for_zero_one_probabilities():
         tig = rng.random((n, 2)) < 0.3
         for denominator in ("all", "group_users"):
             hard = metrics.stereotype_fairness(recommended, user_group, h, tig, ("a", "b"), denominator)
-            soft, defined = soft_sf(torch.tensor(recommended, dtype=torch.float64), torch.tensor(user_group),
-                                    torch.tensor(h), torch.tensor(tig), 2, denominator)
+            soft, defined = soft_sf(
+                torch.tensor(recommended, dtype=torch.float64),
+                torch.tensor(user_group),
+                torch.tensor(h),
+                torch.tensor(tig),
+                2,
+                denominator,
+            )
             for g, name in enumerate(("a", "b")):
                 if np.isnan(hard.per_group[name]):
                     assert not defined[g]
@@ -31,10 +37,17 @@ def test_soft_sf_equals_hard_sf_for_zero_one_probabilities():
 
 def test_sf_loss_is_differentiable_and_absolute():
     from harness.model import Batch, Output
+
     score = torch.tensor([2.0, -1.0, 0.5, 3.0], requires_grad=True)
-    batch = Batch(input_ids=None, attention_mask=None, labels=torch.tensor([1, 0, 1, 1]),
-                  user_group=torch.tensor([0, 0, 1, 1]), h=torch.tensor([0.5, 0.2, 0.1, 0.9]),
-                  target_in_group=torch.tensor([[1, 0], [0, 0], [0, 1], [1, 0]]).bool(), index=torch.arange(4))
+    batch = Batch(
+        input_ids=None,
+        attention_mask=None,
+        labels=torch.tensor([1, 0, 1, 1]),
+        user_group=torch.tensor([0, 0, 1, 1]),
+        h=torch.tensor([0.5, 0.2, 0.1, 0.9]),
+        target_in_group=torch.tensor([[1, 0], [0, 0], [0, 1], [1, 0]]).bool(),
+        index=torch.arange(4),
+    )
     loss = build_objective("sf").loss(None, batch, Output(score, score, score), training=True)
     assert loss.item() >= 0
     loss.backward()

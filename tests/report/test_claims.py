@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import yaml
 
+from harness.records import Store
 from harness.report import build_report
 from harness.report.__main__ import main
 from harness.report.claims import AGREES, DISAGREES, INCONCLUSIVE, UNTESTABLE, Claim, ClaimError, parse_claims, verdict
-from harness.records import Store
 
 from .fixtures import write_experiment, write_record
 
@@ -16,8 +16,15 @@ FAST = {"resamples": 200, "figures": False}
 CLAIMS = [
     {"name": "auc-up", "a": "mos", "b": "weak", "metric": "auc", "expect": "higher", "effect": 10.0},
     {"name": "auc-margin", "a": "mos", "b": "weak", "metric": "auc", "expect": "noninferior", "margin": 2.0},
-    {"name": "sf-twin", "a": "mos", "b": "twin", "metric": "sf_implicit", "expect": "lower", "effect": -20.0,
-     "sf_effect": "abs"},
+    {
+        "name": "sf-twin",
+        "a": "mos",
+        "b": "twin",
+        "metric": "sf_implicit",
+        "expect": "lower",
+        "effect": -20.0,
+        "sf_effect": "abs",
+    },
 ]
 
 
@@ -25,7 +32,7 @@ CLAIMS = [
 def experiment(tmp_path):
     folder = tmp_path / "exp"
     store = write_experiment(folder, {"mos": 1.5, "weak": 0.0})
-    for seed in (0, 1, 2):          # the same scores as mos: the same decisions on every pair
+    for seed in (0, 1, 2):  # the same scores as mos: the same decisions on every pair
         write_record(store, "table4_fairness_methods", "movielens-100k", "twin", seed, 1.5, noise_of="mos")
     return folder
 
@@ -35,30 +42,36 @@ def test_claims_parse_with_errors_that_name_the_claim_and_key():
     assert [c.name for c in claims] == ["auc-up", "auc-margin", "sf-twin"]
     assert claims[1].primary == (-2.0, "greater") and claims[1].against_paper == (-2.0, "less")
     assert claims[0].against_paper == (10.0, "less") and claims[2].against_paper == (-20.0, "greater")
-    for bad, words in [([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "better"}], "expect"),
-                       ([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "lower", "effect": 3}],
-                        "sign"),
-                       ([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "noninferior"}], "margin"),
-                       ([{"name": "x", "a": "mos", "metric": "auc", "expect": "lower"}], "missing b"),
-                       ([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "lower", "efect": 1}],
-                        "unknown key"),
-                       ([{"name": "x", "a": "mos", "b": "mos", "metric": "auc", "expect": "lower"}], "inside-outside"),
-                       (CLAIMS[:1] * 2, "unique")]:
+    for bad, words in [
+        ([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "better"}], "expect"),
+        ([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "lower", "effect": 3}], "sign"),
+        ([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "noninferior"}], "margin"),
+        ([{"name": "x", "a": "mos", "metric": "auc", "expect": "lower"}], "missing b"),
+        ([{"name": "x", "a": "mos", "b": "weak", "metric": "auc", "expect": "lower", "efect": 1}], "unknown key"),
+        ([{"name": "x", "a": "mos", "b": "mos", "metric": "auc", "expect": "lower"}], "inside-outside"),
+        (CLAIMS[:1] * 2, "unique"),
+    ]:
         with pytest.raises(ClaimError, match=words):
             parse_claims(bad)
 
 
 def _row(effect, p_adjusted, p_paper_adjusted=np.nan, untestable=""):
-    return {"effect": effect, "p_adjusted": p_adjusted, "p_paper_adjusted": p_paper_adjusted,
-            "untestable": untestable, "seeds_for_paper_gap": 7.0, "note": ""}
+    return {
+        "effect": effect,
+        "p_adjusted": p_adjusted,
+        "p_paper_adjusted": p_paper_adjusted,
+        "untestable": untestable,
+        "seeds_for_paper_gap": 7.0,
+        "note": "",
+    }
 
 
 def test_the_verdict_rule_on_hand_made_rows():
     lower = Claim("c", "mos", "b", "sf_implicit", "lower", effect=-24.5)
-    assert verdict(lower, _row(-10.0, 0.01, 0.02), 0.05)[0] == AGREES          # smaller than the paper's: still agrees
+    assert verdict(lower, _row(-10.0, 0.01, 0.02), 0.05)[0] == AGREES  # smaller than the paper's: still agrees
     assert "smaller than the paper's" in verdict(lower, _row(-10.0, 0.01, 0.02), 0.05)[1]
-    assert verdict(lower, _row(+3.0, 0.01), 0.05)[0] == DISAGREES              # significant the other way
-    assert verdict(lower, _row(-1.0, 0.5, 0.001), 0.05)[0] == DISAGREES        # the paper's -24.5 is rejected
+    assert verdict(lower, _row(+3.0, 0.01), 0.05)[0] == DISAGREES  # significant the other way
+    assert verdict(lower, _row(-1.0, 0.5, 0.001), 0.05)[0] == DISAGREES  # the paper's -24.5 is rejected
     inconclusive = verdict(lower, _row(-1.0, 0.5, 0.3), 0.05)
     assert inconclusive[0] == INCONCLUSIVE and "7 seeds" in inconclusive[1]
     assert verdict(lower, _row(0.0, 1.0, untestable="they decide alike"), 0.05) == (UNTESTABLE, "they decide alike")

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 from harness.metrics import setting_metrics
-from harness.report import build_report
+from harness.report import build_report, rescore
 from harness.report.collect import load
 from harness.report.decisions import ALL_YES, all_yes_notes, decisions
-from harness.report import reference
 
 from .fixtures import write_experiment
 
@@ -32,14 +31,14 @@ def test_yes_rates_are_the_share_of_pairs_scored_above_zero(trials):
 def test_at_every_pair_the_rate_matched_reference_is_all_yes(trials):
     key = next(iter(trials.records))
     frame = trials.scores(key)
-    shifted = frame.assign(score=frame.score.abs() + 1.0)       # every pair recommended
+    shifted = frame.assign(score=frame.score.abs() + 1.0)  # every pair recommended
     trials._scores[key] = shifted
     try:
         table = decisions(trials, ("all",), draws=3)
     finally:
         trials._scores[key] = frame
     row = table[(table.key == key) & (table.setting == "implicit")].iloc[0]
-    prepared, indices = reference.test_split(shifted)
+    prepared, indices = rescore.test_split(shifted)
     all_yes = setting_metrics(prepared, indices, np.ones(len(indices))).sf["all"]["value"]
     assert row.yes == 100.0 and row.sf_random == pytest.approx(100 * all_yes)
 

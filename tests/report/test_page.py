@@ -38,7 +38,8 @@ class _Tables(HTMLParser):
         if tag == "img":
             self.images.append(attrs.get("src", ""))
         if tag in ("link", "script", "img") and any(
-                str(attrs.get(a, "")).startswith(("http:", "https:", "//")) for a in ("src", "href")):
+            str(attrs.get(a, "")).startswith(("http:", "https:", "//")) for a in ("src", "href")
+        ):
             self.external.append(attrs)
 
     def handle_endtag(self, tag):
@@ -47,7 +48,7 @@ class _Tables(HTMLParser):
             self.cell = None
 
     def handle_data(self, data):
-        if self.cell is not None:       # a no-break space (inside "mean ± std") reads as a space
+        if self.cell is not None:  # a no-break space (inside "mean ± std") reads as a space
             self.cell["text"] += data.replace("\u00a0", " ")
 
 
@@ -73,8 +74,8 @@ def test_the_pages_table_is_the_markdown_tables_cell_for_cell(report):
     ranks = report._cells(lambda text, rank: rank)
     assert [[c["text"] for c in r["cells"]] for r in rows] == plain
     lead = len(report._headers()) - len(report.columns)
-    for row, rank_row in zip(rows, ranks):                 # bold = best, underline = second, as in the Markdown
-        for cell, rank in zip(row["cells"][lead:], rank_row[lead:]):
+    for row, rank_row in zip(rows, ranks, strict=True):  # bold = best, underline = second, as in the Markdown
+        for cell, rank in zip(row["cells"][lead:], rank_row[lead:], strict=True):
             assert ("b" in cell["tags"], "u" in cell["tags"]) == (rank == 1, rank == 2), (cell, rank)
     markdown = report.to_markdown()
     assert markdown.count("**") // 2 == sum(r == 1 for row in ranks for r in row[lead:])
@@ -102,11 +103,14 @@ def test_each_measured_cell_carries_its_seeds(report):
     rows = next(t for t in page.tables if t["class"] == "main")["rows"][1:]
     lead = len(report._headers()) - len(report.columns)
     auc = lead + list(report.columns).index("auc")
-    for (_, r), row in zip(report.summary.iterrows(), rows):
+    for (_, r), row in zip(report.summary.iterrows(), rows, strict=True):
         tip = row["cells"][auc]["attrs"].get("title", "")
-        per_seed = report.per_seed[(report.per_seed.dataset == r["dataset"]) & (report.per_seed.method == r["method"])
-                                   & (report.per_seed.source == r["source"])].sort_values("seed")
-        assert tip == "; ".join(f"seed {s}: {v:.2f}" for s, v in zip(per_seed.seed, per_seed.auc))
+        per_seed = report.per_seed[
+            (report.per_seed.dataset == r["dataset"])
+            & (report.per_seed.method == r["method"])
+            & (report.per_seed.source == r["source"])
+        ].sort_values("seed")
+        assert tip == "; ".join(f"seed {s}: {v:.2f}" for s, v in zip(per_seed.seed, per_seed.auc, strict=True))
         assert np.mean(per_seed.auc) == pytest.approx(r["auc_mean"])
 
 
@@ -119,7 +123,7 @@ def test_the_page_is_self_contained_and_has_every_part(report):
     assert classes == ["main", "support", "support decisions", "comparisons sortable"]
     comparisons = next(t for t in page.tables if "comparisons" in t["class"])["rows"][1:]
     assert len(comparisons) == len(report.comparisons)
-    assert not {c["text"] for r in comparisons for c in r["cells"]} & {"None", "nan", "NaN"}   # missing: "–"
+    assert not {c["text"] for r in comparisons for c in r["cells"]} & {"None", "nan", "NaN"}  # missing: "–"
     for part in ("Decisions", "Comparisons", "Notes", "Figures", "Provenance", report.caption[:60]):
         assert part in text.replace("&#x27;", "'")
     assert "git commits" in text and "machines" in text and "commands" in text and "search-space files" in text
@@ -127,7 +131,7 @@ def test_the_page_is_self_contained_and_has_every_part(report):
 
 def test_cli_writes_the_page_and_open_prints_its_path(tmp_path, capsys, monkeypatch):
     write_experiment(tmp_path / "exp", {"mos": 1.0, "weak": 0.0}, seeds=(0, 1))
-    monkeypatch.delenv("DISPLAY", raising=False)          # no graphical browser: the path alone, no window
+    monkeypatch.delenv("DISPLAY", raising=False)  # no graphical browser: the path alone, no window
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert main([str(tmp_path / "exp"), "--resamples", "200", "--no-figures", "--open"]) == 0
     captured = capsys.readouterr()
@@ -152,8 +156,10 @@ def _chromium():
     found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if found is None:
         if os.environ.get("CI"):
-            pytest.fail("no chromium on this CI machine: `make test` (its `browser` target) installs Debian's "
-                        "chromium package as root")
+            pytest.fail(
+                "no chromium on this CI machine: `make test` (its `browser` target) installs Debian's "
+                "chromium package as root"
+            )
         pytest.skip("no chromium here (Debian: apt-get install chromium; `make browser` does it as root)")
     return found
 
@@ -162,24 +168,34 @@ def test_a_real_browser_lays_the_table_out_as_a_table(report, tmp_path):
     chromium = _chromium()
     page = tmp_path / "index.html"
     page.write_text(report.to_page().replace("</body>", LAYOUT_PROBE + "</body>"))
-    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000"]
-    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    flags = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,1000",
+    ]
+    dom = subprocess.run(
+        flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     layout = json.loads(dom.split('<pre id="layout">', 1)[1].split("</pre>", 1)[0].replace("&quot;", '"'))
     assert len(layout) == len(report.summary) + 1 and {len(r) for r in layout} == {len(report._headers())}
-    for row in layout:                                   # a row's cells side by side, at one height
+    for row in layout:  # a row's cells side by side, at one height
         lefts = [c[0] for c in row]
         assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
         assert len({c[1] for c in row}) == 1 and min(c[2] for c in row) > 0
-    for column in zip(*layout):                          # a column's cells one above the other, aligned
+    for column in zip(*layout, strict=True):  # a column's cells one above the other, aligned
         assert len({c[0] for c in column}) == 1
         tops = [c[1] for c in column]
         assert tops == sorted(tops) and len(set(tops)) == len(tops)
     shot = tmp_path / "page.png"
     subprocess.run(flags + [f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)
     from matplotlib import image
+
     pixels = image.imread(shot)[..., :3]
     assert pixels.shape[:2] == (1000, 1400)
-    dark = (pixels.mean(axis=2) < 0.5).mean()            # text: not blank, not a solid block
+    dark = (pixels.mean(axis=2) < 0.5).mean()  # text: not blank, not a solid block
     assert 0.005 < dark < 0.5 and pixels.std() > 0.05

@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.records import Store
 from harness.report import ReportError, build_report
 from harness.report.__main__ import main
-from harness.records import Store
 from harness.report.collect import load
 
 from .fixtures import write_experiment, write_record
 
-METHODS = {"mos": 1.5, "same": 1.5, "weak": 0.0}   # "same" shifts exactly as mos, "weak" not at all
+METHODS = {"mos": 1.5, "same": 1.5, "weak": 0.0}  # "same" shifts exactly as mos, "weak" not at all
 FAST = {"resamples": 500}
 
 
@@ -45,9 +45,10 @@ def _row(report, dataset, method, source="ours"):
 
 def test_rows_means_and_directions(report, shared_experiment):
     ours = report.summary[report.summary.source == "ours"]
-    assert sorted(zip(ours.dataset, ours.method)) == sorted(
-        (d, m) for d in ("bookcrossing", "movielens-100k") for m in METHODS)
-    assert list(ours[ours.dataset == "movielens-100k"].method) == ["same", "weak", "mos"]   # reference last
+    assert sorted(zip(ours.dataset, ours.method, strict=True)) == sorted(
+        (d, m) for d in ("bookcrossing", "movielens-100k") for m in METHODS
+    )
+    assert list(ours[ours.dataset == "movielens-100k"].method) == ["same", "weak", "mos"]  # reference last
     trials = load(shared_experiment)
     per_seed = trials.values[(trials.values.method == "weak") & (trials.values.dataset == "bookcrossing")]
     row = _row(report, "bookcrossing", "weak")
@@ -70,7 +71,7 @@ def test_bold_underline_and_markers_only_where_the_test_says(report):
     markdown = report.to_markdown()
     for _, row in report.summary[report.summary.source == "ours"].iterrows():
         line = next(x for x in markdown.splitlines() if f"| {row['dataset']}" in x and f"| {row['method']} " in x)
-        auc_cell = line.split("|")[7]   # Dataset, Method, n, 3 SF, then AUC
+        auc_cell = line.split("|")[7]  # Dataset, Method, n, 3 SF, then AUC
         assert ("†" in auc_cell) == bool(row["auc_significant"])
         assert auc_cell.strip().startswith("**") == (row["auc_rank"] == 1)
         assert auc_cell.strip().startswith("<u>") == (row["auc_rank"] == 2)
@@ -78,13 +79,16 @@ def test_bold_underline_and_markers_only_where_the_test_says(report):
     assert r"\textbf{" in latex and r"\underline{" in latex and r"$^\dagger$" in latex
     assert r"\$" not in latex and latex.count("{") == latex.count("}") and latex.count("$") % 2 == 0
     assert "<b>" in report.to_html() and "<u>" in report.to_html()
-    assert "paired t-test over seeds" in report.caption and "Holm-Bonferroni over the 24 tested comparisons" in report.caption
-    assert "exploratory family" in report.caption                # report.yaml names no claims here
+    assert (
+        "paired t-test over seeds" in report.caption
+        and "Holm-Bonferroni over the 24 tested comparisons" in report.caption
+    )
+    assert "exploratory family" in report.caption  # report.yaml names no claims here
 
 
 def test_holm_adjusts_over_the_whole_table_and_effects_match_the_means(report):
     c = report.comparisons
-    assert len(c) == 2 * 2 * 6                                 # datasets x other methods x tested columns
+    assert len(c) == 2 * 2 * 6  # datasets x other methods x tested columns
     assert (c.p_adjusted >= c.p).all() and (c.p_adjusted <= 1).all()
     row = c[(c.dataset == "movielens-100k") & (c.method_b == "weak") & (c.metric == "auc")].iloc[0]
     expected = _row(report, "movielens-100k", "mos")["auc_mean"] - _row(report, "movielens-100k", "weak")["auc_mean"]
@@ -103,8 +107,19 @@ def test_outputs_are_byte_identical_on_a_second_run(experiment, tmp_path):
     first = {p.name: p.read_bytes() for p in build_report(experiment, **FAST).save(tmp_path / "a")}
     second = {p.name: p.read_bytes() for p in build_report(experiment, **FAST).save(tmp_path / "b")}
     assert first.keys() == second.keys() and first == second
-    assert {"table.md", "table.tex", "table.csv", "table.html", "index.html", "table.json", "comparisons.csv",
-            "comparisons.json", "tradeoff.png", "tradeoff.svg", "groups.png"} <= set(first)
+    assert {
+        "table.md",
+        "table.tex",
+        "table.csv",
+        "table.html",
+        "index.html",
+        "table.json",
+        "comparisons.csv",
+        "comparisons.json",
+        "tradeoff.png",
+        "tradeoff.svg",
+        "groups.png",
+    } <= set(first)
 
 
 def test_a_report_removes_what_an_earlier_one_left_in_its_folder(experiment, tmp_path):
@@ -150,7 +165,7 @@ def test_table1s_claim_is_each_methods_inside_against_its_outside(tmp_path):
     report = build_report(tmp_path / "t1", reference="tallrec", relations=["inside", "outside"], **FAST)
     contrasts = report.comparisons[report.comparisons.relation == "inside-outside"]
     assert sorted(set(contrasts.method_a)) == ["llm", "tallrec"] and (contrasts.method_a == contrasts.method_b).all()
-    assert len(report.comparisons) == 2 * 6 + 2 * 6    # tallrec vs llm in two relations, two contrasts
+    assert len(report.comparisons) == 2 * 6 + 2 * 6  # tallrec vs llm in two relations, two contrasts
     per_seed = report.per_seed[report.per_seed.source == "ours"].set_index(["method", "relation", "seed"])
     for _, row in contrasts.iterrows():
         inside = per_seed.loc[(row.method_a, "inside"), row.metric]
@@ -185,19 +200,37 @@ def test_cli_writes_every_output_and_prints_the_format(experiment, capsys):
     printed = json.loads(capsys.readouterr().out)
     sources = [r["source"] for r in printed["rows"]]
     assert printed["experiment"] == "table4_fairness_methods" and sources.count("ours") == 6
-    assert sources.count("reference") == 2 * 3                   # all-yes, oracle, random per data set
+    assert sources.count("reference") == 2 * 3  # all-yes, oracle, random per data set
     written = sorted(p.name for p in (experiment / "report").iterdir())
-    assert written == ["comparisons.csv", "comparisons.json", "index.html", "table.csv", "table.html",
-                       "table.json", "table.md", "table.tex"]
+    assert written == [
+        "comparisons.csv",
+        "comparisons.json",
+        "index.html",
+        "table.csv",
+        "table.html",
+        "table.json",
+        "table.md",
+        "table.tex",
+    ]
 
 
 def test_search_history_and_zscore_figures(tmp_path):
     store = write_experiment(tmp_path / "z", {"mos": 1.0}, seeds=(0, 1), experiment="fig5_zscore")
-    for i, z in enumerate((1.0, 2.0)):
+    for z in (1.0, 2.0):
         write_record(store, "fig5_zscore", "movielens-100k", f"z{z}", 0, 1.0, z=z)
     for i in range(3):
-        write_record(store, "fig5_zscore", "movielens-100k", "mos", 0, 1.0, phase="search", config_id=f"s{i}",
-                     valid_auc=0.5 + 0.1 * i, date=f"2026-11-25T0{i}:00:00+00:00")
+        write_record(
+            store,
+            "fig5_zscore",
+            "movielens-100k",
+            "mos",
+            0,
+            1.0,
+            phase="search",
+            config_id=f"s{i}",
+            valid_auc=0.5 + 0.1 * i,
+            date=f"2026-11-25T0{i}:00:00+00:00",
+        )
     report = build_report(tmp_path / "z", **FAST)
     assert {"tradeoff", "groups", "zscore", "zscore_retrained", "search"} <= set(report.figures)
 
@@ -206,7 +239,7 @@ def test_the_reused_search_trial_of_a_replicated_configuration_is_one_of_its_see
     """The sweep replicates the chosen configuration on every seed and reuses its first-seed
     search trial (same key): the table counts that seed; other search trials stay out."""
     store = write_experiment(tmp_path / "s", {"mos": 1.0, "llm": 0.0}, seeds=(1, 2), experiment="mos")
-    write_record(store, "mos", "movielens-100k", "mos", 0, 1.0, phase="search")               # the chosen one
+    write_record(store, "mos", "movielens-100k", "mos", 0, 1.0, phase="search")  # the chosen one
     write_record(store, "mos", "movielens-100k", "mos", 0, 2.0, phase="search", config_id="other")
     trials = load(tmp_path / "s")
     assert sorted(trials.values[trials.values.method == "mos"].seed) == [0, 1, 2]
@@ -220,7 +253,7 @@ def test_identical_scores_give_p_one_and_no_marker(tmp_path):
     report = build_report(tmp_path / "copy", **FAST)
     c = report.comparisons
     assert (c.effect == 0).all() and (c.p == 1).all() and not c.significant.any()
-    assert "†" not in report.to_markdown().split("\n\n")[1]          # the table, not the caption
+    assert "†" not in report.to_markdown().split("\n\n")[1]  # the table, not the caption
 
 
 def test_the_sign_flip_tests_floor_is_said_where_it_cannot_reach_alpha(experiment):
@@ -236,8 +269,9 @@ def test_records_read_through_a_uri(experiment, tmp_path, capsys):
     uri = f"file://{experiment}"
     assert main([uri, "--resamples", "200", "--no-figures"]) == 2 and "--out" in capsys.readouterr().err
     assert main([uri, "--resamples", "200", "--no-figures", "--out", str(tmp_path / "r")]) == 0
-    assert (tmp_path / "r" / "table.md").read_text() == build_report(experiment, resamples=200,
-                                                                     figures=False).to_markdown()
+    assert (tmp_path / "r" / "table.md").read_text() == build_report(
+        experiment, resamples=200, figures=False
+    ).to_markdown()
 
 
 def test_a_column_undefined_in_every_row_stays_with_its_reason(tmp_path, monkeypatch):
@@ -245,10 +279,11 @@ def test_a_column_undefined_in_every_row_stays_with_its_reason(tmp_path, monkeyp
 
     split = fixtures.test_split
 
-    def no_stereotyped_targets(seed, **kwargs):     # SF has no denominator: undefined everywhere
+    def no_stereotyped_targets(seed, **kwargs):  # SF has no denominator: undefined everywhere
         prepared, base = split(seed, **kwargs)
         prepared.measurement.target_in_group[:] = False
         return prepared, base
+
     monkeypatch.setattr(fixtures, "test_split", no_stereotyped_targets)
     write_experiment(tmp_path / "exp", {"mos": 1.0, "weak": 0.0}, seeds=(0, 1))
     report = build_report(tmp_path / "exp", **FAST)
@@ -267,36 +302,39 @@ def _block(sf, auc, n_sf):
         row = {"dataset": "movielens-100k", "relation": "all", "method": method, "n": 3}
         for name, _, _ in COLUMNS:
             mean = sf[i] if name.startswith("sf_") else auc[i] if name == "auc" else 1.0
-            row.update({f"{name}_mean": mean, f"{name}_std": 0.1,
-                        f"{name}_n": n_sf[i] if name.startswith("sf_") else 3})
+            row.update(
+                {f"{name}_mean": mean, f"{name}_std": 0.1, f"{name}_n": n_sf[i] if name.startswith("sf_") else 3}
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def test_sf_is_ranked_by_its_distance_from_zero_unless_signed_is_asked():
-    from harness.report.compare import TestConfig, no_comparisons
-    from harness.report.table import _annotate
+    from harness.report.compare import no_comparisons
+    from harness.report.comparison import TestConfig
+    from harness.report.summary import _annotate
 
     part = _block(sf=[-30.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[3, 3, 3, 3])
     ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit", "auc"])
-    assert list(ranked["sf_implicit_rank"]) == [0, 1, 0, 2]            # |SF|: b 10 best, mos 15 second
+    assert list(ranked["sf_implicit_rank"]) == [0, 1, 0, 2]  # |SF|: b 10 best, mos 15 second
     assert ranked["sf_implicit_improvement"].iloc[3] == pytest.approx(100 * (15 - 10) / 10)
     signed = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit"], sf_rank="signed")
-    assert list(signed["sf_implicit_rank"]) == [1, 2, 0, 0]            # the paper's bolding: -30 "fairest"
+    assert list(signed["sf_implicit_rank"]) == [1, 2, 0, 0]  # the paper's bolding: -30 "fairest"
     assert signed["sf_implicit_improvement"].iloc[3] == pytest.approx(100 * (15 - (-30)) / 30)
 
 
 def test_a_mean_over_fewer_seeds_is_never_ranked_nor_the_best_other():
-    from harness.report.compare import TestConfig, no_comparisons
-    from harness.report.table import _annotate
+    from harness.report.compare import no_comparisons
+    from harness.report.comparison import TestConfig
+    from harness.report.summary import _annotate
 
     part = _block(sf=[1.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[1, 3, 3, 2])
     ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit", "auc"])
-    assert list(ranked["sf_implicit_rank"]) == [0, 1, 2, 0]            # a (1/3 seeds) and mos (2/3) unranked
-    assert np.isnan(ranked["sf_implicit_improvement"].iloc[3])         # mos itself is incomplete: no %
+    assert list(ranked["sf_implicit_rank"]) == [0, 1, 2, 0]  # a (1/3 seeds) and mos (2/3) unranked
+    assert np.isnan(ranked["sf_implicit_improvement"].iloc[3])  # mos itself is incomplete: no %
     part = _block(sf=[1.0, 10.0, 20.0, 15.0], auc=[60.0, 61.0, 62.0, 63.0], n_sf=[1, 3, 3, 3])
     ranked = _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit"])
-    assert ranked["sf_implicit_improvement"].iloc[3] == pytest.approx(50.0)   # against b (10), not a's 1/3 seed
+    assert ranked["sf_implicit_improvement"].iloc[3] == pytest.approx(50.0)  # against b (10), not a's 1/3 seed
     with pytest.raises(ValueError, match="sf_rank"):
         _annotate(part, no_comparisons(), TestConfig(), ["sf_implicit"], sf_rank="absolute")
 
@@ -309,13 +347,23 @@ def test_reference_rows_on_a_hand_made_split():
 
     from harness.report.reference import reference_values
 
-    frame = pd.DataFrame({"sample": [0, 1, 2, 3], "setting": "implicit", "score": 0.0, "label": [1, 0, 1, 0],
-                          "user": [1, 1, 2, 2], "user_group": ["male", "male", "female", "female"],
-                          "h": [0.5, 0.5, 0.2, 0.2], "target_in_own_group": [True, False, True, False],
-                          "target_in_male": [True, False, False, False],
-                          "target_in_female": [False, False, True, False]})
-    trials = SimpleNamespace(values=pd.DataFrame({"dataset": ["d"], "seed": [0], "method": ["mos"], "key": ["k"]}),
-                             scores=lambda key: frame)
+    frame = pd.DataFrame(
+        {
+            "sample": [0, 1, 2, 3],
+            "setting": "implicit",
+            "score": 0.0,
+            "label": [1, 0, 1, 0],
+            "user": [1, 1, 2, 2],
+            "user_group": ["male", "male", "female", "female"],
+            "h": [0.5, 0.5, 0.2, 0.2],
+            "target_in_own_group": [True, False, True, False],
+            "target_in_male": [True, False, False, False],
+            "target_in_female": [False, False, True, False],
+        }
+    )
+    trials = SimpleNamespace(
+        values=pd.DataFrame({"dataset": ["d"], "seed": [0], "method": ["mos"], "key": ["k"]}), scores=lambda key: frame
+    )
     rows, notes = reference_values(trials, ("all",), "mos", draws=50)
     by = rows.set_index("method")
     assert by.loc["all-yes", ["sf_implicit", "sf_explicit", "sf_counterfactual"]].tolist() == pytest.approx([30.0] * 3)
@@ -324,7 +372,7 @@ def test_reference_rows_on_a_hand_made_split():
     assert by.loc["oracle", ["auc", "precision", "recall"]].tolist() == pytest.approx([100.0, 100.0, 100.0])
     assert 0 <= by.loc["random", "auc"] <= 100 and not notes
     again, _ = reference_values(trials, ("all",), "mos", draws=50)
-    pd.testing.assert_frame_equal(rows, again)                          # seeded
+    pd.testing.assert_frame_equal(rows, again)  # seeded
 
 
 def test_reference_rows_are_labelled_first_and_never_ranked(report):
@@ -342,25 +390,35 @@ def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experi
     from harness.records import TrialJob, TrialRecord
     from harness.report.support import sf_support, thin_notes
 
-    frame = pd.DataFrame({"sample": [0, 1, 2, 3], "setting": "implicit", "score": [1.0, 1.0, 1.0, -1.0],
-                          "label": [1, 0, 1, 0], "user": [1, 1, 2, 3],
-                          "user_group": ["male", "male", "female", "female"],
-                          "h": 0.1, "target_in_own_group": [True, False, True, False],
-                          "target_in_male": [True, True, False, False], "target_in_female": [False, False, True, True]})
+    frame = pd.DataFrame(
+        {
+            "sample": [0, 1, 2, 3],
+            "setting": "implicit",
+            "score": [1.0, 1.0, 1.0, -1.0],
+            "label": [1, 0, 1, 0],
+            "user": [1, 1, 2, 3],
+            "user_group": ["male", "male", "female", "female"],
+            "h": 0.1,
+            "target_in_own_group": [True, False, True, False],
+            "target_in_male": [True, True, False, False],
+            "target_in_female": [False, False, True, True],
+        }
+    )
     record = TrialRecord(TrialJob("e", "replicate", "d/mos", "c", {}, 0, dataset="d"), "ok")
     trials = SimpleNamespace(records={record.key: record}, scores=lambda key: frame)
     support = sf_support(trials, ("all", "inside")).set_index(["relation", "group"])
-    assert support.loc[("all", "male"), ["targets", "users"]].tolist() == [2, 1]     # pairs 0, 1; user 1
-    assert support.loc[("all", "female"), ["targets", "users"]].tolist() == [1, 1]   # pair 2 (3 not recommended)
+    assert support.loc[("all", "male"), ["targets", "users"]].tolist() == [2, 1]  # pairs 0, 1; user 1
+    assert support.loc[("all", "female"), ["targets", "users"]].tolist() == [1, 1]  # pair 2 (3 not recommended)
     assert support.loc[("inside", "male"), "targets"] == 1 and support["defined"].all()
     # what the pairs hold, recommended or not: pairs 0, 1 (male); 2, 3 (female); inside: 0 and 2
     assert support.loc[("all", "female"), "available"] == 2 and support.loc[("inside", "female"), "available"] == 1
     assert thin_notes(support.reset_index(), 2) == [
         "‡ d/mos: SF rests on fewer than 2 recommended targets stereotyped to female (implicit seed 0: 1)",
         "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to female (implicit seed 0: 1)",
-        "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to male (implicit seed 0: 1)"]
+        "‡ d/mos (inside): SF rests on fewer than 2 recommended targets stereotyped to male (implicit seed 0: 1)",
+    ]
 
-    flagged = build_report(experiment, min_support=10_000, figures=False, **FAST)   # every defined SF is "thin"
+    flagged = build_report(experiment, min_support=10_000, figures=False, **FAST)  # every defined SF is "thin"
     assert "‡" in flagged.to_markdown() and any(n.startswith("‡ ") for n in flagged.notes)
     ours = flagged.summary[flagged.summary.source == "ours"]
     assert (ours["sf_implicit_support"] > 0).all() and ours["sf_implicit_thin"].all()
@@ -368,11 +426,11 @@ def test_sf_support_counts_eq4s_denominator_and_users_and_flags_thin_ones(experi
 
 
 def test_minimum_detectable_effects_and_the_seeds_the_papers_gaps_need(tmp_path):
-    write_experiment(tmp_path / "t4", {"mos": 1.0, "up5": 0.0})         # table4: the paper printed both rows
+    write_experiment(tmp_path / "t4", {"mos": 1.0, "up5": 0.0})  # table4: the paper printed both rows
     report = build_report(tmp_path / "t4", **FAST)
     c = report.comparisons.set_index("metric")
     assert (c["mde"] > 0).all()
-    assert c.loc["auc", "paper_gap"] == pytest.approx(69.64 - 67.60)      # Table 4, MovieLens: MoS - UP5
+    assert c.loc["auc", "paper_gap"] == pytest.approx(69.64 - 67.60)  # Table 4, MovieLens: MoS - UP5
     assert c.loc["sf_implicit", "paper_gap"] == pytest.approx(55.49 - 75.31)
     assert (c["seeds_for_paper_gap"] >= 2).all()
     assert any("the smallest true effect the seed-level test detects" in n for n in report.notes)
@@ -386,9 +444,9 @@ def test_the_other_reading_of_eq4s_denominator_is_recomputed_from_the_scores(rep
     rec, ug, h = np.ones(3, bool), np.array([0, 0, 1]), np.array([0.5, 0.5, 0.2])
     tig = np.array([[True, False], [False, True], [True, False]])
     num, den = stats.sf_sums(rec, ug, h, tig, np.ones((1, 3)))
-    assert den[:, 0].tolist() == [2, 1]                                # all pairs: male targets 2, female 1
+    assert den[:, 0].tolist() == [2, 1]  # all pairs: male targets 2, female 1
     num, den = stats.sf_sums(rec, ug, h, tig, np.ones((1, 3)), denominator="group_users")
-    assert den[:, 0].tolist() == [1, 0]                                # G's users only: female has none
+    assert den[:, 0].tolist() == [1, 0]  # G's users only: female has none
     plain = report
     other = build_report(shared_experiment, sf_reading="group_users", figures=False, **FAST)
     assert "over G's users' recommended pairs only" in other.caption and "as printed" in plain.caption
@@ -404,7 +462,7 @@ def test_figure5_rethresholds_one_trained_model_at_each_z(report, shared_experim
     below/above is the records' own; a higher z puts fewer targets above."""
     from harness.report.figures import Z_GRID, _rethresholded_auc
 
-    assert "zscore" in report.figures and "zscore_retrained" not in report.figures   # one z in the records
+    assert "zscore" in report.figures and "zscore_retrained" not in report.figures  # one z in the records
     trials = load(shared_experiment)
     key, record = next((k, r) for k, r in trials.records.items() if r.job.method == "mos")
     frame = trials.scores(key)
@@ -412,6 +470,7 @@ def test_figure5_rethresholds_one_trained_model_at_each_z(report, shared_experim
     moments = record.threshold_moments
     stereotyped = frame[["target_in_male", "target_in_female"]].any(axis=1).to_numpy()
     from harness import metrics
+
     labels, scores = frame["label"].to_numpy(), frame["score"].to_numpy()
     below, above = _rethresholded_auc(frame, moments, 3.0)
     assert above == pytest.approx(100 * metrics.auc(labels[stereotyped], scores[stereotyped]).value)
@@ -431,8 +490,18 @@ def test_a_multi_metric_search_gets_its_tradeoff_table_and_front(tmp_path):
     store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0, 1), experiment="pareto")
     search = {"a": (0.80, 0.30, 20), "b": (0.75, 0.10, 20), "c": (0.70, 0.35, 20), "d": (0.90, 0.01, 2)}
     for config_id, (auc, sf, support) in search.items():
-        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
-                     valid_auc=auc, valid_sf=(sf, support))
+        write_record(
+            store,
+            "pareto",
+            "movielens-100k",
+            "mos",
+            0,
+            1.0 + auc,
+            phase="search",
+            config_id=config_id,
+            valid_auc=auc,
+            valid_sf=(sf, support),
+        )
     for config_id in ("a", "b"):
         write_record(store, "pareto", "movielens-100k", "mos", 1, 1.0 + search[config_id][0], config_id=config_id)
     trials = load(tmp_path / "p")
@@ -445,7 +514,7 @@ def test_a_multi_metric_search_gets_its_tradeoff_table_and_front(tmp_path):
     assert points.loc["a", "test_auc_mean"] == pytest.approx(np.mean(auc))
     assert points.loc["a", "valid_abs_sf"] == pytest.approx(30.0)
     report = build_report(tmp_path / "p", reference="llm", **FAST)
-    assert "pareto" in report.figures and len(report.tradeoff) == 3        # mos a and b, and llm's one
+    assert "pareto" in report.figures and len(report.tradeoff) == 3  # mos a and b, and llm's one
     assert any(n.startswith("Trade-off (pareto.md): 3 replicated") for n in report.notes)
     written = {p.name for p in report.save(tmp_path / "out")}
     assert {"pareto.md", "pareto.csv"} <= written
@@ -458,19 +527,38 @@ def test_the_front_counts_support_as_the_sweep_selected(tmp_path):
     from harness.report.pareto import search_points
 
     store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0,), experiment="pareto")
-    selection = {"metrics": ["valid_auc", "valid_abs_sf"], "modes": ["max", "min"], "rule": "pareto",
-                 "best": None, "bounds": {}, "min_support": 2}
+    selection = {
+        "metrics": ["valid_auc", "valid_abs_sf"],
+        "modes": ["max", "min"],
+        "rule": "pareto",
+        "best": None,
+        "bounds": {},
+        "min_support": 2,
+    }
     for config_id, (auc, sf, support) in {"a": (0.80, 0.30, 20), "d": (0.90, 0.01, 2)}.items():
-        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
-                     valid_auc=auc, valid_sf=(sf, support), selection=selection)
+        write_record(
+            store,
+            "pareto",
+            "movielens-100k",
+            "mos",
+            0,
+            1.0 + auc,
+            phase="search",
+            config_id=config_id,
+            valid_auc=auc,
+            valid_sf=(sf, support),
+            selection=selection,
+        )
     trials = load(tmp_path / "p")
-    assert trials.searched[0].job.selection == selection                  # the record round-trips it
+    assert trials.searched[0].job.selection == selection  # the record round-trips it
     front = search_points(trials, min_support=10).set_index("config_id")
-    assert front.front.to_dict() == {"a": False, "d": True}               # d's 2 targets count at 2
+    assert front.front.to_dict() == {"a": False, "d": True}  # d's 2 targets count at 2
     assert front.loc["d", "valid_abs_sf"] == pytest.approx(1.0)
     report = build_report(tmp_path / "p", reference="llm", **FAST)
-    assert any("counts an SF on 2 or more recommended targets per group (the sweep's select.min_support)" in n
-               for n in report.notes)
+    assert any(
+        "counts an SF on 2 or more recommended targets per group (the sweep's select.min_support)" in n
+        for n in report.notes
+    )
 
 
 def test_the_front_reads_the_sf_metric_the_search_selected_on(tmp_path):
@@ -480,23 +568,51 @@ def test_the_front_reads_the_sf_metric_the_search_selected_on(tmp_path):
     from harness.report.pareto import has_tradeoff, search_points
 
     store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0,), experiment="pareto")
-    selection = {"metrics": ["valid_auc", "valid_abs_sf_liked"], "modes": ["max", "min"], "rule": "pareto",
-                 "best": None, "bounds": {}, "min_support": 10}
+    selection = {
+        "metrics": ["valid_auc", "valid_abs_sf_liked"],
+        "modes": ["max", "min"],
+        "rule": "pareto",
+        "best": None,
+        "bounds": {},
+        "min_support": 10,
+    }
     for config_id, (auc, yes, liked) in {"a": (0.80, 0.01, 0.30), "b": (0.70, 0.02, 0.10)}.items():
-        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
-                     valid_auc=auc, valid_sf=(yes, 20), selection=selection,
-                     extra_metrics={"valid_abs_sf_liked": liked, "valid_sf_liked_support": 20})
+        write_record(
+            store,
+            "pareto",
+            "movielens-100k",
+            "mos",
+            0,
+            1.0 + auc,
+            phase="search",
+            config_id=config_id,
+            valid_auc=auc,
+            valid_sf=(yes, 20),
+            selection=selection,
+            extra_metrics={"valid_abs_sf_liked": liked, "valid_sf_liked_support": 20},
+        )
     trials = load(tmp_path / "p")
     front = search_points(trials, min_support=10).set_index("config_id")
     assert front.valid_abs_sf.to_dict() == pytest.approx({"a": 30.0, "b": 10.0})
-    assert front.front.to_dict() == {"a": True, "b": True}       # on the Yes answers' |SF|, b would be dominated
+    assert front.front.to_dict() == {"a": True, "b": True}  # on the Yes answers' |SF|, b would be dominated
     report = build_report(tmp_path / "p", reference="llm", figures=False, **FAST)
     [note] = [n for n in report.notes if n.startswith("Trade-off")]
     assert "(valid_abs_sf_liked)" in note and "its test |SF| takes S = the Yes answers" in note
     one = dict(selection, metrics=["valid_auc"], modes=["max"], rule="best")
     store = write_experiment(tmp_path / "one", {"llm": 0.0}, seeds=(0,), experiment="one")
-    write_record(store, "one", "movielens-100k", "mos", 0, 1.5, phase="search", config_id="c", valid_auc=0.8,
-                 valid_sf=(0.1, 20), selection=one)
+    write_record(
+        store,
+        "one",
+        "movielens-100k",
+        "mos",
+        0,
+        1.5,
+        phase="search",
+        config_id="c",
+        valid_auc=0.8,
+        valid_sf=(0.1, 20),
+        selection=one,
+    )
     assert not has_tradeoff(load(tmp_path / "one"))
 
 
@@ -519,25 +635,30 @@ def test_an_sf_claim_read_on_its_distance_from_zero_tests_each_seeds_abs_sf(tmp_
     per_seed = absolute.per_seed[absolute.per_seed.source == "ours"].set_index(["method", "relation", "seed"])
     tested = 0
     for row in absolute.comparisons[absolute.comparisons.metric.str.startswith("sf_")].itertuples():
-        a, b = (row.method_a, "inside"), (row.method_b, "outside")        # a Table 1 contrast
+        a, b = (row.method_a, "inside"), (row.method_b, "outside")  # a Table 1 contrast
         if row.relation != "inside-outside":
             a, b = (row.method_a, row.relation), (row.method_b, row.relation)
         gap = per_seed.loc[a, row.metric].abs() - per_seed.loc[b, row.metric].abs()
         assert row.effect == pytest.approx(gap.mean(), abs=1e-9)
         tested += 1
-        if row.relation != "inside-outside":          # the seed-level t-test reads the same |SF|
+        if row.relation != "inside-outside":  # the seed-level t-test reads the same |SF|
             from scipy.stats import ttest_rel
 
-            assert row.p == pytest.approx(ttest_rel(per_seed.loc[a, row.metric].abs(),
-                                                    per_seed.loc[b, row.metric].abs()).pvalue)
-    assert tested == 3 * 4                             # mos vs weak inside and outside, two contrasts
-    users = [c[(c.relation == "outside") & (c.metric == "sf_implicit")].iloc[0][["p_users", "ci_users_low"]]
-             for c in (signed.comparisons, absolute.comparisons)]
-    assert users[0].ci_users_low != pytest.approx(users[1].ci_users_low)     # the user-level test reads |SF| too
-    outside = signed.comparisons[(signed.comparisons.relation == "outside")
-                                 & (signed.comparisons.metric == "sf_implicit")].effect.iloc[0]
-    assert outside != pytest.approx(absolute.comparisons.set_index(["relation", "metric"])
-                                    .loc[("outside", "sf_implicit"), "effect"])
+            assert row.p == pytest.approx(
+                ttest_rel(per_seed.loc[a, row.metric].abs(), per_seed.loc[b, row.metric].abs()).pvalue
+            )
+    assert tested == 3 * 4  # mos vs weak inside and outside, two contrasts
+    users = [
+        c[(c.relation == "outside") & (c.metric == "sf_implicit")].iloc[0][["p_users", "ci_users_low"]]
+        for c in (signed.comparisons, absolute.comparisons)
+    ]
+    assert users[0].ci_users_low != pytest.approx(users[1].ci_users_low)  # the user-level test reads |SF| too
+    outside = signed.comparisons[
+        (signed.comparisons.relation == "outside") & (signed.comparisons.metric == "sf_implicit")
+    ].effect.iloc[0]
+    assert outside != pytest.approx(
+        absolute.comparisons.set_index(["relation", "metric"]).loc[("outside", "sf_implicit"), "effect"]
+    )
     keys = ["relation", "method_b", "metric"]
     auc = [c[c.metric == "auc"].set_index(keys)[["effect", "p"]] for c in (signed.comparisons, absolute.comparisons)]
     pd.testing.assert_frame_equal(*auc)
@@ -551,7 +672,7 @@ def test_the_papers_gaps_come_from_the_table_asked_for(tmp_path):
     write_experiment(tmp_path / "mine", {"mos": 1.0, "up5": 0.0}, experiment="my_experiment")
     report = build_report(tmp_path / "mine", paper_table="table4", **FAST)
     c = report.comparisons.set_index("metric")
-    assert c.loc["auc", "paper_gap"] == pytest.approx(69.64 - 67.60)      # Table 4, MovieLens: MoS - UP5
+    assert c.loc["auc", "paper_gap"] == pytest.approx(69.64 - 67.60)  # Table 4, MovieLens: MoS - UP5
     assert np.isnan(build_report(tmp_path / "mine", **FAST).comparisons.paper_gap).all()
 
 
@@ -560,25 +681,50 @@ def _tradeoff_experiment(tmp_path, selection, search, replicated=("a", "b"), see
     and the ``replicated`` configurations on ``seeds``, one shift per configuration."""
     store = write_experiment(tmp_path / "p", {"llm": 0.0}, seeds=(0, 1), experiment="pareto")
     for config_id, (auc, sf, support, liked) in search.items():
-        write_record(store, "pareto", "movielens-100k", "mos", 0, 1.0 + auc, phase="search", config_id=config_id,
-                     valid_auc=auc, valid_sf=(sf, support), selection=selection,
-                     extra_metrics={"valid_abs_sf_liked": liked, "valid_sf_liked_support": support})
+        write_record(
+            store,
+            "pareto",
+            "movielens-100k",
+            "mos",
+            0,
+            1.0 + auc,
+            phase="search",
+            config_id=config_id,
+            valid_auc=auc,
+            valid_sf=(sf, support),
+            selection=selection,
+            extra_metrics={"valid_abs_sf_liked": liked, "valid_sf_liked_support": support},
+        )
     for config_id in replicated:
         for seed in seeds:
-            write_record(store, "pareto", "movielens-100k", "mos", seed, 1.0 + search[config_id][0],
-                         config_id=config_id, selection=selection)
+            write_record(
+                store,
+                "pareto",
+                "movielens-100k",
+                "mos",
+                seed,
+                1.0 + search[config_id][0],
+                config_id=config_id,
+                selection=selection,
+            )
     return tmp_path / "p"
 
 
-PARETO = {"metrics": ["valid_auc", "valid_abs_sf"], "modes": ["max", "min"], "rule": "pareto", "best": None,
-          "bounds": {}, "min_support": 10}
+PARETO = {
+    "metrics": ["valid_auc", "valid_abs_sf"],
+    "modes": ["max", "min"],
+    "rule": "pareto",
+    "best": None,
+    "bounds": {},
+    "min_support": 10,
+}
 
 
 def test_the_main_table_shows_the_tradeoffs_best_validation_auc_and_lists_no_pareto_point_as_excluded(tmp_path):
     folder = _tradeoff_experiment(tmp_path, PARETO, {"a": (0.70, 0.10, 20, 0.1), "b": (0.80, 0.30, 20, 0.1)})
     report = build_report(folder, reference="llm", figures=False, **FAST)
     shown = {r.job.config_id for r in load(folder).records.values() if r.job.method == "mos"}
-    assert shown == {"b"}                                  # the most seeds, then the best validation AUC
+    assert shown == {"b"}  # the most seeds, then the best validation AUC
     assert not any("is not the arm's reported one" in n for n in report.notes)
     assert any("the most seeds, then the best valid_auc of its search trial" in n for n in report.notes)
 
@@ -597,16 +743,22 @@ def test_the_tradeoff_leaves_out_what_the_recorded_rule_no_longer_selects_and_fl
     assert front.front.to_dict() == {"a": True, "b": True, "c": True}
     assert front.selected.to_dict() == {"a": True, "b": True, "c": True}
     knee = dict(PARETO, rule="knee")
-    folder = _tradeoff_experiment(tmp_path / "k", knee, {"a": (0.70, 0.10, 20, 0.1), "b": (0.78, 0.12, 20, 0.1),
-                                                         "c": (0.80, 0.40, 20, 0.1)}, replicated=("b", "c"))
+    folder = _tradeoff_experiment(
+        tmp_path / "k",
+        knee,
+        {"a": (0.70, 0.10, 20, 0.1), "b": (0.78, 0.12, 20, 0.1), "c": (0.80, 0.40, 20, 0.1)},
+        replicated=("b", "c"),
+    )
     trials = load(folder)
     assert unselected(trials) == ["movielens-100k/mos c"]
     points = replicated_points(trials, min_support=10**6)
     assert sorted(points[points.method == "mos"].config_id) == ["b"]
     assert points.test_sf_thin.all() and (points.test_sf_support > 0).all()
     report = build_report(folder, reference="llm", figures=False, min_support=10**6, **FAST)
-    assert any("no longer selects from the search records are left out of pareto.md: movielens-100k/mos c" in n
-               for n in report.notes)
+    assert any(
+        "no longer selects from the search records are left out of pareto.md: movielens-100k/mos c" in n
+        for n in report.notes
+    )
     from harness.report.pareto import to_markdown
 
     assert "‡" in to_markdown(report.tradeoff)
@@ -615,8 +767,9 @@ def test_the_tradeoff_leaves_out_what_the_recorded_rule_no_longer_selects_and_fl
 def test_each_tradeoff_point_carries_its_own_test_sf_support(tmp_path):
     """The fewest recommended targets stereotyped to a group, over the point's own seeds, counted
     here from the per-example scores; without the scores' tests (--no-significance) none."""
-    folder = _tradeoff_experiment(tmp_path, PARETO, {"a": (0.70, 0.10, 20, 0.1), "b": (0.80, 0.30, 20, 0.1)},
-                                  seeds=(1, 2))
+    folder = _tradeoff_experiment(
+        tmp_path, PARETO, {"a": (0.70, 0.10, 20, 0.1), "b": (0.80, 0.30, 20, 0.1)}, seeds=(1, 2)
+    )
     from harness.report.pareto import replicated_points
 
     trials = load(folder)
@@ -644,14 +797,24 @@ def test_the_tradeoff_reads_the_rule_the_arm_was_last_replicated_under(tmp_path)
     folder = _tradeoff_experiment(tmp_path, PARETO, search, replicated=())
     store = Store(str(folder))
     for config_id in ("b", "c"):
-        write_record(store, "pareto", "movielens-100k", "mos", 1, 1.5, config_id=config_id,
-                     selection=dict(PARETO, rule="knee"), date="2026-11-26T00:00:00+00:00")
+        write_record(
+            store,
+            "pareto",
+            "movielens-100k",
+            "mos",
+            1,
+            1.5,
+            config_id=config_id,
+            selection=dict(PARETO, rule="knee"),
+            date="2026-11-26T00:00:00+00:00",
+        )
     trials = load(folder)
     assert unselected(trials) == ["movielens-100k/mos c"]
-    assert sorted(replicated_points(trials).config_id) == ["b", "cfg"]      # mos b, and llm's one
+    assert sorted(replicated_points(trials).config_id) == ["b", "cfg"]  # mos b, and llm's one
     only_c = restrict(trials, {"mos"})
-    only_c = dataclasses.replace(only_c, replicated={k: r for k, r in only_c.replicated.items()
-                                                     if r.job.config_id == "c"})
+    only_c = dataclasses.replace(
+        only_c, replicated={k: r for k, r in only_c.replicated.items() if r.job.config_id == "c"}
+    )
     assert replicated_points(only_c).empty
 
 
@@ -662,5 +825,6 @@ def test_the_tradeoffs_test_sf_takes_the_tables_reading_of_eq4(tmp_path):
     values = report.per_seed[(report.per_seed.source == "ours") & (report.per_seed.method == "llm")]
     assert points.loc[("llm", "cfg"), "test_abs_sf_mean"] == pytest.approx(values.sf_implicit.abs().mean())
     plain = build_report(folder, reference="llm", figures=False, **FAST).tradeoff.set_index(["method", "config_id"])
-    assert plain.loc[("llm", "cfg"), "test_abs_sf_mean"] != pytest.approx(points.loc[("llm", "cfg"),
-                                                                                      "test_abs_sf_mean"])
+    assert plain.loc[("llm", "cfg"), "test_abs_sf_mean"] != pytest.approx(
+        points.loc[("llm", "cfg"), "test_abs_sf_mean"]
+    )

@@ -12,21 +12,32 @@ from .fixtures import write_record
 
 
 def test_routing_separation_on_hand_made_usage():
-    assert routing_separation([[1.0, 0, 0, 0], [0, 1.0, 0, 0]]) == 1.0                 # disjoint experts
-    assert routing_separation([[0.25] * 4, [0.25] * 4]) == 0.0                          # the same use
+    assert routing_separation([[1.0, 0, 0, 0], [0, 1.0, 0, 0]]) == 1.0  # disjoint experts
+    assert routing_separation([[0.25] * 4, [0.25] * 4]) == 0.0  # the same use
     assert routing_separation([[0.5, 0.5, 0, 0], [0.5, 0, 0.5, 0]]) == pytest.approx(0.5)
-    assert routing_separation([[2.0, 0, 0], [0, 1.0, 1.0]]) == 1.0                      # top-2 rows sum to 2
+    assert routing_separation([[2.0, 0, 0], [0, 1.0, 1.0]]) == 1.0  # top-2 rows sum to 2
     assert routing_separation([[1.0, 0.0]]) is None and routing_separation([[1.0, 0], [0, 0]]) is None
 
 
 def test_the_report_tabulates_each_mos_rows_routing(tmp_path):
     store = Store(str(tmp_path / "exp"))
-    usages = {0: [[1.0, 0, 0, 0], [0, 1.0, 0, 0]], 1: [[0, 0, 1.0, 0], [0, 0, 1.0, 0]], 2: [[0.6, 0.4, 0, 0],
-                                                                                          [0, 0.4, 0.6, 0]]}
+    usages = {
+        0: [[1.0, 0, 0, 0], [0, 1.0, 0, 0]],
+        1: [[0, 0, 1.0, 0], [0, 0, 1.0, 0]],
+        2: [[0.6, 0.4, 0, 0], [0, 0.4, 0.6, 0]],
+    }
     for seed, usage in usages.items():
         fit = {"epochs": [{"diagnostics": {"router_grad_norm": 0.1 * (seed + 1)}}, {"diagnostics": {}}]}
-        write_record(store, "table4_fairness_methods", "movielens-100k", "mos", seed, 1.0,
-                     test_diagnostics={"expert_usage": usage}, fit=fit)       # no separation recorded: computed
+        write_record(
+            store,
+            "table4_fairness_methods",
+            "movielens-100k",
+            "mos",
+            seed,
+            1.0,
+            test_diagnostics={"expert_usage": usage},
+            fit=fit,
+        )  # no separation recorded: computed
         write_record(store, "table4_fairness_methods", "movielens-100k", "weak", seed, 0.0)
     report = build_report(tmp_path / "exp", resamples=200, figures=False)
     table = report.routing.set_index("seed")

@@ -24,17 +24,17 @@ def test_the_sign_flip_test_enumerates_every_sign_pattern():
     effects = np.array([1.0, -2.0, 3.0, 4.0])
     means = [np.mean(effects * np.array(signs)) for signs in itertools.product((1, -1), repeat=4)]
     by_hand = np.mean([abs(m) >= abs(np.mean(effects)) - 1e-12 for m in means])
-    assert seed_stats.t_test(effects).p_signflip == pytest.approx(by_hand)            # 6 / 16
-    assert seed_stats.t_test([1.0, 2.0, 3.0]).p_signflip == pytest.approx(0.25)      # its floor at 3 seeds
+    assert seed_stats.t_test(effects).p_signflip == pytest.approx(by_hand)  # 6 / 16
+    assert seed_stats.t_test([1.0, 2.0, 3.0]).p_signflip == pytest.approx(0.25)  # its floor at 3 seeds
     assert seed_stats.signflip_floor(3) == 0.25 and seed_stats.signflip_floor(5) == 0.0625
     assert seed_stats.signflip_floor(5, "greater") == 1 / 32
 
 
 def test_too_few_seeds_or_no_spread_give_a_reason():
     assert np.isnan(seed_stats.t_test([3.0]).p) and "2 seeds" in seed_stats.t_test([3.0]).reason
-    assert seed_stats.t_test([0.0, 0.0, 0.0]).p == 1.0                   # identical rows: nothing to reject
-    assert np.isnan(seed_stats.t_test([1.0, 1.0]).p)                     # a constant non-zero effect
-    assert seed_stats.t_test([1.0, np.nan, 3.0]).n == 2                  # an undefined seed is left out
+    assert seed_stats.t_test([0.0, 0.0, 0.0]).p == 1.0  # identical rows: nothing to reject
+    assert np.isnan(seed_stats.t_test([1.0, 1.0]).p)  # a constant non-zero effect
+    assert seed_stats.t_test([1.0, np.nan, 3.0]).n == 2  # an undefined seed is left out
 
 
 def test_power_mde_and_seeds_needed_come_from_the_noncentral_t():
@@ -48,14 +48,14 @@ def test_power_mde_and_seeds_needed_come_from_the_noncentral_t():
     mde = seed_stats.mde(1.0, 5, 0.05)
     assert seed_stats.power(mde, 1.0, 5, 0.05) == pytest.approx(0.8, abs=1e-6)
     normal = (sps.norm.ppf(0.975) + sps.norm.ppf(0.8)) / np.sqrt(3)
-    assert seed_stats.mde(1.0, 3, 0.05) > 1.9 * normal                   # t at 2 df, not the normal quantiles
-    assert seed_stats.mde(1.0, 3, 0.05 / 9) > seed_stats.mde(1.0, 3, 0.05)    # Holm's first step asks more
+    assert seed_stats.mde(1.0, 3, 0.05) > 1.9 * normal  # t at 2 df, not the normal quantiles
+    assert seed_stats.mde(1.0, 3, 0.05 / 9) > seed_stats.mde(1.0, 3, 0.05)  # Holm's first step asks more
     n = seed_stats.seeds_needed(mde, 1.0, 0.05)
-    assert n == 5 and seed_stats.power(mde, 1.0, 4, 0.05) < 0.8         # 5 is the fewest
+    assert n == 5 and seed_stats.power(mde, 1.0, 4, 0.05) < 0.8  # 5 is the fewest
     assert seed_stats.seeds_needed(0.0, 1.0, 0.05) is None and seed_stats.seeds_needed(1.0, np.nan, 0.05) is None
     assert seed_stats.seeds_needed(-1.0, 1.0, 0.05, alternative="greater") is None
     assert seed_stats.mde(0.0, 5, 0.05) == 0.0 and np.isnan(seed_stats.mde(1.0, 1, 0.05))
-    assert seed_stats.power(1e3, 1.0, 2, 0.05) == pytest.approx(1.0)      # far tails stay finite
+    assert seed_stats.power(1e3, 1.0, 2, 0.05) == pytest.approx(1.0)  # far tails stay finite
 
 
 def test_an_upper_confidence_bound_of_the_sd():
@@ -69,7 +69,7 @@ def test_probability_of_improvement_and_its_clopper_pearson_interval():
     assert share == pytest.approx(2.5 / 4)
     assert low == pytest.approx(sps.beta.ppf(0.025, 2.5, 2.5)) and high == pytest.approx(sps.beta.ppf(0.975, 3.5, 1.5))
     share, low, high = seed_stats.probability_of_improvement([-1.0, -2.0, -3.0], higher_is_better=False)
-    assert share == 1.0 and high == 1.0 and low == pytest.approx(0.025 ** (1 / 3))   # exact: 3/3 better
+    assert share == 1.0 and high == 1.0 and low == pytest.approx(0.025 ** (1 / 3))  # exact: 3/3 better
     assert np.isnan(seed_stats.probability_of_improvement([np.nan], True)[0])
 
 

