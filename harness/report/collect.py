@@ -240,6 +240,22 @@ def undefined_notes(ok: dict, relations) -> list[tuple[str, str]]:
     ]
 
 
+def with_rescored(trials: Trials, replicated: dict, frames: dict) -> Trials:
+    """``trials`` after its records were measured again (at another decision rate or threshold):
+    ``replicated`` holds every record, new or not, ``frames`` their per-example scores; the table's
+    records, values and undefined-value notes follow them."""
+    ok = {key: replicated[key] for key in trials.records}
+    relations = tuple(dict.fromkeys(trials.values.relation))
+    return dataclasses.replace(
+        trials,
+        records=ok,
+        replicated=replicated,
+        values=values_of(ok, relations),
+        undefined=undefined_notes(ok, relations),
+        _scores=frames,
+    )
+
+
 def restrict(trials: Trials, methods: set) -> Trials:
     """``trials`` with the records of ``methods`` alone (a table of some methods tests only them)."""
     keep = {key: r for key, r in trials.records.items() if method_of(r) in methods}

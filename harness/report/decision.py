@@ -36,7 +36,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from harness.report.collect import ReportError, Trials, undefined_notes, values_of
+from harness.report.collect import ReportError, Trials, with_rescored
 from harness.report.rescore import LIKED, at_share, measured_test, share
 
 YES = "yes"  # the pairs answered Yes: the default, and how a command line undoes a report.yaml's rate
@@ -104,14 +104,5 @@ def at_rate(trials: Trials, rate: str | float | None, log=lambda *_: None) -> tu
         records[key] = dataclasses.replace(
             record, metrics={**(record.metrics or {}), "test": measured_test(record, frames[key])}
         )
-    ok = {key: records[key] for key in trials.records}
-    relations = tuple(dict.fromkeys(trials.values.relation))
     notes = [f"S smaller than the decision rate asks, or empty: {'; '.join(short)}"] if short else []
-    return dataclasses.replace(
-        trials,
-        records=ok,
-        replicated=records,
-        values=values_of(ok, relations),
-        undefined=undefined_notes(ok, relations),
-        _scores=frames,
-    ), notes
+    return with_rescored(trials, records, frames), notes

@@ -33,7 +33,7 @@ import pandas as pd
 from harness import stereotype
 from harness.config.data import StereotypeConfig
 from harness.records import TrialRecord
-from harness.report.collect import ReportError, Trials, undefined_notes, values_of
+from harness.report.collect import ReportError, Trials, with_rescored
 from harness.report.rescore import measured_test
 
 SCOPES = ("global", "per_group")
@@ -97,16 +97,7 @@ def remeasure(trials: Trials, threshold: StereotypeConfig | None, log=lambda *_:
         samples, measurement = _measurement(record, threshold, measured)
         frames[key] = _relabelled(trials.scores(key), samples, measurement, key)
         records[key] = _with_test(record, frames[key], measurement, threshold, samples.groups)
-    ok = {key: records[key] for key in trials.records}
-    relations = tuple(dict.fromkeys(trials.values.relation))
-    return dataclasses.replace(
-        trials,
-        records=ok,
-        replicated=records,
-        values=values_of(ok, relations),
-        undefined=undefined_notes(ok, relations),
-        _scores=frames,
-    )
+    return with_rescored(trials, records, frames)
 
 
 def _measurement(record: TrialRecord, threshold: StereotypeConfig, memo: dict):
