@@ -9,6 +9,7 @@ import dataclasses
 import time
 
 import numpy as np
+import pandas as pd
 
 from harness import precision, stereotype
 from harness.config.datasets import get_dataset
@@ -21,7 +22,7 @@ from harness.device import describe_device, resolve_device
 from harness.evaluate import evaluate
 from harness.heads import make_head
 from harness.model import Recommender
-from harness.prompts import PromptTemplate
+from harness.prompts import SETTINGS, PromptTemplate
 from harness.train import fit, needs_group_prompts, set_seed
 
 
@@ -62,19 +63,26 @@ def run(config: RunConfig, backbone=None, log=print, fit_hooks: dict | None = No
     fitted = fit(model, prepared, encoded, config.train, pad_id, log=log, **(fit_hooks or {}))
     timings["train_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    model.head.reset_diagnostics()
     test_idx = capped(np.flatnonzero(prepared.samples.mask("test")), config.train.max_eval_samples, config.train.seed)
-    results, scores = evaluate(
-        model,
-        prepared,
-        encoded,
-        test_idx,
-        config.train.eval_batch_size,
-        pad_id,
-        needs_group_prompts(model, config.train),
-    )
+    results, frames, routing = {}, [], {}
+    for setting in SETTINGS:  # one setting at a time, so MoS's routing is recorded per setting
+        model.head.reset_diagnostics()
+        result, frame = evaluate(
+            model,
+            prepared,
+            encoded,
+            test_idx,
+            config.train.eval_batch_size,
+            pad_id,
+            needs_group_prompts(model, config.train),
+            settings=(setting,),
+        )
+        results.update(result)
+        frames.append(frame)
+        routing[setting] = model.head.diagnostics()
+    scores = pd.concat(frames, ignore_index=True)
     timings["test_s"] = time.perf_counter() - started
-    test_diagnostics = model.head.diagnostics()  # MoS: routing on the test split, all prompt settings
+    test_diagnostics = model.head.pool_diagnostics(routing)  # MoS: routing on the test split, per setting and pooled
     return {
         "config": config.to_dict(),
         "backbone": {"name": backbone.name, "kind": backbone.kind},

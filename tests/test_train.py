@@ -76,6 +76,11 @@ def test_training_lowers_the_loss_and_reports_every_setting(any_train_data, tmp_
         assert len(routing["expert_usage"]) == 2 and routing["samples"] > 0  # MoS's routing, recorded
     assert all(e["diagnostics"]["router_grad_norm"] > 0 for e in result["fit"]["epochs"])  # the router learns
     assert result["test_diagnostics"]["router_grad_norm"] is None  # nothing trains on test
+    per_setting = result["test_diagnostics"]["per_setting"]  # the test routing of each prompt setting
+    assert set(per_setting) == {"implicit", "explicit", "counterfactual"}
+    assert sum(p["samples"] for p in per_setting.values()) == result["test_diagnostics"]["samples"]
+    pooled = np.mean([p["expert_usage"] for p in per_setting.values()], axis=0)  # equal samples per setting
+    assert np.allclose(result["test_diagnostics"]["expert_usage"], pooled)
     assert result["config"]["train"]["resolved_head_options"]["gate"] == "switch"
     moments, scores = result["threshold_moments"], result["scores"]  # Figure 5 can re-threshold at any z
     for g, group in enumerate(moments["groups"]):

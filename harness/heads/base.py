@@ -46,6 +46,11 @@ class Head(nn.Module):
         """What the head saw since ``reset_diagnostics`` (MoS: routing); {} when nothing."""
         return {}
 
+    def pool_diagnostics(self, parts: dict[str, dict]) -> dict:
+        """``diagnostics`` of several parts (the test split's prompt settings) in one: the whole's
+        and each part's under ``per_setting``; {} for a head without diagnostics."""
+        return {}
+
 
 def build_head(name: str, **options) -> Head:
     """A fresh head of registered ``name`` with config ``options`` (parsed and validated here)."""

@@ -62,6 +62,7 @@ Choices where the paper is ambiguous (each an option):
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -201,6 +202,32 @@ class MoSHead(Head):
             "routing_entropy": (seen["entropy"] / n).tolist(),
             "mean_w": (seen["weights"] / n).tolist(),
             "router_grad_norm": float(seen["grad_norm"] / seen["steps"]) if seen["steps"] else None,
+        }
+
+    def pool_diagnostics(self, parts: dict[str, dict]) -> dict:
+        """The test split's routing (``parts``: each prompt setting's ``diagnostics``) as one: every
+        field averaged over the parts weighted by their samples, the separation of the pooled usage,
+        and each setting's own under ``per_setting``. The settings' prompts differ (the explicit and
+        counterfactual ones name a gender), so a router can route each setting apart: the pooled
+        separation can be high where no single setting separates the groups (a group sent to a
+        different expert in each setting). Read a setting's own, the training setting's first."""
+        parts = {name: part for name, part in parts.items() if part}
+        if not parts:
+            return {}
+        n = sum(part["samples"] for part in parts.values())
+
+        def mean(field: str) -> list:
+            return (sum(np.asarray(p[field], dtype=np.float64) * p["samples"] for p in parts.values()) / n).tolist()
+
+        usage = mean("expert_usage")
+        return {
+            "samples": n,
+            "expert_usage": usage,
+            "routing_separation": routing_separation(usage),
+            "routing_entropy": mean("routing_entropy"),
+            "mean_w": mean("mean_w"),
+            "router_grad_norm": None,
+            "per_setting": parts,
         }
 
     def _experts(self, batch: Batch, backbone: Backbone) -> torch.Tensor:

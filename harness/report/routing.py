@@ -7,6 +7,12 @@ each group's share of samples routed to each expert and the routing separation (
 variation distance between the groups' usage, ``harness.stereotype.routing_separation``: 0 = the
 same experts as often, 1 = no expert shared); over training, the mean L2 norm of the router's
 weight gradient per step (0 or near it: a router that does not learn, as Eq. 7's gate at top-1).
+
+Which prompts: records since issue 30's pilot hold the test routing per prompt setting; the table
+reads the record's training setting (implicit, the prompt the claims read). Older records hold it
+pooled over the three settings only, and the table says so: a router can send a group to another
+expert in each setting (their prompts differ), so a pooled separation can be high where no single
+setting separates the groups.
 """
 
 from __future__ import annotations
@@ -19,16 +25,22 @@ from harness.report.collect import Trials
 from harness.stereotype import routing_separation
 
 SEPARATED = 0.5  # issue 30's criterion: a seed whose groups route apart by at least this much
-FIELDS = ("dataset", "method", "seed", "separation", "usage", "grad_norm")
+FIELDS = ("dataset", "method", "seed", "setting", "separation", "usage", "grad_norm")
+POOLED = "pooled"  # a record with its three settings' routing pooled (before issue 30's pilot)
 
 
 def routing(trials: Trials) -> pd.DataFrame:
     """One row per MoS record (``FIELDS``): its test split's separation and expert usage per group
-    (G lists of N shares), and the mean router gradient norm over its training epochs (NaN where
-    nothing was recorded)."""
+    (G lists of N shares) under its training prompt setting (``POOLED``: over the three settings,
+    where the record holds no more), and the mean router gradient norm over its training epochs
+    (NaN where nothing was recorded)."""
     rows = []
     for record in trials.records.values():
-        test = record.test_diagnostics or {}
+        pooled = record.test_diagnostics or {}
+        setting = ((record.config or {}).get("train") or {}).get("train_setting", "implicit")
+        test = (pooled.get("per_setting") or {}).get(setting)
+        if test is None:
+            test, setting = pooled, POOLED
         usage = test.get("expert_usage")
         if not usage:
             continue
@@ -40,6 +52,7 @@ def routing(trials: Trials) -> pd.DataFrame:
                 "dataset": record.job.dataset,
                 "method": record.job.method,
                 "seed": record.job.seed,
+                "setting": setting,
                 "separation": routing_separation(usage) if separation is None else separation,
                 "usage": usage,
                 "grad_norm": float(np.mean(norms)) if norms else np.nan,
@@ -64,12 +77,22 @@ def to_markdown(table: pd.DataFrame, groups: tuple[str, ...]) -> str:
             for r in part.itertuples()
         )
         norm = part.grad_norm.mean()
+        settings = ", ".join(sorted(set(part.setting)))
         rows.append(
-            [dataset, method, separations, f"{apart} of {len(part)}", usage, "–" if np.isnan(norm) else f"{norm:.3g}"]
+            [
+                dataset,
+                method,
+                settings,
+                separations,
+                f"{apart} of {len(part)}",
+                usage,
+                "–" if np.isnan(norm) else f"{norm:.3g}",
+            ]
         )
     heads = [
         "Dataset",
         "Method",
+        "Prompts",
         "Separation per seed (test)",
         f"Seeds ≥ {SEPARATED}",
         "Most used expert per group (share of its test samples)",
@@ -77,6 +100,10 @@ def to_markdown(table: pd.DataFrame, groups: tuple[str, ...]) -> str:
     ]
     return (
         "### Routing (MoS rows)\n\nSeparation: the total variation distance between the groups' expert usage on "
-        "the test split (0: the groups use the same experts as often; 1: no expert serves both). Experts are "
-        "numbered from 0.\n\n" + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True) + "\n"
+        "the test split (0: the groups use the same experts as often; 1: no expert serves both), read under "
+        "the training prompt setting; `pooled`: the record holds only the three settings' routing pooled "
+        "(before issue 30's pilot), where a group sent to another expert in each setting looks separated. "
+        "Experts are numbered from 0.\n\n"
+        + tabulate(rows, headers=heads, tablefmt="pipe", disable_numparse=True)
+        + "\n"
     )

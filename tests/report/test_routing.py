@@ -49,3 +49,22 @@ def test_the_report_tabulates_each_mos_rows_routing(tmp_path):
     assert "1.00, 0.00, 0.60" in text and "2 of 3" in text and "seed 0: male → 0 (100%), female → 1 (100%)" in text
     assert "<h2>Routing</h2>" in report.to_page()
     assert np.isclose(report.routing.grad_norm.mean(), 0.2)
+
+
+def test_the_table_reads_the_training_settings_routing_where_the_record_holds_it(tmp_path):
+    """A router can send a group to another expert in each prompt setting: pooled over the settings
+    the groups then look apart (here 2/3) though under the training setting they share one expert."""
+    store = Store(str(tmp_path / "exp"))
+    per_setting = {
+        "implicit": {"samples": 10, "expert_usage": [[1.0, 0, 0], [1.0, 0, 0]]},
+        "explicit": {"samples": 10, "expert_usage": [[1.0, 0, 0], [0, 1.0, 0]]},
+        "counterfactual": {"samples": 10, "expert_usage": [[1.0, 0, 0], [0, 0, 1.0]]},
+    }
+    pooled = {"samples": 30, "expert_usage": [[1.0, 0, 0], [1 / 3, 1 / 3, 1 / 3]], "routing_separation": 2 / 3}
+    write_record(store, "exp", "movielens-100k", "mos", 0, 1.0, test_diagnostics={**pooled, "per_setting": per_setting})
+    write_record(store, "exp", "movielens-100k", "mos", 1, 1.0, test_diagnostics=pooled)  # an older record
+    write_record(store, "exp", "movielens-100k", "weak", 0, 0.0)
+    write_record(store, "exp", "movielens-100k", "weak", 1, 0.0)
+    table = build_report(tmp_path / "exp", resamples=200, figures=False).routing.set_index("seed")
+    assert list(table.setting) == ["implicit", "pooled"]
+    assert list(table.separation) == pytest.approx([0.0, 2 / 3])
