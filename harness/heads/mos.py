@@ -12,7 +12,10 @@
 - Reweighting layer R (Eq. 8): a linear layer N -> N over the routing
   probabilities averaged across groups, initialised to the identity so training
   starts from w = mean p. ``reweighting=False`` is Table 6's "w/o reweighting"
-  (w = mean p).
+  (w = mean p). Every sample routes every group's prompt, so the output sees the router
+  only through this average over groups: no loss on the output can tell which group went
+  to which expert (docs/models-and-training.md, "What routing the groups apart can and
+  cannot change").
 - Prompt-based experts (Eq. 9, 10): N soft prompts of 5 tokens; e = sum_n w_n E_n,
   placed before the input.
 
