@@ -185,6 +185,7 @@ def paired_test(
     confidence: float = 0.95,
     seed: int = 0,
     batch: int = 500,
+    sides: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PairedResult:
     """Paired permutation test and bootstrap interval of ``metric(A) - metric(B)`` on units.
 
@@ -196,6 +197,12 @@ def paired_test(
     The bootstrap draws U units with replacement and weighs both methods' rows
     alike (percentile interval at ``confidence``, over the resamples where the
     metric is defined; ``reason`` says how many those were when not all).
+
+    ``sides``: (side, stratum), each (U,), where A's and B's rows are different units (one
+    model's pairs of group g's users against those of group h's): side 0 a unit with rows on
+    A's side, 1 on B's, -1 on neither. A swap within a unit would then move each unit by a fair
+    coin, mixing assignments of every group size; instead the sides are permuted among each
+    stratum's (seed's) units, keeping its group sizes (``_relabelled_p``).
     """
 
     def effect(on_b: np.ndarray) -> np.ndarray:  # on_b: (B, U) weight of B's rows on "side A"
@@ -204,7 +211,11 @@ def paired_test(
     observed = float(effect(np.zeros((1, n_units)))[0])
     if np.isnan(observed):
         return PairedResult(np.nan, np.nan, np.nan, np.nan, n_units, "the metric is undefined for a method")
-    p_value = _permutation_p(effect, n_units, n_resamples, seed, batch)
+    p_value = (
+        _permutation_p(effect, n_units, n_resamples, seed, batch)
+        if sides is None
+        else _relabelled_p(effect, observed, *sides, n_resamples, seed, batch)
+    )
     low, high, undefined = _bootstrap_interval(metric, n_units, n_resamples, confidence, seed, batch)
     reason = (
         f"interval over the {n_resamples - undefined} of {n_resamples} resamples where the metric is defined"
@@ -239,6 +250,31 @@ def _permutation_p(
         rng=np.random.default_rng(seed),
     )
     return float(permutation.pvalue)
+
+
+def _relabelled_p(
+    effect: Callable[[np.ndarray], np.ndarray],
+    observed: float,
+    side: np.ndarray,
+    stratum: np.ndarray,
+    n_resamples: int,
+    seed: int,
+    batch: int,
+) -> float:
+    """The permutation p where A's and B's units differ: the sides permuted within each stratum
+    (drawn here: scipy's ``permutation_test`` has no strata), a unit whose side changed swapped;
+    two-sided on |effect|, an undefined or tied (scipy's relative tolerance) resample counted as
+    extreme; (1 + extreme) / (1 + n_resamples)."""
+    rng = np.random.default_rng(seed)
+    movable = [np.flatnonzero((stratum == s) & (side >= 0)) for s in np.unique(stratum)]
+    bar, extreme = abs(observed) * (1 - 100 * np.finfo(float).eps), 0
+    for start in range(0, n_resamples, batch):
+        on_b = np.zeros((min(batch, n_resamples - start), len(side)))
+        for units in movable:
+            on_b[:, units] = rng.permuted(np.tile(side[units], (len(on_b), 1)), axis=1) != side[units]
+        value = np.abs(effect(on_b))
+        extreme += int(np.sum(np.isnan(value) | (value >= bar)))
+    return (1 + extreme) / (1 + n_resamples)
 
 
 def _bootstrap_interval(

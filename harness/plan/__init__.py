@@ -69,6 +69,7 @@ class ClaimPlan:
     seconds: dict  # method -> mean seconds of one trial in the pilot
     hours: float | None  # ``seeds`` x the two methods' seconds, in hours
     gpu_hours: float | None  # the same on the benchmarked GPU, where it has rates
+    relation: str = "all"  # the claim's pair subset, or its contrast (harness.report.subsets)
 
 
 @dataclass(frozen=True)
@@ -216,4 +217,5 @@ def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, co
         {m: costs.get(f"{row.dataset}/{m}", {}).get("seconds") for m in (row.method_a, row.method_b)},
         hours("seconds"),
         hours("gpu_seconds"),
+        row.relation,
     )

@@ -13,6 +13,7 @@ from harness.report.__main__ import CLAIMS, OPTIONS_FILE, options_file
 from harness.report.__main__ import parser as report_parser
 from harness.report.claims import parse_claims
 from harness.report.collect import LABELS, ReportError
+from harness.report.subsets import difference
 
 READING = ("reference", "z", "threshold_scope", "decision_rate", "sf_reading", "sf_effect")
 
@@ -86,7 +87,7 @@ def _claim_lines(c, gpu: str | None) -> list[str]:
     """One claim's lines: the pilot's effect and spread, the seeds to detect the planned effect, and their
     machine time."""
     lines = []
-    what = f"{c.a} inside − outside" if c.a == c.b else f"{c.a} − {c.b}"
+    what = difference(c.a, c.b, c.relation)
     lines.append(f"\n{c.claim} ({c.dataset}): {what}, {LABELS[c.metric]}, expect {c.expect}")
     lines.append(
         f"  pilot: {c.pilot_seeds} seeds, effect {c.pilot_effect:+.2f}, SD of the per-seed effects "

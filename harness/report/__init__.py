@@ -10,7 +10,8 @@
 - ``collect``: the records read and typed; ``remeasure``, ``decision``, ``rescore``: the readings
   (another threshold, a decision rate, a test split rescored); ``reference``: the all-yes, oracle
   and random rows; ``support``: SF's support; ``decisions``: each row's Yes rate
-- ``claims``, ``compare``, ``kernels``: the claims, every comparison and its tests
+- ``claims``, ``compare``, ``kernels``: the claims, every comparison and its tests; ``subsets``: the
+  pair subsets and contrasts they read (Table 1's, Figures 4 and 5's)
 - ``summary``, ``table``, ``page``, ``figures``, ``pareto``, ``routing``: the outputs
 - ``captions``: the prose (caption and notes); ``provenance``: what made the records
 """

@@ -10,6 +10,7 @@ from harness.report.comparison import CONTRAST, TestConfig
 from harness.report.decision import describe as describe_rate
 from harness.report.reference import DRAWS
 from harness.report.remeasure import by_threshold, describe
+from harness.report.subsets import is_contrast
 from harness.report.support import FLAG, MIN_SUPPORT
 from harness.report.table import MARK
 
@@ -151,6 +152,7 @@ def significance_sentence(tests: TestConfig, comparisons, sf_rank: str, seeds: i
         + f". An effect is the mean over seeds of {tests.reference}'s value minus the other method's "
         "(comparisons.csv: method_a − method_b"
         + ("; a Table 1 contrast: inside minus outside" if contrast else "")
+        + _other_contrasts(comparisons)
         + ")"
         + (
             "; for SF, of |SF|: each seed's |SF| minus the other's (--sf-effect abs)"
@@ -164,4 +166,14 @@ def significance_sentence(tests: TestConfig, comparisons, sf_rank: str, seeds: i
         "gives the t-interval, the exact sign-flip test and P(A better than B) over seeds; and, conditional on "
         "these trained models and never behind " + MARK + ", the user-level permutation test (p_users) and "
         "P(A better than B) over (seed, user) units."
+    )
+
+
+def _other_contrasts(comparisons) -> str:
+    """The effect of the claims' contrasts other than Table 1's (Figures 4 and 5), or ""."""
+    named = sorted({r for r in comparisons.relation if r != CONTRAST and is_contrast(r)}) if len(comparisons) else []
+    return (
+        f"; a contrast of one method's pair subsets, as {', '.join(named)}: its first subset's value minus its second's"
+        if named
+        else ""
     )

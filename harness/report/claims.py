@@ -2,8 +2,10 @@
 verdict on each.
 
 A claim compares method A with method B on one column (``metric``) of one pair subset
-(``relation``; Table 1's inside-against-outside contrast is ``inside-outside`` with A = B), and
-says what it expects of the effect A - B:
+(``relation``), or one method's pairs of two subsets (a contrast, with A = B: Table 1's
+``inside-outside``; Figure 4's ``users:male-users:female`` and ``targets:male-targets:female``;
+Figure 5's ``below-above``; the subsets are ``harness.report.subsets``'), and says what it
+expects of the effect A - B (a contrast's: its first subset's value minus its second's):
 
 - ``lower`` / ``higher``: A's value is below / above B's (a paper's "MoS has lower SF"); ``effect``
   is the paper's A - B, whose sign must match;
@@ -12,7 +14,8 @@ says what it expects of the effect A - B:
 - ``differs``: a two-sided question the paper puts no number on (e.g. one router against
   another); ``effect``, optional, is the smallest difference that matters (for power).
 
-An SF claim reads ``sf_effect`` ("abs": |SF(A)| - |SF(B)| per seed, "lower SF" read as closer
+SF (Eq. 4) is claimed on all, inside, outside or inside-outside only: the paper defines it on no
+other subset. An SF claim reads ``sf_effect`` ("abs": |SF(A)| - |SF(B)| per seed, "lower SF" read as closer
 to 0; "signed": SF(A) - SF(B)); by default the report's. Holm-Bonferroni adjusts over exactly
 these claims (their family), and † and every verdict come from the seed-level test
 (``harness.seed_stats``) alone.
@@ -41,9 +44,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.report.collect import ReportError
+from harness.report.subsets import SubsetError, groups_named, parse
 
 EXPECTS = ("lower", "higher", "noninferior", "differs")
-RELATIONS = ("all", "inside", "outside", "inside-outside")
+SF_RELATIONS = ("all", "inside", "outside", "inside-outside")  # where the paper defines SF (Eq. 4, Table 1)
 METRICS = ("sf_implicit", "sf_explicit", "sf_counterfactual", "auc", "precision", "recall")
 DECIDED = ("sf_implicit", "sf_explicit", "sf_counterfactual", "precision", "recall")  # read from Yes/No decisions
 SAME_DECISIONS = 0.99  # rows deciding alike on this share of pairs cannot differ on a decision metric
@@ -64,12 +68,12 @@ class ClaimError(ReportError):
 class Claim:
     name: str
     a: str  # method A (a row of the table, by method name)
-    b: str  # method B; = A for the inside-outside contrast
+    b: str  # method B; = A for a contrast of two pair subsets (inside-outside, below-above, ...)
     metric: str  # a column: sf_implicit, ..., auc, precision, recall
     expect: str  # lower, higher, noninferior, differs
     effect: float | None = None  # the paper's A - B (×100), or the smallest difference that matters
     margin: float | None = None  # noninferior: A - B > -margin (×100 points)
-    relation: str = "all"
+    relation: str = "all"  # a pair subset, or a contrast "<subset>-<subset>" (harness.report.subsets)
     dataset: str | None = None  # None: every data set holding both rows (one test each)
     sf_effect: str | None = None  # "abs" or "signed"; None: the report's
     statement: str = ""  # the claim in words, as the paper makes it
@@ -80,14 +84,7 @@ class Claim:
             raise ClaimError(f"{where}: expect must be one of {', '.join(EXPECTS)}, got {self.expect!r}")
         if self.metric not in METRICS:
             raise ClaimError(f"{where}: metric must be one of {', '.join(METRICS)}, got {self.metric!r}")
-        if self.relation not in RELATIONS:
-            raise ClaimError(f"{where}: relation must be one of {', '.join(RELATIONS)}, got {self.relation!r}")
-        if (self.relation == "inside-outside") != (self.a == self.b):
-            raise ClaimError(
-                f"{where}: a and b name the same method exactly when relation is inside-outside "
-                f"(one model's inside pairs against its outside pairs); got a={self.a!r}, "
-                f"b={self.b!r}, relation={self.relation!r}"
-            )
+        self._check_relation(where)
         if self.sf_effect not in (None, "abs", "signed"):
             raise ClaimError(f"{where}: sf_effect must be abs or signed, got {self.sf_effect!r}")
         if self.expect == "noninferior" and (self.margin is None or not self.margin > 0):
@@ -102,6 +99,37 @@ class Claim:
             raise ClaimError(
                 f"{where}: expect {self.expect} with the paper's effect {self.effect:+g}: "
                 "the sign of effect (A - B) must match"
+            )
+
+    def _check_relation(self, where: str) -> None:
+        """The relation parses, A = B exactly for a contrast, and SF only where the paper defines it."""
+        try:
+            _, second = parse(self.relation)
+        except SubsetError as error:
+            raise ClaimError(f"{where}: relation: {error}") from error
+        if (second is not None) != (self.a == self.b):
+            raise ClaimError(
+                f"{where}: a and b name the same method exactly when relation is a contrast of two pair "
+                "subsets (one model's pairs of one subset against its pairs of another: inside-outside, "
+                f"users:<g>-users:<h>, targets:<g>-targets:<h>, below-above); got a={self.a!r}, "
+                f"b={self.b!r}, relation={self.relation!r}"
+            )
+        if self.metric.startswith("sf_") and self.relation not in SF_RELATIONS:
+            raise ClaimError(
+                f"{where}: {self.metric} on relation {self.relation!r}: the paper defines SF (Eq. 4, which "
+                "reads the users' groups and the targets' stereotypes itself) on all pairs and Table 1's "
+                f"inside and outside pairs only; claim SF on {', '.join(SF_RELATIONS)}, or auc, precision "
+                f"or recall on {self.relation}"
+            )
+
+    def check_groups(self, groups: tuple[str, ...], dataset: str) -> None:
+        """Refuses a relation that names a group ``dataset`` does not have (its groups: ``groups``)."""
+        unknown = [g for g in groups_named(self.relation) if g not in groups]
+        if unknown:
+            raise ClaimError(
+                f"claim {self.name!r}: relation {self.relation!r} names group(s) {unknown}, which {dataset} "
+                f"does not have; its groups are {', '.join(groups) or 'none'}"
+                + (f" (e.g. users:{groups[0]}-users:{groups[1]})" if len(groups) > 1 else "")
             )
 
     # ---- the tests a claim makes, as (null, alternative) of harness.seed_stats.t_test
@@ -137,8 +165,11 @@ class Claim:
             "noninferior": f"within {self.margin:g} points of (not below)",
         }[self.expect]
         subset = "" if self.relation == "all" else f" ({self.relation} pairs)"
+        first, second = parse(self.relation)
         if self.relation == "inside-outside":
             return f"{self.a}'s {self.metric} inside the user's group {what} outside"
+        if second is not None:
+            return f"{self.a}'s {self.metric} on its {first} pairs {what} on its {second} pairs"
         return f"{self.a}'s {self.metric}{subset} {what} {self.b}'s"
 
 

@@ -1,10 +1,11 @@
 """Every comparison of a table, and every claim the experiment names, tested where the seeds vary.
 
 A comparison is method A against method B on one column of one pair subset. Its data are the
-per-seed effects ``d_s = value(A, s) - value(B, s)`` over the seeds both ran (a Table 1
-contrast: one method's inside pairs against its outside pairs; an SF as |SF| under
-``sf_effect="abs"``). The seed is the unit of replication: it draws the split, the training
-samples and the initialisation, and both methods of a seed are scored on the same test pairs.
+per-seed effects ``d_s = value(A, s) - value(B, s)`` over the seeds both ran (a contrast: one
+method's pairs of one subset against its pairs of another, Table 1's inside against outside or a
+claim's, e.g. users:male-users:female; an SF as |SF| under ``sf_effect="abs"``). The seed is the
+unit of replication: it draws the split, the training samples and the initialisation, and both
+methods of a seed are scored on the same test pairs.
 
 - **Primary** (behind † and every verdict): the paired t-test over seeds and its t-interval
   (``harness.seed_stats.t_test``), the exact sign-flip test beside it; Holm-Bonferroni over the
@@ -29,6 +30,7 @@ from harness import seed_stats, stats
 from harness.report.claims import verdict
 from harness.report.collect import ReportError, Trials
 from harness.report.comparison import CONTRAST, FIELDS, TESTED, Pair, TestConfig, measure
+from harness.report.subsets import groups_named, groups_of
 
 
 def no_comparisons() -> pd.DataFrame:
@@ -90,11 +92,24 @@ def _claim_pairs(trials: Trials, config: TestConfig) -> list[Pair]:
             if claim.dataset
             else sorted(set(values[values.method == claim.a].dataset) & set(values[values.method == claim.b].dataset))
         )
+        for d in datasets:
+            _check_groups(trials, claim, d)
         pairs += [
             Pair(d, claim.relation, claim.a, claim.b, claim.metric, claim.sf_effect or config.sf_effect, claim)
             for d in datasets
         ]
     return pairs
+
+
+def _check_groups(trials: Trials, claim, dataset: str) -> None:
+    """A claim whose relation names groups (users:<g>, targets:<g>) names the data set's, as A's
+    per-example scores hold them (``Claim.check_groups`` refuses others)."""
+    if not groups_named(claim.relation):
+        return
+    v = trials.values
+    keys = v[(v.dataset == dataset) & (v.method == claim.a)].key
+    if len(keys):  # no records: the comparison says so
+        claim.check_groups(groups_of(trials.scores(keys.iloc[0])), dataset)
 
 
 def _adjust(frame: pd.DataFrame, config: TestConfig, claims: dict) -> pd.DataFrame:

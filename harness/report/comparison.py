@@ -14,10 +14,12 @@ import pandas as pd
 from harness import seed_stats, stats
 from harness.report.claims import DECIDED, SAME_DECISIONS, Claim
 from harness.report.collect import HIGHER_IS_BETTER, PERFORMANCE, ReportError, Trials, performance_setting
-from harness.report.kernels import block, kernel, pooled_metric
+from harness.report.kernels import agreement, block, pooled_metric, unit_sides, units_better
+from harness.report.subsets import PLAIN, is_contrast, partitions_users, sides, values_on
 
 TESTED = ("sf_implicit", "sf_explicit", "sf_counterfactual") + PERFORMANCE
-CONTRAST = "inside-outside"  # the relation of a Table 1 contrast's rows (one method, inside against outside)
+CONTRAST = "inside-outside"  # Table 1's contrast (one method's inside pairs against its outside pairs);
+# harness.report.subsets names the others (users:male-users:female, targets:male-targets:female, below-above)
 FIELDS = (
     "dataset",
     "relation",
@@ -92,12 +94,14 @@ class Pair:
 
 
 def _per_seed(trials: Trials, pair: Pair) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A's and B's table rows of this comparison, indexed by seed."""
+    """A's and B's rows of this comparison, indexed by seed: the table's for a subset the records
+    hold (all, inside, outside), else measured on the subset from the per-example scores."""
     v = trials.values
-    relations = ("inside", "outside") if pair.relation == CONTRAST else (pair.relation, pair.relation)
     return tuple(
-        v[(v.dataset == pair.dataset) & (v.relation == rel) & (v.method == m)].set_index("seed")
-        for rel, m in zip(relations, (pair.a, pair.b), strict=True)
+        v[(v.dataset == pair.dataset) & (v.relation == subset) & (v.method == m)].set_index("seed")
+        if subset in PLAIN
+        else values_on(trials, pair.dataset, m, subset)
+        for subset, m in zip(sides(pair.relation), (pair.a, pair.b), strict=True)
     )
 
 
@@ -127,7 +131,7 @@ def measure(trials: Trials, pair: Pair, config: TestConfig, paper_table) -> dict
     if (
         not untestable
         and pair.metric in DECIDED
-        and pair.relation != CONTRAST
+        and not is_contrast(pair.relation)
         and row.get("agreement", 0) >= SAME_DECISIONS
     ):
         untestable = (
@@ -201,7 +205,7 @@ def _row(pair: Pair, test, setting: str, seeds: int, poi: tuple, effects: np.nda
 
 def _paper_gap(table, pair: Pair) -> float:
     """The paper's published difference A - B for this column (of |SF| under ``sf_effect="abs"``), or NaN."""
-    if table is None or pair.relation == CONTRAST:
+    if table is None or is_contrast(pair.relation):
         return np.nan
     from harness.report.paper import published
 
@@ -217,9 +221,9 @@ def _conditional(
     trials: Trials, pair: Pair, a: pd.DataFrame, b: pd.DataFrame, seeds: list, setting: str, config: TestConfig
 ) -> dict:
     """What the trained models' per-example scores say, held fixed: the user-level test, P(A better)
-    over (seed, user) units, and how often A and B decide alike."""
-    contrast = pair.relation == CONTRAST
-    relation, relation_b = ("inside", "outside") if contrast else (pair.relation, None)
+    over (seed, user) units, and how often A and B decide alike (not for a contrast: one model)."""
+    contrast = is_contrast(pair.relation)
+    relation, relation_b = sides(pair.relation) if contrast else (pair.relation, None)
     blocks, units = [], 0
     for seed in seeds:
         try:
@@ -232,60 +236,39 @@ def _conditional(
                 f"do not pair one to one ({error})"
             ) from error
         units = blocks[-1].units.stop
-    absolute = pair.sf_effect == "abs"
-    users = stats.paired_test(
-        pooled_metric(blocks, pair.metric, relation, config.sf_reading, relation_b, absolute),
-        units,
-        n_resamples=config.resamples,
-        confidence=1 - config.alpha,
-        seed=config.seed,
-    )
+    users, how = _user_test(blocks, pair, relation, relation_b, config)
     out = {
         "p_users": users.p_value,
         "ci_users_low": users.ci_low,
         "ci_users_high": users.ci_high,
-        "note": f"user-level {users.reason}" if users.reason else "",
+        "note": "; ".join(n for n in (how, f"user-level {users.reason}" if users.reason else "") if n),
     }
     if not contrast:
-        out["agreement"] = _agreement(blocks, relation)
+        out["agreement"] = agreement(blocks, relation)
         if pair.metric in PERFORMANCE:
-            share, low, high = _units_better(blocks, pair.metric, relation, config)
+            share, low, high = units_better(blocks, pair.metric, relation, config.resamples, config.seed, config.alpha)
             out.update({"poi_users": share, "poi_users_low": low, "poi_users_high": high})
     return out
 
 
-def _agreement(blocks, relation: str) -> float:
-    """The share of the compared test pairs (pooled over seeds) on which A and B decide alike."""
-    same = []
-    for bl in blocks:
-        inside = bl.target_in_group[np.arange(len(bl.unit)), bl.user_group]
-        keep = {"all": np.ones_like(inside), "inside": inside, "outside": ~inside}[relation]
-        same.append(((bl.score_a > 0) == (bl.score_b > 0))[keep])
-    pooled = np.concatenate(same)
-    return float(pooled.mean()) if len(pooled) else np.nan
-
-
-def _units_better(blocks, metric: str, relation: str, config: TestConfig) -> tuple[float, float, float]:
-    """P(A better than B) over (seed, test user) units where both are defined (ties count one half),
-    and its percentile interval from resampling users within each seed (the models held fixed)."""
-    better, strata = [], []
-    for i, bl in enumerate(blocks):
-        k = kernel(bl, metric, relation, "all")
-        n = bl.units.stop - bl.units.start
-        eye, zero = np.eye(n), np.zeros((n, n))
-        difference = k(eye, zero) - k(zero, eye)  # (n,) per unit: A's value minus B's
-        keep = ~np.isnan(difference)
-        better.append(np.where(difference[keep] > 0, 1.0, np.where(difference[keep] == 0, 0.5, 0.0)))
-        strata.append(np.full(keep.sum(), i))
-    values, strata = np.concatenate(better), np.concatenate(strata)
-    if not len(values):
-        return np.nan, np.nan, np.nan
-    rng = np.random.default_rng(config.seed)
-    draws = np.zeros((config.resamples, 2))
-    for i in np.unique(strata):  # users resampled within their seed
-        mine = values[strata == i]
-        picks = mine[rng.integers(0, len(mine), size=(config.resamples, len(mine)))]
-        draws += np.stack([picks.sum(axis=1), np.full(config.resamples, len(mine))], axis=1)
-    tail = 50.0 * config.alpha
-    low, high = np.percentile(draws[:, 0] / draws[:, 1], [tail, 100 - tail])
-    return float(values.mean()), float(low), float(high)
+def _user_test(blocks: list, pair: Pair, relation: str, relation_b: str | None, config: TestConfig):
+    """The user-level test (``stats.paired_test``) of this comparison's blocks, and a note on how it
+    permuted where A's and B's rows are different users (users:<g>-users:<h>): it permutes the users
+    between the two groups within each seed instead of swapping A and B within a user."""
+    metric = pooled_metric(blocks, pair.metric, relation, config.sf_reading, relation_b, pair.sf_effect == "abs")
+    apart = partitions_users(pair.relation)
+    result = stats.paired_test(
+        metric,
+        blocks[-1].units.stop,
+        n_resamples=config.resamples,
+        confidence=1 - config.alpha,
+        seed=config.seed,
+        sides=unit_sides(blocks, relation, relation_b or relation) if apart else None,
+    )
+    how = (
+        f"user-level: each user's pairs are all in {relation} or all in {relation_b}, so the permutation "
+        "reassigns users between the two within each seed (group sizes kept)"
+        if apart
+        else ""
+    )
+    return result, how

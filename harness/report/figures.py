@@ -5,7 +5,7 @@
 - groups (the paper's Figure 4): the reference method's SF term and AUC per user
   group, and AUC per item group (targets stereotyped to the group). The paper
   does not define its bars exactly; these are the per-group quantities the
-  records hold;
+  records hold, and the AUCs a claim on users:<g> or targets:<g> tests;
 - zscore (Figure 5): AUC of target items below and above the stereotype threshold
   at each Z-score of the paper's grid, from one trained model per seed (the reference
   method's) re-thresholded, so the threshold is not confounded with a model trained at
@@ -28,6 +28,7 @@ from harness import metrics
 from harness.pareto import pareto_mask
 from harness.records import TrialRecord
 from harness.report.collect import ReportError, performance_setting
+from harness.report.subsets import performance_on
 
 # Figure objects, not pyplot: nothing global is retained between reports
 matplotlib.rcParams.update({"svg.hashsalt": "harness-report", "figure.dpi": 100, "font.size": 9})
@@ -110,7 +111,7 @@ def groups(trials, records: list[TrialRecord]):
             bars[f"SF term, G = {g}"] = _mean_std([np.nan if v is None else 100 * v for v in sf])
             auc = [r.test[performance_setting(r)]["performance"][g]["auc"]["value"] for r in runs]
             bars[f"AUC, user ∈ {g}"] = _mean_std([np.nan if v is None else 100 * v for v in auc])
-            bars[f"AUC, item ∈ {g}"] = _mean_std([_item_auc(trials, r, g) for r in runs])
+            bars[f"AUC, item ∈ {g}"] = _mean_std([_subset_auc(trials, r, f"targets:{g}") for r in runs])
         labels = list(bars)
         means = [bars[k][0] for k in labels]
         ax.bar(
@@ -129,25 +130,14 @@ def groups(trials, records: list[TrialRecord]):
     return figure
 
 
-def _item_auc(trials, record: TrialRecord, group: str, above: bool | None = None) -> float:
-    """AUC ×100 of the test pairs whose target is stereotyped to ``group`` (or, with
-    ``above`` set, to any group / to none), under the record's performance setting."""
+def _subset_auc(trials, record: TrialRecord, subset: str) -> float:
+    """AUC ×100 of the test pairs of ``subset`` (``harness.report.subsets``: targets:<g>, below,
+    above), under the record's performance setting: the value a claim on that subset tests."""
     try:
         frame = trials.scores(record.key)
     except ReportError:
         return np.nan
-    frame = frame[frame.setting == performance_setting(record)]
-    if above is None:
-        keep = frame[f"target_in_{group}"].to_numpy(dtype=bool)
-    else:
-        stereotyped = (
-            frame[[c for c in frame.columns if c.startswith("target_in_") and c != "target_in_own_group"]]
-            .any(axis=1)
-            .to_numpy()
-        )
-        keep = stereotyped if above else ~stereotyped
-    value = metrics.auc(frame["label"].to_numpy()[keep], frame["score"].to_numpy()[keep]).value
-    return 100 * value
+    return performance_on(frame, performance_setting(record), subset)["auc"]
 
 
 Z_GRID = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5)  # Figure 5's Z-scores
@@ -192,8 +182,8 @@ def zscore_retrained(trials):
         {
             "dataset": r.job.dataset,
             "z": r.config["stereotype"]["z"],
-            "below": _item_auc(trials, r, "", above=False),
-            "above": _item_auc(trials, r, "", above=True),
+            "below": _subset_auc(trials, r, "below"),
+            "above": _subset_auc(trials, r, "above"),
         }
         for r in trials.records.values()
     ]

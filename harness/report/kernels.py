@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harness import stats
+from harness.report import subsets
 
 
 @dataclass(frozen=True)
@@ -29,26 +30,31 @@ class Block:
     target_in_group: np.ndarray  # (n, G)
     unit: np.ndarray  # (n,) local unit index in [0, units.stop - units.start)
     units: slice
+    groups: tuple[str, ...] = ()  # the G groups' names, in target_in_group's column order
 
 
 def block(a: pd.DataFrame, b: pd.DataFrame, setting: str, offset: int) -> Block:
     """The rows of one prompt ``setting`` of two score frames of one seed, paired on the sample."""
     a, b = a[a.setting == setting], b[b.setting == setting]
     merged = a.merge(b[["sample", "score"]], on="sample", suffixes=("_a", "_b"), validate="one_to_one")
-    groups = [
-        c.removeprefix("target_in_") for c in a.columns if c.startswith("target_in_") and c != "target_in_own_group"
-    ]
+    user_group, target_in_group, groups = subsets.arrays(merged)
     users, unit = np.unique(merged["user"].to_numpy(), return_inverse=True)
     return Block(
         label=merged["label"].to_numpy(),
         score_a=merged["score_a"].to_numpy(),
         score_b=merged["score_b"].to_numpy(),
-        user_group=pd.Categorical(merged["user_group"], categories=groups).codes.astype(np.int64),
+        user_group=user_group,
         h=merged["h"].to_numpy(dtype=float),
-        target_in_group=merged[[f"target_in_{g}" for g in groups]].to_numpy(dtype=bool),
+        target_in_group=target_in_group,
         unit=unit,
         units=slice(offset, offset + len(users)),
+        groups=groups,
     )
+
+
+def subset_mask(bl: Block, subset: str) -> np.ndarray:
+    """(n,) bool: this seed's rows in the pair subset ``subset`` (``harness.report.subsets``)."""
+    return subsets.mask(subset, bl.user_group, bl.target_in_group, bl.groups)
 
 
 def kernel(
@@ -61,14 +67,13 @@ def kernel(
 ):
     """(weights_a (B, u), weights_b (B, u)) -> (B,): the metric of this seed's rows of
     both methods pooled, each row weighted by its unit's weight for its method.
-    The pooled rows are A's then B's; B's units are numbered after A's. ``relation_b``:
-    B's rows restricted to another pair subset than A's (Table 1: one model's rows
-    inside against the same model's rows outside the user's group). ``absolute``: an SF
-    is returned as |SF| (``sf_effect="abs"``)."""
+    The pooled rows are A's then B's; B's units are numbered after A's. ``relation``: A's
+    rows restricted to a pair subset (``harness.report.subsets``); ``relation_b``: B's rows
+    restricted to another subset than A's (a contrast, Table 1's: one model's rows inside
+    against the same model's rows outside the user's group). ``absolute``: an SF is
+    returned as |SF| (``sf_effect="abs"``)."""
     n_units, n_rows = bl.units.stop - bl.units.start, len(bl.unit)
-    inside = bl.target_in_group[np.arange(len(bl.unit)), bl.user_group]
-    subset = {"all": np.ones_like(inside), "inside": inside, "outside": ~inside}
-    keep = np.r_[subset[relation], subset[relation_b or relation]]
+    keep = np.r_[subset_mask(bl, relation), subset_mask(bl, relation_b or relation)]
     # AUC, precision and recall sum integer weights of 0/1 (or 1/2) terms, exact in float64
     # whatever the order; SF's h is a fraction, so its two methods are summed apart
     scores, label = np.r_[bl.score_a, bl.score_b], np.tile(bl.label, 2)
@@ -110,3 +115,55 @@ def pooled_metric(
         )
 
     return value
+
+
+def unit_sides(blocks: list[Block], first: str, second: str) -> tuple[np.ndarray, np.ndarray]:
+    """Of a contrast whose subsets hold different users (users:<g>-users:<h>): (U,) each unit's
+    side, 0 where its rows are in ``first``, 1 in ``second``, -1 in neither, and (U,) its block
+    (the seed), the strata ``stats.relabelled_test`` permutes within."""
+    sides, strata = [], []
+    for i, bl in enumerate(blocks):
+        n = bl.units.stop - bl.units.start
+        in_first = np.bincount(bl.unit, weights=subset_mask(bl, first), minlength=n) > 0
+        in_second = np.bincount(bl.unit, weights=subset_mask(bl, second), minlength=n) > 0
+        if (in_first & in_second).any():
+            raise ValueError(f"{first} and {second} share a user: their units are not apart")
+        sides.append(np.where(in_first, 0, np.where(in_second, 1, -1)))
+        strata.append(np.full(n, i))
+    return np.concatenate(sides), np.concatenate(strata)
+
+
+def agreement(blocks: list[Block], relation: str) -> float:
+    """The share of the compared test pairs (pooled over seeds) on which A and B decide alike."""
+    same = [((bl.score_a > 0) == (bl.score_b > 0))[subset_mask(bl, relation)] for bl in blocks]
+    pooled = np.concatenate(same)
+    return float(pooled.mean()) if len(pooled) else np.nan
+
+
+def units_better(
+    blocks: list[Block], metric: str, relation: str, resamples: int, seed: int, alpha: float
+) -> tuple[float, float, float]:
+    """P(A better than B) over (seed, test user) units where both are defined (ties count one half),
+    and its percentile interval at 1 - ``alpha`` from ``resamples`` resamplings of the users within
+    each seed (the models held fixed; ``seed`` seeds them)."""
+    better, strata = [], []
+    for i, bl in enumerate(blocks):
+        k = kernel(bl, metric, relation, "all")
+        n = bl.units.stop - bl.units.start
+        eye, zero = np.eye(n), np.zeros((n, n))
+        difference = k(eye, zero) - k(zero, eye)  # (n,) per unit: A's value minus B's
+        keep = ~np.isnan(difference)
+        better.append(np.where(difference[keep] > 0, 1.0, np.where(difference[keep] == 0, 0.5, 0.0)))
+        strata.append(np.full(keep.sum(), i))
+    values, where = np.concatenate(better), np.concatenate(strata)
+    if not len(values):
+        return np.nan, np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    draws = np.zeros((resamples, 2))
+    for i in np.unique(where):  # users resampled within their seed
+        mine = values[where == i]
+        picks = mine[rng.integers(0, len(mine), size=(resamples, len(mine)))]
+        draws += np.stack([picks.sum(axis=1), np.full(resamples, len(mine))], axis=1)
+    tail = 50.0 * alpha
+    low, high = np.percentile(draws[:, 0] / draws[:, 1], [tail, 100 - tail])
+    return float(values.mean()), float(low), float(high)

@@ -8,8 +8,9 @@ import pandas as pd
 
 from harness.report.claims import SAME_DECISIONS
 from harness.report.collect import LABELS
-from harness.report.comparison import CONTRAST, TestConfig
+from harness.report.comparison import TestConfig
 from harness.report.decision import describe as describe_rate
+from harness.report.subsets import is_contrast, sides
 from harness.report.support import FLAG
 from harness.seed_stats import POWER
 
@@ -40,7 +41,8 @@ def power_notes(tests: TestConfig, comparisons) -> list[str]:
         family.groupby(["dataset", "relation", "method_a", "method_b"], sort=True) if len(family) else ()
     ):
         where = f"{dataset}" + ("" if relation == "all" else f" ({relation})")
-        pair = f"{a}'s inside vs its outside pairs" if relation == CONTRAST else f"{a} vs {b}"
+        first, second = sides(relation)
+        pair = f"{a}'s {first} vs its {second} pairs" if is_contrast(relation) else f"{a} vs {b}"
         mdes = "; ".join(
             f"{LABELS[r.metric]}{' (' + r.claim + ')' if r.claim else ''} {r.mde:.2f} at α = {r.alpha_step:.3g}"
             for r in part.itertuples()

@@ -11,6 +11,7 @@ import numpy as np
 from tabulate import tabulate
 
 from harness.report.collect import LABELS
+from harness.report.subsets import difference
 
 
 def _num(value, spec: str) -> str:
@@ -26,7 +27,7 @@ def claims_markdown(report) -> str:
             [
                 r.claim,
                 r.dataset,
-                f"{r.method_a} − {r.method_b}" if r.method_a != r.method_b else f"{r.method_a} inside − outside",
+                difference(r.method_a, r.method_b, r.relation),
                 LABELS[r.metric] + (r" (\|SF\|)" if r.sf_effect == "abs" else ""),
                 str(r.seeds),
                 _num(r.effect, "+.2f") + f" [{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]",

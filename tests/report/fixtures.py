@@ -63,15 +63,17 @@ def write_record(
     seconds: float | None = None,
     test_diagnostics: dict | None = None,
     fit: dict | None = None,
+    scoring=None,
 ) -> str:
     """One trial's record and scores; ``noise_of`` reuses another method's noise, so
-    that with the same shift the two methods' scores are identical."""
+    that with the same shift the two methods' scores are identical. ``scoring(prepared,
+    base)``: the scores from the test split and the seed's base, in place of the shift."""
     prepared, base = test_split(seed)
     indices = np.arange(len(base))
     noise = np.random.default_rng(zlib.crc32(f"{noise_of or method}/{seed}".encode())).normal(
         scale=0.05, size=len(base)
     )
-    scores = base + noise + shift * prepared.samples.label
+    scores = scoring(prepared, base) if scoring else base + noise + shift * prepared.samples.label
     results = {s: setting_metrics(prepared, indices, scores + 0.1 * i) for i, s in enumerate(SETTINGS)}
     frames = [scores_frame(prepared, indices, s, scores + 0.1 * i) for i, s in enumerate(SETTINGS)]
     job = TrialJob(
@@ -127,3 +129,31 @@ def write_experiment(
             for seed in seeds:
                 write_record(store, experiment, dataset, method, seed, shift, **kwargs)
     return store
+
+
+def ranked_where(chosen):
+    """A ``scoring`` that ranks the pairs ``chosen(prepared)`` picks perfectly (Yes exactly on their
+    liked ones) and the others at random (the seed's base)."""
+
+    def scoring(prepared, base):
+        perfect = prepared.samples.label - 0.5 + 0.01 * base
+        return np.where(chosen(prepared), perfect, base)
+
+    return scoring
+
+
+# Figures 4 and 5's answers by construction: per method, the pairs it ranks perfectly (GROUPS[0] is male)
+FIGURE_SCORING = {
+    "mos": ranked_where(lambda p: p.samples.user_group == 0),  # male users' pairs
+    "items": ranked_where(lambda p: p.measurement.target_in_group[:, 0]),  # targets stereotyped to male
+    "flat": ranked_where(lambda p: ~p.measurement.target_in_group.any(axis=1)),  # targets below the threshold
+}
+
+
+def write_figures(folder, experiment: str, dataset: str, seeds=(0, 1, 2)):
+    """An experiment of ``FIGURE_SCORING``'s methods on ``seeds``; returns its folder."""
+    store = Store(str(folder))
+    for method, scoring in FIGURE_SCORING.items():
+        for seed in seeds:
+            write_record(store, experiment, dataset, method, seed, 0.0, scoring=scoring)
+    return folder

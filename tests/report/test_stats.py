@@ -120,3 +120,26 @@ def test_a_shift_alike_on_every_seed_is_significant_at_both_levels():
     seeds = _seeds([1.0, 1.0, 1.0])
     result = two_level_test([_mean_metric(a, b) for a, b in seeds], [50] * 3, n_resamples=2000)
     assert result.p_value == pytest.approx(1 / 2001) and result.ci_low > 0.8
+
+
+def _partitioned(values, side):
+    """Pooled mean of per-unit values where unit u's rows are A's (side 0) or B's (side 1) only."""
+    on_a, on_b = (side == 0).astype(float), (side == 1).astype(float)
+
+    def metric(wa, wb):
+        with np.errstate(invalid="ignore"):  # a bootstrap resample with no unit on a side: undefined
+            return (wa @ (values * on_a) + wb @ (values * on_b)) / (wa @ on_a + wb @ on_b)
+
+    return metric
+
+
+def test_the_relabelled_permutation_keeps_each_strata_group_sizes():
+    # one stratum, one unit of 4 on A's side: of the 4 size-keeping assignments only the observed
+    # one reaches |effect| = 5 (the others give 0 - 5/3); a unit on neither side never moves
+    side, values = np.array([0, 1, 1, 1, -1]), np.array([5.0, 0, 0, 0, 100])
+    result = stats.paired_test(_partitioned(values, side), 5, n_resamples=4000, sides=(side, np.zeros(5, dtype=int)))
+    assert result.effect == pytest.approx(5.0) and result.p_value == pytest.approx(0.25, abs=0.03)
+    # two strata of one unit a side: 2 of the 4 within-stratum assignments reach |effect| = 1
+    side, values = np.array([0, 1, 0, 1]), np.array([1.0, 0, 1, 0])
+    result = stats.paired_test(_partitioned(values, side), 4, n_resamples=4000, sides=(side, np.array([0, 0, 1, 1])))
+    assert result.effect == pytest.approx(1.0) and result.p_value == pytest.approx(0.5, abs=0.03)
