@@ -98,3 +98,22 @@ def test_the_gpu_projection_costs_the_pilot_records_own_work():
     )
     assert 0 < tallrec["gpu_seconds"] < tallrec["seconds"]
     assert arm_costs(trials, None)[1] is None
+
+
+def test_another_options_file_names_another_family(pilot, tmp_path, capsys):
+    """--options FILE reads the claims from FILE, not EXPERIMENT/report.yaml (a second family, Holm over
+    its own claims), for the plan and the report alike; a FILE that is not there is refused."""
+    from harness.report.__main__ import main as report_main
+
+    second = tmp_path / "second.yaml"
+    second.write_text(yaml.safe_dump({"claims": CLAIMS[:1]}))
+    assert main([str(pilot), "--options", str(second), "--json"]) == 0
+    assert [c["claim"] for c in json.loads(capsys.readouterr().out)["claims"]] == ["auc-up"]
+    out = tmp_path / "second-report"
+    argv = [str(pilot), "--options", str(second), "--out", str(out), "--no-figures", "--resamples", "200"]
+    assert report_main(argv) == 0
+    assert "1 claim(s) from " + str(second) in capsys.readouterr().err
+    assert "auc-up" in (out / "claims.md").read_text() and "sf-twin" not in (out / "claims.md").read_text()
+    assert report_main([str(pilot), "--options", str(tmp_path / "absent.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "--options" in err and "no such file" in err

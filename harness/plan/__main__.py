@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from harness.plan import BENCHMARKS, Plan, make_plan
-from harness.report.__main__ import CLAIMS, OPTIONS_FILE, options_file
+from harness.report.__main__ import CLAIMS, options_file, options_path
 from harness.report.__main__ import parser as report_parser
 from harness.report.claims import parse_claims
 from harness.report.collect import LABELS, ReportError
@@ -45,6 +45,11 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         default=BENCHMARKS,
         help=f"GPU benchmark rates (benchmarks/train_step.py JSONs) for the GPU projection (default {BENCHMARKS})",
+    )
+    p.add_argument(
+        "--options",
+        metavar="FILE",
+        help="read the claims and the reading from FILE instead of EXPERIMENT/report.yaml",
     )
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     return p
@@ -122,8 +127,8 @@ def _claim_lines(c, gpu: str | None) -> list[str]:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        options = options_file(report_parser(), args.experiment)
-        claims = parse_claims(options.pop(CLAIMS, None), str(Path(args.experiment) / OPTIONS_FILE))
+        options = options_file(report_parser(), args.experiment, args.options)
+        claims = parse_claims(options.pop(CLAIMS, None), str(options_path(args.experiment, args.options)))
         reading = {k: v for k, v in options.items() if k in READING}
         if args.decision_rate is not None:
             reading["decision_rate"] = args.decision_rate

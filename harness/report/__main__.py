@@ -61,6 +61,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-smoke", action="store_true", help="report smoke records (outputs are stamped SMOKE)")
     p.add_argument("--out", help="output folder (default: EXPERIMENT/report)")
     p.add_argument(
+        "--options",
+        metavar="FILE",
+        help="read the options and claims from FILE instead of EXPERIMENT/report.yaml (e.g. a second, "
+        "separately Holm-adjusted family of claims; give it its own --out)",
+    )
+    p.add_argument(
         "--open",
         action="store_true",
         help="print the path of the report page (OUT/index.html) and open it in a browser, where this machine has one",
@@ -121,16 +127,25 @@ OPTIONS_FILE = "report.yaml"
 CLAIMS = "claims"  # report.yaml's list of the experiment's claims (not a command-line option)
 
 
-def options_file(p: argparse.ArgumentParser, experiment: str) -> dict:
-    """The experiment's own report options (``<experiment>/report.yaml``: option names as the
-    command line's, with _ for -), which the command line overrides; {} when there is none."""
+def options_path(experiment: str, given: str | None = None) -> Path:
+    """Where a report's options are read from: ``given`` (``--options FILE``), else
+    ``<experiment>/report.yaml``."""
+    return Path(given) if given else Path(experiment) / OPTIONS_FILE
+
+
+def options_file(p: argparse.ArgumentParser, experiment: str, given: str | None = None) -> dict:
+    """The experiment's report options (``options_path``: option names as the command line's, with _
+    for -), which the command line overrides; {} when there is none (an error when ``given`` is not
+    a file)."""
     import yaml
 
-    path = Path(experiment) / OPTIONS_FILE
-    if "://" in experiment or not path.is_file():
+    path = options_path(experiment, given)
+    if given and not path.is_file():
+        raise ReportError(f"--options {given}: no such file (a YAML of report options and claims, as report.yaml)")
+    if not given and ("://" in experiment or not path.is_file()):
         return {}
     values = yaml.safe_load(path.read_text()) or {}
-    known = {a.dest for a in p._actions} - {"help", "experiment", "out", "open", "format"} | {CLAIMS}
+    known = {a.dest for a in p._actions} - {"help", "experiment", "out", "open", "format", "options"} | {CLAIMS}
     if not isinstance(values, dict) or set(values) - known:
         bad = sorted(set(values) - known) if isinstance(values, dict) else values
         raise ReportError(f"{path}: unknown report option(s) {bad}; known: {', '.join(sorted(known))}")
@@ -141,21 +156,22 @@ def main(argv=None) -> int:
     p = parser()
     args = p.parse_args(argv)
     try:
-        defaults = options_file(p, args.experiment)
-        claims = parse_claims(defaults.pop(CLAIMS, None), str(Path(args.experiment) / OPTIONS_FILE))
+        source = options_path(args.experiment, args.options)
+        defaults = options_file(p, args.experiment, args.options)
+        claims = parse_claims(defaults.pop(CLAIMS, None), str(source))
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if claims:
         print(
-            f"{len(claims)} claim(s) from {Path(args.experiment) / OPTIONS_FILE}: " + ", ".join(c.name for c in claims),
+            f"{len(claims)} claim(s) from {source}: " + ", ".join(c.name for c in claims),
             file=sys.stderr,
         )
     if defaults:
         p.set_defaults(**defaults)
         args = p.parse_args(argv)
         print(
-            f"options from {Path(args.experiment) / OPTIONS_FILE}: "
+            f"options from {source}: "
             + ", ".join(f"{k}={v}" for k, v in defaults.items())
             + " (the command line overrides them)",
             file=sys.stderr,
