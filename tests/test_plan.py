@@ -117,3 +117,16 @@ def test_another_options_file_names_another_family(pilot, tmp_path, capsys):
     assert report_main([str(pilot), "--options", str(tmp_path / "absent.yaml")]) == 2
     err = capsys.readouterr().err
     assert "--options" in err and "no such file" in err
+
+
+def test_a_pilot_of_one_seed_asks_for_more_pilot_seeds_not_calls_the_claim_untestable(pilot, capsys):
+    """An arm the pilot ran on one seed has no SD yet: the plan says the pilot needs a second seed, and
+    does not call the claim untestable (which more seeds could not help)."""
+    for seed in (1, 2):
+        for path in (pilot / "trials").glob(f"*weak*seed{seed}.*"):
+            path.unlink()
+    assert main([str(pilot)]) == 0
+    out = capsys.readouterr().out
+    block = out.split("auc-up (")[1].split("\n\n")[0]
+    assert "no size yet: 1 seed(s)" in block and "at least 2 seeds" in block
+    assert "more seeds cannot help" not in block

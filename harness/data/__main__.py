@@ -106,6 +106,12 @@ def _support_parser(sub, names: str) -> None:
     sup.add_argument("--n-sequences", type=int, default=SampleConfig.n_sequences, help="sequences to sample")
     sup.add_argument("--max-eval", type=int, help="the study's max_eval_samples: test pairs per seed (default: all)")
     sup.add_argument(
+        "--like-threshold",
+        type=float,
+        help="the rating a like is measured against, for the liked counts (default: the data set's, "
+        "3 MovieLens, 5 BookCrossing)",
+    )
+    sup.add_argument(
         "--like-comparison",
         choices=tuple(COMPARISONS),
         default=SampleConfig.like_comparison,
@@ -152,7 +158,9 @@ def _support(args) -> int:
         resolve_data_dir(args.data_dir),
         args.seeds,
         thresholds,
-        SampleConfig(n_sequences=args.n_sequences, like_comparison=args.like_comparison),
+        SampleConfig(
+            n_sequences=args.n_sequences, like_threshold=args.like_threshold, like_comparison=args.like_comparison
+        ),
         args.max_eval,
         log=_log,
     )

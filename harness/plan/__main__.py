@@ -98,6 +98,9 @@ def _claim_lines(c, gpu: str | None) -> list[str]:
         f"  pilot: {c.pilot_seeds} seeds, effect {c.pilot_effect:+.2f}, SD of the per-seed effects "
         f"{c.sd:.2f} ({int(100 * 0.8)}% upper bound {c.sd_upper:.2f})"
     )
+    if c.not_testable and c.pilot_seeds < 2:  # the pilot's fault, not the reading's
+        lines.append(f"  no size yet: {c.not_testable}; the SD needs a pilot with at least 2 seeds both arms ran")
+        return lines
     if c.not_testable:
         lines.append(f"  not testable at this reading: {c.not_testable}; more seeds cannot help")
         return lines

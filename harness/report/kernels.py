@@ -120,7 +120,7 @@ def pooled_metric(
 def unit_sides(blocks: list[Block], first: str, second: str) -> tuple[np.ndarray, np.ndarray]:
     """Of a contrast whose subsets hold different users (users:<g>-users:<h>): (U,) each unit's
     side, 0 where its rows are in ``first``, 1 in ``second``, -1 in neither, and (U,) its block
-    (the seed), the strata ``stats.relabelled_test`` permutes within."""
+    (the seed), the strata ``stats.paired_test(sides=...)`` permutes within."""
     sides, strata = [], []
     for i, bl in enumerate(blocks):
         n = bl.units.stop - bl.units.start

@@ -184,3 +184,19 @@ def test_metrics_on_real_movielens_agree_with_direct_computation(ml):
     )
     assert metrics.auc(labels, scores).value == pytest.approx(longhand)
     assert 0.5 < longhand < 1.0
+
+
+def test_cli_support_counts_the_same_targets_under_any_labels(movielens_dir, capsys):
+    """``support``: the targets stereotyped to each group rest on the splits and the degrees alone, so
+    another like threshold changes the liked counts only (fewer liked at rating > 4 than > 3)."""
+    common = ["support", "movielens-100k", "--data-dir", str(movielens_dir), "--n-sequences", "2000"]
+    common += ["--seeds", "0", "--threshold", "1:per_group", "--json"]
+    assert main(common) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert main([*common, "--like-threshold", "4"]) == 0
+    stricter = json.loads(capsys.readouterr().out)
+    assert [r["targets"] for r in stricter] == [r["targets"] for r in default]
+    assert all(stricter[0]["liked"][g] <= default[0]["liked"][g] for g in ("male", "female"))
+    assert sum(stricter[0]["liked"].values()) < sum(default[0]["liked"].values())
+    assert main([*common, "--like-threshold", "5"]) == 2  # every rating on one side: refused
+    assert "like_threshold 5" in capsys.readouterr().err
