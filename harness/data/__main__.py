@@ -70,7 +70,8 @@ def _describe_parser(sub, names: str) -> None:
     desc.add_argument(
         "--like-threshold",
         type=float,
-        help="the rating a like is measured against (default: the data set's, 3 MovieLens, 5 BookCrossing)",
+        help="the rating a like is measured against (default: the data set's, 3 MovieLens, 7 BookCrossing; "
+        "with --like-comparison ge the paper's median, 3 and 5)",
     )
     desc.add_argument(
         "--like-comparison",
@@ -109,7 +110,7 @@ def _support_parser(sub, names: str) -> None:
         "--like-threshold",
         type=float,
         help="the rating a like is measured against, for the liked counts (default: the data set's, "
-        "3 MovieLens, 5 BookCrossing)",
+        "3 MovieLens, 7 BookCrossing; with --like-comparison ge the paper's median, 3 and 5)",
     )
     sup.add_argument(
         "--like-comparison",
@@ -123,21 +124,18 @@ def _support_parser(sub, names: str) -> None:
 
 def _list() -> int:
     for spec in DATASETS.values():
-        print(
-            f"{spec.name:19s} groups by {spec.stereotype}; {_liked_when(spec.like_threshold)}; "
-            f"get it: {spec.source_hint}"
-        )
+        print(f"{spec.name:19s} groups by {spec.stereotype}; {_liked_when(spec)}; get it: {spec.source_hint}")
     return 0
 
 
-def _liked_when(threshold: float) -> str:
-    """How a rating counts as liked by default, and the other reading (data.like_comparison)."""
-    default = SampleConfig.like_comparison
-    other = next(c for c in COMPARISONS if c != default)
-    return (
-        f"liked when rating {COMPARISONS[default]} {threshold:g} ({READINGS[default]}; "
-        f"{READINGS[other]}: {COMPARISONS[other]} {threshold:g}, data.like_comparison: {other})"
+def _liked_when(spec) -> str:
+    """How a rating counts as liked by default, and the data set's other readings (``DatasetSpec.readings``)."""
+    (comparison, threshold, _), *others = spec.readings()
+    how = {"gt": "data.like_threshold", "ge": "data.like_comparison: ge"}
+    rest = "; ".join(
+        f"{name}: {COMPARISONS[c]} {t:g}, " + (how[c] if c == "ge" else f"{how[c]}: {t:g}") for c, t, name in others
     )
+    return f"liked when rating {COMPARISONS[comparison]} {threshold:g} ({spec.readings()[0][2]}; {rest})"
 
 
 def _fetch(args) -> int:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 from tabulate import tabulate
 
-from harness.config.data import COMPARISONS, READINGS, SampleConfig, is_liked
+from harness.config.data import COMPARISONS, is_liked
+from harness.config.datasets import DatasetSpec, get_dataset
 from harness.data.prepare import Prepared
 from harness.data.samples import SPLITS, Samples
 
@@ -40,7 +41,7 @@ def describe(prepared: Prepared) -> dict:
             "positive_labels": float(s.label.mean()),
             "like_threshold": s.like_threshold,
             "like_comparison": s.like_comparison,
-            "positive_share": positive_shares(s),
+            "positive_share": positive_shares(s, get_dataset(s.dataset)),
             "notes": list(s.notes),
         },
         "stereotype": _audit(prepared),
@@ -74,16 +75,22 @@ def _audit(prepared: Prepared) -> dict:
     }
 
 
-def positive_shares(s: Samples) -> dict[str, dict[str, float | None]]:
-    """The share of liked targets in each split (and in all) under each reading of the like
-    threshold (harness.config.data.COMPARISONS), whichever one labelled ``s``."""
+def positive_shares(s: Samples, spec: DatasetSpec) -> list[dict]:
+    """The share of liked targets in each split (and in all) under each named reading of the data
+    set's labels (``DatasetSpec.readings``) and under the one that labelled ``s`` (``labels``)."""
     parts = {**{name: s.mask(name) for name in SPLITS}, "all": np.ones(len(s), dtype=bool)}
-    return {
-        comparison: {
-            name: _mean(is_liked(s.target_rating[mask], s.like_threshold, comparison)) for name, mask in parts.items()
+    readings = spec.readings()
+    if (s.like_comparison, s.like_threshold) not in {(c, t) for c, t, _ in readings}:
+        readings.append((s.like_comparison, s.like_threshold, "the labels' own (set in the run)"))
+    return [
+        {
+            "liked_when": f"rating {COMPARISONS[c]} {t:g}",
+            "reading": name,
+            "labels": (c, t) == (s.like_comparison, s.like_threshold),
+            "share": {part: _mean(is_liked(s.target_rating[mask], t, c)) for part, mask in parts.items()},
         }
-        for comparison in COMPARISONS
-    }
+        for c, t, name in readings
+    ]
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -154,19 +161,14 @@ def _audit_lines(st: dict, smp: dict, groups: list[str]) -> list[str]:
 
 
 def _share_lines(smp: dict) -> list[str]:
-    """The liked share of each split under both readings of the threshold, the labels' marked."""
+    """The liked share of each split under each reading of the labels, the labels' marked."""
     parts = [*SPLITS, "all"]
     rows = [
-        [
-            f"rating {COMPARISONS[c]} {smp['like_threshold']:g}",
-            READINGS[c] + (" (default)" if c == SampleConfig.like_comparison else ""),
-            "yes" if c == smp["like_comparison"] else "",
-            *[_fmt(shares[p]) for p in parts],
-        ]
-        for c, shares in smp["positive_share"].items()
+        [r["liked_when"], r["reading"], "yes" if r["labels"] else "", *[_fmt(r["share"][p]) for p in parts]]
+        for r in smp["positive_share"]
     ]
     return [
-        "Liked targets (share of each split, under each reading of the like threshold)",
+        "Liked targets (share of each split, under each reading of the labels)",
         tabulate(rows, headers=["liked when", "reading", "labels", *parts], disable_numparse=True),
         "",
     ]

@@ -80,12 +80,15 @@ def measure(samples: Samples, config: StereotypeConfig) -> Measurement:
 
 
 def cache_key(dataset: str, source_hashes: dict, sample: SampleConfig, stereo: StereotypeConfig) -> str:
+    threshold = get_dataset(dataset).resolve_like_threshold(sample.like_threshold, sample.like_comparison)
     blob = json.dumps(
         {
             "format": CACHE_FORMAT,
             "dataset": dataset,
             "files": sorted(source_hashes.values()),
             "sample": sample.to_dict(),
+            # the threshold a None stands for (a data set's default may change: BookCrossing's did)
+            "like_threshold": threshold,
             "stereotype": asdict(stereo),
         },
         sort_keys=True,
@@ -152,7 +155,8 @@ def _build(
         f"{len(table.items):,} items in {timings['load_s']:.2f} s"
     )
     started = time.perf_counter()
-    samples = build_samples(table, sample, spec.resolve_like_threshold(sample.like_threshold), spec.time_order)
+    threshold = spec.resolve_like_threshold(sample.like_threshold, sample.like_comparison)
+    samples = build_samples(table, sample, threshold, spec.time_order)
     timings["sample_s"] = time.perf_counter() - started
     started = time.perf_counter()
     measurement = measure(samples, stereo)

@@ -101,7 +101,7 @@ def test_bookcrossing_subset_prepares_with_age_groups(bookcrossing_subset_dir, t
     assert d["table3"]["users_per_group"] == {"adult": 27_502, "teen": 1_664}
     assert d["table3"]["users_without_group"] == 18_952 + 129 + 52
     assert set(np.unique(bx.samples.user_group)) == {0, 1}
-    assert bx.samples.like_threshold == 5.0
+    assert bx.samples.like_threshold == 7.0  # the working default (TALLRec's > 5: 86% of the ratings liked)
     assert "teen" in to_text(d)
 
 
@@ -132,27 +132,60 @@ def test_describe_shows_the_liked_share_of_each_split_under_both_readings(ml, mo
     """MovieLens-100K: about 55% of targets liked at rating > 3 (the labels, by default), about
     82% at rating >= 3 (the paper's literal reading); the same windows, so ge counts every gt."""
     d = describe(ml)
-    shares = d["samples"]["positive_share"]
-    assert d["samples"]["like_comparison"] == "gt" and set(shares) == {"gt", "ge"}
+    rows = d["samples"]["positive_share"]
+    assert d["samples"]["like_comparison"] == "gt" and [r["liked_when"] for r in rows] == ["rating > 3", "rating >= 3"]
+    gt, ge = (r["share"] for r in rows)
+    assert [r["labels"] for r in rows] == [True, False]
     for part in ("train", "valid", "test", "all"):
-        assert 0.5 < shares["gt"][part] < 0.6 and 0.8 < shares["ge"][part] < 0.9, (part, shares)
-    assert shares["gt"]["all"] == d["samples"]["positive_labels"] == ml.samples.label.mean()
-    rows = {line.split("  ")[0]: line for line in to_text(d).splitlines() if line.startswith("rating ")}
-    assert "TALLRec's (default)  yes" in rows["rating > 3"] and f"{shares['gt']['test']:.4f}" in rows["rating > 3"]
-    assert "the paper's literal" in rows["rating >= 3"] and "yes" not in rows["rating >= 3"]
+        assert 0.5 < gt[part] < 0.6 and 0.8 < ge[part] < 0.9, (part, gt, ge)
+    assert gt["all"] == d["samples"]["positive_labels"] == ml.samples.label.mean()
+    lines = {line.split("  ")[0]: line for line in to_text(d).splitlines() if line.startswith("rating ")}
+    assert "TALLRec's, the default  yes" in lines["rating > 3"] and f"{gt['test']:.4f}" in lines["rating > 3"]
+    assert "the paper's literal" in lines["rating >= 3"] and "yes" not in lines["rating >= 3"]
     literal = prepare("movielens-100k", movielens_dir, SampleConfig(like_comparison="ge"), cache_dir=tmp_path)
     again = describe(literal)["samples"]
-    assert again["positive_share"] == shares and again["positive_labels"] == shares["ge"]["all"]
+    assert [r["share"] for r in again["positive_share"]] == [gt, ge] and again["positive_labels"] == ge["all"]
+    assert [r["labels"] for r in again["positive_share"]] == [False, True]
+
+
+def test_bookcrossings_working_threshold_is_7_and_ge_alone_still_reads_the_papers_median():
+    """BookCrossing: None stands for 7 under gt (the working default: TALLRec's > 5 labels 86% of the
+    explicit ratings liked) and for the paper's median 5 under ge (the literal reading); MovieLens: 3 both."""
+    from harness.config.datasets import get_dataset
+
+    bx, ml = get_dataset("bookcrossing"), get_dataset("movielens-100k")
+    assert bx.resolve_like_threshold(None, "gt") == 7.0 and bx.resolve_like_threshold(None, "ge") == 5.0
+    assert bx.resolve_like_threshold(5.0, "gt") == 5.0  # TALLRec's rule, named
+    assert [(c, t) for c, t, _ in bx.readings()] == [("gt", 7.0), ("gt", 5.0), ("ge", 5.0)]
+    assert ml.resolve_like_threshold(None, "gt") == ml.resolve_like_threshold(None, "ge") == 3.0
+    assert [(c, t) for c, t, _ in ml.readings()] == [("gt", 3.0), ("ge", 3.0)]
+
+
+def test_the_cache_key_names_the_threshold_a_none_stands_for(monkeypatch):
+    """A data set's default threshold may change (BookCrossing's did): the prepared-data cache is keyed
+    on the threshold a None resolves to, so a cache of the old default is never read for the new."""
+    from dataclasses import replace
+
+    from harness.config.data import StereotypeConfig
+    from harness.config.datasets import get_dataset
+    from harness.data import prepare as prepare_module
+
+    stereo, files, sample = StereotypeConfig(), {"a": "hash"}, SampleConfig()
+    now = prepare_module.cache_key("bookcrossing", files, sample, stereo)
+    old = replace(get_dataset("bookcrossing"), like_threshold=5.0)
+    monkeypatch.setattr(prepare_module, "get_dataset", lambda name: old)
+    assert prepare_module.cache_key("bookcrossing", files, sample, stereo) != now
 
 
 def test_cli_list_says_both_readings(capsys):
     assert main(["list"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert (
-        "liked when rating > 3 (TALLRec's; the paper's literal: >= 3, data.like_comparison: ge)"
+        "liked when rating > 3 (TALLRec's, the default; the paper's literal: >= 3, data.like_comparison: ge)"
         in lines["movielens-100k"]
     )
-    assert "liked when rating > 5" in lines["bookcrossing"]
+    assert "liked when rating > 7 (the working default, docs/data.md; TALLRec's rule: > 5" in lines["bookcrossing"]
+    assert "the paper's literal: >= 5, data.like_comparison: ge" in lines["bookcrossing"]
 
 
 def test_cli_errors_name_the_problem(tmp_path, capsys):
