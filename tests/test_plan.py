@@ -130,3 +130,29 @@ def test_a_pilot_of_one_seed_asks_for_more_pilot_seeds_not_calls_the_claim_untes
     block = out.split("auc-up (")[1].split("\n\n")[0]
     assert "no size yet: 1 seed(s)" in block and "at least 2 seeds" in block
     assert "more seeds cannot help" not in block
+
+
+def test_the_share_from_test_pairs_reads_the_user_level_interval_as_a_seeds_se():
+    """share = (interval width / 2z × √seeds)² / SD²: a seed's effect's user-level variance over the
+    per-seed variance; undefined with fewer than 2 seeds, no interval or no spread."""
+    from scipy.stats import norm
+
+    from harness.plan import share_from_test_pairs
+
+    z = norm.ppf(0.975)
+    # a pooled SE of 1 over 4 seeds is a seed SE of 2: variance 4, against an SD of 4 (variance 16)
+    assert share_from_test_pairs(4.0, 4, -z, z, 0.05) == pytest.approx(0.25)
+    assert share_from_test_pairs(1.0, 4, -z, z, 0.05) == pytest.approx(4.0)  # seeds agree more than sampling says
+    assert share_from_test_pairs(4.0, 1, -z, z, 0.05) is None
+    assert share_from_test_pairs(4.0, 4, np.nan, np.nan, 0.05) is None
+    assert share_from_test_pairs(0.0, 4, -z, z, 0.05) is None
+
+
+def test_each_claim_says_what_half_the_test_pairs_and_none_of_their_noise_would_need(pilot, capsys):
+    plan = make_plan(pilot, parse_claims(CLAIMS), {})
+    up = {c.claim: c for c in plan.claims}["auc-up"]
+    assert up.test_share is not None and up.test_share > 0
+    if up.test_share < 1:
+        assert up.seeds_no_test_noise <= up.seeds <= up.seeds_half_test
+    assert main([str(pilot)]) == 0
+    assert "test-pair sampling: about" in capsys.readouterr().out

@@ -211,3 +211,21 @@ def test_only_a_trial_tune_ended_early_is_recorded_stopped(tmp_path):
     with pytest.raises(SweepInterrupted, match="interrupted after 2 of its 3 trial"):
         sweep._finish("search", 3)
     sweep._finish("search", 2)  # every trial ended: go on
+
+
+def test_replication_runs_seed_by_seed_every_arm_of_a_seed_before_the_next(tmp_path):
+    """Ray-free: the replication grid is seed-major (each seed's arms in the file's order), so a study
+    stopped at any point holds whole seeds, paired for every comparison; finished records are left out."""
+    space = Path(__file__).resolve().parents[1] / "search_spaces" / "pilot_router.yaml"
+    spec = load_spec(space)
+    arms = [arm.key for arm in spec.arms()]
+    sweep = Sweep(spec, str(tmp_path), str(tmp_path / "ray"), log=lambda m: None)
+    first = spec.arms()[0]
+    job = TrialJob(spec.name, "replicate", first.key, spec.config_id(first, {}), {}, spec.seeds[0])
+    Store(str(tmp_path)).write(TrialRecord(job, "ok", metrics={}))  # finished: reused, not rerun
+    calls = []
+    _stub_tuner(sweep, calls)
+    sweep.replicate({arm: [{}] for arm in arms})
+    [param_space] = calls
+    order = [(j["seed"], j["arm"]) for j in param_space["job"]["grid_search"]]
+    assert order == [(seed, arm) for seed in spec.seeds for arm in arms][1:]

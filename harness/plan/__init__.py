@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import norm
 
 from harness import cost, seed_stats
 from harness.rates import gpu_rates
@@ -70,6 +71,10 @@ class ClaimPlan:
     hours: float | None  # ``seeds`` x the two methods' seconds, in hours
     gpu_hours: float | None  # the same on the benchmarked GPU, where it has rates
     relation: str = "all"  # the claim's pair subset, or its contrast (harness.report.subsets)
+    # the share of the per-seed variance that sampling the test pairs explains (``share_from_test_pairs``)
+    test_share: float | None = None
+    seeds_half_test: int | None = None  # the seeds at half the pilot's test pairs a seed (that share doubled)
+    seeds_no_test_noise: int | None = None  # ... with no test sampling at all (the floor any allocation meets)
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ def make_plan(
     level = alpha / max(1, len(rows))
     costs, device = arm_costs(trials, benchmarks)
     by_name = {c.name: c for c in claims}
-    plans = [_claim_plan(r, by_name.get(r.claim), effect, power, level, costs) for r in rows.itertuples()]
+    plans = [_claim_plan(r, by_name.get(r.claim), effect, power, level, costs, alpha) for r in rows.itertuples()]
     methods: dict[str, dict] = {}
     for p in plans:
         for m in dict.fromkeys((p.a, p.b)):
@@ -176,7 +181,23 @@ def _planned_effect(row, claim: Claim | None, effect) -> tuple[float | None, str
     return None, "none: name an effect in report.yaml or pass --effect"
 
 
-def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, costs: dict) -> ClaimPlan:
+def share_from_test_pairs(
+    sd: float, seeds: int, ci_users_low: float, ci_users_high: float, alpha: float
+) -> float | None:
+    """The share of the per-seed variance (``sd``²) that sampling the test pairs explains: a seed's
+    effect has the user-level SE of the mean-over-seeds effect times √seeds, read off the user-level
+    bootstrap interval at 1 - ``alpha`` (its width over 2 z). Above 1 where the seeds agree more than
+    test sampling alone predicts (an SD from few seeds is itself noisy); None where undefined."""
+    width = ci_users_high - ci_users_low
+    if seeds < 2 or not np.isfinite(width) or not np.isfinite(sd) or sd <= 0:
+        return None
+    se = width / (2 * norm.ppf(1 - alpha / 2)) * np.sqrt(seeds)
+    return float(se**2 / sd**2)
+
+
+def _claim_plan(
+    row, claim: Claim | None, effect, power: float, level: float, costs: dict, alpha: float = 0.05
+) -> ClaimPlan:
     alternative = claim.primary[1] if claim else "two-sided"
     planned, source = _planned_effect(row, claim, effect)
     distance = None if planned is None else (claim.power_distance(planned) if claim else abs(planned))
@@ -188,6 +209,8 @@ def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, co
         else (lambda s: None)
     )
     seeds = size(sd)
+    share = share_from_test_pairs(sd, n, row.ci_users_low, row.ci_users_high, alpha)
+    within = None if share is None else min(share, 1.0) * sd**2  # the test sampling part of sd²
     arms = [costs.get(f"{row.dataset}/{m}", {}) for m in dict.fromkeys((row.method_a, row.method_b))]
 
     def hours(key: str) -> float | None:
@@ -218,4 +241,7 @@ def _claim_plan(row, claim: Claim | None, effect, power: float, level: float, co
         hours("seconds"),
         hours("gpu_seconds"),
         row.relation,
+        share,
+        None if within is None else size(np.sqrt(sd**2 + within)),
+        None if within is None or sd**2 - within <= 0 else size(np.sqrt(sd**2 - within)),
     )

@@ -124,6 +124,14 @@ def _claim_lines(c, gpu: str | None) -> list[str]:
             f"  machine time: {c.seeds} seeds × ({parts}) = {c.hours:.1f} h"
             + (f"; on the GPU ({gpu}) {c.gpu_hours:.2f} h" if c.gpu_hours is not None else "")
         )
+    if c.test_share is not None:
+        n = lambda k: "more than 10,000" if k is None else str(k)  # noqa: E731
+        lines.append(
+            f"  test-pair sampling: about {min(c.test_share, 1.0):.0%} of the per-seed variance (user-level "
+            f"bootstrap{'; above 1, capped: the seeds agree more than it predicts' if c.test_share > 1 else ''}): "
+            f"at half the pilot's test pairs a seed {n(c.seeds_half_test)} seeds, with no test sampling at all "
+            f"{n(c.seeds_no_test_noise) if c.test_share < 1 else 'no floor measurable'}"
+        )
     return lines
 
 

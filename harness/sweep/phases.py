@@ -191,11 +191,13 @@ class Sweep:
         return [r.job.params for r in chosen]
 
     def replicate(self, selected: dict[str, list[dict]]) -> None:
-        """Phase 2: every selected configuration of every arm on every seed."""
+        """Phase 2: every selected configuration of every arm on every seed, seed by seed (every arm
+        of a seed, in the file's order, before the next seed): a study stopped or cut at any point
+        holds whole seeds, each a pair for every comparison, not some arms' seeds without the others'."""
         jobs, missing = [], self.store.missing()
-        for arm_key, configurations in selected.items():
-            for params in configurations:
-                for seed in self.spec.seeds:
+        for seed in self.spec.seeds:
+            for arm_key, configurations in selected.items():
+                for params in configurations:
                     job = {"phase": "replicate", "arm": arm_key, "seed": seed, "params": params}
                     record = self.store.read(resolve(self.spec, job)[0].key)
                     if self.arms[arm_key].dataset in missing:
