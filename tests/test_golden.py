@@ -66,3 +66,22 @@ def test_every_committed_record_round_trips_through_the_typed_record():
         record = TrialRecord.from_json(json.loads(text))
         assert record.key == path.stem and not record.extra, path
         assert json.dumps(record.to_json(), indent=2) == text, f"{path}: the typed record changes its JSON"
+
+
+def test_a_bookcrossing_id_names_the_label_rule_its_none_stands_for():
+    """BookCrossing's default like threshold moved from 5 to 7 after ids existed: a config that leaves it
+    None is hashed as 7, so it shares the id of an explicit 7 and never the id a None had when it meant 5
+    (an explicit 5); a MovieLens id, whose default never moved, is as it was (None hashed as None)."""
+    from harness.config.data import SampleConfig
+    from harness.config.run import RunConfig
+    from harness.space.spec import config_id_of
+
+    def id_of(dataset, **sample):
+        return config_id_of(f"{dataset}/mos", RunConfig(dataset=dataset, sample=SampleConfig(**sample)))
+
+    assert id_of("bookcrossing") == id_of("bookcrossing", like_threshold=7.0)
+    assert id_of("bookcrossing") != id_of("bookcrossing", like_threshold=5.0)
+    assert id_of("bookcrossing", like_comparison="ge") == id_of(
+        "bookcrossing", like_comparison="ge", like_threshold=5.0
+    )
+    assert id_of("movielens-100k") != id_of("movielens-100k", like_threshold=3.0)  # ids of committed records kept

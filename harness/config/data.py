@@ -42,7 +42,7 @@ class SampleConfig:
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train/valid/test (§4.1.1)
     seed: int = 0
     like_threshold: float | None = None  # None: the data set's (DatasetSpec.resolve_like_threshold)
-    like_comparison: Literal["gt", "ge"] = "gt"  # liked when rating > threshold: TALLRec's (see COMPARISONS)
+    like_comparison: Literal["gt", "ge"] = "gt"  # liked when rating > threshold (the working reading: see above)
 
     def __post_init__(self) -> None:
         if self.window < 2:

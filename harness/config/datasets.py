@@ -66,11 +66,13 @@ class DatasetSpec:
         high_liked, low_liked = (bool(is_liked(rating, threshold, like_comparison)) for rating in (high, low))
         side = "negative (disliked)" if not high_liked else "positive (liked)" if low_liked else None
         if side:
-            sign, (comparison, default, name) = COMPARISONS[like_comparison], self.readings()[0]
+            sign, default = COMPARISONS[like_comparison], self.resolve_like_threshold(None, like_comparison)
+            name = next(n for c, t, n in self.readings() if (c, t) == (like_comparison, default))
             raise ValueError(
                 f"like_threshold {threshold:g} with 'rating {sign} threshold' makes every label "
                 f"of {self.name} {side}: its ratings run from {low:g} to {high:g}; give a threshold "
-                f"inside that scale (the default: liked when rating {COMPARISONS[comparison]} {default:g}, {name})"
+                f"inside that scale (with like_comparison {like_comparison}, the default is rating {sign} "
+                f"{default:g}, {name})"
             )
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.config.data import COMPARISONS, READINGS, SampleConfig
+from harness.config.data import COMPARISONS, SampleConfig
 from harness.config.datasets import DATASETS, get_dataset
 from harness.data.paths import CACHE_ENV_VAR, ENV_VAR, default_data_dir, default_prepared_dir, resolve_data_dir
 from harness.data.schema import DataError
@@ -77,9 +77,9 @@ def _describe_parser(sub, names: str) -> None:
         "--like-comparison",
         choices=tuple(COMPARISONS),
         default=SampleConfig.like_comparison,
-        help="the labels' reading: "
-        + "; ".join(f"{c}: rating {sign} threshold, {READINGS[c]}" for c, sign in COMPARISONS.items())
-        + f" (default {SampleConfig.like_comparison}); describe shows the liked shares of both",
+        help="the labels' reading: gt, rating > threshold (the default: TALLRec's on MovieLens, the working "
+        "default on BookCrossing); ge, rating >= threshold (the paper's literal); describe shows the liked "
+        "share under every reading (python -m harness.data list names them)",
     )
     desc.add_argument("--no-cache", action="store_true", help="recompute; neither read nor write the cache")
     desc.add_argument("--cache-dir", type=Path, help=f"cache for prepared data (default {default_prepared_dir()})")

@@ -99,7 +99,10 @@ def _claim_lines(c, gpu: str | None) -> list[str]:
         f"{c.sd:.2f} ({int(100 * 0.8)}% upper bound {c.sd_upper:.2f})"
     )
     if c.not_testable and c.pilot_seeds < 2:  # the pilot's fault, not the reading's
-        lines.append(f"  no size yet: {c.not_testable}; the SD needs a pilot with at least 2 seeds both arms ran")
+        lines.append(
+            f"  no size yet: {c.not_testable}; an SD needs the metric on at least 2 seeds of both arms "
+            "(run the pilot on more seeds)"
+        )
         return lines
     if c.not_testable:
         lines.append(f"  not testable at this reading: {c.not_testable}; more seeds cannot help")
@@ -128,7 +131,8 @@ def _claim_lines(c, gpu: str | None) -> list[str]:
         n = lambda k: "more than 10,000" if k is None else str(k)  # noqa: E731
         lines.append(
             f"  test-pair sampling: about {min(c.test_share, 1.0):.0%} of the per-seed variance (user-level "
-            f"bootstrap{'; above 1, capped: the seeds agree more than it predicts' if c.test_share > 1 else ''}): "
+            f"bootstrap against the pilot's SD, a point estimate from {c.pilot_seeds} seeds"
+            f"{'; above 1, capped: the seeds agree more than it predicts' if c.test_share > 1 else ''}): "
             f"at half the pilot's test pairs a seed {n(c.seeds_half_test)} seeds, with no test sampling at all "
             f"{n(c.seeds_no_test_noise) if c.test_share < 1 else 'no floor measurable'}"
         )

@@ -40,6 +40,11 @@ def config_id_of(arm_key: str, config: RunConfig) -> str:
     seed of a configuration shares it)."""
     values = config.to_dict()
     del values["data_dir"], values["sample"]["seed"], values["train"]["seed"]
+    sample, dataset = values["sample"], DATASETS.get(config.dataset)
+    if sample["like_threshold"] is None and dataset.paper_median is not None:
+        # a data set whose default like threshold moved after ids existed (BookCrossing: 5, then 7): its None is
+        # hashed as what it stands for, so one id never names two label rules; MovieLens's ids are as they were
+        sample["like_threshold"] = dataset.resolve_like_threshold(None, sample["like_comparison"])
     payload = json.dumps({"arm": arm_key, "config": values}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 

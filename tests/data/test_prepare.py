@@ -102,6 +102,17 @@ def test_bookcrossing_subset_prepares_with_age_groups(bookcrossing_subset_dir, t
     assert d["table3"]["users_without_group"] == 18_952 + 129 + 52
     assert set(np.unique(bx.samples.user_group)) == {0, 1}
     assert bx.samples.like_threshold == 7.0  # the working default (TALLRec's > 5: 86% of the ratings liked)
+    rows = d["samples"]["positive_share"]
+    assert [(r["liked_when"], r["labels"]) for r in rows] == [
+        ("rating > 7", True),
+        ("rating > 5", False),
+        ("rating >= 5", False),
+    ]
+    assert rows[0]["share"]["all"] < rows[1]["share"]["all"] < rows[2]["share"]["all"]
+    own = describe(
+        prepare("bookcrossing", bookcrossing_subset_dir, SampleConfig(like_threshold=8.0), cache_dir=tmp_path)
+    )
+    assert [(r["liked_when"], r["labels"]) for r in own["samples"]["positive_share"]][-1] == ("rating > 8", True)
     assert "teen" in to_text(d)
 
 
