@@ -63,7 +63,7 @@ class ClaimPlan:
     sd: float  # the SD of the pilot's per-seed effects
     sd_upper: float  # its upper confidence bound at UPPER
     planned_effect: float | None
-    effect_source: str  # "the paper's (report.yaml)", "--effect", "A = B (margin)", or why none
+    effect_source: str  # "the paper's, as the claim names it", "--effect", "A = B (margin)", or why none
     alpha: float  # the level it is sized at (Holm's first step)
     alternative: str
     power: float
@@ -176,12 +176,12 @@ def _planned_effect(row, claim: Claim | None, effect) -> tuple[float | None, str
     if effect is not None:
         return effect, "--effect"
     if claim is not None and claim.effect is not None:
-        return claim.effect, "the paper's (report.yaml)"
+        return claim.effect, "the paper's, as the claim names it"
     if claim is not None and claim.expect == "noninferior":
         return 0.0, "A = B (the distance from the margin is the margin)"
     if claim is None and not np.isnan(row.paper_gap):
         return float(row.paper_gap), "the paper's gap (its table)"
-    return None, "none: name an effect in report.yaml or pass --effect"
+    return None, "none: give the claim an effect (report.yaml or --options FILE) or pass --effect"
 
 
 def share_from_test_pairs(
