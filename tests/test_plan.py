@@ -157,3 +157,11 @@ def test_each_claim_says_what_half_the_test_pairs_and_none_of_their_noise_would_
         assert c.test_share >= 1 or c.seeds is None or c.seeds_no_test_noise <= c.seeds
     assert main([str(pilot)]) == 0
     assert "test-pair sampling: about" in capsys.readouterr().out
+
+
+def test_seeds_in_the_options_plan_from_those_seeds_alone(pilot):
+    """report.yaml's ``seeds:`` (a row that pairs with some seeds of another study's) reads the same
+    seeds in the plan as in the report."""
+    by = {c.claim: c for c in make_plan(pilot, parse_claims(CLAIMS), {"seeds": "0,1"}).claims}
+    assert by["auc-up"].pilot_seeds == 2
+    assert {c.claim: c.pilot_seeds for c in make_plan(pilot, parse_claims(CLAIMS), {}).claims}["auc-up"] == 3

@@ -33,7 +33,7 @@ from scipy.stats import norm
 
 from harness import cost, seed_stats
 from harness.rates import gpu_rates
-from harness.report.build import measured_trials
+from harness.report.build import measured_trials, seed_list
 from harness.report.claims import Claim
 from harness.report.compare import compare
 from harness.report.comparison import TestConfig
@@ -130,7 +130,7 @@ def make_plan(
 ) -> Plan:
     """The plan for the experiment under ``folder`` (module docstring). ``options``: the report's
     reading (report.yaml's keys: reference, z, threshold_scope, decision_rate, sf_reading,
-    sf_effect). Without claims, the reference against every other method on every column is the
+    sf_effect, seeds). Without claims, the reference against every other method on every column is the
     family, and each needs ``effect`` (or a paper gap the experiment's name gives)."""
     if not 0 < power < 1 or not 0 < alpha < 1:
         raise ValueError(f"power and alpha must be in (0, 1), got {power} and {alpha}")
@@ -138,7 +138,16 @@ def make_plan(
     rate = parse_rate(options.get("decision_rate"))
     sf_reading = options.get("sf_reading", "all")
     trials, _, threshold, _ = measured_trials(
-        folder, None, reference, claims, options.get("z"), options.get("threshold_scope"), rate, sf_reading, log=log
+        folder,
+        None,
+        reference,
+        claims,
+        options.get("z"),
+        options.get("threshold_scope"),
+        rate,
+        sf_reading,
+        log=log,
+        seeds=seed_list(options.get("seeds")),
     )
     tests = TestConfig(reference, alpha, RESAMPLES, 0, sf_reading, options.get("sf_effect", "signed"), tuple(claims))
     from harness.report import paper

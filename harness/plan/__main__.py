@@ -15,7 +15,7 @@ from harness.report.claims import parse_claims
 from harness.report.collect import LABELS, ReportError
 from harness.report.subsets import difference
 
-READING = ("reference", "z", "threshold_scope", "decision_rate", "sf_reading", "sf_effect")
+READING = ("reference", "z", "threshold_scope", "decision_rate", "sf_reading", "sf_effect", "seeds")
 
 
 def parser() -> argparse.ArgumentParser:

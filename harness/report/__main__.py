@@ -53,6 +53,11 @@ def parser() -> argparse.ArgumentParser:
         "targets inside/outside the user's group); default all, or the paper table's",
     )
     p.add_argument("--methods", help="comma-separated methods to show, in this order (default: all, reference last)")
+    p.add_argument(
+        "--seeds",
+        help="comma-separated seeds to read, for every row and claim (default: every seed with records), "
+        "e.g. a later study's arms that pair with the first seeds of an earlier study's",
+    )
     p.add_argument("--resamples", type=int, default=10_000, help="permutation and bootstrap resamples (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the resampling (default 0)")
     _reading_arguments(p)
@@ -213,6 +218,7 @@ def options(args: argparse.Namespace, claims=()) -> ReportOptions:
         paper_table=args.paper_table,
         relations=_split(args.relations),
         methods=_split(args.methods),
+        seeds=args.seeds,
         significance=not args.no_significance,
         figures=not args.no_figures,
         allow_smoke=args.allow_smoke,

@@ -37,7 +37,8 @@ class ReportOptions:
     other method is shown). paper / paper_table: put the paper's published numbers beside ours
     (the table is inferred from the experiment's name, e.g. "table4_..."). relations: pair subsets
     to tabulate, ("all",) unless the paper table splits them (Table 1: target outside / inside the
-    user's group). methods: the rows shown, and the only ones tested (with the reference).
+    user's group). methods: the rows shown, and the only ones tested (with the reference). seeds:
+    the seeds read (None: every seed with records), for every row, claims' included.
     sf_rank: "abs" ranks SF by |SF|, "signed" as the paper bolds (lower is better). min_support: an
     SF resting on fewer recommended targets stereotyped to a group, on any seed, is flagged
     (support.FLAG) and the notes say where. sf_reading: Eq. 4's denominator over "all" recommended
@@ -60,6 +61,7 @@ class ReportOptions:
     paper_table: str | None = None
     relations: tuple[str, ...] | None = None
     methods: tuple[str, ...] | None = None
+    seeds: tuple[int, ...] | None = None
     significance: bool = True
     figures: bool = True
     allow_smoke: bool = False
@@ -76,6 +78,7 @@ class ReportOptions:
         for name in ("relations", "methods"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "seeds", seed_list(self.seeds))
         object.__setattr__(self, "claims", tuple(self.claims))
         if not 0 < self.alpha < 1:
             raise ReportError(f"alpha must be in (0, 1), got {self.alpha}")
@@ -105,11 +108,34 @@ class ReportOptions:
         )
 
 
+def seed_list(value) -> tuple[int, ...] | None:
+    """The seeds a report or plan reads: None (every seed), or "0,1,2" (the command line's), a list
+    (report.yaml's) or one int, as a tuple of ints; a ReportError names what is not a seed."""
+    if value is None or value == "" or value == []:
+        return None
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, (list, tuple)) else [value]
+    try:
+        seeds = tuple(int(str(x).strip()) for x in items if str(x).strip())
+    except ValueError:
+        raise ReportError(f"seeds must be integers, comma-separated (e.g. 0,1,2,3,4), got {value!r}") from None
+    return seeds or None
+
+
 def build(folder: str | Path, options: ReportOptions, log=lambda *_: None) -> Report:
     """The report of the experiment whose records are under ``folder``/trials."""
     o, tests, rate = options, options.tests, options.rate
     trials, shown, threshold, rate_notes = measured_trials(
-        folder, o.methods, o.reference, o.claims, o.z, o.threshold_scope, rate, o.sf_reading, o.allow_smoke, log
+        folder,
+        o.methods,
+        o.reference,
+        o.claims,
+        o.z,
+        o.threshold_scope,
+        rate,
+        o.sf_reading,
+        o.allow_smoke,
+        log,
+        seeds=o.seeds,
     )
     table = _paper_table(trials.experiment, o.paper, o.paper_table)
     relations = _relations(o, table, trials, folder)
@@ -131,7 +157,12 @@ def build(folder: str | Path, options: ReportOptions, log=lambda *_: None) -> Re
         + captions.threshold_sentence(rows, threshold)
         + captions.decision_sentence(rate)
     )
-    below = _notes(rows, relations, summary, comparisons, tests, rate_notes + reference_notes + thin)
+    seed_note = (
+        [f"Seeds read: {', '.join(map(str, o.seeds))} only (--seeds); the other seeds' records are left out."]
+        if o.seeds
+        else []
+    )
+    below = _notes(rows, relations, summary, comparisons, tests, seed_note + rate_notes + reference_notes + thin)
     extras = {
         "per_seed": _per_seed(rows, references, relations),
         "provenance": provenance_summary(trials),
@@ -168,11 +199,21 @@ def measured_trials(
     sf_reading: str = "all",
     allow_smoke: bool = False,
     log=lambda *_: None,
+    seeds=None,
 ):
     """The records a report (or a plan) reads, measured at its reading: (trials, the methods shown
     or None for all, the stereotype threshold, notes on the decision rate). ``methods`` restricts
-    the rows, but the claims' methods stay: the family is the experiment's."""
+    the rows, but the claims' methods stay: the family is the experiment's. ``seeds`` (None: all)
+    restricts every row, claims' included, to those seeds' records."""
     trials = load(folder, RELATIONS, allow_smoke)
+    if seeds:
+        present = {r.job.seed for r in trials.records.values()}
+        missing = set(seeds) - present
+        if missing:
+            raise ReportError(
+                f"--seeds names {sorted(missing)}, which have no ok records; seeds with records: {sorted(present)}"
+            )
+        trials = restrict(trials, seeds=set(seeds))
     shown = None
     if methods:
         unknown = set(methods) - set(trials.values.method)

@@ -256,9 +256,15 @@ def with_rescored(trials: Trials, replicated: dict, frames: dict) -> Trials:
     )
 
 
-def restrict(trials: Trials, methods: set) -> Trials:
-    """``trials`` with the records of ``methods`` alone (a table of some methods tests only them)."""
-    keep = {key: r for key, r in trials.records.items() if method_of(r) in methods}
+def restrict(trials: Trials, methods: set | None = None, seeds: set | None = None) -> Trials:
+    """``trials`` with the records of ``methods`` alone (a table of some methods tests only them),
+    and of ``seeds`` alone (a study's row that pairs with some of another study's seeds); None keeps
+    every one."""
+
+    def kept(r: TrialRecord) -> bool:
+        return (methods is None or method_of(r) in methods) and (seeds is None or r.job.seed in seeds)
+
+    keep = {key: r for key, r in trials.records.items() if kept(r)}
     relations = tuple(dict.fromkeys(trials.values.relation))
     return dataclasses.replace(
         trials,
@@ -266,5 +272,5 @@ def restrict(trials: Trials, methods: set) -> Trials:
         values=values_of(keep, relations),
         undefined=undefined_notes(keep, relations),
         _scores=trials._scores,
-        replicated={k: r for k, r in trials.replicated.items() if method_of(r) in methods},
+        replicated={k: r for k, r in trials.replicated.items() if kept(r)},
     )

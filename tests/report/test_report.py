@@ -182,6 +182,29 @@ def test_a_table_of_some_methods_tests_only_them(shared_experiment):
         build_report(shared_experiment, methods=["nope"], figures=False, **FAST)
 
 
+def test_seeds_reads_only_those_seeds_for_every_row_and_claim(tmp_path, capsys):
+    """A later study's arm pairs with the first seeds of an earlier one's: --seeds (report.yaml's
+    seeds:) leaves the other seeds' records out of the table, the tests and the claims alike."""
+    store = write_experiment(tmp_path / "exp", {"mos": 1.5, "weak": 0.0}, seeds=(0, 1, 2, 3))
+    write_record(store, "table4_fairness_methods", "movielens-100k", "late", 0, 0.0)
+    write_record(store, "table4_fairness_methods", "movielens-100k", "late", 1, 0.0)
+    report = build_report(tmp_path / "exp", seeds="0,1", figures=False, **FAST)
+    assert set(report.per_seed.seed) == {0, 1}
+    assert set(report.summary[report.summary.source == "ours"].n) == {2}
+    assert any("Seeds read: 0, 1 only" in n for n in report.notes)
+    whole = build_report(tmp_path / "exp", figures=False, **FAST)
+    assert set(whole.per_seed.seed) == {0, 1, 2, 3}
+    with pytest.raises(
+        ReportError, match=r"--seeds names \[7\], which have no ok records; seeds with records: \[0, 1, 2, 3\]"
+    ):
+        build_report(tmp_path / "exp", seeds=[0, 7], figures=False, **FAST)
+    with pytest.raises(ReportError, match="seeds must be integers"):
+        build_report(tmp_path / "exp", seeds="0,one", figures=False, **FAST)
+    (tmp_path / "exp" / "report.yaml").write_text("seeds: [0, 1]\n")
+    assert main([str(tmp_path / "exp"), "--no-figures", "--resamples", "200"]) == 0
+    assert "seeds=[0, 1]" in capsys.readouterr().err
+
+
 def test_smoke_failed_and_bad_input(tmp_path, capsys):
     store = write_experiment(tmp_path / "smoke", {"mos": 1.0}, seeds=(0,), smoke=True)
     with pytest.raises(ReportError, match="--allow-smoke"):
