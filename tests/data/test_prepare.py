@@ -242,5 +242,11 @@ def test_cli_support_counts_the_same_targets_under_any_labels(movielens_dir, cap
     assert [r["targets"] for r in stricter] == [r["targets"] for r in default]
     assert all(stricter[0]["liked"][g] <= default[0]["liked"][g] for g in ("male", "female"))
     assert sum(stricter[0]["liked"].values()) < sum(default[0]["liked"].values())
+    assert [r["user_pairs"] for r in stricter] == [r["user_pairs"] for r in default]
+    row = default[0]  # each user group's side: its users' pairs make up the test split, liked ones among them
+    assert sum(row["user_pairs"].values()) == row["test_pairs"]
+    for g in row["users"]:
+        assert 0 < row["users"][g] <= row["user_pairs"][g] and row["user_liked"][g] <= row["user_pairs"][g]
+    assert stricter[0]["user_liked"]["male"] < row["user_liked"]["male"]
     assert main([*common, "--like-threshold", "5"]) == 2  # every rating on one side: refused
     assert "like_threshold 5" in capsys.readouterr().err
