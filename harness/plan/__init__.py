@@ -41,8 +41,8 @@ from harness.report.decision import parse_rate
 from harness.report.remeasure import describe
 
 UPPER = 0.8  # the confidence of the SD's upper bound a plan is also sized on
-# user-level bootstrap resamples, for the test-pair share alone (the seed-level sizes are exact): at 2,000 the
-# interval's width, squared, varies by about 4% between resampling seeds (at 200, about 13%)
+# user-level bootstrap resamples, for the test-pair share alone (the seed-level sizes are exact): a variance
+# estimated from B resamples carries a relative Monte Carlo error of about sqrt(2 / B), 3% at 2,000 (10% at 200)
 RESAMPLES = 2_000
 BENCHMARKS = Path("results/benchmarks")  # where GPU rates are looked for
 
