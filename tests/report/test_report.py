@@ -503,6 +503,59 @@ def test_figure5_rethresholds_one_trained_model_at_each_z(report, shared_experim
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
 
 
+def test_figure5_labels_each_z_with_the_pairs_its_point_above_rests_on():
+    """Under each z the figure names the test pairs its "above" point rests on (mean per seed), and the
+    seeds it averages where the AUC above is undefined on some (seed 1 at z = 3.5 has no liked pair
+    above): a high z's point says how little it rests on."""
+    import pandas as pd
+
+    from harness.report.figures import _zscore_figure
+
+    frame = pd.DataFrame(
+        [
+            {"dataset": "d", "z": 1.0, "below": 60.0, "above": 70.0, "pairs_above": 40, "seed": 0},
+            {"dataset": "d", "z": 1.0, "below": 62.0, "above": 72.0, "pairs_above": 52, "seed": 1},
+            {"dataset": "d", "z": 3.5, "below": 61.0, "above": 80.0, "pairs_above": 3, "seed": 0},
+            {"dataset": "d", "z": 3.5, "below": 63.0, "above": float("nan"), "pairs_above": 1, "seed": 1},
+        ]
+    )
+    (ax,) = _zscore_figure(frame, "test").axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1\n46", "3.5\n2 (1/2)"]
+    assert "the test pairs above" in ax.get_xlabel()
+
+
+def test_figure5_as_retrained_pools_one_configuration_across_z_never_methods(tmp_path):
+    """The paper's protocol pools models that differ in z alone: a study whose methods merely run at
+    different z (TALLRec at 3, MoS at 1) gets no such figure; MoS trained at 1 and at 3 does, each
+    model read at its own threshold."""
+    from harness.report.figures import _above_at, zscore_retrained
+
+    store = write_experiment(tmp_path / "m", {"llm": 0.0}, seeds=(0, 1))  # z = 3
+    for seed in (0, 1):
+        write_record(store, "table4_fairness_methods", "movielens-100k", "mos", seed, 1.0, z=1.0)
+    trials = load(tmp_path / "m")
+
+    def with_heads(head_of):  # the fixture's configs name no head; real records do
+        records = {
+            k: dataclasses.replace(r, config={**r.config, "train": {**r.config["train"], "head": head_of(r)}})
+            for k, r in trials.records.items()
+        }
+        return dataclasses.replace(trials, records=records)
+
+    assert zscore_retrained(with_heads(lambda r: r.job.method), "mos") is None
+    figure = zscore_retrained(with_heads(lambda r: "mos"), "mos")
+    (ax,) = figure.axes
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["1", "3"]
+    at_own, at_one = [], []  # the z = 3 models' pairs above their own threshold, and above z = 1's
+    for record in (r for r in trials.records.values() if r.job.method == "llm"):
+        frame = trials.scores(record.key)
+        frame = frame[frame.setting == "implicit"]
+        at_own.append(int(_above_at(frame, record.threshold_moments, 3.0).sum()))
+        at_one.append(int(_above_at(frame, record.threshold_moments, 1.0).sum()))
+    assert sum(at_own) < sum(at_one)
+    assert ax.get_xticklabels()[1].get_text().split("\n")[1] == f"{np.mean(at_own):.0f}"
+
+
 def test_a_multi_metric_search_gets_its_tradeoff_table_and_front(tmp_path):
     """Search records with validation AUC and |SF|; two configurations replicated on seeds 0-1:
     the trade-off table has one row per replicated configuration with its seeds' test means,
