@@ -5,7 +5,9 @@
 - groups (the paper's Figure 4): the reference method's SF term and AUC per user
   group, and AUC per item group (targets stereotyped to the group). The paper
   does not define its bars exactly; these are the per-group quantities the
-  records hold, and the AUCs a claim on users:<g> or targets:<g> tests;
+  records hold, and the AUCs a claim on users:<g> or targets:<g> tests, each AUC
+  bar named with the test pairs it rests on (mean per seed) and, as every bar, the
+  seeds it averages where its value is undefined on some;
 - zscore (Figure 5): AUC of target items below and above the stereotype threshold
   at each Z-score of the paper's grid, from one trained model per seed (the reference
   method's) re-thresholded, so the threshold is not confounded with a model trained at
@@ -103,7 +105,20 @@ def _mean_std(values) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def _bar_label(name: str, values: list, pairs: list | None = None) -> str:
+    """A Figure 4 bar's name with what it rests on: the test pairs (mean per seed) and, where the
+    value is undefined on some seeds, how many it averages."""
+    parts = [] if pairs is None else [f"{np.nanmean(pairs):.0f} pairs"]
+    defined = int(np.sum(~np.isnan(np.asarray(values, dtype=float))))
+    if defined < len(values):
+        parts.append(f"{defined}/{len(values)} seeds")
+    return f"{name} ({', '.join(parts)})" if parts else name
+
+
 def groups(trials, records: list[TrialRecord]):
+    """Figure 4: per group, the SF term and the AUC of its users' pairs and of the pairs whose target
+    is stereotyped to it; each AUC bar names the test pairs it rests on (a small group's AUC is a
+    handful of users' pairs, as BookCrossing's teen users are)."""
     datasets = sorted({r.job.dataset for r in records})
     figure = Figure(figsize=(5.0 * len(datasets), 3.4))
     axes = figure.subplots(1, len(datasets), squeeze=False)
@@ -113,10 +128,15 @@ def groups(trials, records: list[TrialRecord]):
         bars = {}
         for g in names:
             sf = [r.test["implicit"]["sf"]["all"]["per_group"][g] for r in runs]
-            bars[f"SF term, G = {g}"] = _mean_std([np.nan if v is None else 100 * v for v in sf])
+            sf = [np.nan if v is None else 100 * v for v in sf]
+            bars[_bar_label(f"SF term, G = {g}", sf)] = _mean_std(sf)
             auc = [r.test[performance_setting(r)]["performance"][g]["auc"]["value"] for r in runs]
-            bars[f"AUC, user ∈ {g}"] = _mean_std([np.nan if v is None else 100 * v for v in auc])
-            bars[f"AUC, item ∈ {g}"] = _mean_std([_subset_auc(trials, r, f"targets:{g}") for r in runs])
+            auc = [np.nan if v is None else 100 * v for v in auc]
+            pairs = [_pairs_of(trials, r, f"users:{g}") for r in runs]
+            bars[_bar_label(f"AUC, user ∈ {g}", auc, pairs)] = _mean_std(auc)
+            auc = [_subset_auc(trials, r, f"targets:{g}") for r in runs]
+            pairs = [_pairs_of(trials, r, f"targets:{g}") for r in runs]
+            bars[_bar_label(f"AUC, item ∈ {g}", auc, pairs)] = _mean_std(auc)
         labels = list(bars)
         means = [bars[k][0] for k in labels]
         ax.bar(
@@ -131,8 +151,19 @@ def groups(trials, records: list[TrialRecord]):
                 ax.text(i, 2, "undefined", rotation=90, ha="center", va="bottom", color="gray")
         ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
         ax.set(title=f"{dataset}: {runs[0].job.method}", ylabel="×100 (SF ↓ better, AUC ↑ better)")
+        ax.set_xlabel("mean ± sd over seeds; (pairs): the test pairs an AUC rests on, mean per seed", fontsize=7)
     figure.tight_layout()
     return figure
+
+
+def _pairs_of(trials, record: TrialRecord, subset: str) -> float:
+    """How many test pairs of ``subset`` the record's performance setting holds (NaN without scores)."""
+    try:
+        frame = trials.scores(record.key)
+    except ReportError:
+        return np.nan
+    part = frame[frame.setting == performance_setting(record)]
+    return float(mask(subset, *arrays(part)).sum())
 
 
 def _subset_auc(trials, record: TrialRecord, subset: str) -> float:

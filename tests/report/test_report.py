@@ -503,6 +503,26 @@ def test_figure5_rethresholds_one_trained_model_at_each_z(report, shared_experim
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
 
 
+def test_figure4_names_the_pairs_each_auc_bar_rests_on(report, shared_experiment):
+    """Each AUC bar of Figure 4 names its test pairs (mean per seed), and any bar the seeds it averages
+    where its value is undefined on some: a small group's bar says how little it rests on."""
+    from harness.report.figures import _bar_label
+    from harness.report.subsets import arrays, mask
+
+    trials = load(shared_experiment)
+    runs = [r for r in trials.records.values() if r.job.method == "mos" and r.job.dataset == "movielens-100k"]
+    pairs = []
+    for record in runs:
+        frame = trials.scores(record.key)
+        pairs.append(mask("users:female", *arrays(frame[frame.setting == "implicit"])).sum())
+    axes = report.figures["groups"].axes  # one per data set, sorted: bookcrossing, movielens-100k
+    labels = [t.get_text() for t in axes[1].get_xticklabels()]
+    assert f"AUC, user ∈ female ({np.mean(pairs):.0f} pairs)" in labels
+    assert "SF term, G = female" in labels
+    assert _bar_label("AUC, user ∈ teen", [60.0, np.nan, 70.0], [5, 0, 4]) == "AUC, user ∈ teen (3 pairs, 2/3 seeds)"
+    assert _bar_label("SF term, G = teen", [np.nan, 20.0]) == "SF term, G = teen (1/2 seeds)"
+
+
 def test_figure5_labels_each_z_with_the_pairs_its_point_above_rests_on():
     """Under each z the figure names the test pairs its "above" point rests on (mean per seed), and the
     seeds it averages where the AUC above is undefined on some (seed 1 at z = 3.5 has no liked pair
