@@ -108,7 +108,8 @@ def _mean_std(values) -> tuple[float, float]:
 def _bar_label(name: str, values: list, pairs: list | None = None) -> str:
     """A Figure 4 bar's name with what it rests on: the test pairs (mean per seed) and, where the
     value is undefined on some seeds, how many it averages."""
-    parts = [] if pairs is None else [f"{np.nanmean(pairs):.0f} pairs"]
+    counted = [] if pairs is None else [n for n in pairs if not np.isnan(n)]  # none without scores
+    parts = [f"{np.mean(counted):.0f} pairs"] if counted else []
     defined = int(np.sum(~np.isnan(np.asarray(values, dtype=float))))
     if defined < len(values):
         parts.append(f"{defined}/{len(values)} seeds")
@@ -306,7 +307,9 @@ def _label_support(ax, frame: pd.DataFrame) -> None:
     averages where the AUC above is undefined on some of them (no liked or no disliked pair above)."""
     labels = []
     for z, part in frame.groupby("z"):
-        text = f"{z:g}\n{part['pairs_above'].mean():.0f}"
+        text = f"{z:g}"
+        if part["pairs_above"].notna().any():  # none without scores
+            text += f"\n{part['pairs_above'].mean():.0f}"
         defined = int(part["above"].notna().sum())
         if defined < len(part):
             text += f" ({defined}/{len(part)})"

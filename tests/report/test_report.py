@@ -521,6 +521,7 @@ def test_figure4_names_the_pairs_each_auc_bar_rests_on(report, shared_experiment
     assert "SF term, G = female" in labels
     assert _bar_label("AUC, user ∈ teen", [60.0, np.nan, 70.0], [5, 0, 4]) == "AUC, user ∈ teen (3 pairs, 2/3 seeds)"
     assert _bar_label("SF term, G = teen", [np.nan, 20.0]) == "SF term, G = teen (1/2 seeds)"
+    assert _bar_label("AUC, item ∈ teen", [np.nan, np.nan], [np.nan, np.nan]) == "AUC, item ∈ teen (0/2 seeds)"
 
 
 def test_figure5_labels_each_z_with_the_pairs_its_point_above_rests_on():
