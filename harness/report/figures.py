@@ -188,11 +188,16 @@ def _above_at(frame: pd.DataFrame, moments: dict, z: float) -> np.ndarray:
     return above
 
 
+def _split_auc(frame: pd.DataFrame, above: np.ndarray) -> tuple[float, float]:
+    """AUC ×100 of the pairs not in ``above`` and of those in it."""
+    labels, scores = frame["label"].to_numpy(), frame["score"].to_numpy()
+    below_auc, above_auc = (100 * metrics.auc(labels[keep], scores[keep]).value for keep in (~above, above))
+    return below_auc, above_auc
+
+
 def _rethresholded_auc(frame: pd.DataFrame, moments: dict, z: float) -> tuple[float, float]:
     """AUC ×100 of the pairs whose target is below / above Eq. 3's threshold at ``z``."""
-    above = _above_at(frame, moments, z)
-    labels, scores = frame["label"].to_numpy(), frame["score"].to_numpy()
-    return tuple(100 * metrics.auc(labels[keep], scores[keep]).value for keep in (~above, above))
+    return _split_auc(frame, _above_at(frame, moments, z))
 
 
 def zscore(trials, reference: list[TrialRecord]):
@@ -211,9 +216,17 @@ def zscore(trials, reference: list[TrialRecord]):
         if not all(f"degree_{g}" in frame.columns for g in record.threshold_moments["groups"]):
             continue
         for z in Z_GRID:
-            below, above = _rethresholded_auc(frame, record.threshold_moments, z)
-            pairs = int(_above_at(frame, record.threshold_moments, z).sum())
-            rows.append({"dataset": record.job.dataset, "z": z, "below": below, "above": above, "pairs_above": pairs})
+            above = _above_at(frame, record.threshold_moments, z)
+            below_auc, above_auc = _split_auc(frame, above)
+            rows.append(
+                {
+                    "dataset": record.job.dataset,
+                    "z": z,
+                    "below": below_auc,
+                    "above": above_auc,
+                    "pairs_above": int(above.sum()),
+                }
+            )
     if not rows:
         return None
     method = reference[0].job.method
@@ -267,8 +280,7 @@ def _retrained_row(trials, record: TrialRecord) -> dict:
         above = _above_at(part, moments, z)
     else:
         above = mask("above", *arrays(part))
-    labels, scores = part["label"].to_numpy(), part["score"].to_numpy()
-    row["below"], row["above"] = (100 * metrics.auc(labels[keep], scores[keep]).value for keep in (~above, above))
+    row["below"], row["above"] = _split_auc(part, above)
     row["pairs_above"] = int(above.sum())
     return row
 
