@@ -56,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seeds",
         help="comma-separated seeds to read, for every row and claim (default: every seed with records), "
-        "e.g. a later study's arms that pair with the first seeds of an earlier study's",
+        "e.g. a later study's arms that pair with the first seeds of an earlier study's; every method read "
+        "must have an ok record on each (else the report stops and names what is missing)",
     )
     p.add_argument("--resamples", type=int, default=10_000, help="permutation and bootstrap resamples (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the resampling (default 0)")

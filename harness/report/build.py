@@ -13,7 +13,7 @@ import pandas as pd
 from harness.report import captions, decisions, notes
 from harness.report import paper as published
 from harness.report.claims import Claim
-from harness.report.collect import LABELS, ReportError, load, restrict
+from harness.report.collect import LABELS, ReportError, load, method_of, restrict
 from harness.report.compare import compare, no_comparisons
 from harness.report.comparison import SF_EFFECTS, TestConfig
 from harness.report.decision import at_rate, parse_rate
@@ -224,9 +224,31 @@ def measured_trials(
             )
         shown = set(methods) | {reference}
         trials = restrict(trials, shown | {m for c in claims for m in (c.a, c.b)})
+    if seeds:
+        _every_seed(trials, set(seeds))
     threshold = target_threshold(trials, z, threshold_scope)
     trials, rate_notes = at_rate(remeasure(trials, threshold, log), rate, log)
     return with_sf_reading(trials, RELATIONS, sf_reading), shown, threshold, rate_notes
+
+
+def _every_seed(trials, seeds: set) -> None:
+    """Named seeds are a promise about every row: each method read (on each data set it has records
+    of) has an ok record on each of them, or the report stops. Otherwise a failed or missing trial
+    would leave its seed out of that method's tests without a word, and a claim would rest on fewer
+    seeds than its plan (a study that names its seeds, e.g. ``--seeds 0,1,2,3,4,5,6``, checks this)."""
+    held: dict[tuple[str, str], set] = {}
+    for record in trials.records.values():
+        held.setdefault((record.job.dataset, method_of(record)), set()).add(record.job.seed)
+    short = [
+        f"{method} on {dataset}: no ok record of seed(s) {sorted(seeds - have)}"
+        for (dataset, method), have in sorted(held.items())
+        if seeds - have
+    ]
+    if short:
+        raise ReportError(
+            f"--seeds names {sorted(seeds)}, but " + "; ".join(short) + " (a failed or missing trial: rerun it, "
+            "or name only the seeds every method read has, or leave the method out with --methods)"
+        )
 
 
 def _relations(options: ReportOptions, table, trials, folder) -> tuple[str, ...]:

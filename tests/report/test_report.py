@@ -200,6 +200,12 @@ def test_seeds_reads_only_those_seeds_for_every_row_and_claim(tmp_path, capsys):
         build_report(tmp_path / "exp", seeds=[0, 7], figures=False, **FAST)
     with pytest.raises(ReportError, match="seeds must be integers"):
         build_report(tmp_path / "exp", seeds="0,one", figures=False, **FAST)
+    # named seeds are a promise about every row: a method short of one stops the report, never
+    # quietly resting that method's tests on fewer seeds
+    with pytest.raises(ReportError, match=r"late on movielens-100k: no ok record of seed\(s\) \[2\]"):
+        build_report(tmp_path / "exp", seeds="0,1,2", figures=False, **FAST)
+    without_late = build_report(tmp_path / "exp", seeds="0,1,2", methods=["weak"], figures=False, **FAST)
+    assert set(without_late.per_seed.seed) == {0, 1, 2}
     (tmp_path / "exp" / "report.yaml").write_text("seeds: [0, 1]\n")
     assert main([str(tmp_path / "exp"), "--no-figures", "--resamples", "200"]) == 0
     assert "seeds=[0, 1]" in capsys.readouterr().err

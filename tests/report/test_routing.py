@@ -51,9 +51,10 @@ def test_the_report_tabulates_each_mos_rows_routing(tmp_path):
     assert np.isclose(report.routing.grad_norm.mean(), 0.2)
 
 
-def test_the_table_reads_the_training_settings_routing_where_the_record_holds_it(tmp_path):
+def test_the_table_gives_each_prompt_settings_routing_where_the_record_holds_it(tmp_path):
     """A router can send a group to another expert in each prompt setting: pooled over the settings
-    the groups then look apart (here 2/3) though under the training setting they share one expert."""
+    the groups then look apart (here 2/3) though under the training setting they share one expert.
+    Study v2's PLAN.md reports the separation per setting, the training setting's first."""
     store = Store(str(tmp_path / "exp"))
     per_setting = {
         "implicit": {"samples": 10, "expert_usage": [[1.0, 0, 0], [1.0, 0, 0]]},
@@ -65,6 +66,17 @@ def test_the_table_reads_the_training_settings_routing_where_the_record_holds_it
     write_record(store, "exp", "movielens-100k", "mos", 1, 1.0, test_diagnostics=pooled)  # an older record
     write_record(store, "exp", "movielens-100k", "weak", 0, 0.0)
     write_record(store, "exp", "movielens-100k", "weak", 1, 0.0)
-    table = build_report(tmp_path / "exp", resamples=200, figures=False).routing.set_index("seed")
-    assert list(table.setting) == ["implicit", "pooled"]
-    assert list(table.separation) == pytest.approx([0.0, 2 / 3])
+    report = build_report(tmp_path / "exp", resamples=200, figures=False)
+    table = report.routing
+    # each setting the record holds has a row, the training setting's first; the older record's one row is pooled
+    assert list(zip(table.seed, table.setting, table.training, strict=True)) == [
+        (0, "implicit", True),
+        (1, "pooled", False),
+        (0, "explicit", False),
+        (0, "counterfactual", False),
+    ]
+    assert list(table.separation) == pytest.approx([0.0, 2 / 3, 1.0, 1.0])
+    report.save(tmp_path / "out")
+    lines = (tmp_path / "out" / "routing.md").read_text().splitlines()
+    prompts = [line.split("|")[3].strip() for line in lines if line.startswith("| movielens")]
+    assert prompts == ["implicit (training)", "pooled", "explicit", "counterfactual"]
