@@ -11,6 +11,7 @@ from harness.plan import make_plan
 from harness.plan.__main__ import main
 from harness.records import Store
 from harness.report.claims import parse_claims
+from harness.report.collect import ReportError
 
 from .report.fixtures import write_record
 
@@ -165,3 +166,9 @@ def test_seeds_in_the_options_plan_from_those_seeds_alone(pilot):
     by = {c.claim: c for c in make_plan(pilot, parse_claims(CLAIMS), {"seeds": "0,1"}).claims}
     assert by["auc-up"].pilot_seeds == 2
     assert {c.claim: c.pilot_seeds for c in make_plan(pilot, parse_claims(CLAIMS), {}).claims}["auc-up"] == 3
+    # a method no claim reads (a later study's arm on fewer seeds) does not stop the plan; a claim's does
+    write_record(Store(str(pilot)), "table4_fairness_methods", "movielens-100k", "later", 0, 0.0)
+    assert len(make_plan(pilot, parse_claims(CLAIMS), {"seeds": "0,1,2"}).claims) == len(CLAIMS)
+    write_record(Store(str(pilot)), "table4_fairness_methods", "movielens-100k", "weak", 3, 1.2)
+    with pytest.raises(ReportError, match=r"mos on movielens-100k has no ok record of seed\(s\) \[3\]"):
+        make_plan(pilot, parse_claims(CLAIMS), {"seeds": "0,1,2,3"})

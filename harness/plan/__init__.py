@@ -148,6 +148,7 @@ def make_plan(
         sf_reading,
         log=log,
         seeds=seed_list(options.get("seeds")),
+        claims_only=bool(claims),
     )
     tests = TestConfig(reference, alpha, RESAMPLES, 0, sf_reading, options.get("sf_effect", "signed"), tuple(claims))
     from harness.report import paper

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.records import safe
 from harness.report import captions, decisions, notes
 from harness.report import paper as published
 from harness.report.claims import Claim
@@ -200,11 +201,14 @@ def measured_trials(
     allow_smoke: bool = False,
     log=lambda *_: None,
     seeds=None,
+    claims_only: bool = False,
 ):
     """The records a report (or a plan) reads, measured at its reading: (trials, the methods shown
     or None for all, the stereotype threshold, notes on the decision rate). ``methods`` restricts
     the rows, but the claims' methods stay: the family is the experiment's. ``seeds`` (None: all)
-    restricts every row, claims' included, to those seeds' records."""
+    restricts every row, claims' included, to those seeds' records, each of which every method
+    read must have (``claims_only``: only the reference and the claims' methods are read, as a
+    plan reads them)."""
     trials = load(folder, RELATIONS, allow_smoke)
     if seeds:
         present = {r.job.seed for r in trials.records.values()}
@@ -224,31 +228,42 @@ def measured_trials(
             )
         shown = set(methods) | {reference}
         trials = restrict(trials, shown | {m for c in claims for m in (c.a, c.b)})
+    kept = {reference} | {m for c in claims for m in (c.a, c.b)}
     if seeds:
-        _every_seed(trials, set(seeds))
+        _every_seed(trials, set(seeds), kept, kept if claims_only else None)
     threshold = target_threshold(trials, z, threshold_scope)
     trials, rate_notes = at_rate(remeasure(trials, threshold, log), rate, log)
     return with_sf_reading(trials, RELATIONS, sf_reading), shown, threshold, rate_notes
 
 
-def _every_seed(trials, seeds: set) -> None:
-    """Named seeds are a promise about every row: each method read (on each data set it has records
-    of) has an ok record on each of them, or the report stops. Otherwise a failed or missing trial
-    would leave its seed out of that method's tests without a word, and a claim would rest on fewer
-    seeds than its plan (a study that names its seeds, e.g. ``--seeds 0,1,2,3,4,5,6``, checks this)."""
+def _every_seed(trials, seeds: set, kept: set, among: set | None = None) -> None:
+    """Named seeds are a promise about every row: each method read (``among``, None: every method;
+    on each data set it has records of) has an ok record on each of them, or the report stops.
+    Otherwise a failed or missing trial would leave its seed out of that method's tests without a
+    word, and a claim would rest on fewer seeds than its plan. ``kept``: the methods --methods
+    cannot leave out (the reference and the claims'), whose hint says so."""
     held: dict[tuple[str, str], set] = {}
     for record in trials.records.values():
-        held.setdefault((record.job.dataset, method_of(record)), set()).add(record.job.seed)
-    short = [
-        f"{method} on {dataset}: no ok record of seed(s) {sorted(seeds - have)}"
-        for (dataset, method), have in sorted(held.items())
-        if seeds - have
-    ]
-    if short:
-        raise ReportError(
-            f"--seeds names {sorted(seeds)}, but " + "; ".join(short) + " (a failed or missing trial: rerun it, "
-            "or name only the seeds every method read has, or leave the method out with --methods)"
+        if among is None or method_of(record) in among:
+            held.setdefault((record.job.dataset, method_of(record)), set()).add(record.job.seed)
+    short = []
+    for (dataset, method), have in sorted(held.items()):
+        lacking = seeds - have
+        if not lacking:
+            continue
+        prefix = f"{safe(f'{dataset}/{method}')}__"
+        ends = tuple(f"__seed{n}" for n in lacking)  # trial keys: <dataset>_<method>__<config>__seed<n>
+        failed = [e for e in trials.excluded if (key := e.split(":", 1)[0]).startswith(prefix) and key.endswith(ends)]
+        hint = "rerun it, or name only the seeds it has" + (
+            "" if method in kept else ", or leave the method out with --methods"
         )
+        short.append(
+            f"{method} on {dataset} has no ok record of seed(s) {sorted(lacking)}"
+            + (f" (not ok: {'; '.join(failed)})" if failed else " (no record of it)")
+            + f": {hint}"
+        )
+    if short:
+        raise ReportError(f"--seeds names {sorted(seeds)}, but " + "; ".join(short))
 
 
 def _relations(options: ReportOptions, table, trials, folder) -> tuple[str, ...]:

@@ -90,7 +90,7 @@ def to_markdown(table: pd.DataFrame, groups: tuple[str, ...]) -> str:
                 [
                     dataset,
                     method,
-                    f"{setting} (training)" if setting != POOLED and part.training.all() else setting,
+                    f"{setting} (training)" if part.training.all() else setting,
                     separations,
                     f"{apart} of {len(part)}",
                     usage,

@@ -42,7 +42,7 @@ class Report:
     per_seed: pd.DataFrame | None = None  # dataset, relation, method, source, seed, <col>: each cell's seeds
     provenance: dict = field(default_factory=dict)  # what made the records: commits, machines, dates, packages
     tradeoff: pd.DataFrame | None = None  # a multi-metric search's replicated configurations (report.pareto)
-    routing: pd.DataFrame | None = None  # MoS rows' routing per seed (report.routing); None without MoS records
+    routing: pd.DataFrame | None = None  # MoS rows' routing per seed and setting (report.routing); None without MoS
     groups: tuple[str, ...] = ()  # the stereotype groups, in the records' order
 
     # ---- numbers ----------------------------------------------------------------------

@@ -202,10 +202,17 @@ def test_seeds_reads_only_those_seeds_for_every_row_and_claim(tmp_path, capsys):
         build_report(tmp_path / "exp", seeds="0,one", figures=False, **FAST)
     # named seeds are a promise about every row: a method short of one stops the report, never
     # quietly resting that method's tests on fewer seeds
-    with pytest.raises(ReportError, match=r"late on movielens-100k: no ok record of seed\(s\) \[2\]"):
+    with pytest.raises(ReportError, match=r"late on movielens-100k has no ok record of seed\(s\) \[2\] \(no record"):
         build_report(tmp_path / "exp", seeds="0,1,2", figures=False, **FAST)
     without_late = build_report(tmp_path / "exp", seeds="0,1,2", methods=["weak"], figures=False, **FAST)
     assert set(without_late.per_seed.seed) == {0, 1, 2}
+    # a failed trial is named; the reference cannot be left out with --methods, and the hint says so
+    write_record(store, "table4_fairness_methods", "movielens-100k", "mos", 4, 1.5, status="failed")
+    write_record(store, "table4_fairness_methods", "movielens-100k", "weak", 4, 0.0)
+    with pytest.raises(ReportError) as error:
+        build_report(tmp_path / "exp", seeds="0,4", methods=["weak"], figures=False, **FAST)
+    assert "mos on movielens-100k has no ok record of seed(s) [4] (not ok: movielens-100k_mos__" in str(error.value)
+    assert "failed" in str(error.value) and "--methods" not in str(error.value)
     (tmp_path / "exp" / "report.yaml").write_text("seeds: [0, 1]\n")
     assert main([str(tmp_path / "exp"), "--no-figures", "--resamples", "200"]) == 0
     assert "seeds=[0, 1]" in capsys.readouterr().err
