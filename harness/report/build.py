@@ -219,6 +219,7 @@ def measured_trials(
             )
         trials = restrict(trials, seeds=set(seeds))
     shown = None
+    kept = {reference} | {m for c in claims for m in (c.a, c.b)}  # --methods cannot leave these out
     if methods:
         unknown = set(methods) - set(trials.values.method)
         if unknown:
@@ -227,8 +228,7 @@ def measured_trials(
                 f"methods with records: {sorted(set(trials.values.method))}"
             )
         shown = set(methods) | {reference}
-        trials = restrict(trials, shown | {m for c in claims for m in (c.a, c.b)})
-    kept = {reference} | {m for c in claims for m in (c.a, c.b)}
+        trials = restrict(trials, shown | kept)
     if seeds:
         _every_seed(trials, set(seeds), kept, kept if claims_only else None)
     threshold = target_threshold(trials, z, threshold_scope)

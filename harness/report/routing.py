@@ -73,8 +73,7 @@ def to_markdown(table: pd.DataFrame, groups: tuple[str, ...]) -> str:
     seed, and the router's gradient norm."""
     rows = []
     for (dataset, method), rows_of_method in table.groupby(["dataset", "method"], sort=True):
-        for setting in pd.unique(rows_of_method.setting):
-            part = rows_of_method[rows_of_method.setting == setting]
+        for setting, part in rows_of_method.groupby("setting", sort=False):  # training setting first
             separations = ", ".join(f"{s:.2f}" if s is not None else "–" for s in part.separation)
             apart = sum(s is not None and s >= SEPARATED for s in part.separation)
             usage = "; ".join(
